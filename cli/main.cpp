@@ -1,0 +1,149 @@
+// kunsim: the command line. Subcommands map one to one onto the contracts of DESIGN.md; every
+// user error surfaces as an InputError and exit code 2 with one line naming the field or line.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "scenarios/scenario.hpp"
+#include "sim/policy/policy_registry.hpp"
+#include "sim/simulation.hpp"
+#include "traces/trace_format_registry.hpp"
+#include "traces/workload_profile.hpp"
+
+namespace fs = std::filesystem;
+using namespace kunsim;
+
+namespace {
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw InputError(path.string() + ": cannot write output file");
+  out << text;
+}
+
+std::string fmt(double x, const char* f = "%.3f") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, x);
+  return buf;
+}
+
+void print_run(const Json& s, const std::string& out_dir) {
+  const auto& r = s["requests"];
+  std::printf("kunsim: %s  policy=%s  model=%s\n", s["scenario"].get<std::string>().c_str(),
+              s["policy"].get<std::string>().c_str(), s["model"].get<std::string>().c_str());
+  std::printf("  requests  arrived %lld  completed %lld  rejected %lld  unfinished %lld\n",
+              r["arrived"].get<long long>(), r["completed"].get<long long>(), r["rejected"].get<long long>(),
+              r["unfinished"].get<long long>());
+  for (const char* k : {"ttft_s", "tpot_s", "e2e_s", "queue_s"}) {
+    const auto& d = s[k];
+    std::printf("  %-8s  mean %s  p50 %s  p90 %s  p99 %s  max %s\n", k, fmt(d["mean"]).c_str(), fmt(d["p50"]).c_str(),
+                fmt(d["p90"]).c_str(), fmt(d["p99"]).c_str(), fmt(d["max"]).c_str());
+  }
+  std::printf("  slo       ttft<=%ss tpot<=%ss  attainment %s\n", fmt(s["slo"]["ttft_s"], "%g").c_str(),
+              fmt(s["slo"]["tpot_s"], "%g").c_str(), fmt(s["slo"]["attainment"], "%.4f").c_str());
+  std::printf("  throughput %s tokens/s  %s requests/s\n", fmt(s["throughput"]["tokens_per_s"], "%.1f").c_str(),
+              fmt(s["throughput"]["requests_per_s"], "%.2f").c_str());
+  std::printf("  planner   preemptions %lld  swaps_out %lld  drops %lld  restores %lld\n",
+              s["planner"]["preemptions"].get<long long>(), s["planner"]["swaps_out"].get<long long>(),
+              s["planner"]["drops"].get<long long>(), s["planner"]["restores"].get<long long>());
+  const auto& m = s["sim"];
+  std::printf("  sim       %s simulated s in %s wall s  (%s requests/wall s, real-time factor %s)\n",
+              fmt(m["simulated_s"], "%.1f").c_str(), fmt(m["wall_s"], "%.3f").c_str(),
+              fmt(m["requests_per_wall_s"], "%.0f").c_str(), fmt(m["realtime_factor"], "%.0f").c_str());
+  if (!out_dir.empty()) std::printf("  outputs   %s/\n", out_dir.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kunsim: discrete-event simulator of LLM-serving GPU clusters"};
+  app.require_subcommand(1);
+
+  std::string scenario_file, out_dir, trace_dir;
+  std::vector<std::string> sets;
+  bool quiet = false, no_wall = false;
+  auto* run = app.add_subcommand("run", "Run a scenario (default: the embedded scenarios/default.json)");
+  run->add_option("scenario", scenario_file, "Scenario JSON file");
+  run->add_option("--out", out_dir, "Output folder (default out/<scenario name>)");
+  run->add_option("--set", sets, "Override a scenario key: --set deployment.instances=8")->take_all();
+  run->add_option("--trace-dir", trace_dir, "Folder that relative trace paths resolve against");
+  run->add_flag("--quiet", quiet, "Print nothing on success");
+  run->add_flag("--no-wall-clock", no_wall, "Write 0 for wall-time figures, so summary.json is byte-identical");
+
+  auto* validate = app.add_subcommand("validate", "Check a scenario without running it");
+  validate->add_option("scenario", scenario_file, "Scenario JSON file")->required();
+  validate->add_option("--set", sets, "Override a scenario key")->take_all();
+  validate->add_option("--trace-dir", trace_dir, "Folder that relative trace paths resolve against");
+
+  app.add_subcommand("models", "List the model catalogue");
+  app.add_subcommand("policies", "List the memory-overload policies");
+
+  std::string trace_file, trace_format, profile_out;
+  double window_s = 60;
+  auto* stats = app.add_subcommand("trace-stats", "Summarise a trace as a workload profile (JSON on stdout)");
+  stats->add_option("trace", trace_file, "Trace file")->required();
+  stats->add_option("--format", trace_format, "Trace format (default: detected from the header)");
+  stats->add_option("--window-s", window_s, "Window for rate and burstiness, seconds")->check(CLI::PositiveNumber);
+  stats->add_option("--out", profile_out, "Write the profile here instead of stdout");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (app.got_subcommand("models")) {
+      std::printf("%-14s %6s %6s %5s %4s %6s %7s %10s %14s\n", "name", "layers", "hidden", "heads", "kv", "ffn",
+                  "vocab", "weights", "kv/token");
+      for (const auto& m : model_catalogue())
+        std::printf("%-14s %6d %6d %5d %4d %6d %7d %7.2f GiB %10lld B\n", m.name.c_str(), m.layers, m.hidden, m.heads,
+                    m.kv_heads, m.ffn, m.vocab, static_cast<double>(m.total_weight_bytes()) / (1 << 30),
+                    static_cast<long long>(m.kv_bytes_per_token()));
+      return 0;
+    }
+    if (app.got_subcommand("policies")) {
+      for (const auto& [name, e] : policy_registry()) std::printf("%-12s %s\n", name.c_str(), e.description.c_str());
+      return 0;
+    }
+    if (app.got_subcommand("trace-stats")) {
+      const std::string fmt_name = trace_format.empty() ? detect_trace_format(trace_file) : trace_format;
+      auto src = open_trace(fmt_name, trace_file, "--format");
+      const WorkloadProfile p = compute_profile(*src, window_s, fs::path(trace_file).filename().string());
+      const std::string text = p.to_json().dump(1) + "\n";
+      if (profile_out.empty()) std::fputs(text.c_str(), stdout);
+      else write_text(profile_out, text);
+      return 0;
+    }
+    const Scenario sc = load_scenario(scenario_file, sets, trace_dir);
+    if (app.got_subcommand("validate")) {
+      std::printf("%s: ok (%s, %d x %s tp=%d, %lld KV blocks per instance, policy %s, %s)\n",
+                  scenario_file.c_str(), sc.name.c_str(), sc.instances, sc.model.name.c_str(), sc.engine.tp,
+                  static_cast<long long>(sc.memory.num_blocks), sc.policy_name.c_str(), sc.workload.describe().c_str());
+      return 0;
+    }
+    if (out_dir.empty()) out_dir = (fs::path("out") / sc.name).string();
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+    if (ec) throw InputError(out_dir + ": cannot create output folder (" + ec.message() + ")");
+    Json summary;
+    {
+      Simulation sim(sc, RunOptions{out_dir, !no_wall});
+      summary = sim.run();
+    }
+    write_text(fs::path(out_dir) / "summary.json", summary.dump(2) + "\n");
+    write_text(fs::path(out_dir) / "scenario.json", sc.resolved.dump(2) + "\n");
+    if (!quiet) print_run(summary, out_dir);
+    return 0;
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "kunsim: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kunsim: internal error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,49 @@
+// Scenario: a whole what-if question, validated into plain read-only structs before anything
+// runs: model, cluster, deployment (vLLM knobs and instance count), cost model, overload
+// policy, workload, SLO and run options. Every error names its JSON path. `resolved` keeps the
+// JSON after --set overrides, so outputs can say exactly what ran.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/cluster/cluster_spec.hpp"
+#include "sim/core/json_fields.hpp"
+#include "sim/cost/roofline_cost_model.hpp"
+#include "sim/metrics/request_metrics.hpp"
+#include "sim/model/engine_params.hpp"
+#include "sim/model/memory_plan.hpp"
+#include "sim/model/model_spec.hpp"
+#include "traces/workload.hpp"
+
+namespace kunsim {
+
+struct Scenario {
+  std::string name;
+  std::uint64_t seed = 1;
+  ModelSpec model;
+  ClusterSpec cluster;
+  EngineParams engine;
+  int instances = 1;
+  std::string dispatch = "least_kv";
+  double swap_space_bytes = 4.0 * 1024 * 1024 * 1024;  // per GPU, vLLM's swap_space default
+  MemoryPlan memory;
+  RooflineParams cost;
+  Json policy;  // validated: make_policy(policy) succeeds
+  std::string policy_name;
+  WorkloadSpec workload;
+  Slo slo;
+  double timeline_interval_s = 1.0;
+  std::optional<double> max_time_s;
+  Json resolved;
+};
+
+// Validates `root` (after overrides). Throws InputError naming the JSON path.
+Scenario scenario_from_json(const Json& root, const TracePaths& paths);
+// Reads a scenario file (or the embedded default when `file` is empty) and applies `--set`s.
+Scenario load_scenario(const std::string& file, const std::vector<std::string>& overrides, const std::string& trace_dir);
+// The text of scenarios/default.json as shipped in the binary.
+std::string default_scenario_text();
+
+}  // namespace kunsim

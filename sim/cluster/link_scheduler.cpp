@@ -1,0 +1,35 @@
+#include "sim/cluster/link_scheduler.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace kunsim {
+
+LinkScheduler::LinkScheduler(const Topology& topo)
+    : topo_(topo), free_at_(topo.num_links(), 0), bytes_(topo.num_links(), 0), busy_ns_(topo.num_links(), 0) {}
+
+SimTime LinkScheduler::duration(const Route& route, std::int64_t bytes) const {
+  SimTime latency = 0;
+  double slowest = 0;
+  for (LinkId id : route) {
+    const TopoEdge& e = topo_.link(id);
+    latency += e.latency_ns;
+    slowest = slowest == 0 ? e.bytes_per_s : std::min(slowest, e.bytes_per_s);
+  }
+  if (route.empty()) return 0;
+  return latency + static_cast<SimTime>(std::ceil(static_cast<double>(bytes) / slowest * 1e9));
+}
+
+TransferTiming LinkScheduler::reserve(const Route& route, std::int64_t bytes, SimTime earliest) {
+  SimTime start = earliest;
+  for (LinkId id : route) start = std::max(start, free_at_[id]);
+  const SimTime end = start + duration(route, bytes);
+  for (LinkId id : route) {
+    free_at_[id] = end;
+    bytes_[id] += bytes;
+    busy_ns_[id] += end - start;
+  }
+  return {start, end};
+}
+
+}  // namespace kunsim

@@ -1,0 +1,65 @@
+// Topology: the cluster as a directed Boost.Graph. Vertices are GPUs, one host and one NVLink
+// switch per node, and the network switch; each physical link is two directed edges (full
+// duplex), each with its own bandwidth and latency. Routes are shortest paths by
+// (latency + time to move 1 MiB) and cached per (src, dst), so the hot path never searches.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/graph/adjacency_list.hpp>
+
+#include "sim/cluster/cluster_spec.hpp"
+
+namespace kunsim {
+
+enum class VertexKind { Gpu, Host, NvSwitch, NetSwitch };
+enum class LinkKind { NvLink, Pcie, Network };
+const char* link_kind_name(LinkKind k);
+
+struct TopoVertex {
+  VertexKind kind;
+  int node = 0;
+  int local = 0;  // GPU index within its node
+};
+
+struct TopoEdge {
+  LinkKind kind;
+  double bytes_per_s = 0;
+  std::int64_t latency_ns = 0;
+  int index = 0;  // dense edge id, for per-link tables
+};
+
+using LinkId = int;
+using Route = std::vector<LinkId>;
+
+class Topology {
+ public:
+  explicit Topology(const ClusterSpec& spec);
+
+  int num_gpus() const { return static_cast<int>(gpu_vertices_.size()); }
+  int num_links() const { return static_cast<int>(links_.size()); }
+  const TopoEdge& link(LinkId id) const { return links_[id]; }
+  std::string link_name(LinkId id) const;
+  // Global GPU index = node * gpus_per_node + local.
+  int gpu_node(int gpu) const { return gpu / gpus_per_node_; }
+
+  const Route& gpu_to_gpu(int src_gpu, int dst_gpu) const;
+  const Route& gpu_to_host(int gpu) const;
+  const Route& host_to_gpu(int gpu) const;
+
+ private:
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, TopoVertex, TopoEdge>;
+  const Route& route(std::size_t src_vertex, std::size_t dst_vertex) const;
+  void add_duplex(std::size_t a, std::size_t b, LinkKind kind, const LinkParams& p);
+
+  Graph g_;
+  int gpus_per_node_ = 1;
+  std::vector<std::size_t> gpu_vertices_, host_vertices_;
+  std::vector<TopoEdge> links_;
+  std::vector<std::pair<std::size_t, std::size_t>> link_ends_;
+  mutable std::vector<std::optional<Route>> routes_;  // [src * V + dst], filled on first use
+};
+
+}  // namespace kunsim

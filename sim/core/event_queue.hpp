@@ -1,0 +1,57 @@
+// EventQueue: the one priority queue of the simulation kernel.
+// Events are small values ordered by (time, seq): equal times run in insertion (FIFO) order, so
+// a run never depends on heap internals. Cancelling marks an always-valid EventId; a cancelled
+// event is skipped when it reaches the front. Handlers are plain objects owned elsewhere.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <queue>
+#include <unordered_set>
+#include <vector>
+
+#include "sim/core/sim_time.hpp"
+
+namespace kunsim {
+
+class EventHandler {
+ public:
+  virtual ~EventHandler() = default;
+  // `arg` is the value given to schedule(); handlers use it to tell their own events apart.
+  virtual void handle_event(SimTime now, std::uint64_t arg) = 0;
+};
+
+struct EventId {
+  std::uint64_t seq = 0;
+};
+
+struct Event {
+  SimTime time;
+  std::uint64_t seq;
+  EventHandler* handler;
+  std::uint64_t arg;
+};
+
+// The (time, seq) order, written once. True when `a` runs before `b`.
+inline bool event_before(const Event& a, const Event& b) {
+  return a.time != b.time ? a.time < b.time : a.seq < b.seq;
+}
+
+class EventQueue {
+ public:
+  EventId schedule(SimTime time, EventHandler* handler, std::uint64_t arg = 0);
+  void cancel(EventId id);
+  // Removes and returns the next live event, or nullopt when none is left.
+  std::optional<Event> pop();
+  bool empty() const { return heap_.size() == cancelled_.size(); }
+  std::size_t size() const { return heap_.size() - cancelled_.size(); }
+
+ private:
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const { return event_before(b, a); }
+  };
+  std::priority_queue<Event, std::vector<Event>, Later> heap_;
+  std::unordered_set<std::uint64_t> cancelled_;  // looked up only, never iterated
+  std::uint64_t next_seq_ = 0;
+};
+
+}  // namespace kunsim

@@ -1,0 +1,223 @@
+#include "sim/core/json_fields.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace kunsim {
+namespace {
+
+std::string shown(const Json& v) {
+  std::string s = v.dump();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+// Line of byte offset `pos` in `text` (1-based).
+std::size_t line_of(const std::string& text, std::size_t pos) {
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < pos && i < text.size(); ++i) line += text[i] == '\n';
+  return line;
+}
+
+}  // namespace
+
+std::string json_type_name(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::null: return "null";
+    case Json::value_t::object: return "object";
+    case Json::value_t::array: return "array";
+    case Json::value_t::string: return "string";
+    case Json::value_t::boolean: return "boolean";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned: return "integer";
+    case Json::value_t::number_float: return "number";
+    default: return "value";
+  }
+}
+
+std::string join_path(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+Json parse_json_text(const std::string& text, const std::string& origin) {
+  // Duplicate keys are an error: nlohmann would silently keep the last one, hiding a typo'd
+  // scenario. The parser callback sees each key in document order; a stack of key sets tracks
+  // the objects being parsed.
+  std::vector<std::set<std::string>> open_keys;
+  std::string duplicate;
+  auto cb = [&](int /*depth*/, Json::parse_event_t ev, Json& parsed) {
+    switch (ev) {
+      case Json::parse_event_t::object_start: open_keys.emplace_back(); break;
+      case Json::parse_event_t::object_end: open_keys.pop_back(); break;
+      case Json::parse_event_t::key:
+        if (!open_keys.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+          duplicate = parsed.get<std::string>();
+        break;
+      default: break;
+    }
+    return true;
+  };
+  try {
+    Json j = Json::parse(text, cb, /*allow_exceptions=*/true, /*ignore_comments=*/false);
+    if (!duplicate.empty()) throw InputError(origin + ": duplicate key \"" + duplicate + "\"");
+    return j;
+  } catch (const Json::parse_error& e) {
+    std::ostringstream msg;
+    msg << origin << ":" << line_of(text, e.byte == 0 ? 0 : e.byte - 1) << ": malformed JSON ("
+        << e.what() << ")";
+    throw InputError(msg.str());
+  }
+}
+
+Json parse_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_json_text(ss.str(), path);
+}
+
+JsonFields::JsonFields(const Json& j, std::string path) : j_(j), path_(std::move(path)) {
+  if (!j_.is_object())
+    throw InputError((path_.empty() ? std::string("(top level)") : path_) + ": expected object, got " +
+                     json_type_name(j_));
+}
+
+bool JsonFields::has(const std::string& key) const { return j_.contains(key); }
+
+const Json& JsonFields::at(const std::string& key) {
+  read_.insert(key);
+  return j_.at(key);
+}
+
+void JsonFields::fail(const std::string& key, const std::string& expected) const {
+  const std::string p = path_of(key);
+  if (!j_.contains(key)) throw InputError(p + ": missing, expected " + expected);
+  const Json& v = j_.at(key);
+  throw InputError(p + ": expected " + expected + ", got " + json_type_name(v) + " " + shown(v));
+}
+
+std::int64_t json_integer(const Json& v, const std::string& path, std::int64_t lo, std::int64_t hi) {
+  const std::string want = "integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  std::int64_t x = 0;
+  if (v.is_number_integer() && !v.is_number_unsigned()) {
+    x = v.get<std::int64_t>();
+  } else if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(hi)) throw InputError(path + ": expected " + want + ", got " + shown(v));
+    x = static_cast<std::int64_t>(u);
+  } else if (v.is_number_float() && std::isfinite(v.get<double>()) && std::floor(v.get<double>()) == v.get<double>() &&
+             std::fabs(v.get<double>()) < 9.0e18) {
+    x = static_cast<std::int64_t>(v.get<double>());
+  } else {
+    throw InputError(path + ": expected " + want + ", got " + json_type_name(v) + " " + shown(v));
+  }
+  if (x < lo || x > hi) throw InputError(path + ": expected " + want + ", got " + shown(v));
+  return x;
+}
+
+double json_number(const Json& v, const std::string& path, double lo, double hi) {
+  std::ostringstream want;
+  want << "number in [" << lo << ", " << hi << "]";
+  if (!v.is_number()) throw InputError(path + ": expected " + want.str() + ", got " + json_type_name(v) + " " + shown(v));
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi) throw InputError(path + ": expected " + want.str() + ", got " + shown(v));
+  return x;
+}
+
+std::int64_t JsonFields::integer(const std::string& key, std::int64_t dflt, std::int64_t lo, std::int64_t hi) {
+  if (!has(key)) return dflt;
+  return json_integer(at(key), path_of(key), lo, hi);
+}
+std::int64_t JsonFields::integer(const std::string& key, std::int64_t lo, std::int64_t hi) {
+  if (!has(key)) fail(key, "integer");
+  return json_integer(at(key), path_of(key), lo, hi);
+}
+double JsonFields::number(const std::string& key, double dflt, double lo, double hi) {
+  if (!has(key)) return dflt;
+  return json_number(at(key), path_of(key), lo, hi);
+}
+double JsonFields::number(const std::string& key, double lo, double hi) {
+  if (!has(key)) fail(key, "number");
+  return json_number(at(key), path_of(key), lo, hi);
+}
+bool JsonFields::boolean(const std::string& key, bool dflt) {
+  if (!has(key)) return dflt;
+  const Json& v = at(key);
+  if (!v.is_boolean()) fail(key, "boolean");
+  return v.get<bool>();
+}
+std::string JsonFields::string(const std::string& key, const std::string& dflt) {
+  if (!has(key)) return dflt;
+  const Json& v = at(key);
+  if (!v.is_string()) fail(key, "string");
+  return v.get<std::string>();
+}
+std::string JsonFields::string(const std::string& key) {
+  if (!has(key)) fail(key, "string");
+  return string(key, "");
+}
+std::string JsonFields::choice(const std::string& key, const std::string& dflt, const std::vector<std::string>& allowed) {
+  const std::string v = string(key, dflt);
+  for (const auto& a : allowed)
+    if (a == v) return v;
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  throw InputError(path_of(key) + ": expected one of " + list + ", got \"" + v + "\"");
+}
+const Json* JsonFields::child(const std::string& key) {
+  if (!has(key)) return nullptr;
+  return &at(key);
+}
+const Json& JsonFields::required_child(const std::string& key) {
+  if (!has(key)) fail(key, "a value");
+  return at(key);
+}
+
+void JsonFields::finish() const {
+  for (auto it = j_.begin(); it != j_.end(); ++it)
+    if (!read_.count(it.key())) throw InputError(path_of(it.key()) + ": unknown key");
+}
+
+void apply_override(Json& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError("--set " + assignment + ": expected key.path=value");
+  const std::string path = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  Json value;
+  try {
+    value = Json::parse(text);
+  } catch (const Json::parse_error&) {
+    value = text;  // bare words are strings: --set policy.name=vllm
+  }
+  Json* node = &root;
+  std::size_t start = 0;
+  for (;;) {
+    const auto dot = path.find('.', start);
+    const std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) throw InputError("--set " + assignment + ": empty key in path");
+    if (node->is_array()) {
+      std::size_t idx = 0;
+      try {
+        idx = std::stoul(part);
+      } catch (...) {
+        throw InputError("--set " + assignment + ": " + part + " is not an array index");
+      }
+      if (idx >= node->size()) throw InputError("--set " + assignment + ": index " + part + " out of range");
+      node = &(*node)[idx];
+    } else {
+      if (!node->is_object()) {
+        if (!node->is_null()) throw InputError("--set " + assignment + ": " + part + " is inside a non-object value");
+        *node = Json::object();
+      }
+      node = &(*node)[part];
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  *node = value;
+}
+
+}  // namespace kunsim

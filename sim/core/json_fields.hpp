@@ -1,0 +1,68 @@
+// JsonFields: reads one JSON object of a config with its path, checking types and ranges, and
+// refuses keys nobody read. Every config struct is filled through it, so every error a user sees
+// names the path: `cluster.gpus_per_node: expected integer >= 1, got "eight"`.
+// Usage: JsonFields f(j, "cluster"); x = f.integer("nodes", 1, 1, 4096); ...; f.finish();
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/core/input_error.hpp"
+
+namespace kunsim {
+
+using Json = nlohmann::json;
+
+// Parses JSON text, turning syntax errors and duplicate keys into InputError naming `origin`
+// (a file name) and the line.
+Json parse_json_text(const std::string& text, const std::string& origin);
+Json parse_json_file(const std::string& path);
+
+std::string json_type_name(const Json& j);
+std::string join_path(const std::string& parent, const std::string& key);
+
+class JsonFields {
+ public:
+  // `j` must outlive this reader. Throws unless `j` is an object.
+  JsonFields(const Json& j, std::string path);
+
+  bool has(const std::string& key) const;
+  std::int64_t integer(const std::string& key, std::int64_t dflt, std::int64_t lo, std::int64_t hi);
+  std::int64_t integer(const std::string& key, std::int64_t lo, std::int64_t hi);  // required
+  double number(const std::string& key, double dflt, double lo, double hi);
+  double number(const std::string& key, double lo, double hi);  // required
+  bool boolean(const std::string& key, bool dflt);
+  std::string string(const std::string& key, const std::string& dflt);
+  std::string string(const std::string& key);  // required
+  // One of `allowed`; the error lists them.
+  std::string choice(const std::string& key, const std::string& dflt, const std::vector<std::string>& allowed);
+  // A child value to read with its own reader; marks the key as read.
+  const Json* child(const std::string& key);
+  const Json& required_child(const std::string& key);
+  std::string path_of(const std::string& key) const { return join_path(path_, key); }
+  const std::string& path() const { return path_; }
+  // Throws naming the first key that was never read (sorted, so the message is stable).
+  void finish() const;
+
+  [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
+
+ private:
+  const Json& at(const std::string& key);
+  const Json& j_;
+  std::string path_;
+  std::set<std::string> read_;
+};
+
+// Reads a standalone value at `path` (for array elements and the like).
+std::int64_t json_integer(const Json& v, const std::string& path, std::int64_t lo, std::int64_t hi);
+double json_number(const Json& v, const std::string& path, double lo, double hi);
+
+// `--set a.b.c=value`: sets a nested key, creating objects on the way; `value` is parsed as JSON
+// when it is valid JSON (3, true, "x", [1,2]) and taken as a string otherwise.
+void apply_override(Json& root, const std::string& assignment);
+
+}  // namespace kunsim

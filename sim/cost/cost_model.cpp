@@ -1,0 +1,28 @@
+#include "sim/cost/cost_model.hpp"
+
+#include <cmath>
+
+namespace kunsim {
+
+std::int64_t DecodeRun::steps_by(SimTime offset) const {
+  if (offset <= 0) return 0;
+  // Solve slope/2 k^2 + (first - slope/2) k = offset for k, then settle the rounding exactly.
+  const double a = slope_ns / 2.0, b = first_ns - slope_ns / 2.0, c = -static_cast<double>(offset);
+  double k = std::fabs(a) < 1e-12 ? -c / b : (-b + std::sqrt(b * b - 4 * a * c)) / (2 * a);
+  auto n = static_cast<std::int64_t>(std::floor(k));
+  if (n < 0) n = 0;
+  while (n > 0 && elapsed(n) > offset) --n;
+  while (elapsed(n + 1) <= offset) ++n;
+  return n;
+}
+
+DecodeRun CostModel::decode_run(const BatchShape& s) const {
+  const double t0 = iteration(s).sum() * 1e9;
+  BatchShape next = s;
+  next.decode_context_sum += s.num_decodes;
+  next.decode_contexts = {};  // per-request lengths would be stale; the sum carries the growth
+  const double t1 = iteration(next).sum() * 1e9;
+  return DecodeRun{t0, t1 - t0};
+}
+
+}  // namespace kunsim

@@ -1,0 +1,46 @@
+// CostModel: op + shape -> time, the one contract every cost source implements (roofline now,
+// measured profiles later). `iteration` prices one forward pass of a batch and itemises it;
+// `decode_run` prices a run of decode-only steps so the simulator can jump over them: step i of
+// the run (contexts grown by i tokens each) takes first_ns + slope_ns * i.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "sim/cost/batch_shape.hpp"
+#include "sim/core/sim_time.hpp"
+
+namespace kunsim {
+
+// Seconds of one iteration, by op; sum() is the iteration's latency.
+struct IterationCost {
+  double qkv = 0, attn_prefill = 0, attn_decode = 0, o_proj = 0, mlp = 0, lm_head = 0;
+  double allreduce = 0, send = 0, cpu = 0;
+  double sum() const { return qkv + attn_prefill + attn_decode + o_proj + mlp + lm_head + allreduce + send + cpu; }
+};
+
+struct DecodeRun {
+  double first_ns = 0;
+  double slope_ns = 0;  // added per step as every context grows by one token
+  // Nanoseconds from the run's start to the end of step k (k steps done), rounded once.
+  SimTime elapsed(std::int64_t k) const {
+    const double kd = static_cast<double>(k);
+    return static_cast<SimTime>(kd * first_ns + slope_ns * kd * (kd - 1.0) / 2.0 + 0.5);
+  }
+  // Steps completed by `offset` ns into the run: the largest k with elapsed(k) <= offset.
+  std::int64_t steps_by(SimTime offset) const;
+};
+
+class CostModel {
+ public:
+  virtual ~CostModel() = default;
+  virtual IterationCost iteration(const BatchShape& shape) const = 0;
+  // Default: linear between the first two steps (exact for models whose decode time is affine
+  // in total context, such as the roofline).
+  virtual DecodeRun decode_run(const BatchShape& decode_only) const;
+  // Bytes of activations handed from one pipeline stage to the next for `tokens` tokens.
+  virtual std::int64_t activation_bytes(std::int64_t tokens) const = 0;
+  // One line for summaries: which model, from what data.
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace kunsim

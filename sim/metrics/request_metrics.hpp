@@ -1,0 +1,51 @@
+// RequestMetrics: the per-request record of a run. Each request that ends (finished, rejected,
+// or unfinished when the run stops) becomes one row of requests.csv, written as it ends so
+// memory stays bounded by what is in flight plus four numbers per finished request (kept for
+// the percentiles). SLO attainment counts every arrived request: a rejected or unfinished one
+// misses its SLO.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "sim/metrics/distribution.hpp"
+#include "sim/serving/request.hpp"
+
+namespace kunsim {
+
+struct Slo {
+  double ttft_s = 2.0;
+  double tpot_s = 0.2;
+};
+
+class RequestMetrics {
+ public:
+  // `csv` may be null (no requests.csv).
+  RequestMetrics(std::FILE* csv, Slo slo);
+  void on_arrival() { ++arrived_; }
+  void on_finished(const Request& r);
+  void on_rejected(const Request& r, const std::string& reason);
+  void on_unfinished(const Request& r);
+
+  std::int64_t arrived() const { return arrived_; }
+  std::int64_t completed() const { return completed_; }
+  std::int64_t rejected() const { return rejected_; }
+  std::int64_t unfinished() const { return unfinished_; }
+  std::int64_t output_tokens() const { return output_tokens_; }
+  SimTime first_arrival() const { return first_arrival_; }
+  SimTime last_finish() const { return last_finish_; }
+  // The summary's request-level blocks (requests, ttft_s, ..., slo, throughput).
+  nlohmann::json summary_json() const;
+
+ private:
+  void row(const Request& r, const char* status);
+  std::FILE* csv_;
+  Slo slo_;
+  std::int64_t arrived_ = 0, completed_ = 0, rejected_ = 0, unfinished_ = 0, met_slo_ = 0;
+  std::int64_t output_tokens_ = 0;
+  SimTime first_arrival_ = -1, last_finish_ = 0;
+  std::vector<double> ttft_, tpot_, e2e_, queue_;
+};
+
+}  // namespace kunsim

@@ -1,0 +1,20 @@
+// EngineParams: vLLM's serving knobs, as a scenario's `deployment` section sets them. They
+// decide the memory plan (how many KV blocks fit) and the scheduler's per-iteration limits.
+#pragma once
+#include <cstdint>
+#include <optional>
+
+namespace kunsim {
+
+struct EngineParams {
+  int tp = 1;                                  // GPUs per instance (tensor parallel)
+  double gpu_memory_utilization = 0.9;         // share of GPU memory the engine may use
+  int block_size = 16;                         // tokens per KV block
+  int max_num_seqs = 256;                      // running requests per instance
+  int max_num_batched_tokens = 8192;           // token budget of one iteration (chunked prefill)
+  int max_model_len = 32768;                   // longest prompt + output a request may have
+  double watermark = 0.01;                     // share of blocks kept free at admission (vLLM)
+  std::optional<std::int64_t> workspace_bytes; // activation workspace; estimated when unset
+};
+
+}  // namespace kunsim

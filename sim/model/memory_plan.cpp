@@ -1,0 +1,49 @@
+#include "sim/model/memory_plan.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "sim/core/input_error.hpp"
+
+namespace kunsim {
+
+std::int64_t estimate_workspace_bytes(const ModelSpec& m, const EngineParams& e) {
+  if (e.workspace_bytes) return *e.workspace_bytes;
+  const std::int64_t t = e.max_num_batched_tokens, tp = e.tp, d = m.dtype_bytes;
+  // Live tensors at the MLP peak of one layer: residual + normed input + attention output
+  // (4 x hidden), the QKV output, gate/up output (2 x ffn) and the activated product (ffn).
+  const std::int64_t per_token = 4 * std::int64_t{m.hidden} * d + (m.q_width() + 2 * m.kv_width()) / tp * d +
+                                 3 * std::int64_t{m.ffn} / tp * d;
+  // Float32 logits for one sampled token per running sequence.
+  const std::int64_t logits = std::int64_t{std::min(e.max_num_seqs, e.max_num_batched_tokens)} * m.vocab / tp * 4;
+  return t * per_token + logits;
+}
+
+MemoryPlan make_memory_plan(const ModelSpec& m, const EngineParams& e, std::int64_t gpu_bytes,
+                            const std::string& path) {
+  MemoryPlan p;
+  p.gpu_bytes = gpu_bytes;
+  p.usable_bytes = static_cast<std::int64_t>(static_cast<double>(gpu_bytes) * e.gpu_memory_utilization);
+  p.weight_bytes = (m.total_weight_bytes() + e.tp - 1) / e.tp;
+  p.workspace_bytes = estimate_workspace_bytes(m, e);
+  p.reserve_bytes = kRuntimeReserveBytes;
+  p.kv_bytes = p.usable_bytes - p.weight_bytes - p.workspace_bytes - p.reserve_bytes;
+  p.block_bytes = std::int64_t{e.block_size} * m.kv_bytes_per_token_per_layer_per_gpu(e.tp) * m.layers;
+  p.num_blocks = p.kv_bytes > 0 ? p.kv_bytes / p.block_bytes : 0;
+  if (p.num_blocks <= 0) {
+    char msg[512];
+    const double gib = static_cast<double>(kGiB);
+    std::snprintf(msg, sizeof msg,
+                  "%s: %s with tp=%d does not fit: needs %.2f GiB per GPU (weights %.2f + workspace %.2f + "
+                  "reserve %.2f) plus KV blocks, but %.2f GiB are usable (%.2f GiB x gpu_memory_utilization %.2f)",
+                  path.c_str(), m.name.c_str(), e.tp,
+                  static_cast<double>(p.weight_bytes + p.workspace_bytes + p.reserve_bytes) / gib,
+                  static_cast<double>(p.weight_bytes) / gib, static_cast<double>(p.workspace_bytes) / gib,
+                  static_cast<double>(p.reserve_bytes) / gib, static_cast<double>(p.usable_bytes) / gib,
+                  static_cast<double>(gpu_bytes) / gib, e.gpu_memory_utilization);
+    throw InputError(msg);
+  }
+  return p;
+}
+
+}  // namespace kunsim

@@ -1,0 +1,64 @@
+#include "sim/model/model_spec.hpp"
+
+#include <string_view>
+
+namespace kunsim {
+namespace embedded {
+extern const std::string_view model_catalogue_json;
+}
+
+std::int64_t ModelSpec::layer_params() const {
+  const std::int64_t h = hidden;
+  std::int64_t p = h * (q_width() + 2 * kv_width());  // QKV
+  if (qkv_bias) p += q_width() + 2 * kv_width();
+  p += q_width() * h;        // O
+  p += 3 * h * ffn;          // gate, up, down
+  p += 2 * h;                // input and post-attention RMSNorm
+  return p;
+}
+
+std::int64_t ModelSpec::embedding_weight_bytes() const {
+  const std::int64_t table = std::int64_t{vocab} * hidden;
+  return (tied_embeddings ? table : 2 * table) * dtype_bytes + std::int64_t{hidden} * dtype_bytes;
+}
+
+ModelSpec model_from_json(const Json& j, const std::string& path, const std::string& name) {
+  JsonFields f(j, path);
+  ModelSpec m;
+  m.name = f.string("name", name);
+  m.layers = static_cast<int>(f.integer("layers", 1, 1024));
+  m.hidden = static_cast<int>(f.integer("hidden", 64, 1 << 17));
+  m.heads = static_cast<int>(f.integer("heads", 1, 1024));
+  m.kv_heads = static_cast<int>(f.integer("kv_heads", m.heads, 1, 1024));
+  m.head_dim = static_cast<int>(f.integer("head_dim", m.hidden / m.heads, 8, 1024));
+  m.ffn = static_cast<int>(f.integer("ffn", 64, 1 << 20));
+  m.vocab = static_cast<int>(f.integer("vocab", 32000, 1, 1 << 22));
+  m.dtype_bytes = static_cast<int>(f.integer("dtype_bytes", 2, 1, 4));
+  m.qkv_bias = f.boolean("qkv_bias", false);
+  m.tied_embeddings = f.boolean("tied_embeddings", false);
+  f.finish();
+  if (m.heads % m.kv_heads != 0)
+    throw InputError(join_path(path, "kv_heads") + ": must divide heads (" + std::to_string(m.heads) + ")");
+  return m;
+}
+
+const std::vector<ModelSpec>& model_catalogue() {
+  static const std::vector<ModelSpec> models = [] {
+    const Json j = parse_json_text(std::string(embedded::model_catalogue_json), "sim/model/catalogue.json");
+    std::vector<ModelSpec> out;
+    for (auto it = j.begin(); it != j.end(); ++it) out.push_back(model_from_json(it.value(), it.key(), it.key()));
+    return out;  // nlohmann objects iterate in key order: the list is sorted by name
+  }();
+  return models;
+}
+
+const ModelSpec& find_model(const std::string& name, const std::string& path) {
+  std::string known;
+  for (const auto& m : model_catalogue()) {
+    if (m.name == name) return m;
+    known += (known.empty() ? "" : ", ") + m.name;
+  }
+  throw InputError(path + ": unknown model \"" + name + "\" (known: " + known + ")");
+}
+
+}  // namespace kunsim

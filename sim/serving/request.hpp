@@ -1,0 +1,50 @@
+// Request: one LLM request through its life: waiting -> (prefill -> decode)* -> finished, with
+// preemption back to waiting (recompute) or to host memory (swapped). Token counts follow vLLM:
+// after prefilling prompt + g0 tokens the request has g0 + 1 outputs; a decode step with g
+// outputs attends to prompt + g tokens and leaves prompt + g in the KV cache.
+#pragma once
+#include <cstdint>
+#include <optional>
+
+#include "sim/core/sim_time.hpp"
+
+namespace kunsim {
+
+using RequestId = std::uint64_t;
+
+enum class Phase : std::uint8_t { Waiting, Prefill, Decode, Swapped, Finished, Rejected };
+
+struct Request {
+  RequestId id = 0;
+  SimTime arrival = 0;
+  int prompt = 0;   // input tokens
+  int output = 0;   // output tokens to generate (>= 1)
+
+  Phase phase = Phase::Waiting;
+  int instance = -1;
+  int generated = 0;       // outputs so far (for decodes, valid after DecodeCohort::sync)
+  int prefill_target = 0;  // tokens the current prefill computes (prompt + generated)
+  int prefilled = 0;       // of prefill_target, computed so far
+  std::int64_t blocks = 0; // KV blocks held on its instance (decodes: see DecodeCohort)
+
+  std::optional<SimTime> scheduled;    // first admission
+  std::optional<SimTime> first_token;
+  std::optional<SimTime> finished;
+  int preemptions = 0;
+  int swaps = 0;
+
+  // Intrusive links of the instance's running list (admission order).
+  Request* prev = nullptr;
+  Request* next = nullptr;
+  // DecodeCohort bookkeeping: generated = cohort steps - step_origin while decoding.
+  std::int64_t step_origin = 0;
+
+  // Blocks a request holds with `kv_tokens` tokens cached.
+  static std::int64_t blocks_for(std::int64_t kv_tokens, int block_size) {
+    return (kv_tokens + block_size - 1) / block_size;
+  }
+  // The most KV it can ever hold: the last output token is never written back.
+  std::int64_t peak_kv_tokens() const { return std::int64_t{prompt} + output - 1; }
+};
+
+}  // namespace kunsim

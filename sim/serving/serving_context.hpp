@@ -1,0 +1,61 @@
+// ServingContext: what an instance may touch outside itself: the event queue, links, the cost
+// model, and two narrow interfaces pointing up the layers: PolicyHooks (the overload policy
+// decides how to preempt) and ServingObserver (metrics and outputs listen). Serving never
+// includes a policy or metrics header; they plug in through these.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/cluster/link_scheduler.hpp"
+#include "sim/cluster/topology.hpp"
+#include "sim/core/event_queue.hpp"
+#include "sim/cost/cost_model.hpp"
+#include "sim/model/engine_params.hpp"
+#include "sim/model/memory_plan.hpp"
+#include "sim/model/model_spec.hpp"
+#include "sim/serving/request.hpp"
+
+namespace kunsim {
+
+class Instance;
+
+enum class PreemptMode { Recompute, Swap };
+
+struct PreemptDecision {
+  PreemptMode mode = PreemptMode::Recompute;
+  std::string reason;
+};
+
+class PolicyHooks {
+ public:
+  virtual ~PolicyHooks() = default;
+  // `victim` must give up its KV blocks on `inst`; how? (Swap falls back to recompute when the
+  // host swap space is full; the instance logs that.)
+  virtual PreemptDecision on_preempt(const Instance& inst, const Request& victim) = 0;
+};
+
+class ServingObserver {
+ public:
+  virtual ~ServingObserver() = default;
+  virtual void on_first_token(const Request& r, SimTime now) = 0;
+  // Finished or rejected; the request is not touched by serving afterwards.
+  virtual void on_request_done(Request& r, SimTime now) = 0;
+  // One row of decisions.jsonl (has at least t_ns, kind, reason).
+  virtual void on_decision(nlohmann::json row) = 0;
+};
+
+struct ServingContext {
+  EventQueue* events = nullptr;
+  LinkScheduler* links = nullptr;
+  const Topology* topology = nullptr;
+  const CostModel* cost = nullptr;
+  const ModelSpec* model = nullptr;
+  const EngineParams* engine = nullptr;
+  const MemoryPlan* memory = nullptr;
+  PolicyHooks* policy = nullptr;
+  ServingObserver* observer = nullptr;
+};
+
+}  // namespace kunsim

@@ -1,0 +1,267 @@
+#include "sim/simulation.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <stdexcept>
+
+#include "sim/cluster/link_scheduler.hpp"
+#include "sim/cluster/topology.hpp"
+#include "sim/core/rng.hpp"
+#include "sim/cost/roofline_cost_model.hpp"
+#include "sim/metrics/decision_log.hpp"
+#include "sim/metrics/request_metrics.hpp"
+#include "sim/metrics/timeline.hpp"
+#include "sim/policy/policy_registry.hpp"
+#include "sim/serving/dispatcher.hpp"
+#include "sim/serving/instance.hpp"
+#include "sim/serving/request_pool.hpp"
+
+namespace kunsim {
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const {
+    if (f) std::fclose(f);
+  }
+};
+using File = std::unique_ptr<std::FILE, FileCloser>;
+
+File open_out(const std::string& dir, const char* name) {
+  if (dir.empty()) return nullptr;
+  const std::string path = (std::filesystem::path(dir) / name).string();
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) throw InputError(path + ": cannot write output file");
+  return File(f);
+}
+
+double round6(double x) { return std::round(x * 1e6) / 1e6; }
+
+}  // namespace
+
+struct Simulation::Impl final : ServingObserver {
+  const Scenario& sc;
+  RunOptions opt;
+  File requests_csv, timeline_csv, decisions_jsonl;
+  EventQueue events;
+  Rng rng;
+  Topology topology;
+  LinkScheduler links;
+  RooflineCostModel cost;
+  std::unique_ptr<MemoryOverloadPolicy> policy;
+  ServingContext ctx;
+  std::vector<std::unique_ptr<Instance>> instances;
+  std::vector<Instance*> instance_ptrs;
+  Dispatcher dispatcher;
+  RequestPool pool;
+  RequestMetrics metrics;
+  DecisionLog decisions;
+  Timeline timeline;
+  std::unique_ptr<ArrivalSource> source;
+  std::optional<TraceRequest> pending;  // the next arrival, already scheduled
+  std::uint64_t next_id = 0;
+  std::int64_t in_flight = 0;
+  std::int64_t rejects = 0;
+  SimTime now = 0;
+
+  struct ArrivalHandler final : EventHandler {
+    Impl* sim;
+    void handle_event(SimTime t, std::uint64_t) override { sim->on_arrival(t); }
+  } arrival_handler;
+  struct SampleHandler final : EventHandler {
+    Impl* sim;
+    void handle_event(SimTime t, std::uint64_t) override { sim->on_sample(t); }
+  } sample_handler;
+
+  Impl(const Scenario& s, RunOptions o)
+      : sc(s),
+        opt(std::move(o)),
+        requests_csv(open_out(opt.out_dir, "requests.csv")),
+        timeline_csv(open_out(opt.out_dir, "timeline.csv")),
+        decisions_jsonl(open_out(opt.out_dir, "decisions.jsonl")),
+        rng(s.seed),
+        topology(s.cluster),
+        links(topology),
+        cost(s.model, s.cluster.gpu, s.cluster.nvlink, s.engine.tp, s.cost),
+        policy(make_policy(s.policy, "policy")),
+        dispatcher(dispatch_rule_from_name(s.dispatch)),
+        metrics(requests_csv.get(), s.slo),
+        decisions(decisions_jsonl.get()),
+        timeline(timeline_csv.get()) {
+    ctx.events = &events;
+    ctx.links = &links;
+    ctx.topology = &topology;
+    ctx.cost = &cost;
+    ctx.model = &sc.model;
+    ctx.engine = &sc.engine;
+    ctx.memory = &sc.memory;
+    ctx.policy = policy.get();
+    ctx.observer = this;
+    const auto host_blocks = static_cast<std::int64_t>(sc.swap_space_bytes / static_cast<double>(sc.memory.block_bytes));
+    for (int i = 0; i < sc.instances; ++i) {
+      std::vector<int> gpus;
+      for (int g = 0; g < sc.engine.tp; ++g) gpus.push_back(i * sc.engine.tp + g);
+      instances.push_back(std::make_unique<Instance>(i, gpus, ctx, sc.memory.num_blocks, host_blocks));
+      instance_ptrs.push_back(instances.back().get());
+    }
+    arrival_handler.sim = this;
+    sample_handler.sim = this;
+    source = make_arrival_source(sc.workload, rng.fork(0xA11));
+  }
+
+  // ServingObserver
+  void on_first_token(const Request&, SimTime) override {}
+  void on_request_done(Request& r, SimTime) override {
+    metrics.on_finished(r);
+    --in_flight;
+    pool.release(&r);
+  }
+  void on_decision(nlohmann::json row) override { decisions.write(row); }
+
+  void schedule_next_arrival() {
+    pending = source->next();
+    if (pending) events.schedule(pending->arrival, &arrival_handler);
+  }
+
+  void on_arrival(SimTime t) {
+    const TraceRequest tr = *pending;
+    Request* r = pool.acquire();
+    r->id = next_id++;
+    r->arrival = t;
+    r->prompt = tr.prompt;
+    r->output = tr.output;
+    metrics.on_arrival();
+    ++in_flight;
+    const std::string why = reject_reason(*r);
+    if (!why.empty()) {
+      ++rejects;
+      r->phase = Phase::Rejected;
+      decisions.write({{"t_ns", t}, {"kind", "reject"}, {"request", r->id}, {"reason", why}});
+      metrics.on_rejected(*r, why);
+      --in_flight;
+      pool.release(r);
+    } else {
+      instance_ptrs[dispatcher.pick(instance_ptrs, t)]->enqueue(r, t);
+    }
+    schedule_next_arrival();
+  }
+
+  // Why no instance could ever serve `r` (empty when one can).
+  std::string reject_reason(const Request& r) const {
+    const std::int64_t len = std::int64_t{r.prompt} + r.output;
+    if (len > sc.engine.max_model_len)
+      return "prompt + output = " + std::to_string(len) + " tokens exceeds max_model_len " +
+             std::to_string(sc.engine.max_model_len);
+    const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), sc.engine.block_size);
+    const auto watermark = static_cast<std::int64_t>(std::floor(sc.engine.watermark * static_cast<double>(sc.memory.num_blocks)));
+    if (need + watermark > sc.memory.num_blocks)
+      return "needs " + std::to_string(need) + " KV blocks, an instance holds " + std::to_string(sc.memory.num_blocks) +
+             " (" + std::to_string(watermark) + " kept free)";
+    return {};
+  }
+
+  void on_sample(SimTime t) {
+    for (const auto& inst : instances) timeline.sample(t, *inst);
+    // Re-arm while anything else can still happen; a quiet queue means the run is over.
+    if (!events.empty()) events.schedule(t + seconds_to_ns(sc.timeline_interval_s), &sample_handler);
+  }
+
+  Json run() {
+    const auto wall0 = std::chrono::steady_clock::now();
+    schedule_next_arrival();
+    events.schedule(0, &sample_handler);
+    std::int64_t processed = 0;
+    const SimTime horizon = sc.max_time_s ? seconds_to_ns(*sc.max_time_s) : kSimTimeMax;
+    while (auto e = events.pop()) {
+      if (e->time < now) throw std::logic_error("simulation: time went backwards");
+      if (e->time > horizon) {
+        now = horizon;
+        break;
+      }
+      now = e->time;
+      ++processed;
+      e->handler->handle_event(now, e->arg);
+    }
+    // What is left when the run stops: requests still in instances, never-arrived ones are
+    // not counted (they did not arrive within the run).
+    for (auto& inst : instances)
+      for (Request* r : inst->take_all()) {
+        metrics.on_unfinished(*r);
+        --in_flight;
+      }
+    if (in_flight != 0) throw std::logic_error("simulation: requests lost track of");
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    return summary(processed, opt.wall_clock ? wall : 0.0);
+  }
+
+  Json summary(std::int64_t processed, double wall) const {
+    Json j;
+    j["scenario"] = sc.name;
+    j["seed"] = sc.seed;
+    j["policy"] = sc.policy_name;
+    j["model"] = sc.model.name;
+    j["cost_model"] = cost.describe();
+    j["workload"] = {{"source", sc.workload.describe()}, {"skipped_rows", source->skipped()}};
+    const Json req = metrics.summary_json();
+    for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();
+    InstanceCounters total;
+    Json per = Json::array();
+    std::int64_t peak = 0;
+    for (const auto& inst : instances) {
+      const InstanceCounters& c = inst->counters();
+      total.preemptions += c.preemptions;
+      total.recomputes += c.recomputes;
+      total.swaps_out += c.swaps_out;
+      total.swaps_in += c.swaps_in;
+      total.iterations += c.iterations;
+      total.jumps += c.jumps;
+      total.jumped_steps += c.jumped_steps;
+      peak = std::max(peak, inst->kv().peak_used());
+      per.push_back({{"id", inst->id()},
+                     {"gpus", inst->gpus()},
+                     {"iterations", c.iterations},
+                     {"decode_jumps", c.jumps},
+                     {"jumped_steps", c.jumped_steps},
+                     {"busy_fraction", now > 0 ? round6(static_cast<double>(c.busy_ns) / static_cast<double>(now)) : 0.0},
+                     {"peak_kv_blocks", inst->kv().peak_used()},
+                     {"preemptions", c.preemptions}});
+    }
+    Json kinds = Json::object();
+    for (const auto& [k, n] : decisions.counts()) kinds[k] = n;
+    j["planner"] = {{"drops", decisions.count("drop")},
+                    {"restores", decisions.count("restore")},
+                    {"preemptions", total.preemptions},
+                    {"recomputes", total.recomputes},
+                    {"swaps_out", total.swaps_out},
+                    {"swaps_in", total.swaps_in},
+                    {"rejects", rejects},
+                    {"decisions", kinds}};
+    const double gib = static_cast<double>(kGiB);
+    j["memory"] = {{"gpu_gib", round6(static_cast<double>(sc.memory.gpu_bytes) / gib)},
+                   {"weights_gib_per_gpu", round6(static_cast<double>(sc.memory.weight_bytes) / gib)},
+                   {"workspace_gib_per_gpu", round6(static_cast<double>(sc.memory.workspace_bytes) / gib)},
+                   {"kv_gib_per_gpu", round6(static_cast<double>(sc.memory.kv_bytes) / gib)},
+                   {"block_tokens", sc.engine.block_size},
+                   {"blocks_per_instance", sc.memory.num_blocks},
+                   {"peak_kv_usage", round6(static_cast<double>(peak) / static_cast<double>(sc.memory.num_blocks))}};
+    j["instances"] = per;
+    const double simulated = ns_to_seconds(now);
+    j["sim"] = {{"events", processed},
+                {"iterations", total.iterations},
+                {"decode_jumps", total.jumps},
+                {"jumped_steps", total.jumped_steps},
+                {"simulated_s", round6(simulated)},
+                {"wall_s", round6(wall)},
+                {"events_per_s", wall > 0 ? std::round(static_cast<double>(processed) / wall) : 0.0},
+                {"requests_per_wall_s", wall > 0 ? std::round(static_cast<double>(metrics.arrived()) / wall) : 0.0},
+                {"realtime_factor", wall > 0 ? round6(simulated / wall) : 0.0}};
+    return j;
+  }
+};
+
+Simulation::Simulation(const Scenario& scenario, RunOptions options)
+    : impl_(std::make_unique<Impl>(scenario, std::move(options))) {}
+Simulation::~Simulation() = default;
+Json Simulation::run() { return impl_->run(); }
+
+}  // namespace kunsim

@@ -1,0 +1,27 @@
+// ArrivalSource: a stream of requests in arrival order, pulled one at a time, so a trace of
+// any length is never held in memory. Times are ns from the stream's start. Sources count rows
+// they skip on purpose (BurstGPT failures, zero-token rows) so no request vanishes unreported.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sim/core/sim_time.hpp"
+
+namespace kunsim {
+
+struct TraceRequest {
+  SimTime arrival = 0;
+  int prompt = 0;
+  int output = 0;
+};
+
+class ArrivalSource {
+ public:
+  virtual ~ArrivalSource() = default;
+  virtual std::optional<TraceRequest> next() = 0;
+  virtual std::string describe() const = 0;
+  virtual std::int64_t skipped() const { return 0; }
+};
+
+}  // namespace kunsim

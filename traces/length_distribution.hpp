@@ -1,0 +1,30 @@
+// LengthDistribution: token counts for synthetic requests: fixed, uniform, lognormal (by
+// median and sigma), or an empirical inverse CDF given as evenly spaced quantiles (what a
+// workload profile stores). Samples are whole tokens in [1, max].
+#pragma once
+#include <string>
+#include <vector>
+
+#include "sim/core/json_fields.hpp"
+#include "sim/core/rng.hpp"
+
+namespace kunsim {
+
+class LengthDistribution {
+ public:
+  enum class Kind { Fixed, Uniform, LogNormal, Quantiles };
+  static LengthDistribution fixed(int value);
+  static LengthDistribution quantiles(std::vector<double> q);
+  static LengthDistribution from_json(const Json& j, const std::string& path);
+
+  int sample(Rng& rng) const;
+  double mean_estimate() const;  // for sizing checks and reports
+
+ private:
+  Kind kind_ = Kind::Fixed;
+  double a_ = 1, b_ = 1;  // fixed: a; uniform: [a, b]; lognormal: median a, sigma b
+  int max_ = 1 << 20;
+  std::vector<double> q_;
+};
+
+}  // namespace kunsim

@@ -1,0 +1,212 @@
+#include "traces/workload.hpp"
+
+#include <cmath>
+#include <filesystem>
+
+#include "traces/trace_format_registry.hpp"
+
+namespace kunsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Window, rate scale and request cap over a file trace.
+class ShapedTrace final : public ArrivalSource {
+ public:
+  ShapedTrace(std::unique_ptr<ArrivalSource> inner, const WorkloadSpec& s) : inner_(std::move(inner)), s_(s) {}
+  std::optional<TraceRequest> next() override {
+    if (s_.max_requests && emitted_ >= *s_.max_requests) return std::nullopt;
+    const SimTime start = seconds_to_ns(s_.window_start_s);
+    const SimTime stop = s_.window_duration_s ? start + seconds_to_ns(*s_.window_duration_s) : kSimTimeMax;
+    while (auto r = inner_->next()) {
+      if (r->arrival < start) continue;
+      if (r->arrival >= stop) return std::nullopt;
+      r->arrival = static_cast<SimTime>(std::llround(static_cast<double>(r->arrival - start) / s_.rate_scale));
+      ++emitted_;
+      return r;
+    }
+    return std::nullopt;
+  }
+  std::string describe() const override { return inner_->describe(); }
+  std::int64_t skipped() const override { return inner_->skipped(); }
+
+ private:
+  std::unique_ptr<ArrivalSource> inner_;
+  const WorkloadSpec& s_;
+  std::int64_t emitted_ = 0;
+};
+
+class SyntheticSource final : public ArrivalSource {
+ public:
+  SyntheticSource(RateSchedule sched, LengthDistribution in, LengthDistribution out, std::optional<std::int64_t> max,
+                  const Rng& rng, std::string what)
+      : sched_(std::move(sched)),
+        in_(std::move(in)),
+        out_(std::move(out)),
+        max_(max),
+        arrivals_(rng.fork(1)),
+        lengths_(rng.fork(2)),
+        what_(std::move(what)) {}
+  std::optional<TraceRequest> next() override {
+    if (max_ && emitted_ >= *max_) return std::nullopt;
+    const auto t = sched_.next_after(last_, arrivals_);
+    if (!t) return std::nullopt;
+    last_ = *t;
+    ++emitted_;
+    TraceRequest r;
+    r.arrival = *t;
+    r.prompt = in_.sample(lengths_);
+    r.output = out_.sample(lengths_);
+    return r;
+  }
+  std::string describe() const override { return what_; }
+
+ private:
+  RateSchedule sched_;
+  LengthDistribution in_, out_;
+  std::optional<std::int64_t> max_;
+  Rng arrivals_, lengths_;
+  std::string what_;
+  SimTime last_ = -1;
+  std::int64_t emitted_ = 0;
+};
+
+std::vector<Burst> bursts_from_json(const Json& j, const std::string& path) {
+  if (!j.is_array()) throw InputError(path + ": expected an array of {start_s, duration_s, multiplier}");
+  std::vector<Burst> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    JsonFields f(j[i], path + "[" + std::to_string(i) + "]");
+    Burst b;
+    b.start_s = f.number("start_s", 0, 1e9);
+    b.duration_s = f.number("duration_s", 1e-3, 1e9);
+    b.multiplier = f.number("multiplier", 0, 1e6);
+    f.finish();
+    out.push_back(b);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string resolve_trace_path(const std::string& path, const TracePaths& paths, const std::string& json_path) {
+  const fs::path p(path);
+  std::vector<fs::path> tried;
+  if (p.is_absolute()) tried.push_back(p);
+  else {
+    if (!paths.trace_dir.empty()) tried.push_back(fs::path(paths.trace_dir) / p);
+    if (!paths.scenario_dir.empty()) tried.push_back(fs::path(paths.scenario_dir) / p);
+    tried.push_back(p);
+  }
+  std::string looked;
+  for (const auto& t : tried) {
+    std::error_code ec;
+    if (fs::is_regular_file(t, ec)) return t.string();
+    looked += (looked.empty() ? "" : ", ") + t.string();
+  }
+  throw InputError(json_path + ": trace file \"" + path + "\" not found (looked in: " + looked +
+                   "); point --trace-dir or KUNSIM_TRACE_DIR at your copy of the public traces");
+}
+
+WorkloadSpec workload_from_json(const Json& j, const std::string& path, const TracePaths& paths) {
+  JsonFields f(j, path);
+  WorkloadSpec s;
+  const int sources = f.has("trace") + f.has("synthetic") + f.has("profile");
+  if (sources != 1)
+    throw InputError(path + ": expected exactly one of trace, synthetic, profile (got " + std::to_string(sources) + ")");
+  if (const Json* t = f.child("trace")) {
+    s.kind = WorkloadSpec::Kind::Trace;
+    JsonFields tf(*t, f.path_of("trace"));
+    s.trace_format = tf.string("format");
+    s.trace_path = resolve_trace_path(tf.string("path"), paths, tf.path_of("path"));
+    tf.finish();
+    open_trace(s.trace_format, s.trace_path, tf.path_of("format"));  // checks format and file now
+  } else if (const Json* sy = f.child("synthetic")) {
+    s.kind = WorkloadSpec::Kind::Synthetic;
+    JsonFields sf(*sy, f.path_of("synthetic"));
+    const std::string arrival = sf.choice("arrival", "poisson", {"poisson", "gamma"});
+    s.rate = sf.number("rate", 1e-6, 1e7);
+    s.cv = arrival == "gamma" ? sf.number("cv", 0.05, 50) : 1.0;
+    s.duration_s = sf.number("duration_s", 0, 0, 1e9);
+    if (const Json* in = sf.child("input_tokens")) s.input = LengthDistribution::from_json(*in, sf.path_of("input_tokens"));
+    if (const Json* out = sf.child("output_tokens"))
+      s.output = LengthDistribution::from_json(*out, sf.path_of("output_tokens"));
+    sf.finish();
+  } else {
+    s.kind = WorkloadSpec::Kind::Profile;
+    const Json& pj = f.required_child("profile");
+    if (!pj.is_string()) f.fail("profile", "string (a shipped profile name or a profile file)");
+    s.profile_name = pj.get<std::string>();
+    if (const WorkloadProfile* builtin = builtin_profile(s.profile_name)) {
+      s.profile = std::make_shared<WorkloadProfile>(*builtin);
+    } else {
+      const std::string file = resolve_trace_path(s.profile_name, paths, f.path_of("profile"));
+      s.profile = std::make_shared<WorkloadProfile>(WorkloadProfile::from_json(parse_json_file(file), file));
+    }
+  }
+  s.rate_scale = f.number("rate_scale", 1.0, 1e-6, 1e6);
+  if (const Json* w = f.child("window")) {
+    JsonFields wf(*w, f.path_of("window"));
+    s.window_start_s = wf.number("start_s", 0, 0, 1e9);
+    if (wf.has("duration_s")) s.window_duration_s = wf.number("duration_s", 1e-3, 1e9);
+    wf.finish();
+  }
+  if (const Json* b = f.child("bursts")) {
+    if (s.kind == WorkloadSpec::Kind::Trace)
+      throw InputError(f.path_of("bursts") + ": bursts shape synthetic and profile workloads; a trace has its own");
+    s.bursts = bursts_from_json(*b, f.path_of("bursts"));
+  }
+  if (f.has("max_requests")) s.max_requests = f.integer("max_requests", 1, 1LL << 40);
+  f.finish();
+  if (s.kind == WorkloadSpec::Kind::Synthetic && s.duration_s == 0 && !s.max_requests && !s.window_duration_s)
+    throw InputError(path + ".synthetic.duration_s: a synthetic workload needs duration_s, max_requests or "
+                     "window.duration_s to end");
+  return s;
+}
+
+std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& s, const Rng& rng) {
+  if (s.kind == WorkloadSpec::Kind::Trace)
+    return std::make_unique<ShapedTrace>(open_trace(s.trace_format, s.trace_path, "workload.trace.format"), s);
+  std::vector<RateSegment> segs;
+  LengthDistribution in = s.input, out = s.output;
+  if (s.kind == WorkloadSpec::Kind::Synthetic) {
+    const double end = s.duration_s > 0 ? s.duration_s : (s.window_duration_s ? s.window_start_s + *s.window_duration_s : 1e9);
+    segs.push_back({0, seconds_to_ns(end), s.rate, s.cv});
+  } else {
+    const WorkloadProfile& p = *s.profile;
+    for (std::size_t w = 0; w < p.rate.size(); ++w) {
+      const double a = static_cast<double>(w) * p.window_s;
+      segs.push_back({seconds_to_ns(a), seconds_to_ns(std::min(a + p.window_s, std::max(p.duration_s, a + 1e-3))),
+                      p.rate[w], p.cv[w]});
+    }
+    in = LengthDistribution::quantiles(p.input_quantiles);
+    out = LengthDistribution::quantiles(p.output_quantiles);
+  }
+  RateSchedule sched(std::move(segs));
+  sched.apply_bursts(s.bursts);
+  sched.scale(s.rate_scale);
+  // A window cuts the schedule, and time restarts at its start.
+  std::vector<RateSegment> cut;
+  const SimTime a = seconds_to_ns(s.window_start_s);
+  const SimTime z = s.window_duration_s ? a + seconds_to_ns(*s.window_duration_s) : kSimTimeMax;
+  for (RateSegment g : sched.segments()) {
+    g.start = std::max(g.start, a);
+    g.end = std::min(g.end, z);
+    if (g.start >= g.end) continue;
+    g.start -= a;
+    g.end -= a;
+    cut.push_back(g);
+  }
+  return std::make_unique<SyntheticSource>(RateSchedule(std::move(cut)), std::move(in), std::move(out), s.max_requests,
+                                           rng, s.describe());
+}
+
+std::string WorkloadSpec::describe() const {
+  switch (kind) {
+    case Kind::Trace: return trace_format + " trace " + trace_path;
+    case Kind::Synthetic: return cv == 1 ? "synthetic poisson" : "synthetic gamma";
+    case Kind::Profile: return "profile " + profile_name;
+  }
+  return "?";
+}
+
+}  // namespace kunsim

@@ -1,0 +1,52 @@
+// Workload: a scenario's `workload` section, validated up front, and the arrival stream it
+// makes. Exactly one source: `trace` (a file in a registered format), `synthetic` (a rate and
+// length distributions), or `profile` (a shipped or trace-stats profile replayed). Then
+// `rate_scale`, a `window` of the source's timeline, `bursts` (synthetic sources) and
+// `max_requests` shape it.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/core/json_fields.hpp"
+#include "traces/arrival_source.hpp"
+#include "traces/length_distribution.hpp"
+#include "traces/rate_schedule.hpp"
+#include "traces/workload_profile.hpp"
+
+namespace kunsim {
+
+struct TracePaths {
+  std::string trace_dir;     // --trace-dir or KUNSIM_TRACE_DIR; may be empty
+  std::string scenario_dir;  // folder of the scenario file; may be empty
+};
+
+struct WorkloadSpec {
+  enum class Kind { Trace, Synthetic, Profile } kind = Kind::Synthetic;
+  // trace
+  std::string trace_format, trace_path;
+  // synthetic
+  double rate = 1, cv = 1, duration_s = 0;
+  LengthDistribution input = LengthDistribution::fixed(512), output = LengthDistribution::fixed(128);
+  // profile
+  std::shared_ptr<const WorkloadProfile> profile;
+  std::string profile_name;
+  // shaping
+  double rate_scale = 1;
+  double window_start_s = 0;
+  std::optional<double> window_duration_s;
+  std::vector<Burst> bursts;
+  std::optional<std::int64_t> max_requests;
+
+  std::string describe() const;
+};
+
+// Resolves a relative trace path against paths.trace_dir, then paths.scenario_dir; the error
+// names `json_path` and every place looked in.
+std::string resolve_trace_path(const std::string& path, const TracePaths& paths, const std::string& json_path);
+
+WorkloadSpec workload_from_json(const Json& j, const std::string& path, const TracePaths& paths);
+std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& spec, const Rng& rng);
+
+}  // namespace kunsim
