@@ -125,6 +125,9 @@ struct Simulation::Impl final : ServingObserver {
 
   void on_arrival(SimTime t) {
     const TraceRequest tr = *pending;
+    // The next arrival is scheduled first, so one due at this same instant is delivered before
+    // the instance's planning event that this one may schedule.
+    schedule_next_arrival();
     Request* r = pool.acquire();
     r->id = next_id++;
     r->arrival = t;
@@ -143,7 +146,6 @@ struct Simulation::Impl final : ServingObserver {
     } else {
       instance_ptrs[dispatcher.pick(instance_ptrs, t)]->enqueue(r, t);
     }
-    schedule_next_arrival();
   }
 
   // Why no instance could ever serve `r` (empty when one can).

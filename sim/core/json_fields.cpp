@@ -67,6 +67,8 @@ Json parse_json_text(const std::string& text, const std::string& origin) {
     msg << origin << ":" << line_of(text, e.byte == 0 ? 0 : e.byte - 1) << ": malformed JSON ("
         << e.what() << ")";
     throw InputError(msg.str());
+  } catch (const Json::exception& e) {  // e.g. out_of_range: a number too large to represent
+    throw InputError(origin + ": invalid JSON (" + std::string(e.what()) + ")");
   }
 }
 

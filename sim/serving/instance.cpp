@@ -6,6 +6,10 @@
 
 namespace kunsim {
 
+namespace {
+constexpr std::uint64_t kKick = 1;  // event arg: plan now; 0 ends the work in flight
+}  // namespace
+
 Instance::Instance(int id, std::vector<int> gpus, const ServingContext& ctx, std::int64_t num_blocks,
                    std::int64_t host_swap_blocks)
     : id_(id),
@@ -24,7 +28,13 @@ void Instance::enqueue(Request* r, SimTime now) {
   waiting_.push_back(r);
   queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
   if (!busy_) {
-    plan(now);
+    // Plan in an event of its own at this same instant: FIFO order at equal times runs it after
+    // every arrival already due now, so simultaneous arrivals share the first iteration, as
+    // they would in an engine whose step starts with all of them queued.
+    if (!kick_pending_) {
+      kick_pending_ = true;
+      ctx_.events->schedule(now, this, kKick);
+    }
     return;
   }
   // A jump assumed nothing would arrive; cut it at the first step boundary at or after now,
@@ -216,7 +226,12 @@ void Instance::run_iteration(SimTime now) {
   work_event_ = ctx_.events->schedule(work_end_, this);
 }
 
-void Instance::handle_event(SimTime now, std::uint64_t /*arg*/) {
+void Instance::handle_event(SimTime now, std::uint64_t arg) {
+  if (arg == kKick) {
+    kick_pending_ = false;
+    plan(now);
+    return;
+  }
   counters_.busy_ns += now - work_start_;
   busy_ = false;
   if (work_ == Work::Jump) end_jump(now);

@@ -87,6 +87,7 @@ class Instance final : public EventHandler {
 
   // The work in flight.
   bool busy_ = false;
+  bool kick_pending_ = false;  // a plan() is scheduled for the current instant
   Work work_ = Work::None;
   SimTime work_start_ = 0, work_end_ = 0;
   EventId work_event_;

@@ -1,0 +1,135 @@
+// The CLI contract: exit codes (0 ok, 2 bad input), one clear message naming the JSON path or
+// file:line, and the output files of DESIGN.md.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+
+#include "test_support.hpp"
+
+namespace kunsim {
+namespace {
+
+using test::read_file;
+using test::scratch;
+using test::write_file;
+
+struct CliResult {
+  int code = -1;
+  std::string output;
+};
+
+CliResult kunsim(const std::string& args) {
+  const std::string cmd = std::string(KUNSIM_BIN) + " " + args + " 2>&1";
+  CliResult r;
+  std::FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// A valid scenario file with a 60 s window, in its own folder.
+std::filesystem::path scenario_file(const std::string& name, const Json& patch = Json::object()) {
+  const auto dir = scratch("cli-" + name);
+  Json j = test::tiny_cluster_scenario();
+  j["name"] = name;
+  j.merge_patch(patch);
+  write_file(dir / "s.json", j.dump(2));
+  return dir / "s.json";
+}
+
+void expect_bad_input(const CliResult& r, const std::string& message) {
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find(message), std::string::npos) << "got: " << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << "one line: " << r.output;
+}
+
+TEST(Cli, RunWritesTheContractFiles) {
+  const auto f = scenario_file("files");
+  const auto out = f.parent_path() / "out";
+  const CliResult r = kunsim("run " + f.string() + " --out " + out.string() + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+  for (const char* name : {"summary.json", "requests.csv", "timeline.csv", "decisions.jsonl", "scenario.json"})
+    EXPECT_TRUE(std::filesystem::exists(out / name)) << name;
+  const Json s = Json::parse(read_file(out / "summary.json"));
+  for (const char* k : {"requests", "ttft_s", "tpot_s", "e2e_s", "queue_s", "slo", "throughput", "planner", "sim"})
+    EXPECT_TRUE(s.contains(k)) << k;
+  for (const char* k : {"mean", "p50", "p90", "p99", "p999", "max"}) EXPECT_TRUE(s["ttft_s"].contains(k)) << k;
+  for (const char* k : {"events", "wall_s", "events_per_s", "simulated_s"}) EXPECT_TRUE(s["sim"].contains(k)) << k;
+  EXPECT_EQ(s["planner"]["drops"], 0);
+}
+
+TEST(Cli, SetOverridesAndNoWallClockGiveIdenticalSummaries) {
+  const auto f = scenario_file("set");
+  const auto a = f.parent_path() / "a", b = f.parent_path() / "b";
+  const std::string common = " --set deployment.instances=2 --set policy.name=vllm-swap --quiet --no-wall-clock";
+  ASSERT_EQ(kunsim("run " + f.string() + " --out " + a.string() + common).code, 0);
+  ASSERT_EQ(kunsim("run " + f.string() + " --out " + b.string() + common).code, 0);
+  const Json s = Json::parse(read_file(a / "summary.json"));
+  EXPECT_EQ(s["policy"], "vllm-swap");
+  EXPECT_EQ(s["instances"].size(), 2u);
+  for (const char* name : {"summary.json", "requests.csv", "timeline.csv", "decisions.jsonl"})
+    EXPECT_EQ(read_file(a / name), read_file(b / name)) << name;
+}
+
+TEST(Cli, MalformedJsonNamesFileAndLine) {
+  const auto dir = scratch("cli-malformed");
+  write_file(dir / "s.json", "{\n  \"name\": \"x\",\n  \"seed\": ,\n}\n");
+  expect_bad_input(kunsim("run " + (dir / "s.json").string()), (dir / "s.json").string() + ":3: malformed JSON");
+}
+
+TEST(Cli, UnknownAndMistypedKeysNameTheirPath) {
+  expect_bad_input(kunsim("validate " + scenario_file("unk", {{"cluster", {{"gpu_per_node", 4}}}}).string()),
+                   "kunsim: cluster.gpu_per_node: unknown key");
+  expect_bad_input(kunsim("validate " + scenario_file("typ", {{"deployment", {{"instances", "four"}}}}).string()),
+                   "kunsim: deployment.instances: expected integer in [1, 65536], got string \"four\"");
+  expect_bad_input(kunsim("validate " + scenario_file("pol", {{"policy", {{"name", "magic"}}}}).string()),
+                   "kunsim: policy.name: unknown policy \"magic\" (known: ");
+  expect_bad_input(kunsim("validate " + scenario_file("set").string() + " --set slo.ttft_s=-1"),
+                   "kunsim: slo.ttft_s: expected number in [0, 1e+06], got -1");
+}
+
+TEST(Cli, ImpossibleDeploymentsSayWhy) {
+  expect_bad_input(kunsim("validate " + scenario_file("fit", {{"model", "llama-3-70b"}}).string()),
+                   "kunsim: deployment: llama-3-70b with tp=1 does not fit: needs ");
+  expect_bad_input(kunsim("validate " + scenario_file("gpus", {{"deployment", {{"instances", 5}}}}).string()),
+                   "kunsim: deployment.instances: 5 instances x tp 1 need 5 GPUs, the cluster has 4");
+}
+
+TEST(Cli, MissingFilesAndBadTraceRows) {
+  expect_bad_input(kunsim("run /nonexistent/s.json"), "kunsim: /nonexistent/s.json: cannot open file");
+  const auto f = scenario_file("trace", {{"workload", {{"synthetic", nullptr}, {"trace", {{"format", "vidur"}, {"path", "t.csv"}}}}}});
+  expect_bad_input(kunsim("validate " + f.string()), "kunsim: workload.trace.path: trace file \"t.csv\" not found");
+  write_file(f.parent_path() / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,10,2\n0.1,10,x\n");
+  expect_bad_input(kunsim("run " + f.string() + " --quiet"),
+                   (f.parent_path() / "t.csv").string() + ":3: output tokens: expected an integer");
+}
+
+TEST(Cli, ListsModelsAndPolicies) {
+  const CliResult m = kunsim("models");
+  EXPECT_EQ(m.code, 0);
+  EXPECT_NE(m.output.find("llama-3-70b"), std::string::npos);
+  const CliResult p = kunsim("policies");
+  EXPECT_EQ(p.code, 0);
+  EXPECT_NE(p.output.find("vllm-swap"), std::string::npos);
+  EXPECT_EQ(kunsim("frobnicate").code, 2);
+}
+
+TEST(Cli, TraceStatsWritesAReplayableProfile) {
+  const auto dir = scratch("cli-stats");
+  write_file(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,100,10\n0.5,200,20\n1.0,300,30\n");
+  const CliResult r = kunsim("trace-stats " + (dir / "t.csv").string() + " --out " + (dir / "p.json").string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const Json p = Json::parse(read_file(dir / "p.json"));
+  EXPECT_EQ(p["requests"], 3);
+  EXPECT_EQ(p["input_tokens"]["quantiles"][50], 200.0);
+  const auto f = scenario_file("profile", {{"workload", {{"synthetic", nullptr}, {"profile", (dir / "p.json").string()}}}});
+  EXPECT_EQ(kunsim("validate " + f.string()).code, 0);
+}
+
+}  // namespace
+}  // namespace kunsim

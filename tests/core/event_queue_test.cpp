@@ -1,0 +1,67 @@
+#include "sim/core/event_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace kunsim {
+namespace {
+
+struct Recorder : EventHandler {
+  std::vector<std::pair<SimTime, std::uint64_t>> seen;
+  void handle_event(SimTime now, std::uint64_t arg) override { seen.emplace_back(now, arg); }
+};
+
+void drain(EventQueue& q) {
+  while (auto e = q.pop()) e->handler->handle_event(e->time, e->arg);
+}
+
+TEST(EventQueue, OrdersByTimeThenInsertion) {
+  EventQueue q;
+  Recorder r;
+  q.schedule(30, &r, 1);
+  q.schedule(10, &r, 2);
+  q.schedule(20, &r, 3);
+  q.schedule(10, &r, 4);  // same time as arg 2: must run after it (FIFO)
+  q.schedule(10, &r, 5);
+  drain(q);
+  const std::vector<std::pair<SimTime, std::uint64_t>> want = {{10, 2}, {10, 4}, {10, 5}, {20, 3}, {30, 1}};
+  EXPECT_EQ(r.seen, want);
+}
+
+TEST(EventQueue, FifoAtEqualTimesSurvivesManyEvents) {
+  EventQueue q;
+  Recorder r;
+  for (std::uint64_t i = 0; i < 1000; ++i) q.schedule(static_cast<SimTime>(i % 3), &r, i);
+  drain(q);
+  ASSERT_EQ(r.seen.size(), 1000u);
+  for (std::size_t i = 1; i < r.seen.size(); ++i) {
+    const auto& a = r.seen[i - 1];
+    const auto& b = r.seen[i];
+    ASSERT_TRUE(a.first < b.first || (a.first == b.first && a.second < b.second)) << "at " << i;
+  }
+}
+
+TEST(EventQueue, CancelledEventsAreSkipped) {
+  EventQueue q;
+  Recorder r;
+  q.schedule(5, &r, 1);
+  const EventId id = q.schedule(6, &r, 2);
+  q.schedule(7, &r, 3);
+  EXPECT_EQ(q.size(), 3u);
+  q.cancel(id);
+  EXPECT_EQ(q.size(), 2u);
+  drain(q);
+  const std::vector<std::pair<SimTime, std::uint64_t>> want = {{5, 1}, {7, 3}};
+  EXPECT_EQ(r.seen, want);
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(EventQueue, ComparisonIsWrittenOnce) {
+  EXPECT_TRUE(event_before(Event{1, 9, nullptr, 0}, Event{2, 0, nullptr, 0}));
+  EXPECT_TRUE(event_before(Event{1, 0, nullptr, 0}, Event{1, 1, nullptr, 0}));
+  EXPECT_FALSE(event_before(Event{1, 1, nullptr, 0}, Event{1, 1, nullptr, 0}));
+}
+
+}  // namespace
+}  // namespace kunsim

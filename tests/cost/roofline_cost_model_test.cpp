@@ -1,0 +1,97 @@
+#include "sim/cost/roofline_cost_model.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kunsim {
+namespace {
+
+RooflineCostModel h100_llama(int tp = 1) {
+  return RooflineCostModel(find_model("llama-3-8b", "model"), find_gpu("h100-sxm", "gpu"), {450e9, 2000}, tp, {});
+}
+
+TEST(RooflineCostModel, DecodeStepIsNearTheDesignSanityFigure) {
+  // DESIGN.md: 64 requests at 1k context read ~16 GB of weights + ~8.6 GB of KV: ~8 ms at HBM speed.
+  const auto cm = h100_llama();
+  BatchShape s;
+  s.num_decodes = 64;
+  s.decode_context_sum = 64 * 1024;
+  s.layers = 32;
+  s.sampled = 64;
+  const IterationCost c = cm.iteration(s);
+  const double bytes_s = (15.0e9 + 64.0 * 1024 * 131072) / 3.35e12;  // layer weights + KV at peak HBM
+  EXPECT_GT(c.sum(), bytes_s);
+  EXPECT_LT(c.sum(), bytes_s / 0.85 + 0.004) << "memory-bound time over efficiency plus CPU/launch overheads";
+  EXPECT_GT(c.attn_decode, 0);
+  EXPECT_EQ(c.attn_prefill, 0);
+}
+
+TEST(RooflineCostModel, LargePrefillIsComputeBound) {
+  const auto cm = h100_llama();
+  BatchShape s;
+  s.prefills = {{8192, 0}};
+  s.layers = 32;
+  s.sampled = 1;
+  const IterationCost c = cm.iteration(s);
+  // GEMMs: 2 x 8192 tokens x 7.0 B layer params / (989 TFLOP/s x 0.8), plus the MLP's
+  // memory-bound element-wise passes (SiLU-and-mul 3 x T x ffn, two RMSNorms 2 x 2 x T x hidden,
+  // bf16) at 3.35 TB/s x 0.85.
+  const double gemm_s = 2.0 * 8192 * 32 * 218'112'000.0 / (989e12 * 0.8);
+  const double elementwise_s = 32 * (3.0 * 8192 * 14336 * 2 + 4.0 * 8192 * 4096 * 2) / (3.35e12 * 0.85);
+  EXPECT_NEAR(c.qkv + c.o_proj + c.mlp, gemm_s + elementwise_s, 0.02 * gemm_s);
+  EXPECT_GT(c.attn_prefill, 0.0);
+}
+
+TEST(RooflineCostModel, PrefillAttentionIsPricedPerRequest) {
+  // Prefill chunks attend over their own context: one chunk at 8k context costs more than two
+  // at 4k each, though the mean context is the same.
+  const auto cm = h100_llama();
+  BatchShape one, two;
+  one.prefills = {{512, 8192}, {512, 0}};
+  two.prefills = {{512, 4096}, {512, 4096}};
+  one.layers = two.layers = 32;
+  EXPECT_NEAR(cm.iteration(one).attn_prefill, cm.iteration(two).attn_prefill, 1e-9)
+      << "linear in context: equal sums cost the same";
+  BatchShape skewed;
+  skewed.prefills = {{1000, 0}, {24, 0}};
+  BatchShape even;
+  even.prefills = {{512, 0}, {512, 0}};
+  skewed.layers = even.layers = 32;
+  EXPECT_GT(cm.iteration(skewed).attn_prefill, cm.iteration(even).attn_prefill) << "causal attention is quadratic per request";
+}
+
+TEST(RooflineCostModel, TensorParallelAddsAllReduceAndShrinksShards) {
+  const auto tp1 = h100_llama(1);
+  const auto tp2 = h100_llama(2);
+  BatchShape s;
+  s.prefills = {{4096, 0}};
+  s.layers = 32;
+  EXPECT_EQ(tp1.iteration(s).allreduce, 0);
+  EXPECT_GT(tp2.iteration(s).allreduce, 0);
+  EXPECT_LT(tp2.iteration(s).mlp, 0.6 * tp1.iteration(s).mlp);
+}
+
+TEST(DecodeRun, ClosedFormMatchesSteppingAndInvertsExactly) {
+  const auto cm = h100_llama();
+  BatchShape s;
+  s.num_decodes = 37;
+  s.decode_context_sum = 37 * 700;
+  s.layers = 32;
+  s.sampled = 37;
+  const DecodeRun run = cm.decode_run(s);
+  double stepped = 0;
+  for (int k = 0; k < 500; ++k) {
+    BatchShape at = s;
+    at.decode_context_sum += std::int64_t{k} * s.num_decodes;
+    stepped += cm.iteration(at).sum() * 1e9;
+  }
+  EXPECT_NEAR(static_cast<double>(run.elapsed(500)), stepped, 2.0) << "roofline decode is affine in context";
+  for (std::int64_t k : {0, 1, 2, 17, 499}) {
+    EXPECT_EQ(run.steps_by(run.elapsed(k)), k);
+    if (k > 0) {
+      EXPECT_EQ(run.steps_by(run.elapsed(k) - 1), k - 1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kunsim

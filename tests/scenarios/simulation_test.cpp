@@ -1,0 +1,123 @@
+// System-level behaviour on whole scenarios: request conservation and memory bounds for every
+// policy, determinism, and that the timeline and decision log hold what they promise.
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <thread>
+
+#include "sim/policy/policy_registry.hpp"
+#include "test_support.hpp"
+
+namespace kunsim {
+namespace {
+
+using test::read_file;
+using test::run_scenario;
+using test::scratch;
+using test::tiny_cluster_scenario;
+
+// Overload: long outputs, a small KV budget (gpu_memory_utilization 0.3), a burst.
+Json overloaded(const std::string& policy) {
+  Json j = tiny_cluster_scenario();
+  j["policy"]["name"] = policy;
+  j["deployment"]["gpu_memory_utilization"] = 0.3;
+  j["workload"]["synthetic"]["rate"] = 30;
+  j["workload"]["synthetic"]["output_tokens"] = Json{{"type", "uniform"}, {"min", 200}, {"max_value", 1500}};
+  j["workload"]["bursts"] = Json::array({Json{{"start_s", 5}, {"duration_s", 5}, {"multiplier", 5}}});
+  return j;
+}
+
+void expect_conserved(const Json& s) {
+  const auto& r = s["requests"];
+  EXPECT_EQ(r["arrived"].get<std::int64_t>(),
+            r["completed"].get<std::int64_t>() + r["rejected"].get<std::int64_t>() + r["unfinished"].get<std::int64_t>());
+  EXPECT_GT(r["arrived"].get<std::int64_t>(), 0);
+}
+
+void expect_timeline_within_capacity(const std::filesystem::path& dir) {
+  std::istringstream in(read_file(dir / "timeline.csv"));
+  std::string line;
+  std::getline(in, line);
+  int rows = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+    ASSERT_EQ(f.size(), 10u);
+    ASSERT_LE(std::stoll(f[3]), std::stoll(f[4])) << line;
+    ASSERT_GE(std::stoll(f[3]), 0) << line;
+    ++rows;
+  }
+  EXPECT_GT(rows, 0);
+}
+
+TEST(Simulation, EveryPolicyConservesRequestsAndMemoryUnderOverload) {
+  for (const auto& [name, entry] : policy_registry()) {
+    SCOPED_TRACE(name);
+    const auto dir = scratch("overload-" + name);
+    const Json s = run_scenario(overloaded(name), dir);
+    expect_conserved(s);
+    EXPECT_EQ(s["requests"]["unfinished"], 0);
+    EXPECT_GT(s["planner"]["preemptions"].get<int>(), 0) << "the scenario must actually overload memory";
+    EXPECT_LE(s["memory"]["peak_kv_usage"].get<double>(), 1.0);
+    expect_timeline_within_capacity(dir);
+  }
+}
+
+TEST(Simulation, HorizonLeavesUnfinishedRequestsCounted) {
+  Json j = overloaded("vllm");
+  j["sim"] = {{"max_time_s", 12}};
+  const Json s = run_scenario(j);
+  expect_conserved(s);
+  EXPECT_GT(s["requests"]["unfinished"].get<int>(), 0);
+  EXPECT_DOUBLE_EQ(s["sim"]["simulated_s"].get<double>(), 12.0);
+}
+
+TEST(Simulation, ImpossibleRequestsAreRejectedWithAReason) {
+  Json j = tiny_cluster_scenario();
+  j["deployment"]["max_model_len"] = 1500;
+  const auto dir = scratch("reject");
+  const Json s = run_scenario(j, dir);
+  expect_conserved(s);
+  EXPECT_GT(s["requests"]["rejected"].get<int>(), 0);
+  const std::string log = read_file(dir / "decisions.jsonl");
+  EXPECT_NE(log.find("\"kind\":\"reject\""), std::string::npos);
+  EXPECT_NE(log.find("exceeds max_model_len 1500"), std::string::npos);
+}
+
+TEST(Simulation, SameScenarioAndSeedGiveByteIdenticalOutputs) {
+  const Json j = overloaded("vllm-swap");
+  const auto a = scratch("det-a"), b = scratch("det-b");
+  run_scenario(j, a);
+  run_scenario(j, b);
+  for (const char* f : {"requests.csv", "timeline.csv", "decisions.jsonl"})
+    EXPECT_EQ(read_file(a / f), read_file(b / f)) << f;
+  Json other = j;
+  other["seed"] = 8;
+  const auto c = scratch("det-c");
+  run_scenario(other, c);
+  EXPECT_NE(read_file(a / "requests.csv"), read_file(c / "requests.csv")) << "the seed must matter";
+}
+
+TEST(Simulation, TwoSimulationsOnTwoThreadsMatch) {
+  const Json j = overloaded("vllm");
+  Json s1, s2;
+  std::thread t1([&] { s1 = run_scenario(j); });
+  std::thread t2([&] { s2 = run_scenario(j); });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(s1.dump(), s2.dump());
+}
+
+TEST(Simulation, DefaultScenarioRunsAndIsHealthy) {
+  const Scenario sc = load_scenario("", {"workload.window.duration_s=300"}, "");
+  Simulation sim(sc, RunOptions{"", false});
+  const Json s = sim.run();
+  expect_conserved(s);
+  EXPECT_EQ(s["requests"]["rejected"], 0);
+  EXPECT_GT(s["slo"]["attainment"].get<double>(), 0.95);
+  EXPECT_GT(s["sim"]["decode_jumps"].get<std::int64_t>(), 0);
+}
+
+}  // namespace
+}  // namespace kunsim

@@ -1,0 +1,122 @@
+// InstanceFixture: one Instance on a tiny 1-node cluster with a chosen model and roofline
+// parameters, a recording observer and the vllm policy: for exact nanosecond checks.
+#pragma once
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sim/cluster/link_scheduler.hpp"
+#include "sim/cost/roofline_cost_model.hpp"
+#include "sim/policy/policy_registry.hpp"
+#include "sim/serving/instance.hpp"
+
+namespace kunsim::test {
+
+struct Recorded : ServingObserver {
+  std::vector<nlohmann::json> decisions;
+  std::vector<const Request*> done;
+  void on_first_token(const Request&, SimTime) override {}
+  void on_request_done(Request& r, SimTime) override { done.push_back(&r); }
+  void on_decision(nlohmann::json row) override { decisions.push_back(std::move(row)); }
+};
+
+struct InstanceFixture {
+  ModelSpec model;
+  ClusterSpec cluster;
+  EngineParams engine;
+  MemoryPlan memory;
+  Topology topology;
+  LinkScheduler links;
+  RooflineCostModel cost;
+  std::unique_ptr<MemoryOverloadPolicy> policy;
+  EventQueue events;
+  Recorded observer;
+  ServingContext ctx;
+  std::unique_ptr<Instance> inst;
+  std::deque<Request> requests;
+
+  static ClusterSpec one_node() {
+    ClusterSpec c;
+    c.gpu = find_gpu("h100-sxm", "gpu");
+    c.nodes = 1;
+    c.gpus_per_node = 2;
+    c.nvlink = {450e9, 2000};
+    c.pcie = {64e9, 5000};
+    c.network = {50e9, 5000};
+    return c;
+  }
+
+  InstanceFixture(ModelSpec m, RooflineParams rp, std::int64_t blocks, const char* policy_name = "vllm",
+                  std::int64_t host_blocks = 0, EngineParams e = {})
+      : model(std::move(m)),
+        cluster(one_node()),
+        engine(e),
+        topology(cluster),
+        links(topology),
+        cost(model, cluster.gpu, cluster.nvlink, engine.tp, rp),
+        policy(make_policy(nlohmann::json{{"name", policy_name}}, "policy")) {
+    memory.block_bytes = std::int64_t{engine.block_size} * model.kv_bytes_per_token_per_layer_per_gpu(1) * model.layers;
+    memory.num_blocks = blocks;
+    ctx = {&events, &links, &topology, &cost, &model, &engine, &memory, policy.get(), &observer};
+    inst = std::make_unique<Instance>(0, std::vector<int>{0}, ctx, blocks, host_blocks);
+  }
+
+  Request* add(RequestId id, SimTime at, int prompt, int output) {
+    Request& r = requests.emplace_back();
+    r.id = id;
+    r.arrival = at;
+    r.prompt = prompt;
+    r.output = output;
+    return &r;
+  }
+
+  // Runs events until none is left, delivering `arrivals` at their times; checks the KV
+  // invariant after every event.
+  void run(std::vector<Request*> arrivals) {
+    struct Arrive : EventHandler {
+      InstanceFixture* f;
+      std::vector<Request*> list;
+      void handle_event(SimTime now, std::uint64_t i) override { f->inst->enqueue(list[i], now); }
+    } arrive;
+    arrive.f = this;
+    arrive.list = arrivals;
+    for (std::size_t i = 0; i < arrivals.size(); ++i) events.schedule(arrivals[i]->arrival, &arrive, i);
+    SimTime last = 0;
+    while (auto e = events.pop()) {
+      ASSERT_GE(e->time, last);
+      last = e->time;
+      e->handler->handle_event(e->time, e->arg);
+      ASSERT_LE(inst->kv().used(), inst->kv().capacity());
+      ASSERT_GE(inst->kv().used(), 0);
+    }
+  }
+};
+
+// A model small enough to price by hand: 1 layer, hidden 1024, 8 heads of 128 (no GQA),
+// ffn 1024, vocab 1024, bf16.
+inline ModelSpec tiny_model() {
+  ModelSpec m;
+  m.name = "tiny";
+  m.layers = 1;
+  m.hidden = 1024;
+  m.heads = 8;
+  m.kv_heads = 8;
+  m.head_dim = 128;
+  m.ffn = 1024;
+  m.vocab = 1024;
+  return m;
+}
+
+// Ideal roofline: efficiencies 1, no launch cost, 100 us of CPU per iteration.
+inline RooflineParams ideal_roofline() {
+  RooflineParams p;
+  p.gemm_efficiency = p.attention_efficiency = p.memory_efficiency = 1.0;
+  p.kernel_overhead_us = 0;
+  p.cpu_overhead_us = 100;
+  p.cpu_per_seq_us = 0;
+  return p;
+}
+
+}  // namespace kunsim::test

@@ -1,0 +1,67 @@
+// Shared helpers for tests: where the public traces are, a scratch folder, a small scenario
+// builder (TinyCluster: 2 nodes x 2 H100s) and a runner that returns summary.json.
+#pragma once
+#include <cstdlib>
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "scenarios/scenario.hpp"
+#include "sim/simulation.hpp"
+
+namespace kunsim::test {
+
+inline std::string shared_traces() {
+  if (const char* env = std::getenv("KUNSIM_SHARED_TRACES")) return env;
+  return KUNSIM_SHARED_TRACES;
+}
+
+// Skips the calling test (with a message) when the public traces are not checked out beside.
+#define KUNSIM_REQUIRE_TRACES()                                                                          \
+  if (!std::filesystem::exists(::kunsim::test::shared_traces() + "/azure_llm_2023"))                      \
+  GTEST_SKIP() << "public traces not found at " << ::kunsim::test::shared_traces()                         \
+               << " (set KUNSIM_SHARED_TRACES); skipping the real-trace check"
+
+inline std::filesystem::path scratch(const std::string& name) {
+  auto p = std::filesystem::temp_directory_path() / ("kunsim-test-" + std::to_string(::getpid())) / name;
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+}
+
+// 2 nodes x 2 H100s, llama-3-8b TP1 x 4 instances, a Poisson workload.
+inline Json tiny_cluster_scenario() {
+  return Json::parse(R"({
+    "name": "tiny", "seed": 7, "model": "llama-3-8b",
+    "cluster": {"gpu": "h100-sxm", "nodes": 2, "gpus_per_node": 2},
+    "deployment": {"instances": 4, "tp": 1},
+    "policy": {"name": "vllm"},
+    "workload": {"synthetic": {"rate": 20, "duration_s": 30,
+                 "input_tokens": {"type": "uniform", "min": 100, "max_value": 2000},
+                 "output_tokens": {"type": "uniform", "min": 1, "max_value": 400}}}
+  })");
+}
+
+inline Json run_scenario(const Json& j, const std::filesystem::path& out = {}, bool wall_clock = false) {
+  const Scenario sc = scenario_from_json(j, TracePaths{});
+  Simulation sim(sc, RunOptions{out.string(), wall_clock});
+  return sim.run();
+}
+
+}  // namespace kunsim::test
