@@ -45,6 +45,18 @@ inline void write_file(const std::filesystem::path& p, const std::string& text) 
   out << text;
 }
 
+// H100 nodes with round link figures: NVLink 450 GB/s + 2 us, PCIe 64 GB/s + 5 us, RDMA 50 GB/s + 5 us.
+inline ClusterSpec test_cluster(int nodes, int gpus_per_node) {
+  ClusterSpec c;
+  c.gpu = find_gpu("h100-sxm", "gpu");
+  c.nodes = nodes;
+  c.gpus_per_node = gpus_per_node;
+  c.nvlink = {450e9, 2000};
+  c.pcie = {64e9, 5000};
+  c.network = {50e9, 5000};
+  return c;
+}
+
 // 2 nodes x 2 H100s, llama-3-8b TP1 x 4 instances, a Poisson workload.
 inline Json tiny_cluster_scenario() {
   return Json::parse(R"({

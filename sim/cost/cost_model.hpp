@@ -39,6 +39,11 @@ class CostModel {
   virtual DecodeRun decode_run(const BatchShape& decode_only) const;
   // Bytes of activations handed from one pipeline stage to the next for `tokens` tokens.
   virtual std::int64_t activation_bytes(std::int64_t tokens) const = 0;
+  // Seconds to send those activations over an idle link of `bytes_per_s` and `latency_ns`
+  // (the cluster's LinkScheduler adds queueing when the link is shared).
+  double pipeline_send(std::int64_t tokens, double bytes_per_s, std::int64_t latency_ns) const {
+    return static_cast<double>(activation_bytes(tokens)) / bytes_per_s + static_cast<double>(latency_ns) * 1e-9;
+  }
   // One line for summaries: which model, from what data.
   virtual std::string describe() const = 0;
 };

@@ -3,19 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.hpp"
+
 namespace kunsim {
 namespace {
 
-ClusterSpec two_by_two() {
-  ClusterSpec c;
-  c.gpu = find_gpu("h100-sxm", "gpu");
-  c.nodes = 2;
-  c.gpus_per_node = 2;
-  c.nvlink = {450e9, 2000};
-  c.pcie = {64e9, 5000};
-  c.network = {50e9, 5000};
-  return c;
-}
+ClusterSpec two_by_two() { return test::test_cluster(2, 2); }
 
 TEST(Topology, RoutesUseTheRightLinks) {
   const Topology t(two_by_two());

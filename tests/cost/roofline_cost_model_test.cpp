@@ -5,6 +5,16 @@
 namespace kunsim {
 namespace {
 
+// `n` decodes attending to `context_sum` tokens in all, each sampling one token.
+BatchShape decodes(int n, std::int64_t context_sum) {
+  BatchShape s;
+  s.num_decodes = n;
+  s.decode_context_sum = context_sum;
+  s.layers = 32;
+  s.sampled = n;
+  return s;
+}
+
 RooflineCostModel h100_llama(int tp = 1) {
   return RooflineCostModel(find_model("llama-3-8b", "model"), find_gpu("h100-sxm", "gpu"), {450e9, 2000}, tp, {});
 }
@@ -12,11 +22,7 @@ RooflineCostModel h100_llama(int tp = 1) {
 TEST(RooflineCostModel, DecodeStepIsNearTheDesignSanityFigure) {
   // DESIGN.md: 64 requests at 1k context read ~16 GB of weights + ~8.6 GB of KV: ~8 ms at HBM speed.
   const auto cm = h100_llama();
-  BatchShape s;
-  s.num_decodes = 64;
-  s.decode_context_sum = 64 * 1024;
-  s.layers = 32;
-  s.sampled = 64;
+  const BatchShape s = decodes(64, 64 * 1024);
   const IterationCost c = cm.iteration(s);
   const double bytes_s = (15.0e9 + 64.0 * 1024 * 131072) / 3.35e12;  // layer weights + KV at peak HBM
   EXPECT_GT(c.sum(), bytes_s);
@@ -70,13 +76,16 @@ TEST(RooflineCostModel, TensorParallelAddsAllReduceAndShrinksShards) {
   EXPECT_LT(tp2.iteration(s).mlp, 0.6 * tp1.iteration(s).mlp);
 }
 
+TEST(RooflineCostModel, PipelineSendMovesHiddenStatesPerToken) {
+  const auto cm = h100_llama();
+  EXPECT_EQ(cm.activation_bytes(1000), 1000 * 4096 * 2);
+  // 8,192,000 bytes over 50 GB/s RDMA with 5 us latency: 163.84 us + 5 us.
+  EXPECT_NEAR(cm.pipeline_send(1000, 50e9, 5000), 168.84e-6, 1e-12);
+}
+
 TEST(DecodeRun, ClosedFormMatchesSteppingAndInvertsExactly) {
   const auto cm = h100_llama();
-  BatchShape s;
-  s.num_decodes = 37;
-  s.decode_context_sum = 37 * 700;
-  s.layers = 32;
-  s.sampled = 37;
+  const BatchShape s = decodes(37, 37 * 700);
   const DecodeRun run = cm.decode_run(s);
   double stepped = 0;
   for (int k = 0; k < 500; ++k) {

@@ -11,6 +11,7 @@
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/serving/instance.hpp"
+#include "test_support.hpp"
 
 namespace kunsim::test {
 
@@ -37,21 +38,11 @@ struct InstanceFixture {
   std::unique_ptr<Instance> inst;
   std::deque<Request> requests;
 
-  static ClusterSpec one_node() {
-    ClusterSpec c;
-    c.gpu = find_gpu("h100-sxm", "gpu");
-    c.nodes = 1;
-    c.gpus_per_node = 2;
-    c.nvlink = {450e9, 2000};
-    c.pcie = {64e9, 5000};
-    c.network = {50e9, 5000};
-    return c;
-  }
 
   InstanceFixture(ModelSpec m, RooflineParams rp, std::int64_t blocks, const char* policy_name = "vllm",
                   std::int64_t host_blocks = 0, EngineParams e = {})
       : model(std::move(m)),
-        cluster(one_node()),
+        cluster(test_cluster(1, 2)),
         engine(e),
         topology(cluster),
         links(topology),
