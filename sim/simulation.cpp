@@ -13,8 +13,7 @@
 #include "sim/metrics/request_metrics.hpp"
 #include "sim/metrics/timeline.hpp"
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/dispatcher.hpp"
-#include "sim/serving/instance.hpp"
+#include "sim/serving/serving_cluster.hpp"
 #include "sim/serving/request_pool.hpp"
 
 namespace kunsim {
@@ -50,9 +49,7 @@ struct Simulation::Impl final : ServingObserver {
   RooflineCostModel cost;
   std::unique_ptr<MemoryOverloadPolicy> policy;
   ServingContext ctx;
-  std::vector<std::unique_ptr<Instance>> instances;
-  std::vector<Instance*> instance_ptrs;
-  Dispatcher dispatcher;
+  std::unique_ptr<ServingCluster> cluster;
   RequestPool pool;
   RequestMetrics metrics;
   DecisionLog decisions;
@@ -84,7 +81,6 @@ struct Simulation::Impl final : ServingObserver {
         links(topology),
         cost(s.model, s.cluster.gpu, s.cluster.nvlink, s.engine.tp, s.cost),
         policy(make_policy(s.policy, "policy")),
-        dispatcher(dispatch_rule_from_name(s.dispatch)),
         metrics(requests_csv.get(), s.slo),
         decisions(decisions_jsonl.get()),
         timeline(timeline_csv.get()) {
@@ -98,12 +94,8 @@ struct Simulation::Impl final : ServingObserver {
     ctx.policy = policy.get();
     ctx.observer = this;
     const auto host_blocks = static_cast<std::int64_t>(sc.swap_space_bytes / static_cast<double>(sc.memory.block_bytes));
-    for (int i = 0; i < sc.instances; ++i) {
-      std::vector<int> gpus;
-      for (int g = 0; g < sc.engine.tp; ++g) gpus.push_back(i * sc.engine.tp + g);
-      instances.push_back(std::make_unique<Instance>(i, gpus, ctx, sc.memory.num_blocks, host_blocks));
-      instance_ptrs.push_back(instances.back().get());
-    }
+    cluster = std::make_unique<ServingCluster>(ctx, sc.instances, sc.memory.num_blocks, host_blocks,
+                                               dispatch_rule_from_name(sc.dispatch));
     arrival_handler.sim = this;
     sample_handler.sim = this;
     source = make_arrival_source(sc.workload, rng.fork(0xA11));
@@ -144,7 +136,7 @@ struct Simulation::Impl final : ServingObserver {
       --in_flight;
       pool.release(r);
     } else {
-      instance_ptrs[dispatcher.pick(instance_ptrs, t)]->enqueue(r, t);
+      cluster->dispatch(r, t);
     }
   }
 
@@ -163,7 +155,10 @@ struct Simulation::Impl final : ServingObserver {
   }
 
   void on_sample(SimTime t) {
-    for (const auto& inst : instances) timeline.sample(t, *inst);
+    for (int slot = 0; slot < cluster->num_slots(); ++slot) {
+      const auto [engine, member] = cluster->slot(slot);
+      timeline.sample(t, slot, *engine, member);
+    }
     // Re-arm while anything else can still happen; a quiet queue means the run is over.
     if (!events.empty()) events.schedule(t + seconds_to_ns(sc.timeline_interval_s), &sample_handler);
   }
@@ -172,6 +167,7 @@ struct Simulation::Impl final : ServingObserver {
     const auto wall0 = std::chrono::steady_clock::now();
     schedule_next_arrival();
     events.schedule(0, &sample_handler);
+    cluster->start_ticks(0);
     std::int64_t processed = 0;
     const SimTime horizon = sc.max_time_s ? seconds_to_ns(*sc.max_time_s) : kSimTimeMax;
     while (auto e = events.pop()) {
@@ -186,11 +182,10 @@ struct Simulation::Impl final : ServingObserver {
     }
     // What is left when the run stops: requests still in instances, never-arrived ones are
     // not counted (they did not arrive within the run).
-    for (auto& inst : instances)
-      for (Request* r : inst->take_all()) {
-        metrics.on_unfinished(*r);
-        --in_flight;
-      }
+    for (Request* r : cluster->requests_in_flight()) {
+      metrics.on_unfinished(*r);
+      --in_flight;
+    }
     if (in_flight != 0) throw std::logic_error("simulation: requests lost track of");
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     return summary(processed, opt.wall_clock ? wall : 0.0);
@@ -206,27 +201,25 @@ struct Simulation::Impl final : ServingObserver {
     j["workload"] = {{"source", sc.workload.describe()}, {"skipped_rows", source->skipped()}};
     const Json req = metrics.summary_json();
     for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();
-    InstanceCounters total;
+    const InstanceCounters total = cluster->total_counters();
     Json per = Json::array();
-    std::int64_t peak = 0;
-    for (const auto& inst : instances) {
-      const InstanceCounters& c = inst->counters();
-      total.preemptions += c.preemptions;
-      total.recomputes += c.recomputes;
-      total.swaps_out += c.swaps_out;
-      total.swaps_in += c.swaps_in;
-      total.iterations += c.iterations;
-      total.jumps += c.jumps;
-      total.jumped_steps += c.jumped_steps;
-      peak = std::max(peak, inst->kv().peak_used());
-      per.push_back({{"id", inst->id()},
-                     {"gpus", inst->gpus()},
-                     {"iterations", c.iterations},
-                     {"decode_jumps", c.jumps},
-                     {"jumped_steps", c.jumped_steps},
-                     {"busy_fraction", now > 0 ? round6(static_cast<double>(c.busy_ns) / static_cast<double>(now)) : 0.0},
-                     {"peak_kv_blocks", inst->kv().peak_used()},
-                     {"preemptions", c.preemptions}});
+    double peak = 0;
+    for (const Instance* e : cluster->engines()) {
+      peak = std::max(peak, static_cast<double>(e->kv().peak_used()) / static_cast<double>(e->kv().capacity()));
+      std::vector<int> slots;
+      for (const Member& m : e->members()) slots.push_back(m.slot);
+      per.push_back({{"id", e->id()},
+                     {"slots", slots},
+                     {"gpus", e->gpus()},
+                     {"stages", e->stages()},
+                     {"iterations", e->counters().iterations},
+                     {"decode_jumps", e->counters().jumps},
+                     {"jumped_steps", e->counters().jumped_steps},
+                     {"busy_fraction",
+                      now > 0 ? round6(static_cast<double>(e->counters().busy_ns) / static_cast<double>(now)) : 0.0},
+                     {"peak_kv_blocks", e->kv().peak_used()},
+                     {"kv_capacity", e->kv().capacity()},
+                     {"preemptions", e->counters().preemptions}});
     }
     Json kinds = Json::object();
     for (const auto& [k, n] : decisions.counts()) kinds[k] = n;
@@ -245,7 +238,7 @@ struct Simulation::Impl final : ServingObserver {
                    {"kv_gib_per_gpu", round6(static_cast<double>(sc.memory.kv_bytes) / gib)},
                    {"block_tokens", sc.engine.block_size},
                    {"blocks_per_instance", sc.memory.num_blocks},
-                   {"peak_kv_usage", round6(static_cast<double>(peak) / static_cast<double>(sc.memory.num_blocks))}};
+                   {"peak_kv_usage", round6(peak)}};
     j["instances"] = per;
     const double simulated = ns_to_seconds(now);
     j["sim"] = {{"events", processed},

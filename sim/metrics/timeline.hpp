@@ -1,6 +1,7 @@
-// Timeline: timeline.csv, one row per instance per sample, sampled every `interval` of
-// simulated time: KV blocks used (exact even inside a decode jump), running, waiting and
-// swapped requests, and the instance's state.
+// Timeline: timeline.csv, one row per instance slot per sample, sampled every `interval` of
+// simulated time: the slot's KV blocks used and capacity (exact even inside a decode jump; in
+// a pipeline group, its member's share, which grows by the dropped weights), the running,
+// waiting and swapped requests and the state of the engine it belongs to.
 #pragma once
 #include <cstdio>
 
@@ -11,7 +12,7 @@ namespace kunsim {
 class Timeline {
  public:
   explicit Timeline(std::FILE* out);  // out may be null
-  void sample(SimTime now, const Instance& inst);
+  void sample(SimTime now, int slot, const Instance& engine, int member);
 
  private:
   std::FILE* out_;

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
+
+#include "sim/serving/micro_batches.hpp"
 
 namespace kunsim {
 
@@ -10,15 +13,57 @@ namespace {
 constexpr std::uint64_t kKick = 1;  // event arg: plan now; 0 ends the work in flight
 }  // namespace
 
-Instance::Instance(int id, std::vector<int> gpus, const ServingContext& ctx, std::int64_t num_blocks,
-                   std::int64_t host_swap_blocks)
+Instance::Instance(int id, std::vector<Member> members, const ServingContext& ctx, std::int64_t host_swap_blocks)
     : id_(id),
-      gpus_(std::move(gpus)),
+      members_(std::move(members)),
       ctx_(ctx),
-      kv_(num_blocks),
+      kv_(0),
       host_capacity_(host_swap_blocks),
-      watermark_blocks_(static_cast<std::int64_t>(std::floor(ctx.engine->watermark * static_cast<double>(num_blocks)))),
-      cohort_(ctx.engine->block_size) {}
+      watermark_blocks_(0),
+      cohort_(ctx.engine->block_size),
+      stale_decodes_by_home_(members_.size(), 0) {
+  if (members_.empty()) throw std::logic_error("Instance: no members");
+  std::int64_t base = 0;
+  for (const Member& m : members_) base += m.base_blocks;
+  watermark_blocks_ = static_cast<std::int64_t>(std::floor(ctx.engine->watermark * static_cast<double>(base)));
+  refresh_capacity();
+  if (members_.size() > 1) links_ = pipeline_links(*ctx.topology, members_, *ctx.model);
+}
+
+std::vector<int> Instance::gpus() const {
+  std::vector<int> out;
+  for (const Member& m : members_) out.insert(out.end(), m.gpus.begin(), m.gpus.end());
+  return out;
+}
+
+void Instance::refresh_capacity() {
+  std::int64_t cap = 0;
+  if (members_.size() == 1) {
+    cap = members_[0].capacity();
+  } else {
+    // Per-stage KV of a block is 1/g of a whole-model block on every member; stale KV sits
+    // whole on its home. The member with the least room bounds the per-stage KV.
+    const auto g = static_cast<std::int64_t>(members_.size());
+    std::int64_t room = std::numeric_limits<std::int64_t>::max(), stale = 0;
+    for (const Member& m : members_) {
+      room = std::min(room, m.capacity() - m.stale_blocks);
+      stale += m.stale_blocks;
+    }
+    cap = g * room + stale;
+  }
+  kv_.resize(cap);
+}
+
+void Instance::absorb_counters(const InstanceCounters& c) {
+  counters_.iterations += c.iterations;
+  counters_.jumps += c.jumps;
+  counters_.jumped_steps += c.jumped_steps;
+  counters_.preemptions += c.preemptions;
+  counters_.recomputes += c.recomputes;
+  counters_.swaps_out += c.swaps_out;
+  counters_.swaps_in += c.swaps_in;
+  counters_.busy_ns += c.busy_ns;
+}
 
 void Instance::enqueue(Request* r, SimTime now) {
   r->instance = id_;
@@ -31,30 +76,57 @@ void Instance::enqueue(Request* r, SimTime now) {
     // Plan in an event of its own at this same instant: FIFO order at equal times runs it after
     // every arrival already due now, so simultaneous arrivals share the first iteration, as
     // they would in an engine whose step starts with all of them queued.
-    if (!kick_pending_) {
+    if (!kick_pending_ && !paused_) {
       kick_pending_ = true;
       ctx_.events->schedule(now, this, kKick);
     }
     return;
   }
-  // A jump assumed nothing would arrive; cut it at the first step boundary at or after now,
-  // where a step-by-step scheduler would first have seen this request.
-  if (work_ == Work::Jump) {
-    std::int64_t s = jump_run_.steps_by(now - work_start_);
-    if (jump_run_.elapsed(s) < now - work_start_) ++s;
-    s = std::max<std::int64_t>(s, 1);
-    if (s < jump_steps_) {
-      ctx_.events->cancel(work_event_);
-      jump_steps_ = s;
-      work_end_ = work_start_ + jump_run_.elapsed(s);
-      work_event_ = ctx_.events->schedule(work_end_, this);
-    }
+  stop_if_pausing(now);
+}
+
+// A jump assumed nothing would change; cut it at the first step boundary at or after now, where
+// a step-by-step scheduler would first have seen the change.
+void Instance::stop_if_pausing(SimTime now) {
+  if (work_ != Work::Jump) return;
+  std::int64_t s = jump_run_.steps_by(now - work_start_);
+  if (jump_run_.elapsed(s) < now - work_start_) ++s;
+  s = std::max<std::int64_t>(s, 1);
+  if (s < jump_steps_) {
+    ctx_.events->cancel(work_event_);
+    jump_steps_ = s;
+    work_end_ = work_start_ + jump_run_.elapsed(s);
+    work_event_ = ctx_.events->schedule(work_end_, this);
   }
+}
+
+void Instance::pause(SimTime now, std::function<void(SimTime)> on_paused) {
+  if (!busy_) {
+    paused_ = true;
+    on_paused(now);
+    return;
+  }
+  on_paused_ = std::move(on_paused);
+  stop_if_pausing(now);
+}
+
+void Instance::resume(SimTime now) {
+  paused_ = false;
+  if (!busy_ && !kick_pending_) {
+    kick_pending_ = true;
+    ctx_.events->schedule(now, this, kKick);
+  }
+}
+
+void Instance::set_blocked(bool blocked, SimTime now) {
+  blocked_ = blocked;
+  if (!blocked_) resume(now);
 }
 
 bool Instance::can_admit(const Request* r) const {
   if (running_.size() >= ctx_.engine->max_num_seqs) return false;
   const std::int64_t need = Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+  if (admission_cap_ && kv_.used() + cohort_.blocks_needed(1) + need > *admission_cap_) return false;
   return kv_.free() - cohort_.blocks_needed(1) - need >= watermark_blocks_;
 }
 
@@ -65,12 +137,14 @@ bool Instance::can_swap_in(const Request* r) const {
 }
 
 void Instance::plan(SimTime now) {
-  if (busy_) return;
+  if (busy_ || paused_ || blocked_) return;
   bool prefilling = false;
   for (Request* r = running_.front(); r && !prefilling; r = r->next) prefilling = r->phase == Phase::Prefill;
   const bool admissible = (!swapped_.empty() && can_swap_in(swapped_.front())) ||
                           (!waiting_.empty() && can_admit(waiting_.front()));
-  if (prefilling || admissible || cohort_.blocks_needed(1) > kv_.free()) {
+  // Stale requests pay remote attention per layer; their cycles are priced one by one so their
+  // link traffic interleaves with the KV exchange.
+  if (prefilling || admissible || cohort_.blocks_needed(1) > kv_.free() || stale_decodes_ > 0) {
     run_iteration(now);
     return;
   }
@@ -81,6 +155,74 @@ void Instance::plan(SimTime now) {
   start_jump(now, cohort_.steps_fitting(kv_.free(), to_finish));
 }
 
+double Instance::price_ns(const BatchShape& s, int stale_tokens) const {
+  const CostModel& cost = *ctx_.cost;
+  if (members_.size() == 1) return cost.iteration(s).sum() * 1e9;
+  // Pipeline cycle over g stages and g micro-batches: every stage runs each micro-batch once
+  // (stage-bound term), and each micro-batch crosses all stages (traversal term); unequal
+  // micro-batches make the traversal term win: the bubbles.
+  const int g = stages();
+  const int stage_layers_max = stage_layers(g - 1, g, ctx_.model->layers);
+  const std::vector<BatchShape> mbs = split_micro_batches(s, g, stage_layers_max);
+  const PipelineLinks& links = links_;
+  const int tp = static_cast<int>(members_[0].gpus.size());
+  double stage_sum = 0, traversal = 0;
+  for (const BatchShape& mb : mbs) {
+    const IterationCost c = cost.iteration(mb);
+    double stage = (c.sum() - c.cpu - c.lm_head) * 1e9;
+    // Remote attention: a stale token whose home is another stage ships Q, K, V there and
+    // gets O back, every layer of the stage.
+    const double stale_here = s.tokens() > 0 ? stale_tokens * static_cast<double>(mb.tokens()) / s.tokens() : 0;
+    if (stale_here > 0) {
+      const double remote_tokens = stale_here * (g - 1) / g;
+      stage += stage_layers_max * (2.0 * static_cast<double>(links.remote_latency_ns) +
+                                   remote_tokens * links.remote_bytes_per_token_layer / tp / links.remote_bytes_per_s * 1e9);
+    }
+    const double send = mb.tokens() > 0 ? cost.pipeline_send(mb.tokens(), links.hop_bytes_per_s, links.hop_latency_ns) * 1e9 : 0;
+    stage_sum += stage;
+    traversal = std::max(traversal, g * stage + (g - 1) * send + c.lm_head * 1e9);
+  }
+  return std::max(stage_sum, traversal) + cost.iteration(s).cpu * 1e9;
+}
+
+SimTime Instance::book_links(const BatchShape& s, int stale_tokens, std::int64_t steps, SimTime start) {
+  SimTime end = start;
+  const int g = stages();
+  if (g == 1 || s.tokens() == 0) return end;
+  // Activations of every micro-batch cross each stage boundary; each TP rank sends its share.
+  const int tp = static_cast<int>(members_[0].gpus.size());
+  const std::int64_t act = ctx_.cost->activation_bytes(s.tokens()) / tp * steps;
+  for (int r = 0; r + 1 < g; ++r)
+    for (int t = 0; t < tp; ++t)
+      end = std::max(end, ctx_.links->reserve(ctx_.topology->gpu_to_gpu(members_[r].gpus[t], members_[r + 1].gpus[t]),
+                                              act, start)
+                              .end);
+  if (stale_tokens > 0) {
+    const PipelineLinks& links = links_;
+    for (int r = 0; r < g; ++r) {
+      const int layers = stage_layers(r, g, ctx_.model->layers);
+      for (int h = 0; h < g; ++h) {
+        if (h == r || stale_decodes_by_home_[h] == 0) continue;
+        const auto bytes = static_cast<std::int64_t>(stale_decodes_by_home_[h] * links.remote_bytes_per_token_layer *
+                                                     layers / tp) * steps;
+        for (int t = 0; t < tp; ++t)
+          end = std::max(end, ctx_.links->reserve(ctx_.topology->gpu_to_gpu(members_[r].gpus[t], members_[h].gpus[t]),
+                                                  bytes, start)
+                                  .end);
+      }
+    }
+  }
+  return end;
+}
+
+DecodeRun Instance::price_decode_run(const BatchShape& s) const {
+  if (members_.size() == 1) return ctx_.cost->decode_run(s);
+  const double t0 = price_ns(s, 0);
+  BatchShape next = s;
+  next.decode_context_sum += s.num_decodes;
+  return DecodeRun{t0, price_ns(next, 0) - t0};
+}
+
 void Instance::start_jump(SimTime now, std::int64_t steps) {
   if (steps < 1) throw std::logic_error("Instance: empty decode jump");
   shape_.prefills.clear();
@@ -88,11 +230,14 @@ void Instance::start_jump(SimTime now, std::int64_t steps) {
   shape_.decode_context_sum = cohort_.context_sum();
   shape_.layers = ctx_.model->layers;
   shape_.sampled = cohort_.size();
-  jump_run_ = ctx_.cost->decode_run(shape_);
+  jump_run_ = price_decode_run(shape_);
   busy_ = true;
   work_ = Work::Jump;
   work_start_ = now;
   jump_steps_ = steps;
+  // Link traffic of the whole run is booked at its start: a pipeline group jumps only when no
+  // KV exchange shares its links (stale requests force step-by-step cycles).
+  book_links(shape_, 0, steps, now);
   work_end_ = now + jump_run_.elapsed(steps);
   work_event_ = ctx_.events->schedule(work_end_, this);
 }
@@ -100,7 +245,7 @@ void Instance::start_jump(SimTime now, std::int64_t steps) {
 SimTime Instance::transfer_per_gpu(std::int64_t bytes, bool to_host, SimTime now) {
   // Each GPU of the TP group moves its own heads' share over its own PCIe link, in parallel.
   SimTime end = now;
-  for (int g : gpus_) {
+  for (int g : members_[0].gpus) {
     const Route& route = to_host ? ctx_.topology->gpu_to_host(g) : ctx_.topology->host_to_gpu(g);
     end = std::max(end, ctx_.links->reserve(route, bytes, now).end);
   }
@@ -119,9 +264,29 @@ void Instance::decision(SimTime now, const char* kind, const Request& r, const s
                               {"reason", reason}});
 }
 
+void Instance::forget_stale(Request* r) {
+  if (!r->stale()) return;
+  members_[r->home].stale_blocks -= r->stale_blocks;
+  if (r->phase == Phase::Decode) {
+    --stale_decodes_by_home_[r->home];
+    --stale_decodes_;
+  }
+  stale_.erase(r->id);
+  r->home = -1;
+  r->stale_blocks = 0;
+}
+
+void Instance::mark_exchanged(RequestId id) {
+  auto it = stale_.find(id);
+  if (it == stale_.end()) return;  // finished or preempted meanwhile
+  forget_stale(it->second);
+  refresh_capacity();
+}
+
 void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   const bool was_decoding = victim->phase == Phase::Decode;
   if (was_decoding) cohort_.remove(victim);  // syncs generated and blocks
+  forget_stale(victim);
   running_.erase(victim);
   ++counters_.preemptions;
   ++victim->preemptions;
@@ -133,6 +298,7 @@ void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
                                      std::to_string(host_capacity_) + " blocks): recompute instead"};
   }
   kv_.release(blocks);
+  refresh_capacity();
   if (d.mode == PreemptMode::Swap) {
     host_used_ += blocks;
     blocked_until = std::max(blocked_until, transfer_per_gpu(blocks * ctx_.memory->block_bytes, true, now));
@@ -176,15 +342,14 @@ void Instance::run_iteration(SimTime now) {
   }
   // 2. Swapped requests come back first (vLLM's order), unless this step had to preempt.
   while (!preempted && !swapped_.empty() && can_swap_in(swapped_.front())) swap_in(swapped_.front(), now, blocked_until);
-  const std::int64_t decode_blocks = cohort_.blocks_needed(1);
-  kv_.allocate(decode_blocks);
+  kv_.allocate(cohort_.blocks_needed(1));
   decoded_ = cohort_.size() > 0;
   std::int64_t budget = e.max_num_batched_tokens - cohort_.size();
 
   // 3. Running prefills continue, in admission order.
   shape_.prefills.clear();
   prefills_.clear();
-  int finishing_prefills = 0;
+  int finishing_prefills = 0, stale_tokens = stale_decodes_;
   for (Request* r = running_.front(); r && budget > 0; r = r->next) {
     if (r->phase != Phase::Prefill) continue;
     const int chunk = static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, budget));
@@ -192,6 +357,7 @@ void Instance::run_iteration(SimTime now) {
     prefills_.emplace_back(r, chunk);
     shape_.prefills.push_back({chunk, r->prefilled});
     finishing_prefills += r->prefilled + chunk == r->prefill_target;
+    if (r->stale()) stale_tokens += chunk;
   }
   // 4. Admit waiting requests FCFS (head-of-line: the first that does not fit stops admission).
   //    After a preemption vLLM admits nothing new, unless the batch would otherwise be empty.
@@ -217,11 +383,11 @@ void Instance::run_iteration(SimTime now) {
   shape_.decode_context_sum = cohort_.context_sum();
   shape_.layers = ctx_.model->layers;
   shape_.sampled = cohort_.size() + finishing_prefills;
-  const SimTime compute = seconds_to_ns(ctx_.cost->iteration(shape_).sum());
+  const SimTime compute = static_cast<SimTime>(std::llround(price_ns(shape_, stale_tokens)));
   busy_ = true;
   work_ = Work::Iteration;
   work_start_ = now;
-  work_end_ = blocked_until + compute;
+  work_end_ = std::max(blocked_until + compute, book_links(shape_, stale_tokens, 1, blocked_until));
   ++counters_.iterations;
   work_event_ = ctx_.events->schedule(work_end_, this);
 }
@@ -237,15 +403,24 @@ void Instance::handle_event(SimTime now, std::uint64_t arg) {
   if (work_ == Work::Jump) end_jump(now);
   else end_iteration(now);
   work_ = Work::None;
+  if (on_paused_) {
+    paused_ = true;
+    auto cb = std::move(on_paused_);
+    on_paused_ = nullptr;
+    cb(now);
+    return;
+  }
   plan(now);
 }
 
 void Instance::finish(Request* r, SimTime now) {
+  forget_stale(r);
   kv_.release(r->blocks);
   r->blocks = 0;
   running_.erase(r);
   r->phase = Phase::Finished;
   r->finished = now;
+  if (members_.size() > 1) refresh_capacity();
   ctx_.observer->on_request_done(*r, now);
 }
 
@@ -274,8 +449,15 @@ void Instance::end_iteration(SimTime now) {
       r->first_token = now;
       ctx_.observer->on_first_token(*r, now);
     }
-    if (r->generated >= r->output) finish(r, now);
-    else cohort_.add(r);
+    if (r->generated >= r->output) {
+      finish(r, now);
+    } else {
+      cohort_.add(r);
+      if (r->stale()) {
+        ++stale_decodes_by_home_[r->home];
+        ++stale_decodes_;
+      }
+    }
   }
   prefills_.clear();
 }
@@ -286,7 +468,16 @@ std::int64_t Instance::kv_used_at(SimTime t) const {
   return kv_.used() + cohort_.blocks_needed(s);
 }
 
-std::vector<Request*> Instance::take_all() {
+std::int64_t Instance::member_used_at(int m, SimTime t) const {
+  const std::int64_t used = kv_used_at(t);
+  if (members_.size() == 1) return used;
+  std::int64_t stale = 0;
+  for (const Member& x : members_) stale += x.stale_blocks;
+  const auto g = static_cast<std::int64_t>(members_.size());
+  return members_[m].stale_blocks + (used - stale + g - 1) / g;
+}
+
+std::vector<Request*> Instance::requests_in_flight() const {
   std::vector<Request*> out;
   for (Request* r = running_.front(); r; r = r->next) {
     if (r->phase == Phase::Decode) cohort_.sync(r);
@@ -295,6 +486,79 @@ std::vector<Request*> Instance::take_all() {
   out.insert(out.end(), swapped_.begin(), swapped_.end());
   out.insert(out.end(), waiting_.begin(), waiting_.end());
   return out;
+}
+
+std::vector<Request*> Instance::take_all() {
+  if (busy_) throw std::logic_error("Instance: take_all while busy");
+  std::vector<Request*> out;
+  for (Request* r = running_.front(); r;) {
+    Request* next = r->next;
+    if (r->phase == Phase::Decode) cohort_.remove(r);
+    if (r->stale()) forget_stale(r);
+    running_.erase(r);
+    kv_.release(r->blocks);
+    out.push_back(r);
+    r = next;
+  }
+  out.insert(out.end(), swapped_.begin(), swapped_.end());
+  out.insert(out.end(), waiting_.begin(), waiting_.end());
+  swapped_.clear();
+  waiting_.clear();
+  queued_blocks_ = 0;
+  host_used_ = 0;
+  return out;
+}
+
+void Instance::adopt_running(Request* r) {
+  r->instance = id_;
+  kv_.allocate(r->blocks);
+  running_.push_back(r);
+  if (r->stale()) stale_[r->id] = r;
+  if (r->phase == Phase::Decode) {
+    cohort_.add(r);
+    if (r->stale()) {
+      ++stale_decodes_by_home_[r->home];
+      ++stale_decodes_;
+    }
+  }
+}
+
+void Instance::adopt_waiting(Request* r) {
+  r->instance = id_;
+  r->phase = Phase::Waiting;
+  r->prefill_target = r->prompt + r->generated;
+  r->prefilled = 0;
+  r->blocks = 0;
+  auto pos = std::upper_bound(waiting_.begin(), waiting_.end(), r,
+                              [](const Request* a, const Request* b) { return a->id < b->id; });
+  waiting_.insert(pos, r);
+  queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+}
+
+Request* Instance::find_running(RequestId id) const {
+  for (Request* r = running_.front(); r; r = r->next)
+    if (r->id == id) return r;
+  return nullptr;
+}
+
+void Instance::release_for_migration(Request* r) {
+  if (busy_ || r->phase != Phase::Decode || r->stale())
+    throw std::logic_error("Instance: migrating a request that is not a settled decode");
+  cohort_.remove(r);
+  running_.erase(r);
+  kv_.release(r->blocks);
+}
+
+bool Instance::reserve_blocks(std::int64_t n) {
+  if (kv_.free() - n < watermark_blocks_) return false;
+  kv_.allocate(n);
+  reserved_blocks_ += n;
+  return true;
+}
+
+void Instance::unreserve_blocks(std::int64_t n) {
+  kv_.release(n);
+  reserved_blocks_ -= n;
 }
 
 }  // namespace kunsim

@@ -1,18 +1,28 @@
-// Instance: one vLLM engine on a TP group of GPUs holding all layers. Continuous batching:
-// each iteration runs every decode once, continues running prefills in chunks, then admits
-// waiting requests FCFS while blocks, the token budget and max_num_seqs allow; when decodes
-// need blocks that are not free it preempts the newest running request (the policy picks
-// recompute or swap). When nothing but decodes can happen until the next finish, the instance
-// jumps over all those steps in one event; an arrival cuts the jump at the next step boundary.
+// Instance: one scheduler (a vLLM engine) over one or more members. With one member it is a
+// normal TP instance holding all layers. With g members it is a KunServe pipeline group: the
+// members are the stages, micro-batches flow through them, and requests that were running
+// when the group fused stay "stale" (KV on their home member, served by remote attention)
+// until the KV exchange spreads them.
+// Continuous batching: each iteration runs every decode once, continues running prefills in
+// chunks, then admits waiting requests FCFS while blocks, the token budget and max_num_seqs
+// allow; when decodes need blocks that are not free it preempts the newest running request
+// (the policy picks recompute or swap). When nothing but decodes can happen until the next
+// finish, the instance jumps over all those steps in one event; an arrival cuts the jump at
+// the next step boundary.
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/core/event_queue.hpp"
 #include "sim/serving/decode_cohort.hpp"
 #include "sim/serving/kv_block_manager.hpp"
+#include "sim/serving/member.hpp"
+#include "sim/serving/micro_batches.hpp"
 #include "sim/serving/running_list.hpp"
 #include "sim/serving/serving_context.hpp"
 
@@ -29,17 +39,25 @@ struct InstanceCounters {
   SimTime busy_ns = 0;
 };
 
+// What one iteration (or pipeline cycle) is made of, for pricing.
+struct IterationPlan {
+  const BatchShape* shape = nullptr;
+  int stale_tokens = 0;                 // tokens of stale requests in it (remote attention)
+  const std::vector<int>* stale_by_home = nullptr;  // stale tokens per home member
+};
+
 class Instance final : public EventHandler {
  public:
-  Instance(int id, std::vector<int> gpus, const ServingContext& ctx, std::int64_t num_blocks,
-           std::int64_t host_swap_blocks);
+  Instance(int id, std::vector<Member> members, const ServingContext& ctx, std::int64_t host_swap_blocks);
 
   // A request routed here by the dispatcher.
   void enqueue(Request* r, SimTime now);
   void handle_event(SimTime now, std::uint64_t arg) override;
 
   int id() const { return id_; }
-  const std::vector<int>& gpus() const { return gpus_; }
+  int stages() const { return static_cast<int>(members_.size()); }
+  const std::vector<Member>& members() const { return members_; }
+  std::vector<int> gpus() const;
   const KvBlockManager& kv() const { return kv_; }
   std::int64_t host_swap_capacity() const { return host_capacity_; }
   std::int64_t host_swap_used() const { return host_used_; }
@@ -47,15 +65,56 @@ class Instance final : public EventHandler {
   int waiting() const { return static_cast<int>(waiting_.size()); }
   int swapped() const { return static_cast<int>(swapped_.size()); }
   int decoding() const { return cohort_.size(); }
+  int stale_requests() const { return static_cast<int>(stale_.size()); }
   // KV blocks the waiting requests would need to be admitted (prompt + outputs so far).
   std::int64_t queued_blocks() const { return queued_blocks_; }
   bool busy() const { return busy_; }
+  bool paused() const { return paused_; }
   bool idle() const { return !busy_ && running_.empty() && waiting_.empty() && swapped_.empty(); }
   // KV blocks in use at time `t` (>= the last event): exact within a decode jump too.
   std::int64_t kv_used_at(SimTime t) const;
+  // Blocks used on member `m` at `t` (stale KV at home, the rest spread over the stages).
+  std::int64_t member_used_at(int m, SimTime t) const;
   const InstanceCounters& counters() const { return counters_; }
-  // Requests still here when the run stops (for the `unfinished` count), with outputs synced.
+  const std::string& state() const { return state_; }
+  void set_state(std::string s) { state_ = std::move(s); }
+
+  // Admission cap (blocks): a restoring group admits only within what its members will have
+  // once split. Unset: the pool's capacity.
+  void set_admission_cap(std::optional<std::int64_t> cap) { admission_cap_ = cap; }
+
+  // Stops at the next step boundary (cutting a jump) and calls `on_paused(t)`; nothing runs
+  // until resume(). A paused instance still takes arrivals into its queue.
+  void pause(SimTime now, std::function<void(SimTime)> on_paused);
+  void resume(SimTime now);
+  // While blocked (a blocking KV exchange), no iteration starts; unblock() plans again.
+  void set_blocked(bool blocked, SimTime now);
+
+  // Every request here, outputs synced, nothing changed (for the end-of-run count).
+  std::vector<Request*> requests_in_flight() const;
+  // Fusion and splitting (ServingCluster drives them on paused instances).
+  // Removes every request, outputs synced, blocks released: running (admission order),
+  // swapped, then waiting.
   std::vector<Request*> take_all();
+  // Puts a running request (decoding or prefilling, blocks already counted in its `blocks`)
+  // into this instance, allocating its blocks here. Stale ones count on their home member.
+  void adopt_running(Request* r);
+  // Queues a waiting request in arrival order (the merged queue of a fused group).
+  void adopt_waiting(Request* r);
+  // A stale request whose KV was exchanged: it is now laid out per stage.
+  void mark_exchanged(RequestId id);
+  const std::map<RequestId, Request*>& stale() const { return stale_; }
+  // Finds a running request by id (nullptr when it is no longer running here).
+  Request* find_running(RequestId id) const;
+  // Takes a decoding request out (for migration), syncing it and freeing its blocks.
+  void release_for_migration(Request* r);
+  // Blocks held for an incoming migration (counted as used until adopt or cancel).
+  bool reserve_blocks(std::int64_t n);
+  void unreserve_blocks(std::int64_t n);
+  // Recomputes the pool from the members (after stale KV moved or finished).
+  void refresh_capacity();
+  // Counters carried over from the instances it was made of.
+  void absorb_counters(const InstanceCounters& c);
 
  private:
   enum class Work { None, Iteration, Jump };
@@ -71,23 +130,38 @@ class Instance final : public EventHandler {
   void swap_in(Request* r, SimTime now, SimTime& blocked_until);
   SimTime transfer_per_gpu(std::int64_t bytes, bool to_host, SimTime now);
   void finish(Request* r, SimTime now);
+  void forget_stale(Request* r);
   void decision(SimTime now, const char* kind, const Request& r, const std::string& reason, std::int64_t blocks);
+  // Nanoseconds of one iteration of `shape_` (one pipeline cycle for g > 1); books its link
+  // traffic from `start` when `book` is set, returning the time the links release it.
+  double price_ns(const BatchShape& shape, int stale_tokens) const;
+  SimTime book_links(const BatchShape& shape, int stale_tokens, std::int64_t steps, SimTime start);
+  DecodeRun price_decode_run(const BatchShape& shape) const;
+  void stop_if_pausing(SimTime now);
 
   int id_;
-  std::vector<int> gpus_;
+  std::vector<Member> members_;
   ServingContext ctx_;
   KvBlockManager kv_;
   std::int64_t host_capacity_, host_used_ = 0;
   std::int64_t watermark_blocks_;
+  std::optional<std::int64_t> admission_cap_;
   DecodeCohort cohort_;
   RunningList running_;
   std::deque<Request*> waiting_;
   std::deque<Request*> swapped_;
   std::int64_t queued_blocks_ = 0;
+  std::int64_t reserved_blocks_ = 0;
+  std::map<RequestId, Request*> stale_;  // ordered: deterministic iteration
+  std::vector<int> stale_decodes_by_home_;
+  int stale_decodes_ = 0;
+  std::string state_ = "normal";
 
   // The work in flight.
   bool busy_ = false;
   bool kick_pending_ = false;  // a plan() is scheduled for the current instant
+  bool paused_ = false, blocked_ = false;
+  std::function<void(SimTime)> on_paused_;
   Work work_ = Work::None;
   SimTime work_start_ = 0, work_end_ = 0;
   EventId work_event_;
@@ -96,6 +170,7 @@ class Instance final : public EventHandler {
   bool decoded_ = false;  // the iteration in flight ran a decode step
   std::vector<std::pair<Request*, int>> prefills_;  // (request, chunk tokens) in flight
   BatchShape shape_;
+  PipelineLinks links_;
   InstanceCounters counters_;
 };
 

@@ -33,6 +33,13 @@ struct Request {
   int preemptions = 0;
   int swaps = 0;
 
+  // Pipeline groups: a request running when its instance fused is "stale": its KV for all
+  // layers sits on member `home` (attention runs there: remote attention) until the live KV
+  // exchange spreads it over the stages. `stale_blocks` is what it held at the fusion.
+  int home = -1;
+  std::int64_t stale_blocks = 0;
+  bool stale() const { return home >= 0; }
+
   // Intrusive links of the instance's running list (admission order).
   Request* prev = nullptr;
   Request* next = nullptr;

@@ -20,6 +20,7 @@
 namespace kunsim {
 
 class Instance;
+class ServingCluster;
 
 enum class PreemptMode { Recompute, Swap };
 
@@ -34,6 +35,12 @@ class PolicyHooks {
   // `victim` must give up its KV blocks on `inst`; how? (Swap falls back to recompute when the
   // host swap space is full; the instance logs that.)
   virtual PreemptDecision on_preempt(const Instance& inst, const Request& victim) = 0;
+  // Periodic control (KunServe's overload/restore votes, Llumnix's migrations): on_tick runs
+  // every tick_interval() of simulated time; 0 means never.
+  virtual SimTime tick_interval() const { return 0; }
+  virtual void on_tick(ServingCluster& /*cluster*/, SimTime /*now*/) {}
+  // Dispatch override: an index into cluster.dispatchable(), or -1 for the default rule.
+  virtual int pick_engine(const ServingCluster& /*cluster*/, const Request& /*r*/, SimTime /*now*/) { return -1; }
 };
 
 class ServingObserver {

@@ -51,7 +51,11 @@ struct InstanceFixture {
     memory.block_bytes = std::int64_t{engine.block_size} * model.kv_bytes_per_token_per_layer_per_gpu(1) * model.layers;
     memory.num_blocks = blocks;
     ctx = {&events, &links, &topology, &cost, &model, &engine, &memory, policy.get(), &observer};
-    inst = std::make_unique<Instance>(0, std::vector<int>{0}, ctx, blocks, host_blocks);
+    Member only;
+    only.slot = 0;
+    only.gpus = {0};
+    only.base_blocks = blocks;
+    inst = std::make_unique<Instance>(0, std::vector<Member>{only}, ctx, host_blocks);
   }
 
   Request* add(RequestId id, SimTime at, int prompt, int output) {

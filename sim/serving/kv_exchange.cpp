@@ -1,0 +1,83 @@
+#include "sim/serving/kv_exchange.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "sim/serving/serving_cluster.hpp"
+
+namespace kunsim {
+
+KvExchange::KvExchange(ServingCluster& cluster, Instance& group, int batch, SimTime now)
+    : cluster_(cluster), group_(group), batch_(batch), started_(now) {
+  start_round(now);
+}
+
+void KvExchange::start_round(SimTime now) {
+  round_.clear();
+  for (const auto& [id, r] : group_.stale()) {
+    if (static_cast<int>(round_.size()) == batch_) break;
+    round_.push_back(id);
+  }
+  if (round_.empty()) {
+    cluster_.log({{"t_ns", now},
+                  {"kind", "kv_exchange"},
+                  {"phase", "done"},
+                  {"instance", group_.id()},
+                  {"requests", requests_},
+                  {"bytes", bytes_},
+                  {"duration_s", ns_to_seconds(now - started_)},
+                  {"reason", "every stale request's KV is laid out per stage"}});
+    cluster_.exchange_done(group_.id(), now);
+    return;
+  }
+  layer_ = 0;
+  send_layer(now);
+}
+
+void KvExchange::send_layer(SimTime now) {
+  const ServingContext& ctx = cluster_.context();
+  const int layers = ctx.model->layers;
+  const int g = group_.stages();
+  const auto& members = group_.members();
+  const std::int64_t per_layer_block = ctx.memory->block_bytes / layers;  // one TP rank's share
+  while (layer_ < layers) {
+    int owner = 0;
+    while (stage_first_layer(owner + 1, g, layers) <= layer_) ++owner;
+    std::map<int, std::int64_t> from_home;  // bytes each home sends the owner for this layer
+    for (RequestId id : round_) {
+      auto it = group_.stale().find(id);
+      if (it == group_.stale().end() || it->second->home == owner) continue;
+      from_home[it->second->home] += it->second->stale_blocks * per_layer_block;
+    }
+    SimTime end = now;
+    for (const auto& [home, bytes] : from_home)
+      for (std::size_t t = 0; t < members[home].gpus.size(); ++t) {
+        end = std::max(end, ctx.links->reserve(ctx.topology->gpu_to_gpu(members[home].gpus[t], members[owner].gpus[t]),
+                                               bytes, now)
+                                .end);
+        bytes_ += bytes;
+      }
+    if (end > now) {
+      ctx.events->schedule(end, this);
+      return;
+    }
+    ++layer_;
+  }
+  handle_event(now, 0);
+}
+
+void KvExchange::handle_event(SimTime now, std::uint64_t) {
+  if (layer_ < cluster_.context().model->layers) ++layer_;
+  if (layer_ < cluster_.context().model->layers) {
+    send_layer(now);
+    return;
+  }
+  for (RequestId id : round_)
+    if (group_.stale().count(id)) {
+      group_.mark_exchanged(id);
+      ++requests_;
+    }
+  start_round(now);
+}
+
+}  // namespace kunsim

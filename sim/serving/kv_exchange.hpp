@@ -1,0 +1,38 @@
+// KvExchange: KunServe's coordinated KV exchange after a drop. Stale requests (running at the
+// fusion) hold KV for all layers on their home member; each stage needs the KV of its own
+// layers. In rounds of `batch` requests, layer by layer, every home sends that layer's pages
+// to the stage that owns it: per request blocks x block_bytes x (g-1)/g in all. Each layer is
+// its own transfer, so pipeline activations booked on the same links get in between layers.
+// When a round ends its requests are laid out per stage (no more remote attention).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sim/core/event_queue.hpp"
+#include "sim/serving/request.hpp"
+
+namespace kunsim {
+
+class ServingCluster;
+class Instance;
+
+class KvExchange final : public EventHandler {
+ public:
+  KvExchange(ServingCluster& cluster, Instance& group, int batch, SimTime now);
+  void handle_event(SimTime now, std::uint64_t arg) override;
+  std::int64_t bytes() const { return bytes_; }
+
+ private:
+  void start_round(SimTime now);
+  void send_layer(SimTime now);
+  ServingCluster& cluster_;
+  Instance& group_;
+  int batch_;
+  SimTime started_;
+  std::vector<RequestId> round_;
+  int layer_ = 0;
+  std::int64_t bytes_ = 0;
+  std::int64_t requests_ = 0;
+};
+
+}  // namespace kunsim

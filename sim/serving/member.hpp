@@ -1,0 +1,27 @@
+// Member: one hardware slot of an engine: the TP group of GPUs a normal instance runs on. A
+// pipeline group (after a KunServe drop) has g members; member r is stage r and keeps layers
+// [r*L/g, (r+1)*L/g). Block counts are in whole-model blocks (all layers of block_size tokens,
+// as a normal instance counts them).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace kunsim {
+
+struct Member {
+  int slot = 0;                     // the instance id it had before any fusion
+  std::vector<int> gpus;            // global GPU ids, one per TP rank
+  std::int64_t base_blocks = 0;     // KV blocks of a normal instance on these GPUs
+  std::int64_t extra_blocks = 0;    // blocks made from dropped weights
+  std::int64_t stale_blocks = 0;    // all-layer KV of stale requests homed here
+
+  std::int64_t capacity() const { return base_blocks + extra_blocks; }
+};
+
+// Layers [first, last) of stage r of g over L layers.
+inline int stage_first_layer(int r, int g, int layers) { return r * layers / g; }
+inline int stage_layers(int r, int g, int layers) {
+  return stage_first_layer(r + 1, g, layers) - stage_first_layer(r, g, layers);
+}
+
+}  // namespace kunsim

@@ -1,0 +1,93 @@
+// ServingCluster: the engines serving a scenario and the reconfigurations policies may ask for.
+// It owns the engines (normal instances and KunServe pipeline groups), routes arrivals, and
+// carries out, as events on the simulated cluster:
+//   fuse     - KunServe's drop: pause g instances at a step boundary, drop (g-1)/g of each
+//              one's layer weights into KV blocks, run them as one pipeline; stale requests keep
+//              their KV and use remote attention while a KvExchange spreads it (or recompute);
+//   restore  - vacate the extra blocks, pull the dropped layers back from the peers over their
+//              routes while serving, gather each request's KV on one member, split;
+//   migrate  - Llumnix's live migration of a decoding request and its KV to another instance.
+// Policies see it through this interface (PolicyHooks::on_tick gets it); it never decides.
+#pragma once
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/serving/dispatcher.hpp"
+#include "sim/serving/instance.hpp"
+
+namespace kunsim {
+
+class KvExchange;
+
+enum class StaleKvMode { LiveExchange, BlockingExchange, Recompute };
+const char* stale_kv_mode_name(StaleKvMode m);
+
+struct FuseOptions {
+  StaleKvMode stale_kv = StaleKvMode::LiveExchange;
+  int exchange_batch = 8;   // requests per exchange round (bounds the scratch buffer)
+  nlohmann::json plan;      // the planner's inputs and estimates, logged with the drop
+};
+
+class ServingCluster final : public EventHandler {
+ public:
+  ServingCluster(const ServingContext& ctx, int instances, std::int64_t blocks_per_instance,
+                 std::int64_t host_blocks_per_instance, DispatchRule rule);
+  ~ServingCluster() override;
+
+  // Engines accepting arrivals, by id (restoring groups stop taking new work).
+  const std::vector<Instance*>& engines() const { return engine_list_; }
+  std::vector<Instance*> dispatchable() const;
+  Instance* engine(int id) const;
+  int num_slots() const { return static_cast<int>(slot_engine_.size()); }
+  // The engine a slot (an original instance) belongs to now, and its member index there.
+  std::pair<Instance*, int> slot(int s) const;
+  bool reconfiguring(int engine_id) const { return locked_.count(engine_id) > 0; }
+  const ServingContext& context() const { return ctx_; }
+
+  void dispatch(Request* r, SimTime now);
+  void start_ticks(SimTime now);
+  void handle_event(SimTime now, std::uint64_t arg) override;  // policy ticks
+
+  // Blocks a member frees when its group has g stages (dropped layers' weights, per GPU).
+  std::int64_t freed_blocks(int stage, int g) const;
+  std::int64_t blocks_per_instance() const { return blocks_per_instance_; }
+
+  bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now);
+  bool restore(int engine_id, SimTime now, const std::string& reason);
+  bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now);
+
+  // Every request still in an engine (for the end-of-run count).
+  std::vector<Request*> requests_in_flight() const;
+  // Counters summed over every engine that ever ran (groups absorb their parts').
+  InstanceCounters total_counters() const;
+  void log(nlohmann::json row) { ctx_.observer->on_decision(std::move(row)); }
+
+ private:
+  friend class KvExchange;
+  friend class RestoreProcess;
+  struct Migration;
+  void do_fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now);
+  void install(std::unique_ptr<Instance> e);
+  std::unique_ptr<Instance> uninstall(int id);
+  void rebuild_lists();
+  Instance* make_normal(int slot);
+  void exchange_done(int group_id, SimTime now);
+
+  ServingContext ctx_;
+  std::int64_t blocks_per_instance_, host_blocks_per_instance_;
+  Dispatcher dispatcher_;
+  std::map<int, std::unique_ptr<Instance>> engines_;
+  std::vector<Instance*> engine_list_;
+  std::vector<std::pair<int, int>> slot_engine_;  // slot -> (engine id, member index)
+  std::set<int> locked_;                           // engines under reconfiguration
+  std::set<int> restoring_;                        // groups that no longer take arrivals
+  std::map<int, std::unique_ptr<KvExchange>> exchanges_;
+  std::vector<std::unique_ptr<EventHandler>> processes_;  // restores and migrations in flight
+  InstanceCounters retired_;
+  int next_group_id_;
+};
+
+}  // namespace kunsim
