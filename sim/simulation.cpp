@@ -154,20 +154,23 @@ struct Simulation::Impl final : ServingObserver {
     return {};
   }
 
+  // Requests are in flight or still to arrive.
+  bool live() const { return in_flight > 0 || pending.has_value(); }
+
   void on_sample(SimTime t) {
     for (int slot = 0; slot < cluster->num_slots(); ++slot) {
       const auto [engine, member] = cluster->slot(slot);
       timeline.sample(t, slot, *engine, member);
     }
-    // Re-arm while anything else can still happen; a quiet queue means the run is over.
-    if (!events.empty()) events.schedule(t + seconds_to_ns(sc.timeline_interval_s), &sample_handler);
+    // Re-arm while the run has work left; a quiet queue means the run is over.
+    if (live() && !events.empty()) events.schedule(t + seconds_to_ns(sc.timeline_interval_s), &sample_handler);
   }
 
   Json run() {
     const auto wall0 = std::chrono::steady_clock::now();
     schedule_next_arrival();
     events.schedule(0, &sample_handler);
-    cluster->start_ticks(0);
+    cluster->start_ticks(0, [this] { return live(); });
     std::int64_t processed = 0;
     const SimTime horizon = sc.max_time_s ? seconds_to_ns(*sc.max_time_s) : kSimTimeMax;
     while (auto e = events.pop()) {
@@ -224,7 +227,8 @@ struct Simulation::Impl final : ServingObserver {
     Json kinds = Json::object();
     for (const auto& [k, n] : decisions.counts()) kinds[k] = n;
     j["planner"] = {{"drops", decisions.count("drop")},
-                    {"restores", decisions.count("restore")},
+                    {"restores", decisions.count("restore:split")},
+                    {"migrations", decisions.count("migrate:begin")},
                     {"preemptions", total.preemptions},
                     {"recomputes", total.recomputes},
                     {"swaps_out", total.swaps_out},

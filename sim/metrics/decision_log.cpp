@@ -3,7 +3,10 @@
 namespace kunsim {
 
 void DecisionLog::write(const nlohmann::json& row) {
-  ++counts_[row.value("kind", std::string("?"))];
+  const std::string kind = row.value("kind", std::string("?"));
+  ++counts_[kind];
+  // Multi-step decisions (restore, migrate, kv_exchange) also count per phase.
+  if (row.contains("phase") && row["phase"].is_string()) ++counts_[kind + ":" + row["phase"].get<std::string>()];
   if (!out_) return;
   const std::string line = row.dump();
   std::fwrite(line.data(), 1, line.size(), out_);

@@ -59,6 +59,7 @@ class Instance final : public EventHandler {
   const std::vector<Member>& members() const { return members_; }
   std::vector<int> gpus() const;
   const KvBlockManager& kv() const { return kv_; }
+  const ServingContext& context() const { return ctx_; }
   std::int64_t host_swap_capacity() const { return host_capacity_; }
   std::int64_t host_swap_used() const { return host_used_; }
   int running() const { return running_.size(); }

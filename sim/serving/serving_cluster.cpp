@@ -88,14 +88,14 @@ void ServingCluster::dispatch(Request* r, SimTime now) {
   e->enqueue(r, now);
 }
 
-void ServingCluster::start_ticks(SimTime now) {
+void ServingCluster::start_ticks(SimTime now, std::function<bool()> live) {
+  live_ = std::move(live);
   if (ctx_.policy->tick_interval() > 0) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
 }
 
 void ServingCluster::handle_event(SimTime now, std::uint64_t) {
   ctx_.policy->on_tick(*this, now);
-  // Ticks continue while anything else can still happen; a quiet queue ends the run.
-  if (!ctx_.events->empty()) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
+  if (live_()) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
 }
 
 std::int64_t ServingCluster::freed_blocks(int stage, int g) const {

@@ -9,6 +9,7 @@
 //   migrate  - Llumnix's live migration of a decoding request and its KV to another instance.
 // Policies see it through this interface (PolicyHooks::on_tick gets it); it never decides.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -48,7 +49,9 @@ class ServingCluster final : public EventHandler {
   const ServingContext& context() const { return ctx_; }
 
   void dispatch(Request* r, SimTime now);
-  void start_ticks(SimTime now);
+  // Policy ticks run while `live()` says the run has work left (requests in flight or still
+  // to arrive); periodic events alone must not keep a finished run going.
+  void start_ticks(SimTime now, std::function<bool()> live);
   void handle_event(SimTime now, std::uint64_t arg) override;  // policy ticks
 
   // Blocks a member frees when its group has g stages (dropped layers' weights, per GPU).
@@ -79,6 +82,7 @@ class ServingCluster final : public EventHandler {
   ServingContext ctx_;
   std::int64_t blocks_per_instance_, host_blocks_per_instance_;
   Dispatcher dispatcher_;
+  std::function<bool()> live_;
   std::map<int, std::unique_ptr<Instance>> engines_;
   std::vector<Instance*> engine_list_;
   std::vector<std::pair<int, int>> slot_engine_;  // slot -> (engine id, member index)

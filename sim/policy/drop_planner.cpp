@@ -1,0 +1,102 @@
+#include "sim/policy/drop_planner.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "sim/serving/micro_batches.hpp"
+
+namespace kunsim {
+
+nlohmann::json GroupPlan::to_json() const {
+  return {{"demand_blocks", demand},       {"freed_blocks_total", freed}, {"partner_free_blocks", partner_free},
+          {"covered", covered},            {"votes", votes},              {"est_step_s", est_step_s},
+          {"est_cycle_s", est_cycle_s},    {"est_overhead", est_step_s > 0 ? est_cycle_s / est_step_s - 1 : 0.0}};
+}
+
+std::pair<double, double> DropPlanner::estimate(const std::vector<InstanceLoad>& ms) const {
+  const ServingContext& ctx = c_.context();
+  const int g = static_cast<int>(ms.size());
+  std::int64_t decodes = 0, ctx_sum = 0;
+  for (const auto& m : ms) {
+    decodes += m.decodes;
+    ctx_sum += m.context_sum;
+  }
+  decodes = std::max<std::int64_t>(decodes, g);
+  ctx_sum = std::max<std::int64_t>(ctx_sum, decodes * 512);
+  // A normal member's decode step with its share of the work ...
+  BatchShape one;
+  one.num_decodes = static_cast<int>(decodes / g);
+  one.decode_context_sum = ctx_sum / g;
+  one.layers = ctx.model->layers;
+  one.sampled = one.num_decodes;
+  const double step = ctx.cost->iteration(one).sum();
+  // ... against a pipeline cycle of the whole group's decodes over g stages.
+  std::vector<Member> members;
+  for (const auto& m : ms) members.push_back(c_.engine(m.id)->members()[0]);
+  const PipelineLinks links = pipeline_links(*ctx.topology, members, *ctx.model);
+  BatchShape all = one;
+  all.num_decodes = static_cast<int>(decodes);
+  all.decode_context_sum = ctx_sum;
+  const int stage_layers_max = stage_layers(g - 1, g, ctx.model->layers);
+  double stage_sum = 0, traversal = 0;
+  for (const BatchShape& mb : split_micro_batches(all, g, stage_layers_max)) {
+    const IterationCost c = ctx.cost->iteration(mb);
+    const double stage = c.sum() - c.cpu - c.lm_head;
+    const double send = ctx.cost->pipeline_send(mb.tokens(), links.hop_bytes_per_s, links.hop_latency_ns);
+    stage_sum += stage;
+    traversal = std::max(traversal, g * stage + (g - 1) * send + c.lm_head);
+  }
+  return {step, std::max(stage_sum, traversal) + ctx.cost->iteration(all).cpu};
+}
+
+std::vector<GroupPlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const {
+  std::vector<GroupPlan> plans;
+  std::set<int> used;
+  std::vector<const InstanceLoad*> voters;
+  for (const auto& l : loads)
+    if (l.votes) voters.push_back(&l);
+  std::stable_sort(voters.begin(), voters.end(), [](auto* a, auto* b) { return a->demand > b->demand; });
+  auto node_of = [&](int id) { return c_.context().topology->gpu_node(c_.engine(id)->members()[0].gpus[0]); };
+  for (const InstanceLoad* seed : voters) {
+    if (used.count(seed->id)) continue;
+    // Candidate partners: same node as the seed first, then least used (ties: lower id).
+    std::vector<const InstanceLoad*> cands;
+    for (const auto& l : loads)
+      if (l.id != seed->id && !used.count(l.id)) cands.push_back(&l);
+    const int seed_node = node_of(seed->id);
+    std::stable_sort(cands.begin(), cands.end(), [&](auto* a, auto* b) {
+      const bool na = node_of(a->id) == seed_node, nb = node_of(b->id) == seed_node;
+      if (na != nb) return na;
+      const double ua = static_cast<double>(a->used) / a->capacity, ub = static_cast<double>(b->used) / b->capacity;
+      return ua != ub ? ua < ub : a->id < b->id;
+    });
+    GroupPlan best;
+    for (int g = 2; g <= p_.max_group_size && g - 1 <= static_cast<int>(cands.size()); ++g) {
+      std::vector<const InstanceLoad*> members{seed};
+      members.insert(members.end(), cands.begin(), cands.begin() + (g - 1));
+      GroupPlan p;
+      p.g = g;
+      for (int r = 0; r < g; ++r) {
+        const InstanceLoad* m = members[r];
+        p.ids.push_back(m->id);
+        p.votes += m->votes;
+        p.demand += m->demand;
+        p.freed += c_.freed_blocks(r, g);
+        if (r > 0 && !m->votes) p.partner_free += m->free;
+      }
+      if (p.votes < g / 2) break;  // the reference's majority rule: votes >= g/2 (integer halves)
+      p.covered = p.freed + p.partner_free >= p.demand;
+      std::vector<InstanceLoad> ms;
+      for (auto* m : members) ms.push_back(*m);
+      std::tie(p.est_step_s, p.est_cycle_s) = estimate(ms);
+      best = p;
+      if (p.covered) break;
+    }
+    if (best.g < 2) continue;
+    for (int id : best.ids) used.insert(id);
+    plans.push_back(best);
+  }
+  return plans;
+}
+
+}  // namespace kunsim

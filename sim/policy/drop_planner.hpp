@@ -1,0 +1,58 @@
+// DropPlanner: KunServe's choice of which instances fuse into pipeline groups, and how many
+// (g) in each. kunsim's documented greedy, O(N log N) in the instances:
+//   1. demand of an instance = blocks its queue needs beyond what is free, plus the growth of
+//      its running decodes over the next `growth_tokens` tokens;
+//   2. voting instances, most demand first, each seed a group; for g = 2 .. max_group_size,
+//      partners are the unused normal instances cheapest to pipeline with (same node first,
+//      then least KV usage), keeping the reference's majority rule (votes >= g/2);
+//   3. the smallest g whose freed weight blocks plus the partners' free blocks cover the
+//      group's demand wins (a larger g frees more but pays more pipeline overhead); if none
+//      covers it, the largest allowed g is taken;
+//   4. each plan carries its estimated overhead from the cost model: a pipeline cycle over
+//      the group's stages with activations on the actual route, against a normal step.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/serving/serving_cluster.hpp"
+
+namespace kunsim {
+
+struct InstanceLoad {
+  int id = 0;
+  std::int64_t capacity = 0, used = 0, free = 0, queued = 0, decodes = 0;
+  std::int64_t context_sum = 0;
+  bool votes = false;
+  std::int64_t demand = 0;
+};
+
+struct GroupPlan {
+  std::vector<int> ids;  // seed first
+  int g = 0;
+  int votes = 0;
+  std::int64_t demand = 0, freed = 0, partner_free = 0;
+  bool covered = false;
+  double est_step_s = 0, est_cycle_s = 0;
+  nlohmann::json to_json() const;
+};
+
+struct DropPlannerParams {
+  int max_group_size = 4;
+  int growth_tokens = 64;
+};
+
+class DropPlanner {
+ public:
+  DropPlanner(const ServingCluster& cluster, DropPlannerParams p) : c_(cluster), p_(p) {}
+  std::vector<GroupPlan> plan(std::vector<InstanceLoad> loads) const;
+  // Cost-model estimates for a group: (normal decode step, pipeline cycle), seconds.
+  std::pair<double, double> estimate(const std::vector<InstanceLoad>& members) const;
+
+ private:
+  const ServingCluster& c_;
+  DropPlannerParams p_;
+};
+
+}  // namespace kunsim

@@ -1,0 +1,119 @@
+// kunserve: KunServe's parameter-centric answer to KV overload (arXiv 2412.18169). Every
+// check_interval_s each normal instance votes to drop when its KV usage >= drop_usage and the
+// blocks its queue needs >= its free blocks; the DropPlanner turns the votes into groups, and
+// each group fuses into one pipeline (ServingCluster::fuse) whose dropped weights became KV
+// blocks. A group votes to restore when nothing is queued, usage <= restore_usage and usage
+// is falling over the trend window. Hysteresis: neither a drop nor a restore is considered
+// within min_dwell_s of the instances' last reconfiguration. Preemption recomputes, as the
+// reference's preempt_method does.
+#include <deque>
+#include <map>
+
+#include "sim/policy/drop_planner.hpp"
+#include "sim/policy/policy_registry.hpp"
+
+namespace kunsim {
+namespace {
+
+struct KunServeParams {
+  double check_interval_s = 0.1;
+  double drop_usage = 0.95;
+  double restore_usage = 0.5;
+  int trend_window = 30;  // ticks
+  double min_dwell_s = 5.0;
+  bool enable_restore = true;
+  FuseOptions fuse;
+  DropPlannerParams planner;
+};
+
+class KunServePolicy final : public MemoryOverloadPolicy {
+ public:
+  explicit KunServePolicy(KunServeParams p) : p_(std::move(p)) {}
+  std::string name() const override { return "kunserve"; }
+  SimTime tick_interval() const override { return seconds_to_ns(p_.check_interval_s); }
+
+  void on_tick(ServingCluster& c, SimTime now) override {
+    std::vector<InstanceLoad> loads;
+    for (Instance* e : c.engines()) {
+      const double usage = e->kv().capacity() ? static_cast<double>(e->kv_used_at(now)) / e->kv().capacity() : 0;
+      auto& hist = history_[e->id()];
+      hist.push_back(usage);
+      if (static_cast<int>(hist.size()) > p_.trend_window) hist.pop_front();
+      // A group's dwell starts the first time it is seen (fusion completes at a step boundary).
+      if (e->stages() > 1 && !settled_.count(e->id())) settled_[e->id()] = now + seconds_to_ns(p_.min_dwell_s);
+      if (c.reconfiguring(e->id()) || now < settled_[e->id()]) continue;
+      if (e->stages() > 1) {
+        consider_restore(c, *e, usage, hist, now);
+        continue;
+      }
+      InstanceLoad l;
+      l.id = e->id();
+      l.capacity = e->kv().capacity();
+      l.used = e->kv_used_at(now);
+      l.free = l.capacity - l.used;
+      l.queued = e->queued_blocks();
+      l.decodes = e->decoding();
+      l.votes = usage >= p_.drop_usage && l.queued >= l.free;
+      l.demand = std::max<std::int64_t>(0, l.queued - l.free) +
+                 l.decodes * ((p_.planner.growth_tokens + c.context().engine->block_size - 1) / c.context().engine->block_size);
+      loads.push_back(l);
+    }
+    bool any_vote = false;
+    for (const auto& l : loads) any_vote |= l.votes;
+    if (!any_vote) return;
+    const DropPlanner planner(c, p_.planner);
+    for (const GroupPlan& plan : planner.plan(loads)) {
+      FuseOptions opt = p_.fuse;
+      opt.plan = plan.to_json();
+      opt.plan["reason"] = std::to_string(plan.votes) + " of " + std::to_string(plan.g) +
+                           " voted (KV usage >= " + std::to_string(p_.drop_usage) + " and queued blocks >= free blocks)";
+      if (c.fuse(plan.ids, opt, now))
+        for (int id : plan.ids) settled_[id] = now + seconds_to_ns(p_.min_dwell_s);
+    }
+  }
+
+  void consider_restore(ServingCluster& c, Instance& e, double usage, const std::deque<double>& hist, SimTime now) {
+    if (!p_.enable_restore || e.waiting() > 0 || usage > p_.restore_usage) return;
+    if (static_cast<int>(hist.size()) < p_.trend_window || !(hist.back() < hist.front())) return;
+    const std::string why = "nothing queued, usage " + std::to_string(usage) + " <= " + std::to_string(p_.restore_usage) +
+                            " and falling (" + std::to_string(hist.front()) + " -> " + std::to_string(hist.back()) + ")";
+    if (c.restore(e.id(), now, why))
+      for (const Member& m : e.members()) settled_[m.slot] = now + seconds_to_ns(p_.min_dwell_s);
+  }
+
+ private:
+  PreemptDecision do_on_preempt(const Instance&, const Request&) override {
+    return {PreemptMode::Recompute, "kunserve preempt_method=recompute"};
+  }
+  KunServeParams p_;
+  std::map<int, std::deque<double>> history_;
+  std::map<int, SimTime> settled_;  // engine or slot id -> no reconfiguration before
+};
+
+std::unique_ptr<MemoryOverloadPolicy> make_kunserve(JsonFields& f) {
+  KunServeParams p;
+  p.check_interval_s = f.number("check_interval_s", p.check_interval_s, 1e-3, 60);
+  p.drop_usage = f.number("drop_usage", p.drop_usage, 0.01, 1.0);
+  p.restore_usage = f.number("restore_usage", p.restore_usage, 0.0, 1.0);
+  p.trend_window = static_cast<int>(f.integer("trend_window", p.trend_window, 2, 10000));
+  p.min_dwell_s = f.number("min_dwell_s", p.min_dwell_s, 0, 3600);
+  p.enable_restore = f.boolean("enable_restore", p.enable_restore);
+  const std::string mode = f.choice("stale_kv", "exchange", {"exchange", "blocking-exchange", "recompute"});
+  p.fuse.stale_kv = mode == "exchange" ? StaleKvMode::LiveExchange
+                    : mode == "recompute" ? StaleKvMode::Recompute
+                                          : StaleKvMode::BlockingExchange;
+  p.fuse.exchange_batch = static_cast<int>(f.integer("exchange_batch", 8, 1, 4096));
+  p.planner.max_group_size = static_cast<int>(f.integer("max_group_size", p.planner.max_group_size, 2, 64));
+  p.planner.growth_tokens = static_cast<int>(f.integer("growth_tokens", p.planner.growth_tokens, 0, 1 << 20));
+  if (p.restore_usage >= p.drop_usage)
+    throw InputError(f.path_of("restore_usage") + ": must be below drop_usage, or groups would flap");
+  return std::make_unique<KunServePolicy>(p);
+}
+
+}  // namespace
+
+KUNSIM_REGISTER_POLICY(kunserve, "kunserve",
+                       "KunServe: drop replicated weights into KV blocks, fuse instances into pipelines, restore after",
+                       make_kunserve);
+
+}  // namespace kunsim
