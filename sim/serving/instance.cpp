@@ -123,15 +123,19 @@ void Instance::set_blocked(bool blocked, SimTime now) {
   if (!blocked_) resume(now);
 }
 
+// A pipeline group runs one micro-batch per stage, each with an engine's limits (the
+// reference's virtual engines): g x max_num_seqs and g x the token budget per cycle.
+int Instance::max_seqs() const { return ctx_.engine->max_num_seqs * stages(); }
+
 bool Instance::can_admit(const Request* r) const {
-  if (running_.size() >= ctx_.engine->max_num_seqs) return false;
+  if (running_.size() >= max_seqs()) return false;
   const std::int64_t need = Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
   if (admission_cap_ && kv_.used() + cohort_.blocks_needed(1) + need > *admission_cap_) return false;
   return kv_.free() - cohort_.blocks_needed(1) - need >= watermark_blocks_;
 }
 
 bool Instance::can_swap_in(const Request* r) const {
-  if (running_.size() >= ctx_.engine->max_num_seqs) return false;
+  if (running_.size() >= max_seqs()) return false;
   // Its blocks plus one for its next step, on top of what the current decodes need.
   return kv_.free() - cohort_.blocks_needed(1) - r->blocks - 1 >= watermark_blocks_;
 }
@@ -344,7 +348,7 @@ void Instance::run_iteration(SimTime now) {
   while (!preempted && !swapped_.empty() && can_swap_in(swapped_.front())) swap_in(swapped_.front(), now, blocked_until);
   kv_.allocate(cohort_.blocks_needed(1));
   decoded_ = cohort_.size() > 0;
-  std::int64_t budget = e.max_num_batched_tokens - cohort_.size();
+  std::int64_t budget = std::int64_t{e.max_num_batched_tokens} * stages() - cohort_.size();
 
   // 3. Running prefills continue, in admission order.
   shape_.prefills.clear();

@@ -120,6 +120,7 @@ class Instance final : public EventHandler {
  private:
   enum class Work { None, Iteration, Jump };
   void plan(SimTime now);
+  int max_seqs() const;
   bool can_admit(const Request* r) const;
   bool can_swap_in(const Request* r) const;
   void run_iteration(SimTime now);

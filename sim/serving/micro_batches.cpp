@@ -8,30 +8,34 @@ namespace kunsim {
 
 std::vector<BatchShape> split_micro_batches(const BatchShape& b, int m, int layers_per_stage) {
   std::vector<BatchShape> out(m);
-  for (auto& mb : out) mb.layers = layers_per_stage;
-  // Longest chunk first, each to the micro-batch with the fewest prefill tokens so far.
+  std::vector<std::int64_t> load(m, 0);
+  for (int j = 0; j < m; ++j) {
+    out[j].layers = layers_per_stage;
+    out[j].num_decodes = b.num_decodes / m + (j < b.num_decodes % m ? 1 : 0);
+    out[j].decode_context_sum = b.num_decodes ? b.decode_context_sum * out[j].num_decodes / b.num_decodes : 0;
+    out[j].sampled = out[j].num_decodes;
+    load[j] = out[j].num_decodes;
+  }
+  // Every micro-batch should carry the same tokens. Chunks go longest first to the least
+  // loaded micro-batch; a chunk longer than that micro-batch's gap to the even share is cut,
+  // its rest continuing (with the context it just extended) in the next least loaded one.
+  const std::int64_t share = (b.tokens() + m - 1) / m;
   std::vector<std::size_t> order(b.prefills.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t x, std::size_t y) { return b.prefills[x].tokens > b.prefills[y].tokens; });
-  std::vector<std::int64_t> load(m, 0);
   for (std::size_t i : order) {
-    const auto j = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-    out[j].prefills.push_back(b.prefills[i]);
-    load[j] += b.prefills[i].tokens;
-    ++out[j].sampled;
-  }
-  for (int j = 0; j < m; ++j) {
-    // Decodes fill the micro-batches with the least prefill first, so the split stays even.
-    out[j].num_decodes = b.num_decodes / m;
-  }
-  std::vector<std::size_t> by_load(m);
-  std::iota(by_load.begin(), by_load.end(), 0);
-  std::stable_sort(by_load.begin(), by_load.end(), [&](std::size_t x, std::size_t y) { return load[x] < load[y]; });
-  for (int k = 0; k < b.num_decodes % m; ++k) ++out[by_load[k]].num_decodes;
-  for (auto& mb : out) {
-    mb.decode_context_sum = b.num_decodes ? b.decode_context_sum * mb.num_decodes / b.num_decodes : 0;
-    mb.sampled += mb.num_decodes;
+    PrefillChunk rest = b.prefills[i];
+    while (rest.tokens > 0) {
+      const auto j = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      const std::int64_t gap = std::max<std::int64_t>(share - load[j], 1);
+      const int take = static_cast<int>(std::min<std::int64_t>(rest.tokens, gap));
+      out[j].prefills.push_back({take, rest.context});
+      load[j] += take;
+      rest.tokens -= take;
+      rest.context += take;
+      if (rest.tokens == 0) ++out[j].sampled;
+    }
   }
   return out;
 }

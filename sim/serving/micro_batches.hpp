@@ -1,8 +1,10 @@
 // Pipeline execution helpers: splitting one iteration's batch into the g micro-batches that
 // flow through a pipeline group's stages, and the link figures of a group's GPUs.
-// The split follows the reference batch former: prefill chunks go longest first to the
-// micro-batch with the fewest prefill tokens (greedy multiway partition); decodes are spread
-// evenly (its decode rebalance), each carrying an equal share of the decode context.
+// The split follows the reference batch former: decodes are spread evenly (its decode
+// rebalance), each micro-batch carrying an equal share of the decode context; prefill chunks
+// go longest first to the micro-batch with the fewest tokens (greedy multiway partition), and
+// a long one is chunked so that every micro-batch carries the same number of tokens (its
+// packed prefill). What stays unequal shows up as pipeline bubbles.
 #pragma once
 #include <vector>
 
