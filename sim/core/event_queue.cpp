@@ -12,6 +12,12 @@ void EventQueue::cancel(EventId id) {
   if (id.seq < next_seq_) cancelled_.insert(id.seq);
 }
 
+std::optional<SimTime> EventQueue::next_time() {
+  while (!heap_.empty() && !cancelled_.empty() && cancelled_.erase(heap_.top().seq) > 0) heap_.pop();
+  if (heap_.empty()) return std::nullopt;
+  return heap_.top().time;
+}
+
 std::optional<Event> EventQueue::pop() {
   while (!heap_.empty()) {
     Event e = heap_.top();

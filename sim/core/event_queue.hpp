@@ -42,6 +42,8 @@ class EventQueue {
   void cancel(EventId id);
   // Removes and returns the next live event, or nullopt when none is left.
   std::optional<Event> pop();
+  // Time of the next live event, without removing it.
+  std::optional<SimTime> next_time();
   bool empty() const { return heap_.size() == cancelled_.size(); }
   std::size_t size() const { return heap_.size() - cancelled_.size(); }
 

@@ -51,6 +51,7 @@ TEST(EventQueue, CancelledEventsAreSkipped) {
   EXPECT_EQ(q.size(), 3u);
   q.cancel(id);
   EXPECT_EQ(q.size(), 2u);
+  EXPECT_EQ(q.next_time(), 5);
   drain(q);
   const std::vector<std::pair<SimTime, std::uint64_t>> want = {{5, 1}, {7, 3}};
   EXPECT_EQ(r.seen, want);

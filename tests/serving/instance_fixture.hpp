@@ -11,6 +11,7 @@
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/serving/instance.hpp"
+#include "sim/serving/serving_cluster.hpp"
 #include "test_support.hpp"
 
 namespace kunsim::test {
@@ -67,9 +68,16 @@ struct InstanceFixture {
     return &r;
   }
 
-  // Runs events until none is left, delivering `arrivals` at their times; checks the KV
-  // invariant after every event.
+  // Runs events until none is left or `until`, delivering `arrivals` at their times; after
+  // every event checks time order and, via `check`, the caller's invariants.
   void run(std::vector<Request*> arrivals) {
+    run_until(arrivals, kSimTimeMax, [this] {
+      ASSERT_LE(inst->kv().used(), inst->kv().capacity());
+      ASSERT_GE(inst->kv().used(), 0);
+    });
+  }
+  template <class Check>
+  void run_until(std::vector<Request*> arrivals, SimTime until, Check check) {
     struct Arrive : EventHandler {
       InstanceFixture* f;
       std::vector<Request*> list;
@@ -78,15 +86,19 @@ struct InstanceFixture {
     arrive.f = this;
     arrive.list = arrivals;
     for (std::size_t i = 0; i < arrivals.size(); ++i) events.schedule(arrivals[i]->arrival, &arrive, i);
-    SimTime last = 0;
-    while (auto e = events.pop()) {
-      ASSERT_GE(e->time, last);
-      last = e->time;
+    while (auto t = events.next_time()) {
+      if (*t > until) {
+        now = until;
+        return;
+      }
+      auto e = events.pop();
+      ASSERT_GE(e->time, now);
+      now = e->time;
       e->handler->handle_event(e->time, e->arg);
-      ASSERT_LE(inst->kv().used(), inst->kv().capacity());
-      ASSERT_GE(inst->kv().used(), 0);
+      check();
     }
   }
+  SimTime now = 0;
 };
 
 // A model small enough to price by hand: 1 layer, hidden 1024, 8 heads of 128 (no GQA),
