@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "scenarios/scenario.hpp"
+#include "sim/metrics/decision_diff.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/simulation.hpp"
 #include "traces/trace_format_registry.hpp"
@@ -89,6 +90,11 @@ int main(int argc, char** argv) {
   stats->add_option("--window-s", window_s, "Window for rate and burstiness, seconds")->check(CLI::PositiveNumber);
   stats->add_option("--out", profile_out, "Write the profile here instead of stdout");
 
+  std::string diff_a, diff_b;
+  auto* diff = app.add_subcommand("diff", "First differing decision of two decisions.jsonl files (exit 1 if any)");
+  diff->add_option("a", diff_a, "Expected decisions.jsonl")->required();
+  diff->add_option("b", diff_b, "Actual decisions.jsonl")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -105,6 +111,11 @@ int main(int argc, char** argv) {
                     m.kv_heads, m.ffn, m.vocab, static_cast<double>(m.total_weight_bytes()) / (1 << 30),
                     static_cast<long long>(m.kv_bytes_per_token()));
       return 0;
+    }
+    if (app.got_subcommand("diff")) {
+      const DecisionDiffResult r = diff_decisions(diff_a, diff_b);
+      std::fputs(r.report.c_str(), stdout);
+      return r.same ? 0 : 1;
     }
     if (app.got_subcommand("policies")) {
       for (const auto& [name, e] : policy_registry()) std::printf("%-12s %s\n", name.c_str(), e.description.c_str());
