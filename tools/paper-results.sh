@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs KunServe's evaluation as kunsim mirrors it (scenarios/burst.json, scenarios/preempt.json,
+# scenarios/paper/*.json) under every policy and writes docs/results.md.
+#   tools/paper-results.sh [--trace-dir DIR]     (default: $KUNSIM_TRACE_DIR, else ../shared/traces)
+# Scenarios whose trace is not found are listed as skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+trace_dir="${KUNSIM_TRACE_DIR:-../shared/traces}"
+[ "${1:-}" = "--trace-dir" ] && trace_dir="$2"
+command -v python3 >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq python3 >/dev/null; }
+tools/dev.sh build >/dev/null
+build_dir="${KUNSIM_BUILD_DIR:-build}"
+out="$build_dir/paper-results"
+rm -rf "$out"
+mkdir -p "$out"
+policies="vllm vllm-swap infercept llumnix kunserve"
+for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
+  name=$(basename "$s" .json)
+  for p in $policies; do
+    if ! "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name="$p" --out "$out/$name/$p" --quiet \
+        2> "$out/$name.$p.err"; then
+      echo "$name: skipped ($(head -c 300 "$out/$name.$p.err"))" >> "$out/skipped.txt"
+      break
+    fi
+  done
+done
+python3 tools/results_table.py "$out" > docs/results.md
+echo "wrote docs/results.md"
