@@ -54,16 +54,7 @@ void Instance::refresh_capacity() {
   kv_.resize(cap);
 }
 
-void Instance::absorb_counters(const InstanceCounters& c) {
-  counters_.iterations += c.iterations;
-  counters_.jumps += c.jumps;
-  counters_.jumped_steps += c.jumped_steps;
-  counters_.preemptions += c.preemptions;
-  counters_.recomputes += c.recomputes;
-  counters_.swaps_out += c.swaps_out;
-  counters_.swaps_in += c.swaps_in;
-  counters_.busy_ns += c.busy_ns;
-}
+void Instance::absorb_counters(const InstanceCounters& c) { counters_ += c; }
 
 void Instance::enqueue(Request* r, SimTime now) {
   r->instance = id_;
@@ -197,10 +188,7 @@ SimTime Instance::book_links(const BatchShape& s, int stale_tokens, std::int64_t
   const int tp = static_cast<int>(members_[0].gpus.size());
   const std::int64_t act = ctx_.cost->activation_bytes(s.tokens()) / tp * steps;
   for (int r = 0; r + 1 < g; ++r)
-    for (int t = 0; t < tp; ++t)
-      end = std::max(end, ctx_.links->reserve(ctx_.topology->gpu_to_gpu(members_[r].gpus[t], members_[r + 1].gpus[t]),
-                                              act, start)
-                              .end);
+    end = std::max(end, transfer_between(*ctx_.links, *ctx_.topology, members_[r], members_[r + 1], act, start));
   if (stale_tokens > 0) {
     const PipelineLinks& links = links_;
     for (int r = 0; r < g; ++r) {
@@ -209,10 +197,7 @@ SimTime Instance::book_links(const BatchShape& s, int stale_tokens, std::int64_t
         if (h == r || stale_decodes_by_home_[h] == 0) continue;
         const auto bytes = static_cast<std::int64_t>(stale_decodes_by_home_[h] * links.remote_bytes_per_token_layer *
                                                      layers / tp) * steps;
-        for (int t = 0; t < tp; ++t)
-          end = std::max(end, ctx_.links->reserve(ctx_.topology->gpu_to_gpu(members_[r].gpus[t], members_[h].gpus[t]),
-                                                  bytes, start)
-                                  .end);
+        end = std::max(end, transfer_between(*ctx_.links, *ctx_.topology, members_[r], members_[h], bytes, start));
       }
     }
   }

@@ -37,6 +37,18 @@ struct InstanceCounters {
   std::int64_t swaps_out = 0;
   std::int64_t swaps_in = 0;
   SimTime busy_ns = 0;
+
+  InstanceCounters& operator+=(const InstanceCounters& o) {
+    iterations += o.iterations;
+    jumps += o.jumps;
+    jumped_steps += o.jumped_steps;
+    preemptions += o.preemptions;
+    recomputes += o.recomputes;
+    swaps_out += o.swaps_out;
+    swaps_in += o.swaps_in;
+    busy_ns += o.busy_ns;
+    return *this;
+  }
 };
 
 // What one iteration (or pipeline cycle) is made of, for pricing.

@@ -50,13 +50,10 @@ void KvExchange::send_layer(SimTime now) {
       from_home[it->second->home] += it->second->stale_blocks * per_layer_block;
     }
     SimTime end = now;
-    for (const auto& [home, bytes] : from_home)
-      for (std::size_t t = 0; t < members[home].gpus.size(); ++t) {
-        end = std::max(end, ctx.links->reserve(ctx.topology->gpu_to_gpu(members[home].gpus[t], members[owner].gpus[t]),
-                                               bytes, now)
-                                .end);
-        bytes_ += bytes;
-      }
+    for (const auto& [home, bytes] : from_home) {
+      end = std::max(end, transfer_between(*ctx.links, *ctx.topology, members[home], members[owner], bytes, now));
+      bytes_ += bytes * static_cast<std::int64_t>(members[home].gpus.size());
+    }
     if (end > now) {
       ctx.events->schedule(end, this);
       return;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/cluster/link_scheduler.hpp"
+
 namespace kunsim {
 
 struct Member {
@@ -17,6 +19,18 @@ struct Member {
 
   std::int64_t capacity() const { return base_blocks + extra_blocks; }
 };
+
+// Books a transfer of `bytes_per_rank` from each TP rank of `from` to the same rank of `to`,
+// every rank on its own route, in parallel; returns when the last one ends.
+inline SimTime transfer_between(LinkScheduler& links, const Topology& topo, const Member& from, const Member& to,
+                                std::int64_t bytes_per_rank, SimTime now) {
+  SimTime end = now;
+  for (std::size_t t = 0; t < from.gpus.size(); ++t) {
+    const SimTime e = links.reserve(topo.gpu_to_gpu(from.gpus[t], to.gpus[t]), bytes_per_rank, now).end;
+    if (e > end) end = e;
+  }
+  return end;
+}
 
 // Layers [first, last) of stage r of g over L layers.
 inline int stage_first_layer(int r, int g, int layers) { return r * layers / g; }

@@ -116,17 +116,7 @@ std::vector<Request*> ServingCluster::requests_in_flight() const {
 
 InstanceCounters ServingCluster::total_counters() const {
   InstanceCounters t = retired_;
-  for (Instance* e : engine_list_) {
-    const InstanceCounters& c = e->counters();
-    t.iterations += c.iterations;
-    t.jumps += c.jumps;
-    t.jumped_steps += c.jumped_steps;
-    t.preemptions += c.preemptions;
-    t.recomputes += c.recomputes;
-    t.swaps_out += c.swaps_out;
-    t.swaps_in += c.swaps_in;
-    t.busy_ns += c.busy_ns;
-  }
+  for (Instance* e : engine_list_) t += e->counters();
   return t;
 }
 
@@ -157,15 +147,7 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
   for (int idx = 0; idx < g; ++idx) {
     std::unique_ptr<Instance> part = uninstall(ids[idx]);
     locked_.erase(ids[idx]);
-    const InstanceCounters& c = part->counters();
-    absorbed.iterations += c.iterations;
-    absorbed.jumps += c.jumps;
-    absorbed.jumped_steps += c.jumped_steps;
-    absorbed.preemptions += c.preemptions;
-    absorbed.recomputes += c.recomputes;
-    absorbed.swaps_out += c.swaps_out;
-    absorbed.swaps_in += c.swaps_in;
-    absorbed.busy_ns += c.busy_ns;
+    absorbed += part->counters();
     Member m = part->members()[0];
     m.extra_blocks = freed_blocks(idx, g);
     m.stale_blocks = 0;
@@ -264,12 +246,8 @@ class RestoreProcess final : public EventHandler {
       for (int p = 0; p < G; ++p) {
         if (p == r) continue;
         const std::int64_t b = stage_layers(p, G, L) * layer_bytes;
-        for (std::size_t t = 0; t < g.members()[r].gpus.size(); ++t) {
-          end = std::max(end, ctx.links->reserve(ctx.topology->gpu_to_gpu(g.members()[p].gpus[t], g.members()[r].gpus[t]),
-                                                 b, now)
-                                  .end);
-          bytes += b;
-        }
+        end = std::max(end, transfer_between(*ctx.links, *ctx.topology, g.members()[p], g.members()[r], b, now));
+        bytes += b * static_cast<std::int64_t>(g.members()[r].gpus.size());
       }
     g.set_state("restoring");
     c_.log({{"t_ns", now},
@@ -316,10 +294,8 @@ class RestoreProcess final : public EventHandler {
       for (int p = 0; p < G; ++p) {
         if (p == m) continue;
         const std::int64_t b = r->blocks * (ctx.memory->block_bytes / L) * stage_layers(p, G, L);
-        for (std::size_t t = 0; t < members[m].gpus.size(); ++t) {
-          end = std::max(end, ctx.links->reserve(ctx.topology->gpu_to_gpu(members[p].gpus[t], members[m].gpus[t]), b, now).end);
-          bytes += b;
-        }
+        end = std::max(end, transfer_between(*ctx.links, *ctx.topology, members[p], members[m], b, now));
+        bytes += b * static_cast<std::int64_t>(members[m].gpus.size());
       }
     }
     c_.log({{"t_ns", now},
@@ -337,12 +313,7 @@ class RestoreProcess final : public EventHandler {
     std::unique_ptr<Instance> g = c_.uninstall(id_);
     c_.locked_.erase(id_);
     c_.restoring_.erase(id_);
-    c_.retired_.iterations += g->counters().iterations;
-    c_.retired_.jumps += g->counters().jumps;
-    c_.retired_.jumped_steps += g->counters().jumped_steps;
-    c_.retired_.preemptions += g->counters().preemptions;
-    c_.retired_.recomputes += g->counters().recomputes;
-    c_.retired_.busy_ns += g->counters().busy_ns;
+    c_.retired_ += g->counters();
     std::vector<Instance*> parts;
     std::vector<int> slots;
     for (const Member& m : g->members()) {
@@ -416,9 +387,7 @@ struct ServingCluster::Migration final : EventHandler {
         // The last stage: blocks written since stage 1 began; the request moves after it.
         const std::int64_t delta = std::max<std::int64_t>(0, r->blocks - first_blocks);
         const ServingContext& ctx = c->ctx_;
-        for (std::size_t t = 0; t < s.members()[0].gpus.size(); ++t)
-          ctx.links->reserve(ctx.topology->gpu_to_gpu(s.members()[0].gpus[t], d.members()[0].gpus[t]),
-                             delta * ctx.memory->block_bytes, now);
+        transfer_between(*ctx.links, *ctx.topology, s.members()[0], d.members()[0], delta * ctx.memory->block_bytes, now);
         d.adopt_running(r);
         outcome = "done";
       } else {
@@ -453,11 +422,8 @@ bool ServingCluster::migrate(int src, RequestId id, int dst, SimTime now) {
   m->reserved = reserve;
   m->first_blocks = r->blocks;
   m->started = now;
-  SimTime end = now;
-  for (std::size_t t = 0; t < s->members()[0].gpus.size(); ++t)
-    end = std::max(end, ctx_.links->reserve(ctx_.topology->gpu_to_gpu(s->members()[0].gpus[t], d->members()[0].gpus[t]),
-                                            r->blocks * ctx_.memory->block_bytes, now)
-                            .end);
+  const SimTime end = transfer_between(*ctx_.links, *ctx_.topology, s->members()[0], d->members()[0],
+                                       r->blocks * ctx_.memory->block_bytes, now);
   locked_.insert(src);
   locked_.insert(dst);
   log({{"t_ns", now}, {"kind", "migrate"}, {"phase", "begin"}, {"request", id}, {"from", src}, {"to", dst},
