@@ -7,7 +7,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "plan.hpp"
 #include "scenarios/scenario.hpp"
+#include "sweep.hpp"
 #include "sim/metrics/decision_diff.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/simulation.hpp"
@@ -57,6 +59,25 @@ void print_run(const Json& s, const std::string& out_dir) {
   if (!out_dir.empty()) std::printf("  outputs   %s/\n", out_dir.c_str());
 }
 
+int run_sweep_command(const std::string& file, int jobs, std::string out_dir, const std::string& trace_dir, bool quiet) {
+  const SweepSpec spec = load_sweep(file);
+  if (out_dir.empty()) out_dir = (fs::path("out") / spec.name).string();
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) throw InputError(out_dir + ": cannot create output folder (" + ec.message() + ")");
+  SweepOptions opt;
+  opt.threads = jobs;
+  opt.out_dir = out_dir;
+  opt.trace_dir = trace_dir;
+  opt.progress = !quiet;
+  const auto rows = run_sweep(spec, opt);
+  std::string csv = sweep_csv_header(spec) + "\n";
+  for (const auto& [i, row] : rows) csv += row + "\n";
+  write_text(fs::path(out_dir) / "sweep.csv", csv);
+  if (!quiet) std::printf("sweep %s: %zu runs, %s/sweep.csv\n", spec.name.c_str(), rows.size(), out_dir.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,6 +110,29 @@ int main(int argc, char** argv) {
   stats->add_option("--format", trace_format, "Trace format (default: detected from the header)");
   stats->add_option("--window-s", window_s, "Window for rate and burstiness, seconds")->check(CLI::PositiveNumber);
   stats->add_option("--out", profile_out, "Write the profile here instead of stdout");
+
+  std::string sweep_file;
+  int jobs = 1;
+  auto* sweep = app.add_subcommand("sweep", "Run a base scenario over lists of values (sweep.csv, one folder per run)");
+  sweep->add_option("sweep", sweep_file, "Sweep JSON file")->required();
+  sweep->add_option("-j,--jobs", jobs, "Runs in parallel")->check(CLI::Range(1, 1024));
+  sweep->add_option("--out", out_dir, "Output folder (default out/<sweep name>)");
+  sweep->add_option("--trace-dir", trace_dir, "Folder that relative trace paths resolve against");
+  sweep->add_flag("--quiet", quiet, "No progress bar");
+
+  PlanOptions plan_opt;
+  std::string policies_csv;
+  auto* plan = app.add_subcommand("plan", "Capacity search: fewest instances or highest rate meeting the SLO target");
+  plan->add_option("scenario", scenario_file, "Scenario JSON file (default: the embedded default)");
+  plan->add_option("--target", plan_opt.target, "SLO attainment to meet (0..1]");
+  plan->add_option("--vary", plan_opt.vary, "deployment.instances or workload.rate_scale");
+  plan->add_option("--policies", policies_csv, "Comma-separated policies (default: the scenario's)");
+  plan->add_option("--min", plan_opt.min, "Lower end of the search");
+  plan->add_option("--max", plan_opt.max, "Upper end of the search");
+  plan->add_option("-j,--jobs", plan_opt.threads, "Policies searched in parallel")->check(CLI::Range(1, 1024));
+  plan->add_option("--out", out_dir, "Folder for plan.json (default out/plan-<scenario name>)");
+  plan->add_option("--set", sets, "Override a scenario key")->take_all();
+  plan->add_option("--trace-dir", trace_dir, "Folder that relative trace paths resolve against");
 
   std::string diff_a, diff_b;
   auto* diff = app.add_subcommand("diff", "First differing decision of two decisions.jsonl files (exit 1 if any)");
@@ -128,6 +172,22 @@ int main(int argc, char** argv) {
       const std::string text = p.to_json().dump(1) + "\n";
       if (profile_out.empty()) std::fputs(text.c_str(), stdout);
       else write_text(profile_out, text);
+      return 0;
+    }
+    if (app.got_subcommand("sweep")) return run_sweep_command(sweep_file, jobs, out_dir, trace_dir, quiet);
+    if (app.got_subcommand("plan")) {
+      for (std::size_t a = 0, b; a <= policies_csv.size() && !policies_csv.empty(); a = b + 1) {
+        b = policies_csv.find(',', a);
+        if (b == std::string::npos) b = policies_csv.size();
+        if (b > a) plan_opt.policies.push_back(policies_csv.substr(a, b - a));
+      }
+      plan_opt.trace_dir = trace_dir;
+      const Json p = run_plan(scenario_file, sets, plan_opt);
+      if (out_dir.empty()) out_dir = (fs::path("out") / ("plan-" + p["scenario"].get<std::string>())).string();
+      fs::create_directories(out_dir);
+      write_text(fs::path(out_dir) / "plan.json", p.dump(2) + "\n");
+      std::fputs(plan_table(p).c_str(), stdout);
+      std::printf("wrote %s/plan.json\n", out_dir.c_str());
       return 0;
     }
     const Scenario sc = load_scenario(scenario_file, sets, trace_dir);

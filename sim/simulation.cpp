@@ -73,9 +73,9 @@ struct Simulation::Impl final : ServingObserver {
   Impl(const Scenario& s, RunOptions o)
       : sc(s),
         opt(std::move(o)),
-        requests_csv(open_out(opt.out_dir, "requests.csv")),
-        timeline_csv(open_out(opt.out_dir, "timeline.csv")),
-        decisions_jsonl(open_out(opt.out_dir, "decisions.jsonl")),
+        requests_csv(opt.requests_csv ? open_out(opt.out_dir, "requests.csv") : nullptr),
+        timeline_csv(opt.timeline_csv ? open_out(opt.out_dir, "timeline.csv") : nullptr),
+        decisions_jsonl(opt.decisions_jsonl ? open_out(opt.out_dir, "decisions.jsonl") : nullptr),
         rng(s.seed),
         topology(s.cluster),
         links(topology),

@@ -16,6 +16,9 @@ namespace kunsim {
 struct RunOptions {
   std::string out_dir;       // empty: write no files
   bool wall_clock = true;    // false: write 0 for wall-time figures (byte-identical summaries)
+  // Which files to write into out_dir (summary.json is written by the caller).
+  bool requests_csv = true, timeline_csv = true, decisions_jsonl = true;
+  bool perfetto = false;     // trace.json in Chrome trace format
 };
 
 class Simulation {

@@ -26,8 +26,22 @@ inline std::string shared_traces() {
   GTEST_SKIP() << "public traces not found at " << ::kunsim::test::shared_traces()                         \
                << " (set KUNSIM_SHARED_TRACES); skipping the real-trace check"
 
+inline std::filesystem::path scratch_root() {
+  return std::filesystem::temp_directory_path() / ("kunsim-test-" + std::to_string(::getpid()));
+}
+
+// Removes this test process's scratch folder when the tests end.
+class ScratchCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(scratch_root(), ec);
+  }
+};
+inline ::testing::Environment* const kScratchCleanup = ::testing::AddGlobalTestEnvironment(new ScratchCleanup);
+
 inline std::filesystem::path scratch(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() / ("kunsim-test-" + std::to_string(::getpid())) / name;
+  auto p = scratch_root() / name;
   std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p;

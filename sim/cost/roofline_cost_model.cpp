@@ -37,21 +37,52 @@ double RooflineCostModel::gemm(double m, double k, double n) const {
          p_.kernel_overhead_us * 1e-6;
 }
 
+RooflineCostModel::TokenOps RooflineCostModel::compute_token_ops(double t) const {
+  TokenOps o;
+  const double h = m_.hidden, tp = tp_, d = m_.dtype_bytes;
+  const double q = static_cast<double>(m_.q_width()) / tp;
+  const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
+  const double launch = p_.kernel_overhead_us * 1e-6;
+  o.qkv = gemm(t, h, q + 2 * kv);
+  o.o_proj = gemm(t, q, h);
+  o.mlp = gemm(t, h, 2.0 * m_.ffn / tp) + gemm(t, m_.ffn / tp, h) + memory_bound(3.0 * t * m_.ffn / tp * d) +
+          2 * memory_bound(2.0 * t * h * d) + 3 * launch;  // SiLU-and-mul, 2 RMSNorms
+  // Two all-reduces per layer (after attention and after the MLP), ring algorithm over NVLink.
+  if (tp_ > 1) {
+    const double per = 2.0 * (tp - 1) / tp * (t * h * d) / nvlink_.bytes_per_s + p_.allreduce_latency_us * 1e-6;
+    o.allreduce = 2 * per;
+  }
+  return o;
+}
+
+const RooflineCostModel::TokenOps& RooflineCostModel::token_ops(std::int64_t tokens) const {
+  constexpr std::int64_t kTableMax = 1 << 16;
+  if (tokens >= kTableMax) {
+    static thread_local TokenOps scratch;
+    scratch = compute_token_ops(static_cast<double>(tokens));
+    return scratch;
+  }
+  if (static_cast<std::int64_t>(token_ops_.size()) <= tokens) token_ops_.resize(tokens + 1);
+  TokenOps& o = token_ops_[tokens];
+  if (o.qkv < 0) o = compute_token_ops(static_cast<double>(tokens));
+  return o;
+}
+
 IterationCost RooflineCostModel::iteration(const BatchShape& s) const {
   IterationCost c;
-  const double t = static_cast<double>(s.tokens());
-  if (t <= 0) return c;
+  const std::int64_t tokens = s.tokens();
+  if (tokens <= 0) return c;
   const double h = m_.hidden, tp = tp_, d = m_.dtype_bytes;
   const double q = static_cast<double>(m_.q_width()) / tp;
   const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
   const double heads = static_cast<double>(m_.heads) / tp;
   const double layers = s.layers;
   const double launch = p_.kernel_overhead_us * 1e-6;
-
-  c.qkv = layers * gemm(t, h, q + 2 * kv);
-  c.o_proj = layers * gemm(t, q, h);
-  c.mlp = layers * (gemm(t, h, 2.0 * m_.ffn / tp) + gemm(t, m_.ffn / tp, h) + memory_bound(3.0 * t * m_.ffn / tp * d) +
-                    2 * memory_bound(2.0 * t * h * d) + 3 * launch);  // SiLU-and-mul, 2 RMSNorms
+  const TokenOps& ops = token_ops(tokens);
+  c.qkv = layers * ops.qkv;
+  c.o_proj = layers * ops.o_proj;
+  c.mlp = layers * ops.mlp;
+  c.allreduce = layers * ops.allreduce;
 
   // Prefill attention: causal, each chunk attends to its context plus half of itself.
   double pf_flops = 0, pf_bytes = 0;
@@ -71,12 +102,6 @@ IterationCost RooflineCostModel::iteration(const BatchShape& s) const {
     c.attn_decode = layers * (std::max(flops / (gpu_.bf16_flops * p_.attention_efficiency), memory_bound(bytes)) + launch);
   }
 
-  // Two all-reduces per layer (after attention and after the MLP), ring algorithm over NVLink.
-  if (tp_ > 1) {
-    const double bytes = t * h * d;
-    const double per = 2.0 * (tp - 1) / tp * bytes / nvlink_.bytes_per_s + p_.allreduce_latency_us * 1e-6;
-    c.allreduce = layers * 2 * per;
-  }
   if (s.sampled > 0) c.lm_head = gemm(s.sampled, h, static_cast<double>(m_.vocab) / tp);
   c.cpu = (p_.cpu_overhead_us + p_.cpu_per_seq_us * (s.num_decodes + static_cast<double>(s.prefills.size()))) * 1e-6;
   return c;

@@ -2,6 +2,8 @@
 // efficiency)) plus a fixed launch cost, for the shard one GPU of a TP group runs. It stands in
 // wherever no measured profile exists; its efficiencies are scenario keys (`cost.*`).
 #pragma once
+#include <vector>
+
 #include "sim/cluster/cluster_spec.hpp"
 #include "sim/cost/cost_model.hpp"
 #include "sim/model/model_spec.hpp"
@@ -33,6 +35,14 @@ class RooflineCostModel final : public CostModel {
 
  private:
   double memory_bound(double bytes) const;
+  // Per-layer cost of the ops that depend only on the batch's token count (QKV, O, MLP with
+  // its element-wise passes, all-reduce), computed once per count: the hot-path lookup table.
+  struct TokenOps {
+    double qkv = -1, o_proj = 0, mlp = 0, allreduce = 0;
+  };
+  const TokenOps& token_ops(std::int64_t tokens) const;
+  TokenOps compute_token_ops(double tokens) const;
+  mutable std::vector<TokenOps> token_ops_;
   ModelSpec m_;
   GpuSpec gpu_;
   LinkParams nvlink_;

@@ -34,7 +34,9 @@ class KunServePolicy final : public MemoryOverloadPolicy {
 
   void on_tick(ServingCluster& c, SimTime now) override {
     std::vector<InstanceLoad> loads;
-    for (Instance* e : c.engines()) {
+    // A snapshot: a restore below, or a fuse of idle instances, changes the engine list.
+    const std::vector<Instance*> engines = c.engines();
+    for (Instance* e : engines) {
       const double usage = e->kv().capacity() ? static_cast<double>(e->kv_used_at(now)) / e->kv().capacity() : 0;
       auto& hist = history_[e->id()];
       hist.push_back(usage);

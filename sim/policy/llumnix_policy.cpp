@@ -33,7 +33,7 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
   SimTime tick_interval() const override { return seconds_to_ns(p_.check_interval_s); }
 
   int pick_engine(const ServingCluster& c, const Request&, SimTime now) override {
-    const auto engines = c.dispatchable();
+    const auto& engines = c.dispatchable();
     int best = 0;
     double best_f = -std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < engines.size(); ++i) {

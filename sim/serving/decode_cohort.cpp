@@ -1,5 +1,6 @@
 #include "sim/serving/decode_cohort.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace kunsim {
@@ -43,13 +44,18 @@ std::int64_t DecodeCohort::blocks_needed(std::int64_t k) const {
 }
 
 std::int64_t DecodeCohort::steps_fitting(std::int64_t free_blocks, std::int64_t limit) const {
-  std::int64_t lo = 0, hi = limit;  // blocks_needed(lo) fits
-  while (lo < hi) {
-    const std::int64_t mid = lo + (hi - lo + 1) / 2;
-    if (blocks_needed(mid) <= free_blocks) lo = mid;
-    else hi = mid - 1;
+  if (count_ == 0 || limit <= 0) return std::max<std::int64_t>(0, limit);
+  // Any bs consecutive steps need exactly one block per decode: whole cycles first, then the
+  // remaining steps one phase at a time (at most bs of them).
+  const std::int64_t cycles = std::min(free_blocks / count_, limit / bs_ + 1);
+  std::int64_t k = cycles * bs_, left = free_blocks - cycles * count_;
+  if (k >= limit) return limit;
+  for (std::int64_t j = 0; j < bs_ && k < limit; ++j, ++k) {
+    const std::int64_t need = phase_count_[(steps_ + k) % bs_];
+    if (need > left) break;
+    left -= need;
   }
-  return lo;
+  return k;
 }
 
 std::int64_t DecodeCohort::steps_to_next_finish() const {
@@ -57,8 +63,9 @@ std::int64_t DecodeCohort::steps_to_next_finish() const {
   return std::get<0>(*finish_at_.begin()) - steps_;
 }
 
-std::vector<Request*> DecodeCohort::take_finished() {
-  std::vector<Request*> out;
+const std::vector<Request*>& DecodeCohort::take_finished() {
+  std::vector<Request*>& out = finished_;
+  out.clear();
   while (!finish_at_.empty() && std::get<0>(*finish_at_.begin()) <= steps_) {
     Request* r = std::get<2>(*finish_at_.begin());
     remove(r);

@@ -39,8 +39,9 @@ class DecodeCohort {
   std::int64_t steps_to_next_finish() const;
   // Advances all decodes by k steps (the caller allocated blocks_needed(k) first).
   void advance(std::int64_t k) { steps_ += k; }
-  // Pops the requests whose last output was produced by the steps done so far.
-  std::vector<Request*> take_finished();
+  // Pops the requests whose last output was produced by the steps done so far (the vector
+  // is reused by the next call).
+  const std::vector<Request*>& take_finished();
 
  private:
   int phase_of(const Request* r) const;
@@ -51,6 +52,7 @@ class DecodeCohort {
   std::vector<std::int64_t> phase_count_;
   // (finishing step, id, request): ordered by step, ties by id, so finishing order is stable.
   std::set<std::tuple<std::int64_t, RequestId, Request*>> finish_at_;
+  std::vector<Request*> finished_;
 };
 
 }  // namespace kunsim

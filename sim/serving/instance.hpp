@@ -128,6 +128,9 @@ class Instance final : public EventHandler {
   void refresh_capacity();
   // Counters carried over from the instances it was made of.
   void absorb_counters(const InstanceCounters& c);
+  // Taken out of service (fused into a group, or split back): events still queued for it
+  // arrive and are ignored.
+  void retire() { retired_ = true; }
 
  private:
   enum class Work { None, Iteration, Jump };
@@ -174,11 +177,11 @@ class Instance final : public EventHandler {
   // The work in flight.
   bool busy_ = false;
   bool kick_pending_ = false;  // a plan() is scheduled for the current instant
-  bool paused_ = false, blocked_ = false;
+  bool paused_ = false, blocked_ = false, retired_ = false;
   std::function<void(SimTime)> on_paused_;
   Work work_ = Work::None;
   SimTime work_start_ = 0, work_end_ = 0;
-  EventId work_event_;
+  std::uint64_t work_generation_ = 0;  // kKick is 0, so generations start at 1
   std::int64_t jump_steps_ = 0;
   DecodeRun jump_run_;
   bool decoded_ = false;  // the iteration in flight ran a decode step

@@ -51,9 +51,11 @@ void ServingCluster::install(std::unique_ptr<Instance> e) {
   rebuild_lists();
 }
 
-std::unique_ptr<Instance> ServingCluster::uninstall(int id) {
+Instance* ServingCluster::uninstall(int id) {
   auto it = engines_.find(id);
-  std::unique_ptr<Instance> e = std::move(it->second);
+  Instance* e = it->second.get();
+  e->retire();
+  retired_engines_.push_back(std::move(it->second));
   engines_.erase(it);
   rebuild_lists();
   return e;
@@ -61,7 +63,12 @@ std::unique_ptr<Instance> ServingCluster::uninstall(int id) {
 
 void ServingCluster::rebuild_lists() {
   engine_list_.clear();
-  for (auto& [id, e] : engines_) engine_list_.push_back(e.get());
+  dispatchable_.clear();
+  for (auto& [id, e] : engines_) {
+    engine_list_.push_back(e.get());
+    if (!restoring_.count(id)) dispatchable_.push_back(e.get());
+  }
+  if (dispatchable_.empty()) dispatchable_ = engine_list_;  // every engine restoring: queue anyway
 }
 
 Instance* ServingCluster::engine(int id) const {
@@ -73,15 +80,9 @@ std::pair<Instance*, int> ServingCluster::slot(int s) const {
   return {engine(slot_engine_[s].first), slot_engine_[s].second};
 }
 
-std::vector<Instance*> ServingCluster::dispatchable() const {
-  std::vector<Instance*> out;
-  for (Instance* e : engine_list_)
-    if (!restoring_.count(e->id())) out.push_back(e);
-  return out.empty() ? engine_list_ : out;
-}
 
 void ServingCluster::dispatch(Request* r, SimTime now) {
-  const std::vector<Instance*> candidates = dispatchable();
+  const std::vector<Instance*>& candidates = dispatchable();
   const int pick = ctx_.policy->pick_engine(*this, *r, now);
   Instance* e = pick >= 0 && pick < static_cast<int>(candidates.size()) ? candidates[pick]
                                                                          : candidates[dispatcher_.pick(candidates, now)];
@@ -145,7 +146,7 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
   std::int64_t stale_blocks = 0, recomputed = 0;
   InstanceCounters absorbed;
   for (int idx = 0; idx < g; ++idx) {
-    std::unique_ptr<Instance> part = uninstall(ids[idx]);
+    Instance* part = uninstall(ids[idx]);
     locked_.erase(ids[idx]);
     absorbed += part->counters();
     Member m = part->members()[0];
@@ -310,7 +311,7 @@ class RestoreProcess final : public EventHandler {
     c_.ctx_.events->schedule(end, this);
   }
   void split(SimTime now) {
-    std::unique_ptr<Instance> g = c_.uninstall(id_);
+    Instance* g = c_.uninstall(id_);
     c_.locked_.erase(id_);
     c_.restoring_.erase(id_);
     c_.retired_ += g->counters();
@@ -348,6 +349,7 @@ bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
   if (!g || g->stages() < 2 || locked_.count(id)) return false;
   locked_.insert(id);
   restoring_.insert(id);
+  rebuild_lists();
   std::int64_t base = 0;
   for (const Member& m : g->members()) base += m.base_blocks;
   g->set_admission_cap(base);

@@ -38,9 +38,11 @@ class ServingCluster final : public EventHandler {
                  std::int64_t host_blocks_per_instance, DispatchRule rule);
   ~ServingCluster() override;
 
-  // Engines accepting arrivals, by id (restoring groups stop taking new work).
+  // Every engine, by id. fuse() and restore() change this list (at once, or when the paused
+  // instances stop): iterate over a copy when calling them.
   const std::vector<Instance*>& engines() const { return engine_list_; }
-  std::vector<Instance*> dispatchable() const;
+  // Engines accepting arrivals (restoring groups stop taking new work).
+  const std::vector<Instance*>& dispatchable() const { return dispatchable_; }
   Instance* engine(int id) const;
   int num_slots() const { return static_cast<int>(slot_engine_.size()); }
   // The engine a slot (an original instance) belongs to now, and its member index there.
@@ -74,7 +76,9 @@ class ServingCluster final : public EventHandler {
   struct Migration;
   void do_fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now);
   void install(std::unique_ptr<Instance> e);
-  std::unique_ptr<Instance> uninstall(int id);
+  // Takes an engine out of the list; it stays alive (retired) until the run ends, since
+  // events for it may still be queued.
+  Instance* uninstall(int id);
   void rebuild_lists();
   Instance* make_normal(int slot);
   void exchange_done(int group_id, SimTime now);
@@ -84,7 +88,8 @@ class ServingCluster final : public EventHandler {
   Dispatcher dispatcher_;
   std::function<bool()> live_;
   std::map<int, std::unique_ptr<Instance>> engines_;
-  std::vector<Instance*> engine_list_;
+  std::vector<std::unique_ptr<Instance>> retired_engines_;
+  std::vector<Instance*> engine_list_, dispatchable_;
   std::vector<std::pair<int, int>> slot_engine_;  // slot -> (engine id, member index)
   std::set<int> locked_;                           // engines under reconfiguration
   std::set<int> restoring_;                        // groups that no longer take arrivals

@@ -1,0 +1,223 @@
+#include "sweep.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "sim/simulation.hpp"
+
+namespace kunsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string csv_cell(const Json& v) {
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  q += '"';
+  return q;
+}
+
+std::string fmt(double x) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", x);
+  return b;
+}
+
+// Key paths in `--set` form ("a.b.c") applied to a copy of the base.
+Json with_values(const Json& base, const std::vector<std::pair<std::string, Json>>& values) {
+  Json j = base;
+  for (const auto& [k, v] : values) apply_override(j, k + "=" + v.dump());
+  return j;
+}
+
+}  // namespace
+
+SweepSpec load_sweep(const std::string& path) {
+  const Json root = parse_json_file(path);
+  JsonFields f(root, "");
+  SweepSpec spec;
+  spec.name = f.string("name", fs::path(path).stem().string());
+  spec.base_dir = fs::path(path).parent_path().string();
+  const Json& base_j = f.required_child("base");
+  Json base;
+  if (base_j.is_string()) {
+    fs::path b = base_j.get<std::string>();
+    if (b.is_relative()) b = fs::path(spec.base_dir) / b;
+    base = parse_json_file(b.string());
+    spec.base_dir = b.parent_path().string();
+  } else if (base_j.is_object()) {
+    base = base_j;
+  } else {
+    f.fail("base", "a scenario file path or an inline scenario object");
+  }
+  // Grid: cartesian product, last key fastest. Keys in the file's order are not kept by the
+  // JSON library, so they are taken sorted: a stable, documented order.
+  std::vector<std::pair<std::string, std::vector<Json>>> grid, zip;
+  for (auto [name, into] : {std::pair{"grid", &grid}, std::pair{"zip", &zip}})
+    if (const Json* g = f.child(name)) {
+      if (!g->is_object()) f.fail(name, "an object of key: [values]");
+      for (auto it = g->begin(); it != g->end(); ++it) {
+        const std::string p = std::string(name) + "." + it.key();
+        if (!it.value().is_array() || it.value().empty()) throw InputError(p + ": expected a non-empty array of values");
+        into->emplace_back(it.key(), std::vector<Json>(it.value().begin(), it.value().end()));
+      }
+    }
+  std::size_t zip_len = zip.empty() ? 1 : zip[0].second.size();
+  for (const auto& [k, v] : zip)
+    if (v.size() != zip_len)
+      throw InputError("zip." + k + ": " + std::to_string(v.size()) + " values, but zip." + zip[0].first + " has " +
+                       std::to_string(zip_len));
+  if (const Json* o = f.child("outputs")) {
+    if (!o->is_array()) f.fail("outputs", "an array");
+    for (std::size_t i = 0; i < o->size(); ++i) {
+      const std::string p = "outputs[" + std::to_string(i) + "]";
+      if (!(*o)[i].is_string()) throw InputError(p + ": expected a string");
+      const std::string v = (*o)[i].get<std::string>();
+      if (v != "summary" && v != "decisions" && v != "timeline" && v != "requests")
+        throw InputError(p + ": expected one of summary, decisions, timeline, requests, got \"" + v + "\"");
+      spec.outputs.push_back(v);
+    }
+  } else {
+    spec.outputs = {"summary", "decisions"};
+  }
+  f.finish();
+  for (const auto& [k, v] : grid) spec.keys.push_back(k);
+  for (const auto& [k, v] : zip) spec.keys.push_back(k);
+  std::size_t combos = 1;
+  for (const auto& [k, v] : grid) combos *= v.size();
+  if (combos * zip_len > 1'000'000) throw InputError(path + ": more than 1,000,000 runs");
+  for (std::size_t c = 0; c < combos; ++c)
+    for (std::size_t z = 0; z < zip_len; ++z) {
+      SweepRun run;
+      std::size_t rest = c;
+      std::vector<std::pair<std::string, Json>> gv(grid.size());
+      for (std::size_t g = grid.size(); g-- > 0;) {
+        gv[g] = {grid[g].first, grid[g].second[rest % grid[g].second.size()]};
+        rest /= grid[g].second.size();
+      }
+      run.values = gv;
+      for (const auto& [k, v] : zip) run.values.emplace_back(k, v[z]);
+      run.scenario = with_values(base, run.values);
+      spec.runs.push_back(std::move(run));
+    }
+  return spec;
+}
+
+std::string sweep_csv_header(const SweepSpec& spec) {
+  std::string h = "run";
+  for (const auto& k : spec.keys) {
+    h += ',';
+    h += csv_cell(k);
+  }
+  h += ",arrived,completed,rejected,unfinished,ttft_p50_s,ttft_p99_s,tpot_mean_s,tpot_p99_s,e2e_p99_s,queue_p99_s,"
+       "tokens_per_s,requests_per_s,slo_attainment,preemptions,drops,restores,migrations,simulated_s";
+  return h;
+}
+
+std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s) {
+  std::vector<std::string> cells{std::to_string(index)};
+  for (const auto& [k, v] : run.values) cells.push_back(csv_cell(v));
+  const auto& q = s["requests"];
+  for (const char* k : {"arrived", "completed", "rejected", "unfinished"}) cells.push_back(q[k].dump());
+  for (const Json* x : {&s["ttft_s"]["p50"], &s["ttft_s"]["p99"], &s["tpot_s"]["mean"], &s["tpot_s"]["p99"],
+                        &s["e2e_s"]["p99"], &s["queue_s"]["p99"], &s["throughput"]["tokens_per_s"],
+                        &s["throughput"]["requests_per_s"], &s["slo"]["attainment"]})
+    cells.push_back(fmt(*x));
+  const auto& p = s["planner"];
+  for (const char* k : {"preemptions", "drops", "restores", "migrations"}) cells.push_back(p.value(k, Json(0)).dump());
+  cells.push_back(fmt(s["sim"]["simulated_s"]));
+  std::string row;
+  for (const auto& c : cells) {
+    if (!row.empty()) row.push_back(',');
+    row.append(c);
+  }
+  return row;
+}
+
+std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
+  // Validate every run first: a bad value stops the sweep before any work, naming the run.
+  TracePaths paths{opt.trace_dir, spec.base_dir};
+  if (paths.trace_dir.empty())
+    if (const char* env = std::getenv("KUNSIM_TRACE_DIR")) paths.trace_dir = env;
+  std::vector<std::size_t> mine;
+  for (std::size_t i = 0; i < spec.runs.size(); ++i)
+    if (static_cast<int>(i % opt.ranks) == opt.rank) mine.push_back(i);
+  std::vector<Scenario> scenarios(spec.runs.size());
+  for (std::size_t i : mine) {
+    try {
+      scenarios[i] = scenario_from_json(spec.runs[i].scenario, paths);
+    } catch (const InputError& e) {
+      std::string what;
+      for (const auto& [k, v] : spec.runs[i].values) what += (what.empty() ? "" : ", ") + k + "=" + v.dump();
+      throw InputError("run " + std::to_string(i) + " (" + what + "): " + e.what());
+    }
+  }
+  auto has = [&](const char* o) { return std::find(spec.outputs.begin(), spec.outputs.end(), o) != spec.outputs.end(); };
+  std::vector<std::string> rows(spec.runs.size());
+  std::atomic<std::size_t> next{0}, done{0};
+  std::mutex error_mu;
+  std::string error;
+  auto worker = [&] {
+    for (std::size_t k; (k = next.fetch_add(1)) < mine.size();) {
+      const std::size_t i = mine[k];
+      try {
+        char dir[32];
+        std::snprintf(dir, sizeof dir, "run-%05zu", i);
+        const std::string out = (fs::path(opt.out_dir) / dir).string();
+        const bool files = has("decisions") || has("timeline") || has("requests") || has("summary");
+        if (files) fs::create_directories(out);
+        RunOptions ro;
+        ro.out_dir = files ? out : "";
+        ro.wall_clock = false;  // sweep outputs are identical for any -j
+        ro.requests_csv = has("requests");
+        ro.timeline_csv = has("timeline");
+        ro.decisions_jsonl = has("decisions");
+        Json summary = Simulation(scenarios[i], ro).run();
+        if (has("summary")) std::ofstream(fs::path(out) / "summary.json") << summary.dump(2) << "\n";
+        rows[i] = sweep_csv_row(i, spec.runs[i], summary);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (error.empty()) error = "run " + std::to_string(i) + ": " + e.what();
+      }
+      ++done;
+    }
+  };
+  std::vector<std::thread> pool;
+  const int n = std::max(1, std::min<int>(opt.threads, static_cast<int>(mine.size())));
+  for (int t = 0; t < n; ++t) pool.emplace_back(worker);
+  const bool tty = isatty(2);
+  std::size_t shown = 0;
+  while (done.load() < mine.size() && opt.progress) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const std::size_t d = done.load();
+    if (tty) {
+      const int w = 40, fill = static_cast<int>(w * d / std::max<std::size_t>(1, mine.size()));
+      std::fprintf(stderr, "\rsweep %s: [%s%s] %zu/%zu", spec.name.c_str(), std::string(fill, '#').c_str(),
+                   std::string(w - fill, '.').c_str(), d, mine.size());
+    } else if (d * 10 / std::max<std::size_t>(1, mine.size()) > shown) {
+      shown = d * 10 / std::max<std::size_t>(1, mine.size());
+      std::fprintf(stderr, "sweep %s: %zu/%zu runs\n", spec.name.c_str(), d, mine.size());
+    }
+  }
+  for (auto& t : pool) t.join();
+  if (opt.progress && tty) std::fprintf(stderr, "\rsweep %s: %zu/%zu runs done%*s\n", spec.name.c_str(), mine.size(), mine.size(), 30, "");
+  if (!error.empty()) throw std::runtime_error(error);
+  std::vector<std::pair<std::size_t, std::string>> out;
+  for (std::size_t i : mine) out.emplace_back(i, rows[i]);
+  return out;
+}
+
+}  // namespace kunsim

@@ -1,0 +1,46 @@
+// Sweep: many runs of one base scenario with some keys varied, the what-if workhorse.
+// SWEEP.json: {"name", "base": scenario path (relative to the sweep file) or inline object,
+//              "grid": {key: [values]} (cartesian product), "zip": {key: [values]} (lists of
+//              equal length, advanced together), "outputs": ["summary","decisions","timeline",
+//              "requests"]}.
+// Every run is validated before any starts. Runs go to N threads (or MPI ranks); results are
+// put in run order, so sweep.csv is identical for any -j and any rank count.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.hpp"
+
+namespace kunsim {
+
+struct SweepRun {
+  std::vector<std::pair<std::string, Json>> values;  // the swept keys' values
+  Json scenario;                                      // base with those values applied
+};
+
+struct SweepSpec {
+  std::string name;
+  std::vector<std::string> keys;  // column order: grid keys, then zip keys
+  std::vector<SweepRun> runs;
+  std::vector<std::string> outputs;
+  std::string base_dir;           // where relative trace paths of the base resolve
+};
+
+SweepSpec load_sweep(const std::string& path);
+
+// One sweep.csv row (without the trailing newline) from a run's values and summary.
+std::string sweep_csv_header(const SweepSpec& spec);
+std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& summary);
+
+struct SweepOptions {
+  int threads = 1;
+  std::string out_dir;
+  std::string trace_dir;
+  bool progress = true;
+  int rank = 0, ranks = 1;  // this process runs the indices i with i % ranks == rank
+};
+
+// Runs this process's share; returns each of those runs' CSV rows, by index.
+std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec, const SweepOptions& opt);
+
+}  // namespace kunsim
