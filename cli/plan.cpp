@@ -20,12 +20,24 @@ struct Probe {
 
 class Search {
  public:
-  Search(Json base, TracePaths paths, const PlanOptions& opt) : base_(std::move(base)), paths_(std::move(paths)), opt_(opt) {}
+  Search(Json base, TracePaths paths, const PlanOptions& opt, const Scenario& sc)
+      : base_(std::move(base)),
+        paths_(std::move(paths)),
+        opt_(opt),
+        tp_(sc.engine.tp),
+        gpus_per_node_(sc.cluster.gpus_per_node),
+        nodes_(sc.cluster.nodes) {}
 
   Probe probe(double value) {
     Json j = base_;
     const bool integer = opt_.vary == "deployment.instances";
     apply_override(j, opt_.vary + "=" + (integer ? std::to_string(std::llround(value)) : Json(value).dump()));
+    if (integer) {
+      // More instances than the cluster holds: add nodes of the same kind.
+      const long long need = std::llround(value) * tp_;
+      const long long nodes = (need + gpus_per_node_ - 1) / gpus_per_node_;
+      if (nodes > nodes_) apply_override(j, "cluster.nodes=" + std::to_string(nodes));
+    }
     const Scenario sc = scenario_from_json(j, paths_);
     Json s = Simulation(sc, RunOptions{"", false}).run();
     const bool meets = s["slo"]["attainment"].get<double>() >= opt_.target;
@@ -78,6 +90,7 @@ class Search {
   Json base_;
   TracePaths paths_;
   const PlanOptions& opt_;
+  long long tp_, gpus_per_node_, nodes_;
   Json probes_ = Json::array();
 };
 
@@ -97,7 +110,7 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   double lo = opt.min, hi = opt.max;
   if (opt.vary == "deployment.instances") {
     if (lo <= 0) lo = 1;
-    if (hi <= 0) hi = sc.cluster.total_gpus() / sc.engine.tp;
+    if (hi <= 0) hi = std::max(sc.cluster.total_gpus() / sc.engine.tp, 4 * sc.instances);
     if (lo > hi) throw InputError("--min/--max: empty instance range");
   } else {
     if (lo <= 0) lo = 0.25;
@@ -118,7 +131,7 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
       try {
         Json b = base;
         apply_override(b, "policy.name=" + policy);
-        Search search(b, paths, opt);
+        Search search(b, paths, opt, sc);
         Json r = opt.vary == "deployment.instances" ? search.instances(lo, hi) : search.rate(lo, hi);
         std::lock_guard<std::mutex> l(mu);
         results[policy] = std::move(r);

@@ -1,8 +1,9 @@
 // Plan: capacity search. For each policy, the fewest `deployment.instances`, or the highest
 // `workload.rate_scale`, whose run meets the scenario's SLO attainment target. The knob is
 // assumed monotone (more instances or less load never lowers attainment), so the search is
-// a bisection: over integers for instances; for rates, doubling until it fails, then
-// bisection to 1% relative width. Every probe is recorded in plan.json.
+// a bisection: over integers for instances (nodes of the scenario's kind are added when the
+// instances outgrow its cluster); for rates, doubling until it fails, then bisection to 1%
+// relative width. Every probe is recorded in plan.json.
 #pragma once
 #include <string>
 #include <vector>
@@ -15,7 +16,7 @@ struct PlanOptions {
   double target = 0.99;
   std::string vary = "deployment.instances";
   std::vector<std::string> policies;  // empty: the scenario's own policy
-  double min = 0, max = 0;            // 0: defaults (instances 1..cluster size; rate 0.25..4096)
+  double min = 0, max = 0;            // 0: defaults (instances 1..max(cluster, 4x); rate 0.25..4096)
   int threads = 1;
   std::string trace_dir;
 };

@@ -1,0 +1,93 @@
+// What-if tools: sweeps (identical results for any -j, one folder per run, runs validated
+// first) and capacity planning (the bisection's answer meets the target, one less does not).
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include "test_support.hpp"
+
+namespace kunsim {
+namespace {
+
+using test::read_file;
+using test::scratch;
+using test::write_file;
+
+int kunsim_cli(const std::string& args, std::string* output = nullptr) {
+  std::FILE* p = popen((std::string(KUNSIM_BIN) + " " + args + " 2>&1").c_str(), "r");
+  char buf[4096];
+  std::string out;
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  if (output) *output = out;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::filesystem::path small_sweep(const std::filesystem::path& dir, const Json& grid, const Json& zip = nullptr) {
+  Json base = test::tiny_cluster_scenario();
+  base["workload"]["synthetic"]["duration_s"] = 10;
+  Json s = {{"name", "t"}, {"base", base}, {"grid", grid}};
+  if (!zip.is_null()) s["zip"] = zip;
+  s["outputs"] = {"summary", "decisions", "timeline"};
+  write_file(dir / "sweep.json", s.dump(2));
+  return dir / "sweep.json";
+}
+
+TEST(Sweep, SameCsvForAnyJobsAndOneFolderPerRun) {
+  const auto dir = scratch("sweep");
+  const auto f = small_sweep(dir, {{"policy.name", {"vllm", "kunserve"}}, {"workload.synthetic.rate", {10, 40}}},
+                             {{"deployment.instances", {2, 4}}, {"seed", {1, 2}}});
+  std::string log;
+  ASSERT_EQ(kunsim_cli("sweep " + f.string() + " -j 1 --quiet --out " + (dir / "a").string(), &log), 0) << log;
+  ASSERT_EQ(kunsim_cli("sweep " + f.string() + " -j 2 --quiet --out " + (dir / "b").string(), &log), 0) << log;
+  const std::string csv = read_file(dir / "a" / "sweep.csv");
+  EXPECT_EQ(csv, read_file(dir / "b" / "sweep.csv"));
+  // 2 x 2 grid x 2 zipped rows = 8 runs; columns: grid keys (sorted), then zip keys.
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 9);
+  EXPECT_EQ(csv.rfind("run,policy.name,workload.synthetic.rate,deployment.instances,seed,arrived,", 0), 0u) << csv;
+  EXPECT_NE(csv.find("\n7,kunserve,40,4,2,"), std::string::npos) << "last run: last grid values, last zip row";
+  for (const char* run : {"run-00000", "run-00007"})
+    for (const char* file : {"summary.json", "decisions.jsonl", "timeline.csv"})
+      EXPECT_TRUE(std::filesystem::exists(dir / "a" / run / file)) << run << "/" << file;
+  EXPECT_FALSE(std::filesystem::exists(dir / "a" / "run-00000" / "requests.csv")) << "not asked for";
+}
+
+TEST(Sweep, BadValuesStopTheSweepNamingTheRun) {
+  const auto dir = scratch("sweep-bad");
+  std::string log;
+  auto f = small_sweep(dir, {{"deployment.instances", {2, 99}}});
+  EXPECT_EQ(kunsim_cli("sweep " + f.string() + " --quiet --out " + (dir / "o").string(), &log), 2);
+  EXPECT_NE(log.find("run 1 (deployment.instances=99): deployment.instances: 99 instances x tp 1 need 99 GPUs"),
+            std::string::npos) << log;
+  EXPECT_FALSE(std::filesystem::exists(dir / "o" / "run-00000")) << "nothing runs before everything validates";
+  f = small_sweep(dir, {{"seed", {1}}}, {{"seed", {1, 2}}, {"deployment.instances", {1}}});
+  EXPECT_EQ(kunsim_cli("sweep " + f.string() + " --quiet --out " + (dir / "o").string(), &log), 2);
+  EXPECT_NE(log.find("zip.seed: 2 values, but zip.deployment.instances has 1"), std::string::npos) << log;
+}
+
+TEST(Plan, FewestInstancesMeetsTheTargetAndOneLessDoesNot) {
+  const auto dir = scratch("plan");
+  Json s = test::tiny_cluster_scenario();
+  s["workload"]["synthetic"]["rate"] = 60;
+  s["slo"] = {{"ttft_s", 0.5}, {"tpot_s", 0.1}};
+  write_file(dir / "s.json", s.dump());
+  std::string log;
+  ASSERT_EQ(kunsim_cli("plan " + (dir / "s.json").string() + " --target 0.95 --vary deployment.instances --out " +
+                       dir.string(), &log), 0) << log;
+  const Json plan = Json::parse(read_file(dir / "plan.json"));
+  const Json& r = plan["policies"]["vllm"];
+  ASSERT_TRUE(r["value"].is_number()) << plan.dump(2);
+  const long long n = r["value"];
+  bool met = false, below_fails = n == 1;
+  for (const auto& p : r["probes"]) {
+    if (p["deployment.instances"] == n) met = p["meets"];
+    if (p["deployment.instances"] == n - 1) below_fails = !p["meets"].get<bool>();
+  }
+  EXPECT_TRUE(met);
+  EXPECT_TRUE(below_fails);
+  EXPECT_GT(n, 1) << "60 req/s is more than one instance carries at this SLO";
+  EXPECT_NE(log.find("fewest instances meeting the target"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace kunsim
