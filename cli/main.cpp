@@ -94,6 +94,8 @@ int main(int argc, char** argv) {
   run->add_option("--trace-dir", trace_dir, "Folder that relative trace paths resolve against");
   run->add_flag("--quiet", quiet, "Print nothing on success");
   run->add_flag("--no-wall-clock", no_wall, "Write 0 for wall-time figures, so summary.json is byte-identical");
+  bool perfetto = false;
+  run->add_flag("--perfetto", perfetto, "Also write trace.json (Chrome trace format; open in ui.perfetto.dev)");
 
   auto* validate = app.add_subcommand("validate", "Check a scenario without running it");
   validate->add_option("scenario", scenario_file, "Scenario JSON file")->required();
@@ -203,7 +205,11 @@ int main(int argc, char** argv) {
     if (ec) throw InputError(out_dir + ": cannot create output folder (" + ec.message() + ")");
     Json summary;
     {
-      Simulation sim(sc, RunOptions{out_dir, !no_wall});
+      RunOptions ro;
+      ro.out_dir = out_dir;
+      ro.wall_clock = !no_wall;
+      ro.perfetto = perfetto;
+      Simulation sim(sc, ro);
       summary = sim.run();
     }
     write_text(fs::path(out_dir) / "summary.json", summary.dump(2) + "\n");

@@ -10,6 +10,7 @@
 #include "sim/core/rng.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/metrics/decision_log.hpp"
+#include "sim/metrics/perfetto_trace.hpp"
 #include "sim/metrics/request_metrics.hpp"
 #include "sim/metrics/timeline.hpp"
 #include "sim/policy/policy_registry.hpp"
@@ -41,7 +42,7 @@ double round6(double x) { return std::round(x * 1e6) / 1e6; }
 struct Simulation::Impl final : ServingObserver {
   const Scenario& sc;
   RunOptions opt;
-  File requests_csv, timeline_csv, decisions_jsonl;
+  File requests_csv, timeline_csv, decisions_jsonl, trace_json;
   EventQueue events;
   Rng rng;
   Topology topology;
@@ -54,6 +55,7 @@ struct Simulation::Impl final : ServingObserver {
   RequestMetrics metrics;
   DecisionLog decisions;
   Timeline timeline;
+  std::unique_ptr<PerfettoTrace> trace;
   std::unique_ptr<ArrivalSource> source;
   std::optional<TraceRequest> pending;  // the next arrival, already scheduled
   std::uint64_t next_id = 0;
@@ -76,6 +78,7 @@ struct Simulation::Impl final : ServingObserver {
         requests_csv(opt.requests_csv ? open_out(opt.out_dir, "requests.csv") : nullptr),
         timeline_csv(opt.timeline_csv ? open_out(opt.out_dir, "timeline.csv") : nullptr),
         decisions_jsonl(opt.decisions_jsonl ? open_out(opt.out_dir, "decisions.jsonl") : nullptr),
+        trace_json(opt.perfetto ? open_out(opt.out_dir, "trace.json") : nullptr),
         rng(s.seed),
         topology(s.cluster),
         links(topology),
@@ -99,6 +102,12 @@ struct Simulation::Impl final : ServingObserver {
     arrival_handler.sim = this;
     sample_handler.sim = this;
     source = make_arrival_source(sc.workload, rng.fork(0xA11));
+    if (trace_json) {
+      trace = std::make_unique<PerfettoTrace>(trace_json.get());
+      links.on_transfer = [this](LinkId id, SimTime a, SimTime b, std::int64_t bytes) {
+        trace->transfer(id, topology.link_name(id), a, b, bytes);
+      };
+    }
   }
 
   // ServingObserver
@@ -108,7 +117,17 @@ struct Simulation::Impl final : ServingObserver {
     --in_flight;
     pool.release(&r);
   }
-  void on_decision(nlohmann::json row) override { decisions.write(row); }
+  void on_decision(nlohmann::json row) override {
+    if (trace) trace->decision(row);
+    decisions.write(row);
+  }
+  void on_work(const Instance& e, SimTime start, SimTime end, std::int64_t steps, int decodes,
+               std::int64_t prefill_tokens) override {
+    if (!trace) return;
+    std::string name = "engine " + std::to_string(e.id());
+    if (e.stages() > 1) name += " (pipeline g=" + std::to_string(e.stages()) + ")";
+    trace->work(e.id(), name, start, end, steps, decodes, prefill_tokens);
+  }
 
   void schedule_next_arrival() {
     pending = source->next();
@@ -131,7 +150,7 @@ struct Simulation::Impl final : ServingObserver {
     if (!why.empty()) {
       ++rejects;
       r->phase = Phase::Rejected;
-      decisions.write({{"t_ns", t}, {"kind", "reject"}, {"request", r->id}, {"reason", why}});
+      on_decision({{"t_ns", t}, {"kind", "reject"}, {"request", r->id}, {"reason", why}});
       metrics.on_rejected(*r, why);
       --in_flight;
       pool.release(r);
@@ -190,6 +209,7 @@ struct Simulation::Impl final : ServingObserver {
       --in_flight;
     }
     if (in_flight != 0) throw std::logic_error("simulation: requests lost track of");
+    trace.reset();  // closes the JSON array before the file is closed
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     return summary(processed, opt.wall_clock ? wall : 0.0);
   }

@@ -28,6 +28,7 @@ TransferTiming LinkScheduler::reserve(const Route& route, std::int64_t bytes, Si
     free_at_[id] = end;
     bytes_[id] += bytes;
     busy_ns_[id] += end - start;
+    if (on_transfer) on_transfer(id, start, end, bytes);
   }
   return {start, end};
 }

@@ -5,6 +5,7 @@
 // at once. Simple and deterministic; contention shows up as queueing delay on busy links.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "sim/cluster/topology.hpp"
@@ -25,6 +26,8 @@ class LinkScheduler {
   // Duration of a transfer on an idle route.
   SimTime duration(const Route& route, std::int64_t bytes) const;
   std::int64_t bytes_moved(LinkId id) const { return bytes_[id]; }
+  // Called for every booked transfer, link by link (for traces); may be empty.
+  std::function<void(LinkId, SimTime start, SimTime end, std::int64_t bytes)> on_transfer;
   SimTime busy_ns(LinkId id) const { return busy_ns_[id]; }
 
  private:

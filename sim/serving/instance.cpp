@@ -392,6 +392,8 @@ void Instance::handle_event(SimTime now, std::uint64_t arg) {
   }
   if (!busy_ || arg != work_generation_) return;  // superseded by a cut jump
   counters_.busy_ns += now - work_start_;
+  ctx_.observer->on_work(*this, work_start_, now, work_ == Work::Jump ? jump_steps_ : 1, shape_.num_decodes,
+                         shape_.prefill_tokens());
   busy_ = false;
   if (work_ == Work::Jump) end_jump(now);
   else end_iteration(now);

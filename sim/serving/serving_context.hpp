@@ -51,6 +51,9 @@ class ServingObserver {
   virtual void on_request_done(Request& r, SimTime now) = 0;
   // One row of decisions.jsonl (has at least t_ns, kind, reason).
   virtual void on_decision(nlohmann::json row) = 0;
+  // A finished piece of work of an engine: one iteration, or `steps` decode steps jumped over.
+  virtual void on_work(const Instance& /*engine*/, SimTime /*start*/, SimTime /*end*/, std::int64_t /*steps*/,
+                       int /*decodes*/, std::int64_t /*prefill_tokens*/) {}
 };
 
 struct ServingContext {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <map>
 
 #include "test_support.hpp"
 
@@ -107,6 +108,36 @@ TEST(Cli, MissingFilesAndBadTraceRows) {
   write_file(f.parent_path() / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,10,2\n0.1,10,x\n");
   expect_bad_input(kunsim("run " + f.string() + " --quiet"),
                    (f.parent_path() / "t.csv").string() + ":3: output tokens: expected an integer");
+}
+
+TEST(Cli, PerfettoTraceHasEngineLinkAndDecisionTracks) {
+  const auto f = scenario_file("perfetto", {{"policy", {{"name", "vllm-swap"}}},
+                                            {"deployment", {{"gpu_memory_utilization", 0.3}}},
+                                            {"workload", {{"synthetic", {{"output_tokens", 800}}}}}});
+  const auto out = f.parent_path() / "out";
+  ASSERT_EQ(kunsim("run " + f.string() + " --out " + out.string() + " --quiet --perfetto").code, 0);
+  const Json trace = Json::parse(read_file(out / "trace.json"));
+  ASSERT_TRUE(trace["traceEvents"].is_array());
+  std::map<int, int> slices;
+  int instants = 0, thread_names = 0;
+  for (const auto& e : trace["traceEvents"]) {
+    ASSERT_TRUE(e.contains("ph") && e.contains("pid") && e.contains("name")) << e.dump();
+    const std::string ph = e["ph"];
+    if (ph == "X") {
+      ASSERT_GE(e["dur"].get<double>(), 0) << e.dump();
+      ASSERT_GE(e["ts"].get<double>(), 0) << e.dump();
+      ++slices[e["pid"].get<int>()];
+    } else if (ph == "i") {
+      ++instants;
+    } else if (ph == "M" && e["name"] == "thread_name") {
+      ++thread_names;
+    }
+  }
+  EXPECT_GT(slices[1], 0) << "engine iterations";
+  EXPECT_GT(slices[2], 0) << "swap transfers on PCIe links";
+  const std::string log = read_file(out / "decisions.jsonl");
+  EXPECT_EQ(instants, std::count(log.begin(), log.end(), '\n')) << "one instant event per decision";
+  EXPECT_GT(thread_names, 4);
 }
 
 TEST(Cli, ListsModelsAndPolicies) {
