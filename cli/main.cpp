@@ -7,7 +7,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "mpi_sweep.hpp"
 #include "plan.hpp"
+#include "report.hpp"
 #include "scenarios/scenario.hpp"
 #include "sweep.hpp"
 #include "sim/metrics/decision_diff.hpp"
@@ -59,7 +61,8 @@ void print_run(const Json& s, const std::string& out_dir) {
   if (!out_dir.empty()) std::printf("  outputs   %s/\n", out_dir.c_str());
 }
 
-int run_sweep_command(const std::string& file, int jobs, std::string out_dir, const std::string& trace_dir, bool quiet) {
+int run_sweep_command(const std::string& file, int jobs, std::string out_dir, const std::string& trace_dir, bool quiet,
+                      const SweepRanks& ranks) {
   const SweepSpec spec = load_sweep(file);
   if (out_dir.empty()) out_dir = (fs::path("out") / spec.name).string();
   std::error_code ec;
@@ -69,8 +72,20 @@ int run_sweep_command(const std::string& file, int jobs, std::string out_dir, co
   opt.threads = jobs;
   opt.out_dir = out_dir;
   opt.trace_dir = trace_dir;
-  opt.progress = !quiet;
-  const auto rows = run_sweep(spec, opt);
+  opt.progress = !quiet && ranks.rank == 0;
+  opt.rank = ranks.rank;
+  opt.ranks = ranks.size;
+  std::vector<std::pair<std::size_t, std::string>> mine;
+  std::string error;
+  try {
+    mine = run_sweep(spec, opt);
+  } catch (const std::exception& e) {
+    if (ranks.size == 1) throw;
+    error = e.what();
+  }
+  const auto rows = mpi_gather_rows(mine, ranks, error);
+  if (!error.empty()) throw InputError(error);
+  if (ranks.rank != 0) return 0;
   std::string csv = sweep_csv_header(spec) + "\n";
   for (const auto& [i, row] : rows) csv += row + "\n";
   write_text(fs::path(out_dir) / "sweep.csv", csv);
@@ -136,6 +151,11 @@ int main(int argc, char** argv) {
   plan->add_option("--set", sets, "Override a scenario key")->take_all();
   plan->add_option("--trace-dir", trace_dir, "Folder that relative trace paths resolve against");
 
+  std::string report_dir, report_html;
+  auto* report = app.add_subcommand("report", "HTML report with charts of a run, runs, a sweep or a plan");
+  report->add_option("out_dir", report_dir, "A kunsim output folder")->required();
+  report->add_option("--html", report_html, "Where to write the page (default OUT_DIR/report.html)");
+
   std::string diff_a, diff_b;
   auto* diff = app.add_subcommand("diff", "First differing decision of two decisions.jsonl files (exit 1 if any)");
   diff->add_option("a", diff_a, "Expected decisions.jsonl")->required();
@@ -158,6 +178,8 @@ int main(int argc, char** argv) {
                     static_cast<long long>(m.kv_bytes_per_token()));
       return 0;
     }
+    if (app.got_subcommand("report"))
+      return run_report(report_dir, report_html.empty() ? (fs::path(report_dir) / "report.html").string() : report_html);
     if (app.got_subcommand("diff")) {
       const DecisionDiffResult r = diff_decisions(diff_a, diff_b);
       std::fputs(r.report.c_str(), stdout);
@@ -176,7 +198,18 @@ int main(int argc, char** argv) {
       else write_text(profile_out, text);
       return 0;
     }
-    if (app.got_subcommand("sweep")) return run_sweep_command(sweep_file, jobs, out_dir, trace_dir, quiet);
+    if (app.got_subcommand("sweep")) {
+      const SweepRanks ranks = mpi_start(&argc, &argv);
+      int rc = 0;
+      try {
+        rc = run_sweep_command(sweep_file, jobs, out_dir, trace_dir, quiet, ranks);
+      } catch (...) {
+        mpi_stop();
+        throw;
+      }
+      mpi_stop();
+      return rc;
+    }
     if (app.got_subcommand("plan")) {
       for (std::size_t a = 0, b; a <= policies_csv.size() && !policies_csv.empty(); a = b + 1) {
         b = policies_csv.find(',', a);

@@ -8,7 +8,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 build_dir="${KUNSIM_BUILD_DIR:-build}"
 
-packages=(cmake g++ ninja-build libboost-graph-dev nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev)
+# python3-matplotlib draws `kunsim report`; Open MPI spreads sweeps over ranks. Both are optional
+# for the simulator itself, but the tests exercise them.
+packages=(cmake g++ ninja-build libboost-graph-dev nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
+          python3-matplotlib libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

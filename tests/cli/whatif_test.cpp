@@ -89,5 +89,41 @@ TEST(Plan, FewestInstancesMeetsTheTargetAndOneLessDoesNot) {
   EXPECT_NE(log.find("fewest instances meeting the target"), std::string::npos) << log;
 }
 
+TEST(Report, DrawsRunsSweepsAndPlansIntoOneSelfContainedPage) {
+  if (std::system("python3 -c 'import matplotlib' >/dev/null 2>&1") != 0 &&
+      std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "python3-matplotlib is not installed; kunsim report cannot draw";
+  const auto dir = scratch("report");
+  const auto f = small_sweep(dir, {{"policy.name", {"vllm", "kunserve"}}, {"workload.synthetic.rate", {10, 40}}});
+  std::string log;
+  ASSERT_EQ(kunsim_cli("sweep " + f.string() + " -j 2 --quiet --out " + (dir / "s").string(), &log), 0) << log;
+  ASSERT_EQ(kunsim_cli("report " + (dir / "s").string(), &log), 0) << log;
+  const std::string page = read_file(dir / "s" / "report.html");
+  std::size_t images = 0;
+  for (std::size_t at = 0; (at = page.find("<img src=\"data:image/png;base64,", at)) != std::string::npos; ++at) ++images;
+  // Latency CDFs need requests.csv (not in this sweep's outputs): 4 timelines + 4 sweep charts.
+  EXPECT_EQ(images, 8u) << log;
+  EXPECT_NE(page.find("<table>"), std::string::npos);
+  EXPECT_EQ(page.find("src=\"http"), std::string::npos) << "self-contained: nothing fetched";
+  std::filesystem::create_directories(dir / "empty");
+  EXPECT_EQ(kunsim_cli("report " + (dir / "empty").string(), &log), 2);
+  EXPECT_NE(log.find("no kunsim outputs"), std::string::npos) << log;
+}
+
+#ifdef KUNSIM_MPIRUN
+TEST(Sweep, TwoMpiRanksWriteTheSameCsvAsOneProcess) {
+  const auto dir = scratch("mpi");
+  const auto f = small_sweep(dir, {{"policy.name", {"vllm", "llumnix", "kunserve"}}, {"seed", {1, 2, 3}}});
+  std::string log;
+  ASSERT_EQ(kunsim_cli("sweep " + f.string() + " --quiet --out " + (dir / "one").string(), &log), 0) << log;
+  const std::string mpirun = std::string(KUNSIM_MPIRUN) + " --allow-run-as-root --oversubscribe -n 2 " + KUNSIM_BIN +
+                             " sweep " + f.string() + " --quiet --out " + (dir / "two").string() + " 2>&1";
+  ASSERT_EQ(std::system(mpirun.c_str()), 0);
+  EXPECT_EQ(read_file(dir / "one" / "sweep.csv"), read_file(dir / "two" / "sweep.csv"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "two" / "run-00008" / "summary.json")) << "rank 0 ran it";
+  EXPECT_TRUE(std::filesystem::exists(dir / "two" / "run-00007" / "summary.json")) << "rank 1 ran it";
+}
+#endif
+
 }  // namespace
 }  // namespace kunsim

@@ -1,0 +1,220 @@
+"""kunsim report: a self-contained HTML page (PNG charts inlined) for a kunsim output folder.
+
+Usage: python3 report.py OUT_DIR REPORT_HTML
+OUT_DIR may be one run (summary.json ...), a folder of runs (found recursively), a sweep
+(sweep.csv) or a plan (plan.json); every part that is present is drawn.
+"""
+import base64
+import csv
+import html
+import io
+import json
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+MARKS = {"drop": "tab:red", "restore": "tab:green", "migrate": "tab:blue", "preempt": None}
+
+
+def png(fig):
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return '<img src="data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode() + '">'
+
+
+def runs_under(root):
+    found = []
+    for dirpath, _, files in os.walk(root):
+        if "summary.json" in files:
+            found.append(dirpath)
+    return sorted(found)
+
+
+def label(root, run):
+    rel = os.path.relpath(run, root)
+    return "." if rel == "." else rel
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def cdf_chart(root, runs, column, title):
+    fig, ax = plt.subplots(figsize=(7, 4))
+    drawn = 0
+    for run in runs:
+        path = os.path.join(run, "requests.csv")
+        if not os.path.exists(path):
+            continue
+        values = sorted(float(r[column]) for r in read_csv(path) if r[column])
+        if not values:
+            continue
+        n = len(values)
+        ax.plot(values, [(i + 1) / n for i in range(n)], label=label(root, run))
+        drawn += 1
+    if not drawn:
+        plt.close(fig)
+        return ""
+    ax.set_xscale("log")
+    ax.set_xlabel(column)
+    ax.set_ylabel("share of requests")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    return png(fig)
+
+
+def decision_marks(run):
+    path = os.path.join(run, "decisions.jsonl")
+    marks = []
+    if os.path.exists(path):
+        for line in open(path):
+            row = json.loads(line)
+            kind = row.get("kind")
+            phase = row.get("phase", "")
+            if kind in ("drop",) or (kind == "restore" and phase == "split") or (kind == "migrate" and phase == "begin"):
+                marks.append((row["t_ns"] / 1e9, kind))
+    return marks
+
+
+def timeline_chart(root, run):
+    path = os.path.join(run, "timeline.csv")
+    if not os.path.exists(path):
+        return ""
+    rows = read_csv(path)
+    by_slot = {}
+    for r in rows:
+        by_slot.setdefault(int(r["instance"]), []).append(r)
+    fig, (mem, queue) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for slot, rs in sorted(by_slot.items()):
+        t = [float(r["t_s"]) for r in rs]
+        mem.plot(t, [float(r["kv_used_blocks"]) / 1e3 for r in rs], lw=0.8, label=f"instance {slot}")
+        queue.plot(t, [int(r["waiting"]) for r in rs], lw=0.8)
+    for t, kind in decision_marks(run):
+        for ax in (mem, queue):
+            ax.axvline(t, color=MARKS.get(kind) or "gray", lw=0.6, alpha=0.6)
+    mem.set_ylabel("KV blocks used (thousands)")
+    queue.set_ylabel("waiting requests")
+    queue.set_xlabel("simulated time (s)")
+    mem.set_title(f"{label(root, run)}: memory and queue per instance (red drop, green restore, blue migrate)")
+    mem.grid(True, alpha=0.3)
+    queue.grid(True, alpha=0.3)
+    if len(by_slot) <= 16:
+        mem.legend(fontsize=6, ncol=4)
+    return png(fig)
+
+
+def summary_table(root, runs):
+    head = ["run", "policy", "arrived", "TTFT p50", "TTFT p99", "TPOT mean", "throughput tok/s", "SLO attainment",
+            "preemptions", "drops", "restores"]
+    out = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+    for run in runs:
+        s = json.load(open(os.path.join(run, "summary.json")))
+        cells = [label(root, run), s["policy"], s["requests"]["arrived"], f"{s['ttft_s']['p50']:.3f}",
+                 f"{s['ttft_s']['p99']:.3f}", f"{s['tpot_s']['mean']:.4f}", f"{s['throughput']['tokens_per_s']:.0f}",
+                 f"{s['slo']['attainment']:.3f}", s["planner"]["preemptions"], s["planner"]["drops"],
+                 s["planner"]["restores"]]
+        out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def sweep_charts(root):
+    path = os.path.join(root, "sweep.csv")
+    if not os.path.exists(path):
+        return ""
+    rows = read_csv(path)
+    metrics = {"arrived", "completed", "rejected", "unfinished", "ttft_p50_s", "ttft_p99_s", "tpot_mean_s",
+               "tpot_p99_s", "e2e_p99_s", "queue_p99_s", "tokens_per_s", "requests_per_s", "slo_attainment",
+               "preemptions", "drops", "restores", "migrations", "simulated_s", "run"}
+    keys = [k for k in rows[0].keys() if k not in metrics]
+
+    def numeric(k):
+        try:
+            [float(r[k]) for r in rows]
+            return True
+        except ValueError:
+            return False
+
+    xs = [k for k in keys if numeric(k)]
+    if not xs:
+        return ""
+    x = xs[0]
+    groups = [k for k in keys if k != x]
+    out = []
+    for metric in ("ttft_p99_s", "tpot_mean_s", "slo_attainment", "tokens_per_s"):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        series = {}
+        for r in rows:
+            series.setdefault(tuple(r[g] for g in groups), []).append((float(r[x]), float(r[metric])))
+        for key, pts in sorted(series.items()):
+            pts.sort()
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3,
+                    label=", ".join(f"{g}={v}" for g, v in zip(groups, key)) or metric)
+        ax.set_xlabel(x)
+        ax.set_ylabel(metric)
+        ax.set_title(f"sweep: {metric} by {x}")
+        ax.grid(True, alpha=0.3)
+        if len(series) <= 12:
+            ax.legend(fontsize=6)
+        out.append(png(fig))
+    return "\n".join(out)
+
+
+def plan_charts(root):
+    path = os.path.join(root, "plan.json")
+    if not os.path.exists(path):
+        return ""
+    plan = json.load(open(path))
+    vary = plan["vary"]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for policy, r in plan["policies"].items():
+        pts = sorted((p[vary], p["attainment"]) for p in r["probes"])
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=f"{policy} -> {r['value']}")
+    ax.axhline(plan["target"], color="gray", ls="--", lw=0.8)
+    ax.set_xlabel(vary)
+    ax.set_ylabel("SLO attainment")
+    ax.set_title(f"plan: {plan['scenario']} (target {plan['target']})")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+    return png(fig)
+
+
+def main(root, out):
+    runs = runs_under(root)
+    parts = [f"<h1>kunsim report: {html.escape(os.path.abspath(root))}</h1>"]
+    if runs:
+        parts.append("<h2>Runs</h2>" + summary_table(root, runs))
+        shown = runs[:12]
+        parts.append("<h2>Latency distributions</h2>")
+        parts.append(cdf_chart(root, shown, "ttft_s", "TTFT CDF"))
+        parts.append(cdf_chart(root, shown, "tpot_s", "TPOT CDF"))
+        parts.append("<h2>Memory and queues over time</h2>")
+        for run in shown:
+            parts.append(timeline_chart(root, run))
+    sweep = sweep_charts(root)
+    if sweep:
+        parts.append("<h2>Sweep</h2>" + sweep)
+    plan = plan_charts(root)
+    if plan:
+        parts.append("<h2>Capacity plan</h2>" + plan)
+    if len(parts) == 1:
+        print(f"kunsim: {root}: no kunsim outputs (summary.json, sweep.csv or plan.json) found", file=sys.stderr)
+        return 2
+    style = ("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}img{display:block;margin:1em 0}</style>")
+    with open(out, "w") as f:
+        f.write("<!doctype html><html><head><meta charset='utf-8'><title>kunsim report</title>" + style +
+                "</head><body>" + "\n".join(p for p in parts if p) + "</body></html>\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
