@@ -173,6 +173,15 @@ struct Simulation::Impl final : ServingObserver {
     return {};
   }
 
+  // Debug builds: every request that arrived and has not ended is in exactly one engine (a
+  // migration holds one between engines only inside a single event).
+  void check_conservation() const {
+    std::int64_t held = 0;
+    for (const Instance* e : cluster->engines()) held += e->request_count();
+    if (held != in_flight) throw std::logic_error("simulation: " + std::to_string(in_flight) + " requests in flight, " +
+                                                  std::to_string(held) + " held by engines");
+  }
+
   // Requests are in flight or still to arrive.
   bool live() const { return in_flight > 0 || pending.has_value(); }
 
@@ -201,6 +210,9 @@ struct Simulation::Impl final : ServingObserver {
       now = e->time;
       ++processed;
       e->handler->handle_event(now, e->arg);
+#ifndef NDEBUG
+      check_conservation();
+#endif
     }
     // What is left when the run stops: requests still in instances, never-arrived ones are
     // not counted (they did not arrive within the run).

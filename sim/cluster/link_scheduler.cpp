@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace kunsim {
 
@@ -21,6 +22,10 @@ SimTime LinkScheduler::duration(const Route& route, std::int64_t bytes) const {
 }
 
 TransferTiming LinkScheduler::reserve(const Route& route, std::int64_t bytes, SimTime earliest) {
+  // Invariant: transfers travel only on links the topology has.
+  if (route.empty() || bytes < 0) throw std::logic_error("LinkScheduler: empty route or negative bytes");
+  for (LinkId id : route)
+    if (id < 0 || id >= topo_.num_links()) throw std::logic_error("LinkScheduler: transfer on a link that does not exist");
   SimTime start = earliest;
   for (LinkId id : route) start = std::max(start, free_at_[id]);
   const SimTime end = start + duration(route, bytes);

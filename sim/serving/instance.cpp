@@ -31,6 +31,24 @@ Instance::Instance(int id, std::vector<Member> members, const ServingContext& ct
   watermark_blocks_ = static_cast<std::int64_t>(std::floor(ctx.engine->watermark * static_cast<double>(base)));
   refresh_capacity();
   if (members_.size() > 1) links_ = pipeline_links(*ctx.topology, members_, *ctx.model);
+  check_memory();
+}
+
+// Invariant: on every GPU, the weights it keeps + its KV blocks + workspace and reserve fit in
+// the memory the engine may use, through every drop and restore.
+void Instance::check_memory() const {
+  const MemoryPlan& plan = *ctx_.memory;
+  const ModelSpec& m = *ctx_.model;
+  const int g = stages(), tp = ctx_.engine->tp;
+  for (int r = 0; r < g; ++r) {
+    const std::int64_t weights =
+        (std::int64_t{stage_layers(r, g, m.layers)} * m.layer_weight_bytes() + m.embedding_weight_bytes()) / tp;
+    const std::int64_t total = weights + members_[r].capacity() * plan.block_bytes + plan.workspace_bytes + plan.reserve_bytes;
+    if (plan.usable_bytes > 0 && total > plan.usable_bytes)
+      throw std::logic_error("Instance " + std::to_string(id_) + " member " + std::to_string(r) + ": " +
+                             std::to_string(total) + " bytes planned on a GPU with " + std::to_string(plan.usable_bytes) +
+                             " usable");
+  }
 }
 
 std::vector<int> Instance::gpus() const {
@@ -470,6 +488,10 @@ std::int64_t Instance::member_used_at(int m, SimTime t) const {
   for (const Member& x : members_) stale += x.stale_blocks;
   const auto g = static_cast<std::int64_t>(members_.size());
   return members_[m].stale_blocks + (used - stale + g - 1) / g;
+}
+
+std::int64_t Instance::request_count() const {
+  return running_.size() + static_cast<std::int64_t>(waiting_.size() + swapped_.size());
 }
 
 std::vector<Request*> Instance::requests_in_flight() const {

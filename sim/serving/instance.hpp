@@ -103,6 +103,7 @@ class Instance final : public EventHandler {
   // While blocked (a blocking KV exchange), no iteration starts; unblock() plans again.
   void set_blocked(bool blocked, SimTime now);
 
+  std::int64_t request_count() const;
   // Every request here, outputs synced, nothing changed (for the end-of-run count).
   std::vector<Request*> requests_in_flight() const;
   // Fusion and splitting (ServingCluster drives them on paused instances).
@@ -155,6 +156,7 @@ class Instance final : public EventHandler {
   SimTime book_links(const BatchShape& shape, int stale_tokens, std::int64_t steps, SimTime start);
   DecodeRun price_decode_run(const BatchShape& shape) const;
   void stop_if_pausing(SimTime now);
+  void check_memory() const;
 
   int id_;
   std::vector<Member> members_;

@@ -265,17 +265,18 @@ class RestoreProcess final : public EventHandler {
     group().pause(now, [this](SimTime t) { gather(t); });
   }
   // The group stops; each request is given to one member and its per-stage KV gathered there.
+  // The requests stay in the paused group until the split, so none is ever outside an engine.
   void gather(SimTime now) {
     Instance& g = group();
     const ServingContext& ctx = c_.ctx_;
     const int G = g.stages(), L = ctx.model->layers;
     const std::vector<Member> members = g.members();
-    requests_ = g.take_all();
     assigned_.assign(G, {});
+    unfit_.clear();
     std::vector<std::int64_t> room(G);
     for (int m = 0; m < G; ++m) room[m] = members[m].base_blocks - ctx.engine->block_size;  // growth margin
     std::vector<Request*> running;
-    for (Request* r : requests_)
+    for (Request* r : g.requests_in_flight())  // synced, unchanged
       if (r->phase == Phase::Decode || r->phase == Phase::Prefill) running.push_back(r);
     std::stable_sort(running.begin(), running.end(), [](const Request* a, const Request* b) { return a->blocks > b->blocks; });
     SimTime end = now;
@@ -283,15 +284,11 @@ class RestoreProcess final : public EventHandler {
     for (Request* r : running) {
       const auto m = static_cast<int>(std::max_element(room.begin(), room.end()) - room.begin());
       if (room[m] < r->blocks) {
-        r->phase = Phase::Waiting;  // does not fit any member: recomputed there later
-        ++r->preemptions;
-        c_.log({{"t_ns", now}, {"kind", "preempt"}, {"instance", id_}, {"request", r->id}, {"blocks", r->blocks},
-                {"reason", "restore: no member has room for its KV; recompute"}});
-        r->blocks = 0;
+        unfit_.insert(r->id);
         continue;
       }
       room[m] -= r->blocks;
-      assigned_[m].push_back(r);
+      assigned_[m].insert(r->id);
       for (int p = 0; p < G; ++p) {
         if (p == m) continue;
         const std::int64_t b = r->blocks * (ctx.memory->block_bytes / L) * stage_layers(p, G, L);
@@ -315,6 +312,7 @@ class RestoreProcess final : public EventHandler {
     c_.locked_.erase(id_);
     c_.restoring_.erase(id_);
     c_.retired_ += g->counters();
+    const std::vector<Request*> requests = g->take_all();
     std::vector<Instance*> parts;
     std::vector<int> slots;
     for (const Member& m : g->members()) {
@@ -322,10 +320,21 @@ class RestoreProcess final : public EventHandler {
       slots.push_back(m.slot);
     }
     std::size_t rr = 0;
-    for (std::size_t m = 0; m < assigned_.size(); ++m)
-      for (Request* r : assigned_[m]) parts[m]->adopt_running(r);
-    for (Request* r : requests_)
-      if (r->phase == Phase::Waiting || r->phase == Phase::Swapped) parts[rr++ % parts.size()]->adopt_waiting(r);
+    for (Request* r : requests) {
+      std::size_t home = assigned_.size();
+      for (std::size_t m = 0; m < assigned_.size(); ++m)
+        if (assigned_[m].count(r->id)) home = m;
+      if (home < assigned_.size()) {
+        parts[home]->adopt_running(r);
+        continue;
+      }
+      if (unfit_.count(r->id)) {
+        ++r->preemptions;
+        c_.log({{"t_ns", now}, {"kind", "preempt"}, {"instance", id_}, {"request", r->id}, {"blocks", r->blocks},
+                {"reason", "restore: no member has room for its KV; recompute"}});
+      }
+      parts[rr++ % parts.size()]->adopt_waiting(r);  // waiting ones, and the recomputed
+    }
     c_.log({{"t_ns", now},
             {"kind", "restore"},
             {"phase", "split"},
@@ -340,8 +349,8 @@ class RestoreProcess final : public EventHandler {
   int id_;
   SimTime started_;
   Step phase_ = Step::Vacate;
-  std::vector<Request*> requests_;
-  std::vector<std::vector<Request*>> assigned_;
+  std::vector<std::set<RequestId>> assigned_;  // per member, the running requests it takes
+  std::set<RequestId> unfit_;                 // running requests no member has room for
 };
 
 bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
