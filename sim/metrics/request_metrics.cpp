@@ -1,6 +1,7 @@
 #include "sim/metrics/request_metrics.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 namespace kunsim {
@@ -12,20 +13,58 @@ RequestMetrics::RequestMetrics(std::FILE* csv, Slo slo) : csv_(csv), slo_(slo) {
                csv_);
 }
 
+namespace {
+
+// Appends a non-negative duration in ns as seconds with 6 decimals (microseconds, rounded half
+// up): integer arithmetic only, since float printf dominated writing requests.csv.
+void put_seconds(std::string& out, std::int64_t ns) {
+  const std::int64_t us = (ns + 500) / 1000;
+  char buf[32];
+  char* end = std::to_chars(buf, buf + sizeof buf, us / 1'000'000).ptr;
+  *end++ = '.';
+  const std::int64_t frac = us % 1'000'000;
+  for (std::int64_t div = 100'000; div > 0; div /= 10) *end++ = static_cast<char>('0' + (frac / div) % 10);
+  out.append(buf, end);
+}
+
+void put_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+}  // namespace
+
 void RequestMetrics::row(const Request& r, const char* status) {
   if (first_arrival_ < 0 || r.arrival < first_arrival_) first_arrival_ = r.arrival;
   if (!csv_) return;
-  auto opt = [&](const std::optional<SimTime>& t, char* buf) {
-    if (t) std::snprintf(buf, 32, "%.6f", ns_to_seconds(*t - r.arrival));
-    else buf[0] = '\0';
-    return buf;
-  };
-  char q[32], tt[32], e2e[32], tp[32] = "";
+  std::string& o = line_;
+  o.clear();
+  put_int(o, static_cast<std::int64_t>(r.id));
+  o += ',';
+  put_seconds(o, r.arrival);
+  o += ',';
+  put_int(o, r.instance);
+  for (int v : {r.prompt, r.output, r.generated}) {
+    o += ',';
+    put_int(o, v);
+  }
+  o += ',';
+  o += status;
+  for (const auto& t : {r.scheduled, r.first_token}) {
+    o += ',';
+    if (t) put_seconds(o, *t - r.arrival);
+  }
+  o += ',';
   if (r.finished && r.first_token && r.output > 1)
-    std::snprintf(tp, sizeof tp, "%.6f", ns_to_seconds(*r.finished - *r.first_token) / (r.output - 1));
-  std::fprintf(csv_, "%llu,%.6f,%d,%d,%d,%d,%s,%s,%s,%s,%s,%d,%d\n", static_cast<unsigned long long>(r.id),
-               ns_to_seconds(r.arrival), r.instance, r.prompt, r.output, r.generated, status, opt(r.scheduled, q),
-               opt(r.first_token, tt), tp, opt(r.finished, e2e), r.preemptions, r.swaps);
+    put_seconds(o, ((*r.finished - *r.first_token) + (r.output - 1) / 2) / (r.output - 1));
+  o += ',';
+  if (r.finished) put_seconds(o, *r.finished - r.arrival);
+  o += ',';
+  put_int(o, r.preemptions);
+  o += ',';
+  put_int(o, r.swaps);
+  o += '\n';
+  std::fwrite(o.data(), 1, o.size(), csv_);
 }
 
 void RequestMetrics::on_finished(const Request& r) {

@@ -46,6 +46,7 @@ class RequestMetrics {
   std::int64_t output_tokens_ = 0;
   SimTime first_arrival_ = -1, last_finish_ = 0;
   std::vector<double> ttft_, tpot_, e2e_, queue_;
+  std::string line_;  // reused for each requests.csv row
 };
 
 }  // namespace kunsim

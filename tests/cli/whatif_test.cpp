@@ -116,7 +116,10 @@ TEST(Sweep, TwoMpiRanksWriteTheSameCsvAsOneProcess) {
   const auto f = small_sweep(dir, {{"policy.name", {"vllm", "llumnix", "kunserve"}}, {"seed", {1, 2, 3}}});
   std::string log;
   ASSERT_EQ(kunsim_cli("sweep " + f.string() + " --quiet --out " + (dir / "one").string(), &log), 0) << log;
-  const std::string mpirun = std::string(KUNSIM_MPIRUN) + " --allow-run-as-root --oversubscribe -n 2 " + KUNSIM_BIN +
+  // Under the ASan preset, Open MPI's plugins leak at exit after they are unloaded (no name
+  // to suppress): leak checking is off for the ranks; every other ASan check stays on.
+  const std::string mpirun = "ASAN_OPTIONS=detect_leaks=0 " + std::string(KUNSIM_MPIRUN) +
+                             " --allow-run-as-root --oversubscribe -n 2 " + KUNSIM_BIN +
                              " sweep " + f.string() + " --quiet --out " + (dir / "two").string() + " 2>&1";
   ASSERT_EQ(std::system(mpirun.c_str()), 0);
   EXPECT_EQ(read_file(dir / "one" / "sweep.csv"), read_file(dir / "two" / "sweep.csv"));
