@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/dev.sh run [kunsim run args...]   build, then run a scenario (default: the embedded default)
-# tools/dev.sh test                       build, then run the whole test suite with ctest
+# tools/dev.sh test                       build, then run the whole test suite with ctest, in the
+#                                         Release build and again under ASan + UBSan
 # tools/dev.sh build                      build only
 # Installs missing Debian packages with apt-get first, so both work on a fresh Debian machine.
 set -euo pipefail
@@ -33,7 +34,13 @@ cmd="${1:-run}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
   run) exec "$build_dir/kunsim" run "$@" ;;
-  test) cd "$build_dir" && exec ctest --output-on-failure -j "$(nproc)" "$@" ;;
+  test)
+    (cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" "$@")
+    # The same suite under ASan + UBSan (CMakePresets.json): memory errors and undefined
+    # behaviour fail the tests, and the golden decision logs must match across build types.
+    cmake --preset asan >/dev/null
+    cmake --build --preset asan -j "$(nproc)"
+    exec ctest --preset asan -j "$(nproc)" "$@" ;;
   build) ;;
   *) echo "usage: tools/dev.sh run|test|build" >&2; exit 2 ;;
 esac

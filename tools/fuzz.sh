@@ -21,7 +21,13 @@ for t in scenario trace; do
   mkdir -p "build-fuzz/corpus-$t"
   echo "fuzzing $t for ${seconds}s"
   (cd build-fuzz && ./tests/fuzz/fuzz_$t -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
-     -max_len=4096 "corpus-$t" "../tests/fuzz/corpus/$t" 2>&1 | tail -3)
-  # Keep only inputs that add coverage to the committed corpus.
-  ./build-fuzz/tests/fuzz/fuzz_$t -merge=1 "tests/fuzz/corpus/$t" "build-fuzz/corpus-$t" 2>&1 | tail -1
+     -max_len=4096 "corpus-$t" "../tests/fuzz/corpus/$t" 2>&1 | grep -E "ERROR|what\(\)|Done|crash-|timeout-" || true)
+  # Inputs that add coverage to the committed corpus; the committed corpus stays small: at most
+  # the 50 smallest of them are kept (ctest replays every one).
+  rm -rf "build-fuzz/merged-$t" && mkdir -p "build-fuzz/merged-$t"
+  ./build-fuzz/tests/fuzz/fuzz_$t -merge=1 "build-fuzz/merged-$t" "tests/fuzz/corpus/$t" "build-fuzz/corpus-$t" 2>&1 | tail -1
+  for f in $(cd "build-fuzz/merged-$t" && ls -S -r | head -50); do
+    [ -e "tests/fuzz/corpus/$t/$f" ] || cp "build-fuzz/merged-$t/$f" "tests/fuzz/corpus/$t/"
+  done
 done
+ls build-fuzz/crash-* build-fuzz/timeout-* 2>/dev/null && { echo "fuzz: crashes found (above)"; exit 1; } || echo "fuzz: no crashes"

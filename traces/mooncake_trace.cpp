@@ -18,7 +18,7 @@ class MooncakeTrace final : public TraceFile {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // syntax, or a number too large to hold
       fail(std::string("malformed JSON line (") + e.what() + ")");
     }
     if (!j.is_object()) fail("expected a JSON object per line");

@@ -191,8 +191,8 @@ void apply_override(Json& root, const std::string& assignment) {
   Json value;
   try {
     value = Json::parse(text);
-  } catch (const Json::parse_error&) {
-    value = text;  // bare words are strings: --set policy.name=vllm
+  } catch (const Json::exception&) {
+    value = text;  // bare words are strings (--set policy.name=vllm); so is an unrepresentable number
   }
   Json* node = &root;
   std::size_t start = 0;
