@@ -140,6 +140,30 @@ TEST(Cli, PerfettoTraceHasEngineLinkAndDecisionTracks) {
   EXPECT_GT(thread_names, 4);
 }
 
+TEST(Cli, HostileScenarioFilesExitTwoWithOneLine) {
+  const auto dir = scratch("cli-hostile");
+  std::string binary;
+  for (int i = 0; i < 4096; ++i) binary += static_cast<char>((i * 7919) % 256);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"empty.json", ""},
+      {"binary.json", binary},
+      {"utf8.json", "{\"name\": \"\xff\xfe\"}"},
+      {"deep.json", std::string(100000, '[') + std::string(100000, ']')},
+      {"unclosed.json", std::string(100000, '[')},
+      {"array.json", "[1, 2]"},
+      {"huge.json", "{\"seed\": 1e999}"},
+      {"nan.json", "{\"seed\": NaN}"},
+  };
+  for (const auto& [name, text] : cases) {
+    write_file(dir / name, text);
+    const CliResult r = kunsim("validate " + (dir / name).string());
+    EXPECT_EQ(r.code, 2) << name << ": " << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << name << ": " << r.output;
+  }
+  EXPECT_NE(kunsim("validate " + (dir / "array.json").string()).output.find("(top level): expected object, got array"),
+            std::string::npos);
+}
+
 TEST(Cli, ListsModelsAndPolicies) {
   const CliResult m = kunsim("models");
   EXPECT_EQ(m.code, 0);
