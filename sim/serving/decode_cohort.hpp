@@ -33,6 +33,8 @@ class DecodeCohort {
   std::int64_t context_sum() const { return base_sum_ + count_ * steps_; }
   // KV blocks the next k steps allocate, all decodes together.
   std::int64_t blocks_needed(std::int64_t k) const;
+  // KV blocks the j-th next step (0-based) allocates.
+  std::int64_t blocks_needed_at(std::int64_t j) const { return count_ ? phase_count_[(steps_ + j) % bs_] : 0; }
   // The most steps (<= limit) whose blocks fit in `free_blocks`.
   std::int64_t steps_fitting(std::int64_t free_blocks, std::int64_t limit) const;
   // Steps until the first decode finishes (its last output is produced); 0 if none.

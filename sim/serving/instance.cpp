@@ -240,6 +240,7 @@ void Instance::start_jump(SimTime now, std::int64_t steps) {
   shape_.layers = ctx_.model->layers;
   shape_.sampled = cohort_.size();
   jump_run_ = price_decode_run(shape_);
+  probe_ = {};
   busy_ = true;
   work_ = Work::Jump;
   work_start_ = now;
@@ -477,8 +478,16 @@ void Instance::end_iteration(SimTime now) {
 
 std::int64_t Instance::kv_used_at(SimTime t) const {
   if (work_ != Work::Jump) return kv_.used();
-  const std::int64_t s = std::min(jump_steps_, jump_run_.steps_by(t - work_start_));
-  return kv_.used() + cohort_.blocks_needed(s);
+  // Dispatchers and samplers ask at non-decreasing times: advance from the last answer (a
+  // step or two between arrivals) instead of solving for the step count each time.
+  const SimTime offset = t - work_start_;
+  if (probe_.offset > offset) probe_ = {};
+  while (probe_.steps < jump_steps_ && jump_run_.elapsed(probe_.steps + 1) <= offset) {
+    probe_.blocks += cohort_.blocks_needed_at(probe_.steps);
+    ++probe_.steps;
+  }
+  probe_.offset = offset;
+  return kv_.used() + probe_.blocks;
 }
 
 std::int64_t Instance::member_used_at(int m, SimTime t) const {

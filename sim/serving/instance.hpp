@@ -186,6 +186,11 @@ class Instance final : public EventHandler {
   std::uint64_t work_generation_ = 0;  // kKick is 0, so generations start at 1
   std::int64_t jump_steps_ = 0;
   DecodeRun jump_run_;
+  struct JumpProbe {  // kv_used_at's progress through the jump in flight
+    SimTime offset = 0;
+    std::int64_t steps = 0, blocks = 0;
+  };
+  mutable JumpProbe probe_;
   bool decoded_ = false;  // the iteration in flight ran a decode step
   std::vector<std::pair<Request*, int>> prefills_;  // (request, chunk tokens) in flight
   BatchShape shape_;
