@@ -12,6 +12,7 @@
 #include "report.hpp"
 #include "scenarios/scenario.hpp"
 #include "sweep.hpp"
+#include "sim/cost/fit_report.hpp"
 #include "sim/metrics/decision_diff.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/simulation.hpp"
@@ -156,6 +157,11 @@ int main(int argc, char** argv) {
   report->add_option("out_dir", report_dir, "A kunsim output folder")->required();
   report->add_option("--html", report_html, "Where to write the page (default OUT_DIR/report.html)");
 
+  std::string profile_dir;
+  auto* fit = app.add_subcommand("fit", "Fit the cost model to a measured profile; write fit-report.json");
+  fit->add_option("profile_dir", profile_dir, "calibrate/profiles/<gpu> (ops.csv, iterations.csv, *.nccl.txt)")->required();
+  fit->add_option("--out", out_dir, "Folder for fit-report.json (default: the profile folder)");
+
   std::string diff_a, diff_b;
   auto* diff = app.add_subcommand("diff", "First differing decision of two decisions.jsonl files (exit 1 if any)");
   diff->add_option("a", diff_a, "Expected decisions.jsonl")->required();
@@ -180,6 +186,20 @@ int main(int argc, char** argv) {
     }
     if (app.got_subcommand("report"))
       return run_report(report_dir, report_html.empty() ? (fs::path(report_dir) / "report.html").string() : report_html);
+    if (app.got_subcommand("fit")) {
+      const Json report = fit_report(load_profile(profile_dir));
+      if (out_dir.empty()) out_dir = profile_dir;
+      fs::create_directories(out_dir);
+      write_text(fs::path(out_dir) / "fit-report.json", report.dump(2) + "\n");
+      for (auto it = report["ops"].begin(); it != report["ops"].end(); ++it)
+        std::printf("%-14s held-out MAPE %6.2f%%  (%lld points)\n", it.key().c_str(),
+                    100 * it.value()["heldout_mape"].get<double>(), it.value()["points"].get<long long>());
+      const auto& ic = report["iteration_check"];
+      std::printf("iteration check: median %.2f%%, p95 %.2f%% over %lld iterations\nwrote %s/fit-report.json\n",
+                  100 * ic["median_ape"].get<double>(), 100 * ic["p95_ape"].get<double>(), ic["points"].get<long long>(),
+                  out_dir.c_str());
+      return 0;
+    }
     if (app.got_subcommand("diff")) {
       const DecisionDiffResult r = diff_decisions(diff_a, diff_b);
       std::fputs(r.report.c_str(), stdout);

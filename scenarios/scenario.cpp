@@ -2,7 +2,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <filesystem>
 
+#include "sim/cost/profile_cost_model.hpp"
 #include "sim/policy/policy_registry.hpp"
 
 namespace kunsim {
@@ -63,7 +65,18 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
                      " GPUs, the cluster has " + std::to_string(s.cluster.total_gpus()));
   s.memory = make_memory_plan(s.model, s.engine, s.cluster.gpu.memory_bytes, "deployment");
 
-  s.cost = roofline_params_from_json(f.child("cost"), "cost");
+  const Json* cj2 = f.child("cost");
+  s.cost = roofline_params_from_json(cj2, "cost");
+  if (cj2 && cj2->value("model", std::string("roofline")) == "profile") {
+    s.cost_model = "profile";
+    std::string dir = cj2->value("profile", std::string());
+    if (dir.empty()) throw InputError("cost.profile: a profile folder is needed with cost.model=profile");
+    if (!paths.scenario_dir.empty() && std::filesystem::path(dir).is_relative() &&
+        std::filesystem::exists(std::filesystem::path(paths.scenario_dir) / dir))
+      dir = (std::filesystem::path(paths.scenario_dir) / dir).string();
+    s.profile = std::make_shared<Profile>(load_profile(dir));
+    ProfileCostModel(*s.profile, s.model, s.cluster.gpu, s.cluster.nvlink, s.engine.tp, s.cost);  // covers the model?
+  }
 
   const Json* pj = f.child("policy");
   s.policy = pj ? *pj : Json::object();

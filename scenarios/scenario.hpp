@@ -10,7 +10,9 @@
 
 #include "sim/cluster/cluster_spec.hpp"
 #include "sim/core/json_fields.hpp"
+#include "sim/cost/profile.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
+#include <memory>
 #include "sim/metrics/request_metrics.hpp"
 #include "sim/model/engine_params.hpp"
 #include "sim/model/memory_plan.hpp"
@@ -30,6 +32,9 @@ struct Scenario {
   double swap_space_bytes = 4.0 * 1024 * 1024 * 1024;  // per GPU, vLLM's swap_space default
   MemoryPlan memory;
   RooflineParams cost;
+  std::string cost_model = "roofline";  // or "profile"
+  std::shared_ptr<const Profile> profile;  // set when cost_model is "profile"
+
   Json policy;  // validated: make_policy(policy) succeeds
   std::string policy_name;
   WorkloadSpec workload;

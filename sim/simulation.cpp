@@ -8,6 +8,7 @@
 #include "sim/cluster/link_scheduler.hpp"
 #include "sim/cluster/topology.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/cost/profile_cost_model.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/metrics/decision_log.hpp"
 #include "sim/metrics/perfetto_trace.hpp"
@@ -39,6 +40,12 @@ double round6(double x) { return std::round(x * 1e6) / 1e6; }
 
 }  // namespace
 
+std::unique_ptr<CostModel> make_cost_model(const Scenario& s) {
+  if (s.profile)
+    return std::make_unique<ProfileCostModel>(*s.profile, s.model, s.cluster.gpu, s.cluster.nvlink, s.engine.tp, s.cost);
+  return std::make_unique<RooflineCostModel>(s.model, s.cluster.gpu, s.cluster.nvlink, s.engine.tp, s.cost);
+}
+
 struct Simulation::Impl final : ServingObserver {
   const Scenario& sc;
   RunOptions opt;
@@ -47,7 +54,8 @@ struct Simulation::Impl final : ServingObserver {
   Rng rng;
   Topology topology;
   LinkScheduler links;
-  RooflineCostModel cost;
+  std::unique_ptr<CostModel> cost_model;
+  const CostModel& cost;
   std::unique_ptr<MemoryOverloadPolicy> policy;
   ServingContext ctx;
   std::unique_ptr<ServingCluster> cluster;
@@ -82,7 +90,8 @@ struct Simulation::Impl final : ServingObserver {
         rng(s.seed),
         topology(s.cluster),
         links(topology),
-        cost(s.model, s.cluster.gpu, s.cluster.nvlink, s.engine.tp, s.cost),
+        cost_model(make_cost_model(s)),
+        cost(*cost_model),
         policy(make_policy(s.policy, "policy")),
         metrics(requests_csv.get(), s.slo),
         decisions(decisions_jsonl.get()),

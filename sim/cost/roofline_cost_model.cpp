@@ -9,7 +9,8 @@ RooflineParams roofline_params_from_json(const Json* j, const std::string& path)
   RooflineParams p;
   if (!j) return p;
   JsonFields f(*j, path);
-  f.choice("model", "roofline", {"roofline"});
+  f.choice("model", "roofline", {"roofline", "profile"});  // read again by the scenario
+  f.string("profile", "");
   p.gemm_efficiency = f.number("gemm_efficiency", p.gemm_efficiency, 0.01, 1.0);
   p.attention_efficiency = f.number("attention_efficiency", p.attention_efficiency, 0.01, 1.0);
   p.memory_efficiency = f.number("memory_efficiency", p.memory_efficiency, 0.01, 1.0);

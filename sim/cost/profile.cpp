@@ -1,0 +1,148 @@
+#include "sim/cost/profile.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace kunsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> split(const std::string& line, char sep) {
+  std::vector<std::string> out;
+  std::string cell;
+  std::istringstream in(line);
+  while (std::getline(in, cell, sep)) out.push_back(cell);
+  if (!line.empty() && line.back() == sep) out.emplace_back();
+  return out;
+}
+
+double number(const std::string& s, const std::string& where, const char* what) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used != s.size() || s.empty() || !std::isfinite(v) || v < 0)
+    throw InputError(where + ": " + what + ": expected a finite number >= 0, got \"" + s.substr(0, 40) + "\"");
+  return v;
+}
+
+// Calls row(fields, "file:line") for each data line of a CSV whose header must be `header`.
+template <class Row>
+void read_csv(const fs::path& path, const std::string& header, Row row) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path.string() + ": cannot open file");
+  std::string line;
+  std::size_t n = 0;
+  const std::size_t cols = split(header, ',').size();
+  while (std::getline(in, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const std::string where = path.string() + ":" + std::to_string(n);
+    if (n == 1) {
+      if (line != header) throw InputError(where + ": expected header \"" + header + "\"");
+      continue;
+    }
+    const auto f = split(line, ',');
+    if (f.size() != cols)
+      throw InputError(where + ": expected " + std::to_string(cols) + " fields, got " + std::to_string(f.size()));
+    row(f, where);
+  }
+}
+
+}  // namespace
+
+const std::vector<ProfilePoint>* Profile::find(const std::string& op, const std::string& model, int tp) const {
+  auto it = ops.find({op, model, tp});
+  if (it == ops.end()) it = ops.find({op, "", 0});  // transfers hold for any model
+  return it == ops.end() || it->second.empty() ? nullptr : &it->second;
+}
+
+bool Profile::covers(const std::string& model, int tp) const {
+  for (const char* op : kComputeOps)
+    if (!ops.count({op, model, tp})) return false;
+  return true;
+}
+
+std::pair<std::string, std::vector<ProfilePoint>> parse_nccl_tests(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open file");
+  std::string op, line;
+  std::vector<ProfilePoint> pts;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find("all_reduce_perf") != std::string::npos || line.find("AllReduce") != std::string::npos) op = "allreduce";
+    if (line.find("sendrecv_perf") != std::string::npos || line.find("SendRecv") != std::string::npos) op = "send";
+    std::istringstream ls(line);
+    std::vector<std::string> f;
+    for (std::string w; ls >> w;) f.push_back(w);
+    // Data rows start with the size in bytes: "1048576  262144  float  sum  -1  25.3  41.4 ...".
+    if (f.size() < 6 || f[0][0] == '#' || !std::isdigit(static_cast<unsigned char>(f[0][0]))) continue;
+    // Columns: size count type [redop] root time algbw busbw #wrong ... (redop only for reductions).
+    const std::size_t time_col = (f.size() >= 13) ? 5 : 4;
+    const std::string where = path + ":" + std::to_string(n);
+    ProfilePoint p;
+    p.p1 = number(f[0], where, "size");
+    p.seconds = number(f[time_col], where, "time (us)") * 1e-6;
+    pts.push_back(p);
+  }
+  if (op.empty() || pts.empty())
+    throw InputError(path + ": not nccl-tests output (all_reduce_perf or sendrecv_perf with data rows)");
+  return {op, pts};
+}
+
+Profile load_profile(const std::string& dir) {
+  Profile p;
+  p.dir = dir;
+  if (!fs::is_directory(dir)) throw InputError(dir + ": profile folder not found");
+  if (fs::exists(fs::path(dir) / "meta.json")) p.meta = parse_json_file((fs::path(dir) / "meta.json").string());
+  const fs::path ops = fs::path(dir) / "ops.csv";
+  if (fs::exists(ops))
+    read_csv(ops, "op,model,tp,p1,p2,median_s,repeats", [&](const std::vector<std::string>& f, const std::string& w) {
+      const bool transfer = f[0] == "allreduce" || f[0] == "send" || f[0].rfind("memcpy_", 0) == 0;
+      bool known = transfer;
+      for (const char* op : kComputeOps) known |= f[0] == op;
+      if (!known) throw InputError(w + ": unknown op \"" + f[0] + "\"");
+      const int tp = static_cast<int>(number(f[2], w, "tp"));
+      ProfilePoint pt{number(f[3], w, "p1"), number(f[4], w, "p2"), number(f[5], w, "median_s")};
+      number(f[6], w, "repeats");
+      p.ops[{f[0], transfer ? "" : f[1], transfer ? 0 : tp}].push_back(pt);
+    });
+  const fs::path it = fs::path(dir) / "iterations.csv";
+  if (fs::exists(it))
+    read_csv(it, "model,tp,prefill_tokens,prefill_context,decodes,decode_context_sum,measured_s",
+             [&](const std::vector<std::string>& f, const std::string& w) {
+               IterationPoint ip;
+               ip.model = f[0];
+               ip.tp = static_cast<int>(number(f[1], w, "tp"));
+               ip.prefill_tokens = static_cast<std::int64_t>(number(f[2], w, "prefill_tokens"));
+               ip.prefill_context = static_cast<std::int64_t>(number(f[3], w, "prefill_context"));
+               ip.decodes = static_cast<std::int64_t>(number(f[4], w, "decodes"));
+               ip.decode_context_sum = static_cast<std::int64_t>(number(f[5], w, "decode_context_sum"));
+               ip.seconds = number(f[6], w, "measured_s");
+               p.iterations.push_back(ip);
+             });
+  std::vector<fs::path> nccl;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().string().size() > 9 && e.path().string().substr(e.path().string().size() - 9) == ".nccl.txt")
+      nccl.push_back(e.path());
+  std::sort(nccl.begin(), nccl.end());
+  for (const auto& f : nccl) {
+    auto [op, pts] = parse_nccl_tests(f.string());
+    auto& into = p.ops[{op, "", 0}];
+    into.insert(into.end(), pts.begin(), pts.end());
+  }
+  if (p.ops.empty()) throw InputError(dir + ": no measurements (ops.csv or *.nccl.txt)");
+  return p;
+}
+
+}  // namespace kunsim

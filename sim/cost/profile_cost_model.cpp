@@ -1,0 +1,88 @@
+#include "sim/cost/profile_cost_model.hpp"
+
+namespace kunsim {
+namespace {
+
+Interpolator1D curve(const Profile& p, const char* op, const std::string& model, int tp, bool required) {
+  const auto* pts = p.find(op, model, tp);
+  if (!pts) {
+    if (required)
+      throw InputError(p.dir + ": profile has no \"" + op + "\" rows for " + model + " tp=" + std::to_string(tp) +
+                       " (run kunsim-calibrate for it, or use cost.model=roofline)");
+    return {};
+  }
+  std::vector<std::pair<double, double>> xy;
+  for (const auto& pt : *pts) xy.emplace_back(pt.p1, pt.seconds);
+  return Interpolator1D(std::move(xy));
+}
+
+}  // namespace
+
+ProfileCostModel::ProfileCostModel(const Profile& p, const ModelSpec& model, const GpuSpec& gpu, const LinkParams& nvlink,
+                                   int tp, RooflineParams fallback)
+    : model_(model), tp_(tp), roofline_(model, gpu, nvlink, tp, fallback) {
+  qkv_ = curve(p, "gemm_qkv", model.name, tp, true);
+  o_ = curve(p, "gemm_o", model.name, tp, true);
+  gate_up_ = curve(p, "gemm_gate_up", model.name, tp, true);
+  down_ = curve(p, "gemm_down", model.name, tp, true);
+  silu_ = curve(p, "silu_mul", model.name, tp, true);
+  norm_ = curve(p, "rmsnorm", model.name, tp, true);
+  allreduce_ = curve(p, "allreduce", model.name, tp, false);
+  for (auto [op, into] : {std::pair{"attn_prefill", &prefill_}, std::pair{"attn_decode", &decode_}}) {
+    const auto* pts = p.find(op, model.name, tp);
+    if (!pts) throw InputError(p.dir + ": profile has no \"" + std::string(op) + "\" rows for " + model.name);
+    *into = Interpolator2D(*pts);
+  }
+  const std::string gpu_name = p.meta.is_object() ? p.meta.value("gpu", std::string("?")) : std::string("?");
+  const std::string date = p.meta.is_object() ? p.meta.value("date", std::string("?")) : std::string("?");
+  description_ = "profile " + p.dir + " (" + gpu_name + ", measured " + date + "); roofline for the LM head" +
+                 (allreduce_.empty() && tp > 1 ? ", all-reduce" : "") + " and CPU overhead";
+}
+
+const ProfileCostModel::TokenOps& ProfileCostModel::token_ops(std::int64_t tokens) const {
+  constexpr std::int64_t kTableMax = 1 << 16;
+  static thread_local TokenOps scratch;
+  TokenOps* o = &scratch;
+  if (tokens < kTableMax) {
+    if (static_cast<std::int64_t>(table_.size()) <= tokens) table_.resize(tokens + 1);
+    o = &table_[tokens];
+    if (o->qkv >= 0) return *o;
+  }
+  const double t = static_cast<double>(tokens);
+  o->qkv = qkv_.at(t);
+  o->o_proj = o_.at(t);
+  o->mlp = gate_up_.at(t) + down_.at(t) + silu_.at(t) + 2 * norm_.at(t);
+  o->allreduce = 0;
+  if (tp_ > 1) {
+    const double bytes = t * model_.hidden * model_.dtype_bytes;
+    if (!allreduce_.empty()) {
+      o->allreduce = 2 * allreduce_.at(bytes);
+    } else {
+      BatchShape one;
+      one.prefills = {{static_cast<int>(tokens), 0}};
+      one.layers = 1;
+      o->allreduce = roofline_.iteration(one).allreduce;
+    }
+  }
+  return *o;
+}
+
+IterationCost ProfileCostModel::iteration(const BatchShape& s) const {
+  IterationCost c;
+  const std::int64_t tokens = s.tokens();
+  if (tokens <= 0) return c;
+  const double layers = s.layers;
+  const TokenOps& ops = token_ops(tokens);
+  c.qkv = layers * ops.qkv;
+  c.o_proj = layers * ops.o_proj;
+  c.mlp = layers * ops.mlp;
+  c.allreduce = layers * ops.allreduce;
+  for (const auto& ch : s.prefills) c.attn_prefill += layers * prefill_.at(ch.tokens, ch.context);
+  if (s.num_decodes > 0) c.attn_decode = layers * decode_.at(s.num_decodes, static_cast<double>(s.decode_context_sum));
+  const IterationCost r = roofline_.iteration(s);
+  c.lm_head = r.lm_head;
+  c.cpu = r.cpu;
+  return c;
+}
+
+}  // namespace kunsim
