@@ -2,7 +2,10 @@
 // builder (TinyCluster: 2 nodes x 2 H100s) and a runner that returns summary.json.
 #pragma once
 #include <cstdlib>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -82,6 +85,17 @@ inline Json tiny_cluster_scenario() {
                  "input_tokens": {"type": "uniform", "min": 100, "max_value": 2000},
                  "output_tokens": {"type": "uniform", "min": 1, "max_value": 400}}}
   })");
+}
+
+// Runs `kunsim ARGS` (stderr folded into the output); returns its exit code.
+inline int run_kunsim(const std::string& args, std::string* output = nullptr) {
+  std::FILE* p = popen((std::string(KUNSIM_BIN) + " " + args + " 2>&1").c_str(), "r");
+  char buf[4096];
+  std::string out;
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int status = pclose(p);
+  if (output) *output = out;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 inline Json run_scenario(const Json& j, const std::filesystem::path& out = {}, bool wall_clock = false) {

@@ -2,8 +2,6 @@
 // file:line, and the output files of DESIGN.md.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <map>
 
@@ -22,13 +20,8 @@ struct CliResult {
 };
 
 CliResult kunsim(const std::string& args) {
-  const std::string cmd = std::string(KUNSIM_BIN) + " " + args + " 2>&1";
   CliResult r;
-  std::FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.code = test::run_kunsim(args, &r.output);
   return r;
 }
 

@@ -3,23 +3,12 @@
 // tests/golden/ recorded. An intended change is re-blessed with tools/bless-goldens.sh.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include "sim/policy/policy_registry.hpp"
 #include "test_support.hpp"
 
 namespace kunsim {
 namespace {
 
-int run(const std::string& cmd, std::string* output = nullptr) {
-  std::FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  std::string out;
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  if (output) *output = out;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 TEST(Golden, DecisionsMatchForEveryPolicyAndScenario) {
   const std::string src = KUNSIM_SOURCE_DIR;
@@ -28,10 +17,10 @@ TEST(Golden, DecisionsMatchForEveryPolicyAndScenario) {
     SCOPED_TRACE(scenario + " " + policy);
     const auto out = test::scratch("golden-" + scenario + "-" + policy);
     std::string log;
-    ASSERT_EQ(run(std::string(KUNSIM_BIN) + " run " + src + "/scenarios/" + scenario + ".json --set policy.name=" +
+    ASSERT_EQ(test::run_kunsim("run " + src + "/scenarios/" + scenario + ".json --set policy.name=" +
                   policy + " --out " + out.string() + " --quiet --no-wall-clock", &log), 0) << log;
     const std::string golden = src + "/tests/golden/" + scenario + "." + policy + ".decisions.jsonl";
-    EXPECT_EQ(run(std::string(KUNSIM_BIN) + " diff " + golden + " " + (out / "decisions.jsonl").string(), &log), 0)
+    EXPECT_EQ(test::run_kunsim("diff " + golden + " " + (out / "decisions.jsonl").string(), &log), 0)
         << log << "(if intended: tools/bless-goldens.sh)";
   }
 }
@@ -41,14 +30,14 @@ TEST(Golden, DiffReportsTheFirstDifferenceAndExitsOne) {
   test::write_file(dir / "a.jsonl", "{\"t_ns\":1,\"kind\":\"drop\",\"g\":2}\n{\"t_ns\":5,\"kind\":\"restore\"}\n");
   test::write_file(dir / "b.jsonl", "{\"kind\":\"drop\",\"g\":2,\"t_ns\":1}\n{\"t_ns\":6,\"kind\":\"restore\"}\n");
   std::string log;
-  EXPECT_EQ(run(std::string(KUNSIM_BIN) + " diff " + (dir / "a.jsonl").string() + " " + (dir / "a.jsonl").string(), &log), 0);
+  EXPECT_EQ(test::run_kunsim("diff " + (dir / "a.jsonl").string() + " " + (dir / "a.jsonl").string(), &log), 0);
   EXPECT_EQ(log, "no difference (2 decisions)\n");
-  EXPECT_EQ(run(std::string(KUNSIM_BIN) + " diff " + (dir / "a.jsonl").string() + " " + (dir / "b.jsonl").string(), &log), 1);
+  EXPECT_EQ(test::run_kunsim("diff " + (dir / "a.jsonl").string() + " " + (dir / "b.jsonl").string(), &log), 1);
   EXPECT_NE(log.find("first difference at decision 2"), std::string::npos) << log;
   EXPECT_NE(log.find("after: {\"g\":2,\"kind\":\"drop\",\"t_ns\":1}"), std::string::npos) << "key order does not matter";
   EXPECT_NE(log.find("  t_ns: 5 -> 6"), std::string::npos) << log;
   test::write_file(dir / "c.jsonl", "{\"t_ns\":1,\"kind\":\"drop\",\"g\":2}\n{oops\n");
-  EXPECT_EQ(run(std::string(KUNSIM_BIN) + " diff " + (dir / "a.jsonl").string() + " " + (dir / "c.jsonl").string(), &log), 2);
+  EXPECT_EQ(test::run_kunsim("diff " + (dir / "a.jsonl").string() + " " + (dir / "c.jsonl").string(), &log), 2);
   EXPECT_NE(log.find("c.jsonl:2: malformed decision row"), std::string::npos) << log;
 }
 

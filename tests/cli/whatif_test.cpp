@@ -2,8 +2,6 @@
 // first) and capacity planning (the bisection's answer meets the target, one less does not).
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include "test_support.hpp"
 
 namespace kunsim {
@@ -13,15 +11,7 @@ using test::read_file;
 using test::scratch;
 using test::write_file;
 
-int kunsim_cli(const std::string& args, std::string* output = nullptr) {
-  std::FILE* p = popen((std::string(KUNSIM_BIN) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  std::string out;
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  if (output) *output = out;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using test::run_kunsim;
 
 std::filesystem::path small_sweep(const std::filesystem::path& dir, const Json& grid, const Json& zip = nullptr) {
   Json base = test::tiny_cluster_scenario();
@@ -38,8 +28,8 @@ TEST(Sweep, SameCsvForAnyJobsAndOneFolderPerRun) {
   const auto f = small_sweep(dir, {{"policy.name", {"vllm", "kunserve"}}, {"workload.synthetic.rate", {10, 40}}},
                              {{"deployment.instances", {2, 4}}, {"seed", {1, 2}}});
   std::string log;
-  ASSERT_EQ(kunsim_cli("sweep " + f.string() + " -j 1 --quiet --out " + (dir / "a").string(), &log), 0) << log;
-  ASSERT_EQ(kunsim_cli("sweep " + f.string() + " -j 2 --quiet --out " + (dir / "b").string(), &log), 0) << log;
+  ASSERT_EQ(run_kunsim("sweep " + f.string() + " -j 1 --quiet --out " + (dir / "a").string(), &log), 0) << log;
+  ASSERT_EQ(run_kunsim("sweep " + f.string() + " -j 2 --quiet --out " + (dir / "b").string(), &log), 0) << log;
   const std::string csv = read_file(dir / "a" / "sweep.csv");
   EXPECT_EQ(csv, read_file(dir / "b" / "sweep.csv"));
   // 2 x 2 grid x 2 zipped rows = 8 runs; columns: grid keys (sorted), then zip keys.
@@ -56,12 +46,12 @@ TEST(Sweep, BadValuesStopTheSweepNamingTheRun) {
   const auto dir = scratch("sweep-bad");
   std::string log;
   auto f = small_sweep(dir, {{"deployment.instances", {2, 99}}});
-  EXPECT_EQ(kunsim_cli("sweep " + f.string() + " --quiet --out " + (dir / "o").string(), &log), 2);
+  EXPECT_EQ(run_kunsim("sweep " + f.string() + " --quiet --out " + (dir / "o").string(), &log), 2);
   EXPECT_NE(log.find("run 1 (deployment.instances=99): deployment.instances: 99 instances x tp 1 need 99 GPUs"),
             std::string::npos) << log;
   EXPECT_FALSE(std::filesystem::exists(dir / "o" / "run-00000")) << "nothing runs before everything validates";
   f = small_sweep(dir, {{"seed", {1}}}, {{"seed", {1, 2}}, {"deployment.instances", {1}}});
-  EXPECT_EQ(kunsim_cli("sweep " + f.string() + " --quiet --out " + (dir / "o").string(), &log), 2);
+  EXPECT_EQ(run_kunsim("sweep " + f.string() + " --quiet --out " + (dir / "o").string(), &log), 2);
   EXPECT_NE(log.find("zip.seed: 2 values, but zip.deployment.instances has 1"), std::string::npos) << log;
 }
 
@@ -72,7 +62,7 @@ TEST(Plan, FewestInstancesMeetsTheTargetAndOneLessDoesNot) {
   s["slo"] = {{"ttft_s", 0.5}, {"tpot_s", 0.1}};
   write_file(dir / "s.json", s.dump());
   std::string log;
-  ASSERT_EQ(kunsim_cli("plan " + (dir / "s.json").string() + " --target 0.95 --vary deployment.instances --out " +
+  ASSERT_EQ(run_kunsim("plan " + (dir / "s.json").string() + " --target 0.95 --vary deployment.instances --out " +
                        dir.string(), &log), 0) << log;
   const Json plan = Json::parse(read_file(dir / "plan.json"));
   const Json& r = plan["policies"]["vllm"];
@@ -96,8 +86,8 @@ TEST(Report, DrawsRunsSweepsAndPlansIntoOneSelfContainedPage) {
   const auto dir = scratch("report");
   const auto f = small_sweep(dir, {{"policy.name", {"vllm", "kunserve"}}, {"workload.synthetic.rate", {10, 40}}});
   std::string log;
-  ASSERT_EQ(kunsim_cli("sweep " + f.string() + " -j 2 --quiet --out " + (dir / "s").string(), &log), 0) << log;
-  ASSERT_EQ(kunsim_cli("report " + (dir / "s").string(), &log), 0) << log;
+  ASSERT_EQ(run_kunsim("sweep " + f.string() + " -j 2 --quiet --out " + (dir / "s").string(), &log), 0) << log;
+  ASSERT_EQ(run_kunsim("report " + (dir / "s").string(), &log), 0) << log;
   const std::string page = read_file(dir / "s" / "report.html");
   std::size_t images = 0;
   for (std::size_t at = 0; (at = page.find("<img src=\"data:image/png;base64,", at)) != std::string::npos; ++at) ++images;
@@ -106,7 +96,7 @@ TEST(Report, DrawsRunsSweepsAndPlansIntoOneSelfContainedPage) {
   EXPECT_NE(page.find("<table>"), std::string::npos);
   EXPECT_EQ(page.find("src=\"http"), std::string::npos) << "self-contained: nothing fetched";
   std::filesystem::create_directories(dir / "empty");
-  EXPECT_EQ(kunsim_cli("report " + (dir / "empty").string(), &log), 2);
+  EXPECT_EQ(run_kunsim("report " + (dir / "empty").string(), &log), 2);
   EXPECT_NE(log.find("no kunsim outputs"), std::string::npos) << log;
 }
 
@@ -115,7 +105,7 @@ TEST(Sweep, TwoMpiRanksWriteTheSameCsvAsOneProcess) {
   const auto dir = scratch("mpi");
   const auto f = small_sweep(dir, {{"policy.name", {"vllm", "llumnix", "kunserve"}}, {"seed", {1, 2, 3}}});
   std::string log;
-  ASSERT_EQ(kunsim_cli("sweep " + f.string() + " --quiet --out " + (dir / "one").string(), &log), 0) << log;
+  ASSERT_EQ(run_kunsim("sweep " + f.string() + " --quiet --out " + (dir / "one").string(), &log), 0) << log;
   // Under the ASan preset, Open MPI's plugins leak at exit after they are unloaded (no name
   // to suppress): leak checking is off for the ranks; every other ASan check stays on.
   const std::string mpirun = "ASAN_OPTIONS=detect_leaks=0 " + std::string(KUNSIM_MPIRUN) +
