@@ -65,12 +65,11 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
                      " GPUs, the cluster has " + std::to_string(s.cluster.total_gpus()));
   s.memory = make_memory_plan(s.model, s.engine, s.cluster.gpu.memory_bytes, "deployment");
 
-  const Json* cj2 = f.child("cost");
-  s.cost = roofline_params_from_json(cj2, "cost");
-  if (cj2 && cj2->value("model", std::string("roofline")) == "profile") {
-    s.cost_model = "profile";
-    std::string dir = cj2->value("profile", std::string());
-    if (dir.empty()) throw InputError("cost.profile: a profile folder is needed with cost.model=profile");
+  const CostSpec cost = cost_spec_from_json(f.child("cost"), "cost");
+  s.cost = cost.roofline;
+  s.cost_model = cost.model;
+  if (cost.model == "profile") {
+    std::string dir = cost.profile;
     if (!paths.scenario_dir.empty() && std::filesystem::path(dir).is_relative() &&
         std::filesystem::exists(std::filesystem::path(paths.scenario_dir) / dir))
       dir = (std::filesystem::path(paths.scenario_dir) / dir).string();

@@ -5,12 +5,15 @@
 
 namespace kunsim {
 
-RooflineParams roofline_params_from_json(const Json* j, const std::string& path) {
-  RooflineParams p;
-  if (!j) return p;
+CostSpec cost_spec_from_json(const Json* j, const std::string& path) {
+  CostSpec spec;
+  if (!j) return spec;
   JsonFields f(*j, path);
-  f.choice("model", "roofline", {"roofline", "profile"});  // read again by the scenario
-  f.string("profile", "");
+  spec.model = f.choice("model", "roofline", {"roofline", "profile"});
+  spec.profile = f.string("profile", "");
+  if (spec.model == "profile" && spec.profile.empty())
+    throw InputError(f.path_of("profile") + ": a profile folder is needed with cost.model=profile");
+  RooflineParams& p = spec.roofline;
   p.gemm_efficiency = f.number("gemm_efficiency", p.gemm_efficiency, 0.01, 1.0);
   p.attention_efficiency = f.number("attention_efficiency", p.attention_efficiency, 0.01, 1.0);
   p.memory_efficiency = f.number("memory_efficiency", p.memory_efficiency, 0.01, 1.0);
@@ -19,7 +22,7 @@ RooflineParams roofline_params_from_json(const Json* j, const std::string& path)
   p.cpu_per_seq_us = f.number("cpu_per_seq_us", p.cpu_per_seq_us, 0, 1e4);
   p.allreduce_latency_us = f.number("allreduce_latency_us", p.allreduce_latency_us, 0, 1e4);
   f.finish();
-  return p;
+  return spec;
 }
 
 RooflineCostModel::RooflineCostModel(const ModelSpec& model, const GpuSpec& gpu, const LinkParams& nvlink, int tp,

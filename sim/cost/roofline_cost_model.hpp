@@ -20,7 +20,15 @@ struct RooflineParams {
   double allreduce_latency_us = 8.0;      // per all-reduce, on top of its bandwidth term
 };
 
-RooflineParams roofline_params_from_json(const Json* j, const std::string& path);
+// A scenario's `cost` section: which model prices iterations, and the roofline's parameters
+// (which also price what a measured profile lacks).
+struct CostSpec {
+  std::string model = "roofline";  // or "profile"
+  std::string profile;             // the profile folder, with model "profile"
+  RooflineParams roofline;
+};
+
+CostSpec cost_spec_from_json(const Json* j, const std::string& path);
 
 class RooflineCostModel final : public CostModel {
  public:

@@ -118,6 +118,10 @@ class Instance final : public EventHandler {
   // A stale request whose KV was exchanged: it is now laid out per stage.
   void mark_exchanged(RequestId id);
   const std::map<RequestId, Request*>& stale() const { return stale_; }
+  // Writes a decoding request's current outputs and blocks into it (they are tracked lazily).
+  void sync(Request* r) const {
+    if (r->phase == Phase::Decode) cohort_.sync(r);
+  }
   // Finds a running request by id (nullptr when it is no longer running here).
   Request* find_running(RequestId id) const;
   // Takes a decoding request out (for migration), syncing it and freeing its blocks.

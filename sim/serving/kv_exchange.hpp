@@ -20,7 +20,6 @@ class KvExchange final : public EventHandler {
  public:
   KvExchange(ServingCluster& cluster, Instance& group, int batch, SimTime now);
   void handle_event(SimTime now, std::uint64_t arg) override;
-  std::int64_t bytes() const { return bytes_; }
 
  private:
   void start_round(SimTime now);

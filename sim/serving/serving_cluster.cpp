@@ -422,7 +422,7 @@ bool ServingCluster::migrate(int src, RequestId id, int dst, SimTime now) {
     return false;
   Request* r = s->find_running(id);
   if (!r || r->phase != Phase::Decode) return false;
-  s->requests_in_flight();  // syncs outputs and blocks of its decodes
+  s->sync(r);
   const std::int64_t reserve = r->blocks + r->blocks / 8 + 2;
   if (!d->reserve_blocks(reserve)) return false;
   auto m = std::make_unique<Migration>();

@@ -109,7 +109,7 @@ TEST(ServingCluster, BlockingExchangeHoldsTheGroupUntilDone) {
   ASSERT_TRUE(f.cluster->fuse({0, 1}, opt, f.now));
   // 100+ blocks x 2 MiB / 2 over NVLink take ~0.25 ms: no token can come out before that.
   f.run_until({}, f.now + 200'000, [&] { f.check(); });
-  f.cluster->requests_in_flight();
+  f.cluster->engines().back()->sync(a);
   EXPECT_LE(a->generated, before + 1);
   f.run_until({}, kSimTimeMax, [&] { f.check(); });
   ASSERT_NE(f.decision("kv_exchange", "done"), nullptr);
