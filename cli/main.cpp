@@ -247,9 +247,10 @@ int main(int argc, char** argv) {
     }
     const Scenario sc = load_scenario(scenario_file, sets, trace_dir);
     if (app.got_subcommand("validate")) {
-      std::printf("%s: ok (%s, %d x %s tp=%d, %lld KV blocks per instance, policy %s, %s)\n",
+      std::printf("%s: ok (%s, %d x %s tp=%d, %lld KV blocks per instance, policy %s, %s; costs: %s)\n",
                   scenario_file.c_str(), sc.name.c_str(), sc.instances, sc.model.name.c_str(), sc.engine.tp,
-                  static_cast<long long>(sc.memory.num_blocks), sc.policy_name.c_str(), sc.workload.describe().c_str());
+                  static_cast<long long>(sc.memory.num_blocks), sc.policy_name.c_str(), sc.workload.describe().c_str(),
+                  sc.cost_source.c_str());
       return 0;
     }
     if (out_dir.empty()) out_dir = (fs::path("out") / sc.name).string();

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "sim/cost/profile_cost_model.hpp"
+#include "sim/cost/shipped_profiles.hpp"
 #include "sim/policy/policy_registry.hpp"
 
 namespace kunsim {
@@ -75,6 +76,23 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
       dir = (std::filesystem::path(paths.scenario_dir) / dir).string();
     s.profile = std::make_shared<Profile>(load_profile(dir));
     ProfileCostModel(*s.profile, s.model, s.cluster.gpu, s.cluster.nvlink, s.engine.tp, s.cost);  // covers the model?
+    s.cost_source = "profile " + dir + " (cost.model=profile)";
+  } else if (cost.model == "auto") {
+    // The shipped profile of the GPU kind when it covers this model and TP degree, else the roofline.
+    const std::string& kind = s.cluster.gpu.name;
+    const std::string tp = std::to_string(s.engine.tp);
+    std::shared_ptr<const Profile> shipped = shipped_profile(kind);
+    if (shipped && shipped->covers(s.model.name, s.engine.tp)) {
+      s.profile = shipped;
+      s.cost_model = "profile";
+      s.cost_source = "shipped profile calibrate/profiles/" + kind + " (cost.model=auto)";
+    } else {
+      s.cost_model = "roofline";
+      s.cost_source = shipped ? "roofline: the shipped " + kind + " profile does not cover " + s.model.name + " tp=" + tp
+                              : "roofline: no shipped profile for " + kind + " (cost.model=auto)";
+    }
+  } else {
+    s.cost_source = "roofline (cost.model=roofline)";
   }
 
   const Json* pj = f.child("policy");

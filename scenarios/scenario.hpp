@@ -32,7 +32,8 @@ struct Scenario {
   double swap_space_bytes = 4.0 * 1024 * 1024 * 1024;  // per GPU, vLLM's swap_space default
   MemoryPlan memory;
   RooflineParams cost;
-  std::string cost_model = "roofline";  // or "profile"
+  std::string cost_model = "roofline";  // or "profile": what cost.model (default "auto") resolved to
+  std::string cost_source;              // why: which profile, or why the roofline (for summaries)
   std::shared_ptr<const Profile> profile;  // set when cost_model is "profile"
 
   Json policy;  // validated: make_policy(policy) succeeds

@@ -242,6 +242,7 @@ struct Simulation::Impl final : ServingObserver {
     j["policy"] = sc.policy_name;
     j["model"] = sc.model.name;
     j["cost_model"] = cost.describe();
+    j["cost_source"] = sc.cost_source;
     j["workload"] = {{"source", sc.workload.describe()}, {"skipped_rows", source->skipped()}};
     const Json req = metrics.summary_json();
     for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();

@@ -36,9 +36,7 @@ double number(const std::string& s, const std::string& where, const char* what) 
 
 // Calls row(fields, "file:line") for each data line of a CSV whose header must be `header`.
 template <class Row>
-void read_csv(const fs::path& path, const std::string& header, Row row) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path.string() + ": cannot open file");
+void read_csv(std::istream& in, const std::string& name, const std::string& header, Row row) {
   std::string line;
   std::size_t n = 0;
   const std::size_t cols = split(header, ',').size();
@@ -46,7 +44,7 @@ void read_csv(const fs::path& path, const std::string& header, Row row) {
     ++n;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    const std::string where = path.string() + ":" + std::to_string(n);
+    const std::string where = name + ":" + std::to_string(n);
     if (n == 1) {
       if (line != header) throw InputError(where + ": expected header \"" + header + "\"");
       continue;
@@ -61,9 +59,11 @@ void read_csv(const fs::path& path, const std::string& header, Row row) {
 }  // namespace
 
 const std::vector<ProfilePoint>* Profile::find(const std::string& op, const std::string& model, int tp) const {
-  auto it = ops.find({op, model, tp});
-  if (it == ops.end()) it = ops.find({op, "", 0});  // transfers hold for any model
-  return it == ops.end() || it->second.empty() ? nullptr : &it->second;
+  for (const auto& key : {std::tuple<std::string, std::string, int>{op, model, tp}, {op, "", tp}, {op, "", 0}}) {
+    const auto it = ops.find(key);  // transfers hold for any model; all-reduce per rank count
+    if (it != ops.end() && !it->second.empty()) return &it->second;
+  }
+  return nullptr;
 }
 
 bool Profile::covers(const std::string& model, int tp) const {
@@ -72,14 +72,16 @@ bool Profile::covers(const std::string& model, int tp) const {
   return true;
 }
 
-std::pair<std::string, std::vector<ProfilePoint>> parse_nccl_tests(const std::string& path) {
+NcclTestsLog parse_nccl_tests(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open file");
   std::string op, line;
   std::vector<ProfilePoint> pts;
   std::size_t n = 0;
+  int ranks = 0;
   while (std::getline(in, line)) {
     ++n;
+    if (line.rfind("#  Rank", 0) == 0 || line.rfind("#   Rank", 0) == 0) ++ranks;
     if (line.find("all_reduce_perf") != std::string::npos || line.find("AllReduce") != std::string::npos) op = "allreduce";
     if (line.find("sendrecv_perf") != std::string::npos || line.find("SendRecv") != std::string::npos) op = "send";
     std::istringstream ls(line);
@@ -97,51 +99,77 @@ std::pair<std::string, std::vector<ProfilePoint>> parse_nccl_tests(const std::st
   }
   if (op.empty() || pts.empty())
     throw InputError(path + ": not nccl-tests output (all_reduce_perf or sendrecv_perf with data rows)");
-  return {op, pts};
+  return {op, ranks, pts};
 }
+
+namespace {
+
+void read_ops(Profile& p, std::istream& in, const std::string& name) {
+  read_csv(in, name, "op,model,tp,p1,p2,median_s,repeats", [&](const std::vector<std::string>& f, const std::string& w) {
+    const bool transfer = f[0] == "allreduce" || f[0] == "send" || f[0].rfind("memcpy_", 0) == 0;
+    bool known = transfer;
+    for (const char* op : kComputeOps) known |= f[0] == op;
+    for (const char* op : kOptionalOps) known |= f[0] == op;
+    if (!known) throw InputError(w + ": unknown op \"" + f[0] + "\"");
+    const int tp = static_cast<int>(number(f[2], w, "tp"));
+    ProfilePoint pt{number(f[3], w, "p1"), number(f[4], w, "p2"), number(f[5], w, "median_s")};
+    number(f[6], w, "repeats");
+    p.ops[{f[0], transfer ? "" : f[1], transfer && f[0] != "allreduce" ? 0 : tp}].push_back(pt);
+  });
+}
+
+void read_iterations(Profile& p, std::istream& in, const std::string& name) {
+  read_csv(in, name, "model,tp,prefill_tokens,prefill_context,decodes,decode_context_sum,measured_s",
+           [&](const std::vector<std::string>& f, const std::string& w) {
+             IterationPoint ip;
+             ip.model = f[0];
+             ip.tp = static_cast<int>(number(f[1], w, "tp"));
+             ip.prefill_tokens = static_cast<std::int64_t>(number(f[2], w, "prefill_tokens"));
+             ip.prefill_context = static_cast<std::int64_t>(number(f[3], w, "prefill_context"));
+             ip.decodes = static_cast<std::int64_t>(number(f[4], w, "decodes"));
+             ip.decode_context_sum = static_cast<std::int64_t>(number(f[5], w, "decode_context_sum"));
+             ip.seconds = number(f[6], w, "measured_s");
+             p.iterations.push_back(ip);
+           });
+}
+
+}  // namespace
 
 Profile load_profile(const std::string& dir) {
   Profile p;
   p.dir = dir;
   if (!fs::is_directory(dir)) throw InputError(dir + ": profile folder not found");
   if (fs::exists(fs::path(dir) / "meta.json")) p.meta = parse_json_file((fs::path(dir) / "meta.json").string());
-  const fs::path ops = fs::path(dir) / "ops.csv";
-  if (fs::exists(ops))
-    read_csv(ops, "op,model,tp,p1,p2,median_s,repeats", [&](const std::vector<std::string>& f, const std::string& w) {
-      const bool transfer = f[0] == "allreduce" || f[0] == "send" || f[0].rfind("memcpy_", 0) == 0;
-      bool known = transfer;
-      for (const char* op : kComputeOps) known |= f[0] == op;
-      if (!known) throw InputError(w + ": unknown op \"" + f[0] + "\"");
-      const int tp = static_cast<int>(number(f[2], w, "tp"));
-      ProfilePoint pt{number(f[3], w, "p1"), number(f[4], w, "p2"), number(f[5], w, "median_s")};
-      number(f[6], w, "repeats");
-      p.ops[{f[0], transfer ? "" : f[1], transfer ? 0 : tp}].push_back(pt);
-    });
-  const fs::path it = fs::path(dir) / "iterations.csv";
-  if (fs::exists(it))
-    read_csv(it, "model,tp,prefill_tokens,prefill_context,decodes,decode_context_sum,measured_s",
-             [&](const std::vector<std::string>& f, const std::string& w) {
-               IterationPoint ip;
-               ip.model = f[0];
-               ip.tp = static_cast<int>(number(f[1], w, "tp"));
-               ip.prefill_tokens = static_cast<std::int64_t>(number(f[2], w, "prefill_tokens"));
-               ip.prefill_context = static_cast<std::int64_t>(number(f[3], w, "prefill_context"));
-               ip.decodes = static_cast<std::int64_t>(number(f[4], w, "decodes"));
-               ip.decode_context_sum = static_cast<std::int64_t>(number(f[5], w, "decode_context_sum"));
-               ip.seconds = number(f[6], w, "measured_s");
-               p.iterations.push_back(ip);
-             });
+  for (const auto& [file, reader] : {std::pair{"ops.csv", &read_ops}, std::pair{"iterations.csv", &read_iterations}}) {
+    const fs::path path = fs::path(dir) / file;
+    if (!fs::exists(path)) continue;
+    std::ifstream in(path);
+    if (!in) throw InputError(path.string() + ": cannot open file");
+    reader(p, in, path.string());
+  }
   std::vector<fs::path> nccl;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().string().size() > 9 && e.path().string().substr(e.path().string().size() - 9) == ".nccl.txt")
       nccl.push_back(e.path());
   std::sort(nccl.begin(), nccl.end());
   for (const auto& f : nccl) {
-    auto [op, pts] = parse_nccl_tests(f.string());
-    auto& into = p.ops[{op, "", 0}];
-    into.insert(into.end(), pts.begin(), pts.end());
+    auto log = parse_nccl_tests(f.string());
+    auto& into = p.ops[{log.op, "", log.op == "allreduce" ? log.ranks : 0}];
+    into.insert(into.end(), log.points.begin(), log.points.end());
   }
   if (p.ops.empty()) throw InputError(dir + ": no measurements (ops.csv or *.nccl.txt)");
+  return p;
+}
+
+Profile load_profile_text(const std::string& dir, std::string_view meta_json, std::string_view ops_csv,
+                          std::string_view iterations_csv) {
+  Profile p;
+  p.dir = dir;
+  if (!meta_json.empty()) p.meta = parse_json_text(std::string(meta_json), dir + "/meta.json");
+  std::istringstream ops{std::string(ops_csv)}, its{std::string(iterations_csv)};
+  read_ops(p, ops, dir + "/ops.csv");
+  if (!iterations_csv.empty()) read_iterations(p, its, dir + "/iterations.csv");
+  if (p.ops.empty()) throw InputError(dir + ": no measurements in ops.csv");
   return p;
 }
 

@@ -5,16 +5,21 @@
 //                      gemm_qkv, gemm_o, gemm_gate_up, gemm_down, silu_mul, rmsnorm  p1 = tokens
 //                      attn_prefill  p1 = chunk tokens, p2 = context before the chunk
 //                      attn_decode   p1 = batch, p2 = sum of the batch's context lengths
+//                      optional: rope_cache p1 = tokens; gemm_lm_head p1 = sequences sampled
 //                      allreduce, send, memcpy_h2d, memcpy_d2h, memcpy_d2d, memcpy_p2p  p1 = bytes
+//                      (model empty; for allreduce the tp column is the number of ranks, 0 if
+//                      unknown)
 //   iterations.csv   model,tp,prefill_tokens,prefill_context,decodes,decode_context_sum,measured_s:
 //                    whole model iterations (all layers) for the iteration check
 //   *.nccl.txt       nccl-tests output (all_reduce_perf, sendrecv_perf), read as allreduce/send rows
+//                    (ranks counted from its "#  Rank" lines)
 // Bad rows are errors naming file:line.
 #pragma once
 #include <cstdint>
 #include <map>
 #include <tuple>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/core/json_fields.hpp"
@@ -35,20 +40,32 @@ struct IterationPoint {
 struct Profile {
   std::string dir;
   Json meta;
-  // (op, model, tp) -> points; transfers are stored with model "" and tp 0.
+  // (op, model, tp) -> points; transfers are stored with model "" and tp 0 (all-reduce: ranks).
   std::map<std::tuple<std::string, std::string, int>, std::vector<ProfilePoint>> ops;
   std::vector<IterationPoint> iterations;
 
+  // (op, model, tp), else the transfer rows (op, "", tp), else (op, "", 0).
   const std::vector<ProfilePoint>* find(const std::string& op, const std::string& model, int tp) const;
   bool covers(const std::string& model, int tp) const;  // has every compute op for it
 };
 
 Profile load_profile(const std::string& dir);
+// The same from file contents (shipped profiles are embedded in the binary); `dir` names them
+// in messages. nccl-tests logs are not part of a shipped profile.
+Profile load_profile_text(const std::string& dir, std::string_view meta_json, std::string_view ops_csv,
+                          std::string_view iterations_csv);
 // nccl-tests' all_reduce_perf / sendrecv_perf text: rows of size, count, type, ..., time (us).
-// Returns (op, points) with op "allreduce" or "send", using the out-of-place time.
-std::pair<std::string, std::vector<ProfilePoint>> parse_nccl_tests(const std::string& path);
+// op is "allreduce" or "send"; the points use the out-of-place time.
+struct NcclTestsLog {
+  std::string op;
+  int ranks = 0;  // "#  Rank" lines in the header; 0 if none
+  std::vector<ProfilePoint> points;
+};
+NcclTestsLog parse_nccl_tests(const std::string& path);
 
 inline const char* const kComputeOps[] = {"gemm_qkv", "gemm_o",       "gemm_gate_up", "gemm_down",
                                           "silu_mul", "rmsnorm",      "attn_prefill", "attn_decode"};
+// Measured by kunsim-calibrate, used when present (the roofline stands in otherwise).
+inline const char* const kOptionalOps[] = {"rope_cache", "gemm_lm_head"};
 
 }  // namespace kunsim

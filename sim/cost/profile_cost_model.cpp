@@ -28,6 +28,8 @@ ProfileCostModel::ProfileCostModel(const Profile& p, const ModelSpec& model, con
   silu_ = curve(p, "silu_mul", model.name, tp, true);
   norm_ = curve(p, "rmsnorm", model.name, tp, true);
   allreduce_ = curve(p, "allreduce", model.name, tp, false);
+  rope_ = curve(p, "rope_cache", model.name, tp, false);
+  lm_head_ = curve(p, "gemm_lm_head", model.name, tp, false);
   for (auto [op, into] : {std::pair{"attn_prefill", &prefill_}, std::pair{"attn_decode", &decode_}}) {
     const auto* pts = p.find(op, model.name, tp);
     if (!pts) throw InputError(p.dir + ": profile has no \"" + std::string(op) + "\" rows for " + model.name);
@@ -35,8 +37,11 @@ ProfileCostModel::ProfileCostModel(const Profile& p, const ModelSpec& model, con
   }
   const std::string gpu_name = p.meta.is_object() ? p.meta.value("gpu", std::string("?")) : std::string("?");
   const std::string date = p.meta.is_object() ? p.meta.value("date", std::string("?")) : std::string("?");
-  description_ = "profile " + p.dir + " (" + gpu_name + ", measured " + date + "); roofline for the LM head" +
-                 (allreduce_.empty() && tp > 1 ? ", all-reduce" : "") + " and CPU overhead";
+  std::string fallback_ops = lm_head_.empty() ? "the LM head, " : "";
+  if (rope_.empty()) fallback_ops += "rope, ";
+  if (allreduce_.empty() && tp > 1) fallback_ops += "all-reduce, ";
+  description_ = "profile " + p.dir + " (" + gpu_name + ", measured " + date + "); roofline for " + fallback_ops +
+                 "CPU overhead";
 }
 
 const ProfileCostModel::TokenOps& ProfileCostModel::token_ops(std::int64_t tokens) const {
@@ -49,7 +54,7 @@ const ProfileCostModel::TokenOps& ProfileCostModel::token_ops(std::int64_t token
     if (o->qkv >= 0) return *o;
   }
   const double t = static_cast<double>(tokens);
-  o->qkv = qkv_.at(t);
+  o->qkv = qkv_.at(t) + (rope_.empty() ? 0.0 : rope_.at(t));
   o->o_proj = o_.at(t);
   o->mlp = gate_up_.at(t) + down_.at(t) + silu_.at(t) + 2 * norm_.at(t);
   o->allreduce = 0;
@@ -80,7 +85,7 @@ IterationCost ProfileCostModel::iteration(const BatchShape& s) const {
   for (const auto& ch : s.prefills) c.attn_prefill += layers * prefill_.at(ch.tokens, ch.context);
   if (s.num_decodes > 0) c.attn_decode = layers * decode_.at(s.num_decodes, static_cast<double>(s.decode_context_sum));
   const IterationCost r = roofline_.iteration(s);
-  c.lm_head = r.lm_head;
+  c.lm_head = lm_head_.empty() || s.sampled <= 0 ? r.lm_head : lm_head_.at(s.sampled);
   c.cpu = r.cpu;
   return c;
 }

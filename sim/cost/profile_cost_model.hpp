@@ -1,8 +1,8 @@
 // ProfileCostModel: iteration costs from a measured Profile of one GPU kind, for one model and
 // TP degree: per-layer op times interpolated over the measured grid (Interpolator1D/2D) and
 // extrapolated past it in the roofline's form. The token-count ops are tabulated on first use.
-// What a profile does not measure (the LM head, all-reduce without nccl rows, CPU overhead)
-// comes from the roofline, and describe() says so.
+// What a profile does not measure (the LM head or rope without their rows, all-reduce without
+// rows for this TP degree, CPU overhead) comes from the roofline, and describe() says so.
 #pragma once
 #include <memory>
 
@@ -28,7 +28,7 @@ class ProfileCostModel final : public CostModel {
   ModelSpec model_;
   int tp_;
   RooflineCostModel roofline_;
-  Interpolator1D qkv_, o_, gate_up_, down_, silu_, norm_, allreduce_;
+  Interpolator1D qkv_, o_, gate_up_, down_, silu_, norm_, allreduce_, rope_, lm_head_;
   Interpolator2D prefill_, decode_;
   mutable std::vector<TokenOps> table_;
   std::string description_;

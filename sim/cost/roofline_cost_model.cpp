@@ -9,7 +9,7 @@ CostSpec cost_spec_from_json(const Json* j, const std::string& path) {
   CostSpec spec;
   if (!j) return spec;
   JsonFields f(*j, path);
-  spec.model = f.choice("model", "roofline", {"roofline", "profile"});
+  spec.model = f.choice("model", "auto", {"auto", "roofline", "profile"});
   spec.profile = f.string("profile", "");
   if (spec.model == "profile" && spec.profile.empty())
     throw InputError(f.path_of("profile") + ": a profile folder is needed with cost.model=profile");

@@ -23,7 +23,9 @@ struct RooflineParams {
 // A scenario's `cost` section: which model prices iterations, and the roofline's parameters
 // (which also price what a measured profile lacks).
 struct CostSpec {
-  std::string model = "roofline";  // or "profile"
+  // "auto": the shipped profile of the GPU kind where one covers the model and TP degree, else
+  // the roofline; "roofline"; "profile" (with `profile`, a folder).
+  std::string model = "auto";
   std::string profile;             // the profile folder, with model "profile"
   RooflineParams roofline;
 };

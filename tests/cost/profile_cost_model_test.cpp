@@ -5,10 +5,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <numeric>
 #include <sstream>
 
+#include "calibrate/grid.hpp"
+#include "calibrate/profile_writer.hpp"
 #include "sim/cost/fit_report.hpp"
+#include "sim/cost/shipped_profiles.hpp"
 #include "test_support.hpp"
 
 namespace kunsim {
@@ -158,6 +164,123 @@ TEST(ProfileCostModel, ScenarioRunsOnAProfileAndSaysSo) {
   EXPECT_EQ(s["requests"]["unfinished"], 0);
   j["cost"] = {{"model", "profile"}};
   EXPECT_THROW(scenario_from_json(j, TracePaths{}), InputError);
+}
+
+// kunsim-calibrate's writer and the simulator's reader agree on the format: rows written by
+// ProfileWriter load, fit and price; a second run replaces only what it re-measured.
+TEST(ProfileCostModel, CalibrationWriterRoundTripsAndMergesRuns) {
+  const auto dir = scratch("writer");
+  const Truth truth;
+  calibrate::ProfileWriter w(dir.string());
+  for (const char* op : kComputeOps) {
+    const std::string name = op;
+    for (double t = 1; t <= 16384; t *= 2) {
+      double secs = 0, p2 = 0;
+      if (name == "attn_prefill") secs = truth.prefill(t, 0);
+      else if (name == "attn_decode") secs = truth.decode(t, p2 = t * 1024);
+      else secs = truth.op(name, t);
+      w.add(calibrate::OpRow{name, "llama-3-8b", 1, t, p2, secs, 27});
+      if (name == "attn_prefill") w.add(calibrate::OpRow{name, "llama-3-8b", 1, t, 4096, truth.prefill(t, 4096), 27});
+      if (name == "attn_decode") w.add(calibrate::OpRow{name, "llama-3-8b", 1, t, t * 64, truth.decode(t, t * 64), 27});
+    }
+  }
+  for (double r : {1.0, 64.0, 512.0}) w.add(calibrate::OpRow{"gemm_lm_head", "llama-3-8b", 1, r, 0, 1e-4 * (1 + r / 64), 27});
+  for (double t : {1.0, 1024.0, 16384.0}) w.add(calibrate::OpRow{"rope_cache", "llama-3-8b", 1, t, 0, 2e-6 * (1 + t / 512), 27});
+  for (double b : {4096.0, 1048576.0}) w.add(calibrate::OpRow{"allreduce", "", 4, b, 0, 1e-5 + b / 2e11, 27});
+  w.add(calibrate::IterationRow{"llama-3-8b", 1, 0, 0, 16, 16 * 1024, truth.iteration(0, 0, 16, 16 * 1024)});
+  w.write({{"gpu", "synthetic H100"}, {"kind", "h100-sxm"}, {"date", "2026-11-24"}},
+          {{{"model", "llama-3-8b"}, {"tp", 1}, {"points", 100}}});
+
+  Profile p = load_profile(dir.string());
+  EXPECT_TRUE(p.covers("llama-3-8b", 1));
+  EXPECT_EQ(p.meta["runs"].size(), 1u);
+  ASSERT_NE(p.find("allreduce", "llama-3-8b", 4), nullptr) << "all-reduce rows are kept per rank count";
+  EXPECT_EQ(p.find("allreduce", "llama-3-8b", 2), nullptr);
+  const Json r = fit_report(p);
+  EXPECT_TRUE(r["ops"].contains("allreduce@4"));
+  EXPECT_EQ(r["iteration_check"]["points"], 1);
+
+  // The measured LM head and rope replace the roofline's; the summary line says what is left.
+  const ProfileCostModel cm(p, truth.m, find_gpu("h100-sxm", "gpu"), {450e9, 2000}, 1, {});
+  BatchShape s;
+  s.num_decodes = 64;
+  s.decode_context_sum = 64 * 1024;
+  s.layers = 32;
+  s.sampled = 64;
+  EXPECT_NEAR(cm.iteration(s).lm_head, 2e-4, 1e-9);
+  EXPECT_EQ(cm.describe().find("LM head"), std::string::npos) << cm.describe();
+  EXPECT_EQ(cm.describe().find("rope"), std::string::npos) << cm.describe();
+
+  // A second run that re-measured gemm_o only: gemm_o's rows are replaced, the rest kept.
+  calibrate::ProfileWriter again(dir.string());
+  for (double t = 1; t <= 16384; t *= 2) again.add(calibrate::OpRow{"gemm_o", "llama-3-8b", 1, t, 0, 1.0, 9});
+  again.write({{"gpu", "synthetic H100"}, {"kind", "h100-sxm"}, {"date", "2026-11-25"}},
+              {{{"model", "llama-3-8b"}, {"tp", 1}, {"points", 15}}});
+  p = load_profile(dir.string());
+  ASSERT_NE(p.find("gemm_o", "llama-3-8b", 1), nullptr);
+  EXPECT_EQ(p.find("gemm_o", "llama-3-8b", 1)->size(), 15u);
+  for (const auto& pt : *p.find("gemm_o", "llama-3-8b", 1)) EXPECT_EQ(pt.seconds, 1.0);
+  EXPECT_EQ(p.find("gemm_qkv", "llama-3-8b", 1)->size(), 15u);
+  EXPECT_EQ(p.iterations.size(), 1u);
+  EXPECT_EQ(p.meta["date"], "2026-11-25");
+  EXPECT_EQ(p.meta["runs"].size(), 1u) << "the same model and tp replace their run entry";
+}
+
+TEST(ProfileCostModel, NcclTestsRankLinesKeyAllReduceRowsByRankCount) {
+  const auto dir = scratch("nccl-ranks");
+  write_file(dir / "ops.csv", "op,model,tp,p1,p2,median_s,repeats\n");
+  write_file(dir / "ar8.nccl.txt",
+             "# nThread 1 nGpus 8 minBytes 1024 maxBytes 134217728 step: 2(factor) warmup iters: 5 iters: 20\n"
+             "#  Rank  0 Group  0 Pid   1234 on   node0 device  0 [0x18] NVIDIA H100 80GB HBM3\n"
+             "#  Rank  1 Group  0 Pid   1234 on   node0 device  1 [0x2a] NVIDIA H100 80GB HBM3\n"
+             "#  Rank  2 Group  0 Pid   1234 on   node0 device  2 [0x3a] NVIDIA H100 80GB HBM3\n"
+             "#  Rank  3 Group  0 Pid   1234 on   node0 device  3 [0x5d] NVIDIA H100 80GB HBM3\n"
+             "# all_reduce_perf\n"
+             "        1024           256     float     sum      -1    12.10    0.08    0.13      0    11.90    0.09    0.13      0\n"
+             "     1048576        262144     float     sum      -1    25.30   41.44   62.17      0    25.10   41.78   62.67      0\n");
+  const Profile p = load_profile(dir.string());
+  ASSERT_NE(p.find("allreduce", "any", 4), nullptr);
+  EXPECT_EQ(p.find("allreduce", "any", 4)->size(), 2u);
+  EXPECT_EQ(p.find("allreduce", "any", 8), nullptr) << "a 4-rank log says nothing of 8 ranks";
+}
+
+TEST(ProfileCostModel, CalibrationGridCoversTheCostModelsAxes) {
+  const calibrate::Grid g = calibrate::Grid::make(false, 1 << 20);
+  EXPECT_EQ(g.tokens.front(), 1);
+  EXPECT_EQ(g.tokens.back(), 16384);
+  EXPECT_TRUE(std::is_sorted(g.tokens.begin(), g.tokens.end()));
+  int skewed = 0;
+  for (const auto& lens : g.decode) {
+    std::int64_t sum = 0;
+    for (int l : lens) sum += l;
+    EXPECT_LE(sum, 1 << 20) << "decode points stay inside the KV pool";
+    if (std::adjacent_find(lens.begin(), lens.end(), std::not_equal_to<>()) != lens.end()) ++skewed;
+  }
+  EXPECT_GE(skewed, 12) << "skewed context mixes, not only uniform ones";
+  for (const auto& c : g.iterations) EXPECT_LE(c.prefills.size(), 1u) << "iterations.csv holds one prefill chunk";
+  EXPECT_FALSE(g.transfer_bytes.empty());
+  const calibrate::Grid small = calibrate::Grid::make(false, 4096);
+  for (const auto& lens : small.decode) EXPECT_LE(std::accumulate(lens.begin(), lens.end(), 0LL), 4096);
+}
+
+// cost.model "auto" (the default): the GPU kind's shipped profile when it covers the model and
+// TP degree, else the roofline, and the summary says which and why.
+TEST(ProfileCostModel, AutoUsesTheShippedProfileWhereOneCoversTheScenario) {
+  Json j = test::tiny_cluster_scenario();
+  const Scenario sc = scenario_from_json(j, TracePaths{});
+  const auto shipped = shipped_profile(sc.cluster.gpu.name);
+  const Json s = test::run_scenario(j);
+  if (shipped && shipped->covers(sc.model.name, sc.engine.tp)) {
+    EXPECT_EQ(sc.cost_model, "profile");
+    EXPECT_NE(s["cost_source"].get<std::string>().find("shipped profile"), std::string::npos);
+  } else {
+    EXPECT_EQ(sc.cost_model, "roofline");
+    EXPECT_EQ(s["cost_source"].get<std::string>().rfind("roofline: ", 0), 0u) << s["cost_source"];
+    EXPECT_EQ(s["cost_model"].get<std::string>().rfind("roofline", 0), 0u);
+  }
+  j["cost"] = {{"model", "roofline"}};
+  EXPECT_EQ(test::run_scenario(j)["cost_source"], "roofline (cost.model=roofline)");
+  EXPECT_EQ(shipped_profile("no-such-gpu"), nullptr);
 }
 
 }  // namespace

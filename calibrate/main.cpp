@@ -1,0 +1,141 @@
+// kunsim-calibrate: measures this GPU's kernel and transfer times for the simulator's cost model.
+//   kunsim-calibrate --model llama-3-8b --tp 1 --tp 2 [--out DIR] [--kind h100-sxm] [--quick]
+// writes (merging into) DIR = calibrate/profiles/<kind>/: ops.csv, iterations.csv, meta.json.
+// `kunsim fit DIR --out R` then reports the fitted model's held-out error.
+// Exit codes: 0 done, 1 no GPU or a GPU failure, 2 bad arguments.
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "calibrate/calibration.hpp"
+#include "calibrate/grid.hpp"
+#include "calibrate/model_shard.hpp"
+#include "kernels/cuda_check.hpp"
+
+namespace {
+
+using namespace kunsim::calibrate;
+
+// The simulator's GPU kinds (sim/cluster/gpu_spec), from the name the driver reports.
+std::string kind_of(const std::string& name) {
+  if (name.find("H200") != std::string::npos) return "h200";
+  if (name.find("H100") != std::string::npos) return "h100-sxm";
+  if (name.find("A100") != std::string::npos) return "a100-80g";
+  return "";
+}
+
+std::string version_string(int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); }
+
+std::string today_utc() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+nlohmann::json device_meta(const std::string& kind) {
+  cudaDeviceProp p{};
+  KUNSIM_CUDA(cudaGetDeviceProperties(&p, 0));
+  int driver = 0, runtime = 0, sm_khz = 0, mem_khz = 0, count = 0;
+  KUNSIM_CUDA(cudaDriverGetVersion(&driver));
+  KUNSIM_CUDA(cudaRuntimeGetVersion(&runtime));
+  KUNSIM_CUDA(cudaDeviceGetAttribute(&sm_khz, cudaDevAttrClockRate, 0));
+  KUNSIM_CUDA(cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, 0));
+  KUNSIM_CUDA(cudaGetDeviceCount(&count));
+  return {{"gpu", p.name},
+          {"kind", kind},
+          {"gpus_present", count},
+          {"compute_capability", std::to_string(p.major) + "." + std::to_string(p.minor)},
+          {"sm_count", p.multiProcessorCount},
+          {"l2_bytes", p.l2CacheSize},
+          {"memory_bytes", p.totalGlobalMem},
+          {"sm_clock_mhz", sm_khz / 1000},
+          {"memory_clock_mhz", mem_khz / 1000},
+          {"cuda_driver", version_string(driver)},
+          {"cuda_runtime", version_string(runtime)},
+          {"date", today_utc()},
+          {"tool", "kunsim-calibrate 0.1.0"}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"kunsim-calibrate: time kunsim's kernels and transfers on this GPU and write a cost profile"};
+  std::vector<std::string> models;
+  std::vector<int> tps{1};
+  std::string out, kind;
+  bool quick = false, no_transfers = false, transfers_only = false, list_grid = false;
+  int trials = 9;
+  app.add_option("--model", models, "models from the catalogue (repeatable)");
+  app.add_option("--tp", tps, "TP degrees to profile, each as one GPU's shard (repeatable)")->check(CLI::Range(1, 64));
+  app.add_option("--out", out, "profile folder (default calibrate/profiles/<kind>)");
+  app.add_option("--kind", kind, "GPU kind as the simulator names it (default: from the device name)");
+  app.add_flag("--quick", quick, "a small grid, to try the harness out (not for shipping)");
+  app.add_flag("--no-transfers", no_transfers, "skip memcpy and NCCL measurements");
+  app.add_flag("--transfers-only", transfers_only, "measure transfers only");
+  app.add_option("--trials", trials, "timed trials per point (median)")->check(CLI::Range(3, 101));
+  app.add_flag("--list-grid", list_grid, "print how many points each op gets, then exit (no GPU needed)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  try {
+    std::vector<ModelShard> shards;
+    for (const auto& m : models)
+      for (int tp : tps) shards.push_back(shard_of(m, tp));
+    if (shards.empty() && !transfers_only && !list_grid) throw BadInput("--model: name at least one model (or --transfers-only)");
+    if (list_grid) {
+      const Grid g = Grid::make(quick, 1 << 20);
+      std::printf("per-token ops: %zu token counts x 7 ops; lm head: %zu; attn_prefill: %zu; attn_decode: %zu "
+                  "(uniform and skewed, at a 1M-key pool); iterations: %zu; transfers: %zu sizes per kind\n",
+                  g.tokens.size(), g.lm_rows.size(), g.prefill.size(), g.decode.size(), g.iterations.size(),
+                  g.transfer_bytes.size());
+      return 0;
+    }
+
+    std::string why;
+    if (kunsim::gpu::gpu_count(&why) == 0) {
+      std::fprintf(stderr, "kunsim-calibrate: no GPU here (%s)\n", why.c_str());
+      return 1;
+    }
+    cudaDeviceProp p{};
+    KUNSIM_CUDA(cudaGetDeviceProperties(&p, 0));
+    if (kind.empty()) kind = kind_of(p.name);
+    if (kind.empty()) throw BadInput(std::string("--kind: cannot tell the GPU kind of \"") + p.name + "\"; name it");
+    if (out.empty()) out = "calibrate/profiles/" + kind;
+
+    const auto t0 = std::chrono::steady_clock::now();
+    ProfileWriter writer(out);
+    CalibrationOptions opts;
+    opts.quick = quick;
+    opts.timer.trials = quick ? 3 : trials;
+    Calibration cal(writer, opts);
+    std::printf("kunsim-calibrate on %s (%s), writing %s\n", p.name, kind.c_str(), out.c_str());
+    nlohmann::json device = device_meta(kind);
+    device["ceilings"] = cal.ceilings();
+    std::vector<nlohmann::json> runs;
+    for (const auto& s : transfers_only ? std::vector<ModelShard>{} : shards) {
+      runs.push_back(cal.model(s, device["ceilings"]));
+      writer.write(device, runs);  // after each model, so a cut-off run keeps what it measured
+    }
+    if (!no_transfers) runs.push_back(cal.transfers());
+    writer.write(device, runs);
+    std::printf("done in %.0f s: %zu op rows -> %s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), writer.ops().size(),
+                out.c_str());
+    return 0;
+  } catch (const BadInput& e) {
+    std::fprintf(stderr, "kunsim-calibrate: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kunsim-calibrate: %s\n", e.what());
+    return 1;
+  }
+}
