@@ -25,6 +25,21 @@ double prefill_flops(const ModelShard& m, int chunk, int context) {
   return 4.0 * ModelShard::kHeadDim * m.q_heads * pairs;
 }
 
+// A measured batch as an iterations.csv / attention_mixed.csv row (at most one prefill chunk).
+IterationRow batch_row(const ModelShard& m, const Composition& c, const Timing& t) {
+  IterationRow r;
+  r.model = m.model;
+  r.tp = m.tp;
+  if (!c.prefills.empty()) {
+    r.prefill_context = c.prefills[0].context;
+    r.prefill_tokens = c.prefills[0].tokens;
+  }
+  r.decodes = static_cast<long long>(c.decode_lens.size());
+  r.decode_context_sum = c.decode_keys();
+  r.seconds = t.seconds;
+  return r;
+}
+
 }  // namespace
 
 Calibration::Calibration(ProfileWriter& out, CalibrationOptions o) : out_(out), o_(o) {
@@ -122,23 +137,21 @@ nlohmann::json Calibration::model(const ModelShard& m, const nlohmann::json& cei
     }
   });
 
+  family("attn_mixed", [&] {
+    for (const auto& c : grid.mixed) {
+      auto b = runner.prepare(c, 8);
+      if (!b) continue;
+      out_.add_mixed_attention(batch_row(m, c, timer.time([&](int i) { runner.attention(*b, i); })));
+      ++points;
+    }
+  });
+
   int iteration_points = 0;
   family("iteration", [&] {
     for (const auto& c : grid.iterations) {
       auto b = runner.prepare(c, m.layers);
       if (!b) continue;
-      const Timing t = timer.time([&](int) { runner.iteration(*b); });
-      IterationRow r;
-      r.model = m.model;
-      r.tp = m.tp;
-      if (!c.prefills.empty()) {
-        r.prefill_context = c.prefills[0].context;
-        r.prefill_tokens = c.prefills[0].tokens;
-      }
-      r.decodes = static_cast<long long>(c.decode_lens.size());
-      r.decode_context_sum = c.decode_keys();
-      r.seconds = t.seconds;
-      out_.add(r);
+      out_.add(batch_row(m, c, timer.time([&](int) { runner.iteration(*b); })));
       ++points;
       ++iteration_points;
     }

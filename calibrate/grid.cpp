@@ -51,6 +51,7 @@ Grid Grid::make(bool quick, std::int64_t max_decode_keys) {
       for (int len : {128, 2048}) g.decode.push_back(std::vector<int>(b, len));
     g.decode.push_back(one_long(16, 2048));
     g.decode.push_back(spread(16, 2048));
+    g.mixed = {{{{0, 512}}, std::vector<int>(16, 1024)}, {{{2048, 256}}, std::vector<int>(64, 512)}};
     g.iterations = {{{}, std::vector<int>(16, 1024)}, {{{0, 512}}, {}}, {{{0, 256}}, std::vector<int>(32, 512)}};
     g.transfer_bytes = {1 << 16, 1 << 22, 1 << 26};
     return g;
@@ -69,6 +70,12 @@ Grid Grid::make(bool quick, std::int64_t max_decode_keys) {
         g.decode.push_back(one_long(b, mean));
         g.decode.push_back(spread(b, mean));
       }
+  for (int chunk : {256, 1024, 2048})
+    for (int ctx : {0, 2048})
+      for (int b : {16, 64, 256})
+        for (int len : {512, 2048})
+          if (static_cast<std::int64_t>(b) * len + ctx + chunk <= max_decode_keys)
+            g.mixed.push_back({{{ctx, chunk}}, std::vector<int>(b, len)});
   for (int b : {1, 8, 32, 64, 128, 256})
     for (int len : {512, 2048}) g.iterations.push_back({{}, std::vector<int>(b, len)});
   for (int c : {128, 512, 2048, 8192}) g.iterations.push_back({{{0, c}}, {}});

@@ -29,6 +29,7 @@ struct Grid {
   std::vector<int> lm_rows;                         // LM head rows (sequences sampled)
   std::vector<std::pair<int, int>> prefill;         // (chunk, context)
   std::vector<std::vector<int>> decode;             // keys per sequence
+  std::vector<Composition> mixed;                   // one layer's attention, mixed batches
   std::vector<Composition> iterations;              // whole-model checks
   std::vector<std::int64_t> transfer_bytes;
 

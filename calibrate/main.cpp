@@ -7,6 +7,8 @@
 #include <chrono>
 #include <ctime>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,20 @@ std::string kind_of(const std::string& name) {
 }
 
 std::string version_string(int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); }
+
+// The kernel module's version ("580.159.04"), as nvidia-smi shows it; the CUDA driver API
+// version alone does not tell two driver builds apart.
+std::string nvidia_driver_version() {
+  std::ifstream in("/proc/driver/nvidia/version");
+  std::string line;
+  std::getline(in, line);
+  const std::size_t at = line.find("Kernel Module");
+  if (at == std::string::npos) return "unknown";
+  std::istringstream words(line.substr(at + 13));
+  std::string v;
+  words >> v;
+  return v.empty() ? "unknown" : v;
+}
 
 std::string today_utc() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -54,8 +70,9 @@ nlohmann::json device_meta(const std::string& kind) {
           {"sm_count", p.multiProcessorCount},
           {"l2_bytes", p.l2CacheSize},
           {"memory_bytes", p.totalGlobalMem},
-          {"sm_clock_mhz", sm_khz / 1000},
+          {"sm_clock_mhz", sm_khz / 1000},  // the rated maximum; clocks were left as found
           {"memory_clock_mhz", mem_khz / 1000},
+          {"driver", nvidia_driver_version()},
           {"cuda_driver", version_string(driver)},
           {"cuda_runtime", version_string(runtime)},
           {"date", today_utc()},
@@ -94,8 +111,9 @@ int main(int argc, char** argv) {
     if (list_grid) {
       const Grid g = Grid::make(quick, 1 << 20);
       std::printf("per-token ops: %zu token counts x 7 ops; lm head: %zu; attn_prefill: %zu; attn_decode: %zu "
-                  "(uniform and skewed, at a 1M-key pool); iterations: %zu; transfers: %zu sizes per kind\n",
-                  g.tokens.size(), g.lm_rows.size(), g.prefill.size(), g.decode.size(), g.iterations.size(),
+                  "(uniform and skewed, at a 1M-key pool); mixed attention: %zu; iterations: %zu; transfers: %zu sizes per "
+                  "kind\n",
+                  g.tokens.size(), g.lm_rows.size(), g.prefill.size(), g.decode.size(), g.mixed.size(), g.iterations.size(),
                   g.transfer_bytes.size());
       return 0;
     }

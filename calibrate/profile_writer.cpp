@@ -82,18 +82,21 @@ void ProfileWriter::write(const nlohmann::json& device, const std::vector<nlohma
   lines.insert(lines.end(), fresh.begin(), fresh.end());
   write_lines(fs::path(dir_) / "ops.csv", kOpsHeader, lines);
 
-  replaced.clear();
-  fresh.clear();
-  for (const auto& r : iterations_) {
-    const std::string line = r.model + "," + std::to_string(r.tp) + "," + std::to_string(r.prefill_tokens) + "," +
-                             std::to_string(r.prefill_context) + "," + std::to_string(r.decodes) + "," +
-                             std::to_string(r.decode_context_sum) + "," + secs(r.seconds);
-    replaced.insert(key_of(line, 2));
-    fresh.push_back(line);
+  for (const auto& [file, rows] : {std::pair{"iterations.csv", &iterations_}, std::pair{"attention_mixed.csv", &mixed_}}) {
+    replaced.clear();
+    fresh.clear();
+    for (const auto& r : *rows) {
+      const std::string line = r.model + "," + std::to_string(r.tp) + "," + std::to_string(r.prefill_tokens) + "," +
+                               std::to_string(r.prefill_context) + "," + std::to_string(r.decodes) + "," +
+                               std::to_string(r.decode_context_sum) + "," + secs(r.seconds);
+      replaced.insert(key_of(line, 2));
+      fresh.push_back(line);
+    }
+    if (rows->empty() && !fs::exists(fs::path(dir_) / file)) continue;
+    lines = kept_lines(fs::path(dir_) / file, kIterHeader, 2, replaced);
+    lines.insert(lines.end(), fresh.begin(), fresh.end());
+    write_lines(fs::path(dir_) / file, kIterHeader, lines);
   }
-  lines = kept_lines(fs::path(dir_) / "iterations.csv", kIterHeader, 2, replaced);
-  lines.insert(lines.end(), fresh.begin(), fresh.end());
-  write_lines(fs::path(dir_) / "iterations.csv", kIterHeader, lines);
 
   nlohmann::json meta = nlohmann::json::object();
   const fs::path meta_path = fs::path(dir_) / "meta.json";

@@ -1,5 +1,5 @@
 // ProfileWriter: collects measured rows and writes them in the profile format sim/cost reads
-// (ops.csv, iterations.csv, meta.json; see sim/cost/profile.hpp), merging with a profile already
+// (ops.csv, iterations.csv, attention_mixed.csv, meta.json; see sim/cost/profile.hpp), merging with a profile already
 // in the folder: a re-measured (op, model, tp) replaces its old rows, others are kept, so one
 // folder accumulates every model and TP degree measured on a GPU kind.
 #pragma once
@@ -28,6 +28,8 @@ class ProfileWriter {
   explicit ProfileWriter(std::string dir) : dir_(std::move(dir)) {}
   void add(OpRow r) { ops_.push_back(std::move(r)); }
   void add(IterationRow r) { iterations_.push_back(std::move(r)); }
+  // One layer's attention (prefill and decode launches) for a mixed batch.
+  void add_mixed_attention(IterationRow r) { mixed_.push_back(std::move(r)); }
   const std::vector<OpRow>& ops() const { return ops_; }
   // device: GPU name, driver, clocks...; runs: one object per (model, tp) or "transfers".
   void write(const nlohmann::json& device, const std::vector<nlohmann::json>& runs) const;
@@ -36,7 +38,7 @@ class ProfileWriter {
  private:
   std::string dir_;
   std::vector<OpRow> ops_;
-  std::vector<IterationRow> iterations_;
+  std::vector<IterationRow> iterations_, mixed_;
 };
 
 }  // namespace kunsim::calibrate

@@ -1,5 +1,5 @@
 # kunsim_shipped_profiles(OUT_SOURCES): embeds every calibrate/profiles/<kind>/ that has an
-# ops.csv (with its meta.json and iterations.csv) and generates shipped_profile_data() listing
+# ops.csv (with its meta.json, iterations.csv and attention_mixed.csv) and generates shipped_profile_data() listing
 # them. Adding a profile folder re-runs CMake (the folder is a configure dependency).
 function(kunsim_shipped_profiles out_var)
   set(root "${PROJECT_SOURCE_DIR}/calibrate/profiles")
@@ -16,7 +16,7 @@ function(kunsim_shipped_profiles out_var)
     get_filename_component(kind "${dir}" NAME)
     string(MAKE_C_IDENTIFIER "${kind}" id)
     set(fields "")
-    foreach(part meta.json ops.csv iterations.csv)
+    foreach(part meta.json ops.csv iterations.csv attention_mixed.csv)
       string(MAKE_C_IDENTIFIER "profile_${id}_${part}" sym)
       if(EXISTS "${dir}/${part}")
         kunsim_embed(sources ${sym} "${dir}/${part}")

@@ -79,25 +79,33 @@ Json fit_report(const Profile& p) {
     const double mape = it == err.end() || it->second.second == 0 ? 0.0 : it->second.first / it->second.second;
     report["ops"][op] = {{"heldout_mape", r6(mape)}, {"points", n}};
   }
-  std::vector<double> apes;
   const std::string kind = p.meta.is_object() ? p.meta.value("kind", std::string("h100-sxm")) : std::string("h100-sxm");
-  for (const auto& it : p.iterations) {
-    const ModelSpec& m = find_model(it.model, p.dir + "/iterations.csv model");
-    const GpuSpec& gpu = find_gpu(kind, p.dir + "/meta.json kind");
-    const ProfileCostModel cm(p, m, gpu, {gpu.nvlink_bytes_per_s, 2000}, it.tp, RooflineParams{});
-    BatchShape s;
-    if (it.prefill_tokens > 0) s.prefills = {{static_cast<int>(it.prefill_tokens), static_cast<int>(it.prefill_context)}};
-    s.num_decodes = static_cast<int>(it.decodes);
-    s.decode_context_sum = it.decode_context_sum;
-    s.layers = m.layers;
-    s.sampled = static_cast<int>(it.decodes) + (it.prefill_tokens > 0 ? 1 : 0);
-    const IterationCost c = cm.iteration(s);
-    // kunsim-calibrate times a TP shard's iteration on one GPU: no all-reduce, no CPU time.
-    const double predicted = c.sum() - c.cpu - c.allreduce;
-    apes.push_back(std::fabs(predicted - it.seconds) / it.seconds);
-  }
-  std::sort(apes.begin(), apes.end());
-  report["iteration_check"] = {{"median_ape", r6(pct(apes, 0.5))}, {"p95_ape", r6(pct(apes, 0.95))}, {"points", apes.size()}};
+  // Measured batches against the model's prediction, `predict` picking the terms compared.
+  auto check = [&](const std::vector<IterationPoint>& points, const char* file, bool all_layers,
+                   double (*predict)(const IterationCost&)) {
+    std::vector<double> apes;
+    for (const auto& it : points) {
+      const ModelSpec& m = find_model(it.model, p.dir + "/" + file + " model");
+      const GpuSpec& gpu = find_gpu(kind, p.dir + "/meta.json kind");
+      const ProfileCostModel cm(p, m, gpu, {gpu.nvlink_bytes_per_s, 2000}, it.tp, RooflineParams{});
+      BatchShape s;
+      if (it.prefill_tokens > 0) s.prefills = {{static_cast<int>(it.prefill_tokens), static_cast<int>(it.prefill_context)}};
+      s.num_decodes = static_cast<int>(it.decodes);
+      s.decode_context_sum = it.decode_context_sum;
+      s.layers = all_layers ? m.layers : 1;
+      s.sampled = static_cast<int>(it.decodes) + (it.prefill_tokens > 0 ? 1 : 0);
+      apes.push_back(std::fabs(predict(cm.iteration(s)) - it.seconds) / it.seconds);
+    }
+    std::sort(apes.begin(), apes.end());
+    return Json{{"median_ape", r6(pct(apes, 0.5))}, {"p95_ape", r6(pct(apes, 0.95))}, {"points", apes.size()}};
+  };
+  // kunsim-calibrate times a TP shard's iteration on one GPU: no all-reduce, no CPU time.
+  report["iteration_check"] = check(p.iterations, "iterations.csv", true,
+                                    [](const IterationCost& c) { return c.sum() - c.cpu - c.allreduce; });
+  // One layer's attention for a mixed batch, against the sum of the separately fitted parts.
+  if (!p.mixed_attention.empty())
+    report["mixed_attention_check"] = check(p.mixed_attention, "attention_mixed.csv", false,
+                                            [](const IterationCost& c) { return c.attn_prefill + c.attn_decode; });
   return report;
 }
 

@@ -118,7 +118,7 @@ void read_ops(Profile& p, std::istream& in, const std::string& name) {
   });
 }
 
-void read_iterations(Profile& p, std::istream& in, const std::string& name) {
+void read_batches(std::vector<IterationPoint>& into, std::istream& in, const std::string& name) {
   read_csv(in, name, "model,tp,prefill_tokens,prefill_context,decodes,decode_context_sum,measured_s",
            [&](const std::vector<std::string>& f, const std::string& w) {
              IterationPoint ip;
@@ -129,7 +129,7 @@ void read_iterations(Profile& p, std::istream& in, const std::string& name) {
              ip.decodes = static_cast<std::int64_t>(number(f[4], w, "decodes"));
              ip.decode_context_sum = static_cast<std::int64_t>(number(f[5], w, "decode_context_sum"));
              ip.seconds = number(f[6], w, "measured_s");
-             p.iterations.push_back(ip);
+             into.push_back(ip);
            });
 }
 
@@ -140,13 +140,17 @@ Profile load_profile(const std::string& dir) {
   p.dir = dir;
   if (!fs::is_directory(dir)) throw InputError(dir + ": profile folder not found");
   if (fs::exists(fs::path(dir) / "meta.json")) p.meta = parse_json_file((fs::path(dir) / "meta.json").string());
-  for (const auto& [file, reader] : {std::pair{"ops.csv", &read_ops}, std::pair{"iterations.csv", &read_iterations}}) {
+  auto open = [&](const char* file, auto&& read) {
     const fs::path path = fs::path(dir) / file;
-    if (!fs::exists(path)) continue;
+    if (!fs::exists(path)) return;
     std::ifstream in(path);
     if (!in) throw InputError(path.string() + ": cannot open file");
-    reader(p, in, path.string());
-  }
+    read(in, path.string());
+  };
+  open("ops.csv", [&](std::istream& in, const std::string& name) { read_ops(p, in, name); });
+  open("iterations.csv", [&](std::istream& in, const std::string& name) { read_batches(p.iterations, in, name); });
+  open("attention_mixed.csv",
+       [&](std::istream& in, const std::string& name) { read_batches(p.mixed_attention, in, name); });
   std::vector<fs::path> nccl;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().string().size() > 9 && e.path().string().substr(e.path().string().size() - 9) == ".nccl.txt")
@@ -162,13 +166,14 @@ Profile load_profile(const std::string& dir) {
 }
 
 Profile load_profile_text(const std::string& dir, std::string_view meta_json, std::string_view ops_csv,
-                          std::string_view iterations_csv) {
+                          std::string_view iterations_csv, std::string_view attention_mixed_csv) {
   Profile p;
   p.dir = dir;
   if (!meta_json.empty()) p.meta = parse_json_text(std::string(meta_json), dir + "/meta.json");
-  std::istringstream ops{std::string(ops_csv)}, its{std::string(iterations_csv)};
+  std::istringstream ops{std::string(ops_csv)}, its{std::string(iterations_csv)}, mixed{std::string(attention_mixed_csv)};
   read_ops(p, ops, dir + "/ops.csv");
-  if (!iterations_csv.empty()) read_iterations(p, its, dir + "/iterations.csv");
+  if (!iterations_csv.empty()) read_batches(p.iterations, its, dir + "/iterations.csv");
+  if (!attention_mixed_csv.empty()) read_batches(p.mixed_attention, mixed, dir + "/attention_mixed.csv");
   if (p.ops.empty()) throw InputError(dir + ": no measurements in ops.csv");
   return p;
 }

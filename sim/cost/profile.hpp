@@ -11,6 +11,9 @@
 //                      unknown)
 //   iterations.csv   model,tp,prefill_tokens,prefill_context,decodes,decode_context_sum,measured_s:
 //                    whole model iterations (all layers) for the iteration check
+//   attention_mixed.csv  the same columns: one layer's attention for a mixed batch (a prefill
+//                    chunk and decodes, both launches), for the check that the cost model may
+//                    add the two (optional)
 //   *.nccl.txt       nccl-tests output (all_reduce_perf, sendrecv_perf), read as allreduce/send rows
 //                    (ranks counted from its "#  Rank" lines)
 // Bad rows are errors naming file:line.
@@ -43,6 +46,7 @@ struct Profile {
   // (op, model, tp) -> points; transfers are stored with model "" and tp 0 (all-reduce: ranks).
   std::map<std::tuple<std::string, std::string, int>, std::vector<ProfilePoint>> ops;
   std::vector<IterationPoint> iterations;
+  std::vector<IterationPoint> mixed_attention;
 
   // (op, model, tp), else the transfer rows (op, "", tp), else (op, "", 0).
   const std::vector<ProfilePoint>* find(const std::string& op, const std::string& model, int tp) const;
@@ -53,7 +57,7 @@ Profile load_profile(const std::string& dir);
 // The same from file contents (shipped profiles are embedded in the binary); `dir` names them
 // in messages. nccl-tests logs are not part of a shipped profile.
 Profile load_profile_text(const std::string& dir, std::string_view meta_json, std::string_view ops_csv,
-                          std::string_view iterations_csv);
+                          std::string_view iterations_csv, std::string_view attention_mixed_csv);
 // nccl-tests' all_reduce_perf / sendrecv_perf text: rows of size, count, type, ..., time (us).
 // op is "allreduce" or "send"; the points use the out-of-place time.
 struct NcclTestsLog {

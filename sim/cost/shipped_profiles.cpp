@@ -15,7 +15,8 @@ std::shared_ptr<const Profile> shipped_profile(const std::string& kind) {
   for (const auto& d : shipped_profile_data())
     if (d.kind == kind)
       p = std::make_shared<const Profile>(
-          load_profile_text("calibrate/profiles/" + kind + " (shipped)", d.meta_json, d.ops_csv, d.iterations_csv));
+          load_profile_text("calibrate/profiles/" + kind + " (shipped)", d.meta_json, d.ops_csv,
+                                                      d.iterations_csv, d.attention_mixed_csv));
   parsed[kind] = p;
   return p;
 }

@@ -13,7 +13,7 @@
 namespace kunsim {
 
 struct ShippedProfileData {
-  std::string_view kind, meta_json, ops_csv, iterations_csv;
+  std::string_view kind, meta_json, ops_csv, iterations_csv, attention_mixed_csv;
 };
 
 // Generated: one entry per calibrate/profiles/<kind>/ holding an ops.csv (may be none).

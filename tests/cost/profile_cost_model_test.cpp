@@ -188,6 +188,10 @@ TEST(ProfileCostModel, CalibrationWriterRoundTripsAndMergesRuns) {
   for (double t : {1.0, 1024.0, 16384.0}) w.add(calibrate::OpRow{"rope_cache", "llama-3-8b", 1, t, 0, 2e-6 * (1 + t / 512), 27});
   for (double b : {4096.0, 1048576.0}) w.add(calibrate::OpRow{"allreduce", "", 4, b, 0, 1e-5 + b / 2e11, 27});
   w.add(calibrate::IterationRow{"llama-3-8b", 1, 0, 0, 16, 16 * 1024, truth.iteration(0, 0, 16, 16 * 1024)});
+  // Mixed-batch attention measured 10% over the sum of its parts: the check must show it.
+  for (int d : {16, 64})
+    w.add_mixed_attention(calibrate::IterationRow{"llama-3-8b", 1, 512, 0, d, d * 1024LL,
+                                                  1.1 * (truth.prefill(512, 0) + truth.decode(d, d * 1024.0))});
   w.write({{"gpu", "synthetic H100"}, {"kind", "h100-sxm"}, {"date", "2026-11-24"}},
           {{{"model", "llama-3-8b"}, {"tp", 1}, {"points", 100}}});
 
@@ -199,6 +203,9 @@ TEST(ProfileCostModel, CalibrationWriterRoundTripsAndMergesRuns) {
   const Json r = fit_report(p);
   EXPECT_TRUE(r["ops"].contains("allreduce@4"));
   EXPECT_EQ(r["iteration_check"]["points"], 1);
+  EXPECT_EQ(p.mixed_attention.size(), 2u);
+  EXPECT_EQ(r["mixed_attention_check"]["points"], 2);
+  EXPECT_NEAR(r["mixed_attention_check"]["median_ape"].get<double>(), 0.1 / 1.1, 0.02);
 
   // The measured LM head and rope replace the roofline's; the summary line says what is left.
   const ProfileCostModel cm(p, truth.m, find_gpu("h100-sxm", "gpu"), {450e9, 2000}, 1, {});
@@ -222,6 +229,7 @@ TEST(ProfileCostModel, CalibrationWriterRoundTripsAndMergesRuns) {
   for (const auto& pt : *p.find("gemm_o", "llama-3-8b", 1)) EXPECT_EQ(pt.seconds, 1.0);
   EXPECT_EQ(p.find("gemm_qkv", "llama-3-8b", 1)->size(), 15u);
   EXPECT_EQ(p.iterations.size(), 1u);
+  EXPECT_EQ(p.mixed_attention.size(), 2u) << "a run that measured no mixed batches keeps the old rows";
   EXPECT_EQ(p.meta["date"], "2026-11-25");
   EXPECT_EQ(p.meta["runs"].size(), 1u) << "the same model and tp replace their run entry";
 }
