@@ -25,7 +25,7 @@ inline int gpu_count(std::string* why = nullptr) {
   const cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess) {
     if (why) *why = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(e);
-    cudaGetLastError();  // clear the sticky error for later calls
+    (void)cudaGetLastError();  // clear the sticky error for later calls
     return 0;
   }
   if (n == 0 && why) *why = "cudaGetDeviceCount: no CUDA device";

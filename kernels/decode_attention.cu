@@ -11,6 +11,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/bf16x8.cuh"
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 
 namespace kunsim::gpu {
 namespace {
@@ -166,7 +167,7 @@ __global__ void __launch_bounds__(kHeadDim) decode_combine(DecodeBatch b, int q_
 
 template <int G>
 void launch(const DecodeBatch& b, const PagedKv& kv, const AttentionHeads& h, cudaStream_t s) {
-  decode_kernel<G><<<dim3(b.split.splits, h.kv_heads, b.num_seqs), kThreads, 0, s>>>(b, kv, h);
+  KUNSIM_LAUNCH(decode_kernel<G>, dim3(b.split.splits, h.kv_heads, b.num_seqs), kThreads, 0, s, b, kv, h);
   KUNSIM_CUDA_LAUNCHED("decode_kernel");
 }
 
@@ -209,7 +210,7 @@ void decode_attention(const DecodeBatch& b, const PagedKv& kv, const AttentionHe
     default: throw CudaError("decode_attention: query heads per kv head must be 1, 2, 4, 5, 7 or 8");
   }
   if (b.split.splits > 1) {
-    decode_combine<<<b.num_seqs * h.q_heads, kHeadDim, 0, s>>>(b, h.q_heads);
+    KUNSIM_LAUNCH(decode_combine, b.num_seqs * h.q_heads, kHeadDim, 0, s, b, h.q_heads);
     KUNSIM_CUDA_LAUNCHED("decode_combine");
   }
 }

@@ -4,6 +4,7 @@
 
 #include "kernels/bf16x8.cuh"
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 
 namespace kunsim::gpu {
 namespace {
@@ -81,7 +82,7 @@ void rms_norm(bf16* out, const bf16* x, bf16* residual, const bf16* weight, int 
   if (tokens == 0) return;
   if (hidden % 8 != 0 || hidden > kNormThreads * kMaxVecs * 8)
     throw CudaError("rms_norm: hidden must be a multiple of 8 and at most 16384");
-  rms_norm_kernel<<<tokens, kNormThreads, 0, s>>>(out, x, residual, weight, hidden, eps);
+  KUNSIM_LAUNCH(rms_norm_kernel, tokens, kNormThreads, 0, s, out, x, residual, weight, hidden, eps);
   KUNSIM_CUDA_LAUNCHED("rms_norm_kernel");
 }
 
@@ -91,7 +92,7 @@ void silu_and_mul(bf16* out, const bf16* x, int tokens, int inter, cudaStream_t 
   const long long vecs = static_cast<long long>(tokens) * (inter / 8);
   const int threads = 256;
   const long long blocks = std::min<long long>((vecs + threads - 1) / threads, 132LL * 16);
-  silu_and_mul_kernel<<<static_cast<int>(blocks), threads, 0, s>>>(out, x, tokens, inter);
+  KUNSIM_LAUNCH(silu_and_mul_kernel, static_cast<int>(blocks), threads, 0, s, out, x, tokens, inter);
   KUNSIM_CUDA_LAUNCHED("silu_and_mul_kernel");
 }
 

@@ -5,6 +5,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 
 namespace kunsim::gpu {
 namespace {
@@ -49,7 +50,7 @@ std::vector<float> rope_inv_freq(double theta) {
 void write_kv_rope(bf16* qkv, int tokens, int q_heads, const int* positions, const int* slots, const float* inv_freq,
                    const PagedKv& kv, cudaStream_t s) {
   if (tokens == 0) return;
-  write_kv_rope_kernel<<<tokens, 256, 0, s>>>(qkv, q_heads, kv.kv_heads, positions, slots, inv_freq, kv.k, kv.v);
+  KUNSIM_LAUNCH(write_kv_rope_kernel, tokens, 256, 0, s, qkv, q_heads, kv.kv_heads, positions, slots, inv_freq, kv.k, kv.v);
   KUNSIM_CUDA_LAUNCHED("write_kv_rope_kernel");
 }
 

@@ -8,9 +8,11 @@
 #include <cuda_bf16.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace kunsim::gpu::ptx {
 
+#ifndef KUNSIM_EMU
 __device__ __forceinline__ unsigned smem_addr(const void* p) {
   return static_cast<unsigned>(__cvta_generic_to_shared(p));
 }
@@ -41,10 +43,89 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const unsigned (&a)[4], 
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+#else
+// CPU emulation (kernels/test/cuda_emu.hpp): the same semantics, lane by lane, with the
+// warp's lanes meeting at each collective instruction.
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
+  if (valid) std::memcpy(dst, src, 16);
+  else std::memset(dst, 0, 16);
+}
+__device__ __forceinline__ void cp_async_commit() {}
+template <int Pending>
+__device__ __forceinline__ void cp_async_wait() {}
+
+__device__ __forceinline__ unsigned b16_pair(std::uint16_t lo, std::uint16_t hi) {
+  return static_cast<unsigned>(lo) | (static_cast<unsigned>(hi) << 16);
+}
+
+__device__ __forceinline__ void ldmatrix_x2_trans(unsigned& r0, unsigned& r1, const void* row) {
+  struct Out {
+    unsigned r[2];
+  };
+  const Out o = ::kunsim::emu::warp_collective<const void*, Out>(row, [](int lane, auto&& get) {
+    Out out{};
+    const int g = lane / 4, q = lane % 4;
+    for (int m = 0; m < 2; ++m) {
+      const auto* lo = static_cast<const std::uint16_t*>(get(m * 8 + 2 * q));
+      const auto* hi = static_cast<const std::uint16_t*>(get(m * 8 + 2 * q + 1));
+      out.r[m] = b16_pair(lo[g], hi[g]);
+    }
+    return out;
+  });
+  r0 = o.r[0];
+  r1 = o.r[1];
+}
+
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const unsigned (&a)[4], unsigned b0, unsigned b1) {
+  struct In {
+    unsigned a[4], b[2];
+    float c[4];
+  };
+  struct Out {
+    float d[4];
+  };
+  In in{};
+  for (int i = 0; i < 4; ++i) in.a[i] = a[i], in.c[i] = c[i];
+  in.b[0] = b0;
+  in.b[1] = b1;
+  const Out o = ::kunsim::emu::warp_collective<In, Out>(in, [](int lane, auto&& get) {
+    float A[16][16], B[16][8];
+    auto lo = [](unsigned v) { return ::kunsim::emu::bf16_bits(static_cast<std::uint16_t>(v & 0xffffu)); };
+    auto hi = [](unsigned v) { return ::kunsim::emu::bf16_bits(static_cast<std::uint16_t>(v >> 16)); };
+    for (int l = 0; l < 32; ++l) {
+      const In x = get(l);
+      const int g = l / 4, q = l % 4;
+      for (int half = 0; half < 2; ++half) {  // columns 2q.. and 2q+8..
+        A[g][2 * q + 8 * half] = lo(x.a[2 * half]);
+        A[g][2 * q + 8 * half + 1] = hi(x.a[2 * half]);
+        A[g + 8][2 * q + 8 * half] = lo(x.a[2 * half + 1]);
+        A[g + 8][2 * q + 8 * half + 1] = hi(x.a[2 * half + 1]);
+        B[2 * q + 8 * half][g] = lo(x.b[half]);
+        B[2 * q + 8 * half + 1][g] = hi(x.b[half]);
+      }
+    }
+    const In mine = get(lane);
+    const int g = lane / 4, q = lane % 4;
+    Out out{};
+    for (int e = 0; e < 4; ++e) {
+      const int r = g + (e >= 2 ? 8 : 0), col = 2 * q + (e & 1);
+      float acc = mine.c[e];
+      for (int k = 0; k < 16; ++k) acc += A[r][k] * B[k][col];
+      out.d[e] = acc;
+    }
+    return out;
+  });
+  for (int i = 0; i < 4; ++i) c[i] = o.d[i];
+}
+
+#endif
+
 // Two floats as one bf16x2 register, the first in the low half (the lower column).
 __device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
   const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<const unsigned*>(&v);
+  unsigned bits;
+  memcpy(&bits, &v, sizeof bits);  // a register move on the GPU; no aliasing games on the host
+  return bits;
 }
 
 __device__ __forceinline__ unsigned ld_shared_u32(const __nv_bfloat16* p) {

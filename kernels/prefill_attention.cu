@@ -10,6 +10,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 #include "kernels/mma.cuh"
 
 namespace kunsim::gpu {
@@ -36,7 +37,7 @@ __device__ __forceinline__ void load_kv_tile(bf16* tile, const bf16* cache, cons
 }
 
 __global__ void __launch_bounds__(kWarps * 32) prefill_kernel(PrefillBatch b, PagedKv kv, AttentionHeads h) {
-  extern __shared__ __align__(16) unsigned char smem_raw[];
+  KUNSIM_DYNAMIC_SMEM(smem_raw);
   bf16* qs = reinterpret_cast<bf16*>(smem_raw);
   bf16* ks = qs + kBlockM * kLds;
   bf16* vs = ks + kBlockN * kLds;
@@ -204,7 +205,7 @@ void prefill_attention(const PrefillBatch& b, const PagedKv& kv, const Attention
     KUNSIM_CUDA(cudaFuncSetAttribute(prefill_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
     configured.fetch_or(1ull << (dev & 63));
   }
-  prefill_kernel<<<dim3(b.num_tiles, h.q_heads), kWarps * 32, kSmemBytes, s>>>(b, kv, h);
+  KUNSIM_LAUNCH(prefill_kernel, dim3(b.num_tiles, h.q_heads), kWarps * 32, kSmemBytes, s, b, kv, h);
   KUNSIM_CUDA_LAUNCHED("prefill_kernel");
 }
 

@@ -1,6 +1,7 @@
 #include "kernels/random_fill.hpp"
 
 #include "kernels/cuda_check.hpp"
+#include "kernels/launch.cuh"
 
 namespace kunsim::gpu {
 namespace {
@@ -25,7 +26,7 @@ __global__ void fill_random_kernel(bf16* p, std::size_t n, std::uint64_t seed, f
 
 void fill_random(bf16* p, std::size_t n, std::uint64_t seed, float scale, cudaStream_t s) {
   if (n == 0) return;
-  fill_random_kernel<<<132 * 8, 256, 0, s>>>(p, n, seed, scale);
+  KUNSIM_LAUNCH(fill_random_kernel, 132 * 8, 256, 0, s, p, n, seed, scale);
   KUNSIM_CUDA_LAUNCHED("fill_random_kernel");
 }
 
