@@ -11,6 +11,9 @@
 #include <cuda_runtime.h>
 
 #include <barrier>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -85,26 +88,76 @@ inline float bf16_bits(std::uint16_t b) {
   return f;
 }
 
+// Host threads kept across blocks and launches (creating a thread per GPU thread per block
+// would dominate the run time): each block is a generation; workers 0..threads-1 take part.
+class ThreadPool {
+ public:
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    start_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  void run_block(int threads, const std::function<void(int)>& work) {
+    while (static_cast<int>(workers_.size()) < threads) {
+      const int id = static_cast<int>(workers_.size());
+      workers_.emplace_back([this, id] { loop(id); });
+    }
+    std::unique_lock<std::mutex> lock(mu_);
+    work_ = &work;
+    active_ = threads;
+    remaining_ = threads;
+    ++generation_;
+    start_.notify_all();
+    done_.wait(lock, [&] { return remaining_ == 0; });
+  }
+
+ private:
+  void loop(int id) {
+    unsigned long long seen = 0;
+    for (;;) {
+      const std::function<void(int)>* work;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        start_.wait(lock, [&] { return stop_ || (generation_ != seen && id < active_); });
+        if (stop_) return;
+        seen = generation_;
+        work = work_;
+      }
+      (*work)(id);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--remaining_ == 0) done_.notify_one();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable start_, done_;
+  std::vector<std::thread> workers_;
+  const std::function<void(int)>* work_ = nullptr;
+  unsigned long long generation_ = 0;
+  int active_ = 0, remaining_ = 0;
+  bool stop_ = false;
+};
+
 // Runs body() once per thread of every block, block after block.
 template <class Body>
 void launch(dim3 grid, dim3 block, std::size_t smem, Body&& body) {
+  static ThreadPool pool;
   const int threads = static_cast<int>(block.x * block.y * block.z);
   for (unsigned bz = 0; bz < grid.z; ++bz)
     for (unsigned by = 0; by < grid.y; ++by)
       for (unsigned bx = 0; bx < grid.x; ++bx) {
         Block running(threads, smem);
-        std::vector<std::thread> pool;
-        pool.reserve(threads);
-        for (int t = 0; t < threads; ++t)
-          pool.emplace_back([&, t] {
-            ctx.thread = make_uint3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
-            ctx.block = make_uint3(bx, by, bz);
-            ctx.block_dim = block;
-            ctx.grid_dim = grid;
-            ctx.running = &running;
-            body();
-          });
-        for (auto& th : pool) th.join();
+        const std::function<void(int)> work = [&](int t) {
+          ctx.thread = make_uint3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+          ctx.block = make_uint3(bx, by, bz);
+          ctx.block_dim = block;
+          ctx.grid_dim = grid;
+          ctx.running = &running;
+          body();
+        };
+        pool.run_block(threads, work);
       }
 }
 
