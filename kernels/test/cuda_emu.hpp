@@ -140,10 +140,15 @@ class ThreadPool {
   bool stop_ = false;
 };
 
+inline ThreadPool& thread_pool() {
+  static ThreadPool pool;  // one for every launch site
+  return pool;
+}
+
 // Runs body() once per thread of every block, block after block.
 template <class Body>
 void launch(dim3 grid, dim3 block, std::size_t smem, Body&& body) {
-  static ThreadPool pool;
+  ThreadPool& pool = thread_pool();
   const int threads = static_cast<int>(block.x * block.y * block.z);
   for (unsigned bz = 0; bz < grid.z; ++bz)
     for (unsigned by = 0; by < grid.y; ++by)
