@@ -72,9 +72,11 @@ nlohmann::json Calibration::ceilings() {
 
 nlohmann::json Calibration::model(const ModelShard& m, const nlohmann::json& ceilings) {
   const auto t_start = clock_type::now();
-  ModelRunner runner(m, 16384, s_);
+  // Activations are sized for the largest batch of the grid; decode shapes are then cut to the pool.
+  const Grid sizing = o_.grid ? *o_.grid : Grid::make(o_.quick, std::int64_t{1} << 62);
+  ModelRunner runner(m, sizing.max_tokens(), s_);
   const std::int64_t pool_keys = runner.pool_blocks() * ModelRunner::kBlockSize;
-  const Grid grid = Grid::make(o_.quick, pool_keys);
+  const Grid grid = o_.grid ? *o_.grid : Grid::make(o_.quick, pool_keys);
   OpTimer timer(s_, o_.timer);
   std::fprintf(o_.log, "%s tp%d: %d of %d layers' weights distinct, KV pool %lld tokens\n", m.model.c_str(), m.tp,
                runner.distinct_layers(), m.layers, static_cast<long long>(pool_keys));
@@ -160,6 +162,7 @@ nlohmann::json Calibration::model(const ModelShard& m, const nlohmann::json& cei
   const double seconds = since(t_start);
   nlohmann::json run = {{"model", m.model},
                         {"tp", m.tp},
+                        {"model_spec", m.spec},
                         {"points", points},
                         {"iteration_points", iteration_points},
                         {"calibration_s", seconds},
@@ -172,17 +175,19 @@ nlohmann::json Calibration::model(const ModelShard& m, const nlohmann::json& cei
     run["decode_vs_device_copy"] = best_decode / ceilings["d2d_bytes_per_s"].get<double>();
     run["prefill_vs_gemm"] = best_prefill / ceilings["gemm_bf16_flop_per_s"].get<double>();
   }
-  std::fprintf(o_.log,
-               "%s tp%d: %d points in %.0f s; decode attention %.0f GB/s (%.0f%% of device copy), prefill attention "
-               "%.0f TFLOP/s (%.0f%% of GEMM)\n",
-               m.model.c_str(), m.tp, points, seconds, best_decode / 1e9, 100 * run.value("decode_vs_device_copy", 0.0),
-               best_prefill / 1e12, 100 * run.value("prefill_vs_gemm", 0.0));
+  std::fprintf(o_.log, "%s tp%d: %d points in %.0f s; decode attention %.0f GB/s, prefill attention %.0f TFLOP/s",
+               m.model.c_str(), m.tp, points, seconds, best_decode / 1e9, best_prefill / 1e12);
+  if (run.contains("decode_vs_device_copy"))
+    std::fprintf(o_.log, " (%.0f%% of the device copy, %.0f%% of the GEMM)", 100 * run["decode_vs_device_copy"].get<double>(),
+                 100 * run["prefill_vs_gemm"].get<double>());
+  std::fprintf(o_.log, "\n");
   return run;
 }
 
 nlohmann::json Calibration::transfers() {
   const auto t0 = clock_type::now();
-  const Grid grid = Grid::make(o_.quick, 0);
+  const Grid grid = o_.grid ? *o_.grid : Grid::make(o_.quick, 0);
+  if (grid.transfer_bytes.empty()) return {{"model", "transfers"}, {"tp", 0}, {"points", 0}};
   const std::int64_t max_bytes = *std::max_element(grid.transfer_bytes.begin(), grid.transfer_bytes.end());
   gpu::Transfers tr(static_cast<std::size_t>(max_bytes));
   gpu::fill_random(tr.device(0), static_cast<std::size_t>(max_bytes) / 2, 4, 1.f, tr.stream(0));

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "calibrate/grid.hpp"
 #include "calibrate/model_shard.hpp"
@@ -17,6 +18,7 @@ namespace kunsim::calibrate {
 
 struct CalibrationOptions {
   bool quick = false;
+  std::optional<Grid> grid;  // --grid FILE: these shapes instead of the built-in grid
   TimerOptions timer;
   std::FILE* log = stdout;
 };

@@ -1,7 +1,10 @@
 #include "calibrate/grid.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
 namespace kunsim::calibrate {
 
@@ -86,6 +89,79 @@ Grid Grid::make(bool quick, std::int64_t max_decode_keys) {
   g.iterations.push_back({{{1024, 1024}}, std::vector<int>(64, 4096)});
   for (std::int64_t b = 1 << 12; b <= (1 << 30); b *= 4) g.transfer_bytes.push_back(b);
   return g;
+}
+
+namespace {
+
+std::vector<int> positive_ints(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_array()) throw std::invalid_argument(where + ": expected an array of positive integers");
+  std::vector<int> out;
+  for (const auto& v : j) {
+    if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > (1 << 30))
+      throw std::invalid_argument(where + ": expected an array of positive integers");
+    out.push_back(v.get<int>());
+  }
+  return out;
+}
+
+Composition composition(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw std::invalid_argument(where + ": expected {\"prefill\": [[context, tokens]], \"decode\": [..]}");
+  Composition c;
+  if (j.contains("prefill"))
+    for (const auto& p : j.at("prefill")) {
+      const std::vector<int> v = positive_ints(p, where + ".prefill");
+      if (v.size() != 2 || v[1] < 1) throw std::invalid_argument(where + ".prefill: expected [context, tokens]");
+      c.prefills.push_back({v[0], v[1]});
+    }
+  if (j.contains("decode")) c.decode_lens = positive_ints(j.at("decode"), where + ".decode");
+  for (int d : c.decode_lens)
+    if (d < 1) throw std::invalid_argument(where + ".decode: a decode attends at least its own token");
+  if (c.prefills.size() > 1) throw std::invalid_argument(where + ".prefill: at most one chunk (the profile format holds one)");
+  if (c.tokens() == 0) throw std::invalid_argument(where + ": an empty batch");
+  return c;
+}
+
+}  // namespace
+
+Grid Grid::from_json(const std::string& text, const std::string& where) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) throw std::invalid_argument(where + ": not a JSON object");
+  Grid g;
+  for (const auto& [key, value] : j.items()) {
+    const std::string at = where + ": " + key;
+    if (key == "tokens") g.tokens = positive_ints(value, at);
+    else if (key == "lm_rows") g.lm_rows = positive_ints(value, at);
+    else if (key == "transfer_bytes")
+      for (int b : positive_ints(value, at)) g.transfer_bytes.push_back(b);
+    else if (key == "prefill")
+      for (const auto& p : value) {
+        const std::vector<int> v = positive_ints(p, at);
+        if (v.size() != 2 || v[0] < 1) throw std::invalid_argument(at + ": expected [chunk, context] pairs");
+        g.prefill.emplace_back(v[0], v[1]);
+      }
+    else if (key == "decode")
+      for (const auto& d : value) g.decode.push_back(positive_ints(d, at));
+    else if (key == "mixed")
+      for (const auto& c : value) g.mixed.push_back(composition(c, at));
+    else if (key == "iterations")
+      for (const auto& c : value) g.iterations.push_back(composition(c, at));
+    else
+      throw std::invalid_argument(at + ": unknown key (tokens, lm_rows, prefill, decode, mixed, iterations, transfer_bytes)");
+  }
+  for (int t : g.tokens)
+    if (t < 1) throw std::invalid_argument(where + ": tokens: counts start at 1");
+  return g;
+}
+
+int Grid::max_tokens() const {
+  int m = 1;
+  for (int t : tokens) m = std::max(m, t);
+  for (int r : lm_rows) m = std::max(m, r);
+  for (const auto& [chunk, ctx] : prefill) m = std::max(m, chunk);
+  for (const auto& d : decode) m = std::max(m, static_cast<int>(d.size()));
+  for (const auto* set : {&mixed, &iterations})
+    for (const auto& c : *set) m = std::max(m, c.tokens());
+  return m;
 }
 
 }  // namespace kunsim::calibrate

@@ -6,6 +6,7 @@
 // subset for trying the harness out.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,13 @@ struct Grid {
   std::vector<std::int64_t> transfer_bytes;
 
   static Grid make(bool quick, std::int64_t max_decode_keys);
+  // A grid from JSON (kunsim-calibrate --grid FILE), every key optional:
+  //   {"tokens": [..], "lm_rows": [..], "prefill": [[chunk, context], ..], "decode": [[keys, ..], ..],
+  //    "mixed": [C, ..], "iterations": [C, ..], "transfer_bytes": [..]}
+  // where a composition C is {"prefill": [[context, tokens]], "decode": [keys, ..]}.
+  // Throws std::invalid_argument naming the key.
+  static Grid from_json(const std::string& text, const std::string& where);
+  int max_tokens() const;  // the most tokens any shape puts through one forward pass
 };
 
 }  // namespace kunsim::calibrate

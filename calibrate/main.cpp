@@ -8,6 +8,7 @@
 #include <ctime>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -43,6 +44,14 @@ std::string nvidia_driver_version() {
   std::string v;
   words >> v;
   return v.empty() ? "unknown" : v;
+}
+
+std::string read_file(const std::string& path, const char* option) {
+  std::ifstream in(path);
+  if (!in) throw BadInput(std::string(option) + ": cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 std::string today_utc() {
@@ -83,17 +92,23 @@ nlohmann::json device_meta(const std::string& kind) {
 
 int main(int argc, char** argv) {
   CLI::App app{"kunsim-calibrate: time kunsim's kernels and transfers on this GPU and write a cost profile"};
-  std::vector<std::string> models;
+  std::vector<std::string> models, model_specs;
+  std::string grid_file;
   std::vector<int> tps{1};
   std::string out, kind;
-  bool quick = false, no_transfers = false, transfers_only = false, list_grid = false;
+  bool quick = false, no_transfers = false, transfers_only = false, list_grid = false, no_ceilings = false;
   int trials = 9;
   app.add_option("--model", models, "models from the catalogue (repeatable)");
+  app.add_option("--model-spec", model_specs,
+                 "a model outside the catalogue: a JSON file with its keys (name, layers, hidden, heads, kv_heads, "
+                 "head_dim, ffn, vocab)");
+  app.add_option("--grid", grid_file, "measure the shapes in this JSON file instead of the built-in grid");
   app.add_option("--tp", tps, "TP degrees to profile, each as one GPU's shard (repeatable)")->check(CLI::Range(1, 64));
   app.add_option("--out", out, "profile folder (default calibrate/profiles/<kind>)");
   app.add_option("--kind", kind, "GPU kind as the simulator names it (default: from the device name)");
   app.add_flag("--quick", quick, "a small grid, to try the harness out (not for shipping)");
   app.add_flag("--no-transfers", no_transfers, "skip memcpy and NCCL measurements");
+  app.add_flag("--no-ceilings", no_ceilings, "skip the device-copy and GEMM ceilings (no efficiency figures)");
   app.add_flag("--transfers-only", transfers_only, "measure transfers only");
   app.add_option("--trials", trials, "timed trials per point (median)")->check(CLI::Range(3, 101));
   app.add_flag("--list-grid", list_grid, "print how many points each op gets, then exit (no GPU needed)");
@@ -107,9 +122,22 @@ int main(int argc, char** argv) {
     std::vector<ModelShard> shards;
     for (const auto& m : models)
       for (int tp : tps) shards.push_back(shard_of(m, tp));
+    for (const auto& file : model_specs) {
+      const nlohmann::json spec = nlohmann::json::parse(read_file(file, "--model-spec"), nullptr, false);
+      if (spec.is_discarded()) throw BadInput(file + ": not valid JSON");
+      for (int tp : tps) shards.push_back(shard_of_spec(spec, file, tp));
+    }
+    std::optional<Grid> grid;
+    if (!grid_file.empty()) {
+      try {
+        grid = Grid::from_json(read_file(grid_file, "--grid"), grid_file);
+      } catch (const std::invalid_argument& e) {
+        throw BadInput(e.what());
+      }
+    }
     if (shards.empty() && !transfers_only && !list_grid) throw BadInput("--model: name at least one model (or --transfers-only)");
     if (list_grid) {
-      const Grid g = Grid::make(quick, 1 << 20);
+      const Grid g = grid ? *grid : Grid::make(quick, 1 << 20);
       std::printf("per-token ops: %zu token counts x 7 ops; lm head: %zu; attn_prefill: %zu; attn_decode: %zu "
                   "(uniform and skewed, at a 1M-key pool); mixed attention: %zu; iterations: %zu; transfers: %zu sizes per "
                   "kind\n",
@@ -133,11 +161,12 @@ int main(int argc, char** argv) {
     ProfileWriter writer(out);
     CalibrationOptions opts;
     opts.quick = quick;
+    opts.grid = grid;
     opts.timer.trials = quick ? 3 : trials;
     Calibration cal(writer, opts);
     std::printf("kunsim-calibrate on %s (%s), writing %s\n", p.name, kind.c_str(), out.c_str());
     nlohmann::json device = device_meta(kind);
-    device["ceilings"] = cal.ceilings();
+    device["ceilings"] = no_ceilings ? nlohmann::json::object() : cal.ceilings();
     std::vector<nlohmann::json> runs;
     for (const auto& s : transfers_only ? std::vector<ModelShard>{} : shards) {
       runs.push_back(cal.model(s, device["ceilings"]));

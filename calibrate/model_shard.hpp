@@ -4,6 +4,7 @@
 // when there are fewer than tp of them, as vLLM does); hidden stays whole.
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -29,10 +30,16 @@ struct ModelShard {
   }
   // KV bytes per token per layer (bf16 K and V).
   std::int64_t kv_bytes_per_token() const { return 2LL * kv_heads * kHeadDim * 2; }
+
+  nlohmann::json spec;  // the whole model's spec, as the catalogue writes it (kept in meta.json)
 };
 
-// Throws BadInput naming the model or the TP degree that does not divide it.
+// A catalogue model; throws BadInput naming the model or the TP degree that does not divide it.
 ModelShard shard_of(const std::string& model, int tp);
+// A model given inline, with the catalogue's keys plus "name" (kunsim-calibrate --model-spec):
+// models outside the catalogue are calibrated the same way, and the fit report reads the spec
+// back from meta.json.
+ModelShard shard_of_spec(const nlohmann::json& spec, const std::string& where, int tp);
 std::vector<std::string> catalogue_models();
 
 }  // namespace kunsim::calibrate

@@ -1,8 +1,8 @@
 // A CPU emulator for kernels/: force-included (-include) ahead of the kernel sources when they are
 // compiled as host C++ with KUNSIM_EMU, so the very same kernel code runs where no GPU is (CI).
-// Each block runs as blockDim host threads; __syncthreads is a barrier over them; the lanes of a
-// warp meet at each collective (shuffle, ldmatrix, mma) and each computes its result from all
-// 32 lanes' inputs, as the hardware defines it. Shared memory is one buffer per running block
+// Each block's threads run as fibers on one host thread; __syncthreads is a barrier over them;
+// the lanes of a warp meet at each collective (shuffle, ldmatrix, mma) and each computes its
+// result from all 32 lanes' inputs, as the hardware defines it. Shared memory is one buffer per running block
 // (blocks run one at a time). What it checks: indexing, masking, fragment layouts as the PTX ISA
 // specifies them, and the barriers between shared-memory writes and reads. What it cannot:
 // speed, and hardware behaviour that differs from the specification as read here.
@@ -10,16 +10,16 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
-#include <barrier>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
+#include <ucontext.h>
+
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <functional>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <thread>
 #include <vector>
 
 // The CUDA headers give these GPU meanings; as host code they are plain functions and statics.
@@ -38,24 +38,95 @@
 
 namespace kunsim::emu {
 
+// Cooperative threads: every GPU thread of a block is a fiber on the one host thread, and a
+// fiber gives way only where a GPU thread could wait for others (a barrier). Deterministic,
+// and far cheaper than host threads that the OS must wake at every warp instruction.
+struct ThreadContext {
+  uint3 thread{}, block{};
+  dim3 block_dim, grid_dim;
+  struct Block* running = nullptr;
+};
+inline ThreadContext ctx;  // the running fiber's; the scheduler swaps it in
+
+class Scheduler {
+ public:
+  static Scheduler& get() {
+    static Scheduler s;
+    return s;
+  }
+  // Runs work(t) for t < threads as fibers until all return.
+  void run(int threads, const std::function<void(int)>& work, const std::function<ThreadContext(int)>& context) {
+    constexpr std::size_t kStack = 256 << 10;
+    while (static_cast<int>(fibers_.size()) < threads) fibers_.push_back(std::make_unique<Fiber>(kStack));
+    work_ = &work;
+    for (int t = 0; t < threads; ++t) {
+      Fiber& f = *fibers_[t];
+      getcontext(&f.uc);
+      f.uc.uc_stack.ss_sp = f.stack.data();
+      f.uc.uc_stack.ss_size = f.stack.size();
+      f.uc.uc_link = &main_;
+      makecontext(&f.uc, &Scheduler::entry, 0);
+      f.done = false;
+      f.ctx = context(t);
+    }
+    for (int left = threads; left > 0;)
+      for (int t = 0; t < threads; ++t) {
+        Fiber& f = *fibers_[t];
+        if (f.done) continue;
+        current_ = t;
+        ctx = f.ctx;
+        swapcontext(&main_, &f.uc);
+        if (f.done) --left;
+      }
+  }
+  void yield() { swapcontext(&fibers_[current_]->uc, &main_); }
+
+ private:
+  struct Fiber {
+    explicit Fiber(std::size_t stack_bytes) : stack(stack_bytes) {}
+    ucontext_t uc{};
+    std::vector<char> stack;
+    ThreadContext ctx;
+    bool done = false;
+  };
+  static void entry() {
+    Scheduler& s = get();
+    (*s.work_)(s.current_);
+    s.fibers_[s.current_]->done = true;  // returning resumes uc_link, the scheduler
+  }
+  ucontext_t main_{};
+  std::vector<std::unique_ptr<Fiber>> fibers_;
+  const std::function<void(int)>* work_ = nullptr;
+  int current_ = 0;
+};
+
+// All `expected` fibers arrive before any leaves.
+struct Barrier {
+  explicit Barrier(int n) : expected(n) {}
+  void arrive_and_wait() {
+    const unsigned generation = gen;
+    if (++arrived == expected) {
+      arrived = 0;
+      ++gen;
+      return;
+    }
+    while (gen == generation) Scheduler::get().yield();
+  }
+  int expected, arrived = 0;
+  unsigned gen = 0;
+};
+
 struct Warp {
-  std::barrier<> meet{32};
+  Barrier meet{32};
   alignas(16) unsigned char slots[32][64];
 };
 
 struct Block {
   explicit Block(int threads, std::size_t smem) : sync(threads), warps((threads + 31) / 32), shared(smem + 16) {}
-  std::barrier<> sync;
+  Barrier sync;
   std::vector<Warp> warps;
   std::vector<unsigned char> shared;
 };
-
-struct ThreadContext {
-  uint3 thread{}, block{};
-  dim3 block_dim, grid_dim;
-  Block* running = nullptr;
-};
-inline thread_local ThreadContext ctx;
 
 inline unsigned char* dynamic_shared() {
   auto p = reinterpret_cast<std::uintptr_t>(ctx.running->shared.data());
@@ -88,81 +159,25 @@ inline float bf16_bits(std::uint16_t b) {
   return f;
 }
 
-// Host threads kept across blocks and launches (creating a thread per GPU thread per block
-// would dominate the run time): each block is a generation; workers 0..threads-1 take part.
-class ThreadPool {
- public:
-  ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    start_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-  void run_block(int threads, const std::function<void(int)>& work) {
-    while (static_cast<int>(workers_.size()) < threads) {
-      const int id = static_cast<int>(workers_.size());
-      workers_.emplace_back([this, id] { loop(id); });
-    }
-    std::unique_lock<std::mutex> lock(mu_);
-    work_ = &work;
-    active_ = threads;
-    remaining_ = threads;
-    ++generation_;
-    start_.notify_all();
-    done_.wait(lock, [&] { return remaining_ == 0; });
-  }
-
- private:
-  void loop(int id) {
-    unsigned long long seen = 0;
-    for (;;) {
-      const std::function<void(int)>* work;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        start_.wait(lock, [&] { return stop_ || (generation_ != seen && id < active_); });
-        if (stop_) return;
-        seen = generation_;
-        work = work_;
-      }
-      (*work)(id);
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--remaining_ == 0) done_.notify_one();
-    }
-  }
-  std::mutex mu_;
-  std::condition_variable start_, done_;
-  std::vector<std::thread> workers_;
-  const std::function<void(int)>* work_ = nullptr;
-  unsigned long long generation_ = 0;
-  int active_ = 0, remaining_ = 0;
-  bool stop_ = false;
-};
-
-inline ThreadPool& thread_pool() {
-  static ThreadPool pool;  // one for every launch site
-  return pool;
-}
-
 // Runs body() once per thread of every block, block after block.
 template <class Body>
 void launch(dim3 grid, dim3 block, std::size_t smem, Body&& body) {
-  ThreadPool& pool = thread_pool();
   const int threads = static_cast<int>(block.x * block.y * block.z);
   for (unsigned bz = 0; bz < grid.z; ++bz)
     for (unsigned by = 0; by < grid.y; ++by)
       for (unsigned bx = 0; bx < grid.x; ++bx) {
         Block running(threads, smem);
-        const std::function<void(int)> work = [&](int t) {
-          ctx.thread = make_uint3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
-          ctx.block = make_uint3(bx, by, bz);
-          ctx.block_dim = block;
-          ctx.grid_dim = grid;
-          ctx.running = &running;
-          body();
+        const std::function<void(int)> work = [&](int) { body(); };
+        const std::function<ThreadContext(int)> context = [&](int t) {
+          ThreadContext c;
+          c.thread = make_uint3(t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+          c.block = make_uint3(bx, by, bz);
+          c.block_dim = block;
+          c.grid_dim = grid;
+          c.running = &running;
+          return c;
         };
-        pool.run_block(threads, work);
+        Scheduler::get().run(threads, work, context);
       }
 }
 
@@ -200,3 +215,62 @@ using std::min;
 #define cudaGetLastError() cudaSuccess
 #define cudaGetDevice(p) ((*(p) = 0), cudaSuccess)
 #define cudaFuncSetAttribute(...) cudaSuccess
+
+// What the calibration harness calls besides: one emulated device with a little memory;
+// streams run everything at once (so events time the emulated work); graphs are recorded by
+// running their launches, and replaying one does nothing.
+namespace kunsim::emu {
+
+constexpr std::size_t kEmulatedMemory = 64u << 20;
+
+struct Event {
+  std::chrono::steady_clock::time_point at;
+};
+
+inline cudaError_t event_elapsed(float* ms, cudaEvent_t start, cudaEvent_t stop) {
+  const auto* a = reinterpret_cast<const Event*>(start);
+  const auto* b = reinterpret_cast<const Event*>(stop);
+  *ms = std::chrono::duration<float, std::milli>(b->at - a->at).count();
+  return cudaSuccess;
+}
+
+inline cudaError_t properties(cudaDeviceProp* p) {
+  *p = cudaDeviceProp{};
+  std::snprintf(p->name, sizeof p->name, "CPU emulation");
+  p->multiProcessorCount = 4;
+  p->l2CacheSize = 1 << 20;
+  p->totalGlobalMem = kEmulatedMemory;
+  return cudaSuccess;
+}
+
+inline int attribute(cudaDeviceAttr a) { return a == cudaDevAttrMultiProcessorCount ? 4 : 0; }
+
+}  // namespace kunsim::emu
+
+#define cudaGetDeviceCount(n) ((*(n) = 1), cudaSuccess)
+#define cudaSetDevice(d) cudaSuccess
+#define cudaGetDeviceProperties(p, dev) ::kunsim::emu::properties(p)
+#define cudaDeviceGetAttribute(v, attr, dev) ((*(v) = ::kunsim::emu::attribute(attr)), cudaSuccess)
+#define cudaDriverGetVersion(v) ((*(v) = CUDART_VERSION), cudaSuccess)
+#define cudaRuntimeGetVersion(v) ((*(v) = CUDART_VERSION), cudaSuccess)
+#define cudaMemGetInfo(free_bytes, total) \
+  ((*(free_bytes) = ::kunsim::emu::kEmulatedMemory), (*(total) = ::kunsim::emu::kEmulatedMemory), cudaSuccess)
+#define cudaDeviceCanAccessPeer(can, a, b) ((*(can) = 0), cudaSuccess)
+#define cudaDeviceEnablePeerAccess(dev, flags) cudaSuccess
+#define cudaMemcpyAsync(dst, src, bytes, kind, stream) cudaMemcpy(dst, src, bytes, kind)
+#define cudaMemcpyPeerAsync(dst, dd, src, sd, bytes, stream) cudaMemcpy(dst, src, bytes, 0)
+#define cudaStreamCreateWithFlags(s, flags) ((*(s) = nullptr), cudaSuccess)
+#define cudaStreamDestroy(s) cudaSuccess
+#define cudaStreamSynchronize(s) cudaSuccess
+#define cudaEventCreate(e) ((*(e) = reinterpret_cast<cudaEvent_t>(new ::kunsim::emu::Event)), cudaSuccess)
+#define cudaEventDestroy(e) (delete reinterpret_cast<::kunsim::emu::Event*>(e), cudaSuccess)
+#define cudaEventRecord(e, s) \
+  ((reinterpret_cast<::kunsim::emu::Event*>(e)->at = std::chrono::steady_clock::now()), cudaSuccess)
+#define cudaEventSynchronize(e) cudaSuccess
+#define cudaEventElapsedTime(ms, a, b) ::kunsim::emu::event_elapsed(ms, a, b)
+#define cudaStreamBeginCapture(s, mode) cudaSuccess
+#define cudaStreamEndCapture(s, g) ((*(g) = nullptr), cudaSuccess)
+#define cudaGraphInstantiate(e, g, flags) ((*(e) = nullptr), cudaSuccess)
+#define cudaGraphLaunch(e, s) cudaSuccess
+#define cudaGraphExecDestroy(e) cudaSuccess
+#define cudaGraphDestroy(g) cudaSuccess

@@ -1,0 +1,3 @@
+// The transfer and fill kernels for the CPU emulator (NCCL left out: one emulated GPU).
+#include "kernels/random_fill.cu"
+#include "kernels/transfers.cu"
