@@ -257,11 +257,11 @@ inline int attribute(cudaDeviceAttr a) { return a == cudaDevAttrMultiProcessorCo
   ((*(free_bytes) = ::kunsim::emu::kEmulatedMemory), (*(total) = ::kunsim::emu::kEmulatedMemory), cudaSuccess)
 #define cudaDeviceCanAccessPeer(can, a, b) ((*(can) = 0), cudaSuccess)
 #define cudaDeviceEnablePeerAccess(dev, flags) cudaSuccess
-#define cudaMemcpyAsync(dst, src, bytes, kind, stream) cudaMemcpy(dst, src, bytes, kind)
-#define cudaMemcpyPeerAsync(dst, dd, src, sd, bytes, stream) cudaMemcpy(dst, src, bytes, 0)
+#define cudaMemcpyAsync(dst, src, bytes, kind, stream) ((void)(stream), cudaMemcpy(dst, src, bytes, kind))
+#define cudaMemcpyPeerAsync(dst, dd, src, sd, bytes, stream) ((void)(stream), cudaMemcpy(dst, src, bytes, 0))
 #define cudaStreamCreateWithFlags(s, flags) ((*(s) = nullptr), cudaSuccess)
 #define cudaStreamDestroy(s) cudaSuccess
-#define cudaStreamSynchronize(s) cudaSuccess
+#define cudaStreamSynchronize(s) ((void)(s), cudaSuccess)
 #define cudaEventCreate(e) ((*(e) = reinterpret_cast<cudaEvent_t>(new ::kunsim::emu::Event)), cudaSuccess)
 #define cudaEventDestroy(e) (delete reinterpret_cast<::kunsim::emu::Event*>(e), cudaSuccess)
 #define cudaEventRecord(e, s) \
