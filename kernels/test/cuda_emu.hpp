@@ -152,6 +152,9 @@ Out warp_collective(const In& in, F&& f) {
   return out;
 }
 
+// A runtime call that has nothing to do here (a function, so an unused result warns nobody).
+inline cudaError_t ok() { return cudaSuccess; }
+
 inline float bf16_bits(std::uint16_t b) {
   const std::uint32_t u = static_cast<std::uint32_t>(b) << 16;
   float f;
@@ -211,10 +214,10 @@ using std::min;
 #define cudaFreeHost(p) cudaFree(p)
 #define cudaMemcpy(dst, src, bytes, kind) \
   (std::memcpy(static_cast<void*>(dst), static_cast<const void*>(src), (bytes)), cudaSuccess)
-#define cudaDeviceSynchronize() cudaSuccess
-#define cudaGetLastError() cudaSuccess
+#define cudaDeviceSynchronize() ::kunsim::emu::ok()
+#define cudaGetLastError() ::kunsim::emu::ok()
 #define cudaGetDevice(p) ((*(p) = 0), cudaSuccess)
-#define cudaFuncSetAttribute(...) cudaSuccess
+#define cudaFuncSetAttribute(...) ::kunsim::emu::ok()
 
 // What the calibration harness calls besides: one emulated device with a little memory;
 // streams run everything at once (so events time the emulated work); graphs are recorded by
@@ -248,7 +251,7 @@ inline int attribute(cudaDeviceAttr a) { return a == cudaDevAttrMultiProcessorCo
 }  // namespace kunsim::emu
 
 #define cudaGetDeviceCount(n) ((*(n) = 1), cudaSuccess)
-#define cudaSetDevice(d) cudaSuccess
+#define cudaSetDevice(d) ::kunsim::emu::ok()
 #define cudaGetDeviceProperties(p, dev) ::kunsim::emu::properties(p)
 #define cudaDeviceGetAttribute(v, attr, dev) ((*(v) = ::kunsim::emu::attribute(attr)), cudaSuccess)
 #define cudaDriverGetVersion(v) ((*(v) = CUDART_VERSION), cudaSuccess)
@@ -256,21 +259,21 @@ inline int attribute(cudaDeviceAttr a) { return a == cudaDevAttrMultiProcessorCo
 #define cudaMemGetInfo(free_bytes, total) \
   ((*(free_bytes) = ::kunsim::emu::kEmulatedMemory), (*(total) = ::kunsim::emu::kEmulatedMemory), cudaSuccess)
 #define cudaDeviceCanAccessPeer(can, a, b) ((*(can) = 0), cudaSuccess)
-#define cudaDeviceEnablePeerAccess(dev, flags) cudaSuccess
+#define cudaDeviceEnablePeerAccess(dev, flags) ::kunsim::emu::ok()
 #define cudaMemcpyAsync(dst, src, bytes, kind, stream) ((void)(stream), cudaMemcpy(dst, src, bytes, kind))
 #define cudaMemcpyPeerAsync(dst, dd, src, sd, bytes, stream) ((void)(stream), cudaMemcpy(dst, src, bytes, 0))
 #define cudaStreamCreateWithFlags(s, flags) ((*(s) = nullptr), cudaSuccess)
-#define cudaStreamDestroy(s) cudaSuccess
+#define cudaStreamDestroy(s) ::kunsim::emu::ok()
 #define cudaStreamSynchronize(s) ((void)(s), cudaSuccess)
 #define cudaEventCreate(e) ((*(e) = reinterpret_cast<cudaEvent_t>(new ::kunsim::emu::Event)), cudaSuccess)
 #define cudaEventDestroy(e) (delete reinterpret_cast<::kunsim::emu::Event*>(e), cudaSuccess)
 #define cudaEventRecord(e, s) \
   ((reinterpret_cast<::kunsim::emu::Event*>(e)->at = std::chrono::steady_clock::now()), cudaSuccess)
-#define cudaEventSynchronize(e) cudaSuccess
+#define cudaEventSynchronize(e) ::kunsim::emu::ok()
 #define cudaEventElapsedTime(ms, a, b) ::kunsim::emu::event_elapsed(ms, a, b)
-#define cudaStreamBeginCapture(s, mode) cudaSuccess
+#define cudaStreamBeginCapture(s, mode) ::kunsim::emu::ok()
 #define cudaStreamEndCapture(s, g) ((*(g) = nullptr), cudaSuccess)
 #define cudaGraphInstantiate(e, g, flags) ((*(e) = nullptr), cudaSuccess)
-#define cudaGraphLaunch(e, s) cudaSuccess
-#define cudaGraphExecDestroy(e) cudaSuccess
-#define cudaGraphDestroy(g) cudaSuccess
+#define cudaGraphLaunch(e, s) ::kunsim::emu::ok()
+#define cudaGraphExecDestroy(e) ::kunsim::emu::ok()
+#define cudaGraphDestroy(g) ::kunsim::emu::ok()
