@@ -47,12 +47,13 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const unsigned (&a)[4], 
 // CPU emulation (kernels/test/cuda_emu.hpp): the same semantics, lane by lane, with the
 // warp's lanes meeting at each collective instruction.
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
-  if (valid) std::memcpy(dst, src, 16);
-  else std::memset(dst, 0, 16);
+  ::kunsim::emu::ctx.copies->queued.push_back({dst, src, valid});
 }
-__device__ __forceinline__ void cp_async_commit() {}
+__device__ __forceinline__ void cp_async_commit() { ::kunsim::emu::ctx.copies->commit(); }
 template <int Pending>
-__device__ __forceinline__ void cp_async_wait() {}
+__device__ __forceinline__ void cp_async_wait() {
+  ::kunsim::emu::ctx.copies->wait(Pending);
+}
 
 __device__ __forceinline__ unsigned b16_pair(std::uint16_t lo, std::uint16_t hi) {
   return static_cast<unsigned>(lo) | (static_cast<unsigned>(hi) << 16);

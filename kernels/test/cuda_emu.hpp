@@ -41,10 +41,36 @@ namespace kunsim::emu {
 // Cooperative threads: every GPU thread of a block is a fiber on the one host thread, and a
 // fiber gives way only where a GPU thread could wait for others (a barrier). Deterministic,
 // and far cheaper than host threads that the OS must wake at every warp instruction.
+// One thread's cp.async copies: queued at issue, done at the cp.async.wait_group that covers
+// their group, the latest moment the hardware may complete them. A kernel that reads shared
+// memory before waiting for its copy reads stale data here, as it could on the GPU.
+struct AsyncCopies {
+  struct Copy {
+    void* dst;
+    const void* src;
+    bool valid;
+  };
+  std::vector<Copy> queued;
+  std::vector<std::size_t> group_ends;  // queued.size() at each commit
+  std::size_t done = 0;
+
+  void commit() { group_ends.push_back(queued.size()); }
+  void wait(std::size_t pending) {
+    if (group_ends.size() <= pending) return;
+    const std::size_t upto = group_ends[group_ends.size() - 1 - pending];
+    for (; done < upto; ++done) {
+      const Copy& c = queued[done];
+      if (c.valid) std::memcpy(c.dst, c.src, 16);
+      else std::memset(c.dst, 0, 16);
+    }
+  }
+};
+
 struct ThreadContext {
   uint3 thread{}, block{};
   dim3 block_dim, grid_dim;
   struct Block* running = nullptr;
+  AsyncCopies* copies = nullptr;
 };
 inline ThreadContext ctx;  // the running fiber's; the scheduler swaps it in
 
@@ -122,10 +148,12 @@ struct Warp {
 };
 
 struct Block {
-  explicit Block(int threads, std::size_t smem) : sync(threads), warps((threads + 31) / 32), shared(smem + 16) {}
+  explicit Block(int threads, std::size_t smem)
+      : sync(threads), warps((threads + 31) / 32), shared(smem + 16), copies(threads) {}
   Barrier sync;
   std::vector<Warp> warps;
   std::vector<unsigned char> shared;
+  std::vector<AsyncCopies> copies;  // per thread
 };
 
 inline unsigned char* dynamic_shared() {
@@ -178,6 +206,7 @@ void launch(dim3 grid, dim3 block, std::size_t smem, Body&& body) {
           c.block_dim = block;
           c.grid_dim = grid;
           c.running = &running;
+          c.copies = &running.copies[t];
           return c;
         };
         Scheduler::get().run(threads, work, context);

@@ -478,6 +478,8 @@ int main(int argc, char** argv) {
     check_mixed("decode gqa8 skewed", {}, {{0, 1}, {16, 1}, {299, 1}, {long_ctx / 4, 1}, {long_ctx, 1}}, 16, 2, 16, 7);
   });
   run_check("decode gqa5", [] { check_mixed("decode gqa5", {}, {{40, 1}, {700, 1}, {2000, 1}}, 10, 2, 16, 0); });
+  run_check("decode gqa7", [] { check_mixed("decode gqa7", {}, {{33, 1}, {500, 1}}, 14, 2, 16, 0); });
+  run_check("mixed gqa2", [] { check_mixed("mixed gqa2 bs32", {{0, 65}}, {{128, 1}, {7, 1}}, 4, 2, 32, 0); });
   run_check("mixed", [] {
     check_mixed("mixed gqa4", {{100, 200}, {0, 33}}, {{50, 1}, {1500, 1}, {3, 1}}, 8, 2, 16, 4);
   });
