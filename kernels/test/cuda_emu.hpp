@@ -2,10 +2,11 @@
 // compiled as host C++ with KUNSIM_EMU, so the very same kernel code runs where no GPU is (CI).
 // Each block's threads run as fibers on one host thread; __syncthreads is a barrier over them;
 // the lanes of a warp meet at each collective (shuffle, ldmatrix, mma) and each computes its
-// result from all 32 lanes' inputs, as the hardware defines it. Shared memory is one buffer per running block
-// (blocks run one at a time). What it checks: indexing, masking, fragment layouts as the PTX ISA
-// specifies them, and the barriers between shared-memory writes and reads. What it cannot:
-// speed, and hardware behaviour that differs from the specification as read here.
+// result from all 32 lanes' inputs, as the hardware defines it; cp.async copies land at their
+// wait. Shared memory is one buffer per running block (blocks run one at a time). What it
+// checks: indexing, masking, fragment layouts as the PTX ISA specifies them, and the barriers
+// and waits between shared-memory writes and reads. What it cannot: speed, and hardware
+// behaviour that differs from the specification as read here.
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -14,11 +15,11 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <functional>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <vector>
 
