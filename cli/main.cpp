@@ -55,6 +55,7 @@ void print_run(const Json& s, const std::string& out_dir) {
   std::printf("  planner   preemptions %lld  swaps_out %lld  drops %lld  restores %lld\n",
               s["planner"]["preemptions"].get<long long>(), s["planner"]["swaps_out"].get<long long>(),
               s["planner"]["drops"].get<long long>(), s["planner"]["restores"].get<long long>());
+  if (s.contains("cost_source")) std::printf("  costs     %s\n", s["cost_source"].get<std::string>().c_str());
   const auto& m = s["sim"];
   std::printf("  sim       %s simulated s in %s wall s  (%s requests/wall s, real-time factor %s)\n",
               fmt(m["simulated_s"], "%.1f").c_str(), fmt(m["wall_s"], "%.3f").c_str(),
