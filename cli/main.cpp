@@ -195,10 +195,14 @@ int main(int argc, char** argv) {
       for (auto it = report["ops"].begin(); it != report["ops"].end(); ++it)
         std::printf("%-14s held-out MAPE %6.2f%%  (%lld points)\n", it.key().c_str(),
                     100 * it.value()["heldout_mape"].get<double>(), it.value()["points"].get<long long>());
-      const auto& ic = report["iteration_check"];
-      std::printf("iteration check: median %.2f%%, p95 %.2f%% over %lld iterations\nwrote %s/fit-report.json\n",
-                  100 * ic["median_ape"].get<double>(), 100 * ic["p95_ape"].get<double>(), ic["points"].get<long long>(),
-                  out_dir.c_str());
+      for (const auto& [key, what] : {std::pair{"iteration_check", "iteration check"},
+                                       std::pair{"mixed_attention_check", "mixed-batch attention check"}}) {
+        if (!report.contains(key)) continue;
+        const auto& c = report[key];
+        std::printf("%s: median %.2f%%, p95 %.2f%% over %lld batches\n", what, 100 * c["median_ape"].get<double>(),
+                    100 * c["p95_ape"].get<double>(), c["points"].get<long long>());
+      }
+      std::printf("wrote %s/fit-report.json\n", out_dir.c_str());
       return 0;
     }
     if (app.got_subcommand("diff")) {
