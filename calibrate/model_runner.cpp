@@ -180,8 +180,6 @@ std::unique_ptr<ModelRunner::Batch> ModelRunner::prepare(const Composition& c, i
   return b;
 }
 
-int ModelRunner::regions(const Batch& b) const { return b.regions; }
-
 void ModelRunner::rope_cache(Batch& b, int i) {
   const int r = i % b.regions;
   const gpu::PagedKv kv{k_pool_.get(), v_pool_.get(), kBlockSize, m_.kv_heads};

@@ -57,7 +57,6 @@ class ModelRunner {
   };
   // Null when even one copy of the composition's KV does not fit in the pool.
   std::unique_ptr<Batch> prepare(const Composition& c, int want_regions);
-  int regions(const Batch& b) const;
   void rope_cache(Batch& b, int i);
   void attention(Batch& b, int i);  // the prefill launch, then the decode launch (copy i % regions)
   void iteration(Batch& b);         // every layer, the final norm and the LM head

@@ -28,6 +28,10 @@ OpTimer::~OpTimer() {
   cudaEventDestroy(stop_);
 }
 
+int OpTimer::launches_per_trial(double one_launch_s) const {
+  return std::clamp(static_cast<int>(std::ceil(o_.min_trial_s / std::max(1e-7, one_launch_s))), 1, o_.max_inner);
+}
+
 Timing OpTimer::time(const std::function<void(int)>& launch) {
   int index = 0;
   for (int i = 0; i < 3; ++i) launch(index++);
@@ -39,8 +43,7 @@ Timing OpTimer::time(const std::function<void(int)>& launch) {
   KUNSIM_CUDA(cudaEventSynchronize(stop_));
   float ms = 0;
   KUNSIM_CUDA(cudaEventElapsedTime(&ms, start_, stop_));
-  const double one = std::max(1e-7, ms * 1e-3);
-  const int inner = std::clamp(static_cast<int>(std::ceil(o_.min_trial_s / one)), 1, o_.max_inner);
+  const int inner = launches_per_trial(ms * 1e-3);
 
   cudaGraph_t graph;
   KUNSIM_CUDA(cudaStreamBeginCapture(s_, cudaStreamCaptureModeThreadLocal));
@@ -76,8 +79,7 @@ Timing OpTimer::time_host(const std::function<void(int)>& launch, const std::fun
   auto t0 = clock::now();
   launch(index++);
   synchronize();
-  const double one = std::max(1e-7, std::chrono::duration<double>(clock::now() - t0).count());
-  const int inner = std::clamp(static_cast<int>(std::ceil(o_.min_trial_s / one)), 1, o_.max_inner);
+  const int inner = launches_per_trial(std::chrono::duration<double>(clock::now() - t0).count());
   std::vector<double> per;
   for (int t = 0; t < o_.trials; ++t) {
     t0 = clock::now();

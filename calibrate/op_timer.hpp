@@ -35,6 +35,7 @@ class OpTimer {
   Timing time_host(const std::function<void(int)>& launch, const std::function<void()>& synchronize);
 
  private:
+  int launches_per_trial(double one_launch_s) const;  // enough to last min_trial_s
   cudaStream_t s_;
   TimerOptions o_;
   cudaEvent_t start_, stop_;

@@ -16,9 +16,11 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <string>
 #include <vector>
 
 #include "kernels/bf16.hpp"
+#include "kernels/cuda_check.hpp"
 
 namespace kunsim::gpu {
 
@@ -35,6 +37,12 @@ struct AttentionHeads {
   int q_heads = 0, kv_heads = 0;  // q_heads a multiple of kv_heads
   float scale = 0;                // softmax scale, usually 1/sqrt(128)
 };
+
+// Throws CudaError naming `kernel` unless the heads form GQA groups and the cache holds kv_heads.
+inline void check_heads(const AttentionHeads& h, const PagedKv& kv, const char* kernel) {
+  if (h.kv_heads <= 0 || h.q_heads % h.kv_heads != 0 || kv.kv_heads != h.kv_heads)
+    throw CudaError(std::string(kernel) + ": q_heads must be a multiple of kv_heads, and the cache must hold kv_heads");
+}
 
 // Prefill: sequence s computes rows cu_q[s]..cu_q[s+1] of q against the kv_lens[s] keys cached
 // for it after this chunk was written; its chunk's rows sit at the end of that context.

@@ -196,8 +196,7 @@ std::size_t decode_workspace_floats(int num_seqs, int q_heads, int splits) {
 
 void decode_attention(const DecodeBatch& b, const PagedKv& kv, const AttentionHeads& h, cudaStream_t s) {
   if (b.num_seqs == 0) return;
-  if (h.kv_heads <= 0 || h.q_heads % h.kv_heads != 0 || kv.kv_heads != h.kv_heads)
-    throw CudaError("decode_attention: q_heads must be a multiple of kv_heads, and the cache must hold kv_heads");
+  check_heads(h, kv, "decode_attention");
   if (b.split.splits > 1 && !b.workspace) throw CudaError("decode_attention: split-K needs a workspace");
   if (b.q_stride % 8 != 0) throw CudaError("decode_attention: q rows must be 16-byte aligned");
   switch (h.q_heads / h.kv_heads) {

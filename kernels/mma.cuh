@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/bf16.hpp"
+
 namespace kunsim::gpu::ptx {
 
 #ifndef KUNSIM_EMU
@@ -91,8 +93,8 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const unsigned (&a)[4], 
   in.b[1] = b1;
   const Out o = ::kunsim::emu::warp_collective<In, Out>(in, [](int lane, auto&& get) {
     float A[16][16], B[16][8];
-    auto lo = [](unsigned v) { return ::kunsim::emu::bf16_bits(static_cast<std::uint16_t>(v & 0xffffu)); };
-    auto hi = [](unsigned v) { return ::kunsim::emu::bf16_bits(static_cast<std::uint16_t>(v >> 16)); };
+    auto lo = [](unsigned v) { return bf16_bits_to_float(static_cast<std::uint16_t>(v & 0xffffu)); };
+    auto hi = [](unsigned v) { return bf16_bits_to_float(static_cast<std::uint16_t>(v >> 16)); };
     for (int l = 0; l < 32; ++l) {
       const In x = get(l);
       const int g = l / 4, q = l % 4;

@@ -193,8 +193,7 @@ std::vector<int2> prefill_tiles(const std::vector<int>& chunk_lens) {
 
 void prefill_attention(const PrefillBatch& b, const PagedKv& kv, const AttentionHeads& h, cudaStream_t s) {
   if (b.num_tiles == 0) return;
-  if (h.kv_heads <= 0 || h.q_heads % h.kv_heads != 0 || kv.kv_heads != h.kv_heads)
-    throw CudaError("prefill_attention: q_heads must be a multiple of kv_heads, and the cache must hold kv_heads");
+  check_heads(h, kv, "prefill_attention");
   if (b.q_stride % 8 != 0 || b.out_stride % 2 != 0)
     throw CudaError("prefill_attention: q rows must be 16-byte aligned");
   // Over 48 KB of dynamic shared memory needs the kernel's limit raised, once per device.

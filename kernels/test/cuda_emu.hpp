@@ -184,13 +184,6 @@ Out warp_collective(const In& in, F&& f) {
 // A runtime call that has nothing to do here (a function, so an unused result warns nobody).
 inline cudaError_t ok() { return cudaSuccess; }
 
-inline float bf16_bits(std::uint16_t b) {
-  const std::uint32_t u = static_cast<std::uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
 // Runs body() once per thread of every block, block after block.
 template <class Body>
 void launch(dim3 grid, dim3 block, std::size_t smem, Body&& body) {

@@ -133,6 +133,25 @@ void read_batches(std::vector<IterationPoint>& into, std::istream& in, const std
            });
 }
 
+// Reads a profile's CSV parts into p; an empty part is an absent file. `dir` names them.
+void read_parts(Profile& p, const std::string& dir, std::string_view ops_csv, std::string_view iterations_csv,
+                std::string_view attention_mixed_csv) {
+  std::istringstream ops{std::string(ops_csv)}, its{std::string(iterations_csv)}, mixed{std::string(attention_mixed_csv)};
+  read_ops(p, ops, (fs::path(dir) / "ops.csv").string());
+  read_batches(p.iterations, its, (fs::path(dir) / "iterations.csv").string());
+  read_batches(p.mixed_attention, mixed, (fs::path(dir) / "attention_mixed.csv").string());
+}
+
+// The file's contents, or "" when it does not exist.
+std::string read_if_present(const fs::path& path) {
+  if (!fs::exists(path)) return {};
+  std::ifstream in(path);
+  if (!in) throw InputError(path.string() + ": cannot open file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 }  // namespace
 
 Profile load_profile(const std::string& dir) {
@@ -140,17 +159,8 @@ Profile load_profile(const std::string& dir) {
   p.dir = dir;
   if (!fs::is_directory(dir)) throw InputError(dir + ": profile folder not found");
   if (fs::exists(fs::path(dir) / "meta.json")) p.meta = parse_json_file((fs::path(dir) / "meta.json").string());
-  auto open = [&](const char* file, auto&& read) {
-    const fs::path path = fs::path(dir) / file;
-    if (!fs::exists(path)) return;
-    std::ifstream in(path);
-    if (!in) throw InputError(path.string() + ": cannot open file");
-    read(in, path.string());
-  };
-  open("ops.csv", [&](std::istream& in, const std::string& name) { read_ops(p, in, name); });
-  open("iterations.csv", [&](std::istream& in, const std::string& name) { read_batches(p.iterations, in, name); });
-  open("attention_mixed.csv",
-       [&](std::istream& in, const std::string& name) { read_batches(p.mixed_attention, in, name); });
+  read_parts(p, dir, read_if_present(fs::path(dir) / "ops.csv"),
+             read_if_present(fs::path(dir) / "iterations.csv"), read_if_present(fs::path(dir) / "attention_mixed.csv"));
   std::vector<fs::path> nccl;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().string().size() > 9 && e.path().string().substr(e.path().string().size() - 9) == ".nccl.txt")
@@ -170,10 +180,7 @@ Profile load_profile_text(const std::string& dir, std::string_view meta_json, st
   Profile p;
   p.dir = dir;
   if (!meta_json.empty()) p.meta = parse_json_text(std::string(meta_json), dir + "/meta.json");
-  std::istringstream ops{std::string(ops_csv)}, its{std::string(iterations_csv)}, mixed{std::string(attention_mixed_csv)};
-  read_ops(p, ops, dir + "/ops.csv");
-  if (!iterations_csv.empty()) read_batches(p.iterations, its, dir + "/iterations.csv");
-  if (!attention_mixed_csv.empty()) read_batches(p.mixed_attention, mixed, dir + "/attention_mixed.csv");
+  read_parts(p, dir, ops_csv, iterations_csv, attention_mixed_csv);
   if (p.ops.empty()) throw InputError(dir + ": no measurements in ops.csv");
   return p;
 }
