@@ -12,6 +12,7 @@
 #include "report.hpp"
 #include "scenarios/scenario.hpp"
 #include "sweep.hpp"
+#include "sim/cost/aiconfigurator_import.hpp"
 #include "sim/cost/fit_report.hpp"
 #include "sim/metrics/decision_diff.hpp"
 #include "sim/policy/policy_registry.hpp"
@@ -160,8 +161,30 @@ int main(int argc, char** argv) {
 
   std::string profile_dir;
   auto* fit = app.add_subcommand("fit", "Fit the cost model to a measured profile; write fit-report.json");
-  fit->add_option("profile_dir", profile_dir, "calibrate/profiles/<gpu> (ops.csv, iterations.csv, *.nccl.txt)")->required();
+  fit->add_option("profile_dir", profile_dir, "A profile folder: calibrate/profiles/<gpu>/<name>")->required();
   fit->add_option("--out", out_dir, "Folder for fit-report.json (default: the profile folder)");
+
+  fit->add_option("--set", sets, "Roofline parameters to check against kernel tables: --set cost.gemm_latency_us=5")
+      ->take_all();
+  double max_mape = -1;
+  fit->add_option("--max-mape", max_mape, "Exit 1 when any op family's held-out MAPE exceeds this many percent (e.g. 10)")
+      ->check(CLI::Range(0.0, 1000.0));
+
+  AiconfiguratorImport aic;
+  std::string import_out;
+  auto* import_cmd = app.add_subcommand("import", "Make a kunsim profile from published measurements");
+  import_cmd->require_subcommand(1);
+  auto* import_aic = import_cmd->add_subcommand(
+      "aiconfigurator", "NVIDIA aiconfigurator's vLLM kernel tables -> a kernel-table profile (format 2)");
+  import_aic->add_option("dir", aic.dir, "The database folder (<dir>/<system>/..., <dir>/<system>.yaml)")->required();
+  import_aic->add_option("--system", aic.system, "System, e.g. h100_sxm, h200_sxm, a100_sxm, b200_sxm")->required();
+  import_aic->add_option("--framework", aic.framework, "Framework folder (default vllm)");
+  import_aic->add_option("--version", aic.version, "Framework version (default: the only one present)");
+  import_aic->add_option("--kernel-source", aic.kernel_source,
+                         "Attention kernel_source (default: the most measured bf16 one, vLLM's default on that GPU)");
+  import_aic->add_option("--gpu-kind", aic.gpu_kind, "kunsim GPU kind (default: from the system)");
+  import_aic->add_option("--out", import_out, "Profile folder to write, e.g. calibrate/profiles/h100-sxm/aiconfigurator-vllm")
+      ->required();
 
   std::string diff_a, diff_b;
   auto* diff = app.add_subcommand("diff", "First differing decision of two decisions.jsonl files (exit 1 if any)");
@@ -187,8 +210,23 @@ int main(int argc, char** argv) {
     }
     if (app.got_subcommand("report"))
       return run_report(report_dir, report_html.empty() ? (fs::path(report_dir) / "report.html").string() : report_html);
+    if (app.got_subcommand("import")) {
+      const ImportedProfile p = import_aiconfigurator(aic);
+      write_kernel_table_profile(import_out, p);
+      std::printf("wrote %s: %s GEMM, %s prefill, %s decode, %s all-reduce rows (%s %s, %s)\n", import_out.c_str(),
+                  p.meta["rows"]["gemm"].dump().c_str(), p.meta["rows"]["attn_prefill"].dump().c_str(),
+                  p.meta["rows"]["attn_decode"].dump().c_str(), p.meta["rows"]["allreduce"].dump().c_str(),
+                  p.meta["framework_label"].get<std::string>().c_str(),
+                  p.meta["framework_version"].get<std::string>().c_str(), p.meta["gpu"].get<std::string>().c_str());
+      return 0;
+    }
     if (app.got_subcommand("fit")) {
-      const Json report = fit_report(load_profile(profile_dir));
+      Json cost_json = Json::object();
+      for (const auto& a : sets) apply_override(cost_json, a);
+      if (!cost_json.is_object() || cost_json.size() > 1 || (cost_json.size() == 1 && !cost_json.contains("cost")))
+        throw InputError("--set: kunsim fit takes cost.* keys only");
+      const Json* cj = cost_json.contains("cost") ? &cost_json["cost"] : nullptr;
+      const Json report = fit_report(load_profile(profile_dir), cost_spec_from_json(cj, "cost").roofline);
       if (out_dir.empty()) out_dir = profile_dir;
       fs::create_directories(out_dir);
       write_text(fs::path(out_dir) / "fit-report.json", report.dump(2) + "\n");
@@ -202,7 +240,15 @@ int main(int argc, char** argv) {
         std::printf("%s: median %.2f%%, p95 %.2f%% over %lld batches\n", what, 100 * c["median_ape"].get<double>(),
                     100 * c["p95_ape"].get<double>(), c["points"].get<long long>());
       }
+      if (report.contains("note")) std::printf("%s\n", report["note"].get<std::string>().c_str());
       std::printf("wrote %s/fit-report.json\n", out_dir.c_str());
+      if (max_mape >= 0)
+        for (auto it = report["ops"].begin(); it != report["ops"].end(); ++it)
+          if (100 * it.value()["heldout_mape"].get<double>() > max_mape) {
+            std::fprintf(stderr, "kunsim fit: %s held-out MAPE %.2f%% exceeds --max-mape %.2f%%\n", it.key().c_str(),
+                         100 * it.value()["heldout_mape"].get<double>(), max_mape);
+            return 1;
+          }
       return 0;
     }
     if (app.got_subcommand("diff")) {

@@ -2,10 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <filesystem>
 
-#include "sim/cost/profile_cost_model.hpp"
-#include "sim/cost/shipped_profiles.hpp"
+#include "sim/cost/cost_choice.hpp"
 #include "sim/policy/policy_registry.hpp"
 
 namespace kunsim {
@@ -50,6 +48,7 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
     s.engine.workspace_bytes = static_cast<std::int64_t>(d.number("workspace_gib", 0, 1024) * static_cast<double>(kGiB));
   s.swap_space_bytes = d.number("swap_space_gib", 4, 0, 1 << 20) * static_cast<double>(kGiB);
   s.dispatch = d.choice("dispatch", "least_kv", {"least_kv", "round_robin"});
+  s.frontend_s = d.number("frontend_s", 0.02, 0, 3600);
   d.finish();
   if (s.engine.max_num_batched_tokens < s.engine.max_num_seqs)
     throw InputError("deployment.max_num_batched_tokens: must be >= max_num_seqs (" +
@@ -68,32 +67,10 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
 
   const CostSpec cost = cost_spec_from_json(f.child("cost"), "cost");
   s.cost = cost.roofline;
-  s.cost_model = cost.model;
-  if (cost.model == "profile") {
-    std::string dir = cost.profile;
-    if (!paths.scenario_dir.empty() && std::filesystem::path(dir).is_relative() &&
-        std::filesystem::exists(std::filesystem::path(paths.scenario_dir) / dir))
-      dir = (std::filesystem::path(paths.scenario_dir) / dir).string();
-    s.profile = std::make_shared<Profile>(load_profile(dir));
-    ProfileCostModel(*s.profile, s.model, s.cluster.gpu, s.cluster.nvlink, s.engine.tp, s.cost);  // covers the model?
-    s.cost_source = "profile " + dir + " (cost.model=profile)";
-  } else if (cost.model == "auto") {
-    // The shipped profile of the GPU kind when it covers this model and TP degree, else the roofline.
-    const std::string& kind = s.cluster.gpu.name;
-    const std::string tp = std::to_string(s.engine.tp);
-    std::shared_ptr<const Profile> shipped = shipped_profile(kind);
-    if (shipped && shipped->covers(s.model.name, s.engine.tp)) {
-      s.profile = shipped;
-      s.cost_model = "profile";
-      s.cost_source = "shipped profile calibrate/profiles/" + kind + " (cost.model=auto)";
-    } else {
-      s.cost_model = "roofline";
-      s.cost_source = shipped ? "roofline: the shipped " + kind + " profile does not cover " + s.model.name + " tp=" + tp
-                              : "roofline: no shipped profile for " + kind + " (cost.model=auto)";
-    }
-  } else {
-    s.cost_source = "roofline (cost.model=roofline)";
-  }
+  const CostChoice choice = choose_cost(cost, s.model, s.cluster, s.engine.tp, paths.scenario_dir);
+  s.cost_model = choice.model;
+  s.cost_source = choice.source;
+  s.profile = choice.profile;
 
   const Json* pj = f.child("policy");
   s.policy = pj ? *pj : Json::object();

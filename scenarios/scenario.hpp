@@ -29,6 +29,10 @@ struct Scenario {
   EngineParams engine;
   int instances = 1;
   std::string dispatch = "least_kv";
+  // Front-end time per request (HTTP, tokenisation, detokenisation): added to the TTFT and E2E
+  // the client sees, apart from the engine. Default 0.02 s: kunsim's comparisons with real vLLM
+  // servers put it at 10-30 ms of a real TTFT; no per-token term (no citable data yet).
+  double frontend_s = 0.02;
   double swap_space_bytes = 4.0 * 1024 * 1024 * 1024;  // per GPU, vLLM's swap_space default
   MemoryPlan memory;
   RooflineParams cost;

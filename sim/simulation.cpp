@@ -8,7 +8,7 @@
 #include "sim/cluster/link_scheduler.hpp"
 #include "sim/cluster/topology.hpp"
 #include "sim/core/rng.hpp"
-#include "sim/cost/profile_cost_model.hpp"
+#include "sim/cost/cost_choice.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/metrics/decision_log.hpp"
 #include "sim/metrics/perfetto_trace.hpp"
@@ -39,12 +39,6 @@ File open_out(const std::string& dir, const char* name) {
 double round6(double x) { return std::round(x * 1e6) / 1e6; }
 
 }  // namespace
-
-std::unique_ptr<CostModel> make_cost_model(const Scenario& s) {
-  if (s.profile)
-    return std::make_unique<ProfileCostModel>(*s.profile, s.model, s.cluster.gpu, s.cluster.nvlink, s.engine.tp, s.cost);
-  return std::make_unique<RooflineCostModel>(s.model, s.cluster.gpu, s.cluster.nvlink, s.engine.tp, s.cost);
-}
 
 struct Simulation::Impl final : ServingObserver {
   const Scenario& sc;
@@ -90,10 +84,10 @@ struct Simulation::Impl final : ServingObserver {
         rng(s.seed),
         topology(s.cluster),
         links(topology),
-        cost_model(make_cost_model(s)),
+        cost_model(make_cost_model(s.profile.get(), s.model, s.cluster, s.engine.tp, s.cost)),
         cost(*cost_model),
         policy(make_policy(s.policy, "policy")),
-        metrics(requests_csv.get(), s.slo),
+        metrics(requests_csv.get(), s.slo, seconds_to_ns(s.frontend_s)),
         decisions(decisions_jsonl.get()),
         timeline(timeline_csv.get()) {
     ctx.events = &events;

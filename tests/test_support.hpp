@@ -58,6 +58,7 @@ inline std::string read_file(const std::filesystem::path& p) {
 }
 
 inline void write_file(const std::filesystem::path& p, const std::string& text) {
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
   std::ofstream out(p, std::ios::binary);
   out << text;
 }

@@ -12,6 +12,10 @@ const std::vector<GpuSpec>& gpu_catalogue() {
       {"a100-80g", 80 * GB, 312e12, 2.039e12, 300e9, 32e9, 25e9},
       {"h100-sxm", 80 * GB, 989e12, 3.35e12, 450e9, 64e9, 50e9},
       {"h200", 141 * GB, 989e12, 4.8e12, 450e9, 64e9, 50e9},
+      // HGX B200: 180 GB HBM3e, 7.7 TB/s, 2.25 PFLOP/s dense bf16, NVLink 5 (1.8 TB/s a GPU, 900
+      // GB/s each way), PCIe Gen6 x16 and 800 Gb/s of network per GPU: the datasheet, as
+      // aiconfigurator's b200_sxm.yaml has it.
+      {"b200", 180 * GB, 2250e12, 7.7e12, 900e9, 128e9, 100e9},
   };
   return gpus;
 }

@@ -2,6 +2,7 @@
 // cost model needs: the prefill chunks with the context each extends, and the decodes as a
 // count plus the sum of their context lengths (the per-request lengths when a model wants them).
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -28,5 +29,30 @@ struct BatchShape {
   }
   std::int64_t tokens() const { return prefill_tokens() + num_decodes; }
 };
+
+// A batch of prefill chunks as the equal-prompt batch a kernel table measures: `batch` prompts
+// of `len` tokens doing the same attention work, and the mean context they read. A chunk of n
+// tokens after c cached ones does the work of the whole prompt less its cached part
+// ((c + n)^2 - c^2, causal), so a batch of chunks is the batch of prompts of the root-mean
+// length of that work. A lone chunk with no context is itself (len = n); chunks after long
+// contexts are also bounded by reading that context, like decodes (`context`).
+struct PrefillEquivalent {
+  double batch = 0, len = 0, context = 0;
+};
+
+inline PrefillEquivalent prefill_equivalent(const std::vector<PrefillChunk>& chunks) {
+  PrefillEquivalent e;
+  double work = 0, read = 0;
+  for (const auto& c : chunks) {
+    const double n = c.tokens, ctx = c.context;
+    work += (ctx + n) * (ctx + n) - ctx * ctx;
+    read += ctx + n;
+  }
+  e.batch = static_cast<double>(chunks.size());
+  if (e.batch <= 0) return e;
+  e.len = std::sqrt(work / e.batch);
+  e.context = read / e.batch;
+  return e;
+}
 
 }  // namespace kunsim

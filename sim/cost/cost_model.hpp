@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sim/cost/batch_shape.hpp"
 #include "sim/core/sim_time.hpp"
@@ -28,6 +29,44 @@ struct DecodeRun {
   }
   // Steps completed by `offset` ns into the run: the largest k with elapsed(k) <= offset.
   std::int64_t steps_by(SimTime offset) const;
+};
+
+// Per-layer seconds of the ops that depend only on the batch's token count (QKV, O, the MLP with
+// its element-wise kernels, all-reduce). Every cost model tabulates them per count on first use
+// (TokenOpsTable): the hot path's lookup table.
+struct TokenOps {
+  double qkv = -1, o_proj = 0, mlp = 0, allreduce = 0;
+  // These ops over `layers` layers, as the start of an iteration's cost.
+  IterationCost over(double layers) const {
+    IterationCost c;
+    c.qkv = layers * qkv;
+    c.o_proj = layers * o_proj;
+    c.mlp = layers * mlp;
+    c.allreduce = layers * allreduce;
+    return c;
+  }
+};
+
+class TokenOpsTable {
+ public:
+  // The ops of `tokens` tokens, computed by `compute(double tokens)` once per count (counts
+  // past the table are computed every time).
+  template <class Compute>
+  const TokenOps& get(std::int64_t tokens, Compute compute) const {
+    constexpr std::int64_t kTableMax = 1 << 16;
+    if (tokens >= kTableMax) {
+      scratch_ = compute(static_cast<double>(tokens));
+      return scratch_;
+    }
+    if (static_cast<std::int64_t>(table_.size()) <= tokens) table_.resize(static_cast<std::size_t>(tokens) + 1);
+    TokenOps& o = table_[static_cast<std::size_t>(tokens)];
+    if (o.qkv < 0) o = compute(static_cast<double>(tokens));
+    return o;
+  }
+
+ private:
+  mutable std::vector<TokenOps> table_;
+  mutable TokenOps scratch_;
 };
 
 class CostModel {

@@ -6,6 +6,7 @@
 
 #include "sim/cluster/gpu_spec.hpp"
 #include "sim/cost/interpolator.hpp"
+#include "sim/cost/kernel_table_fit.hpp"
 #include "sim/cost/profile_cost_model.hpp"
 #include "sim/model/model_spec.hpp"
 
@@ -61,7 +62,8 @@ ModelSpec model_of(const Profile& p, const std::string& name, const std::string&
 
 }  // namespace
 
-Json fit_report(const Profile& p) {
+Json fit_report(const Profile& p, const RooflineParams& roofline) {
+  if (p.format == 2) return kernel_table_fit_report(p, roofline);
   Json report;
   report["gpu"] = p.meta.is_object() ? p.meta.value("gpu", std::string("unknown")) : std::string("unknown");
   report["ops"] = Json::object();

@@ -7,10 +7,12 @@
 #pragma once
 #include "sim/core/json_fields.hpp"
 #include "sim/cost/profile.hpp"
+#include "sim/cost/roofline_cost_model.hpp"
 
 namespace kunsim {
 
 // {"gpu", "ops": {op: {"heldout_mape", "points"}}, "iteration_check": {"median_ape", "p95_ape", "points"}}
-Json fit_report(const Profile& profile);
+// `roofline`: the parameters of the roofline checked against kernel tables (format 2).
+Json fit_report(const Profile& profile, const RooflineParams& roofline = {});
 
 }  // namespace kunsim

@@ -2,9 +2,52 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 namespace kunsim {
+
+std::vector<std::pair<double, double>> robust_monotone(const std::vector<std::pair<double, double>>& xy,
+                                                       std::vector<bool>* outlier) {
+  constexpr double kOff = 1.3;  // 30%
+  const std::size_t n = xy.size();
+  std::vector<bool> out(n, false);
+  auto y = [&](std::size_t i) { return xy[i].second; };
+  // Isolated spikes and dips: the neighbours are in order, and the point lies 30% outside them.
+  for (std::size_t i = 1; i + 1 < n; ++i)
+    if (y(i - 1) <= y(i + 1) && (y(i) > kOff * y(i + 1) || kOff * y(i) < y(i - 1))) out[i] = true;
+  if (n >= 2 && kOff * y(n - 1) < y(n - 2)) out[n - 1] = true;  // a dip at the end
+  // Slower by 30% than some larger size among the rest (e.g. a run of warm-up-slow points).
+  double later_min = std::numeric_limits<double>::max();
+  for (std::size_t i = n; i-- > 0;) {
+    if (out[i]) continue;
+    if (y(i) > kOff * later_min) out[i] = true;
+    else later_min = std::min(later_min, y(i));
+  }
+  // Data this inconsistent is not a few outliers: keep it all and let the isotonic fit average.
+  if (2 * static_cast<std::size_t>(std::count(out.begin(), out.end(), true)) > xy.size()) out.assign(xy.size(), false);
+  std::vector<std::pair<double, double>> kept;
+  for (std::size_t i = 0; i < xy.size(); ++i)
+    if (!out[i]) kept.push_back(xy[i]);
+  if (outlier) *outlier = out;
+  // Pool adjacent violators on log y, equal weights: blocks of (sum, count).
+  std::vector<std::pair<double, int>> blocks;
+  for (const auto& [x, y] : kept) {
+    blocks.emplace_back(std::log(std::max(y, 1e-15)), 1);
+    while (blocks.size() > 1) {
+      auto& last = blocks.back();
+      auto& prev = blocks[blocks.size() - 2];
+      if (prev.first / prev.second <= last.first / last.second) break;
+      prev.first += last.first;
+      prev.second += last.second;
+      blocks.pop_back();
+    }
+  }
+  std::size_t i = 0;
+  for (const auto& [sum, count] : blocks)
+    for (int c = 0; c < count; ++c) kept[i++].second = std::exp(sum / count);
+  return kept;
+}
 
 Interpolator1D::Interpolator1D(std::vector<std::pair<double, double>> xy, Scale scale) : scale_(scale) {
   std::sort(xy.begin(), xy.end());
@@ -16,11 +59,9 @@ Interpolator1D::Interpolator1D(std::vector<std::pair<double, double>> xy, Scale 
     u.push_back(xy[i + (j - i) / 2]);
     i = j;
   }
-  double running = 0;
-  for (auto& [x, y] : u) {
-    running = std::max(running, y);
+  for (auto& [x, y] : robust_monotone(u)) {
     x_.push_back(std::max(x, 1.0));
-    y_.push_back(std::max(running, 1e-12));
+    y_.push_back(std::max(y, 1e-12));
     lx_.push_back(std::log(x_.back()));
     ly_.push_back(std::log(y_.back()));
   }

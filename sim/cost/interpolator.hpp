@@ -1,6 +1,11 @@
 // Interpolators over measured kernel times, built once and then read on the hot path.
 // Interpolator1D: piecewise linear in log-log space over points (x >= 1), made monotone (a
 // kernel given more work never takes less time; noise would otherwise make the curve wiggle).
+// Monotone robustly (robust_monotone): points the data itself contradicts are dropped as
+// outliers, then the rest is fitted by isotonic regression (pool-adjacent-violators in log
+// time), so a lone slow measurement never raises every larger size the way a running maximum
+// would. An outlier is an isolated dip (30% below both neighbours) or a point 30% slower than
+// some larger size (more work cannot run that much faster: timing noise only ever adds time).
 // Below the first point: the first point's time (launch-bound floor). Past the last point:
 // time grows linearly with x from the last point (the roofline regime: work-bound).
 // Linear mode (for attention over context, whose time is affine in it): piecewise linear in
@@ -14,6 +19,11 @@
 #include "sim/cost/profile.hpp"
 
 namespace kunsim {
+
+// The robust monotone fit of (x, y) points sorted by x with distinct x: outliers dropped, the
+// rest isotonic in log y. Returns the kept points; `outlier`, if given, flags the dropped ones.
+std::vector<std::pair<double, double>> robust_monotone(const std::vector<std::pair<double, double>>& xy,
+                                                       std::vector<bool>* outlier = nullptr);
 
 class Interpolator1D {
  public:

@@ -1,5 +1,7 @@
 #include "sim/cost/profile.hpp"
 
+#include "sim/cost/csv_rows.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -12,50 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> split(const std::string& line, char sep) {
-  std::vector<std::string> out;
-  std::string cell;
-  std::istringstream in(line);
-  while (std::getline(in, cell, sep)) out.push_back(cell);
-  if (!line.empty() && line.back() == sep) out.emplace_back();
-  return out;
-}
-
-double number(const std::string& s, const std::string& where, const char* what) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used != s.size() || s.empty() || !std::isfinite(v) || v < 0)
-    throw InputError(where + ": " + what + ": expected a finite number >= 0, got \"" + s.substr(0, 40) + "\"");
-  return v;
-}
-
-// Calls row(fields, "file:line") for each data line of a CSV whose header must be `header`.
-template <class Row>
-void read_csv(std::istream& in, const std::string& name, const std::string& header, Row row) {
-  std::string line;
-  std::size_t n = 0;
-  const std::size_t cols = split(header, ',').size();
-  while (std::getline(in, line)) {
-    ++n;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const std::string where = name + ":" + std::to_string(n);
-    if (n == 1) {
-      if (line != header) throw InputError(where + ": expected header \"" + header + "\"");
-      continue;
-    }
-    const auto f = split(line, ',');
-    if (f.size() != cols)
-      throw InputError(where + ": expected " + std::to_string(cols) + " fields, got " + std::to_string(f.size()));
-    row(f, where);
-  }
-}
-
 }  // namespace
 
 const std::vector<ProfilePoint>* Profile::find(const std::string& op, const std::string& model, int tp) const {
@@ -64,12 +22,6 @@ const std::vector<ProfilePoint>* Profile::find(const std::string& op, const std:
     if (it != ops.end() && !it->second.empty()) return &it->second;
   }
   return nullptr;
-}
-
-bool Profile::covers(const std::string& model, int tp) const {
-  for (const char* op : kComputeOps)
-    if (!ops.count({op, model, tp})) return false;
-  return true;
 }
 
 NcclTestsLog parse_nccl_tests(const std::string& path) {
@@ -93,8 +45,8 @@ NcclTestsLog parse_nccl_tests(const std::string& path) {
     const std::size_t time_col = (f.size() >= 13) ? 5 : 4;
     const std::string where = path + ":" + std::to_string(n);
     ProfilePoint p;
-    p.p1 = number(f[0], where, "size");
-    p.seconds = number(f[time_col], where, "time (us)") * 1e-6;
+    p.p1 = csv_number(f[0], where, "size");
+    p.seconds = csv_number(f[time_col], where, "time (us)") * 1e-6;
     pts.push_back(p);
   }
   if (op.empty() || pts.empty())
@@ -111,9 +63,9 @@ void read_ops(Profile& p, std::istream& in, const std::string& name) {
     for (const char* op : kComputeOps) known |= f[0] == op;
     for (const char* op : kOptionalOps) known |= f[0] == op;
     if (!known) throw InputError(w + ": unknown op \"" + f[0] + "\"");
-    const int tp = static_cast<int>(number(f[2], w, "tp"));
-    ProfilePoint pt{number(f[3], w, "p1"), number(f[4], w, "p2"), number(f[5], w, "median_s")};
-    number(f[6], w, "repeats");
+    const int tp = static_cast<int>(csv_number(f[2], w, "tp"));
+    ProfilePoint pt{csv_number(f[3], w, "p1"), csv_number(f[4], w, "p2"), csv_number(f[5], w, "median_s")};
+    csv_number(f[6], w, "repeats");
     p.ops[{f[0], transfer ? "" : f[1], transfer && f[0] != "allreduce" ? 0 : tp}].push_back(pt);
   });
 }
@@ -123,23 +75,14 @@ void read_batches(std::vector<IterationPoint>& into, std::istream& in, const std
            [&](const std::vector<std::string>& f, const std::string& w) {
              IterationPoint ip;
              ip.model = f[0];
-             ip.tp = static_cast<int>(number(f[1], w, "tp"));
-             ip.prefill_tokens = static_cast<std::int64_t>(number(f[2], w, "prefill_tokens"));
-             ip.prefill_context = static_cast<std::int64_t>(number(f[3], w, "prefill_context"));
-             ip.decodes = static_cast<std::int64_t>(number(f[4], w, "decodes"));
-             ip.decode_context_sum = static_cast<std::int64_t>(number(f[5], w, "decode_context_sum"));
-             ip.seconds = number(f[6], w, "measured_s");
+             ip.tp = static_cast<int>(csv_number(f[1], w, "tp"));
+             ip.prefill_tokens = static_cast<std::int64_t>(csv_number(f[2], w, "prefill_tokens"));
+             ip.prefill_context = static_cast<std::int64_t>(csv_number(f[3], w, "prefill_context"));
+             ip.decodes = static_cast<std::int64_t>(csv_number(f[4], w, "decodes"));
+             ip.decode_context_sum = static_cast<std::int64_t>(csv_number(f[5], w, "decode_context_sum"));
+             ip.seconds = csv_number(f[6], w, "measured_s");
              into.push_back(ip);
            });
-}
-
-// Reads a profile's CSV parts into p; an empty part is an absent file. `dir` names them.
-void read_parts(Profile& p, const std::string& dir, std::string_view ops_csv, std::string_view iterations_csv,
-                std::string_view attention_mixed_csv) {
-  std::istringstream ops{std::string(ops_csv)}, its{std::string(iterations_csv)}, mixed{std::string(attention_mixed_csv)};
-  read_ops(p, ops, (fs::path(dir) / "ops.csv").string());
-  read_batches(p.iterations, its, (fs::path(dir) / "iterations.csv").string());
-  read_batches(p.mixed_attention, mixed, (fs::path(dir) / "attention_mixed.csv").string());
 }
 
 // The file's contents, or "" when it does not exist.
@@ -154,13 +97,56 @@ std::string read_if_present(const fs::path& path) {
 
 }  // namespace
 
-Profile load_profile(const std::string& dir) {
+bool Profile::covers(const std::string& model, int tp) const {
+  if (format == 2) return true;
+  for (const char* op : kComputeOps)
+    if (!ops.count({op, model, tp})) return false;
+  return true;
+}
+
+std::string Profile::describe() const {
+  const auto field = [&](const char* key) {
+    return meta.is_object() && meta.contains(key) && meta[key].is_string() ? meta[key].get<std::string>() : std::string();
+  };
+  if (format == 2)
+    return field("framework_label") + " " + field("framework_version") + " " + field("attention_kernels") + " kernels on " +
+           field("gpu") + " (" + field("source_short") + ")";
+  const std::string gpu = field("gpu"), date = field("date");
+  return "kunsim's own kernels on " + (gpu.empty() ? std::string("?") : gpu) + " (measured " +
+         (date.empty() ? std::string("?") : date) + ")";
+}
+
+Profile read_profile(const std::string& dir, const std::function<std::string(const std::string&)>& read) {
   Profile p;
   p.dir = dir;
+  p.name = fs::path(dir).filename().string();
+  const std::string meta = read("meta.json");
+  if (!meta.empty()) p.meta = parse_json_text(meta, dir + "/meta.json");
+  if (p.meta.is_object() && p.meta.contains("format")) {
+    const Json& f = p.meta["format"];
+    if (!f.is_number_integer() || (f.get<int>() != 1 && f.get<int>() != 2))
+      throw InputError(dir + "/meta.json: format: expected 1 or 2 (this kunsim reads profile formats 1 and 2)");
+    p.format = f.get<int>();
+  }
+  p.variant = p.meta.is_object() ? p.meta.value("variant", std::string()) : std::string();
+  if (p.format == 2) {
+    p.kernels = read_kernel_tables(dir, read);
+    if (p.variant.empty()) p.variant = "production-import";
+    return p;
+  }
+  if (p.variant.empty()) p.variant = "kunsim-kernels";
+  std::istringstream ops{read("ops.csv")}, its{read("iterations.csv")}, mixed{read("attention_mixed.csv")};
+  read_ops(p, ops, (fs::path(dir) / "ops.csv").string());
+  read_batches(p.iterations, its, (fs::path(dir) / "iterations.csv").string());
+  read_batches(p.mixed_attention, mixed, (fs::path(dir) / "attention_mixed.csv").string());
+  return p;
+}
+
+Profile load_profile(const std::string& dir) {
+  if (fs::exists(dir) && !fs::is_directory(dir)) throw InputError(dir + ": a profile is a folder, this is a file");
   if (!fs::is_directory(dir)) throw InputError(dir + ": profile folder not found");
-  if (fs::exists(fs::path(dir) / "meta.json")) p.meta = parse_json_file((fs::path(dir) / "meta.json").string());
-  read_parts(p, dir, read_if_present(fs::path(dir) / "ops.csv"),
-             read_if_present(fs::path(dir) / "iterations.csv"), read_if_present(fs::path(dir) / "attention_mixed.csv"));
+  Profile p = read_profile(dir, [&](const std::string& file) { return read_if_present(fs::path(dir) / file); });
+  if (p.format == 2) return p;
   std::vector<fs::path> nccl;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().string().size() > 9 && e.path().string().substr(e.path().string().size() - 9) == ".nccl.txt")
@@ -171,17 +157,7 @@ Profile load_profile(const std::string& dir) {
     auto& into = p.ops[{log.op, "", log.op == "allreduce" ? log.ranks : 0}];
     into.insert(into.end(), log.points.begin(), log.points.end());
   }
-  if (p.ops.empty()) throw InputError(dir + ": no measurements (ops.csv or *.nccl.txt)");
-  return p;
-}
-
-Profile load_profile_text(const std::string& dir, std::string_view meta_json, std::string_view ops_csv,
-                          std::string_view iterations_csv, std::string_view attention_mixed_csv) {
-  Profile p;
-  p.dir = dir;
-  if (!meta_json.empty()) p.meta = parse_json_text(std::string(meta_json), dir + "/meta.json");
-  read_parts(p, dir, ops_csv, iterations_csv, attention_mixed_csv);
-  if (p.ops.empty()) throw InputError(dir + ": no measurements in ops.csv");
+  if (p.ops.empty()) throw InputError(dir + ": no measurements (ops.csv, *.nccl.txt, or a format 2 meta.json)");
   return p;
 }
 

@@ -1,4 +1,11 @@
-// Profile: what calibrate/ measured on one GPU kind, as data (calibrate/profiles/<gpu>/):
+// Profile: measured costs of one GPU kind, as data (calibrate/profiles/<gpu>/<name>/). Two
+// formats, told apart by meta.json's "format" (absent: 1), and every reader takes both:
+//   2: kernel tables over their natural axes, not per model (kernel_tables.hpp): what
+//      `kunsim import aiconfigurator` derives from published production-kernel measurements.
+//   1: what kunsim-calibrate measured for named models and TP degrees, described below.
+// meta.json's "variant" says whose kernels were measured: "production-import" (format 2) or
+// "kunsim-kernels" (format 1, the default); cost.model=auto prefers the first.
+// Format 1:
 //   meta.json        GPU name, driver, CUDA version, SM clock, date, and the tool's version
 //   ops.csv          op,model,tp,p1,p2,median_s,repeats: one row per measured shape. Ops and
 //                    their parameters (per GPU, per layer where it applies):
@@ -19,6 +26,7 @@
 // Bad rows are errors naming file:line.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <tuple>
 #include <string>
@@ -26,6 +34,7 @@
 #include <vector>
 
 #include "sim/core/json_fields.hpp"
+#include "sim/cost/kernel_tables.hpp"
 
 namespace kunsim {
 
@@ -41,8 +50,12 @@ struct IterationPoint {
 };
 
 struct Profile {
-  std::string dir;
+  std::string dir;       // where it was read from (messages)
+  std::string name;      // its folder's name: what cost.profile names
   Json meta;
+  int format = 1;
+  std::string variant;   // "production-import", "kunsim-kernels", ...
+  KernelTables kernels;  // format 2
   // (op, model, tp) -> points; transfers are stored with model "" and tp 0 (all-reduce: ranks).
   std::map<std::tuple<std::string, std::string, int>, std::vector<ProfilePoint>> ops;
   std::vector<IterationPoint> iterations;
@@ -50,14 +63,18 @@ struct Profile {
 
   // (op, model, tp), else the transfer rows (op, "", tp), else (op, "", 0).
   const std::vector<ProfilePoint>* find(const std::string& op, const std::string& model, int tp) const;
-  bool covers(const std::string& model, int tp) const;  // has every compute op for it
+  // Format 1: has every compute op for (model, tp). Format 2 prices any model: always true.
+  bool covers(const std::string& model, int tp) const;
+  // One line for messages: the GPU and whose kernels, e.g. "vLLM 0.24.0 kernels on NVIDIA H100".
+  std::string describe() const;
 };
 
+// Reads a profile through `read` (file name -> contents, "" when absent), e.g. the shipped
+// copies embedded in the binary; `dir` names the files in messages. nccl-tests logs are read
+// only from folders (load_profile).
+Profile read_profile(const std::string& dir, const std::function<std::string(const std::string&)>& read);
+
 Profile load_profile(const std::string& dir);
-// The same from file contents (shipped profiles are embedded in the binary); `dir` names them
-// in messages. nccl-tests logs are not part of a shipped profile.
-Profile load_profile_text(const std::string& dir, std::string_view meta_json, std::string_view ops_csv,
-                          std::string_view iterations_csv, std::string_view attention_mixed_csv);
 // nccl-tests' all_reduce_perf / sendrecv_perf text: rows of size, count, type, ..., time (us).
 // op is "allreduce" or "send"; the points use the out-of-place time.
 struct NcclTestsLog {

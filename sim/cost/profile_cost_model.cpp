@@ -44,44 +44,31 @@ ProfileCostModel::ProfileCostModel(const Profile& p, const ModelSpec& model, con
                  "CPU overhead";
 }
 
-const ProfileCostModel::TokenOps& ProfileCostModel::token_ops(std::int64_t tokens) const {
-  constexpr std::int64_t kTableMax = 1 << 16;
-  static thread_local TokenOps scratch;
-  TokenOps* o = &scratch;
-  if (tokens < kTableMax) {
-    if (static_cast<std::int64_t>(table_.size()) <= tokens) table_.resize(tokens + 1);
-    o = &table_[tokens];
-    if (o->qkv >= 0) return *o;
-  }
-  const double t = static_cast<double>(tokens);
-  o->qkv = qkv_.at(t) + (rope_.empty() ? 0.0 : rope_.at(t));
-  o->o_proj = o_.at(t);
-  o->mlp = gate_up_.at(t) + down_.at(t) + silu_.at(t) + 2 * norm_.at(t);
-  o->allreduce = 0;
+TokenOps ProfileCostModel::compute_token_ops(double t) const {
+  TokenOps o;
+  o.qkv = qkv_.at(t) + (rope_.empty() ? 0.0 : rope_.at(t));
+  o.o_proj = o_.at(t);
+  o.mlp = gate_up_.at(t) + down_.at(t) + silu_.at(t) + 2 * norm_.at(t);
+  o.allreduce = 0;
   if (tp_ > 1) {
     const double bytes = t * model_.hidden * model_.dtype_bytes;
     if (!allreduce_.empty()) {
-      o->allreduce = 2 * allreduce_.at(bytes);
+      o.allreduce = 2 * allreduce_.at(bytes);
     } else {
       BatchShape one;
-      one.prefills = {{static_cast<int>(tokens), 0}};
+      one.prefills = {{static_cast<int>(t), 0}};
       one.layers = 1;
-      o->allreduce = roofline_.iteration(one).allreduce;
+      o.allreduce = roofline_.iteration(one).allreduce;
     }
   }
-  return *o;
+  return o;
 }
 
 IterationCost ProfileCostModel::iteration(const BatchShape& s) const {
-  IterationCost c;
   const std::int64_t tokens = s.tokens();
-  if (tokens <= 0) return c;
+  if (tokens <= 0) return {};
   const double layers = s.layers;
-  const TokenOps& ops = token_ops(tokens);
-  c.qkv = layers * ops.qkv;
-  c.o_proj = layers * ops.o_proj;
-  c.mlp = layers * ops.mlp;
-  c.allreduce = layers * ops.allreduce;
+  IterationCost c = token_ops_.get(tokens, [this](double t) { return compute_token_ops(t); }).over(layers);
   for (const auto& ch : s.prefills) c.attn_prefill += layers * prefill_.at(ch.tokens, ch.context);
   if (s.num_decodes > 0) c.attn_decode = layers * decode_.at(s.num_decodes, static_cast<double>(s.decode_context_sum));
   const IterationCost r = roofline_.iteration(s);

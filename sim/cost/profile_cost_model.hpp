@@ -21,16 +21,13 @@ class ProfileCostModel final : public CostModel {
   std::string describe() const override { return description_; }
 
  private:
-  struct TokenOps {
-    double qkv = -1, o_proj = 0, mlp = 0, allreduce = 0;
-  };
-  const TokenOps& token_ops(std::int64_t tokens) const;
+  TokenOps compute_token_ops(double tokens) const;
   ModelSpec model_;
   int tp_;
   RooflineCostModel roofline_;
   Interpolator1D qkv_, o_, gate_up_, down_, silu_, norm_, allreduce_, rope_, lm_head_;
   Interpolator2D prefill_, decode_;
-  mutable std::vector<TokenOps> table_;
+  TokenOpsTable token_ops_;
   std::string description_;
 };
 

@@ -12,17 +12,37 @@ CostSpec cost_spec_from_json(const Json* j, const std::string& path) {
   spec.model = f.choice("model", "auto", {"auto", "roofline", "profile"});
   spec.profile = f.string("profile", "");
   if (spec.model == "profile" && spec.profile.empty())
-    throw InputError(f.path_of("profile") + ": a profile folder is needed with cost.model=profile");
+    throw InputError(f.path_of("profile") + ": a profile (a shipped profile's name or a folder) is needed with cost.model=profile");
   RooflineParams& p = spec.roofline;
   p.gemm_efficiency = f.number("gemm_efficiency", p.gemm_efficiency, 0.01, 1.0);
+  p.gemm_latency_us = f.number("gemm_latency_us", p.gemm_latency_us, 0, 1e4);
   p.attention_efficiency = f.number("attention_efficiency", p.attention_efficiency, 0.01, 1.0);
+  p.attention_half_len = f.number("attention_half_len", p.attention_half_len, 0, 1e7);
+  p.attention_latency_us = f.number("attention_latency_us", p.attention_latency_us, 0, 1e4);
   p.memory_efficiency = f.number("memory_efficiency", p.memory_efficiency, 0.01, 1.0);
-  p.kernel_overhead_us = f.number("kernel_overhead_us", p.kernel_overhead_us, 0, 1e4);
-  p.cpu_overhead_us = f.number("cpu_overhead_us", p.cpu_overhead_us, 0, 1e6);
+  p.attention_memory_efficiency =
+      f.number("attention_memory_efficiency", p.attention_memory_efficiency, 0.01, 1.0);
+  p.elementwise_bw_factor = f.number("elementwise_bw_factor", p.elementwise_bw_factor, 0.01, 1.0);
+  p.elementwise_latency_us = f.number("elementwise_latency_us", p.elementwise_latency_us, 0, 1e4);
+  p.nccl_latency_us = f.number("nccl_latency_us", p.nccl_latency_us, 0, 1e4);
+  p.nccl_efficiency = f.number("nccl_efficiency", p.nccl_efficiency, 0.01, 1.0);
+  p.nccl_half_bytes = f.number("nccl_half_bytes", p.nccl_half_bytes, 0, 1e12);
+  p.custom_latency_us = f.number("custom_latency_us", p.custom_latency_us, 0, 1e4);
+  p.custom_eager_latency_us = f.number("custom_eager_latency_us", p.custom_eager_latency_us, 0, 1e4);
+  p.custom_efficiency = f.number("custom_efficiency", p.custom_efficiency, 0.01, 1.0);
+  p.allreduce = f.choice("allreduce", "auto", {"auto", "custom", "nccl"});
+  p.custom_allreduce_max_bytes = f.number("custom_allreduce_max_bytes", p.custom_allreduce_max_bytes, 0, 1e12);
+  p.graph_overhead_us = f.number("graph_overhead_us", p.graph_overhead_us, 0, 1e6);
+  p.eager_overhead_us = f.number("eager_overhead_us", p.eager_overhead_us, 0, 1e6);
   p.cpu_per_seq_us = f.number("cpu_per_seq_us", p.cpu_per_seq_us, 0, 1e4);
-  p.allreduce_latency_us = f.number("allreduce_latency_us", p.allreduce_latency_us, 0, 1e4);
+  p.cuda_graph_max_batch = static_cast<int>(f.integer("cuda_graph_max_batch", p.cuda_graph_max_batch, 0, 1 << 20));
   f.finish();
   return spec;
+}
+
+double RooflineParams::overhead_s(const BatchShape& s) const {
+  const double seqs = s.num_decodes + static_cast<double>(s.prefills.size());
+  return ((graphed(s) ? graph_overhead_us : eager_overhead_us) + cpu_per_seq_us * seqs) * 1e-6;
 }
 
 RooflineCostModel::RooflineCostModel(const ModelSpec& model, const GpuSpec& gpu, const LinkParams& nvlink, int tp,
@@ -33,81 +53,107 @@ double RooflineCostModel::memory_bound(double bytes) const {
   return bytes / (gpu_.hbm_bytes_per_s * p_.memory_efficiency);
 }
 
+double RooflineCostModel::kv_read(double bytes) const {
+  return bytes / (gpu_.hbm_bytes_per_s * p_.attention_memory_efficiency);
+}
+
 double RooflineCostModel::gemm(double m, double k, double n) const {
   if (m <= 0) return 0;
   const double flops = 2.0 * m * k * n;
   const double bytes = (k * n + m * k + m * n) * m_.dtype_bytes;
-  return std::max(flops / (gpu_.bf16_flops * p_.gemm_efficiency), memory_bound(bytes)) +
-         p_.kernel_overhead_us * 1e-6;
+  return std::max(flops / (gpu_.bf16_flops * p_.gemm_efficiency), memory_bound(bytes)) + p_.gemm_latency_us * 1e-6;
 }
 
-RooflineCostModel::TokenOps RooflineCostModel::compute_token_ops(double t) const {
+double RooflineCostModel::prefill_attention(const std::vector<PrefillChunk>& chunks, double heads, double kv_heads,
+                                            double head_dim) const {
+  if (chunks.empty()) return 0;
+  // Each chunk attends to its context plus, causally, half of itself; it reads its context's K
+  // and V and writes its own Q, O.
+  const double d = m_.dtype_bytes;
+  double flops = 0, bytes = 0;
+  for (const auto& c : chunks) {
+    const double n = c.tokens, ctx = c.context;
+    flops += 4.0 * heads * head_dim * n * (ctx + (n + 1) / 2.0);
+    bytes += (ctx + n) * 2 * kv_heads * head_dim * d + 2 * n * heads * head_dim * d;
+  }
+  // FlashAttention fills the GPU only once prompts span enough query tiles: efficiency ramps
+  // with the batch's equivalent prompt length (fitted), which a fixed efficiency cannot express.
+  const double len = prefill_equivalent(chunks).len;
+  const double eff = p_.attention_efficiency * len / (len + p_.attention_half_len);
+  return std::max(flops / (gpu_.bf16_flops * eff), kv_read(bytes)) + p_.attention_latency_us * 1e-6;
+}
+
+double RooflineCostModel::decode_attention(double b, double ctx, double heads, double kv_heads, double head_dim) const {
+  if (b <= 0) return 0;
+  const double d = m_.dtype_bytes;
+  const double bytes = b * ctx * 2 * kv_heads * head_dim * d + 2.0 * b * heads * head_dim * d;
+  const double flops = 4.0 * heads * head_dim * b * ctx;
+  return std::max(flops / (gpu_.bf16_flops * p_.attention_efficiency), kv_read(bytes)) + p_.attention_latency_us * 1e-6;
+}
+
+std::string RooflineCostModel::allreduce_impl(const RooflineParams& p, double bytes, bool graphed) {
+  const bool custom = p.allreduce == "custom" || (p.allreduce == "auto" && bytes <= p.custom_allreduce_max_bytes);
+  return custom ? (graphed ? "vllm_graph" : "vllm_eager") : "nccl";
+}
+
+double RooflineCostModel::allreduce(const std::string& impl, double ranks, double bytes) const {
+  if (ranks <= 1) return 0;
+  const double bus = 2.0 * (ranks - 1) / ranks * bytes;  // bytes each GPU sends in a ring
+  if (impl == "nccl") {
+    const double eff = p_.nccl_efficiency * bytes / (bytes + p_.nccl_half_bytes);
+    return bus / (nvlink_.bytes_per_s * eff) + p_.nccl_latency_us * 1e-6;
+  }
+  const double lat = impl == "vllm_graph" ? p_.custom_latency_us : p_.custom_eager_latency_us;
+  return bus / (nvlink_.bytes_per_s * p_.custom_efficiency) + lat * 1e-6;
+}
+
+double RooflineCostModel::elementwise(double bytes) const {
+  return bytes / (gpu_.hbm_bytes_per_s * p_.elementwise_bw_factor) + p_.elementwise_latency_us * 1e-6;
+}
+
+double RooflineCostModel::elementwise_layer(double t) const {
+  const double h = m_.hidden, d = m_.dtype_bytes, tp = tp_;
+  const double q = static_cast<double>(m_.q_width()) / tp;
+  const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
+  return 2 * elementwise(4.0 * t * h * d)               // fused residual add + RMSNorm: x, residual in and out
+         + elementwise(3.0 * t * m_.ffn / tp * d)       // SiLU-and-mul: gate, up in; one out
+         + elementwise(2.0 * t * (q + kv) * d)          // rope on Q and K, in place
+         + elementwise(4.0 * t * kv * d);               // K and V into the paged cache
+}
+
+TokenOps RooflineCostModel::compute_token_ops(double t) const {
   TokenOps o;
   const double h = m_.hidden, tp = tp_, d = m_.dtype_bytes;
   const double q = static_cast<double>(m_.q_width()) / tp;
   const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
-  const double launch = p_.kernel_overhead_us * 1e-6;
   o.qkv = gemm(t, h, q + 2 * kv);
   o.o_proj = gemm(t, q, h);
-  o.mlp = gemm(t, h, 2.0 * m_.ffn / tp) + gemm(t, m_.ffn / tp, h) + memory_bound(3.0 * t * m_.ffn / tp * d) +
-          2 * memory_bound(2.0 * t * h * d) + 3 * launch;  // SiLU-and-mul, 2 RMSNorms
-  // Two all-reduces per layer (after attention and after the MLP), ring algorithm over NVLink.
+  o.mlp = gemm(t, h, 2.0 * m_.ffn / tp) + gemm(t, m_.ffn / tp, h) + elementwise_layer(t);
+  // Two all-reduces per layer (after attention and after the MLP).
   if (tp_ > 1) {
-    const double per = 2.0 * (tp - 1) / tp * (t * h * d) / nvlink_.bytes_per_s + p_.allreduce_latency_us * 1e-6;
-    o.allreduce = 2 * per;
+    // vLLM's piecewise CUDA graphs cover batches of up to the capture size, mixed ones too.
+    const double bytes = t * h * d;
+    o.allreduce = 2 * allreduce(allreduce_impl(p_, bytes, t <= p_.cuda_graph_max_batch), tp, bytes);
   }
-  return o;
-}
-
-const RooflineCostModel::TokenOps& RooflineCostModel::token_ops(std::int64_t tokens) const {
-  constexpr std::int64_t kTableMax = 1 << 16;
-  if (tokens >= kTableMax) {
-    static thread_local TokenOps scratch;
-    scratch = compute_token_ops(static_cast<double>(tokens));
-    return scratch;
-  }
-  if (static_cast<std::int64_t>(token_ops_.size()) <= tokens) token_ops_.resize(tokens + 1);
-  TokenOps& o = token_ops_[tokens];
-  if (o.qkv < 0) o = compute_token_ops(static_cast<double>(tokens));
   return o;
 }
 
 IterationCost RooflineCostModel::iteration(const BatchShape& s) const {
-  IterationCost c;
   const std::int64_t tokens = s.tokens();
-  if (tokens <= 0) return c;
-  const double h = m_.hidden, tp = tp_, d = m_.dtype_bytes;
-  const double q = static_cast<double>(m_.q_width()) / tp;
-  const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
-  const double heads = static_cast<double>(m_.heads) / tp;
+  if (tokens <= 0) return {};
+  const double heads = static_cast<double>(m_.heads) / tp_;
+  const double kvh = m_.kv_heads_per_gpu(tp_);
   const double layers = s.layers;
-  const double launch = p_.kernel_overhead_us * 1e-6;
-  const TokenOps& ops = token_ops(tokens);
-  c.qkv = layers * ops.qkv;
-  c.o_proj = layers * ops.o_proj;
-  c.mlp = layers * ops.mlp;
-  c.allreduce = layers * ops.allreduce;
-
-  // Prefill attention: causal, each chunk attends to its context plus half of itself.
-  double pf_flops = 0, pf_bytes = 0;
-  for (const auto& ch : s.prefills) {
-    const double n = ch.tokens, ctx = ch.context;
-    pf_flops += 4.0 * heads * m_.head_dim * n * (ctx + (n + 1) / 2.0);
-    pf_bytes += (ctx + n) * 2 * kv * d + 2 * n * q * d;
-  }
-  if (!s.prefills.empty())
-    c.attn_prefill = layers * (std::max(pf_flops / (gpu_.bf16_flops * p_.attention_efficiency), memory_bound(pf_bytes)) + launch);
-
-  // Decode attention reads each request's whole KV once: bytes are linear in every context.
+  IterationCost c = token_ops_.get(tokens, [this](double t) { return compute_token_ops(t); }).over(layers);
+  if (!s.prefills.empty()) c.attn_prefill = layers * prefill_attention(s.prefills, heads, kvh, m_.head_dim);
   if (s.num_decodes > 0) {
-    const double ctx = static_cast<double>(s.decode_context_sum);
-    const double bytes = ctx * 2 * kv * d + 2.0 * s.num_decodes * q * d;
-    const double flops = 4.0 * heads * m_.head_dim * ctx;
-    c.attn_decode = layers * (std::max(flops / (gpu_.bf16_flops * p_.attention_efficiency), memory_bound(bytes)) + launch);
+    const double ctx = static_cast<double>(s.decode_context_sum) / s.num_decodes;
+    c.attn_decode = layers * decode_attention(s.num_decodes, ctx, heads, kvh, m_.head_dim);
+    // A mixed batch runs one attention kernel: one fixed cost, not two.
+    if (!s.prefills.empty()) c.attn_decode -= layers * p_.attention_latency_us * 1e-6;
   }
-
-  if (s.sampled > 0) c.lm_head = gemm(s.sampled, h, static_cast<double>(m_.vocab) / tp);
-  c.cpu = (p_.cpu_overhead_us + p_.cpu_per_seq_us * (s.num_decodes + static_cast<double>(s.prefills.size()))) * 1e-6;
+  if (s.sampled > 0) c.lm_head = gemm(s.sampled, m_.hidden, static_cast<double>(m_.vocab) / tp_);
+  c.cpu = p_.overhead_s(s);
   return c;
 }
 

@@ -1,24 +1,44 @@
 #include "sim/cost/shipped_profiles.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
 namespace kunsim {
 
-std::shared_ptr<const Profile> shipped_profile(const std::string& kind) {
+std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& kind) {
   // Sweeps build scenarios on several threads.
   static std::mutex mu;
-  static std::map<std::string, std::shared_ptr<const Profile>> parsed;
+  static std::map<std::string, std::vector<std::shared_ptr<const Profile>>> parsed;
   const std::lock_guard<std::mutex> lock(mu);
   if (const auto it = parsed.find(kind); it != parsed.end()) return it->second;
-  std::shared_ptr<const Profile> p;
-  for (const auto& d : shipped_profile_data())
-    if (d.kind == kind)
-      p = std::make_shared<const Profile>(
-          load_profile_text("calibrate/profiles/" + kind + " (shipped)", d.meta_json, d.ops_csv,
-                                                      d.iterations_csv, d.attention_mixed_csv));
-  parsed[kind] = p;
-  return p;
+  std::vector<std::shared_ptr<const Profile>> list;
+  for (const auto& d : shipped_profile_data()) {
+    if (d.kind != kind) continue;
+    auto read = [&](const std::string& file) {
+      for (const auto& [name, text] : d.files)
+        if (name == file) return std::string(text);
+      return std::string();
+    };
+    list.push_back(std::make_shared<const Profile>(read_profile("calibrate/profiles/" + std::string(d.path), read)));
+  }
+  std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+    return (a->variant == "production-import") > (b->variant == "production-import");
+  });
+  parsed[kind] = list;
+  return list;
+}
+
+std::shared_ptr<const Profile> shipped_profile(const std::string& kind, const std::string& model, int tp) {
+  for (const auto& p : shipped_profiles(kind))
+    if (p->covers(model, tp)) return p;
+  return nullptr;
+}
+
+std::shared_ptr<const Profile> shipped_profile_named(const std::string& kind, const std::string& name) {
+  for (const auto& p : shipped_profiles(kind))
+    if (p->name == name) return p;
+  return nullptr;
 }
 
 }  // namespace kunsim

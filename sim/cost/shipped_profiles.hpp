@@ -1,11 +1,13 @@
-// Shipped profiles: the measured profiles committed under calibrate/profiles/<kind>/ are
-// embedded in the binary at build time (sim/CMakeLists.txt generates the list), so a scenario
-// on a GPU kind that has one is priced from measurements with no file on disk. cost.model
-// "auto" (the default) uses it when it covers the scenario's model and TP degree.
+// Shipped profiles: the profiles committed under calibrate/profiles/<kind>/<name>/ are embedded
+// in the binary at build time (cmake/KunsimShippedProfiles.cmake generates the list), so a
+// scenario on a GPU kind that has one is priced from measurements with no file on disk.
+// cost.model "auto" (the default) prefers a kind's production-kernel import; cost.profile
+// names any of them.
 #pragma once
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/cost/profile.hpp"
@@ -13,13 +15,19 @@
 namespace kunsim {
 
 struct ShippedProfileData {
-  std::string_view kind, meta_json, ops_csv, iterations_csv, attention_mixed_csv;
+  std::string_view kind;  // GPU kind, as the catalogue names it
+  std::string_view path;  // below calibrate/profiles/: "<kind>/<name>"
+  std::vector<std::pair<std::string_view, std::string_view>> files;  // file name -> contents
 };
 
-// Generated: one entry per calibrate/profiles/<kind>/ holding an ops.csv (may be none).
+// Generated: one entry per shipped profile folder (may be none).
 const std::vector<ShippedProfileData>& shipped_profile_data();
 
-// The parsed shipped profile of a GPU kind (parsed once, shared), or null if none is shipped.
-std::shared_ptr<const Profile> shipped_profile(const std::string& kind);
+// Every shipped profile of a GPU kind, parsed once and shared; production imports first.
+std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& kind);
+// The profile cost.model=auto picks for a kind: the first that covers (model, tp), or null.
+std::shared_ptr<const Profile> shipped_profile(const std::string& kind, const std::string& model, int tp);
+// A shipped profile of `kind` by its name (the folder's), or null.
+std::shared_ptr<const Profile> shipped_profile_named(const std::string& kind, const std::string& name);
 
 }  // namespace kunsim

@@ -6,7 +6,7 @@
 
 namespace kunsim {
 
-RequestMetrics::RequestMetrics(std::FILE* csv, Slo slo) : csv_(csv), slo_(slo) {
+RequestMetrics::RequestMetrics(std::FILE* csv, Slo slo, SimTime frontend) : csv_(csv), slo_(slo), frontend_(frontend) {
   if (csv_)
     std::fputs("id,arrival_s,instance,prompt_tokens,output_tokens,generated_tokens,status,queue_s,ttft_s,tpot_s,e2e_s,"
                "preemptions,swaps\n",
@@ -50,15 +50,15 @@ void RequestMetrics::row(const Request& r, const char* status) {
   }
   o += ',';
   o += status;
-  for (const auto& t : {r.scheduled, r.first_token}) {
-    o += ',';
-    if (t) put_seconds(o, *t - r.arrival);
-  }
+  o += ',';
+  if (r.scheduled) put_seconds(o, *r.scheduled - r.arrival);
+  o += ',';
+  if (r.first_token) put_seconds(o, *r.first_token - r.arrival + frontend_);
   o += ',';
   if (r.finished && r.first_token && r.output > 1)
     put_seconds(o, ((*r.finished - *r.first_token) + (r.output - 1) / 2) / (r.output - 1));
   o += ',';
-  if (r.finished) put_seconds(o, *r.finished - r.arrival);
+  if (r.finished) put_seconds(o, *r.finished - r.arrival + frontend_);
   o += ',';
   put_int(o, r.preemptions);
   o += ',';
@@ -71,8 +71,8 @@ void RequestMetrics::on_finished(const Request& r) {
   ++completed_;
   output_tokens_ += r.output;
   last_finish_ = std::max(last_finish_, *r.finished);
-  const double ttft = ns_to_seconds(*r.first_token - r.arrival);
-  const double e2e = ns_to_seconds(*r.finished - r.arrival);
+  const double ttft = ns_to_seconds(*r.first_token - r.arrival + frontend_);
+  const double e2e = ns_to_seconds(*r.finished - r.arrival + frontend_);
   const double tpot = r.output > 1 ? ns_to_seconds(*r.finished - *r.first_token) / (r.output - 1) : 0.0;
   ttft_.push_back(ttft);
   e2e_.push_back(e2e);
@@ -99,6 +99,7 @@ nlohmann::json RequestMetrics::summary_json() const {
   j["tpot_s"] = summarize(tpot_).to_json();
   j["e2e_s"] = summarize(e2e_).to_json();
   j["queue_s"] = summarize(queue_).to_json();
+  j["frontend_s"] = ns_to_seconds(frontend_);  // included in ttft_s and e2e_s
   const double attainment = arrived_ ? static_cast<double>(met_slo_) / static_cast<double>(arrived_) : 1.0;
   j["slo"] = {{"ttft_s", slo_.ttft_s}, {"tpot_s", slo_.tpot_s}, {"attainment", std::round(attainment * 1e6) / 1e6}};
   const double span = first_arrival_ >= 0 && last_finish_ > first_arrival_ ? ns_to_seconds(last_finish_ - first_arrival_) : 0;

@@ -21,8 +21,9 @@ struct Slo {
 
 class RequestMetrics {
  public:
-  // `csv` may be null (no requests.csv).
-  RequestMetrics(std::FILE* csv, Slo slo);
+  // `csv` may be null (no requests.csv). `frontend` (ns) is the front-end's time per request,
+  // added to the TTFT and E2E the client sees (requests.csv, the summary and the SLO).
+  RequestMetrics(std::FILE* csv, Slo slo, SimTime frontend = 0);
   void on_arrival() { ++arrived_; }
   void on_finished(const Request& r);
   void on_rejected(const Request& r, const std::string& reason);
@@ -42,6 +43,7 @@ class RequestMetrics {
   void row(const Request& r, const char* status);
   std::FILE* csv_;
   Slo slo_;
+  SimTime frontend_ = 0;
   std::int64_t arrived_ = 0, completed_ = 0, rejected_ = 0, unfinished_ = 0, met_slo_ = 0;
   std::int64_t output_tokens_ = 0;
   SimTime first_arrival_ = -1, last_finish_ = 0;

@@ -276,11 +276,12 @@ TEST(ProfileCostModel, CalibrationGridCoversTheCostModelsAxes) {
 TEST(ProfileCostModel, AutoUsesTheShippedProfileWhereOneCoversTheScenario) {
   Json j = test::tiny_cluster_scenario();
   const Scenario sc = scenario_from_json(j, TracePaths{});
-  const auto shipped = shipped_profile(sc.cluster.gpu.name);
+  const auto shipped = shipped_profile(sc.cluster.gpu.name, sc.model.name, sc.engine.tp);
   const Json s = test::run_scenario(j);
-  if (shipped && shipped->covers(sc.model.name, sc.engine.tp)) {
+  if (shipped) {
     EXPECT_EQ(sc.cost_model, "profile");
-    EXPECT_NE(s["cost_source"].get<std::string>().find("shipped profile"), std::string::npos);
+    EXPECT_NE(s["cost_source"].get<std::string>().find("cost.model=auto"), std::string::npos);
+    EXPECT_EQ(s["cost_source"].get<std::string>().rfind("measured: ", 0), 0u) << s["cost_source"];
   } else {
     EXPECT_EQ(sc.cost_model, "roofline");
     EXPECT_EQ(s["cost_source"].get<std::string>().rfind("roofline: ", 0), 0u) << s["cost_source"];
@@ -288,7 +289,7 @@ TEST(ProfileCostModel, AutoUsesTheShippedProfileWhereOneCoversTheScenario) {
   }
   j["cost"] = {{"model", "roofline"}};
   EXPECT_EQ(test::run_scenario(j)["cost_source"], "roofline (cost.model=roofline)");
-  EXPECT_EQ(shipped_profile("no-such-gpu"), nullptr);
+  EXPECT_EQ(shipped_profile("no-such-gpu", sc.model.name, 1), nullptr);
 }
 
 }  // namespace

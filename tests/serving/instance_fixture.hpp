@@ -119,9 +119,15 @@ inline ModelSpec tiny_model() {
 // Ideal roofline: efficiencies 1, no launch cost, 100 us of CPU per iteration.
 inline RooflineParams ideal_roofline() {
   RooflineParams p;
-  p.gemm_efficiency = p.attention_efficiency = p.memory_efficiency = 1.0;
-  p.kernel_overhead_us = 0;
-  p.cpu_overhead_us = 100;
+  p.gemm_efficiency = p.attention_efficiency = p.memory_efficiency = p.attention_memory_efficiency = 1.0;
+  p.nccl_half_bytes = 0;
+  p.gemm_latency_us = 0;
+  p.attention_latency_us = 0;
+  p.elementwise_latency_us = 0;
+  p.attention_half_len = 0;
+  p.elementwise_bw_factor = 1.0;
+  p.graph_overhead_us = 100;
+  p.eager_overhead_us = 100;
   p.cpu_per_seq_us = 0;
   return p;
 }

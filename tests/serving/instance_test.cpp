@@ -17,18 +17,20 @@ using test::InstanceFixture;
 //   qkv  96x1024 by 1024x3072: (3,145,728 + 98,304 + 294,912) * 2 = 7,077,888 B -> 2.112802 us
 //   o    96x1024 by 1024x1024: (1,048,576 + 98,304 + 98,304) * 2 = 2,490,368 B -> 0.743393 us
 //   mlp  gate_up 96x1024x2048: 4,784,128 B -> 1.428098 us; down 96x1024x1024: 0.743393 us;
-//        SiLU-and-mul 3*96*1024*2 = 589,824 B -> 0.176067 us; 2 RMSNorms 2*393,216 B -> 0.234756 us
-//        = 2.582314 us
+//        element-wise kernels (bytes moved): 2 fused residual-add RMSNorms 2 * 4*96*1024*2 =
+//        1,572,864; SiLU-and-mul 3*96*1024*2 = 589,824; rope on Q and K 2*96*2048*2 = 786,432;
+//        KV-cache write 4*96*1024*2 = 786,432; 3,735,552 B -> 1.115090 us
+//        = 3.286581 us
 //   attention: flops 4*8*128*(64*65/2 + 32*33/2) = 10,682,368 -> 0.0108 us, bytes
 //        (96 tokens of K,V: 393,216) + (Q and O: 393,216) = 786,432 B -> 0.234756 us
 //   lm_head 2x1024 by 1024x1024: 2,105,344 B -> 0.628461 us
-//   cpu 100 us.  Sum = 106.301727 us -> TTFT(A) = TTFT(B) = 106,302 ns.
+//   cpu 100 us.  Sum = 107.005994 us -> TTFT(A) = TTFT(B) = 107,006 ns.
 // Iteration 2 (decode A (context 65) and B (context 33): T = 2, 98 context tokens):
-//   qkv 6,307,840 B -> 1.882937; o 0.628461; mlp 1.892719; attention (98*4096 + 8192 =
-//   409,600 B) -> 0.122269; lm_head 0.628461; cpu 100  => 105.154847 us -> 105,155 ns.
-//   B has its 2 outputs: finishes at 106,302 + 105,155 = 211,457 ns; TPOT(B) = 105,155 ns.
-// Iteration 3 (decode A alone, context 66): 105.102271 us -> 105,102 ns.
-//   A finishes at 211,457 + 105,102 = 316,559 ns; TPOT(A) = (105,155 + 105,102) / 2.
+//   qkv 6,307,840 B -> 1.882937; o 0.628461; mlp 1.907391 (element-wise 77,824 B); attention
+//   (98*4096 + 8192 = 409,600 B) -> 0.122269; lm_head 0.628461; cpu 100 => 105.169519 us.
+//   B has its 2 outputs: finishes at 107,006 + 105,170 = 212,176 ns; TPOT(B) = 105,170 ns.
+// Iteration 3 (decode A alone, context 66): 105.109607 us -> 105,110 ns.
+//   A finishes at 212,176 + 105,110 = 317,286 ns; TPOT(A) = (105,170 + 105,110) / 2.
 TEST(Instance, HandWorkedTwoRequests) {
   InstanceFixture f(test::tiny_model(), test::ideal_roofline(), 1000);
   Request* a = f.add(0, 0, 64, 3);
@@ -36,12 +38,12 @@ TEST(Instance, HandWorkedTwoRequests) {
   f.run({a, b});
   ASSERT_EQ(f.observer.done.size(), 2u);
   EXPECT_EQ(f.observer.done[0], b);
-  EXPECT_EQ(*a->first_token, 106'302);
-  EXPECT_EQ(*b->first_token, 106'302);
-  EXPECT_EQ(*b->finished, 211'457);
-  EXPECT_EQ(*a->finished, 316'559);
-  EXPECT_EQ(*b->finished - *b->first_token, 105'155);                  // TPOT(B) x 1 step
-  EXPECT_DOUBLE_EQ((*a->finished - *a->first_token) / 2.0, 105'128.5);  // TPOT(A)
+  EXPECT_EQ(*a->first_token, 107'006);
+  EXPECT_EQ(*b->first_token, 107'006);
+  EXPECT_EQ(*b->finished, 212'176);
+  EXPECT_EQ(*a->finished, 317'286);
+  EXPECT_EQ(*b->finished - *b->first_token, 105'170);                // TPOT(B) x 1 step
+  EXPECT_DOUBLE_EQ((*a->finished - *a->first_token) / 2.0, 105'140);  // TPOT(A)
   // Blocks (16 tokens): A 4 -> 5 at its first decode, B 2 -> 3: peak 8, all freed at the end.
   EXPECT_EQ(f.inst->kv().peak_used(), 8);
   EXPECT_EQ(f.inst->kv().used(), 0);

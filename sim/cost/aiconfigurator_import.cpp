@@ -1,0 +1,333 @@
+#include "sim/cost/aiconfigurator_import.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "sim/cost/csv_rows.hpp"
+
+namespace kunsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A CSV whose columns are found by name (the tables' column sets differ by system and version).
+class NamedCsv {
+ public:
+  explicit NamedCsv(const fs::path& path) : path_(path.string()), in_(path) {
+    if (!in_) throw InputError(path_ + ": cannot open file");
+    std::string header;
+    if (!std::getline(in_, header)) throw InputError(path_ + ":1: empty file, expected a header");
+    if (!header.empty() && header.back() == '\r') header.pop_back();
+    cols_ = split_fields(header);
+    line_ = 1;
+  }
+  std::size_t col(const std::string& name) const {
+    const auto it = std::find(cols_.begin(), cols_.end(), name);
+    if (it == cols_.end()) throw InputError(path_ + ":1: no \"" + name + "\" column");
+    return static_cast<std::size_t>(it - cols_.begin());
+  }
+  bool has(const std::string& name) const { return std::find(cols_.begin(), cols_.end(), name) != cols_.end(); }
+  // The next data row (false at the end); `where` is its file:line.
+  bool next(std::vector<std::string>& f, std::string& where) {
+    std::string line;
+    while (std::getline(in_, line)) {
+      ++line_;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty()) continue;
+      f = split_fields(line);
+      where = path_ + ":" + std::to_string(line_);
+      if (f.size() != cols_.size())
+        throw InputError(where + ": expected " + std::to_string(cols_.size()) + " fields, got " + std::to_string(f.size()));
+      return true;
+    }
+    return false;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::ifstream in_;
+  std::vector<std::string> cols_;
+  std::size_t line_ = 0;
+};
+
+int whole(const std::string& s, const std::string& where, const char* what) {
+  const double v = csv_number(s, where, what);
+  if (v != static_cast<double>(static_cast<long long>(v)) || v > 1e12)
+    throw InputError(where + ": " + what + ": expected a whole number, got \"" + s + "\"");
+  return static_cast<int>(v);
+}
+
+double latency_us(const std::string& s, const std::string& where) {
+  const double ms = csv_number(s, where, "latency");
+  if (ms <= 0) throw InputError(where + ": latency: expected a time > 0 ms, got \"" + s + "\"");
+  return ms * 1e3;
+}
+
+// Median of each key's values, in key order.
+template <class Key>
+std::map<Key, double> medians(std::map<Key, std::vector<double>>& by_key) {
+  std::map<Key, double> out;
+  for (auto& [k, v] : by_key) {
+    std::sort(v.begin(), v.end());
+    out[k] = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  }
+  return out;
+}
+
+fs::path version_dir(const AiconfiguratorImport& opt, const std::string& table, const std::string& framework,
+                     const std::string& version) {
+  const fs::path base = fs::path(opt.dir) / opt.system / table / framework;
+  if (!fs::is_directory(base)) throw InputError(base.string() + ": not found (is --system right?)");
+  if (!version.empty()) {
+    if (!fs::is_directory(base / version)) throw InputError((base / version).string() + ": no such version");
+    return base / version;
+  }
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator(base))
+    if (e.is_directory()) found.push_back(e.path().filename().string());
+  std::sort(found.begin(), found.end());
+  if (found.size() != 1) {
+    std::string list;
+    for (const auto& v : found) list += (list.empty() ? "" : ", ") + v;
+    throw InputError(base.string() + ": " + std::to_string(found.size()) + " versions (" + list + "): name one with --version");
+  }
+  return base / found.front();
+}
+
+// The kernel source of a table: the given one, else the most measured among the kept rows.
+std::string pick_source(const std::map<std::string, std::size_t>& counts, const std::string& wanted, const std::string& file) {
+  if (!wanted.empty()) {
+    if (!counts.count(wanted)) {
+      std::string list;
+      for (const auto& [s, n] : counts) list += (list.empty() ? "" : ", ") + s;
+      throw InputError(file + ": no bf16 rows with kernel_source \"" + wanted + "\" (it has: " + list + ")");
+    }
+    return wanted;
+  }
+  std::string best;
+  std::size_t most = 0;
+  for (const auto& [s, n] : counts)
+    if (n > most) best = s, most = n;
+  if (best.empty()) throw InputError(file + ": no bf16 rows");
+  return best;
+}
+
+struct AttentionTable {
+  std::vector<AttentionRow> rows;
+  std::string source, device;
+};
+
+AttentionTable read_attention(const fs::path& path, bool decode, const std::string& wanted) {
+  NamedCsv csv(path);
+  const std::size_t src = csv.col("kernel_source"), b = csv.col("batch_size"), isl = csv.col("isl"),
+                    h = csv.col("num_heads"), kvh = csv.col("num_key_value_heads"), hd = csv.col("head_dim"),
+                    ad = csv.col("attn_dtype"), kd = csv.col("kv_cache_dtype"), step = csv.col("step"),
+                    lat = csv.col("latency"), dev = csv.col("device");
+  const bool windowed = csv.has("window_size");
+  const std::size_t win = windowed ? csv.col("window_size") : 0;
+  const bool beams = csv.has("beam_width");
+  const std::size_t beam = beams ? csv.col("beam_width") : 0;
+  std::map<std::string, std::map<std::tuple<HeadShape, int, int>, std::vector<double>>> by_source;
+  std::map<std::string, std::size_t> counts;
+  AttentionTable t;
+  std::vector<std::string> f;
+  std::string where;
+  while (csv.next(f, where)) {
+    if (f[ad] != "bfloat16" || f[kd] != "bfloat16") continue;
+    if (windowed && whole(f[win], where, "window_size") != 0) continue;
+    if (beams && whole(f[beam], where, "beam_width") != 1) continue;
+    const int s = whole(f[step], where, "step");
+    if (!decode && s != 0) continue;  // prefill after a cached prefix: composed at run time instead
+    HeadShape shape{whole(f[h], where, "num_heads"), whole(f[kvh], where, "num_key_value_heads"),
+                    whole(f[hd], where, "head_dim")};
+    if (shape.heads < 1 || shape.kv_heads < 1 || shape.head_dim < 1 || shape.heads % shape.kv_heads)
+      throw InputError(where + ": num_heads must be a positive multiple of num_key_value_heads");
+    const int batch = whole(f[b], where, "batch_size");
+    const int len = decode ? s + 1 : whole(f[isl], where, "isl");
+    if (batch < 1 || len < 1) throw InputError(where + ": batch_size and length must be >= 1");
+    by_source[f[src]][{shape, batch, len}].push_back(latency_us(f[lat], where));
+    ++counts[f[src]];
+    t.device = f[dev];
+  }
+  t.source = pick_source(counts, wanted, csv.path());
+  for (const auto& [key, us] : medians(by_source[t.source]))
+    t.rows.push_back({std::get<1>(key), std::get<2>(key), std::get<0>(key), us});
+  return t;
+}
+
+// `key: value` lines of the system yaml (numbers only; comments dropped).
+std::map<std::string, double> yaml_numbers(const fs::path& path) {
+  std::map<std::string, double> out;
+  std::ifstream in(path);
+  if (!in) throw InputError(path.string() + ": cannot open file");
+  static const std::regex kv(R"(^\s*([A-Za-z0-9_]+):\s*([0-9.eE+-]+)\s*(#.*)?$)");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, kv)) out[m[1]] = std::stod(m[2]);
+  }
+  return out;
+}
+
+// How a planner names the attention kernels of a kernel_source.
+std::string attention_label(const std::string& source) {
+  static const std::map<std::string, std::string> labels = {{"vllm_flash_attn_fa3", "FA3"},
+                                                             {"vllm_flash_attn_fa4", "FA4"},
+                                                             {"vllm_flash_attn", "FlashAttention-2"},
+                                                             {"vllm_flashinfer_trtllmprefill", "FlashInfer TRT-LLM"},
+                                                             {"vllm_flashinfer_trtllmdecode", "FlashInfer TRT-LLM"}};
+  const auto it = labels.find(source);
+  return it == labels.end() ? source : it->second;
+}
+
+std::string gpu_kind_of(const std::string& system) {
+  static const std::map<std::string, std::string> kinds = {
+      {"h100_sxm", "h100-sxm"}, {"h200_sxm", "h200"}, {"a100_sxm", "a100-80g"}, {"b200_sxm", "b200"}};
+  const auto it = kinds.find(system);
+  if (it == kinds.end()) throw InputError("--system " + system + ": no kunsim GPU kind known for it (give --gpu-kind)");
+  return it->second;
+}
+
+}  // namespace
+
+ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
+  if (!fs::is_directory(opt.dir)) throw InputError(opt.dir + ": database folder not found");
+  ImportedProfile out;
+  KernelTables& t = out.tables;
+  const std::string kind = opt.gpu_kind.empty() ? gpu_kind_of(opt.system) : opt.gpu_kind;
+
+  const fs::path gemm_dir = version_dir(opt, "gemm", opt.framework, opt.version);
+  const std::string version = gemm_dir.filename().string();
+  std::string gemm_source, device;
+  {
+    NamedCsv csv(gemm_dir / "gemm_perf.csv");
+    const std::size_t dt = csv.col("gemm_dtype"), m = csv.col("m"), n = csv.col("n"), k = csv.col("k"),
+                      lat = csv.col("latency"), src = csv.col("kernel_source"), dev = csv.col("device");
+    std::map<std::tuple<int, int, int>, std::vector<double>> by_key;
+    std::vector<std::string> f;
+    std::string where;
+    while (csv.next(f, where)) {
+      if (f[dt] != "bfloat16") continue;
+      const int mm = whole(f[m], where, "m"), nn = whole(f[n], where, "n"), kk = whole(f[k], where, "k");
+      if (mm < 1 || nn < 1 || kk < 1) throw InputError(where + ": m, n and k must be >= 1");
+      by_key[{nn, kk, mm}].push_back(latency_us(f[lat], where));
+      gemm_source = f[src];
+      device = f[dev];
+    }
+    if (by_key.empty()) throw InputError(csv.path() + ": no bfloat16 rows");
+    for (const auto& [key, us] : medians(by_key))
+      t.gemm.push_back({double(std::get<2>(key)), double(std::get<0>(key)), double(std::get<1>(key)), us});
+  }
+  const fs::path attn_dir = version_dir(opt, "attention", opt.framework, version);
+  const AttentionTable prefill = read_attention(attn_dir / "context_attention_perf.csv", false, opt.kernel_source);
+  const AttentionTable decode = read_attention(attn_dir / "generation_attention_perf.csv", true, opt.kernel_source);
+  t.prefill = prefill.rows;
+  t.decode = decode.rows;
+
+  // vLLM's custom all-reduce (graph and eager backends) and NCCL's.
+  std::map<std::tuple<std::string, int, double>, std::vector<double>> ar;
+  {
+    NamedCsv csv(version_dir(opt, "comm", opt.framework, version) / "custom_allreduce_perf.csv");
+    const std::size_t dt = csv.col("allreduce_dtype"), g = csv.col("num_gpus"), sz = csv.col("message_size"),
+                      lat = csv.col("latency"), be = csv.col("backend");
+    std::vector<std::string> f;
+    std::string where;
+    while (csv.next(f, where)) {
+      if (f[dt] != "bfloat16") continue;
+      if (f[be] != "vllm_graph" && f[be] != "vllm_eager")
+        throw InputError(where + ": backend: expected vllm_graph or vllm_eager, got \"" + f[be] + "\"");
+      ar[{f[be], whole(f[g], where, "num_gpus"), 2.0 * whole(f[sz], where, "message_size")}].push_back(latency_us(f[lat], where));
+    }
+  }
+  const fs::path nccl_dir = version_dir(opt, "comm", "nccl", "");
+  {
+    NamedCsv csv(nccl_dir / "nccl_perf.csv");
+    const std::size_t dt = csv.col("nccl_dtype"), g = csv.col("num_gpus"), sz = csv.col("message_size"),
+                      lat = csv.col("latency"), op = csv.col("op_name");
+    std::vector<std::string> f;
+    std::string where;
+    while (csv.next(f, where)) {
+      if (f[op] != "all_reduce" || f[dt] != "half") continue;
+      ar[{"nccl", whole(f[g], where, "num_gpus"), 2.0 * whole(f[sz], where, "message_size")}].push_back(latency_us(f[lat], where));
+    }
+  }
+  for (const auto& [key, us] : medians(ar)) t.allreduce.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), us});
+  t.sort();
+
+  const auto yaml = yaml_numbers(fs::path(opt.dir) / (opt.system + ".yaml"));
+  auto yaml_value = [&](const char* key) {
+    const auto it = yaml.find(key);
+    if (it == yaml.end()) throw InputError((fs::path(opt.dir) / (opt.system + ".yaml")).string() + ": no " + key);
+    return it->second;
+  };
+  Json& meta = out.meta;
+  meta["format"] = 2;
+  meta["variant"] = "production-import";
+  meta["kind"] = kind;
+  meta["gpu"] = device;
+  meta["source"] = "NVIDIA aiconfigurator performance database (github.com/ai-dynamo/aiconfigurator), system " +
+                   opt.system + "; arXiv 2601.06288";
+  meta["source_short"] = "aiconfigurator";
+  meta["licence"] = "Apache-2.0, Copyright (c) 2026 NVIDIA CORPORATION & AFFILIATES (the measurements); "
+                    "this profile is kunsim's reduction of them";
+  meta["system"] = opt.system;
+  meta["framework"] = opt.framework;
+  meta["framework_label"] = opt.framework == "vllm" ? "vLLM" : opt.framework;
+  meta["framework_version"] = version;
+  meta["nccl_version"] = nccl_dir.filename().string();
+  meta["kernel_source"] = {{"gemm", gemm_source}, {"attn_prefill", prefill.source}, {"attn_decode", decode.source}};
+  meta["attention_kernels"] = attention_label(prefill.source);
+  meta["dtype"] = {{"weights", "bf16"}, {"kv_cache", "bf16"}};
+  // The source's dates: when the tables were last changed, and the snapshot taken.
+  std::ifstream src_md(fs::path(opt.dir) / "SOURCE.md");
+  std::stringstream md;
+  md << src_md.rdbuf();
+  std::smatch m;
+  const std::string md_text = md.str();
+  static const std::regex changed(R"(last changed\s+in\s+[0-9a-f]+\s+\((\d{4}-\d{2}-\d{2})\))");
+  static const std::regex snapshot(R"(Snapshot commit\s+([0-9a-f]+)\s+\((\d{4}-\d{2}-\d{2})\))");
+  meta["date"] = std::regex_search(md_text, m, changed) ? m[1].str() : std::string("unknown");
+  if (std::regex_search(md_text, m, snapshot)) meta["snapshot"] = {{"commit", m[1].str()}, {"date", m[2].str()}};
+  meta["measured"] = {"gemm", "attn_prefill", "attn_decode", "allreduce"};
+  meta["derived"] = {
+      {"attention shapes absent from the tables",
+       "scaled from the nearest measured head shape: FLOPs (prefill), KV bytes read (decode), above the kernel's fixed cost"},
+      {"chunked prefill, batches of unequal prompts, mixed batches", "composed from the prefill and decode tables (batch_shape.hpp)"},
+      {"element-wise kernels (RMSNorm, SiLU-and-mul, rope, KV-cache write)",
+       "roofline with aiconfigurator's memory correction (elementwise below)"},
+      {"host overhead per iteration", "kunsim's overhead terms (cost.graph_overhead_us, cost.eager_overhead_us)"}};
+  meta["elementwise"] = {{"hbm_bytes_per_s", yaml_value("mem_bw")},
+                         {"bw_factor", yaml_value("mem_bw_empirical_scaling_factor")},
+                         {"latency_s", yaml_value("mem_empirical_constant_latency")}};
+  meta["rows"] = {{"gemm", t.gemm.size()},
+                  {"attn_prefill", t.prefill.size()},
+                  {"attn_decode", t.decode.size()},
+                  {"allreduce", t.allreduce.size()}};
+  return out;
+}
+
+void write_kernel_table_profile(const std::string& out, const ImportedProfile& p) {
+  const fs::path dest(out);
+  const fs::path tmp = dest.parent_path() / ("." + dest.filename().string() + ".tmp");
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) throw InputError(tmp.string() + ": cannot create folder (" + ec.message() + ")");
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream f(tmp / name, std::ios::binary);
+    f << text;
+    if (!f) throw InputError((tmp / name).string() + ": cannot write");
+  };
+  write("meta.json", p.meta.dump(2) + "\n");
+  for (const char* file : kKernelTableFiles) write(file, kernel_table_text(p.tables, file));
+  fs::remove_all(dest, ec);
+  fs::rename(tmp, dest, ec);
+  if (ec) throw InputError(dest.string() + ": cannot replace (" + ec.message() + ")");
+}
+
+}  // namespace kunsim

@@ -1,0 +1,36 @@
+// `kunsim import aiconfigurator`: turns NVIDIA's published vLLM kernel measurements (the
+// aiconfigurator performance database: per GPU system, CSV tables of GEMM, context and
+// generation attention, vLLM custom all-reduce and NCCL times) into a kunsim kernel-table
+// profile (format 2). It keeps what kunsim prices with: bf16 GEMMs; bf16 attention on a bf16
+// KV cache, full (not windowed) attention, one kernel source per table; all-reduce in bf16.
+// Repeated shapes keep their median. Times are converted from milliseconds to microseconds,
+// message sizes from elements to bytes, and decode `step` (tokens already cached) to the
+// tokens attended to (step + 1). Bad rows are InputErrors naming file:line.
+#pragma once
+#include <string>
+
+#include "sim/core/json_fields.hpp"
+#include "sim/cost/kernel_tables.hpp"
+
+namespace kunsim {
+
+struct AiconfiguratorImport {
+  std::string dir;            // the database folder: <dir>/<system>/..., <dir>/<system>.yaml
+  std::string system;         // e.g. h100_sxm
+  std::string framework = "vllm";
+  std::string version;        // empty: the only version present
+  std::string kernel_source;  // empty: the table's most measured bf16 kernel (vLLM's default there)
+  std::string gpu_kind;       // empty: kunsim's name for the system (h100_sxm -> h100-sxm)
+};
+
+struct ImportedProfile {
+  KernelTables tables;
+  Json meta;
+};
+
+ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt);
+// Writes meta.json and the table files into `out`, replacing the folder whole (written beside
+// it, then renamed), so a failed import leaves an existing profile untouched.
+void write_kernel_table_profile(const std::string& out, const ImportedProfile& p);
+
+}  // namespace kunsim

@@ -1,0 +1,62 @@
+#include "sim/cost/cost_choice.hpp"
+
+#include <filesystem>
+
+#include "sim/cost/kernel_table_cost_model.hpp"
+#include "sim/cost/profile_cost_model.hpp"
+#include "sim/cost/shipped_profiles.hpp"
+
+namespace kunsim {
+
+std::unique_ptr<CostModel> make_cost_model(const Profile* profile, const ModelSpec& model, const ClusterSpec& cluster,
+                                           int tp, const RooflineParams& params) {
+  if (!profile) return std::make_unique<RooflineCostModel>(model, cluster.gpu, cluster.nvlink, tp, params);
+  if (profile->format == 2)
+    return std::make_unique<KernelTableCostModel>(*profile, model, cluster.gpu, cluster.nvlink, tp, params);
+  return std::make_unique<ProfileCostModel>(*profile, model, cluster.gpu, cluster.nvlink, tp, params);
+}
+
+CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const ClusterSpec& cluster, int tp,
+                       const std::string& scenario_dir) {
+  namespace fs = std::filesystem;
+  CostChoice c;
+  const std::string& kind = cluster.gpu.name;
+  const std::string where = model.name + " tp=" + std::to_string(tp);
+  auto use = [&](std::shared_ptr<const Profile> p, const std::string& why) {
+    if (!p->covers(model.name, tp))
+      throw InputError("cost.profile: " + p->dir + " has no measurements for " + where);
+    c.model = "profile";
+    c.profile = std::move(p);
+    c.source = make_cost_model(c.profile.get(), model, cluster, tp, spec.roofline)->describe() + " (" + why + ")";
+  };
+  if (spec.model == "roofline") {
+    c.source = "roofline (cost.model=roofline)";
+  } else if (!spec.profile.empty()) {
+    // A shipped profile's name, else a folder (relative to the scenario's, then to the cwd).
+    if (auto shipped = shipped_profile_named(kind, spec.profile)) {
+      use(shipped, "cost.profile=" + spec.profile);
+    } else {
+      std::string dir = spec.profile;
+      if (!scenario_dir.empty() && fs::path(dir).is_relative() && fs::exists(fs::path(scenario_dir) / dir))
+        dir = (fs::path(scenario_dir) / dir).string();
+      if (!fs::exists(dir)) {
+        std::string names;
+        for (const auto& p : shipped_profiles(kind)) names += (names.empty() ? "" : ", ") + p->name;
+        throw InputError("cost.profile: \"" + spec.profile + "\" is neither a shipped " + kind + " profile (" +
+                         (names.empty() ? std::string("none shipped") : names) + ") nor a folder");
+      }
+      use(std::make_shared<const Profile>(load_profile(dir)), "cost.profile=" + dir);
+    }
+  } else if (auto shipped = shipped_profile(kind, model.name, tp)) {
+    use(shipped, "cost.model=auto: the shipped " + kind + " " + shipped->variant + " profile");
+  } else if (spec.model == "profile") {
+    throw InputError("cost.profile: needed with cost.model=profile");
+  } else {
+    c.source = shipped_profiles(kind).empty()
+                   ? "roofline: no shipped profile for " + kind + " (cost.model=auto)"
+                   : "roofline: no shipped " + kind + " profile covers " + where + " (cost.model=auto)";
+  }
+  return c;
+}
+
+}  // namespace kunsim

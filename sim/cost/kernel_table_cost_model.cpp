@@ -1,0 +1,108 @@
+#include "sim/cost/kernel_table_cost_model.hpp"
+
+#include <algorithm>
+
+namespace kunsim {
+namespace {
+
+std::string shape_text(const HeadShape& s) {
+  return std::to_string(s.heads) + "/" + std::to_string(s.kv_heads) + "x" + std::to_string(s.head_dim);
+}
+
+}  // namespace
+
+KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& model, const GpuSpec& gpu,
+                                           const LinkParams& nvlink, int tp, RooflineParams params)
+    : m_(model),
+      tp_(tp),
+      p_(params),
+      roofline_(model, gpu, nvlink, tp, params),
+      gemm_(p.kernels.gemm),
+      prefill_table_(p.kernels.prefill, false),
+      decode_table_(p.kernels.decode, true) {
+  if (gemm_.empty() || prefill_table_.empty() || decode_table_.empty())
+    throw InputError(p.dir + ": a kernel-table profile needs GEMM, prefill and decode attention rows");
+  const HeadShape shard{model.heads / tp, model.kv_heads_per_gpu(tp), model.head_dim};
+  prefill_ = TabulatedAttention(prefill_table_.curve(shard));
+  decode_ = TabulatedAttention(decode_table_.curve(shard));
+  for (const char* impl : kAllreduceImpls) {
+    std::vector<std::pair<double, double>> xy;
+    for (const auto& r : p.kernels.allreduce)
+      if (r.impl == impl && r.gpus == tp) xy.emplace_back(r.bytes, r.us * 1e-6);
+    if (!xy.empty()) allreduce_.emplace_back(impl, Interpolator1D(std::move(xy)));
+  }
+  description_ = "measured: " + p.describe() + " [" + p.name + "]";
+  std::vector<std::string> derived, roofline = {"rmsnorm", "silu_mul", "rope", "kv-cache write", "host overhead"};
+  if (prefill_.curve().derived)
+    derived.push_back("prefill attention " + shape_text(shard) + " from " + shape_text(prefill_.curve().reference));
+  if (decode_.curve().derived)
+    derived.push_back("decode attention " + shape_text(shard) + " from " + shape_text(decode_.curve().reference));
+  if (tp > 1) {
+    for (const char* impl : kAllreduceImpls) {
+      const bool have = std::any_of(allreduce_.begin(), allreduce_.end(), [&](const auto& a) { return a.first == impl; });
+      if (!have) roofline.push_back(std::string("all-reduce ") + impl + " at " + std::to_string(tp) + " GPUs");
+    }
+  }
+  if (!derived.empty()) {
+    description_ += "; derived: ";
+    for (std::size_t i = 0; i < derived.size(); ++i) description_ += (i ? ", " : "") + derived[i];
+  }
+  description_ += "; roofline: ";
+  for (std::size_t i = 0; i < roofline.size(); ++i) description_ += (i ? ", " : "") + roofline[i];
+}
+
+double KernelTableCostModel::allreduce(const std::string& impl, double bytes) const {
+  for (const auto& [name, curve] : allreduce_)
+    if (name == impl) return curve.at(bytes);
+  return roofline_.allreduce(impl, tp_, bytes);
+}
+
+TokenOps KernelTableCostModel::compute_token_ops(double t) const {
+  TokenOps o;
+  const double h = m_.hidden, tp = tp_;
+  const double q = static_cast<double>(m_.q_width()) / tp;
+  const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
+  const double ffn = static_cast<double>(m_.ffn) / tp;
+  o.qkv = gemm_.seconds(t, q + 2 * kv, h);
+  o.o_proj = gemm_.seconds(t, h, q);
+  o.mlp = gemm_.seconds(t, 2 * ffn, h) + gemm_.seconds(t, h, ffn) + roofline_.elementwise_layer(t);
+  o.allreduce = 0;
+  if (tp_ > 1) {
+    const double bytes = t * h * m_.dtype_bytes;
+    o.allreduce = 2 * allreduce(RooflineCostModel::allreduce_impl(p_, bytes, t <= p_.cuda_graph_max_batch), bytes);
+  }
+  return o;
+}
+
+double KernelTableCostModel::lm_head(int sampled) const {
+  const auto at = [&] { return gemm_.seconds(sampled, static_cast<double>(m_.vocab) / tp_, m_.hidden); };
+  if (sampled >= (1 << 16)) return at();
+  if (static_cast<int>(lm_head_.size()) <= sampled) lm_head_.resize(static_cast<std::size_t>(sampled) + 1, -1.0);
+  double& t = lm_head_[static_cast<std::size_t>(sampled)];
+  if (t < 0) t = at();
+  return t;
+}
+
+IterationCost KernelTableCostModel::iteration(const BatchShape& s) const {
+  const std::int64_t tokens = s.tokens();
+  if (tokens <= 0) return {};
+  const double layers = s.layers;
+  IterationCost c = token_ops_.get(tokens, [this](double t) { return compute_token_ops(t); }).over(layers);
+  if (!s.prefills.empty()) {
+    const PrefillEquivalent e = prefill_equivalent(s.prefills);
+    const int b = static_cast<int>(s.prefills.size());
+    c.attn_prefill = layers * std::max(prefill_.seconds(b, e.len), decode_.seconds(b, e.context));
+  }
+  if (s.num_decodes > 0) {
+    const double ctx = static_cast<double>(s.decode_context_sum) / s.num_decodes;
+    double t = decode_.seconds(s.num_decodes, ctx);
+    // A mixed batch is one varlen attention kernel: its fixed cost is paid once.
+    if (!s.prefills.empty()) t = std::max(t - decode_.curve().grid->floor(), 0.0);
+    c.attn_decode = layers * t;
+  }
+  if (s.sampled > 0) c.lm_head = lm_head(s.sampled);
+  c.cpu = p_.overhead_s(s);
+  return c;
+}
+
+}  // namespace kunsim

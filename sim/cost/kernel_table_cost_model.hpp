@@ -1,0 +1,51 @@
+// KernelTableCostModel: prices any model's iterations from a GPU kind's kernel tables (profile
+// format 2: GEMMs over (m, n, k), prefill and decode attention over (batch, length) per head
+// shape, all-reduce per implementation), by interpolation at run time:
+// - QKV, O, gate/up, down and the LM head: GemmTable at this TP shard's (n, k);
+// - attention: the shard's head shape, measured or derived (AttentionTable); chunked prefill
+//   over cached context and batches of prompts through prefill_equivalent(), bounded below by
+//   reading their context as decodes do; a mixed batch is one kernel, so one fixed cost;
+// - all-reduce: vLLM's choice (RooflineCostModel::allreduce_impl) from the measured rows of
+//   this GPU count, the roofline where the table has none;
+// - element-wise kernels (RMSNorm, SiLU-and-mul, rope, KV-cache write) and host overheads: the
+//   roofline (no public measurements exist), with aiconfigurator's memory correction.
+// describe() says exactly what priced what. Token-count ops are tabulated on first use.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "sim/cost/interpolator.hpp"
+#include "sim/cost/kernel_table_interp.hpp"
+#include "sim/cost/profile.hpp"
+#include "sim/cost/roofline_cost_model.hpp"
+
+namespace kunsim {
+
+class KernelTableCostModel final : public CostModel {
+ public:
+  KernelTableCostModel(const Profile& profile, const ModelSpec& model, const GpuSpec& gpu, const LinkParams& nvlink,
+                       int tp, RooflineParams params);
+  IterationCost iteration(const BatchShape& shape) const override;
+  std::int64_t activation_bytes(std::int64_t tokens) const override { return roofline_.activation_bytes(tokens); }
+  std::string describe() const override { return description_; }
+
+  // One all-reduce of `bytes` by `impl` over this TP degree: measured, else the roofline.
+  double allreduce(const std::string& impl, double bytes) const;
+
+ private:
+  TokenOps compute_token_ops(double tokens) const;
+  ModelSpec m_;
+  int tp_;
+  RooflineParams p_;
+  RooflineCostModel roofline_;
+  GemmTable gemm_;
+  AttentionTable prefill_table_, decode_table_;
+  TabulatedAttention prefill_, decode_;
+  std::vector<std::pair<std::string, Interpolator1D>> allreduce_;  // impl -> time over bytes, this TP
+  double lm_head(int sampled) const;
+  TokenOpsTable token_ops_;
+  mutable std::vector<double> lm_head_;  // by sequences sampled; < 0 until first read
+  std::string description_;
+};
+
+}  // namespace kunsim

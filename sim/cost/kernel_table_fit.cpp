@@ -1,0 +1,196 @@
+#include "sim/cost/kernel_table_fit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "sim/cluster/gpu_spec.hpp"
+#include "sim/cost/kernel_table_interp.hpp"
+#include "sim/cost/roofline_cost_model.hpp"
+
+namespace kunsim {
+namespace {
+
+double r6(double x) { return std::round(x * 1e6) / 1e6; }
+
+// Absolute percentage errors, summarised.
+struct Errors {
+  double sum = 0;
+  std::size_t n = 0, points = 0;
+  void add(double predicted, double measured) {
+    sum += std::fabs(predicted - measured) / measured;
+    ++n;
+  }
+  std::size_t outliers = 0;
+  Json json() const {
+    return {{"heldout_mape", r6(n ? sum / n : 0.0)}, {"points", points}, {"heldout", n}, {"outliers", outliers}};
+  }
+  double mape() const { return n ? sum / n : 0.0; }
+};
+
+// Splits rows into curves by `curve_key` (ordered by `x` within a curve) and holds back every
+// fifth interior point of each (of 6 points or more). Points the whole curve contradicts (robust_monotone's outliers,
+// which the interpolation built from all of them drops too) are neither trained on nor scored;
+// `outliers` counts them.
+template <class Row, class Key, class X>
+std::pair<std::vector<Row>, std::vector<Row>> hold_out(const std::vector<Row>& rows, Key curve_key, X x,
+                                                       std::size_t* outliers = nullptr) {
+  std::map<decltype(curve_key(rows.front())), std::vector<const Row*>> curves;
+  for (const auto& r : rows) curves[curve_key(r)].push_back(&r);
+  std::vector<Row> train, held;
+  for (auto& [k, pts] : curves) {
+    std::sort(pts.begin(), pts.end(), [&](const Row* a, const Row* b) { return x(*a) < x(*b); });
+    std::vector<std::pair<double, double>> xy;
+    for (const Row* p : pts) xy.emplace_back(x(*p), p->us);
+    std::vector<bool> out;
+    robust_monotone(xy, &out);
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      if (out[i]) {
+        if (outliers) ++*outliers;
+        continue;
+      }
+      // Only curves of 6 points or more lend one: holding a point of a shorter one back would
+      // test a gap several times wider than any the interpolation is used across.
+      (pts.size() >= 6 && i % 5 == 2 && i + 1 < pts.size() ? held : train).push_back(*pts[i]);
+    }
+  }
+  return {train, held};
+}
+
+Json attention_check(const std::vector<AttentionRow>& rows, bool decode, Json& derived) {
+  Errors e;
+  e.points = rows.size();
+  const auto [train, held] = hold_out(
+      rows, [](const AttentionRow& r) { return std::make_tuple(r.shape, r.batch); }, [](const AttentionRow& r) { return r.len; },
+      &e.outliers);
+  const AttentionTable t(train, decode);
+  for (const auto& h : held) e.add(t.curve(h.shape).seconds(h.batch, h.len), h.us * 1e-6);
+  // Each measured shape, priced as if absent.
+  const AttentionTable all(rows, decode);
+  Errors d;
+  double worst = 0;
+  HeadShape worst_shape;
+  for (const auto& [shape, grid] : all.grids()) {
+    const AttentionCurve c = all.curve(shape, &shape);
+    if (!c.grid) continue;  // the only measured shape: nothing to derive it from
+    Errors one;
+    for (const auto& r : rows)
+      if (r.shape == shape) {
+        one.add(c.seconds(r.batch, r.len), r.us * 1e-6);
+        d.add(c.seconds(r.batch, r.len), r.us * 1e-6);
+      }
+    if (one.mape() > worst) worst = one.mape(), worst_shape = shape;
+  }
+  derived = {{"mape", r6(d.mape())},
+             {"shapes", all.grids().size()},
+             {"worst_shape", std::to_string(worst_shape.heads) + "/" + std::to_string(worst_shape.kv_heads) + "x" +
+                                 std::to_string(worst_shape.head_dim)},
+             {"worst_mape", r6(worst)}};
+  return e.json();
+}
+
+}  // namespace
+
+Json kernel_table_fit_report(const Profile& p, const RooflineParams& roofline) {
+  const KernelTables& k = p.kernels;
+  Json report;
+  report["gpu"] = p.meta.value("gpu", std::string("unknown"));
+  report["profile"] = p.describe();
+  report["ops"] = Json::object();
+
+  {  // GEMM over m
+    Errors e;
+    e.points = k.gemm.size();
+    const auto [train, held] = hold_out(
+        k.gemm, [](const GemmRow& r) { return std::make_pair(r.n, r.k); }, [](const GemmRow& r) { return r.m; },
+        &e.outliers);
+    const GemmTable t(train);
+    for (const auto& h : held) e.add(t.seconds(h.m, h.n, h.k), h.us * 1e-6);
+    report["ops"]["gemm"] = e.json();
+  }
+  {  // GEMM across n and k: every other interior grid line held back
+    std::set<double> ns, ks;
+    for (const auto& r : k.gemm) ns.insert(r.n), ks.insert(r.k);
+    auto held_lines = [](const std::set<double>& axis) {
+      std::set<double> held;
+      std::size_t i = 0;
+      for (auto it = axis.begin(); it != axis.end(); ++it, ++i)
+        if (i % 2 == 1 && std::next(it) != axis.end()) held.insert(*it);
+      return held;
+    };
+    const auto hn = held_lines(ns), hk = held_lines(ks);
+    std::vector<GemmRow> train, held;
+    for (const auto& r : k.gemm) {
+      const bool out_n = hn.count(r.n) != 0, out_k = hk.count(r.k) != 0;
+      if (out_n && out_k) continue;  // neither axis would be on the grid: a 2-D blend, not checked here
+      (out_n || out_k ? held : train).push_back(r);
+    }
+    Errors e;
+    e.points = k.gemm.size();
+    const GemmTable t(train);
+    for (const auto& h : held) e.add(t.seconds(h.m, h.n, h.k), h.us * 1e-6);
+    report["ops"]["gemm_nk"] = e.json();
+  }
+  Json derived_prefill, derived_decode;
+  report["ops"]["attn_prefill"] = attention_check(k.prefill, false, derived_prefill);
+  report["ops"]["attn_decode"] = attention_check(k.decode, true, derived_decode);
+  report["derived_shape_check"] = {{"attn_prefill", derived_prefill}, {"attn_decode", derived_decode}};
+  {  // all-reduce per implementation and GPU count
+    std::map<std::string, Errors> by;
+    for (const auto& r : k.allreduce) ++by[r.impl + "@" + std::to_string(r.gpus)].points;
+    std::size_t outliers = 0;
+    const auto [train, held] = hold_out(
+        k.allreduce, [](const AllreduceRow& r) { return std::make_pair(r.impl, r.gpus); },
+        [](const AllreduceRow& r) { return r.bytes; }, &outliers);
+    for (const auto& h : held) {
+      std::vector<std::pair<double, double>> xy;
+      for (const auto& t : train)
+        if (t.impl == h.impl && t.gpus == h.gpus) xy.emplace_back(t.bytes, t.us * 1e-6);
+      by[h.impl + "@" + std::to_string(h.gpus)].add(Interpolator1D(std::move(xy)).at(h.bytes), h.us * 1e-6);
+    }
+    for (const auto& [name, e] : by) report["ops"]["allreduce_" + name] = e.json();
+    report["allreduce_outliers"] = outliers;
+  }
+
+  // The roofline against every table point, with and without its fixed costs.
+  const std::string kind = p.meta.value("kind", std::string());
+  const GpuSpec* gpu = nullptr;
+  for (const auto& g : gpu_catalogue())
+    if (g.name == kind) gpu = &g;
+  if (gpu) {
+    ModelSpec m;
+    m.dtype_bytes = 2;
+    m.hidden = m.heads = m.kv_heads = m.head_dim = m.ffn = m.vocab = 1;
+    const RooflineParams floors = roofline;
+    RooflineParams bare = floors;
+    bare.gemm_latency_us = bare.attention_latency_us = 2.0;  // the single launch it charged before
+    bare.attention_half_len = 0;
+    bare.attention_efficiency = 0.55;
+    bare.nccl_latency_us = bare.custom_latency_us = bare.custom_eager_latency_us = 8.0;
+    bare.nccl_efficiency = bare.custom_efficiency = 1.0;
+    bare.nccl_half_bytes = 0;
+    bare.attention_memory_efficiency = bare.memory_efficiency;
+    for (const auto& [key, params] : {std::pair{"roofline", floors}, std::pair{"roofline_without_floors", bare}}) {
+      const RooflineCostModel r(m, *gpu, {gpu->nvlink_bytes_per_s, 0}, 1, params);
+      std::map<std::string, Errors> fam;
+      for (const auto& g : k.gemm) fam["gemm"].add(r.gemm(g.m, g.k, g.n), g.us * 1e-6);
+      for (const auto& a : k.prefill)
+        fam["attn_prefill"].add(r.prefill_attention(std::vector<PrefillChunk>(a.batch, PrefillChunk{a.len, 0}),
+                                                    a.shape.heads, a.shape.kv_heads, a.shape.head_dim),
+                                a.us * 1e-6);
+      for (const auto& a : k.decode)
+        fam["attn_decode"].add(r.decode_attention(a.batch, a.len, a.shape.heads, a.shape.kv_heads, a.shape.head_dim),
+                               a.us * 1e-6);
+      for (const auto& a : k.allreduce) fam["allreduce_" + a.impl].add(r.allreduce(a.impl, a.gpus, a.bytes), a.us * 1e-6);
+      Json out = Json::object();
+      for (const auto& [name, e] : fam) out[name] = {{"mape", r6(e.mape())}, {"points", e.n}};
+      report[key] = out;
+    }
+  }
+  report["note"] = "no whole-iteration data: these tables time single kernels; the iteration check needs a profile measured "
+                   "by kunsim-calibrate (iterations.csv)";
+  return report;
+}
+
+}  // namespace kunsim

@@ -1,0 +1,160 @@
+#include "sim/cost/kernel_table_interp.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace kunsim {
+namespace {
+
+// Bracket of x in a sorted axis: (lo, hi, f) with x ~ axis[lo] + f in log space; f is 0 below
+// the axis and the linear growth factor past its end is returned in `scale`.
+struct Bracket {
+  std::size_t lo = 0, hi = 0;
+  double f = 0, scale = 1;
+};
+
+Bracket bracket(const std::vector<double>& axis, double x) {
+  Bracket b;
+  if (axis.size() == 1 || x <= axis.front()) return b;
+  if (x >= axis.back()) {
+    b.lo = b.hi = axis.size() - 1;
+    b.scale = x / axis.back();
+    return b;
+  }
+  b.hi = static_cast<std::size_t>(std::upper_bound(axis.begin(), axis.end(), x) - axis.begin());
+  b.lo = b.hi - 1;
+  b.f = (std::log(x) - std::log(axis[b.lo])) / (std::log(axis[b.hi]) - std::log(axis[b.lo]));
+  return b;
+}
+
+}  // namespace
+
+GemmTable::GemmTable(const std::vector<GemmRow>& rows) {
+  for (const auto& r : rows) {
+    n_.push_back(r.n);
+    k_.push_back(r.k);
+  }
+  for (auto* axis : {&n_, &k_}) {
+    std::sort(axis->begin(), axis->end());
+    axis->erase(std::unique(axis->begin(), axis->end()), axis->end());
+  }
+  std::vector<std::vector<std::pair<double, double>>> xy(n_.size() * k_.size());
+  for (const auto& r : rows) {
+    const auto ni = static_cast<std::size_t>(std::lower_bound(n_.begin(), n_.end(), r.n) - n_.begin());
+    const auto ki = static_cast<std::size_t>(std::lower_bound(k_.begin(), k_.end(), r.k) - k_.begin());
+    xy[ni * k_.size() + ki].emplace_back(r.m, r.us * 1e-6);
+  }
+  for (auto& pts : xy) curves_.push_back(pts.empty() ? Interpolator1D() : Interpolator1D(std::move(pts)));
+}
+
+double GemmTable::seconds(double m, double n, double k) const {
+  if (n_.empty() || m <= 0) return 0;
+  const Bracket bn = bracket(n_, n), bk = bracket(k_, k);
+  double log_sum = 0, weight = 0;
+  for (const auto& [ni, wn] : {std::pair{bn.lo, 1 - bn.f}, std::pair{bn.hi, bn.f}})
+    for (const auto& [ki, wk] : {std::pair{bk.lo, 1 - bk.f}, std::pair{bk.hi, bk.f}}) {
+      const double w = wn * wk;
+      const Interpolator1D& c = curves_[ni * k_.size() + ki];
+      if (w <= 0 || c.empty()) continue;
+      log_sum += w * std::log(c.at(m));
+      weight += w;
+    }
+  if (weight <= 0) return 0;
+  return std::exp(log_sum / weight) * bn.scale * bk.scale;
+}
+
+AttentionGrid::AttentionGrid(const std::vector<AttentionRow>& rows) {
+  std::map<int, std::vector<std::pair<double, double>>> by_batch;
+  floor_ = std::numeric_limits<double>::max();
+  for (const auto& r : rows) {
+    by_batch[r.batch].emplace_back(r.len, r.us * 1e-6);
+    floor_ = std::min(floor_, r.us * 1e-6);
+    knots_.push_back(r.len);
+  }
+  std::sort(knots_.begin(), knots_.end());
+  knots_.erase(std::unique(knots_.begin(), knots_.end()), knots_.end());
+  for (auto& [b, xy] : by_batch) {
+    batch_.push_back(b);
+    rows_.emplace_back(std::move(xy));
+  }
+}
+
+double AttentionGrid::seconds(double batch, double len) const {
+  if (rows_.empty()) return 0;
+  const Bracket b = bracket(batch_, std::max(batch, 1.0));
+  const double lo = rows_[b.lo].at(len);
+  if (b.lo == b.hi) return lo * b.scale;
+  const double hi = rows_[b.hi].at(len);
+  return std::exp(std::log(lo) + b.f * (std::log(hi) - std::log(lo)));
+}
+
+std::vector<double> AttentionGrid::knots() const { return knots_; }
+
+const TabulatedAttention::Row& TabulatedAttention::row(int batch) const {
+  if (static_cast<int>(rows_.size()) <= batch) rows_.resize(static_cast<std::size_t>(batch) + 1);
+  Row& r = rows_[static_cast<std::size_t>(batch)];
+  if (!r.len.empty()) return r;
+  const std::vector<double> knots = curve_.grid->knots();
+  for (std::size_t i = 0; i < knots.size(); ++i) {
+    const int steps = i + 1 < knots.size() ? 8 : 1;
+    for (int s = 0; s < steps; ++s) {
+      const double x = s == 0 ? knots[i] : knots[i] * std::pow(knots[i + 1] / knots[i], s / 8.0);
+      r.len.push_back(x);
+      r.t.push_back(curve_.seconds(batch, x));
+    }
+  }
+  const double last = r.len.back();
+  r.tail_slope = (curve_.seconds(batch, 2 * last) - r.t.back()) / last;
+  return r;
+}
+
+double TabulatedAttention::seconds(int batch, double len) const {
+  if (!curve_.grid) return 0;
+  const Row& r = row(std::max(batch, 1));
+  if (len <= r.len.front()) return r.t.front();
+  if (len >= r.len.back()) return r.t.back() + r.tail_slope * (len - r.len.back());
+  const auto hi = static_cast<std::size_t>(std::upper_bound(r.len.begin(), r.len.end(), len) - r.len.begin());
+  const std::size_t lo = hi - 1;
+  return r.t[lo] + (r.t[hi] - r.t[lo]) * (len - r.len[lo]) / (r.len[hi] - r.len[lo]);
+}
+
+AttentionTable::AttentionTable(const std::vector<AttentionRow>& rows, bool decode) : decode_(decode) {
+  std::map<HeadShape, std::vector<AttentionRow>> by_shape;
+  for (const auto& r : rows) by_shape[r.shape].push_back(r);
+  for (const auto& [shape, rs] : by_shape) grids_.emplace(shape, AttentionGrid(rs));
+}
+
+double AttentionTable::work(const HeadShape& s) const {
+  // Decode reads every cached K and V once per KV head (and the queries once): bytes. Prefill
+  // is compute-bound: FLOPs grow with query heads x head_dim.
+  return decode_ ? static_cast<double>(s.kv_heads) * s.head_dim * 2.0 + static_cast<double>(s.heads) * s.head_dim / 64.0
+                 : static_cast<double>(s.heads) * s.head_dim;
+}
+
+AttentionCurve AttentionTable::curve(const HeadShape& shape, const HeadShape* exclude) const {
+  AttentionCurve c;
+  if (grids_.empty()) return c;
+  if (const auto it = grids_.find(shape); it != grids_.end() && !(exclude && *exclude == shape)) {
+    c.grid = &it->second;
+    return c;
+  }
+  const double target = work(shape);
+  const double group = static_cast<double>(shape.heads) / shape.kv_heads;
+  double best = std::numeric_limits<double>::max();
+  for (const auto& [s, grid] : grids_) {
+    if (exclude && *exclude == s) continue;
+    const double score = (s.head_dim == shape.head_dim ? 0.0 : 100.0) + std::fabs(std::log(target / work(s))) +
+                         0.01 * std::fabs(std::log(group * s.kv_heads / s.heads));
+    if (score < best) {
+      best = score;
+      c.grid = &grid;
+      c.reference = s;
+      c.ratio = target / work(s);
+    }
+  }
+  c.derived = true;
+  return c;
+}
+
+}  // namespace kunsim

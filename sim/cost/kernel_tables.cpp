@@ -1,0 +1,127 @@
+#include "sim/cost/kernel_tables.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "sim/cost/csv_rows.hpp"
+
+namespace kunsim {
+namespace {
+
+constexpr const char* kGemmHeader = "m,n,k,us";
+constexpr const char* kPrefillHeader = "batch,isl,heads,kv_heads,head_dim,us";
+constexpr const char* kDecodeHeader = "batch,context,heads,kv_heads,head_dim,us";
+constexpr const char* kAllreduceHeader = "impl,gpus,bytes,us";
+
+int whole(const std::string& s, const std::string& where, const char* what) {
+  const double v = csv_number(s, where, what);
+  if (v < 1 || v != static_cast<double>(static_cast<long long>(v)) || v > 1e9)
+    throw InputError(where + ": " + what + ": expected a whole number >= 1, got \"" + s + "\"");
+  return static_cast<int>(v);
+}
+
+double positive(const std::string& s, const std::string& where, const char* what) {
+  const double v = csv_number(s, where, what);
+  if (v <= 0) throw InputError(where + ": " + what + ": expected a number > 0, got \"" + s + "\"");
+  return v;
+}
+
+std::vector<AttentionRow> read_attention(const std::string& text, const std::string& name, const char* header) {
+  std::vector<AttentionRow> rows;
+  std::istringstream in(text);
+  read_csv(in, name, header, [&](const std::vector<std::string>& f, const std::string& w) {
+    AttentionRow r;
+    r.batch = whole(f[0], w, "batch");
+    r.len = whole(f[1], w, header == kPrefillHeader ? "isl" : "context");
+    r.shape = {whole(f[2], w, "heads"), whole(f[3], w, "kv_heads"), whole(f[4], w, "head_dim")};
+    if (r.shape.heads % r.shape.kv_heads != 0)
+      throw InputError(w + ": heads (" + f[2] + ") must be a multiple of kv_heads (" + f[3] + ")");
+    r.us = positive(f[5], w, "us");
+    rows.push_back(r);
+  });
+  return rows;
+}
+
+// Shortest text that reads back to the same double (to 7 significant digits: far below the
+// measurements' noise, and it keeps the files small).
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.7g", v);
+  return buf;
+}
+
+}  // namespace
+
+void KernelTables::sort() {
+  std::sort(gemm.begin(), gemm.end(), [](const GemmRow& a, const GemmRow& b) {
+    return std::tie(a.n, a.k, a.m) < std::tie(b.n, b.k, b.m);
+  });
+  auto by_key = [](const AttentionRow& a, const AttentionRow& b) {
+    return std::tie(a.shape, a.batch, a.len) < std::tie(b.shape, b.batch, b.len);
+  };
+  std::sort(prefill.begin(), prefill.end(), by_key);
+  std::sort(decode.begin(), decode.end(), by_key);
+  std::sort(allreduce.begin(), allreduce.end(), [](const AllreduceRow& a, const AllreduceRow& b) {
+    return std::tie(a.impl, a.gpus, a.bytes) < std::tie(b.impl, b.gpus, b.bytes);
+  });
+}
+
+KernelTables read_kernel_tables(const std::string& dir, const std::function<std::string(const std::string&)>& read) {
+  KernelTables t;
+  auto required = [&](const char* file) {
+    std::string text = read(file);
+    if (text.empty()) throw InputError(dir + "/" + file + ": missing (a kernel-table profile needs it)");
+    return text;
+  };
+  {
+    std::istringstream in(required("gemm.csv"));
+    read_csv(in, dir + "/gemm.csv", kGemmHeader, [&](const std::vector<std::string>& f, const std::string& w) {
+      t.gemm.push_back({positive(f[0], w, "m"), positive(f[1], w, "n"), positive(f[2], w, "k"), positive(f[3], w, "us")});
+    });
+  }
+  t.prefill = read_attention(required("attn_prefill.csv"), dir + "/attn_prefill.csv", kPrefillHeader);
+  t.decode = read_attention(required("attn_decode.csv"), dir + "/attn_decode.csv", kDecodeHeader);
+  std::istringstream ar(read("allreduce.csv"));
+  read_csv(ar, dir + "/allreduce.csv", kAllreduceHeader, [&](const std::vector<std::string>& f, const std::string& w) {
+    if (std::find(std::begin(kAllreduceImpls), std::end(kAllreduceImpls), f[0]) == std::end(kAllreduceImpls))
+      throw InputError(w + ": impl: expected vllm_graph, vllm_eager or nccl, got \"" + f[0] + "\"");
+    t.allreduce.push_back({f[0], whole(f[1], w, "gpus"), positive(f[2], w, "bytes"), positive(f[3], w, "us")});
+  });
+  return t;
+}
+
+std::string kernel_table_text(const KernelTables& t, const std::string& file) {
+  std::string out;
+  auto line = [&](std::initializer_list<std::string> cells) {
+    bool first = true;
+    for (const auto& c : cells) {
+      if (!first) out += ',';
+      out += c;
+      first = false;
+    }
+    out += '\n';
+  };
+  auto attention = [&](const std::vector<AttentionRow>& rows, const char* header) {
+    out = std::string(header) + "\n";
+    for (const auto& r : rows)
+      line({std::to_string(r.batch), std::to_string(r.len), std::to_string(r.shape.heads),
+            std::to_string(r.shape.kv_heads), std::to_string(r.shape.head_dim), num(r.us)});
+  };
+  if (file == "gemm.csv") {
+    out = std::string(kGemmHeader) + "\n";
+    for (const auto& r : t.gemm) line({num(r.m), num(r.n), num(r.k), num(r.us)});
+  } else if (file == "attn_prefill.csv") {
+    attention(t.prefill, kPrefillHeader);
+  } else if (file == "attn_decode.csv") {
+    attention(t.decode, kDecodeHeader);
+  } else if (file == "allreduce.csv") {
+    out = std::string(kAllreduceHeader) + "\n";
+    for (const auto& r : t.allreduce) line({r.impl, std::to_string(r.gpus), num(r.bytes), num(r.us)});
+  }
+  return out;
+}
+
+}  // namespace kunsim
