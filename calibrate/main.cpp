@@ -1,6 +1,6 @@
 // kunsim-calibrate: measures this GPU's kernel and transfer times for the simulator's cost model.
 //   kunsim-calibrate --model llama-3-8b --tp 1 --tp 2 [--out DIR] [--kind h100-sxm] [--quick]
-// writes (merging into) DIR = calibrate/profiles/<kind>/: ops.csv, iterations.csv, meta.json.
+// writes (merging into) DIR = calibrate/profiles/<kind>/kunsim-kernels/: ops.csv, iterations.csv, meta.json.
 // `kunsim fit DIR --out R` then reports the fitted model's held-out error.
 // Exit codes: 0 done, 1 no GPU or a GPU failure, 2 bad arguments.
 #include <CLI/CLI.hpp>
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
                  "head_dim, ffn, vocab)");
   app.add_option("--grid", grid_file, "measure the shapes in this JSON file instead of the built-in grid");
   app.add_option("--tp", tps, "TP degrees to profile, each as one GPU's shard (repeatable)")->check(CLI::Range(1, 64));
-  app.add_option("--out", out, "profile folder (default calibrate/profiles/<kind>)");
+  app.add_option("--out", out, "profile folder (default calibrate/profiles/<kind>/kunsim-kernels)");
   app.add_option("--kind", kind, "GPU kind as the simulator names it (default: from the device name)");
   app.add_flag("--quick", quick, "a small grid, to try the harness out (not for shipping)");
   app.add_flag("--no-transfers", no_transfers, "skip memcpy and NCCL measurements");
@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     KUNSIM_CUDA(cudaGetDeviceProperties(&p, 0));
     if (kind.empty()) kind = kind_of(p.name);
     if (kind.empty()) throw BadInput(std::string("--kind: cannot tell the GPU kind of \"") + p.name + "\"; name it");
-    if (out.empty()) out = "calibrate/profiles/" + kind;
+    if (out.empty()) out = "calibrate/profiles/" + kind + "/kunsim-kernels";
 
     const auto t0 = std::chrono::steady_clock::now();
     ProfileWriter writer(out);

@@ -106,6 +106,8 @@ void ProfileWriter::write(const nlohmann::json& device, const std::vector<nlohma
     if (meta.is_discarded() || !meta.is_object()) throw std::runtime_error(meta_path.string() + ": not valid JSON");
   }
   for (const auto& [k, v] : device.items()) meta[k] = v;
+  meta["format"] = 1;                 // per-model ops (sim/cost/profile.hpp)
+  meta["variant"] = "kunsim-kernels";  // kunsim's own kernels; cost.model=auto prefers production imports
   nlohmann::json all_runs = nlohmann::json::array();
   auto same = [](const nlohmann::json& a, const nlohmann::json& b) {
     return a.value("model", std::string()) == b.value("model", std::string()) && a.value("tp", 0) == b.value("tp", 0);

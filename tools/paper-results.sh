@@ -23,6 +23,13 @@ for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
       break
     fi
   done
+  # The same two policies on the roofline, to show what measured costs changed.
+  if [ -d "$out/$name/vllm" ]; then
+    for p in vllm kunserve; do
+      "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name="$p" --set cost.model=roofline \
+        --out "$out/$name/$p@roofline" --quiet
+    done
+  fi
 done
 python3 tools/results_table.py "$out" > docs/results.md
 echo "wrote docs/results.md"

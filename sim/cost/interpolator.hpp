@@ -32,6 +32,7 @@ class Interpolator1D {
   explicit Interpolator1D(std::vector<std::pair<double, double>> xy, Scale scale = Scale::LogLog);
   double at(double x) const;
   bool empty() const { return lx_.empty(); }
+  const std::vector<double>& xs() const { return x_; }  // the kept points' x
 
  private:
   std::vector<double> lx_, ly_;  // log of x (x >= 1) and of seconds

@@ -17,14 +17,20 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
       tp_(tp),
       p_(params),
       roofline_(model, gpu, nvlink, tp, params),
-      gemm_(p.kernels.gemm),
-      prefill_table_(p.kernels.prefill, false),
-      decode_table_(p.kernels.decode, true) {
-  if (gemm_.empty() || prefill_table_.empty() || decode_table_.empty())
+      index_(p.kernel_index ? p.kernel_index : std::make_shared<const KernelTableIndex>(p.kernels)) {
+  if (index_->gemm.empty() || index_->prefill.empty() || index_->decode.empty())
     throw InputError(p.dir + ": a kernel-table profile needs GEMM, prefill and decode attention rows");
   const HeadShape shard{model.heads / tp, model.kv_heads_per_gpu(tp), model.head_dim};
-  prefill_ = TabulatedAttention(prefill_table_.curve(shard));
-  decode_ = TabulatedAttention(decode_table_.curve(shard));
+  const double h = model.hidden, q = static_cast<double>(model.q_width()) / tp,
+               kv = static_cast<double>(model.kv_heads_per_gpu(tp)) * model.head_dim,
+               ffn = static_cast<double>(model.ffn) / tp;
+  qkv_ = index_->gemm.curve(q + 2 * kv, h);
+  o_proj_ = index_->gemm.curve(h, q);
+  gate_up_ = index_->gemm.curve(2 * ffn, h);
+  down_ = index_->gemm.curve(h, ffn);
+  lm_head_gemm_ = index_->gemm.curve(static_cast<double>(model.vocab) / tp, h);
+  prefill_ = TabulatedAttention(index_->prefill.curve(shard));
+  decode_ = TabulatedAttention(index_->decode.curve(shard));
   for (const char* impl : kAllreduceImpls) {
     std::vector<std::pair<double, double>> xy;
     for (const auto& r : p.kernels.allreduce)
@@ -59,13 +65,10 @@ double KernelTableCostModel::allreduce(const std::string& impl, double bytes) co
 
 TokenOps KernelTableCostModel::compute_token_ops(double t) const {
   TokenOps o;
-  const double h = m_.hidden, tp = tp_;
-  const double q = static_cast<double>(m_.q_width()) / tp;
-  const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
-  const double ffn = static_cast<double>(m_.ffn) / tp;
-  o.qkv = gemm_.seconds(t, q + 2 * kv, h);
-  o.o_proj = gemm_.seconds(t, h, q);
-  o.mlp = gemm_.seconds(t, 2 * ffn, h) + gemm_.seconds(t, h, ffn) + roofline_.elementwise_layer(t);
+  const double h = m_.hidden;
+  o.qkv = qkv_.at(t);
+  o.o_proj = o_proj_.at(t);
+  o.mlp = gate_up_.at(t) + down_.at(t) + roofline_.elementwise_layer(t);
   o.allreduce = 0;
   if (tp_ > 1) {
     const double bytes = t * h * m_.dtype_bytes;
@@ -75,7 +78,7 @@ TokenOps KernelTableCostModel::compute_token_ops(double t) const {
 }
 
 double KernelTableCostModel::lm_head(int sampled) const {
-  const auto at = [&] { return gemm_.seconds(sampled, static_cast<double>(m_.vocab) / tp_, m_.hidden); };
+  const auto at = [&] { return lm_head_gemm_.at(sampled); };
   if (sampled >= (1 << 16)) return at();
   if (static_cast<int>(lm_head_.size()) <= sampled) lm_head_.resize(static_cast<std::size_t>(sampled) + 1, -1.0);
   double& t = lm_head_[static_cast<std::size_t>(sampled)];

@@ -11,6 +11,7 @@
 //   roofline (no public measurements exist), with aiconfigurator's memory correction.
 // describe() says exactly what priced what. Token-count ops are tabulated on first use.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,9 +39,9 @@ class KernelTableCostModel final : public CostModel {
   int tp_;
   RooflineParams p_;
   RooflineCostModel roofline_;
-  GemmTable gemm_;
-  AttentionTable prefill_table_, decode_table_;
+  std::shared_ptr<const KernelTableIndex> index_;  // the profile's, or built here for a bare one
   TabulatedAttention prefill_, decode_;
+  Interpolator1D qkv_, o_proj_, gate_up_, down_, lm_head_gemm_;  // GemmTable::curve at this shard's (n, k)
   std::vector<std::pair<std::string, Interpolator1D>> allreduce_;  // impl -> time over bytes, this TP
   double lm_head(int sampled) const;
   TokenOpsTable token_ops_;

@@ -46,6 +46,9 @@ GemmTable::GemmTable(const std::vector<GemmRow>& rows) {
     xy[ni * k_.size() + ki].emplace_back(r.m, r.us * 1e-6);
   }
   for (auto& pts : xy) curves_.push_back(pts.empty() ? Interpolator1D() : Interpolator1D(std::move(pts)));
+  for (const auto& c : curves_) m_.insert(m_.end(), c.xs().begin(), c.xs().end());
+  std::sort(m_.begin(), m_.end());
+  m_.erase(std::unique(m_.begin(), m_.end()), m_.end());
 }
 
 double GemmTable::seconds(double m, double n, double k) const {
@@ -62,6 +65,12 @@ double GemmTable::seconds(double m, double n, double k) const {
     }
   if (weight <= 0) return 0;
   return std::exp(log_sum / weight) * bn.scale * bk.scale;
+}
+
+Interpolator1D GemmTable::curve(double n, double k) const {
+  std::vector<std::pair<double, double>> xy;
+  for (double m : m_) xy.emplace_back(m, seconds(m, n, k));
+  return Interpolator1D(std::move(xy));
 }
 
 AttentionGrid::AttentionGrid(const std::vector<AttentionRow>& rows) {
@@ -94,17 +103,15 @@ std::vector<double> AttentionGrid::knots() const { return knots_; }
 const TabulatedAttention::Row& TabulatedAttention::row(int batch) const {
   if (static_cast<int>(rows_.size()) <= batch) rows_.resize(static_cast<std::size_t>(batch) + 1);
   Row& r = rows_[static_cast<std::size_t>(batch)];
-  if (!r.len.empty()) return r;
-  const std::vector<double> knots = curve_.grid->knots();
-  for (std::size_t i = 0; i < knots.size(); ++i) {
-    const int steps = i + 1 < knots.size() ? 8 : 1;
-    for (int s = 0; s < steps; ++s) {
-      const double x = s == 0 ? knots[i] : knots[i] * std::pow(knots[i + 1] / knots[i], s / 8.0);
-      r.len.push_back(x);
+  if (!r.t.empty()) return r;
+  for (std::size_t i = 0; i < knots_.size(); ++i) {
+    const int steps = i + 1 < knots_.size() ? kSteps : 1;
+    for (int j = 0; j < steps; ++j) {
+      const double x = j == 0 ? knots_[i] : knots_[i] + (knots_[i + 1] - knots_[i]) * j / kSteps;
       r.t.push_back(curve_.seconds(batch, x));
     }
   }
-  const double last = r.len.back();
+  const double last = knots_.back();
   r.tail_slope = (curve_.seconds(batch, 2 * last) - r.t.back()) / last;
   return r;
 }
@@ -112,11 +119,16 @@ const TabulatedAttention::Row& TabulatedAttention::row(int batch) const {
 double TabulatedAttention::seconds(int batch, double len) const {
   if (!curve_.grid) return 0;
   const Row& r = row(std::max(batch, 1));
-  if (len <= r.len.front()) return r.t.front();
-  if (len >= r.len.back()) return r.t.back() + r.tail_slope * (len - r.len.back());
-  const auto hi = static_cast<std::size_t>(std::upper_bound(r.len.begin(), r.len.end(), len) - r.len.begin());
-  const std::size_t lo = hi - 1;
-  return r.t[lo] + (r.t[hi] - r.t[lo]) * (len - r.len[lo]) / (r.len[hi] - r.len[lo]);
+  if (len <= knots_.front()) return r.t.front();
+  if (len >= knots_.back()) return r.t.back() + r.tail_slope * (len - knots_.back());
+  std::size_t seg = r.seg;
+  if (!(knots_[seg] <= len && len < knots_[seg + 1]))
+    seg = r.seg = static_cast<std::size_t>(std::upper_bound(knots_.begin(), knots_.end(), len) - knots_.begin()) - 1;
+  const double pos = (len - knots_[seg]) / (knots_[seg + 1] - knots_[seg]) * kSteps;
+  const auto j = std::min(static_cast<std::size_t>(pos), static_cast<std::size_t>(kSteps - 1));
+  const std::size_t i = seg * kSteps + j;
+  const double lo = r.t[i], hi = i + 1 < r.t.size() ? r.t[i + 1] : r.t[i];
+  return lo + (hi - lo) * (pos - static_cast<double>(j));
 }
 
 AttentionTable::AttentionTable(const std::vector<AttentionRow>& rows, bool decode) : decode_(decode) {
@@ -145,7 +157,7 @@ AttentionCurve AttentionTable::curve(const HeadShape& shape, const HeadShape* ex
   for (const auto& [s, grid] : grids_) {
     if (exclude && *exclude == s) continue;
     const double score = (s.head_dim == shape.head_dim ? 0.0 : 100.0) + std::fabs(std::log(target / work(s))) +
-                         0.01 * std::fabs(std::log(group * s.kv_heads / s.heads));
+                         0.5 * std::fabs(std::log(group * s.kv_heads / s.heads));
     if (score < best) {
       best = score;
       c.grid = &grid;

@@ -22,9 +22,13 @@ class GemmTable {
   explicit GemmTable(const std::vector<GemmRow>& rows);
   double seconds(double m, double n, double k) const;
   bool empty() const { return n_.empty(); }
+  // The time over m of one (n, k): the corner curves blended once at every m any of them was
+  // measured at. Log-log interpolation between those knots is the same blend seconds() computes
+  // (each corner is log-linear between them), at one search and one exp per read.
+  Interpolator1D curve(double n, double k) const;
 
  private:
-  std::vector<double> n_, k_;
+  std::vector<double> n_, k_, m_;  // m_: every m measured at any (n, k)
   std::vector<Interpolator1D> curves_;  // [ni * k_.size() + ki]: time over m (empty where unmeasured)
 };
 
@@ -61,21 +65,27 @@ struct AttentionCurve {
 };
 
 // An AttentionCurve read on the hot path: per whole batch size, the curve over length sampled
-// once (every knot of the measured rows it blends, and 8 log-spaced points between knots) and
-// read back by linear interpolation, so a lookup costs a binary search and no log or exp. The
-// samples sit close enough that linear stands in for log-log within ~0.1%.
+// once (every knot of the measured rows it blends, and 8 evenly spaced points between knots) and
+// read back by linear interpolation, so a lookup finds its knot segment (the last one used, else
+// a binary search over the knots) and indexes into it: no log or exp. Knots are at most 2x apart
+// in the tables, so 8 linear pieces stand in for the log-log curve within ~0.5%.
 class TabulatedAttention {
  public:
   TabulatedAttention() = default;
-  explicit TabulatedAttention(AttentionCurve curve) : curve_(curve) {}
+  explicit TabulatedAttention(AttentionCurve curve) : curve_(curve) {
+    if (curve_.grid) knots_ = curve_.grid->knots();
+  }
   double seconds(int batch, double len) const;
   const AttentionCurve& curve() const { return curve_; }
 
  private:
+  static constexpr int kSteps = 8;  // samples per knot segment
   struct Row {
-    std::vector<double> len, t;
-    double tail_slope = 0;  // past the last sample: time grows linearly with length
+    std::vector<double> t;   // t[seg * kSteps + j]: at knots[seg] + j/kSteps of the segment
+    double tail_slope = 0;   // past the last knot: time grows linearly with length
+    mutable std::size_t seg = 0;  // the segment of the last lookup (lengths change slowly)
   };
+  std::vector<double> knots_;
   const Row& row(int batch) const;
   AttentionCurve curve_;
   mutable std::vector<Row> rows_;  // by batch; empty until first read
@@ -96,6 +106,18 @@ class AttentionTable {
  private:
   std::map<HeadShape, AttentionGrid> grids_;
   bool decode_ = false;
+};
+
+}  // namespace kunsim
+
+namespace kunsim {
+
+// The interpolation tables of a profile's kernel tables, built once per profile when it is read
+// and shared by every cost model priced from it (a sweep builds thousands).
+struct KernelTableIndex {
+  explicit KernelTableIndex(const KernelTables& t) : gemm(t.gemm), prefill(t.prefill, false), decode(t.decode, true) {}
+  GemmTable gemm;
+  AttentionTable prefill, decode;
 };
 
 }  // namespace kunsim

@@ -1,6 +1,7 @@
 #include "sim/cost/profile.hpp"
 
 #include "sim/cost/csv_rows.hpp"
+#include "sim/cost/kernel_table_interp.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -131,6 +132,7 @@ Profile read_profile(const std::string& dir, const std::function<std::string(con
   p.variant = p.meta.is_object() ? p.meta.value("variant", std::string()) : std::string();
   if (p.format == 2) {
     p.kernels = read_kernel_tables(dir, read);
+    p.kernel_index = std::make_shared<const KernelTableIndex>(p.kernels);
     if (p.variant.empty()) p.variant = "production-import";
     return p;
   }

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <string>
 #include <string_view>
@@ -37,6 +38,8 @@
 #include "sim/cost/kernel_tables.hpp"
 
 namespace kunsim {
+
+struct KernelTableIndex;
 
 struct ProfilePoint {
   double p1 = 0, p2 = 0, seconds = 0;
@@ -56,6 +59,7 @@ struct Profile {
   int format = 1;
   std::string variant;   // "production-import", "kunsim-kernels", ...
   KernelTables kernels;  // format 2
+  std::shared_ptr<const KernelTableIndex> kernel_index;  // format 2, built when read
   // (op, model, tp) -> points; transfers are stored with model "" and tp 0 (all-reduce: ranks).
   std::map<std::tuple<std::string, std::string, int>, std::vector<ProfilePoint>> ops;
   std::vector<IterationPoint> iterations;

@@ -259,7 +259,10 @@ std::filesystem::path fake_database(const std::string& name) {
 
 TEST(AiconfiguratorImport, ReducesTheTablesToKunsimsUnits) {
   const auto db = fake_database("aic-ok");
-  const ImportedProfile p = import_aiconfigurator({db.string(), "h100_sxm"});
+  AiconfiguratorImport opt;
+  opt.dir = db.string();
+  opt.system = "h100_sxm";
+  const ImportedProfile p = import_aiconfigurator(opt);
   const KernelTables& t = p.tables;
   ASSERT_EQ(t.gemm.size(), 2u);  // the fp8 row is left out; the three repeats keep their median
   EXPECT_DOUBLE_EQ(t.gemm[0].us, 11.0);
