@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "mpi_sweep.hpp"
+#include "output_folder.hpp"
 #include "plan.hpp"
 #include "report.hpp"
 #include "scenarios/scenario.hpp"
@@ -16,6 +17,7 @@
 #include "sim/cost/fit_report.hpp"
 #include "sim/metrics/decision_diff.hpp"
 #include "sim/policy/policy_registry.hpp"
+#include "sim/core/rng.hpp"
 #include "sim/simulation.hpp"
 #include "traces/trace_format_registry.hpp"
 #include "traces/workload_profile.hpp"
@@ -25,11 +27,7 @@ using namespace kunsim;
 
 namespace {
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw InputError(path.string() + ": cannot write output file");
-  out << text;
-}
+void write_text(const fs::path& path, const std::string& text) { write_file_atomic(path, text); }
 
 std::string fmt(double x, const char* f = "%.3f") {
   char buf[64];
@@ -65,15 +63,16 @@ void print_run(const Json& s, const std::string& out_dir) {
 }
 
 int run_sweep_command(const std::string& file, int jobs, std::string out_dir, const std::string& trace_dir, bool quiet,
-                      const SweepRanks& ranks) {
+                      bool overwrite, const SweepRanks& ranks) {
   const SweepSpec spec = load_sweep(file);
   if (out_dir.empty()) out_dir = (fs::path("out") / spec.name).string();
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (ec) throw InputError(out_dir + ": cannot create output folder (" + ec.message() + ")");
+  // Rank 0 prepares the folder; every rank writes its runs into it; rank 0 commits once all
+  // rows are gathered (every rank has finished).
+  OutputFolder folder(out_dir, overwrite, ranks.rank == 0);
+  mpi_barrier(ranks);
   SweepOptions opt;
   opt.threads = jobs;
-  opt.out_dir = out_dir;
+  opt.out_dir = folder.path().string();
   opt.trace_dir = trace_dir;
   opt.progress = !quiet && ranks.rank == 0;
   opt.rank = ranks.rank;
@@ -90,9 +89,20 @@ int run_sweep_command(const std::string& file, int jobs, std::string out_dir, co
   if (!error.empty()) throw InputError(error);
   if (ranks.rank != 0) return 0;
   std::string csv = sweep_csv_header(spec) + "\n";
-  for (const auto& [i, row] : rows) csv += row + "\n";
-  write_text(fs::path(out_dir) / "sweep.csv", csv);
-  if (!quiet) std::printf("sweep %s: %zu runs, %s/sweep.csv\n", spec.name.c_str(), rows.size(), out_dir.c_str());
+  std::size_t ran = 0;
+  std::string first_reason;
+  for (const auto& [i, row] : rows) {
+    csv += row + "\n";
+    if (row.size() >= 3 && row.compare(row.size() - 3, 3, ",ok") == 0) ++ran;
+    else if (first_reason.empty()) first_reason = "run " + std::to_string(i) + ": " + row.substr(row.find("infeasible"));
+  }
+  // Exit 2 only when no point could run (then the folder is left as it was).
+  if (ran == 0) throw InputError("sweep " + spec.name + ": no point could run; " + first_reason);
+  write_text(folder.path() / "sweep.csv", csv);
+  folder.commit();
+  if (!quiet)
+    std::printf("sweep %s: %zu runs (%zu infeasible, recorded with their reasons), %s/sweep.csv\n", spec.name.c_str(),
+                rows.size(), rows.size() - ran, out_dir.c_str());
   return 0;
 }
 
@@ -112,8 +122,10 @@ int main(int argc, char** argv) {
   run->add_option("--trace-dir", trace_dir, "Folder that relative trace paths resolve against");
   run->add_flag("--quiet", quiet, "Print nothing on success");
   run->add_flag("--no-wall-clock", no_wall, "Write 0 for wall-time figures, so summary.json is byte-identical");
-  bool perfetto = false;
+  bool perfetto = false, overwrite = false;
   run->add_flag("--perfetto", perfetto, "Also write trace.json (Chrome trace format; open in ui.perfetto.dev)");
+  const char* const overwrite_help = "Replace a non-empty --out folder that kunsim did not write";
+  run->add_flag("--overwrite", overwrite, overwrite_help);
 
   auto* validate = app.add_subcommand("validate", "Check a scenario without running it");
   validate->add_option("scenario", scenario_file, "Scenario JSON file")->required();
@@ -139,6 +151,7 @@ int main(int argc, char** argv) {
   sweep->add_option("--out", out_dir, "Output folder (default out/<sweep name>)");
   sweep->add_option("--trace-dir", trace_dir, "Folder that relative trace paths resolve against");
   sweep->add_flag("--quiet", quiet, "No progress bar");
+  sweep->add_flag("--overwrite", overwrite, overwrite_help);
 
   PlanOptions plan_opt;
   std::string policies_csv;
@@ -153,6 +166,7 @@ int main(int argc, char** argv) {
   plan->add_option("--out", out_dir, "Folder for plan.json (default out/plan-<scenario name>)");
   plan->add_option("--set", sets, "Override a scenario key")->take_all();
   plan->add_option("--trace-dir", trace_dir, "Folder that relative trace paths resolve against");
+  plan->add_flag("--overwrite", overwrite, overwrite_help);
 
   std::string report_dir, report_html;
   auto* report = app.add_subcommand("report", "HTML report with charts of a run, runs, a sweep or a plan");
@@ -273,7 +287,7 @@ int main(int argc, char** argv) {
       const SweepRanks ranks = mpi_start(&argc, &argv);
       int rc = 0;
       try {
-        rc = run_sweep_command(sweep_file, jobs, out_dir, trace_dir, quiet, ranks);
+        rc = run_sweep_command(sweep_file, jobs, out_dir, trace_dir, quiet, overwrite, ranks);
       } catch (...) {
         mpi_stop();
         throw;
@@ -290,14 +304,16 @@ int main(int argc, char** argv) {
       plan_opt.trace_dir = trace_dir;
       const Json p = run_plan(scenario_file, sets, plan_opt);
       if (out_dir.empty()) out_dir = (fs::path("out") / ("plan-" + p["scenario"].get<std::string>())).string();
-      fs::create_directories(out_dir);
-      write_text(fs::path(out_dir) / "plan.json", p.dump(2) + "\n");
+      OutputFolder folder(out_dir, overwrite);
+      write_text(folder.path() / "plan.json", p.dump(2) + "\n");
+      folder.commit();
       std::fputs(plan_table(p).c_str(), stdout);
       std::printf("wrote %s/plan.json\n", out_dir.c_str());
       return 0;
     }
     const Scenario sc = load_scenario(scenario_file, sets, trace_dir);
     if (app.got_subcommand("validate")) {
+      check_workload(sc.workload, Rng(sc.seed).fork(0xA11));
       std::printf("%s: ok (%s, %d x %s tp=%d, %lld KV blocks per instance, policy %s, %s; costs: %s)\n",
                   scenario_file.c_str(), sc.name.c_str(), sc.instances, sc.model.name.c_str(), sc.engine.tp,
                   static_cast<long long>(sc.memory.num_blocks), sc.policy_name.c_str(), sc.workload.describe().c_str(),
@@ -305,20 +321,19 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (out_dir.empty()) out_dir = (fs::path("out") / sc.name).string();
-    std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (ec) throw InputError(out_dir + ": cannot create output folder (" + ec.message() + ")");
+    OutputFolder folder(out_dir, overwrite);
     Json summary;
     {
       RunOptions ro;
-      ro.out_dir = out_dir;
+      ro.out_dir = folder.path().string();
       ro.wall_clock = !no_wall;
       ro.perfetto = perfetto;
       Simulation sim(sc, ro);
       summary = sim.run();
     }
-    write_text(fs::path(out_dir) / "summary.json", summary.dump(2) + "\n");
-    write_text(fs::path(out_dir) / "scenario.json", sc.resolved.dump(2) + "\n");
+    write_text(folder.path() / "summary.json", summary.dump(2) + "\n");
+    write_text(folder.path() / "scenario.json", sc.resolved.dump(2) + "\n");
+    folder.commit();
     if (!quiet) print_run(summary, out_dir);
     return 0;
   } catch (const InputError& e) {

@@ -44,6 +44,14 @@ void mpi_stop() {
 #endif
 }
 
+void mpi_barrier(const SweepRanks& ranks) {
+#ifdef KUNSIM_WITH_MPI
+  if (started && ranks.size > 1) MPI_Barrier(MPI_COMM_WORLD);
+#else
+  (void)ranks;
+#endif
+}
+
 std::vector<std::pair<std::size_t, std::string>> mpi_gather_rows(const std::vector<std::pair<std::size_t, std::string>>& mine,
                                                                  const SweepRanks& ranks, std::string& error) {
   if (ranks.size == 1) return mine;

@@ -15,6 +15,8 @@ struct SweepRanks {
 // Starts MPI when this process was launched by an MPI launcher; a no-op otherwise.
 SweepRanks mpi_start(int* argc, char*** argv);
 void mpi_stop();
+// Waits until every rank gets here (a no-op without MPI).
+void mpi_barrier(const SweepRanks& ranks);
 // Every rank's (index, row) pairs, on rank 0 sorted by index; empty on other ranks. `error`
 // is this rank's failure (empty if none); the first failure of any rank is returned on all.
 std::vector<std::pair<std::size_t, std::string>> mpi_gather_rows(const std::vector<std::pair<std::size_t, std::string>>& mine,

@@ -123,8 +123,15 @@ std::string sweep_csv_header(const SweepSpec& spec) {
     h += csv_cell(k);
   }
   h += ",arrived,completed,rejected,unfinished,ttft_p50_s,ttft_p99_s,tpot_mean_s,tpot_p99_s,e2e_p99_s,queue_p99_s,"
-       "tokens_per_s,requests_per_s,slo_attainment,preemptions,drops,restores,migrations,simulated_s";
+       "tokens_per_s,requests_per_s,slo_attainment,preemptions,drops,restores,migrations,simulated_s,status";
   return h;
+}
+
+std::string sweep_csv_infeasible_row(std::size_t index, const SweepRun& run, const std::string& reason) {
+  std::string row = std::to_string(index);
+  for (const auto& [k, v] : run.values) row.append(",").append(csv_cell(v));
+  row.append(18, ',');  // the metrics, empty
+  return row + "," + csv_cell(Json(std::string("infeasible: ").append(reason)));
 }
 
 std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s) {
@@ -139,6 +146,7 @@ std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s)
   const auto& p = s["planner"];
   for (const char* k : {"preemptions", "drops", "restores", "migrations"}) cells.push_back(p.value(k, Json(0)).dump());
   cells.push_back(fmt(s["sim"]["simulated_s"]));
+  cells.push_back("ok");
   std::string row;
   for (const auto& c : cells) {
     if (!row.empty()) row.push_back(',');
@@ -148,7 +156,8 @@ std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s)
 }
 
 std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
-  // Validate every run first: a bad value stops the sweep before any work, naming the run.
+  // Validate every run first. A point that cannot run (a deployment that does not fit, an
+  // impossible setting) is recorded in sweep.csv with its reason and the sweep goes on.
   TracePaths paths{opt.trace_dir, spec.base_dir};
   if (paths.trace_dir.empty())
     if (const char* env = std::getenv("KUNSIM_TRACE_DIR")) paths.trace_dir = env;
@@ -156,23 +165,23 @@ std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec
   for (std::size_t i = 0; i < spec.runs.size(); ++i)
     if (static_cast<int>(i % opt.ranks) == opt.rank) mine.push_back(i);
   std::vector<Scenario> scenarios(spec.runs.size());
+  std::vector<std::string> rows(spec.runs.size());
+  std::vector<std::size_t> feasible;
   for (std::size_t i : mine) {
     try {
       scenarios[i] = scenario_from_json(spec.runs[i].scenario, paths);
+      feasible.push_back(i);
     } catch (const InputError& e) {
-      std::string what;
-      for (const auto& [k, v] : spec.runs[i].values) what += (what.empty() ? "" : ", ") + k + "=" + v.dump();
-      throw InputError("run " + std::to_string(i) + " (" + what + "): " + e.what());
+      rows[i] = sweep_csv_infeasible_row(i, spec.runs[i], e.what());
     }
   }
   auto has = [&](const char* o) { return std::find(spec.outputs.begin(), spec.outputs.end(), o) != spec.outputs.end(); };
-  std::vector<std::string> rows(spec.runs.size());
   std::atomic<std::size_t> next{0}, done{0};
   std::mutex error_mu;
   std::string error;
   auto worker = [&] {
-    for (std::size_t k; (k = next.fetch_add(1)) < mine.size();) {
-      const std::size_t i = mine[k];
+    for (std::size_t k; (k = next.fetch_add(1)) < feasible.size();) {
+      const std::size_t i = feasible[k];
       try {
         char dir[32];
         std::snprintf(dir, sizeof dir, "run-%05zu", i);
@@ -196,7 +205,8 @@ std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec
     }
   };
   std::vector<std::thread> pool;
-  const int n = std::max(1, std::min<int>(opt.threads, static_cast<int>(mine.size())));
+  done = mine.size() - feasible.size();
+  const int n = std::max(1, std::min<int>(opt.threads, static_cast<int>(feasible.size())));
   for (int t = 0; t < n; ++t) pool.emplace_back(worker);
   const bool tty = isatty(2);
   std::size_t shown = 0;

@@ -3,7 +3,8 @@
 //              "grid": {key: [values]} (cartesian product), "zip": {key: [values]} (lists of
 //              equal length, advanced together), "outputs": ["summary","decisions","timeline",
 //              "requests"]}.
-// Every run is validated before any starts. Runs go to N threads (or MPI ranks); results are
+// Every run is validated before any starts; a point that cannot run is a sweep.csv row whose
+// status says why ("infeasible: ..."), and the others run. Runs go to N threads (or MPI ranks); results are
 // put in run order, so sweep.csv is identical for any -j and any rank count.
 #pragma once
 #include <string>
@@ -31,6 +32,8 @@ SweepSpec load_sweep(const std::string& path);
 // One sweep.csv row (without the trailing newline) from a run's values and summary.
 std::string sweep_csv_header(const SweepSpec& spec);
 std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& summary);
+// The row of a point that could not run: its values, empty metrics, and the reason.
+std::string sweep_csv_infeasible_row(std::size_t index, const SweepRun& run, const std::string& reason);
 
 struct SweepOptions {
   int threads = 1;

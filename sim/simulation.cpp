@@ -200,6 +200,8 @@ struct Simulation::Impl final : ServingObserver {
   Json run() {
     const auto wall0 = std::chrono::steady_clock::now();
     schedule_next_arrival();
+    // An empty workload would "pass" with attainment 1 and every percentile 0.
+    if (!pending) throw InputError(sc.workload.empty_message(source->skipped()));
     events.schedule(0, &sample_handler);
     cluster->start_ticks(0, [this] { return live(); });
     std::int64_t processed = 0;

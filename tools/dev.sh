@@ -28,10 +28,14 @@ fi
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-cmake --build "$build_dir" -j "$(nproc)"
-
 cmd="${1:-run}"
 [ $# -gt 0 ] && shift
+# `run` builds only the simulator (not the CUDA kernels, the emulator or the tests).
+if [ "$cmd" = run ]; then
+  cmake --build "$build_dir" --target kunsim -j "$(nproc)"
+else
+  cmake --build "$build_dir" -j "$(nproc)"
+fi
 case "$cmd" in
   run) exec "$build_dir/kunsim" run "$@" ;;
   test)

@@ -129,8 +129,10 @@ def sweep_charts(root):
     path = os.path.join(root, "sweep.csv")
     if not os.path.exists(path):
         return ""
-    rows = read_csv(path)
-    metrics = {"arrived", "completed", "rejected", "unfinished", "ttft_p50_s", "ttft_p99_s", "tpot_mean_s",
+    rows = [r for r in read_csv(path) if r.get("status", "ok") == "ok"]  # infeasible points have no metrics
+    if not rows:
+        return ""
+    metrics = {"status", "arrived", "completed", "rejected", "unfinished", "ttft_p50_s", "ttft_p99_s", "tpot_mean_s",
                "tpot_p99_s", "e2e_p99_s", "queue_p99_s", "tokens_per_s", "requests_per_s", "slo_attainment",
                "preemptions", "drops", "restores", "migrations", "simulated_s", "run"}
     keys = [k for k in rows[0].keys() if k not in metrics]
@@ -209,9 +211,12 @@ def main(root, out):
         return 2
     style = ("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}img{display:block;margin:1em 0}</style>")
-    with open(out, "w") as f:
+    # Written beside the page, then renamed: a failed report never leaves a half-written page.
+    tmp = os.path.join(os.path.dirname(os.path.abspath(out)), "." + os.path.basename(out) + ".kunsim-tmp")
+    with open(tmp, "w") as f:
         f.write("<!doctype html><html><head><meta charset='utf-8'><title>kunsim report</title>" + style +
                 "</head><body>" + "\n".join(p for p in parts if p) + "</body></html>\n")
+    os.replace(tmp, out)
     print(f"wrote {out}")
     return 0
 

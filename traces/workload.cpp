@@ -1,5 +1,7 @@
 #include "traces/workload.hpp"
 
+#include <cstdio>
+
 #include <cmath>
 #include <filesystem>
 
@@ -198,6 +200,38 @@ std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& s, const 
   }
   return std::make_unique<SyntheticSource>(RateSchedule(std::move(cut)), std::move(in), std::move(out), s.max_requests,
                                            rng, s.describe());
+}
+
+namespace {
+std::string format_seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
+}
+}  // namespace
+
+std::string WorkloadSpec::empty_message(std::int64_t skipped_rows) const {
+  std::string why = "workload: " + describe() + " yields no request";
+  if (kind == Kind::Trace && skipped_rows > 0)
+    why += ": all " + std::to_string(skipped_rows) + " of its rows were skipped (failed or zero-token requests)";
+  else if (kind == Kind::Trace && window_start_s == 0 && !window_duration_s)
+    why += ": the trace has no data rows";
+  if (window_start_s > 0 || window_duration_s)
+    why += " (workload.window starts at " + format_seconds(window_start_s) + " s: past the workload's end?)";
+  if (max_requests && *max_requests <= 0) why += " (workload.max_requests is 0)";
+  return why;
+}
+
+std::int64_t check_workload(const WorkloadSpec& spec, const Rng& rng) {
+  auto src = make_arrival_source(spec, rng);
+  std::int64_t n = 0;
+  if (spec.kind == WorkloadSpec::Kind::Trace) {
+    while (src->next()) ++n;
+  } else if (src->next()) {
+    n = 1;
+  }
+  if (n == 0) throw InputError(spec.empty_message(src->skipped()));
+  return n;
 }
 
 std::string WorkloadSpec::describe() const {

@@ -40,6 +40,9 @@ struct WorkloadSpec {
   std::optional<std::int64_t> max_requests;
 
   std::string describe() const;
+  // The input error for a workload that yielded no request: what emptied it (the trace, its
+  // skipped rows, the window, the rate), naming the JSON path.
+  std::string empty_message(std::int64_t skipped_rows) const;
 };
 
 // Resolves a relative trace path against paths.trace_dir, then paths.scenario_dir; the error
@@ -48,5 +51,10 @@ std::string resolve_trace_path(const std::string& path, const TracePaths& paths,
 
 WorkloadSpec workload_from_json(const Json& j, const std::string& path, const TracePaths& paths);
 std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& spec, const Rng& rng);
+
+// What `kunsim validate` checks: a trace is read to its end as a run reads it (bad rows are
+// InputErrors with file:line), and any workload must yield at least one request. Returns the
+// requests a trace yields (synthetic workloads: 1 when non-empty; they are not drawn out).
+std::int64_t check_workload(const WorkloadSpec& spec, const Rng& rng);
 
 }  // namespace kunsim

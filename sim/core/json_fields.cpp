@@ -1,6 +1,7 @@
 #include "sim/core/json_fields.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -40,7 +41,37 @@ std::string join_path(const std::string& parent, const std::string& key) {
   return parent.empty() ? key : parent + "." + key;
 }
 
+namespace {
+
+// Scenario and sweep files are a few levels deep; a file nested thousands deep is not one, and
+// the JSON library's recursive destruction would overflow the stack on it.
+constexpr int kMaxJsonDepth = 128;
+
+void check_depth(const std::string& text, const std::string& origin) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        throw InputError(origin + ":" + std::to_string(line_of(text, i)) + ": JSON nested deeper than " +
+                         std::to_string(kMaxJsonDepth) + " levels");
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
+}  // namespace
+
 Json parse_json_text(const std::string& text, const std::string& origin) {
+  check_depth(text, origin);
   // Duplicate keys are an error: nlohmann would silently keep the last one, hiding a typo'd
   // scenario. The parser callback sees each key in document order; a stack of key sets tracks
   // the objects being parsed.
@@ -73,6 +104,7 @@ Json parse_json_text(const std::string& text, const std::string& origin) {
 }
 
 Json parse_json_file(const std::string& path) {
+  if (std::filesystem::is_directory(path)) throw InputError(path + ": is a folder, not a JSON file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open file");
   std::stringstream ss;

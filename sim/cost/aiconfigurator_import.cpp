@@ -313,7 +313,9 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
 
 void write_kernel_table_profile(const std::string& out, const ImportedProfile& p) {
   const fs::path dest(out);
-  const fs::path tmp = dest.parent_path() / ("." + dest.filename().string() + ".tmp");
+  std::string tmp_name(".");  // appended, not "." + name: GCC 12 warns falsely on that
+  tmp_name.append(dest.filename().string()).append(".kunsim-tmp");
+  const fs::path tmp = dest.parent_path() / tmp_name;
   std::error_code ec;
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);

@@ -42,14 +42,15 @@ TEST(Sweep, SameCsvForAnyJobsAndOneFolderPerRun) {
   EXPECT_FALSE(std::filesystem::exists(dir / "a" / "run-00000" / "requests.csv")) << "not asked for";
 }
 
-TEST(Sweep, BadValuesStopTheSweepNamingTheRun) {
+TEST(Sweep, ImpossiblePointsAreRecordedAndMalformedSweepsStopIt) {
   const auto dir = scratch("sweep-bad");
   std::string log;
   auto f = small_sweep(dir, {{"deployment.instances", {2, 99}}});
-  EXPECT_EQ(run_kunsim("sweep " + f.string() + " --quiet --out " + (dir / "o").string(), &log), 2);
-  EXPECT_NE(log.find("run 1 (deployment.instances=99): deployment.instances: 99 instances x tp 1 need 99 GPUs"),
-            std::string::npos) << log;
-  EXPECT_FALSE(std::filesystem::exists(dir / "o" / "run-00000")) << "nothing runs before everything validates";
+  EXPECT_EQ(run_kunsim("sweep " + f.string() + " --quiet --out " + (dir / "o").string(), &log), 0) << log;
+  EXPECT_NE(read_file(dir / "o" / "sweep.csv").find("\"infeasible: deployment.instances: 99 instances x tp 1 need 99 GPUs"),
+            std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir / "o" / "run-00000"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "o" / "run-00001")) << "an impossible point does not run";
   f = small_sweep(dir, {{"seed", {1}}}, {{"seed", {1, 2}}, {"deployment.instances", {1}}});
   EXPECT_EQ(run_kunsim("sweep " + f.string() + " --quiet --out " + (dir / "o").string(), &log), 2);
   EXPECT_NE(log.find("zip.seed: 2 values, but zip.deployment.instances has 1"), std::string::npos) << log;

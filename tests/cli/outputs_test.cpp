@@ -1,0 +1,165 @@
+// Output folders are replaced whole or not at all: a failed run leaves no new file and an
+// earlier folder intact, a used folder keeps no stale file, and a folder kunsim did not write is
+// refused unless --overwrite is given.
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace kunsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A vidur trace of `rows` requests, the row at `bad_line` (1-based, header = 1) broken.
+fs::path write_trace(const fs::path& dir, int rows, int bad_line) {
+  std::string text = "arrived_at,num_prefill_tokens,num_decode_tokens\n";
+  for (int i = 0; i < rows; ++i)
+    text += i + 2 == bad_line ? "oops,1,1\n" : std::to_string(0.05 * i) + ",200,20\n";
+  test::write_file(dir / "trace.csv", text);
+  return dir / "trace.csv";
+}
+
+fs::path write_scenario(const fs::path& dir, const fs::path& trace) {
+  Json j = test::tiny_cluster_scenario();
+  j["workload"] = {{"trace", {{"format", "vidur"}, {"path", trace.string()}}}};
+  test::write_file(dir / "scenario.json", j.dump());
+  return dir / "scenario.json";
+}
+
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(OutputFolder, AFailedRunLeavesTheEarlierFolderAsItWas) {
+  const fs::path dir = test::scratch("outputs-failed");
+  const fs::path good = write_scenario(dir / "good", write_trace(dir / "good", 100, 0));
+  const fs::path out = dir / "out";
+  std::string log;
+  ASSERT_EQ(test::run_kunsim("run " + good.string() + " --out " + out.string() + " --quiet", &log), 0) << log;
+  const auto before = listing(out);
+  const std::string summary = test::read_file(out / "summary.json");
+  EXPECT_NE(std::find(before.begin(), before.end(), ".kunsim-output"), before.end());
+  // The trace breaks at line 90, after the run has started writing its CSVs.
+  const fs::path bad = write_scenario(dir / "bad", write_trace(dir / "bad", 100, 90));
+  EXPECT_EQ(test::run_kunsim("run " + bad.string() + " --out " + out.string() + " --quiet", &log), 2);
+  EXPECT_NE(log.find("trace.csv:90"), std::string::npos) << log;
+  EXPECT_EQ(listing(out), before);
+  EXPECT_EQ(test::read_file(out / "summary.json"), summary);
+  for (const auto& name : listing(dir)) EXPECT_EQ(name.find("kunsim-tmp"), std::string::npos) << name;
+  // Into a fresh folder, a failed run leaves nothing at all.
+  EXPECT_EQ(test::run_kunsim("run " + bad.string() + " --out " + (dir / "fresh").string() + " --quiet", &log), 2);
+  EXPECT_FALSE(fs::exists(dir / "fresh"));
+}
+
+TEST(OutputFolder, AUsedFolderKeepsNoStaleFile) {
+  const fs::path dir = test::scratch("outputs-stale");
+  const fs::path scenario = write_scenario(dir, write_trace(dir, 50, 0));
+  const fs::path out = dir / "out";
+  std::string log;
+  ASSERT_EQ(test::run_kunsim("run " + scenario.string() + " --out " + out.string() + " --quiet --perfetto", &log), 0) << log;
+  ASSERT_TRUE(fs::exists(out / "trace.json"));
+  ASSERT_EQ(test::run_kunsim("run " + scenario.string() + " --out " + out.string() + " --quiet", &log), 0) << log;
+  EXPECT_FALSE(fs::exists(out / "trace.json")) << "the earlier run's trace.json must not survive";
+}
+
+TEST(OutputFolder, AFolderKunsimDidNotWriteIsRefusedUnlessOverwritten) {
+  const fs::path dir = test::scratch("outputs-foreign");
+  const fs::path scenario = write_scenario(dir, write_trace(dir, 20, 0));
+  test::write_file(dir / "mine" / "notes.txt", "a user's file\n");
+  std::string log;
+  EXPECT_EQ(test::run_kunsim("run " + scenario.string() + " --out " + (dir / "mine").string(), &log), 2);
+  EXPECT_NE(log.find("not written by kunsim"), std::string::npos) << log;
+  EXPECT_TRUE(fs::exists(dir / "mine" / "notes.txt"));
+  EXPECT_EQ(test::run_kunsim("run " + scenario.string() + " --out " + (dir / "mine").string() + " --overwrite --quiet", &log), 0)
+      << log;
+  EXPECT_FALSE(fs::exists(dir / "mine" / "notes.txt"));
+  EXPECT_TRUE(fs::exists(dir / "mine" / "summary.json"));
+}
+
+TEST(OutputFolder, ASweepIntoAUsedFolderReplacesItsRuns) {
+  const fs::path dir = test::scratch("outputs-sweep");
+  const fs::path scenario = write_scenario(dir, write_trace(dir, 20, 0));
+  auto sweep = [&](int runs) {
+    Json seeds = Json::array();
+    for (int i = 1; i <= runs; ++i) seeds.push_back(i);
+    test::write_file(dir / "sweep.json", Json{{"name", "s"}, {"base", scenario.string()}, {"grid", {{"seed", seeds}}}}.dump());
+    std::string log;
+    EXPECT_EQ(test::run_kunsim("sweep " + (dir / "sweep.json").string() + " --out " + (dir / "out").string() + " --quiet", &log), 0)
+        << log;
+  };
+  sweep(4);
+  EXPECT_TRUE(fs::exists(dir / "out" / "run-00003"));
+  sweep(2);
+  EXPECT_TRUE(fs::exists(dir / "out" / "run-00001"));
+  EXPECT_FALSE(fs::exists(dir / "out" / "run-00003")) << "runs of the earlier sweep must not be mixed in";
+}
+
+}  // namespace
+}  // namespace kunsim
+
+namespace kunsim {
+namespace {
+
+TEST(HonestInputs, AnEmptyWorkloadIsAnInputErrorInRunAndValidate) {
+  const std::filesystem::path dir = test::scratch("empty-workload");
+  const auto scenario = write_scenario(dir, write_trace(dir, 0, 0));  // a header and no row
+  std::string log;
+  for (const std::string& cmd : {"run --out " + (dir / "o").string() + " ", std::string("validate ")}) {
+    EXPECT_EQ(test::run_kunsim(cmd + scenario.string(), &log), 2) << cmd;
+    EXPECT_NE(log.find("yields no request: the trace has no data rows"), std::string::npos) << log;
+  }
+  // A window past the workload's end empties it too, and says so.
+  EXPECT_EQ(test::run_kunsim("run --set workload.window.start_s=100000 --out " + (dir / "w").string(), &log), 2);
+  EXPECT_NE(log.find("workload.window starts at 100000 s"), std::string::npos) << log;
+  // validate reads the whole trace: a bad row near the end is found before any run.
+  const auto bad = write_scenario(dir / "bad", write_trace(dir / "bad", 300, 290));
+  EXPECT_EQ(test::run_kunsim("validate " + bad.string(), &log), 2);
+  EXPECT_NE(log.find("trace.csv:290"), std::string::npos) << log;
+}
+
+TEST(HonestInputs, DeepNestingAndFoldersAreNamedNotCrashedOn) {
+  const std::filesystem::path dir = test::scratch("deep-json");
+  test::write_file(dir / "deep.json", "{\"name\": " + std::string(200000, '[') + std::string(200000, ']') + "}");
+  std::string log;
+  EXPECT_EQ(test::run_kunsim("validate " + (dir / "deep.json").string(), &log), 2);
+  EXPECT_NE(log.find("deep.json:1: JSON nested deeper than 128 levels"), std::string::npos) << log;
+  EXPECT_EQ(test::run_kunsim("run " + (dir / "deep.json").string() + " --out " + (dir / "o").string(), &log), 2);
+  EXPECT_EQ(test::run_kunsim("validate " + dir.string(), &log), 2);
+  EXPECT_NE(log.find("is a folder, not a JSON file"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace kunsim
+
+namespace kunsim {
+namespace {
+
+TEST(HonestInputs, ASweepRecordsPointsThatCannotRunAndGoesOn) {
+  const std::filesystem::path dir = test::scratch("sweep-infeasible");
+  Json base = test::tiny_cluster_scenario();
+  test::write_file(dir / "base.json", base.dump());
+  // llama-3-70b does not fit one H100: recorded, while llama-3-8b runs.
+  test::write_file(dir / "s.json", Json{{"name", "s"}, {"base", (dir / "base.json").string()},
+                                        {"grid", {{"model", {"llama-3-8b", "llama-3-70b"}}}}}.dump());
+  std::string log;
+  ASSERT_EQ(test::run_kunsim("sweep " + (dir / "s.json").string() + " --out " + (dir / "out").string() + " --quiet", &log), 0)
+      << log;
+  const std::string csv = test::read_file(dir / "out" / "sweep.csv");
+  EXPECT_NE(csv.find(",status\n"), std::string::npos);
+  EXPECT_NE(csv.find("\n0,llama-3-8b,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",ok\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n1,llama-3-70b,,,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("infeasible: deployment: llama-3-70b with tp=1 does not fit"), std::string::npos) << csv;
+  // When no point can run, the sweep is an input error and writes nothing.
+  test::write_file(dir / "none.json", Json{{"name", "n"}, {"base", (dir / "base.json").string()},
+                                           {"grid", {{"model", {"llama-3-70b"}}}}}.dump());
+  EXPECT_EQ(test::run_kunsim("sweep " + (dir / "none.json").string() + " --out " + (dir / "none").string() + " --quiet", &log), 2);
+  EXPECT_NE(log.find("no point could run"), std::string::npos) << log;
+  EXPECT_FALSE(std::filesystem::exists(dir / "none"));
+}
+
+}  // namespace
+}  // namespace kunsim
