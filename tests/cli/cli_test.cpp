@@ -99,7 +99,7 @@ TEST(Cli, MissingFilesAndBadTraceRows) {
   const auto f = scenario_file("trace", {{"workload", {{"synthetic", nullptr}, {"trace", {{"format", "vidur"}, {"path", "t.csv"}}}}}});
   expect_bad_input(kunsim("validate " + f.string()), "kunsim: workload.trace.path: trace file \"t.csv\" not found");
   write_file(f.parent_path() / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,10,2\n0.1,10,x\n");
-  expect_bad_input(kunsim("run " + f.string() + " --quiet"),
+  expect_bad_input(kunsim("run " + f.string() + " --quiet --out " + (f.parent_path() / "out").string()),
                    (f.parent_path() / "t.csv").string() + ":3: output tokens: expected an integer");
 }
 

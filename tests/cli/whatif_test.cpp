@@ -64,8 +64,8 @@ TEST(Plan, FewestInstancesMeetsTheTargetAndOneLessDoesNot) {
   write_file(dir / "s.json", s.dump());
   std::string log;
   ASSERT_EQ(run_kunsim("plan " + (dir / "s.json").string() + " --target 0.95 --vary deployment.instances --out " +
-                       dir.string(), &log), 0) << log;
-  const Json plan = Json::parse(read_file(dir / "plan.json"));
+                       (dir / "plan").string(), &log), 0) << log;
+  const Json plan = Json::parse(read_file(dir / "plan" / "plan.json"));
   const Json& r = plan["policies"]["vllm"];
   ASSERT_TRUE(r["value"].is_number()) << plan.dump(2);
   const long long n = r["value"];
