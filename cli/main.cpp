@@ -18,6 +18,7 @@
 #include "sim/metrics/decision_diff.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/version.hpp"
 #include "sim/simulation.hpp"
 #include "traces/trace_format_registry.hpp"
 #include "traces/workload_profile.hpp"
@@ -55,6 +56,9 @@ void print_run(const Json& s, const std::string& out_dir) {
               s["planner"]["preemptions"].get<long long>(), s["planner"]["swaps_out"].get<long long>(),
               s["planner"]["drops"].get<long long>(), s["planner"]["restores"].get<long long>());
   if (s.contains("cost_source")) std::printf("  costs     %s\n", s["cost_source"].get<std::string>().c_str());
+  if (s["workload"].value("clipped_samples", 0LL) > 0)
+    std::printf("  workload  %lld synthetic lengths were cut to their distribution's max (workload.*_tokens.max)\n",
+                s["workload"]["clipped_samples"].get<long long>());
   const auto& m = s["sim"];
   std::printf("  sim       %s simulated s in %s wall s  (%s requests/wall s, real-time factor %s)\n",
               fmt(m["simulated_s"], "%.1f").c_str(), fmt(m["wall_s"], "%.3f").c_str(),
@@ -93,7 +97,7 @@ int run_sweep_command(const std::string& file, int jobs, std::string out_dir, co
   std::string first_reason;
   for (const auto& [i, row] : rows) {
     csv += row + "\n";
-    if (row.size() >= 3 && row.compare(row.size() - 3, 3, ",ok") == 0) ++ran;
+    if (row.find(",infeasible: ") == std::string::npos && row.find(",\"infeasible: ") == std::string::npos) ++ran;
     else if (first_reason.empty()) first_reason = "run " + std::to_string(i) + ": " + row.substr(row.find("infeasible"));
   }
   // Exit 2 only when no point could run (then the folder is left as it was).
@@ -111,6 +115,7 @@ int run_sweep_command(const std::string& file, int jobs, std::string out_dir, co
 int main(int argc, char** argv) {
   CLI::App app{"kunsim: discrete-event simulator of LLM-serving GPU clusters"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("kunsim ") + kunsim_version() + " (" + kunsim_git_describe() + ")");
 
   std::string scenario_file, out_dir, trace_dir;
   std::vector<std::string> sets;

@@ -96,6 +96,14 @@ class Search {
 
 }  // namespace
 
+namespace {
+std::string fmt_bound(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace
+
 Json run_plan(const std::string& file, const std::vector<std::string>& overrides, const PlanOptions& opt) {
   if (opt.vary != "deployment.instances" && opt.vary != "workload.rate_scale")
     throw InputError("--vary: expected deployment.instances or workload.rate_scale, got " + opt.vary);
@@ -108,6 +116,9 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   const Scenario sc = scenario_from_json(base, paths);  // validates before searching
   std::vector<std::string> policies = opt.policies.empty() ? std::vector<std::string>{sc.policy_name} : opt.policies;
   double lo = opt.min, hi = opt.max;
+  if (lo < 0 || hi < 0) throw InputError("--min/--max: expected positive bounds (or 0 for the default)");
+  if (lo > 0 && hi > 0 && lo > hi)
+    throw InputError("--min/--max: --min " + fmt_bound(lo) + " is above --max " + fmt_bound(hi));
   if (opt.vary == "deployment.instances") {
     if (lo <= 0) lo = 1;
     if (hi <= 0) hi = std::max(sc.cluster.total_gpus() / sc.engine.tp, 4 * sc.instances);
@@ -115,6 +126,7 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   } else {
     if (lo <= 0) lo = 0.25;
     if (hi <= 0) hi = 4096;
+    if (lo > hi) throw InputError("--min/--max: empty rate_scale range");
   }
   std::map<std::string, Json> results;
   std::mutex mu;

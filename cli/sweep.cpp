@@ -1,5 +1,7 @@
 #include "sweep.hpp"
 
+#include "sim/core/version.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -116,6 +118,11 @@ SweepSpec load_sweep(const std::string& path) {
   return spec;
 }
 
+namespace {
+// The kunsim that produced a row: version and git describe, one CSV cell.
+std::string kunsim_describe() { return csv_cell(Json(std::string(kunsim_version()) + " " + kunsim_git_describe())); }
+}  // namespace
+
 std::string sweep_csv_header(const SweepSpec& spec) {
   std::string h = "run";
   for (const auto& k : spec.keys) {
@@ -123,7 +130,7 @@ std::string sweep_csv_header(const SweepSpec& spec) {
     h += csv_cell(k);
   }
   h += ",arrived,completed,rejected,unfinished,ttft_p50_s,ttft_p99_s,tpot_mean_s,tpot_p99_s,e2e_p99_s,queue_p99_s,"
-       "tokens_per_s,requests_per_s,slo_attainment,preemptions,drops,restores,migrations,simulated_s,status";
+       "tokens_per_s,requests_per_s,slo_attainment,preemptions,drops,restores,migrations,simulated_s,status,kunsim";
   return h;
 }
 
@@ -131,7 +138,7 @@ std::string sweep_csv_infeasible_row(std::size_t index, const SweepRun& run, con
   std::string row = std::to_string(index);
   for (const auto& [k, v] : run.values) row.append(",").append(csv_cell(v));
   row.append(18, ',');  // the metrics, empty
-  return row + "," + csv_cell(Json(std::string("infeasible: ").append(reason)));
+  return row + "," + csv_cell(Json(std::string("infeasible: ").append(reason))) + "," + kunsim_describe();
 }
 
 std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s) {
@@ -147,6 +154,7 @@ std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s)
   for (const char* k : {"preemptions", "drops", "restores", "migrations"}) cells.push_back(p.value(k, Json(0)).dump());
   cells.push_back(fmt(s["sim"]["simulated_s"]));
   cells.push_back("ok");
+  cells.push_back(kunsim_describe());
   std::string row;
   for (const auto& c : cells) {
     if (!row.empty()) row.push_back(',');

@@ -40,9 +40,18 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   s.engine.tp = static_cast<int>(d.integer("tp", 1, 1, 64));
   s.engine.gpu_memory_utilization = d.number("gpu_memory_utilization", 0.9, 0.05, 1.0);
   s.engine.block_size = static_cast<int>(d.integer("block_size", 16, 1, 4096));
+  if (s.engine.block_size != 1 && (s.engine.block_size < 8 || s.engine.block_size > 128 ||
+                                   (s.engine.block_size & (s.engine.block_size - 1)) != 0))
+    throw InputError(d.path_of("block_size") + ": " + std::to_string(s.engine.block_size) +
+                     " is not a block size vLLM accepts (1, 8, 16, 32, 64 or 128)");
   s.engine.max_num_seqs = static_cast<int>(d.integer("max_num_seqs", 256, 1, 1 << 16));
   s.engine.max_num_batched_tokens = static_cast<int>(d.integer("max_num_batched_tokens", 8192, 1, 1 << 22));
-  s.engine.max_model_len = static_cast<int>(d.integer("max_model_len", 32768, 2, 1 << 24));
+  // vLLM's default is the model's native context, and it refuses a longer one.
+  s.engine.max_model_len = static_cast<int>(d.integer("max_model_len", s.model.max_model_len, 2, 1 << 24));
+  if (s.engine.max_model_len > s.model.max_model_len)
+    throw InputError(d.path_of("max_model_len") + ": " + std::to_string(s.engine.max_model_len) + " exceeds " +
+                     s.model.name + "'s context of " + std::to_string(s.model.max_model_len) +
+                     " tokens (vLLM refuses it; use a long-context model such as llama-3.1-8b)");
   s.engine.watermark = d.number("watermark", 0.01, 0, 0.5);
   if (d.has("workspace_gib"))
     s.engine.workspace_bytes = static_cast<std::int64_t>(d.number("workspace_gib", 0, 1024) * static_cast<double>(kGiB));
@@ -77,6 +86,12 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   s.policy_name = make_policy(s.policy, "policy")->name();
 
   s.workload = workload_from_json(f.required_child("workload"), "workload", paths);
+  if (s.workload.kind == WorkloadSpec::Kind::Synthetic)
+    for (const auto& [dist, key] : {std::pair{&s.workload.input, "input_tokens"}, std::pair{&s.workload.output, "output_tokens"}})
+      if (dist->max_given() && dist->max() > s.engine.max_model_len)
+        throw InputError(std::string("workload.synthetic.") + key + ".max: " + std::to_string(dist->max()) +
+                         " exceeds max_model_len " + std::to_string(s.engine.max_model_len) + " (" + s.model.name +
+                         "): every request that long would be rejected");
 
   if (const Json* sj = f.child("slo")) {
     JsonFields sf(*sj, "slo");

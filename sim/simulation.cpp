@@ -8,6 +8,7 @@
 #include "sim/cluster/link_scheduler.hpp"
 #include "sim/cluster/topology.hpp"
 #include "sim/core/rng.hpp"
+#include "sim/core/version.hpp"
 #include "sim/cost/cost_choice.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/metrics/decision_log.hpp"
@@ -234,12 +235,15 @@ struct Simulation::Impl final : ServingObserver {
   Json summary(std::int64_t processed, double wall) const {
     Json j;
     j["scenario"] = sc.name;
+    j["kunsim"] = {{"version", kunsim_version()}, {"git", kunsim_git_describe()}};
     j["seed"] = sc.seed;
     j["policy"] = sc.policy_name;
     j["model"] = sc.model.name;
     j["cost_model"] = cost.describe();
     j["cost_source"] = sc.cost_source;
-    j["workload"] = {{"source", sc.workload.describe()}, {"skipped_rows", source->skipped()}};
+    j["workload"] = {{"source", sc.workload.describe()},
+                     {"skipped_rows", source->skipped()},
+                     {"clipped_samples", source->clipped()}};
     const Json req = metrics.summary_json();
     for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();
     const InstanceCounters total = cluster->total_counters();

@@ -22,6 +22,8 @@ class ArrivalSource {
   virtual std::optional<TraceRequest> next() = 0;
   virtual std::string describe() const = 0;
   virtual std::int64_t skipped() const { return 0; }
+  // Synthetic lengths cut to their distribution's `max` (reported, never silent).
+  virtual std::int64_t clipped() const { return 0; }
 };
 
 }  // namespace kunsim

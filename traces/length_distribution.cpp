@@ -24,6 +24,7 @@ LengthDistribution LengthDistribution::from_json(const Json& j, const std::strin
   JsonFields f(j, path);
   LengthDistribution d;
   const std::string type = f.choice("type", "fixed", {"fixed", "uniform", "lognormal", "quantiles"});
+  d.max_given_ = f.has("max");
   d.max_ = static_cast<int>(f.integer("max", 1 << 20, 1, 10'000'000));
   if (type == "fixed") {
     d.kind_ = Kind::Fixed;
@@ -53,6 +54,11 @@ LengthDistribution LengthDistribution::from_json(const Json& j, const std::strin
 }
 
 int LengthDistribution::sample(Rng& rng) const {
+  bool clipped = false;
+  return sample(rng, clipped);
+}
+
+int LengthDistribution::sample(Rng& rng, bool& clipped) const {
   double x = a_;
   switch (kind_) {
     case Kind::Fixed: break;
@@ -66,7 +72,9 @@ int LengthDistribution::sample(Rng& rng) const {
       break;
     }
   }
-  return static_cast<int>(std::clamp(std::llround(x), 1LL, static_cast<long long>(max_)));
+  const long long v = std::llround(x);
+  clipped = v > max_;
+  return static_cast<int>(std::clamp(v, 1LL, static_cast<long long>(max_)));
 }
 
 double LengthDistribution::mean_estimate() const {

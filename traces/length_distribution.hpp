@@ -18,12 +18,17 @@ class LengthDistribution {
   static LengthDistribution from_json(const Json& j, const std::string& path);
 
   int sample(Rng& rng) const;
+  // The same, and whether `max` cut the draw (counted: a silent clip would change the workload).
+  int sample(Rng& rng, bool& clipped) const;
+  int max() const { return max_; }
+  bool max_given() const { return max_given_; }  // `max` was set in the scenario
   double mean_estimate() const;  // for sizing checks and reports
 
  private:
   Kind kind_ = Kind::Fixed;
   double a_ = 1, b_ = 1;  // fixed: a; uniform: [a, b]; lognormal: median a, sigma b
   int max_ = 1 << 20;
+  bool max_given_ = false;
   std::vector<double> q_;
 };
 

@@ -57,11 +57,14 @@ class SyntheticSource final : public ArrivalSource {
     ++emitted_;
     TraceRequest r;
     r.arrival = *t;
-    r.prompt = in_.sample(lengths_);
-    r.output = out_.sample(lengths_);
+    bool a = false, b = false;
+    r.prompt = in_.sample(lengths_, a);
+    r.output = out_.sample(lengths_, b);
+    clipped_ += a + b;
     return r;
   }
   std::string describe() const override { return what_; }
+  std::int64_t clipped() const override { return clipped_; }
 
  private:
   RateSchedule sched_;
@@ -71,6 +74,7 @@ class SyntheticSource final : public ArrivalSource {
   std::string what_;
   SimTime last_ = -1;
   std::int64_t emitted_ = 0;
+  std::int64_t clipped_ = 0;
 };
 
 std::vector<Burst> bursts_from_json(const Json& j, const std::string& path) {

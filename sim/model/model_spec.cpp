@@ -36,6 +36,7 @@ ModelSpec model_from_json(const Json& j, const std::string& path, const std::str
   m.dtype_bytes = static_cast<int>(f.integer("dtype_bytes", 2, 1, 4));
   m.qkv_bias = f.boolean("qkv_bias", false);
   m.tied_embeddings = f.boolean("tied_embeddings", false);
+  m.max_model_len = static_cast<int>(f.integer("max_model_len", 32768, 2, 1 << 24));
   f.finish();
   if (m.heads % m.kv_heads != 0)
     throw InputError(join_path(path, "kv_heads") + ": must divide heads (" + std::to_string(m.heads) + ")");

@@ -22,6 +22,7 @@ struct ModelSpec {
   int dtype_bytes = 2;
   bool qkv_bias = false;
   bool tied_embeddings = false;
+  int max_model_len = 32768;  // native context (config max_position_embeddings): vLLM's default limit
 
   std::int64_t q_width() const { return std::int64_t{heads} * head_dim; }
   std::int64_t kv_width() const { return std::int64_t{kv_heads} * head_dim; }

@@ -148,9 +148,9 @@ TEST(HonestInputs, ASweepRecordsPointsThatCannotRunAndGoesOn) {
   ASSERT_EQ(test::run_kunsim("sweep " + (dir / "s.json").string() + " --out " + (dir / "out").string() + " --quiet", &log), 0)
       << log;
   const std::string csv = test::read_file(dir / "out" / "sweep.csv");
-  EXPECT_NE(csv.find(",status\n"), std::string::npos);
+  EXPECT_NE(csv.find(",status,kunsim\n"), std::string::npos);
   EXPECT_NE(csv.find("\n0,llama-3-8b,"), std::string::npos) << csv;
-  EXPECT_NE(csv.find(",ok\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",ok,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\n1,llama-3-70b,,,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("infeasible: deployment: llama-3-70b with tp=1 does not fit"), std::string::npos) << csv;
   // When no point can run, the sweep is an input error and writes nothing.
@@ -159,6 +159,56 @@ TEST(HonestInputs, ASweepRecordsPointsThatCannotRunAndGoesOn) {
   EXPECT_EQ(test::run_kunsim("sweep " + (dir / "none.json").string() + " --out " + (dir / "none").string() + " --quiet", &log), 2);
   EXPECT_NE(log.find("no point could run"), std::string::npos) << log;
   EXPECT_FALSE(std::filesystem::exists(dir / "none"));
+}
+
+}  // namespace
+}  // namespace kunsim
+
+namespace kunsim {
+namespace {
+
+TEST(HonestInputs, SettingsVllmWouldRefuseAreRefused) {
+  auto refused = [](const std::string& args, const std::string& message) {
+    std::string log;
+    EXPECT_EQ(test::run_kunsim(args, &log), 2) << args;
+    EXPECT_NE(log.find(message), std::string::npos) << log;
+  };
+  const std::string src = std::string(KUNSIM_SOURCE_DIR) + "/";
+  refused("validate " + src + "scenarios/default.json --set deployment.block_size=7",
+          "deployment.block_size: 7 is not a block size vLLM accepts");
+  refused("validate " + src + "scenarios/default.json --set model=llama-3-8b --set deployment.max_model_len=16000",
+          "deployment.max_model_len: 16000 exceeds llama-3-8b's context of 8192 tokens");
+  refused("validate " + src + "scenarios/bench/1m.json --set workload.synthetic.input_tokens.max=200000",
+          "workload.synthetic.input_tokens.max: 200000 exceeds max_model_len 131072 (llama-3.1-8b)");
+  refused("plan --min 5 --max 1 --vary workload.rate_scale", "--min/--max: --min 5 is above --max 1");
+}
+
+TEST(HonestInputs, ClippedLengthsAndTheModelsContextAreReported) {
+  Json j = test::tiny_cluster_scenario();
+  j["workload"]["synthetic"]["input_tokens"] = {{"type", "uniform"}, {"min", 100}, {"max_value", 2000}, {"max", 1000}};
+  const Json s = test::run_scenario(j);
+  // About half the uniform draws over [100, 2000] exceed 1000 and are cut to it: counted.
+  const auto clipped = s["workload"]["clipped_samples"].get<std::int64_t>();
+  const auto arrived = s["requests"]["arrived"].get<std::int64_t>();
+  EXPECT_GT(clipped, arrived * 4 / 10);
+  EXPECT_LT(clipped, arrived * 6 / 10);
+  // llama-3-8b's native 8k context is the default max_model_len: longer requests are rejected.
+  j = test::tiny_cluster_scenario();
+  j["workload"]["synthetic"]["input_tokens"] = {{"type", "fixed"}, {"value", 9000}};
+  j["workload"]["synthetic"]["duration_s"] = 2;
+  const Json r = test::run_scenario(j);
+  EXPECT_EQ(r["requests"]["rejected"], r["requests"]["arrived"]);
+  j["model"] = "llama-3.1-8b";
+  EXPECT_EQ(test::run_scenario(j)["requests"]["rejected"], 0);
+}
+
+TEST(HonestInputs, VersionIsPrintedAndRecorded) {
+  std::string log;
+  EXPECT_EQ(test::run_kunsim("--version", &log), 0);
+  EXPECT_EQ(log.rfind("kunsim 0.", 0), 0u) << log;
+  const Json s = test::run_scenario(test::tiny_cluster_scenario());
+  EXPECT_FALSE(s["kunsim"]["version"].get<std::string>().empty());
+  EXPECT_FALSE(s["kunsim"]["git"].get<std::string>().empty());
 }
 
 }  // namespace
