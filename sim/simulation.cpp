@@ -296,6 +296,10 @@ struct Simulation::Impl final : ServingObserver {
                 {"events_per_s", wall > 0 ? std::round(static_cast<double>(processed) / wall) : 0.0},
                 {"requests_per_wall_s", wall > 0 ? std::round(static_cast<double>(metrics.arrived()) / wall) : 0.0},
                 {"realtime_factor", wall > 0 ? round6(simulated / wall) : 0.0}};
+    if (File f = open_out(opt.out_dir, "vllm-bench.json")) {
+      const std::string text = metrics.vllm_bench_json().dump(2) + "\n";
+      std::fwrite(text.data(), 1, text.size(), f.get());
+    }
     return j;
   }
 };

@@ -21,8 +21,13 @@ DistributionSummary summarize(std::vector<double> v) {
   double sum = 0;
   for (double x : v) sum += x;  // sorted order: the same sum on every run
   d.mean = sum / static_cast<double>(v.size());
+  double sq = 0;
+  for (double x : v) sq += (x - d.mean) * (x - d.mean);
+  d.std = std::sqrt(sq / static_cast<double>(v.size()));
+  d.min = v.front();
   d.p50 = quantile_sorted(v, 0.50);
   d.p90 = quantile_sorted(v, 0.90);
+  d.p95 = quantile_sorted(v, 0.95);
   d.p99 = quantile_sorted(v, 0.99);
   d.p999 = quantile_sorted(v, 0.999);
   d.max = v.back();
@@ -32,7 +37,8 @@ DistributionSummary summarize(std::vector<double> v) {
 nlohmann::json DistributionSummary::to_json() const {
   // Rounded to the nanosecond so the JSON text does not carry float noise.
   auto r = [](double x) { return std::round(x * 1e9) / 1e9; };
-  return {{"mean", r(mean)}, {"p50", r(p50)}, {"p90", r(p90)}, {"p99", r(p99)}, {"p999", r(p999)}, {"max", r(max)}};
+  return {{"mean", r(mean)}, {"std", r(std)}, {"min", r(min)}, {"p50", r(p50)}, {"p90", r(p90)},
+          {"p95", r(p95)},   {"p99", r(p99)}, {"p999", r(p999)}, {"max", r(max)}};
 }
 
 }  // namespace kunsim

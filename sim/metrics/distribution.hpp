@@ -1,4 +1,5 @@
-// Distribution: a sample of values (seconds) summarised as mean, p50, p90, p99, p99.9 and max.
+// Distribution: a sample of values (seconds) summarised as mean, std (population, as numpy and
+// `vllm bench serve` compute it), min, p50, p90, p95, p99, p99.9 and max.
 // Percentiles interpolate linearly between order statistics (the numpy default), so small
 // samples give stable, comparable figures.
 #pragma once
@@ -9,7 +10,7 @@
 namespace kunsim {
 
 struct DistributionSummary {
-  double mean = 0, p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
+  double mean = 0, std = 0, min = 0, p50 = 0, p90 = 0, p95 = 0, p99 = 0, p999 = 0, max = 0;
   std::size_t count = 0;
   nlohmann::json to_json() const;
 };

@@ -70,6 +70,7 @@ void RequestMetrics::row(const Request& r, const char* status) {
 void RequestMetrics::on_finished(const Request& r) {
   ++completed_;
   output_tokens_ += r.output;
+  input_tokens_ += r.prompt;
   last_finish_ = std::max(last_finish_, *r.finished);
   const double ttft = ns_to_seconds(*r.first_token - r.arrival + frontend_);
   const double e2e = ns_to_seconds(*r.finished - r.arrival + frontend_);
@@ -102,9 +103,48 @@ nlohmann::json RequestMetrics::summary_json() const {
   j["frontend_s"] = ns_to_seconds(frontend_);  // included in ttft_s and e2e_s
   const double attainment = arrived_ ? static_cast<double>(met_slo_) / static_cast<double>(arrived_) : 1.0;
   j["slo"] = {{"ttft_s", slo_.ttft_s}, {"tpot_s", slo_.tpot_s}, {"attainment", std::round(attainment * 1e6) / 1e6}};
-  const double span = first_arrival_ >= 0 && last_finish_ > first_arrival_ ? ns_to_seconds(last_finish_ - first_arrival_) : 0;
-  j["throughput"] = {{"tokens_per_s", span > 0 ? std::round(static_cast<double>(output_tokens_) / span * 1e3) / 1e3 : 0.0},
-                     {"requests_per_s", span > 0 ? std::round(static_cast<double>(completed_) / span * 1e3) / 1e3 : 0.0}};
+  const double span = span_s();
+  auto rate = [&](double n) { return span > 0 ? std::round(n / span * 1e3) / 1e3 : 0.0; };
+  const auto in = static_cast<double>(input_tokens_), out = static_cast<double>(output_tokens_);
+  // tokens_per_s (output tokens) is kept for one release beside the names that say what they count.
+  j["throughput"] = {{"tokens_per_s", rate(out)},
+                     {"requests_per_s", rate(static_cast<double>(completed_))},
+                     {"output_tokens_per_s", rate(out)},
+                     {"input_tokens_per_s", rate(in)},
+                     {"total_tokens_per_s", rate(in + out)}};
+  // Goodput, as vLLM's benchmark defines it: completed requests meeting every SLO, per second.
+  j["goodput"] = {{"requests_per_s", rate(static_cast<double>(met_slo_))}, {"requests", met_slo_}};
+  return j;
+}
+
+double RequestMetrics::span_s() const {
+  return first_arrival_ >= 0 && last_finish_ > first_arrival_ ? ns_to_seconds(last_finish_ - first_arrival_) : 0;
+}
+
+nlohmann::json RequestMetrics::vllm_bench_json() const {
+  const double span = span_s();
+  auto per_s = [&](double n) { return span > 0 ? n / span : 0.0; };
+  nlohmann::json j;
+  j["backend"] = "kunsim";
+  j["duration"] = span;
+  j["completed"] = completed_;
+  j["failed"] = rejected_ + unfinished_;
+  j["total_input_tokens"] = input_tokens_;
+  j["total_output_tokens"] = output_tokens_;
+  j["request_throughput"] = per_s(static_cast<double>(completed_));
+  j["request_goodput"] = per_s(static_cast<double>(met_slo_));
+  j["output_throughput"] = per_s(static_cast<double>(output_tokens_));
+  j["total_token_throughput"] = per_s(static_cast<double>(input_tokens_ + output_tokens_));
+  for (const auto& [name, values] : {std::pair{"ttft", &ttft_}, std::pair{"tpot", &tpot_}, std::pair{"e2el", &e2e_}}) {
+    const DistributionSummary d = summarize(*values);
+    const std::string n = name;
+    auto ms = [](double s) { return std::round(s * 1e9) / 1e6; };  // to the nanosecond, in ms
+    j["mean_" + n + "_ms"] = ms(d.mean);
+    j["median_" + n + "_ms"] = ms(d.p50);
+    j["std_" + n + "_ms"] = ms(d.std);
+    for (const auto& [p, v] : {std::pair{"p90", d.p90}, std::pair{"p95", d.p95}, std::pair{"p99", d.p99}})
+      j[std::string(p) + "_" + n + "_ms"] = ms(v);
+  }
   return j;
 }
 

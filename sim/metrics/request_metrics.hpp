@@ -36,8 +36,11 @@ class RequestMetrics {
   std::int64_t output_tokens() const { return output_tokens_; }
   SimTime first_arrival() const { return first_arrival_; }
   SimTime last_finish() const { return last_finish_; }
-  // The summary's request-level blocks (requests, ttft_s, ..., slo, throughput).
+  // The summary's request-level blocks (requests, ttft_s, ..., slo, throughput, goodput).
   nlohmann::json summary_json() const;
+  // The same figures under `vllm bench serve`'s flat keys and units (ms, per second), for
+  // dashboards built on vLLM's benchmark (vllm-bench.json).
+  nlohmann::json vllm_bench_json() const;
 
  private:
   void row(const Request& r, const char* status);
@@ -45,7 +48,8 @@ class RequestMetrics {
   Slo slo_;
   SimTime frontend_ = 0;
   std::int64_t arrived_ = 0, completed_ = 0, rejected_ = 0, unfinished_ = 0, met_slo_ = 0;
-  std::int64_t output_tokens_ = 0;
+  std::int64_t output_tokens_ = 0, input_tokens_ = 0;
+  double span_s() const;  // first arrival to last finish
   SimTime first_arrival_ = -1, last_finish_ = 0;
   std::vector<double> ttft_, tpot_, e2e_, queue_;
   std::string line_;  // reused for each requests.csv row

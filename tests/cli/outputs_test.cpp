@@ -213,3 +213,54 @@ TEST(HonestInputs, VersionIsPrintedAndRecorded) {
 
 }  // namespace
 }  // namespace kunsim
+
+namespace kunsim {
+namespace {
+
+// Goodput and vllm-bench.json, counted by hand from requests.csv.
+TEST(BenchMetrics, GoodputAndVllmBenchJsonMatchAHandCount) {
+  const std::filesystem::path dir = test::scratch("bench-metrics");
+  Json j = test::tiny_cluster_scenario();
+  j["slo"] = {{"ttft_s", 0.08}, {"tpot_s", 0.009}};  // tight: some requests miss
+  const Json s = test::run_scenario(j, dir);
+  std::istringstream csv(test::read_file(dir / "requests.csv"));
+  std::string line;
+  std::getline(csv, line);  // id,arrival_s,instance,prompt_tokens,output_tokens,generated_tokens,status,queue_s,ttft_s,tpot_s,e2e_s,...
+  std::int64_t completed = 0, met = 0, in = 0, out = 0;
+  double first = 1e300, last = 0, ttft_sum = 0;
+  while (std::getline(csv, line)) {
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    for (std::string c; std::getline(ls, c, ',');) f.push_back(c);
+    if (f[6] != "finished") continue;
+    ++completed;
+    const double arrival = std::stod(f[1]), ttft = std::stod(f[8]), e2e = std::stod(f[10]);
+    const double tpot = f[9].empty() ? 0 : std::stod(f[9]);
+    in += std::stoll(f[3]);
+    out += std::stoll(f[4]);
+    ttft_sum += ttft;
+    first = std::min(first, arrival);
+    last = std::max(last, arrival + e2e - 0.02);  // the engine's finish, without the front end
+    if (ttft <= 0.08 && tpot <= 0.009) ++met;
+  }
+  ASSERT_GT(completed, 100);
+  ASSERT_GT(met, 0);
+  ASSERT_LT(met, completed);
+  const double span = last - first;
+  EXPECT_EQ(s["goodput"]["requests"], met);
+  EXPECT_NEAR(s["goodput"]["requests_per_s"].get<double>(), met / span, 2e-3);
+  const Json b = Json::parse(test::read_file(dir / "vllm-bench.json"));
+  EXPECT_EQ(b["completed"], completed);
+  EXPECT_EQ(b["total_input_tokens"], in);
+  EXPECT_EQ(b["total_output_tokens"], out);
+  EXPECT_NEAR(b["duration"].get<double>(), span, 1e-5);
+  EXPECT_NEAR(b["request_goodput"].get<double>(), met / span, 1e-3);
+  EXPECT_NEAR(b["output_throughput"].get<double>(), out / span, 0.05);
+  EXPECT_NEAR(b["total_token_throughput"].get<double>(), (in + out) / span, 0.5);
+  EXPECT_NEAR(b["mean_ttft_ms"].get<double>(), ttft_sum / completed * 1e3, 1e-3);
+  EXPECT_NEAR(s["throughput"]["input_tokens_per_s"].get<double>(), in / span, 0.5);
+  for (const char* k : {"std", "min", "p95"}) EXPECT_TRUE(s["ttft_s"].contains(k)) << k;
+}
+
+}  // namespace
+}  // namespace kunsim
