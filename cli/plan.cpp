@@ -1,5 +1,6 @@
 #include "plan.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,8 @@
 namespace kunsim {
 namespace {
 
+std::string fmt_bound(double v);
+
 struct Probe {
   double value;
   Json summary;
@@ -20,10 +23,12 @@ struct Probe {
 
 class Search {
  public:
-  Search(Json base, TracePaths paths, const PlanOptions& opt, const Scenario& sc)
+  Search(Json base, TracePaths paths, const PlanOptions& opt, const PlanTarget& target, const Scenario& sc)
       : base_(std::move(base)),
         paths_(std::move(paths)),
         opt_(opt),
+        target_(target),
+        price_(sc.cluster.price_per_gpu_hour),
         tp_(sc.engine.tp),
         gpus_per_node_(sc.cluster.gpus_per_node),
         nodes_(sc.cluster.nodes) {}
@@ -40,14 +45,28 @@ class Search {
     }
     const Scenario sc = scenario_from_json(j, paths_);
     Json s = Simulation(sc, RunOptions{"", false}).run();
-    const bool meets = s["slo"]["attainment"].get<double>() >= opt_.target;
-    probes_.push_back({{opt_.vary, integer ? Json(std::llround(value)) : Json(value)},
-                       {"attainment", s["slo"]["attainment"]},
-                       {"ttft_p99_s", s["ttft_s"]["p99"]},
-                       {"tpot_mean_s", s["tpot_s"]["mean"]},
-                       {"tokens_per_s", s["throughput"]["tokens_per_s"]},
-                       {"meets", meets}});
+    const bool meets = target_.meets(s);
+    Json p = {{opt_.vary, integer ? Json(std::llround(value)) : Json(value)},
+              {"target_value", target_.value(s)},
+              {"attainment", s["slo"]["attainment"]},
+              {"ttft_p99_s", s["ttft_s"]["p99"]},
+              {"tpot_mean_s", s["tpot_s"]["mean"]},
+              {"output_tokens_per_s", s["throughput"]["output_tokens_per_s"]},
+              {"goodput_requests_per_s", s["goodput"]["requests_per_s"]},
+              {"gpus", static_cast<long long>(sc.instances) * sc.engine.tp},
+              {"meets", meets}};
+    costs(p, static_cast<double>(p["gpus"].get<long long>()), s["throughput"]["output_tokens_per_s"].get<double>());
+    probes_.push_back(p);
     return {value, std::move(s), meets};
+  }
+
+  // GPUs, $/hour and $ per million output tokens of a probe (the dollars when priced).
+  void costs(Json& p, double gpus, double output_tokens_per_s) const {
+    if (!price_) return;
+    const double per_hour = gpus * *price_;
+    p["dollars_per_hour"] = per_hour;
+    p["dollars_per_million_output_tokens"] =
+        output_tokens_per_s > 0 ? Json(per_hour / (output_tokens_per_s * 3600.0) * 1e6) : Json(nullptr);
   }
 
   Json instances(double lo_in, double hi_in) {
@@ -84,16 +103,86 @@ class Search {
     Json j;
     j["value"] = v ? Json(opt_.vary == "deployment.instances" ? Json(std::llround(*v)) : Json(*v)) : Json(nullptr);
     j["reason"] = why;
+    // The answer in the planner's units: the chosen probe's GPUs and dollars.
+    for (const Json& p : probes_)
+      if (v && p[opt_.vary] == j["value"])
+        for (const char* k : {"gpus", "dollars_per_hour", "dollars_per_million_output_tokens", "target_value"})
+          if (p.contains(k)) j[k] = p[k];
     j["probes"] = probes_;
     return j;
   }
   Json base_;
   TracePaths paths_;
   const PlanOptions& opt_;
+  const PlanTarget& target_;
+  std::optional<double> price_;
   long long tp_, gpus_per_node_, nodes_;
   Json probes_ = Json::array();
 };
 
+}  // namespace
+
+PlanTarget PlanTarget::parse(const std::string& text) {
+  PlanTarget t;
+  t.text = text;
+  auto number = [&](const std::string& s) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(s, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used == 0 || used != s.size() || !std::isfinite(v) || v < 0)
+      throw InputError("--target " + text + ": expected a number, got \"" + s + "\"");
+    return v;
+  };
+  const auto le = text.find("<="), ge = text.find(">=");
+  if (le == std::string::npos && ge == std::string::npos) {
+    t.metric = "attainment";
+    t.bound = number(text);
+  } else {
+    const auto at = le != std::string::npos ? le : ge;
+    t.at_most = le != std::string::npos;
+    const std::string lhs = text.substr(0, at);
+    t.bound = number(text.substr(at + 2));
+    const auto dot = lhs.find('.');
+    t.metric = lhs.substr(0, dot);
+    if (dot != std::string::npos) t.stat = lhs.substr(dot + 1);
+  }
+  static const std::vector<std::string> latencies = {"ttft", "tpot", "e2e", "queue"};
+  static const std::vector<std::string> stats = {"mean", "p50", "p90", "p95", "p99", "p999", "max"};
+  const bool latency = std::find(latencies.begin(), latencies.end(), t.metric) != latencies.end();
+  if (t.metric == "itl")
+    throw InputError("--target " + text + ": itl is not measured yet (kunsim's decode jumps keep no per-token gaps)");
+  if (latency) {
+    if (std::find(stats.begin(), stats.end(), t.stat) == stats.end())
+      throw InputError("--target " + text + ": expected " + t.metric + ".STAT with STAT one of mean, p50, p90, p95, p99, p999, max");
+    if (!t.at_most) throw InputError("--target " + text + ": a latency is bounded from above (" + t.metric + "." + t.stat + "<=X)");
+  } else if (t.metric == "attainment" || t.metric == "goodput" || t.metric == "throughput") {
+    if (t.at_most || !t.stat.empty()) throw InputError("--target " + text + ": expected " + t.metric + ">=X");
+    if (t.metric == "attainment" && !(t.bound > 0 && t.bound <= 1))
+      throw InputError("--target " + text + ": attainment is a share in (0, 1]");
+  } else {
+    throw InputError("--target " + text + ": expected attainment, goodput, throughput or a latency " +
+                     "(ttft, tpot, e2e, queue).STAT with <= or >=");
+  }
+  return t;
+}
+
+double PlanTarget::value(const Json& s) const {
+  if (metric == "attainment") return s["slo"]["attainment"].get<double>();
+  if (metric == "goodput") return s["goodput"]["requests_per_s"].get<double>();
+  if (metric == "throughput") return s["throughput"]["output_tokens_per_s"].get<double>();
+  return s[metric + "_s"][stat].get<double>();
+}
+
+namespace {
+std::string fmt_with(double v, const char* f) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
 }  // namespace
 
 namespace {
@@ -107,7 +196,7 @@ std::string fmt_bound(double v) {
 Json run_plan(const std::string& file, const std::vector<std::string>& overrides, const PlanOptions& opt) {
   if (opt.vary != "deployment.instances" && opt.vary != "workload.rate_scale")
     throw InputError("--vary: expected deployment.instances or workload.rate_scale, got " + opt.vary);
-  if (!(opt.target > 0 && opt.target <= 1)) throw InputError("--target: expected a share in (0, 1]");
+  const PlanTarget target = PlanTarget::parse(opt.target);
   Json base = file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file);
   for (const auto& o : overrides) apply_override(base, o);
   TracePaths paths{opt.trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string()};
@@ -143,7 +232,7 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
       try {
         Json b = base;
         apply_override(b, "policy.name=" + policy);
-        Search search(b, paths, opt, sc);
+        Search search(b, paths, opt, target, sc);
         Json r = opt.vary == "deployment.instances" ? search.instances(lo, hi) : search.rate(lo, hi);
         std::lock_guard<std::mutex> l(mu);
         results[policy] = std::move(r);
@@ -160,7 +249,9 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   if (!error.empty()) throw InputError(error);
   Json plan;
   plan["scenario"] = sc.name;
-  plan["target"] = opt.target;
+  plan["target"] = target.text;
+  if (sc.cluster.price_per_gpu_hour) plan["price_per_gpu_hour"] = *sc.cluster.price_per_gpu_hour;
+  plan["gpu"] = sc.cluster.gpu.name;
   plan["vary"] = opt.vary;
   plan["slo"] = {{"ttft_s", sc.slo.ttft_s}, {"tpot_s", sc.slo.tpot_s}};
   plan["policies"] = Json::object();
@@ -171,17 +262,23 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
 std::string plan_table(const Json& plan) {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof line, "plan: %s, SLO attainment >= %g (ttft <= %gs, tpot <= %gs), varying %s\n",
-                plan["scenario"].get<std::string>().c_str(), plan["target"].get<double>(),
+  std::snprintf(line, sizeof line, "plan: %s, target %s (SLO ttft <= %gs, tpot <= %gs), varying %s\n",
+                plan["scenario"].get<std::string>().c_str(), plan["target"].get<std::string>().c_str(),
                 plan["slo"]["ttft_s"].get<double>(), plan["slo"]["tpot_s"].get<double>(),
                 plan["vary"].get<std::string>().c_str());
   out += line;
-  std::snprintf(line, sizeof line, "%-12s %14s %8s  %s\n", "policy", "value", "probes", "result");
+  std::snprintf(line, sizeof line, "%-12s %14s %6s %10s %12s %8s  %s\n", "policy", "value", "GPUs", "$/hour",
+                "$/M tokens", "probes", "result");
   out += line;
   for (auto it = plan["policies"].begin(); it != plan["policies"].end(); ++it) {
     const Json& r = it.value();
-    std::snprintf(line, sizeof line, "%-12s %14s %8zu  %s\n", it.key().c_str(),
-                  r["value"].is_null() ? "-" : r["value"].dump().c_str(), r["probes"].size(),
+    auto money = [&](const char* k, const char* f) {
+      return r.contains(k) && r[k].is_number() ? fmt_with(r[k].get<double>(), f) : std::string("-");
+    };
+    std::snprintf(line, sizeof line, "%-12s %14s %6s %10s %12s %8zu  %s\n", it.key().c_str(),
+                  r["value"].is_null() ? "-" : r["value"].dump().c_str(),
+                  r.contains("gpus") ? r["gpus"].dump().c_str() : "-", money("dollars_per_hour", "%.2f").c_str(),
+                  money("dollars_per_million_output_tokens", "%.3f").c_str(), r["probes"].size(),
                   r["reason"].get<std::string>().c_str());
     out += line;
   }

@@ -12,8 +12,22 @@
 
 namespace kunsim {
 
+// What a plan must meet: SLO attainment (a bare number, or `attainment>=X`), a latency bound
+// (`ttft.p99<=2`, `tpot.mean<=0.05`, `e2e.p50<=10`, `queue.p99<=1`), goodput (`goodput>=X`,
+// requests/s meeting every SLO) or output throughput (`throughput>=X`, tokens/s).
+struct PlanTarget {
+  std::string text;    // as given
+  std::string metric;  // "attainment", "goodput", "throughput", or a latency ("ttft", ...)
+  std::string stat;    // for latencies: mean, p50, p90, p95, p99, p999, max
+  double bound = 0.99;
+  bool at_most = false;  // latencies: value <= bound; the others: value >= bound
+  static PlanTarget parse(const std::string& text);
+  double value(const Json& summary) const;
+  bool meets(const Json& summary) const { return at_most ? value(summary) <= bound : value(summary) >= bound; }
+};
+
 struct PlanOptions {
-  double target = 0.99;
+  std::string target = "0.99";
   std::string vary = "deployment.instances";
   std::vector<std::string> policies;  // empty: the scenario's own policy
   double min = 0, max = 0;            // 0: defaults (instances 1..max(cluster, 4x); rate 0.25..4096)

@@ -27,6 +27,19 @@ ClusterSpec cluster_from_json(const Json& j, const std::string& path) {
   c.pcie = link_from_json(f.child("pcie"), f.path_of("pcie"), c.gpu.pcie_bytes_per_s / 1e9, 5);
   c.network = link_from_json(f.child("network"), f.path_of("network"), c.gpu.nic_bytes_per_s / 1e9, 5);
   c.host_memory_bytes = f.number("host_memory_gib", 1024, 0, 1 << 20) * 1024.0 * 1024 * 1024;
+  if (const Json* pj = f.child("price_per_gpu_hour")) {
+    const std::string pp = f.path_of("price_per_gpu_hour");
+    if (pj->is_object()) {
+      for (auto it = pj->begin(); it != pj->end(); ++it) {
+        find_gpu(it.key(), pp + "." + it.key());  // every key must be a known GPU kind
+        const double v = json_number(it.value(), pp + "." + it.key(), 0, 1e6);
+        if (it.key() == c.gpu.name) c.price_per_gpu_hour = v;
+      }
+      if (!c.price_per_gpu_hour) throw InputError(pp + ": no price for this cluster's GPU kind " + c.gpu.name);
+    } else {
+      c.price_per_gpu_hour = json_number(*pj, pp, 0, 1e6);
+    }
+  }
   f.finish();
   return c;
 }

@@ -2,6 +2,7 @@
 // and per-link-kind bandwidth (bytes/s, per direction) and latency. Defaults come from the GPU kind.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "sim/cluster/gpu_spec.hpp"
@@ -22,6 +23,9 @@ struct ClusterSpec {
   LinkParams pcie;     // GPU <-> host memory
   LinkParams network;  // GPU NIC <-> network switch
   double host_memory_bytes = 0;  // per node, for swapped KV
+  // $ per GPU-hour for this cluster's GPU kind (`price_per_gpu_hour`: a number, or a map by GPU
+  // kind that must name this one); unset when the scenario gives none.
+  std::optional<double> price_per_gpu_hour;
 
   int total_gpus() const { return nodes * gpus_per_node; }
 };

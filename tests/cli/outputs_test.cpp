@@ -264,3 +264,43 @@ TEST(BenchMetrics, GoodputAndVllmBenchJsonMatchAHandCount) {
 
 }  // namespace
 }  // namespace kunsim
+
+namespace kunsim {
+namespace {
+
+TEST(PlanUnits, MetricTargetsAnswerInGpusAndDollars) {
+  const std::filesystem::path dir = test::scratch("plan-units");
+  Json s = test::tiny_cluster_scenario();
+  s["workload"]["synthetic"]["rate"] = 60;
+  s["cluster"]["price_per_gpu_hour"] = {{"h100-sxm", 2.5}, {"a100-80g", 1.2}};
+  test::write_file(dir / "s.json", s.dump());
+  std::string log;
+  ASSERT_EQ(test::run_kunsim("plan " + (dir / "s.json").string() + " --target 'ttft.p99<=0.5' --out " + (dir / "p").string(),
+                             &log), 0) << log;
+  EXPECT_NE(log.find("$/hour"), std::string::npos) << log;
+  const Json plan = Json::parse(test::read_file(dir / "p" / "plan.json"));
+  EXPECT_EQ(plan["target"], "ttft.p99<=0.5");
+  EXPECT_EQ(plan["price_per_gpu_hour"], 2.5);
+  const Json& r = plan["policies"]["vllm"];
+  ASSERT_TRUE(r["value"].is_number()) << plan.dump(2);
+  const auto n = r["value"].get<long long>();
+  EXPECT_EQ(r["gpus"], n);  // TP 1
+  EXPECT_DOUBLE_EQ(r["dollars_per_hour"].get<double>(), 2.5 * static_cast<double>(n));
+  EXPECT_LE(r["target_value"].get<double>(), 0.5);
+  // The chosen probe's output rate prices a million tokens; one instance fewer misses the bound.
+  for (const Json& p : r["probes"]) {
+    if (p["deployment.instances"] == n) {
+      EXPECT_NEAR(r["dollars_per_million_output_tokens"].get<double>(),
+                  2.5 * static_cast<double>(n) / (p["output_tokens_per_s"].get<double>() * 3600) * 1e6, 1e-9);
+    }
+    if (p["deployment.instances"] == n - 1) {
+      EXPECT_FALSE(p["meets"].get<bool>());
+    }
+  }
+  EXPECT_EQ(test::run_kunsim("plan --target 'itl.p99<=0.1'", &log), 2);
+  EXPECT_NE(log.find("itl is not measured yet"), std::string::npos) << log;
+  EXPECT_EQ(test::run_kunsim("plan --target 'goodput<=3'", &log), 2);
+}
+
+}  // namespace
+}  // namespace kunsim
