@@ -35,9 +35,40 @@ def runs_under(root):
     return sorted(found)
 
 
+PAGE = 12  # runs (or series) per chart; more are drawn as further charts, never dropped
+
+
+def pages(items):
+    return [items[i:i + PAGE] for i in range(0, len(items), PAGE)] or [[]]
+
+
+def sweep_values(root):
+    """run folder name -> [(key, value)] from sweep.csv's swept columns (empty without a sweep)."""
+    path = os.path.join(root, "sweep.csv")
+    if not os.path.exists(path):
+        return [], {}
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        head = next(reader)
+        end = head.index("arrived") if "arrived" in head else len(head)
+        keys = head[1:end]
+        out = {}
+        for row in reader:
+            out["run-%05d" % int(row[0])] = list(zip(keys, row[1:end]))
+    return keys, out
+
+
+SWEPT = {}
+
+
 def label(root, run):
     rel = os.path.relpath(run, root)
-    return "." if rel == "." else rel
+    if rel == ".":
+        return os.path.basename(os.path.abspath(root))
+    values = SWEPT.get(os.path.basename(run))
+    if values:
+        return ", ".join(f"{k}={v}" for k, v in values)
+    return rel
 
 
 def read_csv(path):
@@ -110,13 +141,16 @@ def timeline_chart(root, run):
     return png(fig)
 
 
-def summary_table(root, runs):
-    head = ["run", "policy", "arrived", "TTFT p50", "TTFT p99", "TPOT mean", "throughput tok/s", "SLO attainment",
-            "preemptions", "drops", "restores"]
-    out = ["<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+def summary_table(root, runs, keys):
+    head = ["run"] + keys + ["policy", "arrived", "TTFT p50", "TTFT p99", "TPOT mean", "throughput tok/s",
+                             "SLO attainment", "preemptions", "drops", "restores"]
+    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
     for run in runs:
         s = json.load(open(os.path.join(run, "summary.json")))
-        cells = [label(root, run), s["policy"], s["requests"]["arrived"], f"{s['ttft_s']['p50']:.3f}",
+        values = dict(SWEPT.get(os.path.basename(run), []))
+        name = os.path.relpath(run, root)
+        cells = [name if name != "." else os.path.basename(os.path.abspath(root))] + [values.get(k, "") for k in keys] + [
+                 s["policy"], s["requests"]["arrived"], f"{s['ttft_s']['p50']:.3f}",
                  f"{s['ttft_s']['p99']:.3f}", f"{s['tpot_s']['mean']:.4f}", f"{s['throughput']['tokens_per_s']:.0f}",
                  f"{s['slo']['attainment']:.3f}", s["planner"]["preemptions"], s["planner"]["drops"],
                  s["planner"]["restores"]]
@@ -134,7 +168,8 @@ def sweep_charts(root):
         return ""
     metrics = {"status", "arrived", "completed", "rejected", "unfinished", "ttft_p50_s", "ttft_p99_s", "tpot_mean_s",
                "tpot_p99_s", "e2e_p99_s", "queue_p99_s", "tokens_per_s", "requests_per_s", "slo_attainment",
-               "preemptions", "drops", "restores", "migrations", "simulated_s", "run"}
+               "preemptions", "drops", "restores", "migrations", "simulated_s", "run", "kunsim",
+               "output_tokens_per_s"}
     keys = [k for k in rows[0].keys() if k not in metrics]
 
     def numeric(k):
@@ -155,17 +190,21 @@ def sweep_charts(root):
         series = {}
         for r in rows:
             series.setdefault(tuple(r[g] for g in groups), []).append((float(r[x]), float(r[metric])))
-        for key, pts in sorted(series.items()):
-            pts.sort()
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3,
-                    label=", ".join(f"{g}={v}" for g, v in zip(groups, key)) or metric)
-        ax.set_xlabel(x)
-        ax.set_ylabel(metric)
-        ax.set_title(f"sweep: {metric} by {x}")
-        ax.grid(True, alpha=0.3)
-        if len(series) <= 12:
+        plt.close(fig)
+        chunks = pages(sorted(series.items()))
+        for n, chunk in enumerate(chunks):
+            fig, ax = plt.subplots(figsize=(7, 4))
+            for key, pts in chunk:
+                pts.sort()
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3,
+                        label=", ".join(f"{g}={v}" for g, v in zip(groups, key)) or metric)
+            ax.set_xlabel(x)
+            ax.set_ylabel(metric)
+            part = f" ({n + 1} of {len(chunks)})" if len(chunks) > 1 else ""
+            ax.set_title(f"sweep: {metric} by {x}{part}")
+            ax.grid(True, alpha=0.3)
             ax.legend(fontsize=6)
-        out.append(png(fig))
+            out.append(png(fig))
     return "\n".join(out)
 
 
@@ -190,15 +229,20 @@ def plan_charts(root):
 
 def main(root, out):
     runs = runs_under(root)
-    parts = [f"<h1>kunsim report: {html.escape(os.path.abspath(root))}</h1>"]
+    keys, swept = sweep_values(root)
+    SWEPT.update(swept)
+    name = os.path.basename(os.path.abspath(root))
+    parts = [f"<h1>kunsim report: {html.escape(name)}</h1><p>{html.escape(os.path.abspath(root))}</p>"]
     if runs:
-        parts.append("<h2>Runs</h2>" + summary_table(root, runs))
-        shown = runs[:12]
+        parts.append("<h2>Runs</h2>" + summary_table(root, runs, keys))
         parts.append("<h2>Latency distributions</h2>")
-        parts.append(cdf_chart(root, shown, "ttft_s", "TTFT CDF"))
-        parts.append(cdf_chart(root, shown, "tpot_s", "TPOT CDF"))
+        chunks = pages(runs)
+        for n, chunk in enumerate(chunks):
+            part = f" (runs {n * PAGE + 1}-{n * PAGE + len(chunk)} of {len(runs)})" if len(chunks) > 1 else ""
+            parts.append(cdf_chart(root, chunk, "ttft_s", "TTFT CDF" + part))
+            parts.append(cdf_chart(root, chunk, "tpot_s", "TPOT CDF" + part))
         parts.append("<h2>Memory and queues over time</h2>")
-        for run in shown:
+        for run in runs:
             parts.append(timeline_chart(root, run))
     sweep = sweep_charts(root)
     if sweep:

@@ -101,6 +101,34 @@ TEST(Report, DrawsRunsSweepsAndPlansIntoOneSelfContainedPage) {
   EXPECT_NE(log.find("no kunsim outputs"), std::string::npos) << log;
 }
 
+// Every run of a sweep is in every chart (12 a chart, then further charts), labelled by its swept
+// values, which are columns of the run table; the title is the folder's name.
+TEST(Report, ShowsEveryRunLabelledBySweptValues) {
+  if (std::system("python3 -c 'import matplotlib' >/dev/null 2>&1") != 0 &&
+      std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "python3-matplotlib is not installed; kunsim report cannot draw";
+  const auto dir = scratch("report-all");
+  Json base = test::tiny_cluster_scenario();
+  base["workload"]["synthetic"]["duration_s"] = 3;
+  write_file(dir / "sweep.json", Json{{"name", "t"}, {"base", base}, {"grid", {{"seed", {1, 2, 3, 4, 5, 6, 7}},
+                                      {"policy.name", {"vllm", "kunserve"}}}}, {"outputs", {"summary", "requests"}}}.dump());
+  std::string log;
+  ASSERT_EQ(run_kunsim("sweep " + (dir / "sweep.json").string() + " -j 2 --quiet --out " + (dir / "s14").string(), &log), 0)
+      << log;
+  ASSERT_EQ(run_kunsim("report " + (dir / "s14").string(), &log), 0) << log;
+  const std::string page = read_file(dir / "s14" / "report.html");
+  EXPECT_NE(page.find("<h1>kunsim report: s14</h1>"), std::string::npos);
+  EXPECT_NE(page.find("<th>policy.name</th><th>seed</th>"), std::string::npos);
+  EXPECT_NE(page.find("run-00013"), std::string::npos) << "the 14th run is in the table";
+  std::size_t images = 0;
+  for (std::size_t at = 0; (at = page.find("<img src=\"data:image/png;base64,", at)) != std::string::npos; ++at) ++images;
+  // 14 runs: TTFT and TPOT CDFs on 2 pages each; the sweep's 2 series per metric on one chart each.
+  EXPECT_EQ(images, 4u + 4u) << log;
+  ASSERT_EQ(run_kunsim("report " + (dir / "s14" / "run-00000").string(), &log), 0) << log;
+  EXPECT_NE(read_file(dir / "s14" / "run-00000" / "report.html").find("<h1>kunsim report: run-00000</h1>"),
+            std::string::npos);
+}
+
 #ifdef KUNSIM_MPIRUN
 TEST(Sweep, TwoMpiRanksWriteTheSameCsvAsOneProcess) {
   const auto dir = scratch("mpi");
