@@ -136,6 +136,19 @@ Json kernel_table_fit_report(const Profile& p, const RooflineParams& roofline) {
   report["ops"]["attn_prefill"] = attention_check(k.prefill, false, derived_prefill);
   report["ops"]["attn_decode"] = attention_check(k.decode, true, derived_decode);
   report["derived_shape_check"] = {{"attn_prefill", derived_prefill}, {"attn_decode", derived_decode}};
+  {  // Where the two attention tables measure nearly the same work: a 1-token prompt, and a
+     // decode of the smallest context (1 cached token and the new one). The composition adds
+     // prefill and decode parts, so they should agree there.
+    std::map<std::tuple<HeadShape, int>, double> decode_at_1;
+    for (const auto& r : k.decode)
+      if (r.len <= 2) decode_at_1[{r.shape, r.batch}] = r.us;
+    Errors e;
+    for (const auto& r : k.prefill)
+      if (r.len == 1)
+        if (const auto it = decode_at_1.find({r.shape, r.batch}); it != decode_at_1.end()) e.add(r.us, it->second);
+    report["table_overlap_check"] = {{"mape", r6(e.mape())}, {"points", e.n},
+                                     {"what", "prefill of 1-token prompts against decode at the smallest context, same shape and batch"}};
+  }
   {  // all-reduce per implementation and GPU count
     std::map<std::string, Errors> by;
     for (const auto& r : k.allreduce) ++by[r.impl + "@" + std::to_string(r.gpus)].points;
