@@ -78,7 +78,7 @@ int run_sweep_command(const std::string& file, int jobs, std::string out_dir, co
   opt.threads = jobs;
   opt.out_dir = folder.path().string();
   opt.trace_dir = trace_dir;
-  opt.progress = !quiet && ranks.rank == 0;
+  opt.progress = !quiet;  // every rank counts; rank 0 shows the whole sweep
   opt.rank = ranks.rank;
   opt.ranks = ranks.size;
   std::vector<std::pair<std::size_t, std::string>> mine;
@@ -103,6 +103,7 @@ int run_sweep_command(const std::string& file, int jobs, std::string out_dir, co
   // Exit 2 only when no point could run (then the folder is left as it was).
   if (ran == 0) throw InputError("sweep " + spec.name + ": no point could run; " + first_reason);
   write_text(folder.path() / "sweep.csv", csv);
+  for (int r = 0; r < ranks.size; ++r) fs::remove(folder.path() / (".progress-" + std::to_string(r)));
   folder.commit();
   if (!quiet)
     std::printf("sweep %s: %zu runs (%zu infeasible, recorded with their reasons), %s/sweep.csv\n", spec.name.c_str(),

@@ -218,20 +218,43 @@ std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec
   for (int t = 0; t < n; ++t) pool.emplace_back(worker);
   const bool tty = isatty(2);
   std::size_t shown = 0;
+  // Under MPI every rank keeps its count of finished runs in a file of the output folder, and
+  // rank 0's bar adds them up, so it counts the whole sweep (the files are removed at the end).
+  const std::size_t total = opt.ranks > 1 ? spec.runs.size() : mine.size();
+  auto progress_file = [&](int rank) { return fs::path(opt.out_dir) / (".progress-" + std::to_string(rank)); };
+  auto publish = [&] {
+    if (opt.ranks <= 1 || opt.out_dir.empty()) return;
+    const fs::path tmp = progress_file(opt.rank).string() + ".tmp";
+    std::ofstream(tmp) << done.load() << "\n";
+    std::error_code ec;
+    fs::rename(tmp, progress_file(opt.rank), ec);
+  };
+  auto whole = [&] {
+    std::size_t d = done.load();
+    for (int r = 1; r < opt.ranks && opt.rank == 0; ++r) {
+      std::size_t n = 0;
+      if (std::ifstream in(progress_file(r)); in >> n) d += n;
+    }
+    return d;
+  };
   while (done.load() < mine.size() && opt.progress) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const std::size_t d = done.load();
+    publish();
+    if (opt.rank != 0) continue;
+    const std::size_t d = std::min(whole(), total);
     if (tty) {
-      const int w = 40, fill = static_cast<int>(w * d / std::max<std::size_t>(1, mine.size()));
+      const int w = 40, fill = static_cast<int>(w * d / std::max<std::size_t>(1, total));
       std::fprintf(stderr, "\rsweep %s: [%s%s] %zu/%zu", spec.name.c_str(), std::string(fill, '#').c_str(),
-                   std::string(w - fill, '.').c_str(), d, mine.size());
-    } else if (d * 10 / std::max<std::size_t>(1, mine.size()) > shown) {
-      shown = d * 10 / std::max<std::size_t>(1, mine.size());
-      std::fprintf(stderr, "sweep %s: %zu/%zu runs\n", spec.name.c_str(), d, mine.size());
+                   std::string(w - fill, '.').c_str(), d, total);
+    } else if (d * 10 / std::max<std::size_t>(1, total) > shown) {
+      shown = d * 10 / std::max<std::size_t>(1, total);
+      std::fprintf(stderr, "sweep %s: %zu/%zu runs\n", spec.name.c_str(), d, total);
     }
   }
   for (auto& t : pool) t.join();
-  if (opt.progress && tty) std::fprintf(stderr, "\rsweep %s: %zu/%zu runs done%*s\n", spec.name.c_str(), mine.size(), mine.size(), 30, "");
+  publish();
+  if (opt.progress && tty && opt.rank == 0)
+    std::fprintf(stderr, "\rsweep %s: %zu/%zu runs done%*s\n", spec.name.c_str(), std::min(whole(), total), total, 30, "");
   if (!error.empty()) throw std::runtime_error(error);
   std::vector<std::pair<std::size_t, std::string>> out;
   for (std::size_t i : mine) out.emplace_back(i, rows[i]);
