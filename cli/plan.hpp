@@ -13,7 +13,7 @@
 namespace kunsim {
 
 // What a plan must meet: SLO attainment (a bare number, or `attainment>=X`), a latency bound
-// (`ttft.p99<=2`, `tpot.mean<=0.05`, `e2e.p50<=10`, `queue.p99<=1`), goodput (`goodput>=X`,
+// (`ttft.p99<=2`, `tpot.mean<=0.05`, `itl.p99<=0.1`, `e2e.p50<=10`, `queue.p99<=1`), goodput (`goodput>=X`,
 // requests/s meeting every SLO) or output throughput (`throughput>=X`, tokens/s).
 struct PlanTarget {
   std::string text;    // as given

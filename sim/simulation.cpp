@@ -121,6 +121,7 @@ struct Simulation::Impl final : ServingObserver {
     --in_flight;
     pool.release(&r);
   }
+  void on_token_gaps(const TokenGaps& g) override { metrics.on_token_gaps(g); }
   void on_decision(nlohmann::json row) override {
     if (trace) trace->decision(row);
     decisions.write(row);

@@ -100,6 +100,7 @@ nlohmann::json RequestMetrics::summary_json() const {
   j["tpot_s"] = summarize(tpot_).to_json();
   j["e2e_s"] = summarize(e2e_).to_json();
   j["queue_s"] = summarize(queue_).to_json();
+  j["itl_s"] = itl_.summary().to_json();
   j["frontend_s"] = ns_to_seconds(frontend_);  // included in ttft_s and e2e_s
   const double attainment = arrived_ ? static_cast<double>(met_slo_) / static_cast<double>(arrived_) : 1.0;
   j["slo"] = {{"ttft_s", slo_.ttft_s}, {"tpot_s", slo_.tpot_s}, {"attainment", std::round(attainment * 1e6) / 1e6}};
@@ -135,9 +136,12 @@ nlohmann::json RequestMetrics::vllm_bench_json() const {
   j["request_goodput"] = per_s(static_cast<double>(met_slo_));
   j["output_throughput"] = per_s(static_cast<double>(output_tokens_));
   j["total_token_throughput"] = per_s(static_cast<double>(input_tokens_ + output_tokens_));
-  for (const auto& [name, values] : {std::pair{"ttft", &ttft_}, std::pair{"tpot", &tpot_}, std::pair{"e2el", &e2e_}}) {
-    const DistributionSummary d = summarize(*values);
+  for (const char* name : {"ttft", "tpot", "itl", "e2el"}) {
     const std::string n = name;
+    const DistributionSummary d = n == "ttft"   ? summarize(ttft_)
+                                  : n == "tpot" ? summarize(tpot_)
+                                  : n == "itl"  ? itl_.summary()
+                                                : summarize(e2e_);
     auto ms = [](double s) { return std::round(s * 1e9) / 1e6; };  // to the nanosecond, in ms
     j["mean_" + n + "_ms"] = ms(d.mean);
     j["median_" + n + "_ms"] = ms(d.p50);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/metrics/distribution.hpp"
+#include "sim/metrics/token_gaps.hpp"
 #include "sim/serving/request.hpp"
 
 namespace kunsim {
@@ -28,6 +29,7 @@ class RequestMetrics {
   void on_finished(const Request& r);
   void on_rejected(const Request& r, const std::string& reason);
   void on_unfinished(const Request& r);
+  void on_token_gaps(const TokenGaps& g) { itl_.add(g); }
 
   std::int64_t arrived() const { return arrived_; }
   std::int64_t completed() const { return completed_; }
@@ -52,6 +54,7 @@ class RequestMetrics {
   double span_s() const;  // first arrival to last finish
   SimTime first_arrival_ = -1, last_finish_ = 0;
   std::vector<double> ttft_, tpot_, e2e_, queue_;
+  TokenGapHistogram itl_;
   std::string line_;  // reused for each requests.csv row
 };
 

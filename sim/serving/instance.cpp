@@ -295,7 +295,7 @@ void Instance::mark_exchanged(RequestId id) {
 
 void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   const bool was_decoding = victim->phase == Phase::Decode;
-  if (was_decoding) cohort_.remove(victim);  // syncs generated and blocks
+  if (was_decoding) leave_cohort(victim);  // syncs generated and blocks
   forget_stale(victim);
   running_.erase(victim);
   ++counters_.preemptions;
@@ -337,6 +337,7 @@ void Instance::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
   ++counters_.swaps_in;
   running_.push_back(r);
   cohort_.add(r);
+  joined_.push_back(r);
   decision(now, "swap_in", *r, "blocks free again", r->blocks);
 }
 
@@ -442,7 +443,33 @@ void Instance::finish_decodes(SimTime now) {
   for (Request* r : cohort_.take_finished()) finish(r, now);
 }
 
+void Instance::leave_cohort(Request* r) {
+  cohort_.remove(r);
+  // Still in joined_ (left before its first step here): its last token time is already right.
+  if (std::find(joined_.begin(), joined_.end(), r) != joined_.end()) {
+    joined_.erase(std::find(joined_.begin(), joined_.end(), r));
+    return;
+  }
+  r->last_token = last_boundary_;
+}
+
+void Instance::report_gaps(SimTime first_end, const DecodeRun* rest, std::int64_t rest_steps) {
+  // The first step: the cohort's settled members waited since the last boundary, joiners since
+  // their own last token. Then every member waits each later step of a jump.
+  const auto settled = static_cast<std::int64_t>(cohort_.size() - joined_.size());
+  if (settled > 0 && last_boundary_ >= 0)
+    ctx_.observer->on_token_gaps({static_cast<double>(first_end - last_boundary_), 0, 1, settled});
+  for (const Request* j : joined_)
+    if (j->last_token >= 0) ctx_.observer->on_token_gaps({static_cast<double>(first_end - j->last_token), 0, 1, 1});
+  joined_.clear();
+  if (rest && rest_steps > 0)
+    ctx_.observer->on_token_gaps({rest->first_ns + rest->slope_ns, rest->slope_ns, rest_steps,
+                                  static_cast<std::int64_t>(cohort_.size())});
+}
+
 void Instance::end_jump(SimTime now) {
+  report_gaps(work_start_ + jump_run_.elapsed(1), &jump_run_, jump_steps_ - 1);
+  last_boundary_ = now;
   kv_.allocate(cohort_.blocks_needed(jump_steps_));
   cohort_.advance(jump_steps_);
   ++counters_.jumps;
@@ -451,6 +478,9 @@ void Instance::end_jump(SimTime now) {
 }
 
 void Instance::end_iteration(SimTime now) {
+  if (decoded_) report_gaps(now, nullptr, 0);
+  joined_.clear();
+  last_boundary_ = now;
   if (decoded_) {
     cohort_.advance(1);
     finish_decodes(now);
@@ -458,6 +488,10 @@ void Instance::end_iteration(SimTime now) {
   for (auto [r, chunk] : prefills_) {
     r->prefilled += chunk;
     if (r->prefilled < r->prefill_target) continue;
+    // A prefill after preemption (recompute) resumes a stream: its wait is an inter-token gap.
+    if (r->generated > 0 && r->last_token >= 0)
+      ctx_.observer->on_token_gaps({static_cast<double>(now - r->last_token), 0, 1, 1});
+    r->last_token = now;
     r->generated += 1;  // the prefill's last position samples the next token
     if (!r->first_token) {
       r->first_token = now;
@@ -519,7 +553,7 @@ std::vector<Request*> Instance::take_all() {
   std::vector<Request*> out;
   for (Request* r = running_.front(); r;) {
     Request* next = r->next;
-    if (r->phase == Phase::Decode) cohort_.remove(r);
+    if (r->phase == Phase::Decode) leave_cohort(r);
     if (r->stale()) forget_stale(r);
     running_.erase(r);
     kv_.release(r->blocks);
@@ -542,6 +576,7 @@ void Instance::adopt_running(Request* r) {
   if (r->stale()) stale_[r->id] = r;
   if (r->phase == Phase::Decode) {
     cohort_.add(r);
+    joined_.push_back(r);
     if (r->stale()) {
       ++stale_decodes_by_home_[r->home];
       ++stale_decodes_;
@@ -570,7 +605,7 @@ Request* Instance::find_running(RequestId id) const {
 void Instance::release_for_migration(Request* r) {
   if (busy_ || r->phase != Phase::Decode || r->stale())
     throw std::logic_error("Instance: migrating a request that is not a settled decode");
-  cohort_.remove(r);
+  leave_cohort(r);
   running_.erase(r);
   kv_.release(r->blocks);
 }

@@ -197,6 +197,12 @@ class Instance final : public EventHandler {
   mutable JumpProbe probe_;
   bool decoded_ = false;  // the iteration in flight ran a decode step
   std::vector<std::pair<Request*, int>> prefills_;  // (request, chunk tokens) in flight
+  // Inter-token gaps: every decode in the cohort got its last token at last_boundary_, except
+  // those that joined since (swapped in, adopted), whose last token was earlier (joined_).
+  SimTime last_boundary_ = -1;
+  std::vector<Request*> joined_;
+  void leave_cohort(Request* r);        // remembers r's last token time
+  void report_gaps(SimTime first_end, const DecodeRun* rest, std::int64_t rest_steps);
   BatchShape shape_;
   PipelineLinks links_;
   InstanceCounters counters_;

@@ -30,6 +30,9 @@ struct Request {
   std::optional<SimTime> scheduled;    // first admission
   std::optional<SimTime> first_token;
   std::optional<SimTime> finished;
+  // When its latest output token came, while it is outside a decode cohort (within one, the
+  // cohort's last step boundary is that time): the start of its next inter-token gap.
+  SimTime last_token = -1;
   int preemptions = 0;
   int swaps = 0;
 

@@ -43,6 +43,14 @@ class PolicyHooks {
   virtual int pick_engine(const ServingCluster& /*cluster*/, const Request& /*r*/, SimTime /*now*/) { return -1; }
 };
 
+// Inter-token gaps, as a run: `count` requests each got a token after each of `steps` gaps,
+// the i-th gap being first_ns + step_ns * i. An engine reports one run per iteration or decode
+// jump (not per token), so the ITL distribution costs nothing per generated token.
+struct TokenGaps {
+  double first_ns = 0, step_ns = 0;
+  std::int64_t steps = 1, count = 1;
+};
+
 class ServingObserver {
  public:
   virtual ~ServingObserver() = default;
@@ -54,6 +62,8 @@ class ServingObserver {
   // A finished piece of work of an engine: one iteration, or `steps` decode steps jumped over.
   virtual void on_work(const Instance& /*engine*/, SimTime /*start*/, SimTime /*end*/, std::int64_t /*steps*/,
                        int /*decodes*/, std::int64_t /*prefill_tokens*/) {}
+  // Gaps between successive output tokens of requests (ITL); the first token's wait is TTFT.
+  virtual void on_token_gaps(const TokenGaps& /*gaps*/) {}
 };
 
 struct ServingContext {
