@@ -10,6 +10,7 @@ build_dir="${KUNSIM_BUILD_DIR:-build}"
 for s in burst preempt; do
   for p in $("$build_dir/kunsim" policies | awk '{print $1}'); do
     out="$build_dir/golden-run/$s.$p"
+    rm -rf "$out"  # this script's own scratch (older kunsim versions left it unmarked)
     "$build_dir/kunsim" run "scenarios/$s.json" --set policy.name="$p" --out "$out" --quiet --no-wall-clock
     cp "$out/decisions.jsonl" "tests/golden/$s.$p.decisions.jsonl"
     echo "tests/golden/$s.$p.decisions.jsonl: $(wc -l < "$out/decisions.jsonl") decisions"
