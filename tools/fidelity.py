@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""tools/fidelity.py [--kunsim build/kunsim] > docs/fidelity.md
+"""tools/fidelity.py [--kunsim build/kunsim] [--tables DIR] > docs/fidelity.md
 
-Writes docs/fidelity.md: for every shipped production-kernel profile, `kunsim fit`'s held-out
+Writes docs/fidelity.md: for every production-kernel profile imported from NVIDIA's aiconfigurator
+tables (default ../shared/measured/aiconfigurator), `kunsim fit`'s held-out
 error of the interpolation per op family, the derived-shape check, and the roofline (kunsim's
 defaults) against the same tables, with and without its floors.
 """
 import argparse
-import glob
 import json
 import os
 import subprocess
@@ -20,8 +20,14 @@ def pct(x):
     return f"{100 * x:.1f}%"
 
 
-def fit(kunsim, profile):
+SYSTEMS = {"a100-80g": "a100_sxm", "b200": "b200_sxm", "h100-sxm": "h100_sxm", "h200": "h200_sxm"}
+
+
+def fit(kunsim, tables, kind):
     with tempfile.TemporaryDirectory() as out:
+        profile = os.path.join(out, "profile")
+        subprocess.run([kunsim, "import", "aiconfigurator", tables, "--system", SYSTEMS[kind], "--out", profile],
+                       check=True, capture_output=True)
         subprocess.run([kunsim, "fit", profile, "--out", out], check=True, capture_output=True)
         with open(os.path.join(out, "fit-report.json")) as f:
             return json.load(f)
@@ -30,10 +36,10 @@ def fit(kunsim, profile):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kunsim", default="build/kunsim")
-    args = ap.parse_args()
     root = os.path.join(os.path.dirname(__file__), "..")
-    profiles = sorted(glob.glob(os.path.join(root, "calibrate/profiles/*/aiconfigurator-vllm")))
-    reports = [(os.path.basename(os.path.dirname(p)), fit(args.kunsim, p)) for p in profiles]
+    ap.add_argument("--tables", default=os.path.join(root, "../shared/measured/aiconfigurator"))
+    args = ap.parse_args()
+    reports = [(kind, fit(args.kunsim, args.tables, kind)) for kind in sorted(SYSTEMS)]
     print(HEAD)
     print("## Interpolation: held-out error per op family\n")
     print("`kunsim fit` holds back every fifth interior point of each measured curve (curves of 6 points")
@@ -51,8 +57,8 @@ def main():
         points = sum(v["points"] for k, v in ops.items() if k in ("gemm", "attn_prefill", "attn_decode"))
         print(f"| {kind} | " + " | ".join(pct(ops[f]["heldout_mape"]) for f in FAMILIES) +
               f" | {pct(ar[0])} ({ar[1][len('allreduce_'):]}) | {outliers} of {points} |")
-    print("\n`kunsim fit --max-mape 10` passes on every shipped profile; the test suite runs it on each")
-    print("(ShippedProfiles.FitWithinTenPercentOnEveryProfile), so a regenerated profile that reads worse")
+    print("\n`kunsim fit --max-mape 10` passes on every imported profile; the test suite runs it on each")
+    print("(ImportedProfiles.FitWithinTenPercentOnEveryProfile, where ../shared is present), so a regenerated profile that reads worse")
     print("fails CI.\n")
     print("## Attention shapes the tables lack\n")
     print("Each measured head shape is priced as if it were absent, derived from the nearest other shape")
@@ -92,24 +98,25 @@ def main():
     print("tables it was fitted to (H200 shares H100's compute and differs in bandwidth). On A100 and B200")
     print("it is further off (up to the figures above), since one set of efficiencies does not carry across")
     print("GPU generations; those kinds are priced from their own tables, and the roofline matters only")
-    print("for GPU kinds with no profile.")
+    print("for GPU kinds with no profile, or where the tables are not found.")
     print(TAIL)
 
 
 HEAD = """# Fidelity of kunsim's costs
 
-Written by `tools/fidelity.py` from `kunsim fit` on every shipped profile (do not edit the tables
-by hand). Every run is priced by default from the shipped production-kernel profile of its GPU
-kind (`calibrate/profiles/<kind>/aiconfigurator-vllm/`), which kunsim derives from NVIDIA's
-public aiconfigurator measurements of vLLM's own kernels (vLLM 0.24.0 on H100, H200 and B200;
-0.14.0 on A100). The figures below say how well kunsim reads those tables, and how far the
+Written by `tools/fidelity.py` from `kunsim fit` on every imported profile (do not edit the
+tables by hand). Where NVIDIA's public aiconfigurator measurements of vLLM's own kernels are
+found (../shared/measured/aiconfigurator, or KUNSIM_MEASURED_DIR), every run is priced by default
+from the production-kernel profile kunsim imports from them at start-up for its GPU kind (vLLM
+0.24.0 on H100, H200 and B200; 0.14.0 on A100). The tables are never copied into the repository.
+ The figures below say how well kunsim reads those tables, and how far the
 roofline that stands in for other GPUs is from them.
 """
 
 TAIL = """
 ## What is still priced by the roofline
 
-On a GPU kind with a shipped profile, the run's `cost_source` names these; the console prints it
+On a GPU kind with an imported profile, the run's `cost_source` names these; the console prints it
 on the `costs` line:
 - **element-wise kernels**: two fused residual-add RMSNorms, SiLU-and-mul, rope on Q and K, and the
   KV-cache write, per layer. The public tables have no element-wise measurements, so they are

@@ -67,7 +67,7 @@ def main(root):
     print()
     print("## What measured costs changed\n")
     print("The same runs priced by kunsim's roofline instead (`--set cost.model=roofline`: its fitted floors")
-    print("included; before measured profiles were shipped every figure came from a roofline without them):\n")
+    print("included; before measured profiles were imported every figure came from a roofline without them):\n")
     print("| scenario | policy | TTFT p99 measured | TTFT p99 roofline | TPOT mean measured | TPOT mean roofline | throughput measured | throughput roofline |")
     print("|---|---|---|---|---|---|---|---|")
     for s in scenarios:
@@ -98,7 +98,7 @@ preempt, 0.2 s against vLLM's 36 s. These are the model's reasons, as far as kun
   infercept then behave identically. Where outputs are long (preempt, bursty), preemption storms
   appear, and there KunServe's advantage is largest.
 - **The pipeline costs TPOT.** A pipeline cycle runs g micro-batches through g stages, and
-  unequal micro-batches leave bubbles. In these runs mean TPOT is 18-30% higher under KunServe.
+  unequal micro-batches leave bubbles. In these runs mean TPOT is 17-30% higher under KunServe.
 - **Costs.** Iterations are priced from measured vLLM kernels (the table above shows what the
   roofline gave); element-wise kernels and host overheads are still modelled. The paper's
   clusters, models, rates and SLOs are not public, so the scenarios here are kunsim's own choices,

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <cstdlib>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <sstream>
 
 #include "sim/cost/csv_rows.hpp"
+#include "sim/cost/kernel_table_interp.hpp"
 
 namespace kunsim {
 namespace {
@@ -117,12 +120,12 @@ std::string pick_source(const std::map<std::string, std::size_t>& counts, const 
   return best;
 }
 
-struct AttentionTable {
+struct ImportedAttention {
   std::vector<AttentionRow> rows;
   std::string source, device;
 };
 
-AttentionTable read_attention(const fs::path& path, bool decode, const std::string& wanted) {
+ImportedAttention read_attention(const fs::path& path, bool decode, const std::string& wanted) {
   NamedCsv csv(path);
   const std::size_t src = csv.col("kernel_source"), b = csv.col("batch_size"), isl = csv.col("isl"),
                     h = csv.col("num_heads"), kvh = csv.col("num_key_value_heads"), hd = csv.col("head_dim"),
@@ -134,7 +137,7 @@ AttentionTable read_attention(const fs::path& path, bool decode, const std::stri
   const std::size_t beam = beams ? csv.col("beam_width") : 0;
   std::map<std::string, std::map<std::tuple<HeadShape, int, int>, std::vector<double>>> by_source;
   std::map<std::string, std::size_t> counts;
-  AttentionTable t;
+  ImportedAttention t;
   std::vector<std::string> f;
   std::string where;
   while (csv.next(f, where)) {
@@ -185,11 +188,16 @@ std::string attention_label(const std::string& source) {
   return it == labels.end() ? source : it->second;
 }
 
-std::string gpu_kind_of(const std::string& system) {
+const std::map<std::string, std::string>& system_kinds() {
   static const std::map<std::string, std::string> kinds = {
       {"h100_sxm", "h100-sxm"}, {"h200_sxm", "h200"}, {"a100_sxm", "a100-80g"}, {"b200_sxm", "b200"}};
-  const auto it = kinds.find(system);
-  if (it == kinds.end()) throw InputError("--system " + system + ": no kunsim GPU kind known for it (give --gpu-kind)");
+  return kinds;
+}
+
+std::string gpu_kind_of(const std::string& system) {
+  const auto it = system_kinds().find(system);
+  if (it == system_kinds().end())
+    throw InputError("--system " + system + ": no kunsim GPU kind known for it (give --gpu-kind)");
   return it->second;
 }
 
@@ -224,8 +232,8 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
       t.gemm.push_back({double(std::get<2>(key)), double(std::get<0>(key)), double(std::get<1>(key)), us});
   }
   const fs::path attn_dir = version_dir(opt, "attention", opt.framework, version);
-  const AttentionTable prefill = read_attention(attn_dir / "context_attention_perf.csv", false, opt.kernel_source);
-  const AttentionTable decode = read_attention(attn_dir / "generation_attention_perf.csv", true, opt.kernel_source);
+  const ImportedAttention prefill = read_attention(attn_dir / "context_attention_perf.csv", false, opt.kernel_source);
+  const ImportedAttention decode = read_attention(attn_dir / "generation_attention_perf.csv", true, opt.kernel_source);
   t.prefill = prefill.rows;
   t.decode = decode.rows;
 
@@ -309,6 +317,43 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
                   {"attn_decode", t.decode.size()},
                   {"allreduce", t.allreduce.size()}};
   return out;
+}
+
+std::string aiconfigurator_system(const std::string& gpu_kind) {
+  for (const auto& [system, kind] : system_kinds())
+    if (kind == gpu_kind) return system;
+  return {};
+}
+
+std::string aiconfigurator_dir() {
+  if (const char* env = std::getenv("KUNSIM_MEASURED_DIR")) return env;
+  return KUNSIM_DEFAULT_MEASURED_DIR;
+}
+
+std::shared_ptr<const Profile> aiconfigurator_profile(const std::string& gpu_kind) {
+  // Sweeps build scenarios on several threads.
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const Profile>> imported;
+  const std::lock_guard<std::mutex> lock(mu);
+  if (const auto it = imported.find(gpu_kind); it != imported.end()) return it->second;
+  std::shared_ptr<const Profile> p;
+  AiconfiguratorImport opt;
+  opt.dir = aiconfigurator_dir();
+  opt.system = aiconfigurator_system(gpu_kind);
+  if (!opt.system.empty() && fs::exists(fs::path(opt.dir) / (opt.system + ".yaml"))) {
+    const ImportedProfile ip = import_aiconfigurator(opt);
+    auto profile = std::make_shared<Profile>();
+    profile->dir = (fs::path(opt.dir) / opt.system).string();
+    profile->name = "aiconfigurator-vllm";
+    profile->meta = ip.meta;
+    profile->format = 2;
+    profile->variant = "production-import";
+    profile->kernels = ip.tables;
+    profile->kernel_index = std::make_shared<const KernelTableIndex>(profile->kernels);
+    p = profile;
+  }
+  imported[gpu_kind] = p;
+  return p;
 }
 
 void write_kernel_table_profile(const std::string& out, const ImportedProfile& p) {

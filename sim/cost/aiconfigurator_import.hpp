@@ -7,10 +7,12 @@
 // message sizes from elements to bytes, and decode `step` (tokens already cached) to the
 // tokens attended to (step + 1). Bad rows are InputErrors naming file:line.
 #pragma once
+#include <memory>
 #include <string>
 
 #include "sim/core/json_fields.hpp"
 #include "sim/cost/kernel_tables.hpp"
+#include "sim/cost/profile.hpp"
 
 namespace kunsim {
 
@@ -29,6 +31,14 @@ struct ImportedProfile {
 };
 
 ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt);
+// The database's system for a kunsim GPU kind (h100-sxm -> h100_sxm), or "" when it has none.
+std::string aiconfigurator_system(const std::string& gpu_kind);
+// Where the database is read from: KUNSIM_MEASURED_DIR, else ../shared/measured/aiconfigurator
+// beside the source tree kunsim was built from. It is never copied into the repository.
+std::string aiconfigurator_dir();
+// The imported profile of a GPU kind (named "aiconfigurator-vllm"), read from aiconfigurator_dir()
+// once per process and shared; null where the database or the kind's system is absent.
+std::shared_ptr<const Profile> aiconfigurator_profile(const std::string& gpu_kind);
 // Writes meta.json and the table files into `out`, replacing the folder whole (written beside
 // it, then renamed), so a failed import leaves an existing profile untouched.
 void write_kernel_table_profile(const std::string& out, const ImportedProfile& p);

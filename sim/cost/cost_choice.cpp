@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "sim/cost/aiconfigurator_import.hpp"
 #include "sim/cost/kernel_table_cost_model.hpp"
 #include "sim/cost/profile_cost_model.hpp"
 #include "sim/cost/shipped_profiles.hpp"
@@ -42,19 +43,20 @@ CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const Clust
       if (!fs::exists(dir)) {
         std::string names;
         for (const auto& p : shipped_profiles(kind)) names += (names.empty() ? "" : ", ") + p->name;
-        throw InputError("cost.profile: \"" + spec.profile + "\" is neither a shipped " + kind + " profile (" +
-                         (names.empty() ? std::string("none shipped") : names) + ") nor a folder");
+        throw InputError("cost.profile: \"" + spec.profile + "\" is neither a known " + kind + " profile (" +
+                         (names.empty() ? std::string("none found") : names) + ") nor a folder");
       }
       use(std::make_shared<const Profile>(load_profile(dir)), "cost.profile=" + dir);
     }
   } else if (auto shipped = shipped_profile(kind, model.name, tp)) {
-    use(shipped, "cost.model=auto: the shipped " + kind + " " + shipped->variant + " profile");
+    use(shipped, "cost.model=auto: the " + kind + " " + shipped->variant + " profile");
   } else if (spec.model == "profile") {
     throw InputError("cost.profile: needed with cost.model=profile");
   } else {
     c.source = shipped_profiles(kind).empty()
-                   ? "roofline: no shipped profile for " + kind + " (cost.model=auto)"
-                   : "roofline: no shipped " + kind + " profile covers " + where + " (cost.model=auto)";
+                   ? "roofline: no measured profile for " + kind + " (NVIDIA's aiconfigurator tables not found at " +
+                         aiconfigurator_dir() + "; set KUNSIM_MEASURED_DIR) (cost.model=auto)"
+                   : "roofline: no " + kind + " profile covers " + where + " (cost.model=auto)";
   }
   return c;
 }

@@ -4,6 +4,8 @@
 #include <map>
 #include <mutex>
 
+#include "sim/cost/aiconfigurator_import.hpp"
+
 namespace kunsim {
 
 std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& kind) {
@@ -22,6 +24,7 @@ std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& 
     };
     list.push_back(std::make_shared<const Profile>(read_profile("calibrate/profiles/" + std::string(d.path), read)));
   }
+  if (auto imported = aiconfigurator_profile(kind)) list.push_back(imported);
   std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
     return (a->variant == "production-import") > (b->variant == "production-import");
   });

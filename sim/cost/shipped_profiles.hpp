@@ -1,8 +1,8 @@
-// Shipped profiles: the profiles committed under calibrate/profiles/<kind>/<name>/ are embedded
-// in the binary at build time (cmake/KunsimShippedProfiles.cmake generates the list), so a
-// scenario on a GPU kind that has one is priced from measurements with no file on disk.
-// cost.model "auto" (the default) prefers a kind's production-kernel import; cost.profile
-// names any of them.
+// The profiles a GPU kind can be priced from: those committed under calibrate/profiles/<kind>/
+// <name>/ (kunsim's own measurements, embedded in the binary at build time by
+// cmake/KunsimShippedProfiles.cmake), and the production-kernel profile imported at run time from
+// NVIDIA's aiconfigurator tables where they are found (aiconfigurator_profile: never committed).
+// cost.model "auto" (the default) prefers the production import; cost.profile names any of them.
 #pragma once
 #include <memory>
 #include <string>
@@ -23,7 +23,7 @@ struct ShippedProfileData {
 // Generated: one entry per shipped profile folder (may be none).
 const std::vector<ShippedProfileData>& shipped_profile_data();
 
-// Every shipped profile of a GPU kind, parsed once and shared; production imports first.
+// Every profile of a GPU kind, parsed once and shared; the production import first.
 std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& kind);
 // The profile cost.model=auto picks for a kind: the first that covers (model, tp), or null.
 std::shared_ptr<const Profile> shipped_profile(const std::string& kind, const std::string& model, int tp);
