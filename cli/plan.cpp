@@ -13,7 +13,7 @@
 namespace kunsim {
 namespace {
 
-std::string fmt_bound(double v);
+std::string fmt_with(double v, const char* f);
 
 struct Probe {
   double value;
@@ -183,13 +183,6 @@ std::string fmt_with(double v, const char* f) {
 }
 }  // namespace
 
-namespace {
-std::string fmt_bound(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-}  // namespace
 
 Json run_plan(const std::string& file, const std::vector<std::string>& overrides, const PlanOptions& opt) {
   if (opt.vary != "deployment.instances" && opt.vary != "workload.rate_scale")
@@ -205,7 +198,7 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   double lo = opt.min, hi = opt.max;
   if (lo < 0 || hi < 0) throw InputError("--min/--max: expected positive bounds (or 0 for the default)");
   if (lo > 0 && hi > 0 && lo > hi)
-    throw InputError("--min/--max: --min " + fmt_bound(lo) + " is above --max " + fmt_bound(hi));
+    throw InputError("--min/--max: --min " + fmt_with(lo, "%g") + " is above --max " + fmt_with(hi, "%g"));
   if (opt.vary == "deployment.instances") {
     if (lo <= 0) lo = 1;
     if (hi <= 0) hi = std::max(sc.cluster.total_gpus() / sc.engine.tp, 4 * sc.instances);

@@ -446,8 +446,8 @@ void Instance::finish_decodes(SimTime now) {
 void Instance::leave_cohort(Request* r) {
   cohort_.remove(r);
   // Still in joined_ (left before its first step here): its last token time is already right.
-  if (std::find(joined_.begin(), joined_.end(), r) != joined_.end()) {
-    joined_.erase(std::find(joined_.begin(), joined_.end(), r));
+  if (const auto it = std::find(joined_.begin(), joined_.end(), r); it != joined_.end()) {
+    joined_.erase(it);
     return;
   }
   r->last_token = last_boundary_;
