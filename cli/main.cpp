@@ -40,9 +40,9 @@ void print_run(const Json& s, const std::string& out_dir) {
   const auto& r = s["requests"];
   std::printf("kunsim: %s  policy=%s  model=%s\n", s["scenario"].get<std::string>().c_str(),
               s["policy"].get<std::string>().c_str(), s["model"].get<std::string>().c_str());
-  std::printf("  requests  arrived %lld  completed %lld  rejected %lld  unfinished %lld\n",
+  std::printf("  requests  arrived %lld  completed %lld  rejected %lld  unfinished %lld  aborted %lld\n",
               r["arrived"].get<long long>(), r["completed"].get<long long>(), r["rejected"].get<long long>(),
-              r["unfinished"].get<long long>());
+              r["unfinished"].get<long long>(), r["aborted"].get<long long>());
   for (const char* k : {"ttft_s", "tpot_s", "e2e_s", "queue_s"}) {
     const auto& d = s[k];
     std::printf("  %-8s  mean %s  p50 %s  p90 %s  p99 %s  max %s\n", k, fmt(d["mean"]).c_str(), fmt(d["p50"]).c_str(),

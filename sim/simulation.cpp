@@ -16,6 +16,7 @@
 #include "sim/metrics/request_metrics.hpp"
 #include "sim/metrics/timeline.hpp"
 #include "sim/policy/policy_registry.hpp"
+#include "sim/serving/client_timeouts.hpp"
 #include "sim/serving/serving_cluster.hpp"
 #include "sim/serving/request_pool.hpp"
 
@@ -54,6 +55,7 @@ struct Simulation::Impl final : ServingObserver {
   std::unique_ptr<MemoryOverloadPolicy> policy;
   ServingContext ctx;
   std::unique_ptr<ServingCluster> cluster;
+  std::unique_ptr<ClientTimeouts> timeouts;  // set when workload.client_timeout_s is
   RequestPool pool;
   RequestMetrics metrics;
   DecisionLog decisions;
@@ -103,6 +105,8 @@ struct Simulation::Impl final : ServingObserver {
     const auto host_blocks = static_cast<std::int64_t>(sc.swap_space_bytes / static_cast<double>(sc.memory.block_bytes));
     cluster = std::make_unique<ServingCluster>(ctx, sc.instances, sc.memory.num_blocks, host_blocks,
                                                dispatch_rule_from_name(sc.dispatch));
+    if (sc.workload.client_timeout_s)
+      timeouts = std::make_unique<ClientTimeouts>(*cluster, events, seconds_to_ns(*sc.workload.client_timeout_s));
     arrival_handler.sim = this;
     sample_handler.sim = this;
     source = make_arrival_source(sc.workload, rng.fork(0xA11));
@@ -117,7 +121,9 @@ struct Simulation::Impl final : ServingObserver {
   // ServingObserver
   void on_first_token(const Request&, SimTime) override {}
   void on_request_done(Request& r, SimTime) override {
-    metrics.on_finished(r);
+    if (r.phase == Phase::Aborted) metrics.on_aborted(r);
+    else metrics.on_finished(r);
+    if (timeouts) timeouts->on_done(r);
     --in_flight;
     pool.release(&r);
   }
@@ -161,6 +167,7 @@ struct Simulation::Impl final : ServingObserver {
       pool.release(r);
     } else {
       cluster->dispatch(r, t);
+      if (timeouts) timeouts->watch(*r);
     }
   }
 

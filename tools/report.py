@@ -166,7 +166,7 @@ def sweep_charts(root):
     rows = [r for r in read_csv(path) if r.get("status", "ok") == "ok"]  # infeasible points have no metrics
     if not rows:
         return ""
-    metrics = {"status", "arrived", "completed", "rejected", "unfinished", "ttft_p50_s", "ttft_p99_s", "tpot_mean_s",
+    metrics = {"status", "arrived", "completed", "rejected", "unfinished", "aborted", "ttft_p50_s", "ttft_p99_s", "tpot_mean_s",
                "tpot_p99_s", "e2e_p99_s", "queue_p99_s", "tokens_per_s", "requests_per_s", "slo_attainment",
                "preemptions", "drops", "restores", "migrations", "simulated_s", "run", "kunsim",
                "output_tokens_per_s"}

@@ -162,6 +162,7 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
     s.bursts = bursts_from_json(*b, f.path_of("bursts"));
   }
   if (f.has("max_requests")) s.max_requests = f.integer("max_requests", 1, 1LL << 40);
+  if (f.has("client_timeout_s")) s.client_timeout_s = f.number("client_timeout_s", 1e-3, 1e9);
   f.finish();
   if (s.kind == WorkloadSpec::Kind::Synthetic && s.duration_s == 0 && !s.max_requests && !s.window_duration_s)
     throw InputError(path + ".synthetic.duration_s: a synthetic workload needs duration_s, max_requests or "

@@ -38,6 +38,8 @@ struct WorkloadSpec {
   std::optional<double> window_duration_s;
   std::vector<Burst> bursts;
   std::optional<std::int64_t> max_requests;
+  // Clients give up on a request not finished this long after it was sent (off when unset).
+  std::optional<double> client_timeout_s;
 
   std::string describe() const;
   // The input error for a workload that yielded no request: what emptied it (the trace, its

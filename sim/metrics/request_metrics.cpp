@@ -88,6 +88,15 @@ void RequestMetrics::on_rejected(const Request& r, const std::string&) {
   row(r, "rejected");
 }
 
+void RequestMetrics::on_aborted(const Request& r) {
+  ++aborted_;
+  aborted_tokens_ += r.generated;
+  if (!r.scheduled) ++aborted_queued_;
+  else if (!r.first_token) ++aborted_prefilling_;
+  else aborted_ttft_.push_back(ns_to_seconds(*r.first_token - r.arrival + frontend_));
+  row(r, "aborted");
+}
+
 void RequestMetrics::on_unfinished(const Request& r) {
   ++unfinished_;
   row(r, "unfinished");
@@ -95,12 +104,20 @@ void RequestMetrics::on_unfinished(const Request& r) {
 
 nlohmann::json RequestMetrics::summary_json() const {
   nlohmann::json j;
-  j["requests"] = {{"arrived", arrived_}, {"completed", completed_}, {"rejected", rejected_}, {"unfinished", unfinished_}};
+  j["requests"] = {{"arrived", arrived_},       {"completed", completed_}, {"rejected", rejected_},
+                   {"unfinished", unfinished_}, {"aborted", aborted_}};
   j["ttft_s"] = summarize(ttft_).to_json();
   j["tpot_s"] = summarize(tpot_).to_json();
   j["e2e_s"] = summarize(e2e_).to_json();
   j["queue_s"] = summarize(queue_).to_json();
   j["itl_s"] = itl_.summary().to_json();
+  const auto streaming = static_cast<std::int64_t>(aborted_ttft_.size());
+  j["aborted"] = {{"requests", aborted_},
+                  {"before_admission", aborted_queued_},
+                  {"before_first_token", aborted_prefilling_},
+                  {"after_first_token", streaming},
+                  {"generated_tokens", aborted_tokens_},
+                  {"ttft_s", summarize(aborted_ttft_).to_json()}};
   j["frontend_s"] = ns_to_seconds(frontend_);  // included in ttft_s and e2e_s
   const double attainment = arrived_ ? static_cast<double>(met_slo_) / static_cast<double>(arrived_) : 1.0;
   j["slo"] = {{"ttft_s", slo_.ttft_s}, {"tpot_s", slo_.tpot_s}, {"attainment", std::round(attainment * 1e6) / 1e6}};
@@ -129,7 +146,7 @@ nlohmann::json RequestMetrics::vllm_bench_json() const {
   j["backend"] = "kunsim";
   j["duration"] = span;
   j["completed"] = completed_;
-  j["failed"] = rejected_ + unfinished_;
+  j["failed"] = rejected_ + unfinished_ + aborted_;
   j["total_input_tokens"] = input_tokens_;
   j["total_output_tokens"] = output_tokens_;
   j["request_throughput"] = per_s(static_cast<double>(completed_));

@@ -1,8 +1,9 @@
 // RequestMetrics: the per-request record of a run. Each request that ends (finished, rejected,
 // or unfinished when the run stops) becomes one row of requests.csv, written as it ends so
 // memory stays bounded by what is in flight plus four numbers per finished request (kept for
-// the percentiles). SLO attainment counts every arrived request: a rejected or unfinished one
-// misses its SLO.
+// the percentiles). SLO attainment counts every arrived request: a rejected, aborted or
+// unfinished one misses its SLO. Aborted requests (their client gave up) are failures, as in
+// vLLM's benchmark: their latencies stay out of the percentiles above and are reported apart.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -29,12 +30,14 @@ class RequestMetrics {
   void on_finished(const Request& r);
   void on_rejected(const Request& r, const std::string& reason);
   void on_unfinished(const Request& r);
+  void on_aborted(const Request& r);
   void on_token_gaps(const TokenGaps& g) { itl_.add(g); }
 
   std::int64_t arrived() const { return arrived_; }
   std::int64_t completed() const { return completed_; }
   std::int64_t rejected() const { return rejected_; }
   std::int64_t unfinished() const { return unfinished_; }
+  std::int64_t aborted() const { return aborted_; }
   std::int64_t output_tokens() const { return output_tokens_; }
   SimTime first_arrival() const { return first_arrival_; }
   SimTime last_finish() const { return last_finish_; }
@@ -50,6 +53,9 @@ class RequestMetrics {
   Slo slo_;
   SimTime frontend_ = 0;
   std::int64_t arrived_ = 0, completed_ = 0, rejected_ = 0, unfinished_ = 0, met_slo_ = 0;
+  // Aborted: in all, before admission, admitted but before the first token; their outputs.
+  std::int64_t aborted_ = 0, aborted_queued_ = 0, aborted_prefilling_ = 0, aborted_tokens_ = 0;
+  std::vector<double> aborted_ttft_;  // of those that had their first token
   std::int64_t output_tokens_ = 0, input_tokens_ = 0;
   double span_s() const;  // first arrival to last finish
   SimTime first_arrival_ = -1, last_finish_ = 0;

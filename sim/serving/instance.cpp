@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 #include "sim/serving/micro_batches.hpp"
 
@@ -84,22 +85,22 @@ void Instance::enqueue(Request* r, SimTime now) {
   r->prefilled = 0;
   waiting_.push_back(r);
   queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
-  if (!busy_) {
-    // Plan in an event of its own at this same instant: FIFO order at equal times runs it after
-    // every arrival already due now, so simultaneous arrivals share the first iteration, as
-    // they would in an engine whose step starts with all of them queued.
-    if (!kick_pending_ && !paused_) {
-      kick_pending_ = true;
-      ctx_.events->schedule(now, this, kKick);
-    }
-    return;
-  }
-  stop_if_pausing(now);
+  // Planned in an event of its own at this same instant: FIFO order at equal times runs it after
+  // every arrival already due now, so simultaneous arrivals share the first iteration, as they
+  // would in an engine whose step starts with all of them queued.
+  if (!busy_) kick(now);
+  else cut_jump(now);
+}
+
+void Instance::kick(SimTime now) {
+  if (busy_ || paused_ || kick_pending_) return;
+  kick_pending_ = true;
+  ctx_.events->schedule(now, this, kKick);
 }
 
 // A jump assumed nothing would change; cut it at the first step boundary at or after now, where
 // a step-by-step scheduler would first have seen the change.
-void Instance::stop_if_pausing(SimTime now) {
+void Instance::cut_jump(SimTime now) {
   if (work_ != Work::Jump) return;
   std::int64_t s = jump_run_.steps_by(now - work_start_);
   if (jump_run_.elapsed(s) < now - work_start_) ++s;
@@ -118,15 +119,12 @@ void Instance::pause(SimTime now, std::function<void(SimTime)> on_paused) {
     return;
   }
   on_paused_ = std::move(on_paused);
-  stop_if_pausing(now);
+  cut_jump(now);
 }
 
 void Instance::resume(SimTime now) {
   paused_ = false;
-  if (!busy_ && !kick_pending_) {
-    kick_pending_ = true;
-    ctx_.events->schedule(now, this, kKick);
-  }
+  kick(now);
 }
 
 void Instance::set_blocked(bool blocked, SimTime now) {
@@ -418,6 +416,7 @@ void Instance::handle_event(SimTime now, std::uint64_t arg) {
   if (work_ == Work::Jump) end_jump(now);
   else end_iteration(now);
   work_ = Work::None;
+  if (!aborting_.empty()) abort_pending(now);
   if (on_paused_) {
     paused_ = true;
     auto cb = std::move(on_paused_);
@@ -428,14 +427,67 @@ void Instance::handle_event(SimTime now, std::uint64_t arg) {
   plan(now);
 }
 
-void Instance::finish(Request* r, SimTime now) {
+void Instance::release(Request* r) {
   forget_stale(r);
   kv_.release(r->blocks);
   r->blocks = 0;
   running_.erase(r);
+  if (members_.size() > 1) refresh_capacity();
+}
+
+void Instance::finish(Request* r, SimTime now) {
+  // Its client left during the step that completed it: the output reaches nobody.
+  if (!aborting_.empty() && std::find(aborting_.begin(), aborting_.end(), std::pair{r, r->id}) != aborting_.end()) {
+    const std::int64_t blocks = r->blocks;
+    release(r);
+    end_aborted(r, "finishing", blocks, now);
+    return;
+  }
+  release(r);
   r->phase = Phase::Finished;
   r->finished = now;
-  if (members_.size() > 1) refresh_capacity();
+  ctx_.observer->on_request_done(*r, now);
+}
+
+void Instance::abort(Request* r, SimTime now) {
+  if (r->phase == Phase::Waiting) {
+    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), r));  // the oldest wait at the front
+    queued_blocks_ -= Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+    end_aborted(r, "waiting", 0, now);
+  } else if (r->phase == Phase::Swapped) {
+    swapped_.erase(std::find(swapped_.begin(), swapped_.end(), r));
+    host_used_ -= r->blocks;
+    end_aborted(r, "swapped out", std::exchange(r->blocks, 0), now);
+  } else if (busy_) {
+    aborting_.emplace_back(r, r->id);
+    cut_jump(now);
+    return;
+  } else {
+    abort_running(r, now);
+  }
+  kick(now);  // the queue's head, or the free blocks, changed
+}
+
+void Instance::abort_running(Request* r, SimTime now) {
+  const char* where = r->phase == Phase::Decode ? "decoding" : "prefilling";
+  if (r->phase == Phase::Decode) leave_cohort(r);  // syncs its blocks
+  const std::int64_t blocks = r->blocks;
+  release(r);
+  end_aborted(r, where, blocks, now);
+}
+
+// After the step in flight: the aborted requests still running here leave.
+void Instance::abort_pending(SimTime now) {
+  for (auto [r, id] : aborting_)
+    if (r->id == id && r->instance == id_ && (r->phase == Phase::Decode || r->phase == Phase::Prefill))
+      abort_running(r, now);
+  aborting_.clear();
+}
+
+void Instance::end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now) {
+  r->phase = Phase::Aborted;
+  if (r->first_token && *r->first_token >= now) r->first_token.reset();  // came after the client left
+  decision(now, "abort", *r, std::string("client timeout while ") + where, blocks);
   ctx_.observer->on_request_done(*r, now);
 }
 

@@ -64,6 +64,10 @@ class Instance final : public EventHandler {
 
   // A request routed here by the dispatcher.
   void enqueue(Request* r, SimTime now);
+  // Its client gave up. A waiting or swapped request leaves at once; a running one at the end
+  // of the step in flight (a decode jump is cut at its next step boundary), as vLLM handles an
+  // abort between engine steps. Its KV is freed and the observer told (phase Aborted).
+  void abort(Request* r, SimTime now);
   void handle_event(SimTime now, std::uint64_t arg) override;
 
   int id() const { return id_; }
@@ -152,6 +156,12 @@ class Instance final : public EventHandler {
   void swap_in(Request* r, SimTime now, SimTime& blocked_until);
   SimTime transfer_per_gpu(std::int64_t bytes, bool to_host, SimTime now);
   void finish(Request* r, SimTime now);
+  // Takes a running request out: blocks freed, stale bookkeeping and the running list updated.
+  void release(Request* r);
+  void abort_running(Request* r, SimTime now);
+  void abort_pending(SimTime now);
+  void end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now);
+  void kick(SimTime now);  // plans at `now` in an event of its own, unless work is in flight
   void forget_stale(Request* r);
   void decision(SimTime now, const char* kind, const Request& r, const std::string& reason, std::int64_t blocks);
   // Nanoseconds of one iteration of `shape_` (one pipeline cycle for g > 1); books its link
@@ -159,7 +169,7 @@ class Instance final : public EventHandler {
   double price_ns(const BatchShape& shape, int stale_tokens) const;
   SimTime book_links(const BatchShape& shape, int stale_tokens, std::int64_t steps, SimTime start);
   DecodeRun price_decode_run(const BatchShape& shape) const;
-  void stop_if_pausing(SimTime now);
+  void cut_jump(SimTime now);
   void check_memory() const;
 
   int id_;
@@ -197,6 +207,9 @@ class Instance final : public EventHandler {
   mutable JumpProbe probe_;
   bool decoded_ = false;  // the iteration in flight ran a decode step
   std::vector<std::pair<Request*, int>> prefills_;  // (request, chunk tokens) in flight
+  // Running requests aborted while a step was in flight: (request, id), taken out when it ends
+  // (the id tells a request that finished meanwhile, and whose storage was reused, apart).
+  std::vector<std::pair<Request*, RequestId>> aborting_;
   // Inter-token gaps: every decode in the cohort got its last token at last_boundary_, except
   // those that joined since (swapped in, adopted), whose last token was earlier (joined_).
   SimTime last_boundary_ = -1;

@@ -1,5 +1,6 @@
 // Request: one LLM request through its life: waiting -> (prefill -> decode)* -> finished, with
-// preemption back to waiting (recompute) or to host memory (swapped). Token counts follow vLLM:
+// preemption back to waiting (recompute) or to host memory (swapped), and aborted from any of
+// them when its client gives up (workload.client_timeout_s). Token counts follow vLLM:
 // after prefilling prompt + g0 tokens the request has g0 + 1 outputs; a decode step with g
 // outputs attends to prompt + g tokens and leaves prompt + g in the KV cache.
 #pragma once
@@ -12,7 +13,7 @@ namespace kunsim {
 
 using RequestId = std::uint64_t;
 
-enum class Phase : std::uint8_t { Waiting, Prefill, Decode, Swapped, Finished, Rejected };
+enum class Phase : std::uint8_t { Waiting, Prefill, Decode, Swapped, Finished, Rejected, Aborted };
 
 struct Request {
   RequestId id = 0;

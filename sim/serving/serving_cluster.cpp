@@ -89,6 +89,12 @@ void ServingCluster::dispatch(Request* r, SimTime now) {
   e->enqueue(r, now);
 }
 
+void ServingCluster::abort(Request* r, SimTime now) {
+  Instance* e = engine(r->instance);
+  if (!e) throw std::logic_error("ServingCluster: request " + std::to_string(r->id) + " is in no engine");
+  e->abort(r, now);
+}
+
 void ServingCluster::start_ticks(SimTime now, std::function<bool()> live) {
   live_ = std::move(live);
   if (ctx_.policy->tick_interval() > 0) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);

@@ -63,6 +63,8 @@ class ServingCluster final : public EventHandler {
   bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now);
   bool restore(int engine_id, SimTime now, const std::string& reason);
   bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now);
+  // The client of `r` (in an engine) gave up: the engine holding it aborts it.
+  void abort(Request* r, SimTime now);
 
   // Every request still in an engine (for the end-of-run count).
   std::vector<Request*> requests_in_flight() const;
