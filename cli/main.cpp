@@ -16,7 +16,10 @@
 #include "sim/cost/aiconfigurator_import.hpp"
 #include "sim/cost/fit_report.hpp"
 #include "sim/metrics/decision_diff.hpp"
+#include "sim/cluster/gpu_spec.hpp"
+#include "sim/cost/cost_choice.hpp"
 #include "sim/policy/policy_registry.hpp"
+#include "sim/serving/dispatcher.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/core/version.hpp"
 #include "sim/simulation.hpp"
@@ -140,6 +143,11 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("models", "List the model catalogue");
   app.add_subcommand("policies", "List the memory-overload policies");
+  std::string list_what;
+  auto* list = app.add_subcommand("list", "List what can be named in a scenario: each registry's entries and help");
+  list->add_option("what", list_what, "policies, dispatchers, trace-formats, cost-models or gpus")
+      ->required()
+      ->check(CLI::IsMember({"policies", "dispatchers", "trace-formats", "cost-models", "gpus"}));
 
   std::string trace_file, trace_format, profile_out;
   double window_s = 60;
@@ -277,8 +285,16 @@ int main(int argc, char** argv) {
       std::fputs(r.report.c_str(), stdout);
       return r.same ? 0 : 1;
     }
-    if (app.got_subcommand("policies")) {
-      for (const auto& [name, e] : policy_registry()) std::printf("%-12s %s\n", name.c_str(), e.description.c_str());
+    if (app.got_subcommand("policies") || app.got_subcommand("list")) {
+      const std::string what = app.got_subcommand("list") ? list_what : "policies";
+      auto print = [](const auto& registry) {
+        for (const auto& [name, e] : registry.items()) std::printf("%-14s %s\n", name.c_str(), e.help.c_str());
+      };
+      if (what == "policies") print(policy_registry());
+      else if (what == "dispatchers") print(dispatcher_registry());
+      else if (what == "trace-formats") print(trace_formats());
+      else if (what == "cost-models") print(cost_model_registry());
+      else print(gpu_registry());
       return 0;
     }
     if (app.got_subcommand("trace-stats")) {

@@ -1,5 +1,7 @@
 #include "scenarios/scenario.hpp"
 
+#include "sim/serving/dispatcher.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -56,7 +58,8 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   if (d.has("workspace_gib"))
     s.engine.workspace_bytes = static_cast<std::int64_t>(d.number("workspace_gib", 0, 1024) * static_cast<double>(kGiB));
   s.swap_space_bytes = d.number("swap_space_gib", 4, 0, 1 << 20) * static_cast<double>(kGiB);
-  s.dispatch = d.choice("dispatch", "least_kv", {"least_kv", "round_robin"});
+  s.dispatch = d.string("dispatch", "least_kv");
+  dispatcher_registry().at(s.dispatch, d.path_of("dispatch"));  // known now, not at run time
   s.frontend_s = d.number("frontend_s", 0.02, 0, 3600);
   d.finish();
   if (s.engine.max_num_batched_tokens < s.engine.max_num_seqs)

@@ -87,7 +87,7 @@ struct Simulation::Impl final : ServingObserver {
         rng(s.seed),
         topology(s.cluster),
         links(topology),
-        cost_model(make_cost_model(s.profile.get(), s.model, s.cluster, s.engine.tp, s.cost)),
+        cost_model(make_cost_model(s.cost_model, s.profile.get(), s.model, s.cluster, s.engine.tp, s.cost)),
         cost(*cost_model),
         policy(make_policy(s.policy, "policy")),
         metrics(requests_csv.get(), s.slo, seconds_to_ns(s.frontend_s)),
@@ -104,7 +104,7 @@ struct Simulation::Impl final : ServingObserver {
     ctx.observer = this;
     const auto host_blocks = static_cast<std::int64_t>(sc.swap_space_bytes / static_cast<double>(sc.memory.block_bytes));
     cluster = std::make_unique<ServingCluster>(ctx, sc.instances, sc.memory.num_blocks, host_blocks,
-                                               dispatch_rule_from_name(sc.dispatch));
+                                               make_dispatcher(sc.dispatch, "deployment.dispatch"));
     if (sc.workload.client_timeout_s)
       timeouts = std::make_unique<ClientTimeouts>(*cluster, events, seconds_to_ns(*sc.workload.client_timeout_s));
     arrival_handler.sim = this;

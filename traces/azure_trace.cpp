@@ -58,8 +58,8 @@ class AzureTrace final : public TraceFile {
 }  // namespace
 
 KUNSIM_REGISTER_TRACE(azure, "azure",
-                      (TraceFormat{"Azure LLM inference 2023 CSV (TIMESTAMP,ContextTokens,GeneratedTokens)",
-                                   [](const std::string& p) { return std::make_unique<AzureTrace>(p); },
+                      "Azure LLM inference 2023 CSV (TIMESTAMP,ContextTokens,GeneratedTokens)",
+                      (TraceFormat{[](const std::string& p) { return std::make_unique<AzureTrace>(p); },
                                    [](const std::string& l) { return l.rfind("TIMESTAMP,ContextTokens", 0) == 0; }}));
 
 }  // namespace kunsim

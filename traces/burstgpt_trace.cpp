@@ -31,8 +31,8 @@ class BurstGptTrace final : public TraceFile {
 }  // namespace
 
 KUNSIM_REGISTER_TRACE(burstgpt, "burstgpt",
-                      (TraceFormat{"BurstGPT CSV (Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type)",
-                                   [](const std::string& p) { return std::make_unique<BurstGptTrace>(p); },
+                      "BurstGPT CSV (Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type)",
+                      (TraceFormat{[](const std::string& p) { return std::make_unique<BurstGptTrace>(p); },
                                    [](const std::string& l) { return l.rfind("Timestamp,Model,", 0) == 0; }}));
 
 }  // namespace kunsim

@@ -40,8 +40,8 @@ class MooncakeTrace final : public TraceFile {
 }  // namespace
 
 KUNSIM_REGISTER_TRACE(mooncake, "mooncake",
-                      (TraceFormat{"Mooncake FAST'25 JSONL (timestamp ms, input_length, output_length)",
-                                   [](const std::string& p) { return std::make_unique<MooncakeTrace>(p); },
+                      "Mooncake FAST'25 JSONL (timestamp ms, input_length, output_length)",
+                      (TraceFormat{[](const std::string& p) { return std::make_unique<MooncakeTrace>(p); },
                                    [](const std::string& l) { return !l.empty() && l[0] == '{'; }}));
 
 }  // namespace kunsim

@@ -25,8 +25,8 @@ class VidurTrace final : public TraceFile {
 }  // namespace
 
 KUNSIM_REGISTER_TRACE(vidur, "vidur",
-                      (TraceFormat{"vidur processed CSV (arrived_at,num_prefill_tokens,num_decode_tokens)",
-                                   [](const std::string& p) { return std::make_unique<VidurTrace>(p); },
+                      "vidur processed CSV (arrived_at,num_prefill_tokens,num_decode_tokens)",
+                      (TraceFormat{[](const std::string& p) { return std::make_unique<VidurTrace>(p); },
                                    [](const std::string& l) { return l.rfind("arrived_at,", 0) == 0; }}));
 
 }  // namespace kunsim

@@ -1,10 +1,13 @@
 // GpuSpec: what kunsim knows of a GPU kind: memory, dense bf16 peak, HBM bandwidth and the
 // default link speeds of a server built around it. Peaks are datasheet figures; the cost model
 // applies its own efficiency factors, so a spec never pretends to be a measurement.
+// A GPU kind is a KUNSIM_REGISTER_GPU line (gpu_spec.cpp) plus, for measured costs, its
+// profile folder (sim/cost/shipped_profiles.hpp says where those are found).
 #pragma once
 #include <cstdint>
 #include <string>
-#include <vector>
+
+#include "sim/core/registry.hpp"
 
 namespace kunsim {
 
@@ -18,8 +21,11 @@ struct GpuSpec {
   double nic_bytes_per_s = 0;     // per GPU, per direction (RDMA)
 };
 
-const std::vector<GpuSpec>& gpu_catalogue();
+Registry<GpuSpec>& gpu_registry();
 // Throws InputError at `path` listing the known kinds.
 const GpuSpec& find_gpu(const std::string& name, const std::string& path);
 
 }  // namespace kunsim
+
+#define KUNSIM_REGISTER_GPU(ident, help, ...) \
+  KUNSIM_REGISTER(::kunsim::gpu_registry, gpu_##ident, (::kunsim::GpuSpec{__VA_ARGS__}).name, help, (::kunsim::GpuSpec{__VA_ARGS__}))

@@ -1,6 +1,7 @@
 #include "sim/cost/cost_choice.hpp"
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "sim/cost/aiconfigurator_import.hpp"
 #include "sim/cost/kernel_table_cost_model.hpp"
@@ -9,13 +10,29 @@
 
 namespace kunsim {
 
-std::unique_ptr<CostModel> make_cost_model(const Profile* profile, const ModelSpec& model, const ClusterSpec& cluster,
-                                           int tp, const RooflineParams& params) {
-  if (!profile) return std::make_unique<RooflineCostModel>(model, cluster.gpu, cluster.nvlink, tp, params);
-  if (profile->format == 2)
-    return std::make_unique<KernelTableCostModel>(*profile, model, cluster.gpu, cluster.nvlink, tp, params);
-  return std::make_unique<ProfileCostModel>(*profile, model, cluster.gpu, cluster.nvlink, tp, params);
+Registry<CostModelKind>& cost_model_registry() {
+  static Registry<CostModelKind> table("cost model");
+  return table;
 }
+
+std::unique_ptr<CostModel> make_cost_model(const std::string& kind, const Profile* profile, const ModelSpec& model,
+                                           const ClusterSpec& cluster, int tp, const RooflineParams& params) {
+  const CostModelKind& k = cost_model_registry().at(kind, "cost.model");
+  if (k.needs_profile && !profile) throw std::logic_error("cost model " + kind + " built without a profile");
+  return k.make({profile, model, cluster, tp, params});
+}
+
+// A measured profile: NVIDIA's imported production-kernel tables (format 2), or the per-op
+// times kunsim-calibrate measured of kunsim's own kernels.
+KUNSIM_REGISTER_COST_MODEL(profile, "profile", "measured kernel times: imported production tables or kunsim-calibrate's",
+                           (CostModelKind{true, [](const CostModelInputs& in) -> std::unique_ptr<CostModel> {
+                              const GpuSpec& gpu = in.cluster.gpu;
+                              if (in.profile->format == 2)
+                                return std::make_unique<KernelTableCostModel>(*in.profile, in.model, gpu, in.cluster.nvlink,
+                                                                              in.tp, in.params);
+                              return std::make_unique<ProfileCostModel>(*in.profile, in.model, gpu, in.cluster.nvlink, in.tp,
+                                                                        in.params);
+                            }}));
 
 CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const ClusterSpec& cluster, int tp,
                        const std::string& scenario_dir) {
@@ -28,10 +45,11 @@ CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const Clust
       throw InputError("cost.profile: " + p->dir + " has no measurements for " + where);
     c.model = "profile";
     c.profile = std::move(p);
-    c.source = make_cost_model(c.profile.get(), model, cluster, tp, spec.roofline)->describe() + " (" + why + ")";
+    c.source = make_cost_model(c.model, c.profile.get(), model, cluster, tp, spec.roofline)->describe() + " (" + why + ")";
   };
-  if (spec.model == "roofline") {
-    c.source = "roofline (cost.model=roofline)";
+  if (spec.model != "auto" && !cost_model_registry().at(spec.model, "cost.model").needs_profile) {
+    c.model = spec.model;
+    c.source = spec.model + " (cost.model=" + spec.model + ")";
   } else if (!spec.profile.empty()) {
     // A shipped profile's name, else a folder (relative to the scenario's, then to the cwd).
     if (auto shipped = shipped_profile_named(kind, spec.profile)) {

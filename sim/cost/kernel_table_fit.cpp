@@ -168,10 +168,8 @@ Json kernel_table_fit_report(const Profile& p, const RooflineParams& roofline) {
 
   // The roofline against every table point, with and without its fixed costs.
   const std::string kind = p.meta.value("kind", std::string());
-  const GpuSpec* gpu = nullptr;
-  for (const auto& g : gpu_catalogue())
-    if (g.name == kind) gpu = &g;
-  if (gpu) {
+  const auto* known = gpu_registry().find(kind);
+  if (const GpuSpec* gpu = known ? &known->entry : nullptr) {
     ModelSpec m;
     m.dtype_bytes = 2;
     m.hidden = m.heads = m.kv_heads = m.head_dim = m.ffn = m.vocab = 1;

@@ -3,13 +3,18 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "sim/cost/cost_choice.hpp"
+
 namespace kunsim {
 
 CostSpec cost_spec_from_json(const Json* j, const std::string& path) {
   CostSpec spec;
   if (!j) return spec;
   JsonFields f(*j, path);
-  spec.model = f.choice("model", "auto", {"auto", "roofline", "profile"});
+  spec.model = f.string("model", "auto");
+  if (spec.model != "auto" && !cost_model_registry().find(spec.model))
+    throw InputError(f.path_of("model") + ": unknown cost model \"" + spec.model +
+                     "\" (known: auto, " + cost_model_registry().names() + ")");
   spec.profile = f.string("profile", "");
   if (spec.model == "profile" && spec.profile.empty())
     throw InputError(f.path_of("profile") + ": a profile (a shipped profile's name or a folder) is needed with cost.model=profile");
@@ -168,5 +173,11 @@ std::string RooflineCostModel::describe() const {
                 p_.memory_efficiency);
   return buf;
 }
+
+KUNSIM_REGISTER_COST_MODEL(roofline, "roofline", "datasheet peaks x fitted efficiencies, plus fixed overheads",
+                           (CostModelKind{false, [](const CostModelInputs& in) -> std::unique_ptr<CostModel> {
+                              return std::make_unique<RooflineCostModel>(in.model, in.cluster.gpu, in.cluster.nvlink, in.tp,
+                                                                         in.params);
+                            }}));
 
 }  // namespace kunsim

@@ -2,24 +2,13 @@
 
 namespace kunsim {
 
-DispatchRule dispatch_rule_from_name(const std::string& name) {
-  return name == "round_robin" ? DispatchRule::RoundRobin : DispatchRule::LeastKv;
+Registry<DispatcherFactory>& dispatcher_registry() {
+  static Registry<DispatcherFactory> table("dispatcher");
+  return table;
 }
 
-std::size_t Dispatcher::pick(const std::vector<Instance*>& instances, SimTime now) {
-  if (rule_ == DispatchRule::RoundRobin) return next_++ % instances.size();
-  std::size_t best = 0;
-  double best_load = 0;
-  for (std::size_t i = 0; i < instances.size(); ++i) {
-    const Instance& inst = *instances[i];
-    const double load = static_cast<double>(inst.kv_used_at(now) + inst.queued_blocks()) /
-                        static_cast<double>(inst.kv().capacity());
-    if (i == 0 || load < best_load) {
-      best = i;
-      best_load = load;
-    }
-  }
-  return best;
+std::unique_ptr<Dispatcher> make_dispatcher(const std::string& name, const std::string& json_path) {
+  return dispatcher_registry().at(name, json_path)();
 }
 
 }  // namespace kunsim

@@ -1,26 +1,31 @@
-// Dispatcher: the global front door. Picks the instance an arriving request joins:
-//   round_robin  - in turn;
-//   least_kv     - the lowest (KV blocks used + blocks queued) / capacity, ties to the lowest id.
+// Dispatcher: the global front door. Picks the instance an arriving request joins, from the
+// instances taking arrivals. Dispatchers register by name (`deployment.dispatch`); a new one is
+// a file in sim/serving/ with a subclass and a KUNSIM_REGISTER_DISPATCHER line. An overload
+// policy may override the pick (Llumnix's freeness-based dispatch is part of that baseline).
 #pragma once
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "sim/core/registry.hpp"
 #include "sim/serving/instance.hpp"
 
 namespace kunsim {
 
-enum class DispatchRule { RoundRobin, LeastKv };
-DispatchRule dispatch_rule_from_name(const std::string& name);
-
 class Dispatcher {
  public:
-  explicit Dispatcher(DispatchRule rule) : rule_(rule) {}
-  // Index into `instances` (non-empty).
-  std::size_t pick(const std::vector<Instance*>& instances, SimTime now);
-
- private:
-  DispatchRule rule_;
-  std::size_t next_ = 0;
+  virtual ~Dispatcher() = default;
+  // Index into `instances` (non-empty), at `now` (non-decreasing over calls).
+  virtual std::size_t pick(const std::vector<Instance*>& instances, SimTime now) = 0;
 };
 
+using DispatcherFactory = std::function<std::unique_ptr<Dispatcher>()>;
+Registry<DispatcherFactory>& dispatcher_registry();
+// The dispatcher named `name`; an unknown name is an InputError at `json_path`.
+std::unique_ptr<Dispatcher> make_dispatcher(const std::string& name, const std::string& json_path);
+
 }  // namespace kunsim
+
+#define KUNSIM_REGISTER_DISPATCHER(ident, name, description, factory) \
+  KUNSIM_REGISTER(::kunsim::dispatcher_registry, dispatcher_##ident, name, description, ::kunsim::DispatcherFactory(factory))

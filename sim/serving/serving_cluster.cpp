@@ -21,11 +21,11 @@ constexpr std::uint64_t kTick = 0;
 }  // namespace
 
 ServingCluster::ServingCluster(const ServingContext& ctx, int instances, std::int64_t blocks_per_instance,
-                               std::int64_t host_blocks_per_instance, DispatchRule rule)
+                               std::int64_t host_blocks_per_instance, std::unique_ptr<Dispatcher> dispatcher)
     : ctx_(ctx),
       blocks_per_instance_(blocks_per_instance),
       host_blocks_per_instance_(host_blocks_per_instance),
-      dispatcher_(rule),
+      dispatcher_(std::move(dispatcher)),
       slot_engine_(instances),
       next_group_id_(instances) {
   for (int i = 0; i < instances; ++i) make_normal(i);
@@ -85,7 +85,7 @@ void ServingCluster::dispatch(Request* r, SimTime now) {
   const std::vector<Instance*>& candidates = dispatchable();
   const int pick = ctx_.policy->pick_engine(*this, *r, now);
   Instance* e = pick >= 0 && pick < static_cast<int>(candidates.size()) ? candidates[pick]
-                                                                         : candidates[dispatcher_.pick(candidates, now)];
+                                                                         : candidates[dispatcher_->pick(candidates, now)];
   e->enqueue(r, now);
 }
 

@@ -35,7 +35,7 @@ struct FuseOptions {
 class ServingCluster final : public EventHandler {
  public:
   ServingCluster(const ServingContext& ctx, int instances, std::int64_t blocks_per_instance,
-                 std::int64_t host_blocks_per_instance, DispatchRule rule);
+                 std::int64_t host_blocks_per_instance, std::unique_ptr<Dispatcher> dispatcher);
   ~ServingCluster() override;
 
   // Every engine, by id. fuse() and restore() change this list (at once, or when the paused
@@ -87,7 +87,7 @@ class ServingCluster final : public EventHandler {
 
   ServingContext ctx_;
   std::int64_t blocks_per_instance_, host_blocks_per_instance_;
-  Dispatcher dispatcher_;
+  std::unique_ptr<Dispatcher> dispatcher_;
   std::function<bool()> live_;
   std::map<int, std::unique_ptr<Instance>> engines_;
   std::vector<std::unique_ptr<Instance>> retired_engines_;

@@ -14,7 +14,7 @@ namespace {
 TEST(Golden, DecisionsMatchForEveryPolicyAndScenario) {
   const std::string src = KUNSIM_SOURCE_DIR;
   for (const std::string scenario : {"burst", "preempt"})
-  for (const auto& [policy, entry] : policy_registry()) {
+  for (const auto& [policy, entry] : policy_registry().items()) {
     SCOPED_TRACE(scenario + " " + policy);
     const auto out = test::scratch("golden-" + scenario + "-" + policy);
     std::string log;

@@ -47,7 +47,7 @@ TEST(TokenGaps, ADecodeWaitingBehindAPrefillChunkIsOneLongGap) {
   std::filesystem::create_directories(dir / "out");
   const Json s = test::run_scenario(j, dir / "out");
   // The mixed iteration as the cost model prices it: the 6,000-token chunk plus A's decode.
-  const auto cost = make_cost_model(sc.profile.get(), sc.model, sc.cluster, 1, sc.cost);
+  const auto cost = make_cost_model(sc.cost_model, sc.profile.get(), sc.model, sc.cluster, 1, sc.cost);
   BatchShape mixed;
   mixed.prefills = {{6000, 0}};
   mixed.num_decodes = 1;

@@ -52,7 +52,7 @@ void expect_timeline_within_capacity(const std::filesystem::path& dir) {
 }
 
 TEST(Simulation, EveryPolicyConservesRequestsAndMemoryUnderOverload) {
-  for (const auto& [name, entry] : policy_registry()) {
+  for (const auto& [name, entry] : policy_registry().items()) {
     SCOPED_TRACE(name);
     const auto dir = scratch("overload-" + name);
     const Json s = run_scenario(overloaded(name), dir);

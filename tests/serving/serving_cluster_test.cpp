@@ -15,7 +15,7 @@ struct ClusterFixture : InstanceFixture {
   std::unique_ptr<ServingCluster> cluster;
   explicit ClusterFixture(std::int64_t blocks)
       : InstanceFixture(find_model("llama-3-8b", "model"), RooflineParams{}, blocks) {
-    cluster = std::make_unique<ServingCluster>(ctx, 2, blocks, 0, DispatchRule::RoundRobin);
+    cluster = std::make_unique<ServingCluster>(ctx, 2, blocks, 0, make_dispatcher("round_robin", "dispatch"));
   }
   // Every slot's member usage within its capacity; requests never lost.
   void check() {

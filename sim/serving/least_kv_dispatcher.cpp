@@ -1,0 +1,32 @@
+// least_kv: the instance with the lowest (KV blocks used + blocks its queue needs) / capacity,
+// ties to the lowest index. Idealised: it sees every instance's exact state at every arrival.
+#include "sim/serving/dispatcher.hpp"
+
+namespace kunsim {
+namespace {
+
+class LeastKvDispatcher final : public Dispatcher {
+ public:
+  std::size_t pick(const std::vector<Instance*>& instances, SimTime now) override {
+    std::size_t best = 0;
+    double best_load = 0;
+    for (std::size_t i = 0; i < instances.size(); ++i) {
+      const Instance& inst = *instances[i];
+      const double load = static_cast<double>(inst.kv_used_at(now) + inst.queued_blocks()) /
+                          static_cast<double>(inst.kv().capacity());
+      if (i == 0 || load < best_load) {
+        best = i;
+        best_load = load;
+      }
+    }
+    return best;
+  }
+};
+
+}  // namespace
+
+KUNSIM_REGISTER_DISPATCHER(least_kv, "least_kv",
+                           "the lowest (KV used + KV queued) / capacity, seen exactly at each arrival (idealised)",
+                           [] { return std::make_unique<LeastKvDispatcher>(); });
+
+}  // namespace kunsim
