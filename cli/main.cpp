@@ -11,7 +11,7 @@
 #include "output_folder.hpp"
 #include "plan.hpp"
 #include "report.hpp"
-#include "scenarios/scenario.hpp"
+#include "run/scenario.hpp"
 #include "sweep.hpp"
 #include "sim/cost/aiconfigurator_import.hpp"
 #include "sim/cost/fit_report.hpp"
@@ -22,7 +22,7 @@
 #include "sim/serving/dispatcher.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/core/version.hpp"
-#include "sim/simulation.hpp"
+#include "run/simulation.hpp"
 #include "traces/trace_format_registry.hpp"
 #include "traces/workload_profile.hpp"
 

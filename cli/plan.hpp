@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "scenarios/scenario.hpp"
+#include "run/scenario.hpp"
 
 namespace kunsim {
 

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "sim/simulation.hpp"
+#include "run/simulation.hpp"
 
 namespace kunsim {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "scenarios/scenario.hpp"
+#include "run/scenario.hpp"
 
 namespace kunsim {
 

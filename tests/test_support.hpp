@@ -13,8 +13,8 @@
 
 #include <gtest/gtest.h>
 
-#include "scenarios/scenario.hpp"
-#include "sim/simulation.hpp"
+#include "run/scenario.hpp"
+#include "run/simulation.hpp"
 
 namespace kunsim::test {
 

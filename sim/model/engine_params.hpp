@@ -1,6 +1,7 @@
 // EngineParams: vLLM's serving knobs, as a scenario's `deployment` section sets them. They
 // decide the memory plan (how many KV blocks fit) and the scheduler's per-iteration limits.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <optional>
 
@@ -15,6 +16,11 @@ struct EngineParams {
   int max_model_len = 32768;                   // longest prompt + output a request may have
   double watermark = 0.01;                     // share of blocks kept free at admission (vLLM)
   std::optional<std::int64_t> workspace_bytes; // activation workspace; estimated when unset
+
+  // Blocks vLLM keeps free when admitting, of a pool of `blocks` (its watermark, rounded down).
+  std::int64_t watermark_blocks(std::int64_t blocks) const {
+    return static_cast<std::int64_t>(std::floor(watermark * static_cast<double>(blocks)));
+  }
 };
 
 }  // namespace kunsim

@@ -29,7 +29,7 @@ Instance::Instance(int id, std::vector<Member> members, const ServingContext& ct
   if (members_.empty()) throw std::logic_error("Instance: no members");
   std::int64_t base = 0;
   for (const Member& m : members_) base += m.base_blocks;
-  watermark_blocks_ = static_cast<std::int64_t>(std::floor(ctx.engine->watermark * static_cast<double>(base)));
+  watermark_blocks_ = ctx.engine->watermark_blocks(base);
   refresh_capacity();
   if (members_.size() > 1) links_ = pipeline_links(*ctx.topology, members_, *ctx.model);
   check_memory();

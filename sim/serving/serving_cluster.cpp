@@ -81,6 +81,19 @@ std::pair<Instance*, int> ServingCluster::slot(int s) const {
 }
 
 
+std::string ServingCluster::never_fits(const Request& r) const {
+  const EngineParams& e = *ctx_.engine;
+  const std::int64_t len = std::int64_t{r.prompt} + r.output;
+  if (len > e.max_model_len)
+    return "prompt + output = " + std::to_string(len) + " tokens exceeds max_model_len " + std::to_string(e.max_model_len);
+  const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), e.block_size);
+  const std::int64_t watermark = e.watermark_blocks(blocks_per_instance_);
+  if (need + watermark > blocks_per_instance_)
+    return "needs " + std::to_string(need) + " KV blocks, an instance holds " + std::to_string(blocks_per_instance_) +
+           " (" + std::to_string(watermark) + " kept free)";
+  return {};
+}
+
 void ServingCluster::dispatch(Request* r, SimTime now) {
   const std::vector<Instance*>& candidates = dispatchable();
   const int pick = ctx_.policy->pick_engine(*this, *r, now);

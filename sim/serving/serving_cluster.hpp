@@ -50,6 +50,9 @@ class ServingCluster final : public EventHandler {
   bool reconfiguring(int engine_id) const { return locked_.count(engine_id) > 0; }
   const ServingContext& context() const { return ctx_; }
 
+  // Why no instance could ever serve `r` (too long for max_model_len, or more KV at its peak
+  // than an instance holds above the watermark); empty when one can.
+  std::string never_fits(const Request& r) const;
   void dispatch(Request* r, SimTime now);
   // Policy ticks run while `live()` says the run has work left (requests in flight or still
   // to arrive); periodic events alone must not keep a finished run going.

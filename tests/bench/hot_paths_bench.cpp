@@ -3,12 +3,12 @@
 //   build/tests/bench/kunsim_bench
 #include <benchmark/benchmark.h>
 
-#include "scenarios/scenario.hpp"
+#include "run/scenario.hpp"
 #include "sim/core/event_queue.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/serving/decode_cohort.hpp"
-#include "sim/simulation.hpp"
+#include "run/simulation.hpp"
 
 namespace kunsim {
 namespace {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "sim/cluster/link_scheduler.hpp"
+#include "sim/core/event_loop.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/serving/instance.hpp"
@@ -86,18 +87,10 @@ struct InstanceFixture {
     arrive.f = this;
     arrive.list = arrivals;
     for (std::size_t i = 0; i < arrivals.size(); ++i) events.schedule(arrivals[i]->arrival, &arrive, i);
-    while (auto t = events.next_time()) {
-      if (*t > until) {
-        now = until;
-        return;
-      }
-      auto e = events.pop();
-      ASSERT_GE(e->time, now);
-      now = e->time;
-      e->handler->handle_event(e->time, e->arg);
-      check();
-    }
+    loop.run(until, check);
+    now = loop.now();
   }
+  EventLoop loop{events};
   SimTime now = 0;
 };
 

@@ -1,14 +1,14 @@
-// Simulation: one run of a Scenario. It owns everything a run needs (clock, event queue, RNG,
-// topology, instances, policy, outputs): no globals, so two simulations in one process, or on
-// two threads, give identical results. The main loop pops events in (time, seq) order and
-// checks that time never goes backwards.
+// Simulation: one run of a Scenario. It builds what the run needs from it (event queue, RNG,
+// topology, cost model, policy, engines, outputs) and owns nothing else: no globals, so two
+// simulations in one process, or on two threads, give identical results. Events run in the
+// kernel's EventLoop; the summary is assembled in metrics/ (run_summary).
 #pragma once
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "scenarios/scenario.hpp"
+#include "run/scenario.hpp"
 #include "sim/core/event_queue.hpp"
 
 namespace kunsim {

@@ -1,4 +1,4 @@
-#include "sim/simulation.hpp"
+#include "run/simulation.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -8,12 +8,13 @@
 #include "sim/cluster/link_scheduler.hpp"
 #include "sim/cluster/topology.hpp"
 #include "sim/core/rng.hpp"
-#include "sim/core/version.hpp"
+#include "sim/core/event_loop.hpp"
 #include "sim/cost/cost_choice.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/metrics/decision_log.hpp"
 #include "sim/metrics/perfetto_trace.hpp"
 #include "sim/metrics/request_metrics.hpp"
+#include "sim/metrics/run_summary.hpp"
 #include "sim/metrics/timeline.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/serving/client_timeouts.hpp"
@@ -37,8 +38,6 @@ File open_out(const std::string& dir, const char* name) {
   if (!f) throw InputError(path + ": cannot write output file");
   return File(f);
 }
-
-double round6(double x) { return std::round(x * 1e6) / 1e6; }
 
 }  // namespace
 
@@ -157,7 +156,7 @@ struct Simulation::Impl final : ServingObserver {
     r->output = tr.output;
     metrics.on_arrival();
     ++in_flight;
-    const std::string why = reject_reason(*r);
+    const std::string why = cluster->never_fits(*r);
     if (!why.empty()) {
       ++rejects;
       r->phase = Phase::Rejected;
@@ -169,20 +168,6 @@ struct Simulation::Impl final : ServingObserver {
       cluster->dispatch(r, t);
       if (timeouts) timeouts->watch(*r);
     }
-  }
-
-  // Why no instance could ever serve `r` (empty when one can).
-  std::string reject_reason(const Request& r) const {
-    const std::int64_t len = std::int64_t{r.prompt} + r.output;
-    if (len > sc.engine.max_model_len)
-      return "prompt + output = " + std::to_string(len) + " tokens exceeds max_model_len " +
-             std::to_string(sc.engine.max_model_len);
-    const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), sc.engine.block_size);
-    const auto watermark = static_cast<std::int64_t>(std::floor(sc.engine.watermark * static_cast<double>(sc.memory.num_blocks)));
-    if (need + watermark > sc.memory.num_blocks)
-      return "needs " + std::to_string(need) + " KV blocks, an instance holds " + std::to_string(sc.memory.num_blocks) +
-             " (" + std::to_string(watermark) + " kept free)";
-    return {};
   }
 
   // Debug builds: every request that arrived and has not ended is in exactly one engine (a
@@ -213,21 +198,14 @@ struct Simulation::Impl final : ServingObserver {
     if (!pending) throw InputError(sc.workload.empty_message(source->skipped()));
     events.schedule(0, &sample_handler);
     cluster->start_ticks(0, [this] { return live(); });
-    std::int64_t processed = 0;
     const SimTime horizon = sc.max_time_s ? seconds_to_ns(*sc.max_time_s) : kSimTimeMax;
-    while (auto e = events.pop()) {
-      if (e->time < now) throw std::logic_error("simulation: time went backwards");
-      if (e->time > horizon) {
-        now = horizon;
-        break;
-      }
-      now = e->time;
-      ++processed;
-      e->handler->handle_event(now, e->arg);
+    EventLoop loop(events);
 #ifndef NDEBUG
-      check_conservation();
+    loop.run(horizon, [this] { check_conservation(); });
+#else
+    loop.run(horizon);
 #endif
-    }
+    now = loop.now();
     // What is left when the run stops: requests still in instances, never-arrived ones are
     // not counted (they did not arrive within the run).
     for (Request* r : cluster->requests_in_flight()) {
@@ -237,73 +215,27 @@ struct Simulation::Impl final : ServingObserver {
     if (in_flight != 0) throw std::logic_error("simulation: requests lost track of");
     trace.reset();  // closes the JSON array before the file is closed
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-    return summary(processed, opt.wall_clock ? wall : 0.0);
+    return summary(loop.processed(), opt.wall_clock ? wall : 0.0);
   }
 
   Json summary(std::int64_t processed, double wall) const {
-    Json j;
-    j["scenario"] = sc.name;
-    j["kunsim"] = {{"version", kunsim_version()}, {"git", kunsim_git_describe()}};
-    j["seed"] = sc.seed;
-    j["policy"] = sc.policy_name;
-    j["model"] = sc.model.name;
-    j["cost_model"] = cost.describe();
-    j["cost_source"] = sc.cost_source;
-    j["workload"] = {{"source", sc.workload.describe()},
-                     {"skipped_rows", source->skipped()},
-                     {"clipped_samples", source->clipped()}};
-    const Json req = metrics.summary_json();
-    for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();
-    const InstanceCounters total = cluster->total_counters();
-    Json per = Json::array();
-    double peak = 0;
-    for (const Instance* e : cluster->engines()) {
-      peak = std::max(peak, static_cast<double>(e->kv().peak_used()) / static_cast<double>(e->kv().capacity()));
-      std::vector<int> slots;
-      for (const Member& m : e->members()) slots.push_back(m.slot);
-      per.push_back({{"id", e->id()},
-                     {"slots", slots},
-                     {"gpus", e->gpus()},
-                     {"stages", e->stages()},
-                     {"iterations", e->counters().iterations},
-                     {"decode_jumps", e->counters().jumps},
-                     {"jumped_steps", e->counters().jumped_steps},
-                     {"busy_fraction",
-                      now > 0 ? round6(static_cast<double>(e->counters().busy_ns) / static_cast<double>(now)) : 0.0},
-                     {"peak_kv_blocks", e->kv().peak_used()},
-                     {"kv_capacity", e->kv().capacity()},
-                     {"preemptions", e->counters().preemptions}});
-    }
-    Json kinds = Json::object();
-    for (const auto& [k, n] : decisions.counts()) kinds[k] = n;
-    j["planner"] = {{"drops", decisions.count("drop")},
-                    {"restores", decisions.count("restore:split")},
-                    {"migrations", decisions.count("migrate:begin")},
-                    {"preemptions", total.preemptions},
-                    {"recomputes", total.recomputes},
-                    {"swaps_out", total.swaps_out},
-                    {"swaps_in", total.swaps_in},
-                    {"rejects", rejects},
-                    {"decisions", kinds}};
-    const double gib = static_cast<double>(kGiB);
-    j["memory"] = {{"gpu_gib", round6(static_cast<double>(sc.memory.gpu_bytes) / gib)},
-                   {"weights_gib_per_gpu", round6(static_cast<double>(sc.memory.weight_bytes) / gib)},
-                   {"workspace_gib_per_gpu", round6(static_cast<double>(sc.memory.workspace_bytes) / gib)},
-                   {"kv_gib_per_gpu", round6(static_cast<double>(sc.memory.kv_bytes) / gib)},
-                   {"block_tokens", sc.engine.block_size},
-                   {"blocks_per_instance", sc.memory.num_blocks},
-                   {"peak_kv_usage", round6(peak)}};
-    j["instances"] = per;
-    const double simulated = ns_to_seconds(now);
-    j["sim"] = {{"events", processed},
-                {"iterations", total.iterations},
-                {"decode_jumps", total.jumps},
-                {"jumped_steps", total.jumped_steps},
-                {"simulated_s", round6(simulated)},
-                {"wall_s", round6(wall)},
-                {"events_per_s", wall > 0 ? std::round(static_cast<double>(processed) / wall) : 0.0},
-                {"requests_per_wall_s", wall > 0 ? std::round(static_cast<double>(metrics.arrived()) / wall) : 0.0},
-                {"realtime_factor", wall > 0 ? round6(simulated / wall) : 0.0}};
+    RunFacts facts;
+    facts.scenario = sc.name;
+    facts.seed = sc.seed;
+    facts.policy = sc.policy_name;
+    facts.model = sc.model.name;
+    facts.cost_model = cost.describe();
+    facts.cost_source = sc.cost_source;
+    facts.workload = sc.workload.describe();
+    facts.skipped_rows = source->skipped();
+    facts.clipped_samples = source->clipped();
+    facts.rejects = rejects;
+    facts.memory = &sc.memory;
+    facts.block_size = sc.engine.block_size;
+    facts.end = now;
+    facts.events = processed;
+    facts.wall_s = wall;
+    Json j = run_summary(facts, metrics, decisions, *cluster);
     if (File f = open_out(opt.out_dir, "vllm-bench.json")) {
       const std::string text = metrics.vllm_bench_json().dump(2) + "\n";
       std::fwrite(text.data(), 1, text.size(), f.get());

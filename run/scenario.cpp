@@ -1,12 +1,11 @@
-#include "scenarios/scenario.hpp"
-
-#include "sim/serving/dispatcher.hpp"
+#include "run/scenario.hpp"
 
 #include <cstdlib>
 #include <filesystem>
 
 #include "sim/cost/cost_choice.hpp"
 #include "sim/policy/policy_registry.hpp"
+#include "sim/serving/dispatcher.hpp"
 
 namespace kunsim {
 namespace embedded {

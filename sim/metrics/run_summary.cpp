@@ -1,0 +1,88 @@
+#include "sim/metrics/run_summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/core/version.hpp"
+
+namespace kunsim {
+namespace {
+
+double round6(double x) { return std::round(x * 1e6) / 1e6; }
+
+nlohmann::json engine_json(const Instance& e, SimTime end) {
+  std::vector<int> slots;
+  for (const Member& m : e.members()) slots.push_back(m.slot);
+  const InstanceCounters& c = e.counters();
+  return {{"id", e.id()},
+          {"slots", slots},
+          {"gpus", e.gpus()},
+          {"stages", e.stages()},
+          {"iterations", c.iterations},
+          {"decode_jumps", c.jumps},
+          {"jumped_steps", c.jumped_steps},
+          {"busy_fraction", end > 0 ? round6(static_cast<double>(c.busy_ns) / static_cast<double>(end)) : 0.0},
+          {"peak_kv_blocks", e.kv().peak_used()},
+          {"kv_capacity", e.kv().capacity()},
+          {"preemptions", c.preemptions}};
+}
+
+}  // namespace
+
+nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, const DecisionLog& decisions,
+                           const ServingCluster& cluster) {
+  nlohmann::json j;
+  j["scenario"] = f.scenario;
+  j["kunsim"] = {{"version", kunsim_version()}, {"git", kunsim_git_describe()}};
+  j["seed"] = f.seed;
+  j["policy"] = f.policy;
+  j["model"] = f.model;
+  j["cost_model"] = f.cost_model;
+  j["cost_source"] = f.cost_source;
+  j["workload"] = {{"source", f.workload}, {"skipped_rows", f.skipped_rows}, {"clipped_samples", f.clipped_samples}};
+  const nlohmann::json req = metrics.summary_json();
+  for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();
+
+  const InstanceCounters total = cluster.total_counters();
+  nlohmann::json per = nlohmann::json::array();
+  double peak = 0;
+  for (const Instance* e : cluster.engines()) {
+    peak = std::max(peak, static_cast<double>(e->kv().peak_used()) / static_cast<double>(e->kv().capacity()));
+    per.push_back(engine_json(*e, f.end));
+  }
+  nlohmann::json kinds = nlohmann::json::object();
+  for (const auto& [k, n] : decisions.counts()) kinds[k] = n;
+  j["planner"] = {{"drops", decisions.count("drop")},
+                  {"restores", decisions.count("restore:split")},
+                  {"migrations", decisions.count("migrate:begin")},
+                  {"preemptions", total.preemptions},
+                  {"recomputes", total.recomputes},
+                  {"swaps_out", total.swaps_out},
+                  {"swaps_in", total.swaps_in},
+                  {"rejects", f.rejects},
+                  {"decisions", kinds}};
+  const MemoryPlan& m = *f.memory;
+  const double gib = static_cast<double>(kGiB);
+  j["memory"] = {{"gpu_gib", round6(static_cast<double>(m.gpu_bytes) / gib)},
+                 {"weights_gib_per_gpu", round6(static_cast<double>(m.weight_bytes) / gib)},
+                 {"workspace_gib_per_gpu", round6(static_cast<double>(m.workspace_bytes) / gib)},
+                 {"kv_gib_per_gpu", round6(static_cast<double>(m.kv_bytes) / gib)},
+                 {"block_tokens", f.block_size},
+                 {"blocks_per_instance", m.num_blocks},
+                 {"peak_kv_usage", round6(peak)}};
+  j["instances"] = per;
+  const double simulated = ns_to_seconds(f.end), wall = f.wall_s;
+  const auto events = static_cast<double>(f.events);
+  j["sim"] = {{"events", f.events},
+              {"iterations", total.iterations},
+              {"decode_jumps", total.jumps},
+              {"jumped_steps", total.jumped_steps},
+              {"simulated_s", round6(simulated)},
+              {"wall_s", round6(wall)},
+              {"events_per_s", wall > 0 ? std::round(events / wall) : 0.0},
+              {"requests_per_wall_s", wall > 0 ? std::round(static_cast<double>(metrics.arrived()) / wall) : 0.0},
+              {"realtime_factor", wall > 0 ? round6(simulated / wall) : 0.0}};
+  return j;
+}
+
+}  // namespace kunsim

@@ -1,0 +1,33 @@
+// RunSummary: summary.json's content, assembled when a run ends from what the run measured
+// (RequestMetrics, the decision log, the engines' counters) and what the run layer knows about
+// itself (RunFacts). Written here, under metrics/, so that every figure of the summary has one
+// home and the run layer stays wiring.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/metrics/decision_log.hpp"
+#include "sim/metrics/request_metrics.hpp"
+#include "sim/model/memory_plan.hpp"
+#include "sim/serving/serving_cluster.hpp"
+
+namespace kunsim {
+
+struct RunFacts {
+  std::string scenario, policy, model, cost_model, cost_source, workload;
+  std::uint64_t seed = 0;
+  std::int64_t skipped_rows = 0, clipped_samples = 0;
+  std::int64_t rejects = 0;
+  const MemoryPlan* memory = nullptr;
+  int block_size = 16;
+  SimTime end = 0;             // simulated time when the run stopped
+  std::int64_t events = 0;     // events processed
+  double wall_s = 0;           // 0 with --no-wall-clock
+};
+
+nlohmann::json run_summary(const RunFacts& facts, const RequestMetrics& metrics, const DecisionLog& decisions,
+                           const ServingCluster& cluster);
+
+}  // namespace kunsim
