@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "sim/serving/micro_batches.hpp"
+#include "sim/serving/pipeline_cost.hpp"
 
 namespace kunsim {
 
@@ -21,8 +21,13 @@ std::pair<double, double> DropPlanner::estimate(const std::vector<InstanceLoad>&
     decodes += m.decodes;
     ctx_sum += m.context_sum;
   }
-  decodes = std::max<std::int64_t>(decodes, g);
-  ctx_sum = std::max<std::int64_t>(ctx_sum, decodes * 512);
+  // Fewer decodes than stages: padded to one per stage, at their mean context (512 tokens
+  // when none decodes yet), so the step it is compared against is not empty.
+  if (decodes < g) {
+    const std::int64_t mean = decodes > 0 ? ctx_sum / decodes : 512;
+    ctx_sum += (g - decodes) * mean;
+    decodes = g;
+  }
   // A normal member's decode step with its share of the work ...
   BatchShape one;
   one.num_decodes = static_cast<int>(decodes / g);
@@ -30,23 +35,16 @@ std::pair<double, double> DropPlanner::estimate(const std::vector<InstanceLoad>&
   one.layers = ctx.model->layers;
   one.sampled = one.num_decodes;
   const double step = ctx.cost->iteration(one).sum();
-  // ... against a pipeline cycle of the whole group's decodes over g stages.
+  // ... against a pipeline cycle of the whole group's decodes over g stages, priced by the
+  // function the group's Instance will charge it with.
   std::vector<Member> members;
   for (const auto& m : ms) members.push_back(c_.engine(m.id)->members()[0]);
-  const PipelineLinks links = pipeline_links(*ctx.topology, members, *ctx.model);
+  const PipelineGeometry geo{g, ctx.engine->tp, ctx.model->layers, pipeline_links(*ctx.topology, members, *ctx.model)};
   BatchShape all = one;
   all.num_decodes = static_cast<int>(decodes);
   all.decode_context_sum = ctx_sum;
-  const int stage_layers_max = stage_layers(g - 1, g, ctx.model->layers);
-  double stage_sum = 0, traversal = 0;
-  for (const BatchShape& mb : split_micro_batches(all, g, stage_layers_max)) {
-    const IterationCost c = ctx.cost->iteration(mb);
-    const double stage = c.sum() - c.cpu - c.lm_head;
-    const double send = ctx.cost->pipeline_send(mb.tokens(), links.hop_bytes_per_s, links.hop_latency_ns);
-    stage_sum += stage;
-    traversal = std::max(traversal, g * stage + (g - 1) * send + c.lm_head);
-  }
-  return {step, std::max(stage_sum, traversal) + ctx.cost->iteration(all).cpu};
+  all.sampled = all.num_decodes;
+  return {step, pipeline_cycle_ns(*ctx.cost, geo, all, 0) * 1e-9};
 }
 
 std::vector<GroupPlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const {

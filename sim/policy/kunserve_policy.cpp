@@ -55,6 +55,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       l.free = l.capacity - l.used;
       l.queued = e->queued_blocks();
       l.decodes = e->decoding();
+      l.context_sum = e->decode_context_sum();
       l.votes = usage >= p_.drop_usage && l.queued >= l.free;
       l.demand = std::max<std::int64_t>(0, l.queued - l.free) +
                  l.decodes * ((p_.planner.growth_tokens + c.context().engine->block_size - 1) / c.context().engine->block_size);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "sim/serving/micro_batches.hpp"
+#include "sim/serving/pipeline_cost.hpp"
 
 namespace kunsim {
 
@@ -31,7 +32,9 @@ Instance::Instance(int id, std::vector<Member> members, const ServingContext& ct
   for (const Member& m : members_) base += m.base_blocks;
   watermark_blocks_ = ctx.engine->watermark_blocks(base);
   refresh_capacity();
-  if (members_.size() > 1) links_ = pipeline_links(*ctx.topology, members_, *ctx.model);
+  if (members_.size() > 1)
+    geometry_ = {stages(), static_cast<int>(members_[0].gpus.size()), ctx.model->layers,
+                 pipeline_links(*ctx.topology, members_, *ctx.model)};
   check_memory();
 }
 
@@ -169,33 +172,8 @@ void Instance::plan(SimTime now) {
 }
 
 double Instance::price_ns(const BatchShape& s, int stale_tokens) const {
-  const CostModel& cost = *ctx_.cost;
-  if (members_.size() == 1) return cost.iteration(s).sum() * 1e9;
-  // Pipeline cycle over g stages and g micro-batches: every stage runs each micro-batch once
-  // (stage-bound term), and each micro-batch crosses all stages (traversal term); unequal
-  // micro-batches make the traversal term win: the bubbles.
-  const int g = stages();
-  const int stage_layers_max = stage_layers(g - 1, g, ctx_.model->layers);
-  const std::vector<BatchShape> mbs = split_micro_batches(s, g, stage_layers_max);
-  const PipelineLinks& links = links_;
-  const int tp = static_cast<int>(members_[0].gpus.size());
-  double stage_sum = 0, traversal = 0;
-  for (const BatchShape& mb : mbs) {
-    const IterationCost c = cost.iteration(mb);
-    double stage = (c.sum() - c.cpu - c.lm_head) * 1e9;
-    // Remote attention: a stale token whose home is another stage ships Q, K, V there and
-    // gets O back, every layer of the stage.
-    const double stale_here = s.tokens() > 0 ? stale_tokens * static_cast<double>(mb.tokens()) / s.tokens() : 0;
-    if (stale_here > 0) {
-      const double remote_tokens = stale_here * (g - 1) / g;
-      stage += stage_layers_max * (2.0 * static_cast<double>(links.remote_latency_ns) +
-                                   remote_tokens * links.remote_bytes_per_token_layer / tp / links.remote_bytes_per_s * 1e9);
-    }
-    const double send = mb.tokens() > 0 ? cost.pipeline_send(mb.tokens(), links.hop_bytes_per_s, links.hop_latency_ns) * 1e9 : 0;
-    stage_sum += stage;
-    traversal = std::max(traversal, g * stage + (g - 1) * send + c.lm_head * 1e9);
-  }
-  return std::max(stage_sum, traversal) + cost.iteration(s).cpu * 1e9;
+  if (members_.size() == 1) return ctx_.cost->iteration(s).sum() * 1e9;
+  return pipeline_cycle_ns(*ctx_.cost, geometry_, s, stale_tokens);
 }
 
 SimTime Instance::book_links(const BatchShape& s, int stale_tokens, std::int64_t steps, SimTime start) {
@@ -208,7 +186,7 @@ SimTime Instance::book_links(const BatchShape& s, int stale_tokens, std::int64_t
   for (int r = 0; r + 1 < g; ++r)
     end = std::max(end, transfer_between(*ctx_.links, *ctx_.topology, members_[r], members_[r + 1], act, start));
   if (stale_tokens > 0) {
-    const PipelineLinks& links = links_;
+    const PipelineLinks& links = geometry_.links;
     for (int r = 0; r < g; ++r) {
       const int layers = stage_layers(r, g, ctx_.model->layers);
       for (int h = 0; h < g; ++h) {

@@ -23,6 +23,7 @@
 #include "sim/serving/kv_block_manager.hpp"
 #include "sim/serving/member.hpp"
 #include "sim/serving/micro_batches.hpp"
+#include "sim/serving/pipeline_cost.hpp"
 #include "sim/serving/running_list.hpp"
 #include "sim/serving/serving_context.hpp"
 
@@ -82,6 +83,8 @@ class Instance final : public EventHandler {
   int waiting() const { return static_cast<int>(waiting_.size()); }
   int swapped() const { return static_cast<int>(swapped_.size()); }
   int decoding() const { return cohort_.size(); }
+  // Tokens the decodes attend to in their next step, all together (the cost model's context).
+  std::int64_t decode_context_sum() const { return cohort_.context_sum(); }
   int stale_requests() const { return static_cast<int>(stale_.size()); }
   // KV blocks the waiting requests would need to be admitted (prompt + outputs so far).
   std::int64_t queued_blocks() const { return queued_blocks_; }
@@ -217,7 +220,7 @@ class Instance final : public EventHandler {
   void leave_cohort(Request* r);        // remembers r's last token time
   void report_gaps(SimTime first_end, const DecodeRun* rest, std::int64_t rest_steps);
   BatchShape shape_;
-  PipelineLinks links_;
+  PipelineGeometry geometry_;  // g > 1: what a cycle is priced over
   InstanceCounters counters_;
 };
 

@@ -1,0 +1,26 @@
+// pipeline_cycle_ns: what one cycle of a KunServe pipeline group costs, written once. The
+// Instance that runs a group charges it, and the DropPlanner estimates a group with it before
+// fusing, so a plan's est_cycle_s is what the simulation then charges for that shape.
+//
+// A cycle runs g micro-batches over g stages: every stage runs each micro-batch once (the
+// stage-bound term), and each micro-batch crosses every stage (the traversal term). Unequal
+// micro-batches make the traversal term win: those are the bubbles. Stale tokens (requests
+// whose KV is still whole on their home member) pay remote attention every layer of a stage:
+// Q, K, V out to the home and O back.
+#pragma once
+#include "sim/cost/batch_shape.hpp"
+#include "sim/cost/cost_model.hpp"
+#include "sim/serving/micro_batches.hpp"
+
+namespace kunsim {
+
+struct PipelineGeometry {
+  int stages = 2;        // g
+  int tp = 1;            // GPUs per stage
+  int model_layers = 1;  // split over the stages as stage_layers() says
+  PipelineLinks links;
+};
+
+double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, const BatchShape& shape, int stale_tokens);
+
+}  // namespace kunsim
