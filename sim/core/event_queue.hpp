@@ -1,7 +1,9 @@
 // EventQueue: the one priority queue of the simulation kernel.
 // Events are small values ordered by (time, seq): equal times run in insertion (FIFO) order, so
-// a run never depends on heap internals. Cancelling marks an always-valid EventId; a cancelled
-// event is skipped when it reaches the front. Handlers are plain objects owned elsewhere.
+// a run never depends on heap internals. Cancelling marks an EventId; a cancelled event is
+// skipped when it reaches the front. An EventId stays valid after its event has run: events
+// leave in (time, seq) order, so one at or before the last to leave is gone, and cancelling it
+// does nothing. Handlers are plain objects owned elsewhere.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -22,6 +24,7 @@ class EventHandler {
 
 struct EventId {
   std::uint64_t seq = 0;
+  SimTime time = 0;
 };
 
 struct Event {
@@ -52,8 +55,18 @@ class EventQueue {
     bool operator()(const Event& a, const Event& b) const { return event_before(b, a); }
   };
   std::priority_queue<Event, std::vector<Event>, Later> heap_;
-  std::unordered_set<std::uint64_t> cancelled_;  // looked up only, never iterated
+  // Whether the event (time, seq) has already left the queue (run, or skipped as cancelled).
+  bool gone(const EventId& id) const {
+    return left_any_ && (id.time != last_left_.time ? id.time < last_left_.time : id.seq <= last_left_.seq);
+  }
+  void left(const Event& e) {
+    last_left_ = e;
+    left_any_ = true;
+  }
+  std::unordered_set<std::uint64_t> cancelled_;  // pending and cancelled; looked up, never iterated
   std::uint64_t next_seq_ = 0;
+  Event last_left_{};
+  bool left_any_ = false;
 };
 
 }  // namespace kunsim

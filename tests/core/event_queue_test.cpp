@@ -58,6 +58,31 @@ TEST(EventQueue, CancelledEventsAreSkipped) {
   EXPECT_TRUE(q.empty());
 }
 
+TEST(EventQueue, AnEventIdStaysValidAfterItsEventRan) {
+  EventQueue q;
+  Recorder r;
+  const EventId first = q.schedule(5, &r, 1);
+  const EventId same_time = q.schedule(5, &r, 2);
+  q.schedule(9, &r, 3);
+  ASSERT_TRUE(q.pop());  // (5, first) ran
+  q.cancel(first);       // gone: nothing to cancel
+  EXPECT_EQ(q.size(), 2u);
+  q.cancel(same_time);   // still pending at the same time: cancelled
+  q.cancel(same_time);   // twice is once
+  EXPECT_EQ(q.size(), 1u);
+  const EventId later = q.schedule(5, &r, 4);  // scheduled at the current time after the pop
+  EXPECT_EQ(q.size(), 2u);
+  drain(q);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
+  q.cancel(later);  // ran: size stays 0
+  q.cancel(same_time);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.size(), 0u);
+  const std::vector<std::pair<SimTime, std::uint64_t>> want = {{5, 4}, {9, 3}};
+  EXPECT_EQ(r.seen, want);
+}
+
 TEST(EventQueue, ComparisonIsWrittenOnce) {
   EXPECT_TRUE(event_before(Event{1, 9, nullptr, 0}, Event{2, 0, nullptr, 0}));
   EXPECT_TRUE(event_before(Event{1, 0, nullptr, 0}, Event{1, 1, nullptr, 0}));
