@@ -14,15 +14,16 @@ class EventLoop {
   explicit EventLoop(EventQueue& events) : events_(events) {}
 
   // Returns when the queue is empty (now(): the last event's time) or the next event is past
-  // `horizon` (now(): the horizon; that event stays queued).
+  // `horizon` (now(): the horizon; that event stays queued, so a later run() goes on from it).
   template <class After>
   void run(SimTime horizon, After after) {
-    while (const auto t = events_.next_time()) {
-      if (*t > horizon) {
+    while (const auto next = events_.pop()) {
+      const Event& e = *next;
+      if (e.time > horizon) {
+        events_.requeue(e);
         now_ = horizon;
         return;
       }
-      const Event e = *events_.pop();
       if (e.time < now_) throw std::logic_error("event loop: time went backwards");
       now_ = e.time;
       ++processed_;

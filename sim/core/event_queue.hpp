@@ -43,6 +43,12 @@ class EventQueue {
  public:
   EventId schedule(SimTime time, EventHandler* handler, std::uint64_t arg = 0);
   void cancel(EventId id);
+  // Puts back an event pop() just returned, unrun (same time and seq, so the same order).
+  void requeue(const Event& e) {
+    heap_.push(e);
+    last_left_ = before_last_;
+    left_any_ = before_any_;
+  }
   // Removes and returns the next live event, or nullopt when none is left.
   std::optional<Event> pop();
   // Time of the next live event, without removing it.
@@ -60,13 +66,15 @@ class EventQueue {
     return left_any_ && (id.time != last_left_.time ? id.time < last_left_.time : id.seq <= last_left_.seq);
   }
   void left(const Event& e) {
+    before_last_ = last_left_;
+    before_any_ = left_any_;
     last_left_ = e;
     left_any_ = true;
   }
   std::unordered_set<std::uint64_t> cancelled_;  // pending and cancelled; looked up, never iterated
   std::uint64_t next_seq_ = 0;
-  Event last_left_{};
-  bool left_any_ = false;
+  Event last_left_{}, before_last_{};  // before_last_: for requeue()
+  bool left_any_ = false, before_any_ = false;
 };
 
 }  // namespace kunsim
