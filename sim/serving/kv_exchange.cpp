@@ -3,14 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "sim/serving/serving_cluster.hpp"
-
 namespace kunsim {
-
-KvExchange::KvExchange(ServingCluster& cluster, Instance& group, int batch, SimTime now)
-    : cluster_(cluster), group_(group), batch_(batch), started_(now) {
-  start_round(now);
-}
 
 void KvExchange::start_round(SimTime now) {
   round_.clear();
@@ -19,7 +12,7 @@ void KvExchange::start_round(SimTime now) {
     round_.push_back(id);
   }
   if (round_.empty()) {
-    cluster_.log({{"t_ns", now},
+    host_.log({{"t_ns", now},
                   {"kind", "kv_exchange"},
                   {"phase", "done"},
                   {"instance", group_.id()},
@@ -27,7 +20,8 @@ void KvExchange::start_round(SimTime now) {
                   {"bytes", bytes_},
                   {"duration_s", ns_to_seconds(now - started_)},
                   {"reason", "every stale request's KV is laid out per stage"}});
-    cluster_.exchange_done(group_.id(), now);
+    group_.set_blocked(false, now);
+    host_.done(this, {group_.id()});
     return;
   }
   layer_ = 0;
@@ -35,7 +29,7 @@ void KvExchange::start_round(SimTime now) {
 }
 
 void KvExchange::send_layer(SimTime now) {
-  const ServingContext& ctx = cluster_.context();
+  const ServingContext& ctx = host_.context();
   const int layers = ctx.model->layers;
   const int g = group_.stages();
   const auto& members = group_.members();
@@ -64,8 +58,8 @@ void KvExchange::send_layer(SimTime now) {
 }
 
 void KvExchange::handle_event(SimTime now, std::uint64_t) {
-  if (layer_ < cluster_.context().model->layers) ++layer_;
-  if (layer_ < cluster_.context().model->layers) {
+  if (layer_ < host_.context().model->layers) ++layer_;
+  if (layer_ < host_.context().model->layers) {
     send_layer(now);
     return;
   }

@@ -3,28 +3,27 @@
 // layers. In rounds of `batch` requests, layer by layer, every home sends that layer's pages
 // to the stage that owns it: per request blocks x block_bytes x (g-1)/g in all. Each layer is
 // its own transfer, so pipeline activations booked on the same links get in between layers.
-// When a round ends its requests are laid out per stage (no more remote attention).
+// When a round ends its requests are laid out per stage (no more remote attention). A blocking
+// exchange's group runs again when the last round ends.
 #pragma once
 #include <cstdint>
 #include <vector>
 
-#include "sim/core/event_queue.hpp"
-#include "sim/serving/request.hpp"
+#include "sim/serving/reconfiguration.hpp"
 
 namespace kunsim {
 
-class ServingCluster;
-class Instance;
-
 class KvExchange final : public EventHandler {
  public:
-  KvExchange(ServingCluster& cluster, Instance& group, int batch, SimTime now);
+  KvExchange(ReconfigurationHost& host, Instance& group, int batch, SimTime now)
+      : host_(host), group_(group), batch_(batch), started_(now) {}
+  void begin(SimTime now) { start_round(now); }  // once the host holds it
   void handle_event(SimTime now, std::uint64_t arg) override;
 
  private:
   void start_round(SimTime now);
   void send_layer(SimTime now);
-  ServingCluster& cluster_;
+  ReconfigurationHost& host_;
   Instance& group_;
   int batch_;
   SimTime started_;

@@ -4,6 +4,8 @@
 #include <stdexcept>
 
 #include "sim/serving/kv_exchange.hpp"
+#include "sim/serving/migration.hpp"
+#include "sim/serving/restore_process.hpp"
 
 namespace kunsim {
 
@@ -216,161 +218,15 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
     const bool blocking = opt.stale_kv == StaleKvMode::BlockingExchange;
     if (blocking) gp->set_blocked(true, now);
     locked_.insert(gp->id());  // no restore while its exchange runs
-    exchanges_[gp->id()] = std::make_unique<KvExchange>(*this, *gp, opt.exchange_batch, now);
+    auto exchange = std::make_unique<KvExchange>(host(), *gp, opt.exchange_batch, now);
+    KvExchange* x = exchange.get();
+    start(std::move(exchange));
+    x->begin(now);
   }
   gp->resume(now);
 }
 
-void ServingCluster::exchange_done(int group_id, SimTime now) {
-  locked_.erase(group_id);
-  if (Instance* g = engine(group_id)) g->set_blocked(false, now);
-}
-
 // ---- restore ----
-
-// Vacate -> pull weights (serving goes on) -> pause, gather KV per member -> split.
-class RestoreProcess final : public EventHandler {
- public:
-  RestoreProcess(ServingCluster& c, int group_id, SimTime now) : c_(c), id_(group_id), started_(now) { poll(now); }
-  void handle_event(SimTime now, std::uint64_t) override {
-    switch (phase_) {
-      case Step::Vacate: poll(now); break;
-      case Step::Pull: pulled(now); break;
-      case Step::Gather: split(now); break;
-    }
-  }
-
- private:
-  enum class Step { Vacate, Pull, Gather };
-  Instance& group() { return *c_.engine(id_); }
-  std::int64_t base() {
-    std::int64_t b = 0;
-    for (const Member& m : group().members()) b += m.base_blocks;
-    return b;
-  }
-  // Waits until what is used fits the members as normal instances (the extra blocks are
-  // vacated) and no stale KV is left, polling at the controller's 0.1 s.
-  void poll(SimTime now) {
-    Instance& g = group();
-    if (g.kv_used_at(now) > base() || !g.stale().empty()) {
-      c_.ctx_.events->schedule(now + kNsPerSecond / 10, this);
-      return;
-    }
-    // Pull: member r fetches every layer it dropped from the stage that kept it.
-    const ServingContext& ctx = c_.ctx_;
-    const int G = g.stages(), L = ctx.model->layers;
-    const std::int64_t layer_bytes = ctx.model->layer_weight_bytes() / ctx.engine->tp;
-    SimTime end = now;
-    std::int64_t bytes = 0;
-    for (int r = 0; r < G; ++r)
-      for (int p = 0; p < G; ++p) {
-        if (p == r) continue;
-        const std::int64_t b = stage_layers(p, G, L) * layer_bytes;
-        end = std::max(end, transfer_between(*ctx.links, *ctx.topology, g.members()[p], g.members()[r], b, now));
-        bytes += b * static_cast<std::int64_t>(g.members()[r].gpus.size());
-      }
-    g.set_state("restoring");
-    c_.log({{"t_ns", now},
-            {"kind", "restore"},
-            {"phase", "pull"},
-            {"instance", id_},
-            {"bytes", bytes},
-            {"duration_s", ns_to_seconds(end - now)},
-            {"reason", "extra KV blocks vacated; pulling dropped layers from their peers"}});
-    phase_ = Step::Pull;
-    c_.ctx_.events->schedule(end, this);
-  }
-  void pulled(SimTime now) {
-    group().pause(now, [this](SimTime t) { gather(t); });
-  }
-  // The group stops; each request is given to one member and its per-stage KV gathered there.
-  // The requests stay in the paused group until the split, so none is ever outside an engine.
-  void gather(SimTime now) {
-    Instance& g = group();
-    const ServingContext& ctx = c_.ctx_;
-    const int G = g.stages(), L = ctx.model->layers;
-    const std::vector<Member> members = g.members();
-    assigned_.assign(G, {});
-    unfit_.clear();
-    std::vector<std::int64_t> room(G);
-    for (int m = 0; m < G; ++m) room[m] = members[m].base_blocks - ctx.engine->block_size;  // growth margin
-    std::vector<Request*> running;
-    for (Request* r : g.requests_in_flight())  // synced, unchanged
-      if (r->phase == Phase::Decode || r->phase == Phase::Prefill) running.push_back(r);
-    std::stable_sort(running.begin(), running.end(), [](const Request* a, const Request* b) { return a->blocks > b->blocks; });
-    SimTime end = now;
-    std::int64_t bytes = 0;
-    for (Request* r : running) {
-      const auto m = static_cast<int>(std::max_element(room.begin(), room.end()) - room.begin());
-      if (room[m] < r->blocks) {
-        unfit_.insert(r->id);
-        continue;
-      }
-      room[m] -= r->blocks;
-      assigned_[m].insert(r->id);
-      for (int p = 0; p < G; ++p) {
-        if (p == m) continue;
-        const std::int64_t b = r->blocks * (ctx.memory->block_bytes / L) * stage_layers(p, G, L);
-        end = std::max(end, transfer_between(*ctx.links, *ctx.topology, members[p], members[m], b, now));
-        bytes += b * static_cast<std::int64_t>(members[m].gpus.size());
-      }
-    }
-    c_.log({{"t_ns", now},
-            {"kind", "restore"},
-            {"phase", "gather"},
-            {"instance", id_},
-            {"requests", running.size()},
-            {"bytes", bytes},
-            {"duration_s", ns_to_seconds(end - now)},
-            {"reason", "dropped layers restored; gathering each request's KV on one member"}});
-    phase_ = Step::Gather;
-    c_.ctx_.events->schedule(end, this);
-  }
-  void split(SimTime now) {
-    Instance* g = c_.uninstall(id_);
-    c_.locked_.erase(id_);
-    c_.restoring_.erase(id_);
-    c_.retired_ += g->counters();
-    const std::vector<Request*> requests = g->take_all();
-    std::vector<Instance*> parts;
-    std::vector<int> slots;
-    for (const Member& m : g->members()) {
-      parts.push_back(c_.make_normal(m.slot));
-      slots.push_back(m.slot);
-    }
-    std::size_t rr = 0;
-    for (Request* r : requests) {
-      std::size_t home = assigned_.size();
-      for (std::size_t m = 0; m < assigned_.size(); ++m)
-        if (assigned_[m].count(r->id)) home = m;
-      if (home < assigned_.size()) {
-        parts[home]->adopt_running(r);
-        continue;
-      }
-      if (unfit_.count(r->id)) {
-        ++r->preemptions;
-        c_.log({{"t_ns", now}, {"kind", "preempt"}, {"instance", id_}, {"request", r->id}, {"blocks", r->blocks},
-                {"reason", "restore: no member has room for its KV; recompute"}});
-      }
-      parts[rr++ % parts.size()]->adopt_waiting(r);  // waiting ones, and the recomputed
-    }
-    c_.log({{"t_ns", now},
-            {"kind", "restore"},
-            {"phase", "split"},
-            {"instance", id_},
-            {"instances", slots},
-            {"duration_s", ns_to_seconds(now - started_)},
-            {"reason", "back to data-parallel instances"}});
-    for (Instance* p : parts) p->resume(now);
-  }
-
-  ServingCluster& c_;
-  int id_;
-  SimTime started_;
-  Step phase_ = Step::Vacate;
-  std::vector<std::set<RequestId>> assigned_;  // per member, the running requests it takes
-  std::set<RequestId> unfit_;                 // running requests no member has room for
-};
 
 bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
   Instance* g = engine(id);
@@ -384,83 +240,56 @@ bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
   g->set_state("vacating");
   log({{"t_ns", now}, {"kind", "restore"}, {"phase", "begin"}, {"instance", id}, {"kv_used", g->kv().used()},
        {"kv_capacity", g->kv().capacity()}, {"base_blocks", base}, {"reason", reason}});
-  processes_.push_back(std::make_unique<RestoreProcess>(*this, id, now));
+  // The restore waits for the group to vacate, checking at the policy's interval.
+  const SimTime poll = ctx_.policy->tick_interval() > 0 ? ctx_.policy->tick_interval() : kNsPerSecond / 10;
+  auto process = std::make_unique<RestoreProcess>(host(), id, poll, now);
+  RestoreProcess* p = process.get();
+  start(std::move(process));
+  p->begin(now);
   return true;
 }
 
 // ---- migrate (Llumnix) ----
-
-struct ServingCluster::Migration final : EventHandler {
-  ServingCluster* c;
-  int src, dst;
-  RequestId id;
-  std::int64_t reserved = 0, first_blocks = 0;
-  SimTime started = 0;
-  void handle_event(SimTime now, std::uint64_t) override {
-    // Stage 1 (the bulk of the KV) is copied; pause both ends at a step boundary for the rest.
-    auto pending = std::make_shared<int>(2);
-    auto both = [this, pending](SimTime t) {
-      if (--*pending == 0) finish(t);
-    };
-    c->engine(src)->pause(now, both);
-    c->engine(dst)->pause(now, both);
-  }
-  void finish(SimTime now) {
-    Instance& s = *c->engine(src);
-    Instance& d = *c->engine(dst);
-    d.unreserve_blocks(reserved);
-    Request* r = s.find_running(id);
-    std::string outcome = "aborted: the request finished or was preempted meanwhile";
-    if (r && r->phase == Phase::Decode && !r->stale()) {
-      s.release_for_migration(r);  // syncs its blocks
-      if (d.kv().free() >= r->blocks) {
-        // The last stage: blocks written since stage 1 began; the request moves after it.
-        const std::int64_t delta = std::max<std::int64_t>(0, r->blocks - first_blocks);
-        const ServingContext& ctx = c->ctx_;
-        transfer_between(*ctx.links, *ctx.topology, s.members()[0], d.members()[0], delta * ctx.memory->block_bytes, now);
-        d.adopt_running(r);
-        outcome = "done";
-      } else {
-        s.adopt_running(r);
-        outcome = "aborted: destination filled up";
-      }
-    }
-    c->log({{"t_ns", now}, {"kind", "migrate"}, {"phase", "end"}, {"request", id}, {"from", src}, {"to", dst},
-            {"duration_s", ns_to_seconds(now - started)}, {"reason", outcome}});
-    c->locked_.erase(src);
-    c->locked_.erase(dst);
-    s.resume(now);
-    d.resume(now);
-  }
-};
 
 bool ServingCluster::migrate(int src, RequestId id, int dst, SimTime now) {
   Instance* s = engine(src);
   Instance* d = engine(dst);
   if (!s || !d || src == dst || s->stages() != 1 || d->stages() != 1 || locked_.count(src) || locked_.count(dst))
     return false;
-  Request* r = s->find_running(id);
-  if (!r || r->phase != Phase::Decode) return false;
-  s->sync(r);
-  const std::int64_t reserve = r->blocks + r->blocks / 8 + 2;
-  if (!d->reserve_blocks(reserve)) return false;
-  auto m = std::make_unique<Migration>();
-  m->c = this;
-  m->src = src;
-  m->dst = dst;
-  m->id = id;
-  m->reserved = reserve;
-  m->first_blocks = r->blocks;
-  m->started = now;
-  const SimTime end = transfer_between(*ctx_.links, *ctx_.topology, s->members()[0], d->members()[0],
-                                       r->blocks * ctx_.memory->block_bytes, now);
+  auto m = Migration::start(host(), *s, id, *d, now);
+  if (!m) return false;
   locked_.insert(src);
   locked_.insert(dst);
-  log({{"t_ns", now}, {"kind", "migrate"}, {"phase", "begin"}, {"request", id}, {"from", src}, {"to", dst},
-       {"blocks", r->blocks}, {"reason", "stage 1: copying KV while it decodes"}});
-  ctx_.events->schedule(end, m.get());
-  processes_.push_back(std::move(m));
+  start(std::move(m));
   return true;
+}
+
+// ---- processes ----
+
+void ServingCluster::start(std::unique_ptr<EventHandler> process) {
+  finished_.clear();  // no finished process is inside its own event now
+  processes_.push_back(std::move(process));
+}
+
+void ServingCluster::done(EventHandler* process, const std::vector<int>& engines) {
+  bool relist = false;
+  for (int id : engines) {
+    locked_.erase(id);
+    relist |= restoring_.erase(id) > 0;
+  }
+  if (relist) rebuild_lists();
+  auto it = std::find_if(processes_.begin(), processes_.end(), [&](const auto& p) { return p.get() == process; });
+  if (it == processes_.end()) throw std::logic_error("ServingCluster: an unknown process ended");
+  finished_.push_back(std::move(*it));  // deleted later: it is inside its own event now
+  processes_.erase(it);
+}
+
+std::vector<Instance*> ServingCluster::split(int group_id) {
+  Instance* g = uninstall(group_id);
+  retired_ += g->counters();
+  std::vector<Instance*> parts;
+  for (const Member& m : g->members()) parts.push_back(make_normal(m.slot));
+  return parts;
 }
 
 }  // namespace kunsim

@@ -18,10 +18,9 @@
 
 #include "sim/serving/dispatcher.hpp"
 #include "sim/serving/instance.hpp"
+#include "sim/serving/reconfiguration.hpp"
 
 namespace kunsim {
-
-class KvExchange;
 
 enum class StaleKvMode { LiveExchange, BlockingExchange, Recompute };
 const char* stale_kv_mode_name(StaleKvMode m);
@@ -32,7 +31,7 @@ struct FuseOptions {
   nlohmann::json plan;      // the planner's inputs and estimates, logged with the drop
 };
 
-class ServingCluster final : public EventHandler {
+class ServingCluster final : public EventHandler, private ReconfigurationHost {
  public:
   ServingCluster(const ServingContext& ctx, int instances, std::int64_t blocks_per_instance,
                  std::int64_t host_blocks_per_instance, std::unique_ptr<Dispatcher> dispatcher);
@@ -43,12 +42,12 @@ class ServingCluster final : public EventHandler {
   const std::vector<Instance*>& engines() const { return engine_list_; }
   // Engines accepting arrivals (restoring groups stop taking new work).
   const std::vector<Instance*>& dispatchable() const { return dispatchable_; }
-  Instance* engine(int id) const;
+  Instance* engine(int id) const override;
   int num_slots() const { return static_cast<int>(slot_engine_.size()); }
   // The engine a slot (an original instance) belongs to now, and its member index there.
   std::pair<Instance*, int> slot(int s) const;
   bool reconfiguring(int engine_id) const { return locked_.count(engine_id) > 0; }
-  const ServingContext& context() const { return ctx_; }
+  const ServingContext& context() const override { return ctx_; }
 
   // Why no instance could ever serve `r` (too long for max_model_len, or more KV at its peak
   // than an instance holds above the watermark); empty when one can.
@@ -73,12 +72,14 @@ class ServingCluster final : public EventHandler {
   std::vector<Request*> requests_in_flight() const;
   // Counters summed over every engine that ever ran (groups absorb their parts').
   InstanceCounters total_counters() const;
-  void log(nlohmann::json row) { ctx_.observer->on_decision(std::move(row)); }
+  void log(nlohmann::json row) override { ctx_.observer->on_decision(std::move(row)); }
 
  private:
-  friend class KvExchange;
-  friend class RestoreProcess;
-  struct Migration;
+  // ReconfigurationHost: what the exchange, restore and migration processes may do.
+  std::vector<Instance*> split(int group_id) override;
+  void done(EventHandler* process, const std::vector<int>& engines) override;
+  void start(std::unique_ptr<EventHandler> process);
+  ReconfigurationHost& host() { return *this; }
   void do_fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now);
   void install(std::unique_ptr<Instance> e);
   // Takes an engine out of the list; it stays alive (retired) until the run ends, since
@@ -86,7 +87,6 @@ class ServingCluster final : public EventHandler {
   Instance* uninstall(int id);
   void rebuild_lists();
   Instance* make_normal(int slot);
-  void exchange_done(int group_id, SimTime now);
 
   ServingContext ctx_;
   std::int64_t blocks_per_instance_, host_blocks_per_instance_;
@@ -98,8 +98,8 @@ class ServingCluster final : public EventHandler {
   std::vector<std::pair<int, int>> slot_engine_;  // slot -> (engine id, member index)
   std::set<int> locked_;                           // engines under reconfiguration
   std::set<int> restoring_;                        // groups that no longer take arrivals
-  std::map<int, std::unique_ptr<KvExchange>> exchanges_;
-  std::vector<std::unique_ptr<EventHandler>> processes_;  // restores and migrations in flight
+  std::vector<std::unique_ptr<EventHandler>> processes_;  // exchanges, restores, migrations in flight
+  std::vector<std::unique_ptr<EventHandler>> finished_;   // ended inside their last event
   InstanceCounters retired_;
   int next_group_id_;
 };
