@@ -1,24 +1,28 @@
-// Instance: one scheduler (a vLLM engine) over one or more members. With one member it is a
+// Instance: one engine (a vLLM engine) over one or more members. With one member it is a
 // normal TP instance holding all layers. With g members it is a KunServe pipeline group: the
 // members are the stages, micro-batches flow through them, and requests that were running
-// when the group fused stay "stale" (KV on their home member, served by remote attention)
-// until the KV exchange spreads them.
-// Continuous batching: each iteration runs every decode once, continues running prefills in
-// chunks, then admits waiting requests FCFS while blocks, the token budget and max_num_seqs
-// allow; when decodes need blocks that are not free it preempts the newest running request
-// (the policy picks recompute or swap). When nothing but decodes can happen until the next
-// finish, the instance jumps over all those steps in one event; an arrival cuts the jump at
-// the next step boundary.
+// when the group fused stay "stale" (KV on their home member, served by remote attention:
+// StaleRequests) until the KV exchange spreads them.
+// Continuous batching under a BatchScheduler's rules (vLLM's: vllm_scheduler.cpp): each
+// iteration runs every decode once, continues running prefills in chunks, then admits waiting
+// requests while the rules allow; when decodes need blocks that are not free it preempts the
+// newest running request (the policy picks recompute or a swap to SwapSpace). When nothing but
+// decodes can happen until the next finish, the instance jumps over all those steps in one
+// event; an arrival cuts the jump at the next step boundary. Pricing: the cost model for one
+// member, pipeline_cycle_ns for a group. Requests handed in and out other than by serving
+// (fusion, split, migration, aborts) are instance_handover.cpp.
 #pragma once
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/core/event_queue.hpp"
+#include "sim/serving/batch_scheduler.hpp"
 #include "sim/serving/decode_cohort.hpp"
 #include "sim/serving/kv_block_manager.hpp"
 #include "sim/serving/member.hpp"
@@ -26,6 +30,9 @@
 #include "sim/serving/pipeline_cost.hpp"
 #include "sim/serving/running_list.hpp"
 #include "sim/serving/serving_context.hpp"
+#include "sim/serving/stale_requests.hpp"
+#include "sim/serving/swap_space.hpp"
+#include "sim/serving/token_gap_tracker.hpp"
 
 namespace kunsim {
 
@@ -77,15 +84,15 @@ class Instance final : public EventHandler {
   std::vector<int> gpus() const;
   const KvBlockManager& kv() const { return kv_; }
   const ServingContext& context() const { return ctx_; }
-  std::int64_t host_swap_capacity() const { return host_capacity_; }
-  std::int64_t host_swap_used() const { return host_used_; }
+  std::int64_t host_swap_capacity() const { return swap_.capacity(); }
+  std::int64_t host_swap_used() const { return swap_.used(); }
   int running() const { return running_.size(); }
   int waiting() const { return static_cast<int>(waiting_.size()); }
   int swapped() const { return static_cast<int>(swapped_.size()); }
   int decoding() const { return cohort_.size(); }
   // Tokens the decodes attend to in their next step, all together (the cost model's context).
   std::int64_t decode_context_sum() const { return cohort_.context_sum(); }
-  int stale_requests() const { return static_cast<int>(stale_.size()); }
+  int stale_requests() const { return static_cast<int>(stale_.all().size()); }
   // KV blocks the waiting requests would need to be admitted (prompt + outputs so far).
   std::int64_t queued_blocks() const { return queued_blocks_; }
   bool busy() const { return busy_; }
@@ -124,7 +131,7 @@ class Instance final : public EventHandler {
   void adopt_waiting(Request* r);
   // A stale request whose KV was exchanged: it is now laid out per stage.
   void mark_exchanged(RequestId id);
-  const std::map<RequestId, Request*>& stale() const { return stale_; }
+  const std::map<RequestId, Request*>& stale() const { return stale_.all(); }
   // Writes a decoding request's current outputs and blocks into it (they are tracked lazily).
   void sync(Request* r) const {
     if (r->phase == Phase::Decode) cohort_.sync(r);
@@ -147,9 +154,6 @@ class Instance final : public EventHandler {
  private:
   enum class Work { None, Iteration, Jump };
   void plan(SimTime now);
-  int max_seqs() const;
-  bool can_admit(const Request* r) const;
-  bool can_swap_in(const Request* r) const;
   void run_iteration(SimTime now);
   void start_jump(SimTime now, std::int64_t steps);
   void end_iteration(SimTime now);
@@ -157,7 +161,6 @@ class Instance final : public EventHandler {
   void finish_decodes(SimTime now);
   void preempt(Request* victim, SimTime now, SimTime& blocked_until);
   void swap_in(Request* r, SimTime now, SimTime& blocked_until);
-  SimTime transfer_per_gpu(std::int64_t bytes, bool to_host, SimTime now);
   void finish(Request* r, SimTime now);
   // Takes a running request out: blocks freed, stale bookkeeping and the running list updated.
   void release(Request* r);
@@ -165,10 +168,9 @@ class Instance final : public EventHandler {
   void abort_pending(SimTime now);
   void end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now);
   void kick(SimTime now);  // plans at `now` in an event of its own, unless work is in flight
-  void forget_stale(Request* r);
   void decision(SimTime now, const char* kind, const Request& r, const std::string& reason, std::int64_t blocks);
-  // Nanoseconds of one iteration of `shape_` (one pipeline cycle for g > 1); books its link
-  // traffic from `start` when `book` is set, returning the time the links release it.
+  // Nanoseconds of one iteration of `shape` (one pipeline cycle for g > 1), and the booking of
+  // its link traffic for `steps` steps from `start` (when the links release it).
   double price_ns(const BatchShape& shape, int stale_tokens) const;
   SimTime book_links(const BatchShape& shape, int stale_tokens, std::int64_t steps, SimTime start);
   DecodeRun price_decode_run(const BatchShape& shape) const;
@@ -179,7 +181,7 @@ class Instance final : public EventHandler {
   std::vector<Member> members_;
   ServingContext ctx_;
   KvBlockManager kv_;
-  std::int64_t host_capacity_, host_used_ = 0;
+  SwapSpace swap_;
   std::int64_t watermark_blocks_;
   std::optional<std::int64_t> admission_cap_;
   DecodeCohort cohort_;
@@ -188,9 +190,9 @@ class Instance final : public EventHandler {
   std::deque<Request*> swapped_;
   std::int64_t queued_blocks_ = 0;
   std::int64_t reserved_blocks_ = 0;
-  std::map<RequestId, Request*> stale_;  // ordered: deterministic iteration
-  std::vector<int> stale_decodes_by_home_;
-  int stale_decodes_ = 0;
+  StaleRequests stale_;
+  std::unique_ptr<BatchScheduler> scheduler_;
+  EngineQueues queues_;  // the scheduler's view of the above
   std::string state_ = "normal";
 
   // The work in flight.
@@ -213,12 +215,8 @@ class Instance final : public EventHandler {
   // Running requests aborted while a step was in flight: (request, id), taken out when it ends
   // (the id tells a request that finished meanwhile, and whose storage was reused, apart).
   std::vector<std::pair<Request*, RequestId>> aborting_;
-  // Inter-token gaps: every decode in the cohort got its last token at last_boundary_, except
-  // those that joined since (swapped in, adopted), whose last token was earlier (joined_).
-  SimTime last_boundary_ = -1;
-  std::vector<Request*> joined_;
-  void leave_cohort(Request* r);        // remembers r's last token time
-  void report_gaps(SimTime first_end, const DecodeRun* rest, std::int64_t rest_steps);
+  TokenGapTracker gaps_;
+  void leave_cohort(Request* r);  // remembers r's last token time
   BatchShape shape_;
   PipelineGeometry geometry_;  // g > 1: what a cycle is priced over
   InstanceCounters counters_;

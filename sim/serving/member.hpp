@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "sim/cluster/link_scheduler.hpp"
+#include "sim/model/memory_plan.hpp"
+#include "sim/model/model_spec.hpp"
 
 namespace kunsim {
 
@@ -37,5 +39,17 @@ inline int stage_first_layer(int r, int g, int layers) { return r * layers / g; 
 inline int stage_layers(int r, int g, int layers) {
   return stage_first_layer(r + 1, g, layers) - stage_first_layer(r, g, layers);
 }
+
+// The KV pool of an engine over `members`, in whole-model blocks. One member: its capacity. A
+// pipeline group: per-stage KV of a block is 1/g of a whole-model block on every member, while
+// stale KV sits whole on its home, so the member with the least room bounds the per-stage KV.
+std::int64_t pool_blocks(const std::vector<Member>& members);
+// Blocks member `m` holds when the pool holds `used`: its stale KV, and its stage's share of
+// the rest.
+std::int64_t member_blocks(const std::vector<Member>& members, int m, std::int64_t used);
+// Invariant: on every member's GPUs, the weights it keeps + its KV blocks + workspace and
+// reserve fit the memory the engine may use. Throws std::logic_error naming `engine_id`.
+void check_members_fit(const std::vector<Member>& members, const ModelSpec& model, const MemoryPlan& plan, int tp,
+                       int engine_id);
 
 }  // namespace kunsim

@@ -25,4 +25,26 @@ double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, con
   return std::max(stage_sum, traversal) + cost.iteration(s).cpu * 1e9;
 }
 
+SimTime book_pipeline_links(const ServingContext& ctx, const std::vector<Member>& members, const PipelineGeometry& geo,
+                            const BatchShape& s, int stale_tokens, const std::vector<int>& stale_decodes_by_home,
+                            std::int64_t steps, SimTime start) {
+  SimTime end = start;
+  const int g = geo.stages;
+  if (g == 1 || s.tokens() == 0) return end;
+  const std::int64_t act = ctx.cost->activation_bytes(s.tokens()) / geo.tp * steps;
+  for (int r = 0; r + 1 < g; ++r)
+    end = std::max(end, transfer_between(*ctx.links, *ctx.topology, members[r], members[r + 1], act, start));
+  if (stale_tokens == 0) return end;
+  for (int r = 0; r < g; ++r) {
+    const int layers = stage_layers(r, g, geo.model_layers);
+    for (int h = 0; h < g; ++h) {
+      if (h == r || stale_decodes_by_home[h] == 0) continue;
+      const auto bytes = static_cast<std::int64_t>(stale_decodes_by_home[h] * geo.links.remote_bytes_per_token_layer *
+                                                   layers / geo.tp) * steps;
+      end = std::max(end, transfer_between(*ctx.links, *ctx.topology, members[r], members[h], bytes, start));
+    }
+  }
+  return end;
+}
+
 }  // namespace kunsim

@@ -11,6 +11,7 @@
 #include "sim/cost/batch_shape.hpp"
 #include "sim/cost/cost_model.hpp"
 #include "sim/serving/micro_batches.hpp"
+#include "sim/serving/serving_context.hpp"
 
 namespace kunsim {
 
@@ -22,5 +23,12 @@ struct PipelineGeometry {
 };
 
 double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, const BatchShape& shape, int stale_tokens);
+
+// Books the link traffic of `steps` cycles of `shape` from `start`: activations across each
+// stage boundary (each TP rank sends its share), and every stage's remote attention to each home
+// of stale decodes. Returns when the links release the last of it.
+SimTime book_pipeline_links(const ServingContext& ctx, const std::vector<Member>& members, const PipelineGeometry& geo,
+                            const BatchShape& shape, int stale_tokens, const std::vector<int>& stale_decodes_by_home,
+                            std::int64_t steps, SimTime start);
 
 }  // namespace kunsim

@@ -1,0 +1,147 @@
+// Instance, continued: requests handed in and out other than by being served. A pipeline
+// group's fusion and split (take_all, adopt_*), the two ends of a migration, the KV exchange's
+// mark, and aborts by clients that gave up. The engine loop (planning, iterations, decode jumps,
+// pricing, finishes) is instance.cpp.
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "sim/serving/instance.hpp"
+
+namespace kunsim {
+
+void Instance::mark_exchanged(RequestId id) {
+  auto it = stale_.all().find(id);
+  if (it == stale_.all().end()) return;  // finished or preempted meanwhile
+  stale_.forget(it->second, members_);
+  refresh_capacity();
+}
+
+void Instance::abort(Request* r, SimTime now) {
+  if (r->phase == Phase::Waiting) {
+    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), r));  // the oldest wait at the front
+    queued_blocks_ -= Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+    end_aborted(r, "waiting", 0, now);
+  } else if (r->phase == Phase::Swapped) {
+    swapped_.erase(std::find(swapped_.begin(), swapped_.end(), r));
+    swap_.release(r->blocks);
+    end_aborted(r, "swapped out", std::exchange(r->blocks, 0), now);
+  } else if (busy_) {
+    aborting_.emplace_back(r, r->id);
+    cut_jump(now);
+    return;
+  } else {
+    abort_running(r, now);
+  }
+  kick(now);  // the queue's head, or the free blocks, changed
+}
+
+void Instance::abort_running(Request* r, SimTime now) {
+  const char* where = r->phase == Phase::Decode ? "decoding" : "prefilling";
+  if (r->phase == Phase::Decode) leave_cohort(r);  // syncs its blocks
+  const std::int64_t blocks = r->blocks;
+  release(r);
+  end_aborted(r, where, blocks, now);
+}
+
+// After the step in flight: the aborted requests still running here leave.
+void Instance::abort_pending(SimTime now) {
+  for (auto [r, id] : aborting_)
+    if (r->id == id && r->instance == id_ && (r->phase == Phase::Decode || r->phase == Phase::Prefill))
+      abort_running(r, now);
+  aborting_.clear();
+}
+
+void Instance::end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now) {
+  r->phase = Phase::Aborted;
+  if (r->first_token && *r->first_token >= now) r->first_token.reset();  // came after the client left
+  decision(now, "abort", *r, std::string("client timeout while ") + where, blocks);
+  ctx_.observer->on_request_done(*r, now);
+}
+
+std::int64_t Instance::request_count() const {
+  return running_.size() + static_cast<std::int64_t>(waiting_.size() + swapped_.size());
+}
+
+std::vector<Request*> Instance::requests_in_flight() const {
+  std::vector<Request*> out;
+  for (Request* r = running_.front(); r; r = r->next) {
+    if (r->phase == Phase::Decode) cohort_.sync(r);
+    out.push_back(r);
+  }
+  out.insert(out.end(), swapped_.begin(), swapped_.end());
+  out.insert(out.end(), waiting_.begin(), waiting_.end());
+  return out;
+}
+
+std::vector<Request*> Instance::take_all() {
+  if (busy_) throw std::logic_error("Instance: take_all while busy");
+  std::vector<Request*> out;
+  for (Request* r = running_.front(); r;) {
+    Request* next = r->next;
+    if (r->phase == Phase::Decode) leave_cohort(r);
+    stale_.forget(r, members_);
+    running_.erase(r);
+    kv_.release(r->blocks);
+    out.push_back(r);
+    r = next;
+  }
+  out.insert(out.end(), swapped_.begin(), swapped_.end());
+  out.insert(out.end(), waiting_.begin(), waiting_.end());
+  swapped_.clear();
+  waiting_.clear();
+  queued_blocks_ = 0;
+  swap_.clear();
+  return out;
+}
+
+void Instance::adopt_running(Request* r) {
+  r->instance = id_;
+  kv_.allocate(r->blocks);
+  running_.push_back(r);
+  if (r->stale()) stale_.add(r);
+  if (r->phase == Phase::Decode) {
+    cohort_.add(r);
+    gaps_.joined(r);
+  }
+}
+
+void Instance::adopt_waiting(Request* r) {
+  r->instance = id_;
+  r->phase = Phase::Waiting;
+  r->prefill_target = r->prompt + r->generated;
+  r->prefilled = 0;
+  r->blocks = 0;
+  auto pos = std::upper_bound(waiting_.begin(), waiting_.end(), r,
+                              [](const Request* a, const Request* b) { return a->id < b->id; });
+  waiting_.insert(pos, r);
+  queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+}
+
+Request* Instance::find_running(RequestId id) const {
+  for (Request* r = running_.front(); r; r = r->next)
+    if (r->id == id) return r;
+  return nullptr;
+}
+
+void Instance::release_for_migration(Request* r) {
+  if (busy_ || r->phase != Phase::Decode || r->stale())
+    throw std::logic_error("Instance: migrating a request that is not a settled decode");
+  leave_cohort(r);
+  running_.erase(r);
+  kv_.release(r->blocks);
+}
+
+bool Instance::reserve_blocks(std::int64_t n) {
+  if (kv_.free() - n < watermark_blocks_) return false;
+  kv_.allocate(n);
+  reserved_blocks_ += n;
+  return true;
+}
+
+void Instance::unreserve_blocks(std::int64_t n) {
+  kv_.release(n);
+  reserved_blocks_ -= n;
+}
+
+}  // namespace kunsim
