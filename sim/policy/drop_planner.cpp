@@ -14,7 +14,6 @@ nlohmann::json GroupPlan::to_json() const {
 }
 
 std::pair<double, double> DropPlanner::estimate(const std::vector<InstanceLoad>& ms) const {
-  const ServingContext& ctx = c_.context();
   const int g = static_cast<int>(ms.size());
   std::int64_t decodes = 0, ctx_sum = 0;
   for (const auto& m : ms) {
@@ -32,19 +31,19 @@ std::pair<double, double> DropPlanner::estimate(const std::vector<InstanceLoad>&
   BatchShape one;
   one.num_decodes = static_cast<int>(decodes / g);
   one.decode_context_sum = ctx_sum / g;
-  one.layers = ctx.model->layers;
+  one.layers = c_.model().layers;
   one.sampled = one.num_decodes;
-  const double step = ctx.cost->iteration(one).sum();
+  const double step = c_.cost().iteration(one).sum();
   // ... against a pipeline cycle of the whole group's decodes over g stages, priced by the
   // function the group's Instance will charge it with.
   std::vector<Member> members;
   for (const auto& m : ms) members.push_back(c_.engine(m.id)->members()[0]);
-  const PipelineGeometry geo{g, ctx.engine->tp, ctx.model->layers, pipeline_links(*ctx.topology, members, *ctx.model)};
+  const PipelineGeometry geo{g, c_.engine_params().tp, c_.model().layers, pipeline_links(c_.topology(), members, c_.model())};
   BatchShape all = one;
   all.num_decodes = static_cast<int>(decodes);
   all.decode_context_sum = ctx_sum;
   all.sampled = all.num_decodes;
-  return {step, pipeline_cycle_ns(*ctx.cost, geo, all, 0) * 1e-9};
+  return {step, pipeline_cycle_ns(c_.cost(), geo, all, 0) * 1e-9};
 }
 
 std::vector<GroupPlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const {
@@ -54,7 +53,7 @@ std::vector<GroupPlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const 
   for (const auto& l : loads)
     if (l.votes) voters.push_back(&l);
   std::stable_sort(voters.begin(), voters.end(), [](auto* a, auto* b) { return a->demand > b->demand; });
-  auto node_of = [&](int id) { return c_.context().topology->gpu_node(c_.engine(id)->members()[0].gpus[0]); };
+  auto node_of = [&](int id) { return c_.topology().gpu_node(c_.engine(id)->members()[0].gpus[0]); };
   for (const InstanceLoad* seed : voters) {
     if (used.count(seed->id)) continue;
     // Candidate partners: same node as the seed first, then least used (ties: lower id).

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/serving/serving_cluster.hpp"
+#include "sim/serving/cluster_view.hpp"
 
 namespace kunsim {
 
@@ -45,13 +45,13 @@ struct DropPlannerParams {
 
 class DropPlanner {
  public:
-  DropPlanner(const ServingCluster& cluster, DropPlannerParams p) : c_(cluster), p_(p) {}
+  DropPlanner(const ClusterView& cluster, DropPlannerParams p) : c_(cluster), p_(p) {}
   std::vector<GroupPlan> plan(std::vector<InstanceLoad> loads) const;
   // Cost-model estimates for a group: (normal decode step, pipeline cycle), seconds.
   std::pair<double, double> estimate(const std::vector<InstanceLoad>& members) const;
 
  private:
-  const ServingCluster& c_;
+  const ClusterView& c_;
   DropPlannerParams p_;
 };
 

@@ -32,11 +32,11 @@ class KunServePolicy final : public MemoryOverloadPolicy {
   std::string name() const override { return "kunserve"; }
   SimTime tick_interval() const override { return seconds_to_ns(p_.check_interval_s); }
 
-  void on_tick(ServingCluster& c, SimTime now) override {
+  void do_on_tick(const ClusterView& c, ClusterCommands& cmd, SimTime now) override {
     std::vector<InstanceLoad> loads;
     // A snapshot: a restore below, or a fuse of idle instances, changes the engine list.
-    const std::vector<Instance*> engines = c.engines();
-    for (Instance* e : engines) {
+    const std::vector<const Instance*> engines(c.engines().begin(), c.engines().end());
+    for (const Instance* e : engines) {
       const double usage = e->kv().capacity() ? static_cast<double>(e->kv_used_at(now)) / e->kv().capacity() : 0;
       auto& hist = history_[e->id()];
       hist.push_back(usage);
@@ -45,7 +45,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       if (e->stages() > 1 && !settled_.count(e->id())) settled_[e->id()] = now + seconds_to_ns(p_.min_dwell_s);
       if (c.reconfiguring(e->id()) || now < settled_[e->id()]) continue;
       if (e->stages() > 1) {
-        consider_restore(c, *e, usage, hist, now);
+        consider_restore(cmd, *e, usage, hist, now);
         continue;
       }
       InstanceLoad l;
@@ -58,7 +58,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       l.context_sum = e->decode_context_sum();
       l.votes = usage >= p_.drop_usage && l.queued >= l.free;
       l.demand = std::max<std::int64_t>(0, l.queued - l.free) +
-                 l.decodes * ((p_.planner.growth_tokens + c.context().engine->block_size - 1) / c.context().engine->block_size);
+                 l.decodes * ((p_.planner.growth_tokens + c.engine_params().block_size - 1) / c.engine_params().block_size);
       loads.push_back(l);
     }
     bool any_vote = false;
@@ -70,17 +70,17 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       opt.plan = plan.to_json();
       opt.plan["reason"] = std::to_string(plan.votes) + " of " + std::to_string(plan.g) +
                            " voted (KV usage >= " + std::to_string(p_.drop_usage) + " and queued blocks >= free blocks)";
-      if (c.fuse(plan.ids, opt, now))
+      if (cmd.fuse(plan.ids, opt, now))
         for (int id : plan.ids) settled_[id] = now + seconds_to_ns(p_.min_dwell_s);
     }
   }
 
-  void consider_restore(ServingCluster& c, Instance& e, double usage, const std::deque<double>& hist, SimTime now) {
+  void consider_restore(ClusterCommands& cmd, const Instance& e, double usage, const std::deque<double>& hist, SimTime now) {
     if (!p_.enable_restore || e.waiting() > 0 || usage > p_.restore_usage) return;
     if (static_cast<int>(hist.size()) < p_.trend_window || !(hist.back() < hist.front())) return;
     const std::string why = "nothing queued, usage " + std::to_string(usage) + " <= " + std::to_string(p_.restore_usage) +
                             " and falling (" + std::to_string(hist.front()) + " -> " + std::to_string(hist.back()) + ")";
-    if (c.restore(e.id(), now, why))
+    if (cmd.restore(e.id(), now, why))
       for (const Member& m : e.members()) settled_[m.slot] = now + seconds_to_ns(p_.min_dwell_s);
   }
 

@@ -9,7 +9,6 @@
 #include <limits>
 
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/serving_cluster.hpp"
 
 namespace kunsim {
 namespace {
@@ -32,7 +31,7 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
   std::string name() const override { return "llumnix"; }
   SimTime tick_interval() const override { return seconds_to_ns(p_.check_interval_s); }
 
-  int pick_engine(const ServingCluster& c, const Request&, SimTime now) override {
+  int do_pick_engine(const ClusterView& c, const Request&, SimTime now) override {
     const auto& engines = c.dispatchable();
     int best = 0;
     double best_f = -std::numeric_limits<double>::infinity();
@@ -46,11 +45,11 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
     return best;
   }
 
-  void on_tick(ServingCluster& c, SimTime now) override {
+  void do_on_tick(const ClusterView& c, ClusterCommands& cmd, SimTime now) override {
     for (int n = 0; n < p_.migrations_per_tick; ++n) {
-      Instance *src = nullptr, *dst = nullptr;
+      const Instance *src = nullptr, *dst = nullptr;
       double fs = std::numeric_limits<double>::infinity(), fd = -fs;
-      for (Instance* e : c.engines()) {
+      for (const Instance* e : c.engines()) {
         if (c.reconfiguring(e->id()) || e->stages() != 1) continue;
         const double f = freeness(*e, now);
         if (f < fs && e->decoding() > 1) fs = f, src = e;
@@ -61,7 +60,7 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
       Request* pick = nullptr;
       for (Request* r : src->requests_in_flight())
         if (r->phase == Phase::Decode && !r->stale() && (!pick || r->blocks < pick->blocks)) pick = r;
-      if (!pick || !c.migrate(src->id(), pick->id, dst->id(), now)) return;
+      if (!pick || !cmd.migrate(src->id(), pick->id, dst->id(), now)) return;
     }
   }
 

@@ -12,4 +12,21 @@ PreemptDecision MemoryOverloadPolicy::on_preempt(const Instance& inst, const Req
   return d;
 }
 
+void MemoryOverloadPolicy::on_tick(const ClusterView& cluster, ClusterCommands& commands, SimTime now) {
+  if (tick_interval() <= 0) throw std::logic_error("policy " + name() + " ticked without a tick interval");
+  if (now <= last_tick_) throw std::logic_error("policy " + name() + " ticked twice at one time, or back in time");
+  last_tick_ = now;
+  do_on_tick(cluster, commands, now);
+}
+
+int MemoryOverloadPolicy::pick_engine(const ClusterView& cluster, const Request& r, SimTime now) {
+  if (r.phase != Phase::Waiting || r.instance >= 0)
+    throw std::logic_error("policy " + name() + " asked to place a request that is already placed");
+  const int pick = do_pick_engine(cluster, r, now);
+  if (pick < -1 || pick >= static_cast<int>(cluster.dispatchable().size()))
+    throw std::logic_error("policy " + name() + " picked engine index " + std::to_string(pick) + " of " +
+                           std::to_string(cluster.dispatchable().size()));
+  return pick;
+}
+
 }  // namespace kunsim

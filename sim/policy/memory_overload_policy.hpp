@@ -1,12 +1,14 @@
 // MemoryOverloadPolicy: what a serving system does when KV memory runs out. Policies register
-// by name (policy_registry.hpp) and see serving only through PolicyHooks. The public methods
-// check the rules; the private do_* hooks are what a policy writes.
+// by name (policy_registry.hpp) and see serving only through PolicyHooks: a read-only
+// ClusterView, and ClusterCommands to act. The public hooks check their invariants, then call
+// the private do_* hooks, which are what a policy writes (ns-3's Enqueue -> DoEnqueue).
 // To add one: a file in sim/policy/ with a subclass and a KUNSIM_REGISTER_POLICY line.
 #pragma once
 #include <memory>
 #include <string>
 
 #include "sim/core/json_fields.hpp"
+#include "sim/serving/cluster_view.hpp"
 #include "sim/serving/serving_context.hpp"
 
 namespace kunsim {
@@ -14,10 +16,15 @@ namespace kunsim {
 class MemoryOverloadPolicy : public PolicyHooks {
  public:
   PreemptDecision on_preempt(const Instance& inst, const Request& victim) final;
+  void on_tick(const ClusterView& cluster, ClusterCommands& commands, SimTime now) final;
+  int pick_engine(const ClusterView& cluster, const Request& r, SimTime now) final;
   virtual std::string name() const = 0;
 
  private:
   virtual PreemptDecision do_on_preempt(const Instance& inst, const Request& victim) = 0;
+  virtual void do_on_tick(const ClusterView& /*cluster*/, ClusterCommands& /*commands*/, SimTime /*now*/) {}
+  virtual int do_pick_engine(const ClusterView& /*cluster*/, const Request& /*r*/, SimTime /*now*/) { return -1; }
+  SimTime last_tick_ = -1;
 };
 
 }  // namespace kunsim

@@ -30,13 +30,13 @@ void Migration::handle_event(SimTime now, std::uint64_t) {
   auto both = [this, pending](SimTime t) {
     if (--*pending == 0) finish(t);
   };
-  host_.engine(src_)->pause(now, both);
-  host_.engine(dst_)->pause(now, both);
+  host_.instance(src_)->pause(now, both);
+  host_.instance(dst_)->pause(now, both);
 }
 
 void Migration::finish(SimTime now) {
-  Instance& s = *host_.engine(src_);
-  Instance& d = *host_.engine(dst_);
+  Instance& s = *host_.instance(src_);
+  Instance& d = *host_.instance(dst_);
   d.unreserve_blocks(reserved_);
   Request* r = s.find_running(id_);
   std::string outcome = "aborted: the request finished or was preempted meanwhile";

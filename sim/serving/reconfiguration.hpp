@@ -17,7 +17,7 @@ class ReconfigurationHost {
  public:
   virtual ~ReconfigurationHost() = default;
   virtual const ServingContext& context() const = 0;
-  virtual Instance* engine(int id) const = 0;
+  virtual Instance* instance(int id) const = 0;
   virtual void log(nlohmann::json row) = 0;
   // Restore's last step: the paused group `id` is replaced by a normal instance on each of its
   // members' slots (returned in member order, paused: the caller resumes them).

@@ -73,13 +73,13 @@ void ServingCluster::rebuild_lists() {
   if (dispatchable_.empty()) dispatchable_ = engine_list_;  // every engine restoring: queue anyway
 }
 
-Instance* ServingCluster::engine(int id) const {
+Instance* ServingCluster::instance(int id) const {
   auto it = engines_.find(id);
   return it == engines_.end() ? nullptr : it->second.get();
 }
 
 std::pair<Instance*, int> ServingCluster::slot(int s) const {
-  return {engine(slot_engine_[s].first), slot_engine_[s].second};
+  return {instance(slot_engine_[s].first), slot_engine_[s].second};
 }
 
 
@@ -97,7 +97,7 @@ std::string ServingCluster::never_fits(const Request& r) const {
 }
 
 void ServingCluster::dispatch(Request* r, SimTime now) {
-  const std::vector<Instance*>& candidates = dispatchable();
+  const std::vector<Instance*>& candidates = dispatchable_;
   const int pick = ctx_.policy->pick_engine(*this, *r, now);
   Instance* e = pick >= 0 && pick < static_cast<int>(candidates.size()) ? candidates[pick]
                                                                          : candidates[dispatcher_->pick(candidates, now)];
@@ -105,7 +105,7 @@ void ServingCluster::dispatch(Request* r, SimTime now) {
 }
 
 void ServingCluster::abort(Request* r, SimTime now) {
-  Instance* e = engine(r->instance);
+  Instance* e = instance(r->instance);
   if (!e) throw std::logic_error("ServingCluster: request " + std::to_string(r->id) + " is in no engine");
   e->abort(r, now);
 }
@@ -116,7 +116,7 @@ void ServingCluster::start_ticks(SimTime now, std::function<bool()> live) {
 }
 
 void ServingCluster::handle_event(SimTime now, std::uint64_t) {
-  ctx_.policy->on_tick(*this, now);
+  ctx_.policy->on_tick(*this, *this, now);
   if (live_()) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
 }
 
@@ -147,13 +147,13 @@ InstanceCounters ServingCluster::total_counters() const {
 bool ServingCluster::fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now) {
   if (ids.size() < 2) return false;
   for (int id : ids) {
-    Instance* e = engine(id);
+    Instance* e = instance(id);
     if (!e || e->stages() != 1 || locked_.count(id) || e->swapped() > 0) return false;
   }
   auto pending = std::make_shared<std::size_t>(ids.size());
   for (int id : ids) {
     locked_.insert(id);
-    engine(id)->pause(now, [this, ids, opt, pending](SimTime t) {
+    instance(id)->pause(now, [this, ids, opt, pending](SimTime t) {
       if (--*pending == 0) do_fuse(ids, opt, t);
     });
   }
@@ -229,7 +229,7 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
 // ---- restore ----
 
 bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
-  Instance* g = engine(id);
+  Instance* g = instance(id);
   if (!g || g->stages() < 2 || locked_.count(id)) return false;
   locked_.insert(id);
   restoring_.insert(id);
@@ -252,8 +252,8 @@ bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
 // ---- migrate (Llumnix) ----
 
 bool ServingCluster::migrate(int src, RequestId id, int dst, SimTime now) {
-  Instance* s = engine(src);
-  Instance* d = engine(dst);
+  Instance* s = instance(src);
+  Instance* d = instance(dst);
   if (!s || !d || src == dst || s->stages() != 1 || d->stages() != 1 || locked_.count(src) || locked_.count(dst))
     return false;
   auto m = Migration::start(host(), *s, id, *d, now);

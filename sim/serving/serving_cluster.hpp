@@ -7,46 +7,52 @@
 //   restore  - vacate the extra blocks, pull the dropped layers back from the peers over their
 //              routes while serving, gather each request's KV on one member, split;
 //   migrate  - Llumnix's live migration of a decoding request and its KV to another instance.
-// Policies see it through this interface (PolicyHooks::on_tick gets it); it never decides.
+// Policies see it read-only (ClusterView) and act through its commands (ClusterCommands); it
+// never decides.
 #pragma once
 #include <functional>
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "sim/serving/cluster_view.hpp"
 #include "sim/serving/dispatcher.hpp"
 #include "sim/serving/instance.hpp"
 #include "sim/serving/reconfiguration.hpp"
 
 namespace kunsim {
 
-enum class StaleKvMode { LiveExchange, BlockingExchange, Recompute };
-const char* stale_kv_mode_name(StaleKvMode m);
-
-struct FuseOptions {
-  StaleKvMode stale_kv = StaleKvMode::LiveExchange;
-  int exchange_batch = 8;   // requests per exchange round (bounds the scratch buffer)
-  nlohmann::json plan;      // the planner's inputs and estimates, logged with the drop
-};
-
-class ServingCluster final : public EventHandler, private ReconfigurationHost {
+class ServingCluster final : public EventHandler,
+                             public ClusterView,
+                             public ClusterCommands,
+                             private ReconfigurationHost {
  public:
   ServingCluster(const ServingContext& ctx, int instances, std::int64_t blocks_per_instance,
                  std::int64_t host_blocks_per_instance, std::unique_ptr<Dispatcher> dispatcher);
   ~ServingCluster() override;
 
-  // Every engine, by id. fuse() and restore() change this list (at once, or when the paused
-  // instances stop): iterate over a copy when calling them.
-  const std::vector<Instance*>& engines() const { return engine_list_; }
-  // Engines accepting arrivals (restoring groups stop taking new work).
-  const std::vector<Instance*>& dispatchable() const { return dispatchable_; }
-  Instance* engine(int id) const override;
+  // ClusterView. Every engine, by id: fuse() and restore() change this list (at once, or when
+  // the paused instances stop), so iterate over a copy when calling them. Dispatchable: the
+  // engines accepting arrivals (restoring groups stop taking new work).
+  std::span<const Instance* const> engines() const override { return {engine_list_.data(), engine_list_.size()}; }
+  std::span<const Instance* const> dispatchable() const override { return {dispatchable_.data(), dispatchable_.size()}; }
+  const Instance* engine(int id) const override { return instance(id); }
+  bool reconfiguring(int engine_id) const override { return locked_.count(engine_id) > 0; }
+  std::int64_t freed_blocks(int stage, int g) const override;
+  const EngineParams& engine_params() const override { return *ctx_.engine; }
+  const ModelSpec& model() const override { return *ctx_.model; }
+  const Topology& topology() const override { return *ctx_.topology; }
+  const CostModel& cost() const override { return *ctx_.cost; }
+
+  // The serving layer's own access, for the run that owns the cluster (and its tests).
+  Instance* instance(int id) const override;
+  const std::vector<Instance*>& engine_list() const { return engine_list_; }
   int num_slots() const { return static_cast<int>(slot_engine_.size()); }
   // The engine a slot (an original instance) belongs to now, and its member index there.
   std::pair<Instance*, int> slot(int s) const;
-  bool reconfiguring(int engine_id) const { return locked_.count(engine_id) > 0; }
   const ServingContext& context() const override { return ctx_; }
 
   // Why no instance could ever serve `r` (too long for max_model_len, or more KV at its peak
@@ -58,13 +64,12 @@ class ServingCluster final : public EventHandler, private ReconfigurationHost {
   void start_ticks(SimTime now, std::function<bool()> live);
   void handle_event(SimTime now, std::uint64_t arg) override;  // policy ticks
 
-  // Blocks a member frees when its group has g stages (dropped layers' weights, per GPU).
-  std::int64_t freed_blocks(int stage, int g) const;
   std::int64_t blocks_per_instance() const { return blocks_per_instance_; }
 
-  bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now);
-  bool restore(int engine_id, SimTime now, const std::string& reason);
-  bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now);
+  // ClusterCommands.
+  bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) override;
+  bool restore(int engine_id, SimTime now, const std::string& reason) override;
+  bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now) override;
   // The client of `r` (in an engine) gave up: the engine holding it aborts it.
   void abort(Request* r, SimTime now);
 

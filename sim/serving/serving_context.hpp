@@ -20,7 +20,8 @@
 namespace kunsim {
 
 class Instance;
-class ServingCluster;
+class ClusterView;
+class ClusterCommands;
 
 enum class PreemptMode { Recompute, Swap };
 
@@ -36,11 +37,12 @@ class PolicyHooks {
   // host swap space is full; the instance logs that.)
   virtual PreemptDecision on_preempt(const Instance& inst, const Request& victim) = 0;
   // Periodic control (KunServe's overload/restore votes, Llumnix's migrations): on_tick runs
-  // every tick_interval() of simulated time; 0 means never.
+  // every tick_interval() of simulated time (0: never), sees the cluster read-only and acts
+  // through commands.
   virtual SimTime tick_interval() const { return 0; }
-  virtual void on_tick(ServingCluster& /*cluster*/, SimTime /*now*/) {}
-  // Dispatch override: an index into cluster.dispatchable(), or -1 for the default rule.
-  virtual int pick_engine(const ServingCluster& /*cluster*/, const Request& /*r*/, SimTime /*now*/) { return -1; }
+  virtual void on_tick(const ClusterView& cluster, ClusterCommands& commands, SimTime now) = 0;
+  // Dispatch override: an index into cluster.dispatchable(), or -1 for the dispatcher's rule.
+  virtual int pick_engine(const ClusterView& cluster, const Request& r, SimTime now) = 0;
 };
 
 // Inter-token gaps, as a run: `count` requests each got a token after each of `steps` gaps,

@@ -30,7 +30,7 @@ TEST(DropPlanner, EstimatesACycleWithTheFunctionTheGroupIsChargedBy) {
   const std::vector<InstanceLoad> loads{f.load(0, 24, 24 * 3000), f.load(1, 16, 16 * 1000)};
   const auto [step, cycle] = planner.estimate(loads);
 
-  std::vector<Member> members{f.cluster->engine(0)->members()[0], f.cluster->engine(1)->members()[0]};
+  std::vector<Member> members{f.cluster->instance(0)->members()[0], f.cluster->instance(1)->members()[0]};
   const PipelineGeometry geo{2, 1, f.model.layers, pipeline_links(f.topology, members, f.model)};
   BatchShape all;
   all.num_decodes = 40;

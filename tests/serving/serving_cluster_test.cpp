@@ -38,9 +38,9 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
   Request* a = f.add(0, 0, 1600, 600);
   Request* b = f.add(1, 0, 1600, 600);
   Request* c = f.add(2, 0, 800, 600);
-  f.cluster->engine(0)->enqueue(a, 0);
-  f.cluster->engine(0)->enqueue(b, 0);
-  f.cluster->engine(1)->enqueue(c, 0);
+  f.cluster->instance(0)->enqueue(a, 0);
+  f.cluster->instance(0)->enqueue(b, 0);
+  f.cluster->instance(1)->enqueue(c, 0);
   f.run_until({}, 1'000'000'000, [&] { f.check(); });
 
   FuseOptions opt;
@@ -57,7 +57,7 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
   const std::int64_t stale = (*drop)["stale_blocks"];
   EXPECT_GE(stale, 250);  // 100 + 100 + 50 prompt blocks, plus what decoding added
   // Group pool: g x min(capacity - stale on that member) + all stale KV.
-  Instance* g = f.cluster->engines().back();
+  Instance* g = f.cluster->engine_list().back();
   ASSERT_EQ(g->stages(), 2);
   // Exchange: every stale block moves (g-1)/g of itself: stale x 2,097,152 / 2 bytes.
   const nlohmann::json* ex = f.decision("kv_exchange", "done");
@@ -76,18 +76,18 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
   EXPECT_EQ((*pull)["bytes"].get<std::int64_t>(), 2 * 6'979'584'000LL);
   EXPECT_NEAR((*pull)["duration_s"].get<double>(), 15'514'187e-9, 1e-9);
   ASSERT_NE(f.decision("restore", "split"), nullptr);
-  EXPECT_EQ(f.cluster->engines().size(), 2u);
-  EXPECT_EQ(f.cluster->engines()[0]->stages(), 1);
+  EXPECT_EQ(f.cluster->engine_list().size(), 2u);
+  EXPECT_EQ(f.cluster->engine_list()[0]->stages(), 1);
   // Nothing lost: all three requests finished with every output.
   ASSERT_EQ(f.observer.done.size(), 3u);
   for (const Request* r : {a, b, c}) EXPECT_EQ(r->generated, 600);
-  for (Instance* e : f.cluster->engines()) EXPECT_EQ(e->kv().used(), 0);
+  for (Instance* e : f.cluster->engine_list()) EXPECT_EQ(e->kv().used(), 0);
 }
 
 TEST(ServingCluster, RecomputeModeDropsStaleKvAndPrefillsAgain) {
   ClusterFixture f(1000);
   Request* a = f.add(0, 0, 1600, 300);
-  f.cluster->engine(0)->enqueue(a, 0);
+  f.cluster->instance(0)->enqueue(a, 0);
   f.run_until({}, 500'000'000, [&] { f.check(); });
   FuseOptions opt;
   opt.stale_kv = StaleKvMode::Recompute;
@@ -101,7 +101,7 @@ TEST(ServingCluster, RecomputeModeDropsStaleKvAndPrefillsAgain) {
 TEST(ServingCluster, BlockingExchangeHoldsTheGroupUntilDone) {
   ClusterFixture f(1000);
   Request* a = f.add(0, 0, 1600, 300);
-  f.cluster->engine(0)->enqueue(a, 0);
+  f.cluster->instance(0)->enqueue(a, 0);
   f.run_until({}, 500'000'000, [&] { f.check(); });
   const int before = a->generated;
   FuseOptions opt;
@@ -109,7 +109,7 @@ TEST(ServingCluster, BlockingExchangeHoldsTheGroupUntilDone) {
   ASSERT_TRUE(f.cluster->fuse({0, 1}, opt, f.now));
   // 100+ blocks x 2 MiB / 2 over NVLink take ~0.25 ms: no token can come out before that.
   f.run_until({}, f.now + 200'000, [&] { f.check(); });
-  f.cluster->engines().back()->sync(a);
+  f.cluster->engine_list().back()->sync(a);
   EXPECT_LE(a->generated, before + 1);
   f.run_until({}, kSimTimeMax, [&] { f.check(); });
   ASSERT_NE(f.decision("kv_exchange", "done"), nullptr);
@@ -120,8 +120,8 @@ TEST(ServingCluster, MigrationMovesADecodeWithItsKv) {
   ClusterFixture f(1000);
   Request* a = f.add(0, 0, 1600, 800);
   Request* b = f.add(1, 0, 800, 800);
-  f.cluster->engine(0)->enqueue(a, 0);
-  f.cluster->engine(0)->enqueue(b, 0);
+  f.cluster->instance(0)->enqueue(a, 0);
+  f.cluster->instance(0)->enqueue(b, 0);
   f.run_until({}, 300'000'000, [&] { f.check(); });
   ASSERT_TRUE(f.cluster->migrate(0, 1, 1, f.now));
   f.run_until({}, kSimTimeMax, [&] { f.check(); });

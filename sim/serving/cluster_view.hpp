@@ -1,0 +1,59 @@
+// ClusterView and ClusterCommands: what an overload policy sees of the serving cluster and what
+// it may ask of it. The view is read-only (engines as const Instance*, no event queue, no
+// links); every change goes through a command, which checks its own rules (an engine under
+// reconfiguration, a group of one, a request that is not a decode) and says no by returning
+// false, so a policy can never leave the cluster in a state serving did not choose.
+// Commands today: KunServe's drop (fuse) and restore, Llumnix's migrate; room for more (growing
+// a group, hand-offs between instance roles).
+#pragma once
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/serving/instance.hpp"
+
+namespace kunsim {
+
+enum class StaleKvMode { LiveExchange, BlockingExchange, Recompute };
+const char* stale_kv_mode_name(StaleKvMode m);
+
+struct FuseOptions {
+  StaleKvMode stale_kv = StaleKvMode::LiveExchange;
+  int exchange_batch = 8;   // requests per exchange round (bounds the scratch buffer)
+  nlohmann::json plan;      // the planner's inputs and estimates, logged with the drop
+};
+
+class ClusterView {
+ public:
+  virtual ~ClusterView() = default;
+  // Every engine, by id; and those taking arrivals (a restoring group takes none).
+  virtual std::span<const Instance* const> engines() const = 0;
+  virtual std::span<const Instance* const> dispatchable() const = 0;
+  virtual const Instance* engine(int id) const = 0;
+  virtual bool reconfiguring(int engine_id) const = 0;
+  // Blocks a member frees when its group has g stages (its dropped layers' weights, per GPU).
+  virtual std::int64_t freed_blocks(int stage, int g) const = 0;
+  // What the deployment is made of.
+  virtual const EngineParams& engine_params() const = 0;
+  virtual const ModelSpec& model() const = 0;
+  virtual const Topology& topology() const = 0;
+  virtual const CostModel& cost() const = 0;
+};
+
+class ClusterCommands {
+ public:
+  virtual ~ClusterCommands() = default;
+  // KunServe's drop: the normal engines `engine_ids` fuse into one pipeline group, at their next
+  // step boundary. False (nothing done) for fewer than two, or any that is not a normal,
+  // unlocked engine without swapped requests.
+  virtual bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) = 0;
+  // A group back to normal instances. False for a normal engine or one under reconfiguration.
+  virtual bool restore(int engine_id, SimTime now, const std::string& reason) = 0;
+  // Llumnix's live migration of a decoding request. False when either end is locked or not a
+  // normal engine, or the request is not decoding on `src`, or `dst` has no room.
+  virtual bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now) = 0;
+};
+
+}  // namespace kunsim
