@@ -127,9 +127,10 @@ struct Simulation::Impl final : ServingObserver {
     pool.release(&r);
   }
   void on_token_gaps(const TokenGaps& g) override { metrics.on_token_gaps(g); }
-  void on_decision(nlohmann::json row) override {
+  void on_decision(const Decision& d) override {
+    const Json row = d.row();
     if (trace) trace->decision(row);
-    decisions.write(row);
+    decisions.write(d, row);
   }
   void on_work(const Instance& e, SimTime start, SimTime end, std::int64_t steps, int decodes,
                std::int64_t prefill_tokens) override {
@@ -160,7 +161,7 @@ struct Simulation::Impl final : ServingObserver {
     if (!why.empty()) {
       ++rejects;
       r->phase = Phase::Rejected;
-      on_decision({{"t_ns", t}, {"kind", "reject"}, {"request", r->id}, {"reason", why}});
+      on_decision(Decision{t, DecisionKind::Reject, DecisionPhase::None, {{"request", r->id}, {"reason", why}}});
       metrics.on_rejected(*r, why);
       --in_flight;
       pool.release(r);

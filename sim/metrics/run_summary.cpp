@@ -52,9 +52,9 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
   }
   nlohmann::json kinds = nlohmann::json::object();
   for (const auto& [k, n] : decisions.counts()) kinds[k] = n;
-  j["planner"] = {{"drops", decisions.count("drop")},
-                  {"restores", decisions.count("restore:split")},
-                  {"migrations", decisions.count("migrate:begin")},
+  j["planner"] = {{"drops", decisions.count(DecisionKind::Drop)},
+                  {"restores", decisions.count(DecisionKind::Restore, DecisionPhase::Split)},
+                  {"migrations", decisions.count(DecisionKind::Migrate, DecisionPhase::Begin)},
                   {"preemptions", total.preemptions},
                   {"recomputes", total.recomputes},
                   {"swaps_out", total.swaps_out},

@@ -157,16 +157,17 @@ void Instance::start_jump(SimTime now, std::int64_t steps) {
   ctx_.events->schedule(work_end_, this, ++work_generation_);
 }
 
-void Instance::decision(SimTime now, const char* kind, const Request& r, const std::string& reason,
+void Instance::decision(SimTime now, DecisionKind kind, const Request& r, const std::string& reason,
                         std::int64_t blocks) {
-  ctx_.observer->on_decision({{"t_ns", now},
-                              {"kind", kind},
-                              {"instance", id_},
-                              {"request", r.id},
-                              {"blocks", blocks},
-                              {"kv_used", kv_.used()},
-                              {"kv_capacity", kv_.capacity()},
-                              {"reason", reason}});
+  ctx_.observer->on_decision({now,
+                              kind,
+                              DecisionPhase::None,
+                              {{"instance", id_},
+                               {"request", r.id},
+                               {"blocks", blocks},
+                               {"kv_used", kv_.used()},
+                               {"kv_capacity", kv_.capacity()},
+                               {"reason", reason}}});
 }
 
 void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
@@ -191,7 +192,7 @@ void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
     ++victim->swaps;
     ++counters_.swaps_out;
     swapped_.push_back(victim);
-    decision(now, "swap_out", *victim, d.reason, blocks);
+    decision(now, DecisionKind::SwapOut, *victim, d.reason, blocks);
     return;
   }
   ++counters_.recomputes;
@@ -201,7 +202,7 @@ void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   victim->prefilled = 0;
   waiting_.push_front(victim);
   queued_blocks_ += Request::blocks_for(victim->prefill_target, ctx_.engine->block_size);
-  decision(now, "preempt", *victim, "out of KV blocks; recompute: " + d.reason, blocks);
+  decision(now, DecisionKind::Preempt, *victim, "out of KV blocks; recompute: " + d.reason, blocks);
 }
 
 void Instance::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
@@ -212,7 +213,7 @@ void Instance::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
   running_.push_back(r);
   cohort_.add(r);
   gaps_.joined(r);
-  decision(now, "swap_in", *r, "blocks free again", r->blocks);
+  decision(now, DecisionKind::SwapIn, *r, "blocks free again", r->blocks);
 }
 
 void Instance::run_iteration(SimTime now) {

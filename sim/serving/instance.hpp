@@ -168,7 +168,7 @@ class Instance final : public EventHandler {
   void abort_pending(SimTime now);
   void end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now);
   void kick(SimTime now);  // plans at `now` in an event of its own, unless work is in flight
-  void decision(SimTime now, const char* kind, const Request& r, const std::string& reason, std::int64_t blocks);
+  void decision(SimTime now, DecisionKind kind, const Request& r, const std::string& reason, std::int64_t blocks);
   // Nanoseconds of one iteration of `shape` (one pipeline cycle for g > 1), and the booking of
   // its link traffic for `steps` steps from `start` (when the links release it).
   double price_ns(const BatchShape& shape, int stale_tokens) const;

@@ -55,7 +55,7 @@ void Instance::abort_pending(SimTime now) {
 void Instance::end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now) {
   r->phase = Phase::Aborted;
   if (r->first_token && *r->first_token >= now) r->first_token.reset();  // came after the client left
-  decision(now, "abort", *r, std::string("client timeout while ") + where, blocks);
+  decision(now, DecisionKind::Abort, *r, std::string("client timeout while ") + where, blocks);
   ctx_.observer->on_request_done(*r, now);
 }
 

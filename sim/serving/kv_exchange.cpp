@@ -12,14 +12,11 @@ void KvExchange::start_round(SimTime now) {
     round_.push_back(id);
   }
   if (round_.empty()) {
-    host_.log({{"t_ns", now},
-                  {"kind", "kv_exchange"},
-                  {"phase", "done"},
-                  {"instance", group_.id()},
+    host_.log(Decision{now, DecisionKind::KvExchange, DecisionPhase::Done, {{"instance", group_.id()},
                   {"requests", requests_},
                   {"bytes", bytes_},
                   {"duration_s", ns_to_seconds(now - started_)},
-                  {"reason", "every stale request's KV is laid out per stage"}});
+                  {"reason", "every stale request's KV is laid out per stage"}}});
     group_.set_blocked(false, now);
     host_.done(this, {group_.id()});
     return;

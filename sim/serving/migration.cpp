@@ -18,8 +18,8 @@ std::unique_ptr<Migration> Migration::start(ReconfigurationHost& host, Instance&
   const ServingContext& ctx = host.context();
   const SimTime end = transfer_between(*ctx.links, *ctx.topology, src.members()[0], dst.members()[0],
                                        r->blocks * ctx.memory->block_bytes, now);
-  host.log({{"t_ns", now}, {"kind", "migrate"}, {"phase", "begin"}, {"request", id}, {"from", src.id()}, {"to", dst.id()},
-            {"blocks", r->blocks}, {"reason", "stage 1: copying KV while it decodes"}});
+  host.log(Decision{now, DecisionKind::Migrate, DecisionPhase::Begin, {{"request", id}, {"from", src.id()}, {"to", dst.id()},
+            {"blocks", r->blocks}, {"reason", "stage 1: copying KV while it decodes"}}});
   ctx.events->schedule(end, m.get());
   return m;
 }
@@ -54,8 +54,8 @@ void Migration::finish(SimTime now) {
       outcome = "aborted: destination filled up";
     }
   }
-  host_.log({{"t_ns", now}, {"kind", "migrate"}, {"phase", "end"}, {"request", id_}, {"from", src_}, {"to", dst_},
-             {"duration_s", ns_to_seconds(now - started_)}, {"reason", outcome}});
+  host_.log(Decision{now, DecisionKind::Migrate, DecisionPhase::End, {{"request", id_}, {"from", src_}, {"to", dst_},
+             {"duration_s", ns_to_seconds(now - started_)}, {"reason", outcome}}});
   s.resume(now);
   d.resume(now);
   host_.done(this, {src_, dst_});

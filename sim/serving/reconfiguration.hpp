@@ -18,7 +18,7 @@ class ReconfigurationHost {
   virtual ~ReconfigurationHost() = default;
   virtual const ServingContext& context() const = 0;
   virtual Instance* instance(int id) const = 0;
-  virtual void log(nlohmann::json row) = 0;
+  virtual void log(Decision d) = 0;
   // Restore's last step: the paused group `id` is replaced by a normal instance on each of its
   // members' slots (returned in member order, paused: the caller resumes them).
   virtual std::vector<Instance*> split(int group_id) = 0;

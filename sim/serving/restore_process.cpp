@@ -43,13 +43,10 @@ void RestoreProcess::pull(SimTime now) {
       bytes += b * static_cast<std::int64_t>(g.members()[r].gpus.size());
     }
   g.set_state("restoring");
-  host_.log({{"t_ns", now},
-             {"kind", "restore"},
-             {"phase", "pull"},
-             {"instance", id_},
+  host_.log(Decision{now, DecisionKind::Restore, DecisionPhase::Pull, {{"instance", id_},
              {"bytes", bytes},
              {"duration_s", ns_to_seconds(end - now)},
-             {"reason", "extra KV blocks vacated; pulling dropped layers from their peers"}});
+             {"reason", "extra KV blocks vacated; pulling dropped layers from their peers"}}});
   step_ = Step::Pull;
   ctx.events->schedule(end, this);
 }
@@ -86,14 +83,11 @@ void RestoreProcess::gather(SimTime now) {
       bytes += b * static_cast<std::int64_t>(members[m].gpus.size());
     }
   }
-  host_.log({{"t_ns", now},
-             {"kind", "restore"},
-             {"phase", "gather"},
-             {"instance", id_},
+  host_.log(Decision{now, DecisionKind::Restore, DecisionPhase::Gather, {{"instance", id_},
              {"requests", running.size()},
              {"bytes", bytes},
              {"duration_s", ns_to_seconds(end - now)},
-             {"reason", "dropped layers restored; gathering each request's KV on one member"}});
+             {"reason", "dropped layers restored; gathering each request's KV on one member"}}});
   step_ = Step::Gather;
   ctx.events->schedule(end, this);
 }
@@ -115,18 +109,15 @@ void RestoreProcess::split(SimTime now) {
     }
     if (unfit_.count(r->id)) {
       ++r->preemptions;
-      host_.log({{"t_ns", now}, {"kind", "preempt"}, {"instance", id_}, {"request", r->id}, {"blocks", r->blocks},
-                 {"reason", "restore: no member has room for its KV; recompute"}});
+      host_.log(Decision{now, DecisionKind::Preempt, DecisionPhase::None, {{"instance", id_}, {"request", r->id}, {"blocks", r->blocks},
+                 {"reason", "restore: no member has room for its KV; recompute"}}});
     }
     parts[rr++ % parts.size()]->adopt_waiting(r);  // waiting ones, and the recomputed
   }
-  host_.log({{"t_ns", now},
-             {"kind", "restore"},
-             {"phase", "split"},
-             {"instance", id_},
+  host_.log(Decision{now, DecisionKind::Restore, DecisionPhase::Split, {{"instance", id_},
              {"instances", slots},
              {"duration_s", ns_to_seconds(now - started_)},
-             {"reason", "back to data-parallel instances"}});
+             {"reason", "back to data-parallel instances"}}});
   for (Instance* p : parts) p->resume(now);
   host_.done(this, {id_});
 }

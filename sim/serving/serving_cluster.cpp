@@ -201,9 +201,7 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
     slots.push_back(m.slot);
     extra.push_back(static_cast<int>(m.extra_blocks));
   }
-  nlohmann::json row = {{"t_ns", now},
-                        {"kind", "drop"},
-                        {"instance", gp->id()},
+  Decision row{now, DecisionKind::Drop, DecisionPhase::None, {{"instance", gp->id()},
                         {"instances", slots},
                         {"g", g},
                         {"freed_blocks", extra},
@@ -211,9 +209,9 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
                         {"stale_requests", running.size()},
                         {"stale_blocks", stale_blocks},
                         {"recomputed", recomputed},
-                        {"stale_kv", stale_kv_mode_name(opt.stale_kv)}};
-  for (auto it = opt.plan.begin(); it != opt.plan.end(); ++it) row[it.key()] = it.value();
-  log(row);
+                        {"stale_kv", stale_kv_mode_name(opt.stale_kv)}}};
+  for (auto it = opt.plan.begin(); it != opt.plan.end(); ++it) row.fields[it.key()] = it.value();
+  log(std::move(row));
   if (!running.empty()) {
     const bool blocking = opt.stale_kv == StaleKvMode::BlockingExchange;
     if (blocking) gp->set_blocked(true, now);
@@ -238,8 +236,8 @@ bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
   for (const Member& m : g->members()) base += m.base_blocks;
   g->set_admission_cap(base);
   g->set_state("vacating");
-  log({{"t_ns", now}, {"kind", "restore"}, {"phase", "begin"}, {"instance", id}, {"kv_used", g->kv().used()},
-       {"kv_capacity", g->kv().capacity()}, {"base_blocks", base}, {"reason", reason}});
+  log(Decision{now, DecisionKind::Restore, DecisionPhase::Begin, {{"instance", id}, {"kv_used", g->kv().used()},
+       {"kv_capacity", g->kv().capacity()}, {"base_blocks", base}, {"reason", reason}}});
   // The restore waits for the group to vacate, checking at the policy's interval.
   const SimTime poll = ctx_.policy->tick_interval() > 0 ? ctx_.policy->tick_interval() : kNsPerSecond / 10;
   auto process = std::make_unique<RestoreProcess>(host(), id, poll, now);

@@ -77,7 +77,7 @@ class ServingCluster final : public EventHandler,
   std::vector<Request*> requests_in_flight() const;
   // Counters summed over every engine that ever ran (groups absorb their parts').
   InstanceCounters total_counters() const;
-  void log(nlohmann::json row) override { ctx_.observer->on_decision(std::move(row)); }
+  void log(Decision d) override { ctx_.observer->on_decision(d); }
 
  private:
   // ReconfigurationHost: what the exchange, restore and migration processes may do.

@@ -15,6 +15,7 @@
 #include "sim/model/engine_params.hpp"
 #include "sim/model/memory_plan.hpp"
 #include "sim/model/model_spec.hpp"
+#include "sim/serving/decision.hpp"
 #include "sim/serving/request.hpp"
 
 namespace kunsim {
@@ -59,8 +60,8 @@ class ServingObserver {
   virtual void on_first_token(const Request& r, SimTime now) = 0;
   // Finished or rejected; the request is not touched by serving afterwards.
   virtual void on_request_done(Request& r, SimTime now) = 0;
-  // One row of decisions.jsonl (has at least t_ns, kind, reason).
-  virtual void on_decision(nlohmann::json row) = 0;
+  // One row of decisions.jsonl.
+  virtual void on_decision(const Decision& d) = 0;
   // A finished piece of work of an engine: one iteration, or `steps` decode steps jumped over.
   virtual void on_work(const Instance& /*engine*/, SimTime /*start*/, SimTime /*end*/, std::int64_t /*steps*/,
                        int /*decodes*/, std::int64_t /*prefill_tokens*/) {}

@@ -22,7 +22,7 @@ struct Recorded : ServingObserver {
   std::vector<const Request*> done;
   void on_first_token(const Request&, SimTime) override {}
   void on_request_done(Request& r, SimTime) override { done.push_back(&r); }
-  void on_decision(nlohmann::json row) override { decisions.push_back(std::move(row)); }
+  void on_decision(const Decision& d) override { decisions.push_back(d.row()); }
 };
 
 struct InstanceFixture {
