@@ -190,9 +190,7 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   const PlanTarget target = PlanTarget::parse(opt.target);
   Json base = file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file);
   for (const auto& o : overrides) apply_override(base, o);
-  TracePaths paths{opt.trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string()};
-  if (paths.trace_dir.empty())
-    if (const char* env = std::getenv("KUNSIM_TRACE_DIR")) paths.trace_dir = env;
+  const TracePaths paths = trace_paths(opt.trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string());
   const Scenario sc = scenario_from_json(base, paths);  // validates before searching
   std::vector<std::string> policies = opt.policies.empty() ? std::vector<std::string>{sc.policy_name} : opt.policies;
   double lo = opt.min, hi = opt.max;

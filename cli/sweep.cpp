@@ -166,9 +166,7 @@ std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s)
 std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   // Validate every run first. A point that cannot run (a deployment that does not fit, an
   // impossible setting) is recorded in sweep.csv with its reason and the sweep goes on.
-  TracePaths paths{opt.trace_dir, spec.base_dir};
-  if (paths.trace_dir.empty())
-    if (const char* env = std::getenv("KUNSIM_TRACE_DIR")) paths.trace_dir = env;
+  const TracePaths paths = trace_paths(opt.trace_dir, spec.base_dir);
   std::vector<std::size_t> mine;
   for (std::size_t i = 0; i < spec.runs.size(); ++i)
     if (static_cast<int>(i % opt.ranks) == opt.rank) mine.push_back(i);

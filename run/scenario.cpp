@@ -23,7 +23,7 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   if (s.name.empty() || s.name.find_first_of("/\\") != std::string::npos || s.name == "." || s.name == "..")
     throw InputError("name: expected a non-empty name without path separators");
   f.string("description", "");
-  s.seed = static_cast<std::uint64_t>(f.integer("seed", 1, 0, (1LL << 62)));
+  s.seed = static_cast<std::uint64_t>(f.integer("seed", static_cast<std::int64_t>(s.seed), 0, (1LL << 62)));
 
   // Model: a catalogue name or an inline spec.
   const Json& mj = f.required_child("model");
@@ -37,29 +37,29 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
 
   const Json* dj = f.child("deployment");
   JsonFields d(dj ? *dj : kEmpty, "deployment");
-  s.instances = static_cast<int>(d.integer("instances", 1, 1, 65536));
-  s.engine.tp = static_cast<int>(d.integer("tp", 1, 1, 64));
-  s.engine.gpu_memory_utilization = d.number("gpu_memory_utilization", 0.9, 0.05, 1.0);
-  s.engine.block_size = static_cast<int>(d.integer("block_size", 16, 1, 4096));
+  s.instances = static_cast<int>(d.integer("instances", s.instances, 1, 65536));
+  s.engine.tp = static_cast<int>(d.integer("tp", s.engine.tp, 1, 64));
+  s.engine.gpu_memory_utilization = d.number("gpu_memory_utilization", s.engine.gpu_memory_utilization, 0.05, 1.0);
+  s.engine.block_size = static_cast<int>(d.integer("block_size", s.engine.block_size, 1, 4096));
   if (s.engine.block_size != 1 && (s.engine.block_size < 8 || s.engine.block_size > 128 ||
                                    (s.engine.block_size & (s.engine.block_size - 1)) != 0))
     throw InputError(d.path_of("block_size") + ": " + std::to_string(s.engine.block_size) +
                      " is not a block size vLLM accepts (1, 8, 16, 32, 64 or 128)");
-  s.engine.max_num_seqs = static_cast<int>(d.integer("max_num_seqs", 256, 1, 1 << 16));
-  s.engine.max_num_batched_tokens = static_cast<int>(d.integer("max_num_batched_tokens", 8192, 1, 1 << 22));
+  s.engine.max_num_seqs = static_cast<int>(d.integer("max_num_seqs", s.engine.max_num_seqs, 1, 1 << 16));
+  s.engine.max_num_batched_tokens = static_cast<int>(d.integer("max_num_batched_tokens", s.engine.max_num_batched_tokens, 1, 1 << 22));
   // vLLM's default is the model's native context, and it refuses a longer one.
   s.engine.max_model_len = static_cast<int>(d.integer("max_model_len", s.model.max_model_len, 2, 1 << 24));
   if (s.engine.max_model_len > s.model.max_model_len)
     throw InputError(d.path_of("max_model_len") + ": " + std::to_string(s.engine.max_model_len) + " exceeds " +
                      s.model.name + "'s context of " + std::to_string(s.model.max_model_len) +
                      " tokens (vLLM refuses it; use a long-context model such as llama-3.1-8b)");
-  s.engine.watermark = d.number("watermark", 0.01, 0, 0.5);
+  s.engine.watermark = d.number("watermark", s.engine.watermark, 0, 0.5);
   if (d.has("workspace_gib"))
     s.engine.workspace_bytes = static_cast<std::int64_t>(d.number("workspace_gib", 0, 1024) * static_cast<double>(kGiB));
-  s.swap_space_bytes = d.number("swap_space_gib", 4, 0, 1 << 20) * static_cast<double>(kGiB);
-  s.dispatch = d.string("dispatch", "least_kv");
+  s.swap_space_bytes = d.number("swap_space_gib", s.swap_space_bytes / static_cast<double>(kGiB), 0, 1 << 20) * static_cast<double>(kGiB);
+  s.dispatch = d.string("dispatch", s.dispatch);
   dispatcher_registry().at(s.dispatch, d.path_of("dispatch"));  // known now, not at run time
-  s.frontend_s = d.number("frontend_s", 0.02, 0, 3600);
+  s.frontend_s = d.number("frontend_s", s.frontend_s, 0, 3600);
   d.finish();
   if (s.engine.max_num_batched_tokens < s.engine.max_num_seqs)
     throw InputError("deployment.max_num_batched_tokens: must be >= max_num_seqs (" +
@@ -85,7 +85,8 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
 
   const Json* pj = f.child("policy");
   s.policy = pj ? *pj : Json::object();
-  s.policy_name = make_policy(s.policy, "policy")->name();
+  s.make_policy = policy_maker(s.policy, "policy");
+  s.policy_name = s.make_policy()->name();
 
   s.workload = workload_from_json(f.required_child("workload"), "workload", paths);
   if (s.workload.kind == WorkloadSpec::Kind::Synthetic)
@@ -114,12 +115,7 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
 Scenario load_scenario(const std::string& file, const std::vector<std::string>& overrides, const std::string& trace_dir) {
   Json root = file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file);
   for (const auto& o : overrides) apply_override(root, o);
-  TracePaths paths;
-  paths.trace_dir = trace_dir;
-  if (paths.trace_dir.empty())
-    if (const char* env = std::getenv("KUNSIM_TRACE_DIR")) paths.trace_dir = env;
-  if (!file.empty()) paths.scenario_dir = std::filesystem::path(file).parent_path().string();
-  return scenario_from_json(root, paths);
+  return scenario_from_json(root, trace_paths(trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string()));
 }
 
 }  // namespace kunsim

@@ -17,6 +17,7 @@
 #include "sim/model/engine_params.hpp"
 #include "sim/model/memory_plan.hpp"
 #include "sim/model/model_spec.hpp"
+#include "sim/policy/policy_registry.hpp"
 #include "traces/workload.hpp"
 
 namespace kunsim {
@@ -40,7 +41,8 @@ struct Scenario {
   std::string cost_source;              // why: which profile, or why the roofline (for summaries)
   std::shared_ptr<const Profile> profile;  // set when cost_model is "profile"
 
-  Json policy;  // validated: make_policy(policy) succeeds
+  Json policy;               // the section as given
+  PolicyMaker make_policy;   // its parameters, parsed once; a fresh policy per run
   std::string policy_name;
   WorkloadSpec workload;
   Slo slo;

@@ -88,7 +88,7 @@ struct Simulation::Impl final : ServingObserver {
         links(topology),
         cost_model(make_cost_model(s.cost_model, s.profile.get(), s.model, s.cluster, s.engine.tp, s.cost)),
         cost(*cost_model),
-        policy(make_policy(s.policy, "policy")),
+        policy(s.make_policy()),
         metrics(requests_csv.get(), s.slo, seconds_to_ns(s.frontend_s)),
         decisions(decisions_jsonl.get()),
         timeline(timeline_csv.get()) {

@@ -1,6 +1,7 @@
 #include "traces/workload.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <cmath>
 #include <filesystem>
@@ -111,6 +112,13 @@ std::string resolve_trace_path(const std::string& path, const TracePaths& paths,
   }
   throw InputError(json_path + ": trace file \"" + path + "\" not found (looked in: " + looked +
                    "); point --trace-dir or KUNSIM_TRACE_DIR at your copy of the public traces");
+}
+
+TracePaths trace_paths(const std::string& trace_dir_flag, const std::string& scenario_dir) {
+  TracePaths p{trace_dir_flag, scenario_dir};
+  if (p.trace_dir.empty())
+    if (const char* env = std::getenv("KUNSIM_TRACE_DIR")) p.trace_dir = env;
+  return p;
 }
 
 WorkloadSpec workload_from_json(const Json& j, const std::string& path, const TracePaths& paths) {

@@ -21,6 +21,8 @@ struct TracePaths {
   std::string trace_dir;     // --trace-dir or KUNSIM_TRACE_DIR; may be empty
   std::string scenario_dir;  // folder of the scenario file; may be empty
 };
+// The --trace-dir flag's folder, else KUNSIM_TRACE_DIR's; and the scenario's folder.
+TracePaths trace_paths(const std::string& trace_dir_flag, const std::string& scenario_dir);
 
 struct WorkloadSpec {
   enum class Kind { Trace, Synthetic, Profile } kind = Kind::Synthetic;

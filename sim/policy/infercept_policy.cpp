@@ -35,6 +35,6 @@ class InferCeptPolicy final : public MemoryOverloadPolicy {
 
 KUNSIM_REGISTER_POLICY(infercept, "infercept",
                        "InferCept: per request, the cheaper of discard+recompute and swap to host (preserve when paused)",
-                       [](JsonFields&) { return std::make_unique<InferCeptPolicy>(); });
+                       [](JsonFields&) -> PolicyMaker { return [] { return std::make_unique<InferCeptPolicy>(); }; });
 
 }  // namespace kunsim

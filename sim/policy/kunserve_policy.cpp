@@ -93,7 +93,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
   std::map<int, SimTime> settled_;  // engine or slot id -> no reconfiguration before
 };
 
-std::unique_ptr<MemoryOverloadPolicy> make_kunserve(JsonFields& f) {
+PolicyMaker make_kunserve(JsonFields& f) {
   KunServeParams p;
   p.check_interval_s = f.number("check_interval_s", p.check_interval_s, 1e-3, 60);
   p.drop_usage = f.number("drop_usage", p.drop_usage, 0.01, 1.0);
@@ -110,7 +110,7 @@ std::unique_ptr<MemoryOverloadPolicy> make_kunserve(JsonFields& f) {
   p.planner.growth_tokens = static_cast<int>(f.integer("growth_tokens", p.planner.growth_tokens, 0, 1 << 20));
   if (p.restore_usage >= p.drop_usage)
     throw InputError(f.path_of("restore_usage") + ": must be below drop_usage, or groups would flap");
-  return std::make_unique<KunServePolicy>(p);
+  return [p] { return std::make_unique<KunServePolicy>(p); };
 }
 
 }  // namespace

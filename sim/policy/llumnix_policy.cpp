@@ -71,13 +71,13 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
   LlumnixParams p_;
 };
 
-std::unique_ptr<MemoryOverloadPolicy> make_llumnix(JsonFields& f) {
+PolicyMaker make_llumnix(JsonFields& f) {
   LlumnixParams p;
   p.check_interval_s = f.number("check_interval_s", p.check_interval_s, 1e-3, 60);
   p.migrate_out_freeness = f.number("migrate_out_freeness", p.migrate_out_freeness, -1e9, 1e9);
   p.migrate_in_freeness = f.number("migrate_in_freeness", p.migrate_in_freeness, -1e9, 1e9);
   p.migrations_per_tick = static_cast<int>(f.integer("migrations_per_tick", p.migrations_per_tick, 1, 64));
-  return std::make_unique<LlumnixPolicy>(p);
+  return [p] { return std::make_unique<LlumnixPolicy>(p); };
 }
 
 }  // namespace

@@ -7,12 +7,12 @@ Registry<PolicyFactory>& policy_registry() {
   return table;
 }
 
-std::unique_ptr<MemoryOverloadPolicy> make_policy(const Json& section, const std::string& path) {
+PolicyMaker policy_maker(const Json& section, const std::string& path) {
   JsonFields f(section, path);
   const std::string name = f.string("name", "vllm");
-  auto policy = policy_registry().at(name, f.path_of("name"))(f);
+  PolicyMaker maker = policy_registry().at(name, f.path_of("name"))(f);
   f.finish();
-  return policy;
+  return maker;
 }
 
 }  // namespace kunsim

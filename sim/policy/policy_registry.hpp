@@ -1,6 +1,7 @@
 // The overload policies by name, each with a one-line description (`kunsim policies` prints
 // it). A factory reads the policy's own `policy.*` keys, once each with its range, through the
-// given JsonFields (so unknown keys are caught) and returns the policy.
+// given JsonFields (so unknown keys are caught), and returns a maker with those parameters
+// bound: a scenario parses its policy once, and each run makes a fresh policy from it.
 #pragma once
 #include <functional>
 #include <memory>
@@ -10,11 +11,13 @@
 
 namespace kunsim {
 
-using PolicyFactory = std::function<std::unique_ptr<MemoryOverloadPolicy>(JsonFields& params)>;
+using PolicyMaker = std::function<std::unique_ptr<MemoryOverloadPolicy>()>;
+using PolicyFactory = std::function<PolicyMaker(JsonFields& params)>;
 
 Registry<PolicyFactory>& policy_registry();
-// Builds the policy named by `policy.name`; the error lists the registered names.
-std::unique_ptr<MemoryOverloadPolicy> make_policy(const Json& policy_section, const std::string& path);
+// Parses the policy section (`policy.name` picks the entry; the error lists the registered
+// names) and returns its maker.
+PolicyMaker policy_maker(const Json& policy_section, const std::string& path);
 
 }  // namespace kunsim
 

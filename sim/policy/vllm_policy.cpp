@@ -23,9 +23,9 @@ class VllmPolicy final : public MemoryOverloadPolicy {
 }  // namespace
 
 KUNSIM_REGISTER_POLICY(vllm, "vllm", "vLLM: FCFS queue; preempt the newest request and recompute its KV later",
-                       [](JsonFields&) { return std::make_unique<VllmPolicy>(PreemptMode::Recompute); });
+                       [](JsonFields&) -> PolicyMaker { return [] { return std::make_unique<VllmPolicy>(PreemptMode::Recompute); }; });
 KUNSIM_REGISTER_POLICY(vllm_swap, "vllm-swap",
                        "vLLM with preemption_mode=swap: the newest request's KV goes to host memory over PCIe",
-                       [](JsonFields&) { return std::make_unique<VllmPolicy>(PreemptMode::Swap); });
+                       [](JsonFields&) -> PolicyMaker { return [] { return std::make_unique<VllmPolicy>(PreemptMode::Swap); }; });
 
 }  // namespace kunsim

@@ -49,7 +49,7 @@ struct InstanceFixture {
         topology(cluster),
         links(topology),
         cost(model, cluster.gpu, cluster.nvlink, engine.tp, rp),
-        policy(make_policy(nlohmann::json{{"name", policy_name}}, "policy")) {
+        policy(policy_maker(nlohmann::json{{"name", policy_name}}, "policy")()) {
     memory.block_bytes = std::int64_t{engine.block_size} * model.kv_bytes_per_token_per_layer_per_gpu(1) * model.layers;
     memory.num_blocks = blocks;
     ctx = {&events, &links, &topology, &cost, &model, &engine, &memory, policy.get(), &observer};
