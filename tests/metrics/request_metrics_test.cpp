@@ -1,0 +1,58 @@
+// RequestMetrics by hand: what counts as completed, failed and met; front-end time in TTFT/E2E;
+// aborted requests reported apart.
+#include "sim/metrics/request_metrics.hpp"
+
+#include <gtest/gtest.h>
+
+namespace kunsim {
+namespace {
+
+Request finished(RequestId id, SimTime arrival, SimTime first, SimTime end, int output) {
+  Request r;
+  r.id = id;
+  r.arrival = arrival;
+  r.prompt = 100;
+  r.output = output;
+  r.generated = output;
+  r.scheduled = arrival;
+  r.first_token = first;
+  r.finished = end;
+  return r;
+}
+
+TEST(RequestMetrics, CountsLatenciesAndFailuresAsVllmBenchDoes) {
+  RequestMetrics m(nullptr, Slo{1.0, 0.1}, 10'000'000);  // 10 ms front end
+  for (int i = 0; i < 4; ++i) m.on_arrival();
+  // 0.5 s TTFT, 11 outputs over 1 s: TPOT 0.1 s. Meets (0.51 <= 1, 0.1 <= 0.1).
+  m.on_finished(finished(0, 0, 500'000'000, 1'500'000'000, 11));
+  // 2 s TTFT: misses.
+  m.on_finished(finished(1, 0, 2'000'000'000, 2'100'000'000, 2));
+  Request rejected;
+  rejected.id = 2;
+  m.on_rejected(rejected, "too long");
+  Request aborted;
+  aborted.id = 3;
+  aborted.prompt = 50;
+  aborted.generated = 7;
+  aborted.scheduled = 0;
+  aborted.first_token = 300'000'000;
+  m.on_aborted(aborted);
+  const nlohmann::json s = m.summary_json();
+  EXPECT_EQ(s["requests"]["completed"], 2);
+  EXPECT_EQ(s["requests"]["rejected"], 1);
+  EXPECT_EQ(s["requests"]["aborted"], 1);
+  EXPECT_DOUBLE_EQ(s["ttft_s"]["min"].get<double>(), 0.51);
+  EXPECT_DOUBLE_EQ(s["ttft_s"]["max"].get<double>(), 2.01);
+  EXPECT_DOUBLE_EQ(s["slo"]["attainment"].get<double>(), 0.25);  // 1 of 4 arrived
+  EXPECT_EQ(s["goodput"]["requests"], 1);
+  EXPECT_EQ(s["aborted"]["after_first_token"], 1);
+  EXPECT_EQ(s["aborted"]["generated_tokens"], 7);
+  EXPECT_DOUBLE_EQ(s["aborted"]["ttft_s"]["max"].get<double>(), 0.31);
+  const nlohmann::json b = m.vllm_bench_json();
+  EXPECT_EQ(b["completed"], 2);
+  EXPECT_EQ(b["failed"], 2);  // rejected + aborted
+  EXPECT_EQ(b["total_output_tokens"], 13);
+}
+
+}  // namespace
+}  // namespace kunsim

@@ -1,0 +1,54 @@
+// Dispatchers: round_robin takes turns blind to load; least_kv sees KV used plus KV queued per
+// capacity, ties to the lowest index; an unknown name lists the known ones.
+#include "sim/serving/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include "serving/instance_fixture.hpp"
+#include "sim/serving/serving_cluster.hpp"
+
+namespace kunsim {
+namespace {
+
+struct Three : test::InstanceFixture {
+  std::unique_ptr<ServingCluster> cluster;
+  Three() : InstanceFixture(find_model("llama-3-8b", "model"), RooflineParams{}, 1000) {
+    cluster = std::make_unique<ServingCluster>(ctx, 3, 1000, 0, make_dispatcher("round_robin", "d"));
+  }
+};
+
+TEST(Dispatcher, RoundRobinTakesTurnsWhateverTheLoad) {
+  Three f;
+  auto rr = make_dispatcher("round_robin", "deployment.dispatch");
+  f.cluster->instance(0)->enqueue(f.add(1, 0, 4000, 10), 0);  // instance 0 is loaded
+  std::vector<std::size_t> picks;
+  for (int i = 0; i < 5; ++i) picks.push_back(rr->pick(f.cluster->engine_list(), 0));
+  EXPECT_EQ(picks, (std::vector<std::size_t>{0, 1, 2, 0, 1}));
+}
+
+TEST(Dispatcher, LeastKvCountsQueuedBlocksAndBreaksTiesLow) {
+  Three f;
+  auto lk = make_dispatcher("least_kv", "deployment.dispatch");
+  EXPECT_EQ(lk->pick(f.cluster->engine_list(), 0), 0u);  // all empty: the lowest index
+  // Queued (not yet admitted) requests count: 0 holds 250 blocks' worth, 1 holds 63.
+  f.cluster->instance(0)->enqueue(f.add(1, 0, 4000, 10), 0);
+  f.cluster->instance(1)->enqueue(f.add(2, 0, 1000, 10), 0);
+  EXPECT_EQ(f.cluster->instance(0)->queued_blocks(), 250);
+  EXPECT_EQ(lk->pick(f.cluster->engine_list(), 0), 2u);
+  f.cluster->instance(2)->enqueue(f.add(3, 0, 8000, 10), 0);
+  EXPECT_EQ(lk->pick(f.cluster->engine_list(), 0), 1u);
+}
+
+TEST(Dispatcher, AnUnknownNameListsTheKnownOnes) {
+  try {
+    make_dispatcher("fastest", "deployment.dispatch");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("deployment.dispatch: unknown dispatcher \"fastest\""), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("least_kv"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("round_robin"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace kunsim
