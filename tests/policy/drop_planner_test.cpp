@@ -9,11 +9,8 @@
 namespace kunsim {
 namespace {
 
-struct PlannerFixture : test::InstanceFixture {
-  std::unique_ptr<ServingCluster> cluster;
-  PlannerFixture() : InstanceFixture(find_model("llama-3-8b", "model"), RooflineParams{}, 2000) {
-    cluster = std::make_unique<ServingCluster>(ctx, 2, 2000, 0, make_dispatcher("round_robin", "dispatch"));
-  }
+struct PlannerFixture : test::ClusterOf {
+  PlannerFixture() : ClusterOf(2, 2000) {}
   InstanceLoad load(int id, std::int64_t decodes, std::int64_t context_sum) const {
     InstanceLoad l;
     l.id = id;

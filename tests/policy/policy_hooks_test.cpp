@@ -22,11 +22,8 @@ class ScriptedPolicy final : public MemoryOverloadPolicy {
   int do_pick_engine(const ClusterView&, const Request&, SimTime) override { return pick; }
 };
 
-struct Cluster : test::InstanceFixture {
-  std::unique_ptr<ServingCluster> cluster;
-  Cluster() : InstanceFixture(find_model("llama-3-8b", "model"), RooflineParams{}, 1000) {
-    cluster = std::make_unique<ServingCluster>(ctx, 2, 1000, 0, make_dispatcher("round_robin", "dispatch"));
-  }
+struct Cluster : test::ClusterOf {
+  Cluster() : ClusterOf(2, 1000) {}
 };
 
 TEST(PolicyHooks, APickOutsideTheDispatchableEnginesIsRefused) {

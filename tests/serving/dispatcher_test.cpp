@@ -10,11 +10,8 @@
 namespace kunsim {
 namespace {
 
-struct Three : test::InstanceFixture {
-  std::unique_ptr<ServingCluster> cluster;
-  Three() : InstanceFixture(find_model("llama-3-8b", "model"), RooflineParams{}, 1000) {
-    cluster = std::make_unique<ServingCluster>(ctx, 3, 1000, 0, make_dispatcher("round_robin", "d"));
-  }
+struct Three : test::ClusterOf {
+  Three() : ClusterOf(3, 1000) {}
 };
 
 TEST(Dispatcher, RoundRobinTakesTurnsWhateverTheLoad) {

@@ -125,4 +125,13 @@ inline RooflineParams ideal_roofline() {
   return p;
 }
 
+// `instances` normal llama-3-8b TP1 instances of `blocks` KV blocks each on the fixture's
+// cluster, dispatched round-robin.
+struct ClusterOf : InstanceFixture {
+  std::unique_ptr<ServingCluster> cluster;
+  ClusterOf(int instances, std::int64_t blocks)
+      : InstanceFixture(find_model("llama-3-8b", "model"), RooflineParams{}, blocks),
+        cluster(std::make_unique<ServingCluster>(ctx, instances, blocks, 0, make_dispatcher("round_robin", "dispatch"))) {}
+};
+
 }  // namespace kunsim::test

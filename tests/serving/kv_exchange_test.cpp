@@ -16,8 +16,8 @@ struct Exchanged {
 };
 
 Exchanged exchange_with_batch(int batch) {
-  test::InstanceFixture f(find_model("llama-3-8b", "model"), RooflineParams{}, 2000);
-  ServingCluster cluster(f.ctx, 2, 2000, 0, make_dispatcher("round_robin", "d"));
+  test::ClusterOf f(2, 2000);
+  ServingCluster& cluster = *f.cluster;
   // Four long-lived requests on each instance, then fuse: eight stale requests.
   for (RequestId id = 0; id < 8; ++id) cluster.instance(static_cast<int>(id % 2))->enqueue(f.add(id, 0, 1600, 2000), 0);
   f.run_until({}, 500'000'000, [] {});

@@ -11,12 +11,8 @@ namespace {
 
 using test::InstanceFixture;
 
-struct ClusterFixture : InstanceFixture {
-  std::unique_ptr<ServingCluster> cluster;
-  explicit ClusterFixture(std::int64_t blocks)
-      : InstanceFixture(find_model("llama-3-8b", "model"), RooflineParams{}, blocks) {
-    cluster = std::make_unique<ServingCluster>(ctx, 2, blocks, 0, make_dispatcher("round_robin", "dispatch"));
-  }
+struct ClusterFixture : test::ClusterOf {
+  explicit ClusterFixture(std::int64_t blocks) : ClusterOf(2, blocks) {}
   // Every slot's member usage within its capacity; requests never lost.
   void check() {
     for (int s = 0; s < cluster->num_slots(); ++s) {
