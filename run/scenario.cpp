@@ -59,6 +59,8 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   s.swap_space_bytes = d.number("swap_space_gib", s.swap_space_bytes / static_cast<double>(kGiB), 0, 1 << 20) * static_cast<double>(kGiB);
   s.dispatch = d.string("dispatch", s.dispatch);
   dispatcher_registry().at(s.dispatch, d.path_of("dispatch"));  // known now, not at run time
+  s.dispatch_params.load_report_interval = seconds_to_ns(
+      d.number("load_report_interval_s", ns_to_seconds(s.dispatch_params.load_report_interval), 1e-3, 3600));
   s.frontend_s = d.number("frontend_s", s.frontend_s, 0, 3600);
   d.finish();
   if (s.engine.max_num_batched_tokens < s.engine.max_num_seqs)

@@ -18,6 +18,7 @@
 #include "sim/model/memory_plan.hpp"
 #include "sim/model/model_spec.hpp"
 #include "sim/policy/policy_registry.hpp"
+#include "sim/serving/dispatcher.hpp"
 #include "traces/workload.hpp"
 
 namespace kunsim {
@@ -30,6 +31,7 @@ struct Scenario {
   EngineParams engine;
   int instances = 1;
   std::string dispatch = "least_kv";
+  DispatchParams dispatch_params;
   // Front-end time per request (HTTP, tokenisation, detokenisation): added to the TTFT and E2E
   // the client sees, apart from the engine. Default 0.02 s: kunsim's comparisons with real vLLM
   // servers put it at 10-30 ms of a real TTFT; no per-token term (no citable data yet).

@@ -103,7 +103,7 @@ struct Simulation::Impl final : ServingObserver {
     ctx.observer = this;
     const auto host_blocks = static_cast<std::int64_t>(sc.swap_space_bytes / static_cast<double>(sc.memory.block_bytes));
     cluster = std::make_unique<ServingCluster>(ctx, sc.instances, sc.memory.num_blocks, host_blocks,
-                                               make_dispatcher(sc.dispatch, "deployment.dispatch"));
+                                               make_dispatcher(sc.dispatch, "deployment.dispatch", sc.dispatch_params));
     if (sc.workload.client_timeout_s)
       timeouts = std::make_unique<ClientTimeouts>(*cluster, events, seconds_to_ns(*sc.workload.client_timeout_s));
     arrival_handler.sim = this;

@@ -7,8 +7,9 @@ Registry<DispatcherFactory>& dispatcher_registry() {
   return table;
 }
 
-std::unique_ptr<Dispatcher> make_dispatcher(const std::string& name, const std::string& json_path) {
-  return dispatcher_registry().at(name, json_path)();
+std::unique_ptr<Dispatcher> make_dispatcher(const std::string& name, const std::string& json_path,
+                                            const DispatchParams& params) {
+  return dispatcher_registry().at(name, json_path)(params);
 }
 
 }  // namespace kunsim

@@ -18,12 +18,21 @@ class Dispatcher {
   virtual ~Dispatcher() = default;
   // Index into `instances` (non-empty), at `now` (non-decreasing over calls).
   virtual std::size_t pick(const std::vector<Instance*>& instances, SimTime now) = 0;
+  // Dispatchers that decide on load reports rather than exact state: how often every engine
+  // reports (0: never), and the reports themselves (`engines`: every engine, at `now`).
+  virtual SimTime report_interval() const { return 0; }
+  virtual void on_report(const std::vector<Instance*>& /*engines*/, SimTime /*now*/) {}
 };
 
-using DispatcherFactory = std::function<std::unique_ptr<Dispatcher>()>;
+struct DispatchParams {
+  SimTime load_report_interval = kNsPerSecond / 2;  // deployment.load_report_interval_s
+};
+
+using DispatcherFactory = std::function<std::unique_ptr<Dispatcher>(const DispatchParams&)>;
 Registry<DispatcherFactory>& dispatcher_registry();
 // The dispatcher named `name`; an unknown name is an InputError at `json_path`.
-std::unique_ptr<Dispatcher> make_dispatcher(const std::string& name, const std::string& json_path);
+std::unique_ptr<Dispatcher> make_dispatcher(const std::string& name, const std::string& json_path,
+                                            const DispatchParams& params = {});
 
 }  // namespace kunsim
 

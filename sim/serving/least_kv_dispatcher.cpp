@@ -27,6 +27,6 @@ class LeastKvDispatcher final : public Dispatcher {
 
 KUNSIM_REGISTER_DISPATCHER(least_kv, "least_kv",
                            "the lowest (KV used + KV queued) / capacity, seen exactly at each arrival (idealised)",
-                           [] { return std::make_unique<LeastKvDispatcher>(); });
+                           [](const DispatchParams&) { return std::make_unique<LeastKvDispatcher>(); });
 
 }  // namespace kunsim

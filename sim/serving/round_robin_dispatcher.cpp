@@ -16,6 +16,6 @@ class RoundRobinDispatcher final : public Dispatcher {
 }  // namespace
 
 KUNSIM_REGISTER_DISPATCHER(round_robin, "round_robin", "each arrival to the next instance in turn",
-                           [] { return std::make_unique<RoundRobinDispatcher>(); });
+                           [](const DispatchParams&) { return std::make_unique<RoundRobinDispatcher>(); });
 
 }  // namespace kunsim

@@ -19,7 +19,8 @@ const char* stale_kv_mode_name(StaleKvMode m) {
 }
 
 namespace {
-constexpr std::uint64_t kTick = 0;
+constexpr std::uint64_t kTick = 0;    // the policy's periodic control
+constexpr std::uint64_t kReport = 1;  // engines report their load to the dispatcher
 }  // namespace
 
 ServingCluster::ServingCluster(const ServingContext& ctx, int instances, std::int64_t blocks_per_instance,
@@ -113,9 +114,15 @@ void ServingCluster::abort(Request* r, SimTime now) {
 void ServingCluster::start_ticks(SimTime now, std::function<bool()> live) {
   live_ = std::move(live);
   if (ctx_.policy->tick_interval() > 0) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
+  if (dispatcher_->report_interval() > 0) ctx_.events->schedule(now, this, kReport);
 }
 
-void ServingCluster::handle_event(SimTime now, std::uint64_t) {
+void ServingCluster::handle_event(SimTime now, std::uint64_t arg) {
+  if (arg == kReport) {
+    dispatcher_->on_report(engine_list_, now);
+    if (live_()) ctx_.events->schedule(now + dispatcher_->report_interval(), this, kReport);
+    return;
+  }
   ctx_.policy->on_tick(*this, *this, now);
   if (live_()) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
 }

@@ -59,10 +59,11 @@ class ServingCluster final : public EventHandler,
   // than an instance holds above the watermark); empty when one can.
   std::string never_fits(const Request& r) const;
   void dispatch(Request* r, SimTime now);
-  // Policy ticks run while `live()` says the run has work left (requests in flight or still
-  // to arrive); periodic events alone must not keep a finished run going.
+  // Policy ticks, and load reports to a dispatcher that wants them, run while `live()` says the
+  // run has work left (requests in flight or still to arrive); periodic events alone must not
+  // keep a finished run going.
   void start_ticks(SimTime now, std::function<bool()> live);
-  void handle_event(SimTime now, std::uint64_t arg) override;  // policy ticks
+  void handle_event(SimTime now, std::uint64_t arg) override;  // policy ticks, load reports
 
   std::int64_t blocks_per_instance() const { return blocks_per_instance_; }
 
