@@ -16,10 +16,13 @@ void Timeline::sample(SimTime now, int slot, const Instance& e, int member) {
   if (e.stages() > 1)
     state = e.state() + ":g" + std::to_string(e.stages()) + ":stage" + std::to_string(member) + ":engine" +
             std::to_string(e.id());
+  // A group's requests are counted once, on its first member's row, so columns sum over slots;
+  // memory is per GPU, so every member's row has its own.
+  const bool counts = member == 0;
   std::fprintf(out_, "%.3f,%d,%s,%lld,%lld,%.4f,%d,%d,%d,%lld\n", ns_to_seconds(now), slot, state.c_str(),
                static_cast<long long>(used), static_cast<long long>(total),
-               total ? static_cast<double>(used) / static_cast<double>(total) : 0.0, e.running(), e.waiting(),
-               e.swapped(), static_cast<long long>(e.host_swap_used()));
+               total ? static_cast<double>(used) / static_cast<double>(total) : 0.0, counts ? e.running() : 0,
+               counts ? e.waiting() : 0, counts ? e.swapped() : 0, static_cast<long long>(counts ? e.host_swap_used() : 0));
 }
 
 }  // namespace kunsim

@@ -121,3 +121,35 @@ TEST(Simulation, DefaultScenarioRunsAndIsHealthy) {
 
 }  // namespace
 }  // namespace kunsim
+
+namespace kunsim::test {
+namespace {
+
+// A pipeline group's requests appear once in timeline.csv (its stage-0 row), so the running,
+// waiting and swapped columns sum over slots to what the cluster holds.
+TEST(Timeline, AGroupsRequestsAreCountedOnceAcrossItsMembersRows) {
+  Json j = parse_json_file(std::string(KUNSIM_SOURCE_DIR) + "/scenarios/burst.json");
+  j["policy"] = {{"name", "kunserve"}};
+  j["cost"] = {{"model", "roofline"}};
+  const auto dir = scratch("timeline-groups");
+  run_scenario(j, dir);
+  std::istringstream in(read_file(dir / "timeline.csv"));
+  std::string line;
+  std::getline(in, line);
+  int stage0_busy = 0, later_stages = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+    if (f[2].find(":stage0:") != std::string::npos && std::stoi(f[6]) > 0) ++stage0_busy;
+    if (f[2].find(":stage") != std::string::npos && f[2].find(":stage0:") == std::string::npos) {
+      ++later_stages;
+      EXPECT_EQ(f[6] + f[7] + f[8] + f[9], "0000") << line;
+    }
+  }
+  EXPECT_GT(stage0_busy, 0);
+  EXPECT_GT(later_stages, 0);
+}
+
+}  // namespace
+}  // namespace kunsim::test
