@@ -130,7 +130,11 @@ class Instance final : public EventHandler {
   // Queues a waiting request in arrival order (the merged queue of a fused group).
   void adopt_waiting(Request* r);
   // A stale request whose KV was exchanged: it is now laid out per stage.
-  void mark_exchanged(RequestId id);
+  // False when it is no longer stale here, or when its pages laid out per stage would not fit
+  // the peers now (it stays stale; the exchange retries it).
+  bool mark_exchanged(RequestId id);
+  // Whether `r`'s KV, spread over the stages instead of whole on its home, fits the pool now.
+  bool exchange_fits(const Request& r) const;
   const std::map<RequestId, Request*>& stale() const { return stale_.all(); }
   // Writes a decoding request's current outputs and blocks into it (they are tracked lazily).
   void sync(Request* r) const {

@@ -10,11 +10,20 @@
 
 namespace kunsim {
 
-void Instance::mark_exchanged(RequestId id) {
+bool Instance::exchange_fits(const Request& r) const {
+  if (!r.stale()) return false;
+  std::vector<Member> after = members_;
+  after[r.home].stale_blocks -= r.stale_blocks;
+  return pool_blocks(after) >= kv_.used();
+}
+
+bool Instance::mark_exchanged(RequestId id) {
   auto it = stale_.all().find(id);
-  if (it == stale_.all().end()) return;  // finished or preempted meanwhile
+  if (it == stale_.all().end()) return false;  // finished or preempted meanwhile
+  if (!exchange_fits(*it->second)) return false;  // no room on the peers now: retried later
   stale_.forget(it->second, members_);
   refresh_capacity();
+  return true;
 }
 
 void Instance::abort(Request* r, SimTime now) {

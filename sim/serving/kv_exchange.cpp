@@ -5,11 +5,24 @@
 
 namespace kunsim {
 
+namespace {
+constexpr std::uint64_t kLayerSent = 0;  // a layer's transfers of the round ended
+constexpr std::uint64_t kRoundDue = 1;   // the pacing interval since the last round is over
+}  // namespace
+
 void KvExchange::start_round(SimTime now) {
   round_.clear();
+  // Only requests whose pages the peers have room for, as the reference retries requests that
+  // get no peer blocks.
   for (const auto& [id, r] : group_.stale()) {
     if (static_cast<int>(round_.size()) == batch_) break;
-    round_.push_back(id);
+    if (group_.exchange_fits(*r)) round_.push_back(id);
+  }
+  if (round_.empty() && !group_.stale().empty()) {
+    // Nothing fits until some stale request finishes: let the group serve and look again.
+    group_.set_blocked(false, now);
+    host_.context().events->schedule(now + (interval_ > 0 ? interval_ : kNsPerSecond / 4), this, kRoundDue);
+    return;
   }
   if (round_.empty()) {
     host_.log(Decision{now, DecisionKind::KvExchange, DecisionPhase::Done, {{"instance", group_.id()},
@@ -21,6 +34,11 @@ void KvExchange::start_round(SimTime now) {
     host_.done(this, {group_.id()});
     return;
   }
+  if (round_started_ >= 0 && now < round_started_ + interval_) {
+    host_.context().events->schedule(round_started_ + interval_, this, kRoundDue);  // re-collected then
+    return;
+  }
+  round_started_ = now;
   layer_ = 0;
   send_layer(now);
 }
@@ -46,25 +64,26 @@ void KvExchange::send_layer(SimTime now) {
       bytes_ += bytes * static_cast<std::int64_t>(members[home].gpus.size());
     }
     if (end > now) {
-      ctx.events->schedule(end, this);
+      ctx.events->schedule(end, this, kLayerSent);
       return;
     }
     ++layer_;
   }
-  handle_event(now, 0);
+  handle_event(now, kLayerSent);
 }
 
-void KvExchange::handle_event(SimTime now, std::uint64_t) {
+void KvExchange::handle_event(SimTime now, std::uint64_t arg) {
+  if (arg == kRoundDue) {
+    start_round(now);
+    return;
+  }
   if (layer_ < host_.context().model->layers) ++layer_;
   if (layer_ < host_.context().model->layers) {
     send_layer(now);
     return;
   }
   for (RequestId id : round_)
-    if (group_.stale().count(id)) {
-      group_.mark_exchanged(id);
-      ++requests_;
-    }
+    if (group_.mark_exchanged(id)) ++requests_;
   start_round(now);
 }
 

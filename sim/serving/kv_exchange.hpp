@@ -5,6 +5,11 @@
 // its own transfer, so pipeline activations booked on the same links get in between layers.
 // When a round ends its requests are laid out per stage (no more remote attention). A blocking
 // exchange's group runs again when the last round ends.
+// Pacing, as the reference's live exchange (LIVE_RESHARD_INTERVAL = 0.25 s): a round starts
+// every `interval`, or when the previous one ends if that is later; 0 runs rounds back to back.
+// A round's `batch` counts requests: the reference's exchange routine (_reshard_blocks_batched)
+// takes up to exchange_batch_size requests a round, to bound a scratch buffer of layers x
+// requests x pages, although its command-line help calls the value blocks.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -15,8 +20,8 @@ namespace kunsim {
 
 class KvExchange final : public EventHandler {
  public:
-  KvExchange(ReconfigurationHost& host, Instance& group, int batch, SimTime now)
-      : host_(host), group_(group), batch_(batch), started_(now) {}
+  KvExchange(ReconfigurationHost& host, Instance& group, int batch, SimTime interval, SimTime now)
+      : host_(host), group_(group), batch_(batch), interval_(interval), started_(now) {}
   void begin(SimTime now) { start_round(now); }  // once the host holds it
   void handle_event(SimTime now, std::uint64_t arg) override;
 
@@ -26,7 +31,8 @@ class KvExchange final : public EventHandler {
   ReconfigurationHost& host_;
   Instance& group_;
   int batch_;
-  SimTime started_;
+  SimTime interval_, started_;
+  SimTime round_started_ = -1;  // the latest round's start (-1: none yet)
   std::vector<RequestId> round_;
   int layer_ = 0;
   std::int64_t bytes_ = 0;

@@ -223,7 +223,9 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
     const bool blocking = opt.stale_kv == StaleKvMode::BlockingExchange;
     if (blocking) gp->set_blocked(true, now);
     locked_.insert(gp->id());  // no restore while its exchange runs
-    auto exchange = std::make_unique<KvExchange>(host(), *gp, opt.exchange_batch, now);
+    // A blocking exchange runs its rounds back to back; a live one is paced.
+    const SimTime interval = blocking ? 0 : opt.exchange_interval;
+    auto exchange = std::make_unique<KvExchange>(host(), *gp, opt.exchange_batch, interval, now);
     KvExchange* x = exchange.get();
     start(std::move(exchange));
     x->begin(now);

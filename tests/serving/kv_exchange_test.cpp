@@ -15,7 +15,7 @@ struct Exchanged {
   double duration_s = 0;
 };
 
-Exchanged exchange_with_batch(int batch) {
+Exchanged exchange_with_batch(int batch, SimTime interval = 0) {
   test::ClusterOf f(2, 2000);
   ServingCluster& cluster = *f.cluster;
   // Four long-lived requests on each instance, then fuse: eight stale requests.
@@ -23,6 +23,7 @@ Exchanged exchange_with_batch(int batch) {
   f.run_until({}, 500'000'000, [] {});
   FuseOptions opt;
   opt.exchange_batch = batch;
+  opt.exchange_interval = interval;
   EXPECT_TRUE(cluster.fuse({0, 1}, opt, f.now));
   f.run_until({}, 5'000'000'000, [] {});
   Exchanged out;
@@ -45,6 +46,17 @@ TEST(KvExchange, RoundsMoveTheSameBytesAndSmallerRoundsTakeLonger) {
   // same in both runs (fused at the same instant).
   EXPECT_EQ(one.bytes, all.bytes);
   EXPECT_GT(one.duration_s, all.duration_s);
+}
+
+// Paced as the reference's live exchange: eight rounds of one request, a round every 0.25 s
+// (each takes far less), so the last starts 7 x 0.25 s after the first and ends within 0.25 s.
+TEST(KvExchange, RoundsStartAnIntervalApartWhenTheyEndSooner) {
+  const Exchanged back_to_back = exchange_with_batch(1, 0);
+  ASSERT_LT(back_to_back.duration_s, 0.25 / 8) << "a round takes far less than the interval";
+  const Exchanged paced = exchange_with_batch(1, kNsPerSecond / 4);
+  EXPECT_EQ(paced.requests, 8);
+  EXPECT_GE(paced.duration_s, 7 * 0.25);
+  EXPECT_LT(paced.duration_s, 7 * 0.25 + 0.25 / 8);
 }
 
 }  // namespace
