@@ -122,7 +122,7 @@ void Instance::plan(SimTime now) {
 
 double Instance::price_ns(const BatchShape& s, int stale_tokens) const {
   if (members_.size() == 1) return ctx_.cost->iteration(s).sum() * 1e9;
-  return pipeline_cycle_ns(*ctx_.cost, geometry_, s, stale_tokens);
+  return pipeline_cycle_ns(*ctx_.cost, geometry_, s, stale_tokens, &stale_.decodes_by_home());
 }
 
 SimTime Instance::book_links(const BatchShape& s, int stale_tokens, std::int64_t steps, SimTime start) {

@@ -6,7 +6,8 @@
 // stage-bound term), and each micro-batch crosses every stage (the traversal term). Unequal
 // micro-batches make the traversal term win: those are the bubbles. Stale tokens (requests
 // whose KV is still whole on their home member) pay remote attention every layer of a stage:
-// Q, K, V out to the home and O back.
+// Q, K, V out to the home and O back, with the attention itself charged to the home member's
+// GPU, which holds the KV (so a member that is home to many stale requests bounds the cycle).
 #pragma once
 #include "sim/cost/batch_shape.hpp"
 #include "sim/cost/cost_model.hpp"
@@ -22,7 +23,9 @@ struct PipelineGeometry {
   PipelineLinks links;
 };
 
-double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, const BatchShape& shape, int stale_tokens);
+// `stale_by_home`: stale decodes per member (nullptr: spread evenly).
+double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, const BatchShape& shape, int stale_tokens,
+                         const std::vector<int>* stale_by_home = nullptr);
 
 // Books the link traffic of `steps` cycles of `shape` from `start`: activations across each
 // stage boundary (each TP rank sends its share), and every stage's remote attention to each home
