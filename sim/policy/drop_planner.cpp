@@ -68,7 +68,8 @@ std::vector<GroupPlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const 
       return ua != ub ? ua < ub : a->id < b->id;
     });
     GroupPlan best;
-    for (int g = 2; g <= p_.max_group_size && g - 1 <= static_cast<int>(cands.size()); ++g) {
+    const int g_min = p_.group_size > 0 ? p_.group_size : 2, g_max = p_.group_size > 0 ? p_.group_size : p_.max_group_size;
+    for (int g = g_min; g <= g_max && g - 1 <= static_cast<int>(cands.size()); ++g) {
       std::vector<const InstanceLoad*> members{seed};
       members.insert(members.end(), cands.begin(), cands.begin() + (g - 1));
       GroupPlan p;

@@ -7,7 +7,8 @@
 //      then least KV usage), keeping the reference's majority rule (votes >= g/2);
 //   3. the smallest g whose freed weight blocks plus the partners' free blocks cover the
 //      group's demand wins (a larger g frees more but pays more pipeline overhead); if none
-//      covers it, the largest allowed g is taken;
+//      covers it, the largest allowed g is taken. A static group_size skips the choice: every
+//      group has that g (when enough instances and votes are there);
 //   4. each plan carries its estimated overhead from the cost model: a pipeline cycle over
 //      the group's stages with activations on the actual route, against a normal step.
 #pragma once
@@ -40,6 +41,7 @@ struct GroupPlan {
 
 struct DropPlannerParams {
   int max_group_size = 4;
+  int group_size = 0;  // a static g for every group (the reference's --group-size); 0: chosen as above
   int growth_tokens = 64;
 };
 

@@ -108,6 +108,7 @@ PolicyMaker make_kunserve(JsonFields& f) {
   p.fuse.exchange_batch = static_cast<int>(f.integer("exchange_batch", p.fuse.exchange_batch, 1, 4096));
   p.fuse.exchange_interval = seconds_to_ns(f.number("exchange_interval_s", ns_to_seconds(p.fuse.exchange_interval), 0, 60));
   p.planner.max_group_size = static_cast<int>(f.integer("max_group_size", p.planner.max_group_size, 2, 64));
+  if (f.has("group_size")) p.planner.group_size = static_cast<int>(f.integer("group_size", 2, 64));
   p.planner.growth_tokens = static_cast<int>(f.integer("growth_tokens", p.planner.growth_tokens, 0, 1 << 20));
   if (p.restore_usage >= p.drop_usage)
     throw InputError(f.path_of("restore_usage") + ": must be below drop_usage, or groups would flap");

@@ -56,5 +56,35 @@ TEST(DropPlanner, RealContextsChangeTheEstimate) {
   EXPECT_GT(idle.second, idle.first);
 }
 
+// Three instances, two voting with a demand that g = 2 covers: the planner takes g = 2; with a
+// static group size of 3 (the reference's --group-size) the group has all three.
+TEST(DropPlanner, AStaticGroupSizeFixesG) {
+  test::ClusterOf f(3, 2000);
+  std::vector<InstanceLoad> loads;
+  for (int id = 0; id < 3; ++id) {
+    InstanceLoad l;
+    l.id = id;
+    l.capacity = 2000;
+    l.used = id < 2 ? 1990 : 100;
+    l.free = l.capacity - l.used;
+    l.queued = id < 2 ? 50 : 0;
+    l.decodes = 10;
+    l.context_sum = 10 * 1000;
+    l.votes = id < 2;
+    l.demand = id < 2 ? 40 : 0;
+    loads.push_back(l);
+  }
+  const auto chosen = DropPlanner(*f.cluster, {}).plan(loads);
+  ASSERT_EQ(chosen.size(), 1u);
+  EXPECT_EQ(chosen[0].g, 2);
+  EXPECT_TRUE(chosen[0].covered);
+  DropPlannerParams fixed;
+  fixed.group_size = 3;
+  const auto three = DropPlanner(*f.cluster, fixed).plan(loads);
+  ASSERT_EQ(three.size(), 1u);
+  EXPECT_EQ(three[0].g, 3);
+  EXPECT_EQ(three[0].ids, (std::vector<int>{0, 2, 1}));  // the seed, then the least used partner first
+}
+
 }  // namespace
 }  // namespace kunsim

@@ -42,9 +42,9 @@ struct InstanceFixture {
 
 
   InstanceFixture(ModelSpec m, RooflineParams rp, std::int64_t blocks, const char* policy_name = "vllm",
-                  std::int64_t host_blocks = 0, EngineParams e = {})
+                  std::int64_t host_blocks = 0, EngineParams e = {}, int gpus = 2)
       : model(std::move(m)),
-        cluster(test_cluster(1, 2)),
+        cluster(test_cluster(1, gpus)),
         engine(e),
         topology(cluster),
         links(topology),
@@ -130,7 +130,7 @@ inline RooflineParams ideal_roofline() {
 struct ClusterOf : InstanceFixture {
   std::unique_ptr<ServingCluster> cluster;
   ClusterOf(int instances, std::int64_t blocks)
-      : InstanceFixture(find_model("llama-3-8b", "model"), RooflineParams{}, blocks),
+      : InstanceFixture(find_model("llama-3-8b", "model"), RooflineParams{}, blocks, "vllm", 0, {}, std::max(2, instances)),
         cluster(std::make_unique<ServingCluster>(ctx, instances, blocks, 0, make_dispatcher("round_robin", "dispatch"))) {}
 };
 
