@@ -137,9 +137,10 @@ requests, from reports every 0.5 s). What the tables show:
   higher under KunServe in those runs.
 - **Dispatch matters.** In tight-14b, Llumnix's freeness-based dispatch and migration keep every
   instance below the point where KunServe's instances vote, and it has the lowest tail TTFT.
-- **Baselines.** kunsim's InferCept still chooses per request between recompute and swap by time
-  alone, so wherever preemptions happen it matches vllm-swap; its paper's waste model, budgeted
-  swapping and interceptions are not modelled yet.
+- **Baselines.** kunsim's InferCept follows its paper's min-waste choice between discard and swap
+  (it swaps here: PCIe is far cheaper than recomputing these contexts) and pipelines its swaps
+  with compute, so where preemptions happen (preempt, long-output) it beats vllm-swap, whose steps
+  wait for their copies. Interceptions (tool calls) are not modelled, so it never preserves.
 - **Operating points.** The paper's clusters, models, rates and SLOs are not public; these
   scenarios are kunsim's choices, and no search for the paper's maximum has been run yet.
 """

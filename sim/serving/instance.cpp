@@ -187,7 +187,7 @@ void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   kv_.release(blocks);
   refresh_capacity();
   if (d.mode == PreemptMode::Swap) {
-    blocked_until = std::max(blocked_until, swap_.swap_out(ctx_, members_[0], blocks, now));
+    swap_stall(swap_.swap_out(ctx_, members_[0], blocks, now), blocked_until);
     victim->phase = Phase::Swapped;
     ++victim->swaps;
     ++counters_.swaps_out;
@@ -205,10 +205,15 @@ void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   decision(now, DecisionKind::Preempt, *victim, "out of KV blocks; recompute: " + d.reason, blocks);
 }
 
+void Instance::swap_stall(SimTime copy_end, SimTime& blocked_until) {
+  if (ctx_.policy->swaps_overlap_compute()) overlap_until_ = std::max(overlap_until_, copy_end);
+  else blocked_until = std::max(blocked_until, copy_end);
+}
+
 void Instance::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
   swapped_.pop_front();
   kv_.allocate(r->blocks);
-  blocked_until = std::max(blocked_until, swap_.swap_in(ctx_, members_[0], r->blocks, now));
+  swap_stall(swap_.swap_in(ctx_, members_[0], r->blocks, now), blocked_until);
   ++counters_.swaps_in;
   running_.push_back(r);
   cohort_.add(r);
@@ -219,6 +224,7 @@ void Instance::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
 void Instance::run_iteration(SimTime now) {
   const EngineParams& e = *ctx_.engine;
   SimTime blocked_until = now;
+  overlap_until_ = now;
   bool preempted = false;
   // 1. Every decode runs; free blocks for their growth by preempting the newest requests.
   while (cohort_.blocks_needed(1) > kv_.free()) {
@@ -275,7 +281,7 @@ void Instance::run_iteration(SimTime now) {
   busy_ = true;
   work_ = Work::Iteration;
   work_start_ = now;
-  work_end_ = std::max(blocked_until + compute, book_links(shape_, stale_tokens, 1, blocked_until));
+  work_end_ = std::max({blocked_until + compute, book_links(shape_, stale_tokens, 1, blocked_until), overlap_until_});
   ++counters_.iterations;
   ctx_.events->schedule(work_end_, this, ++work_generation_);
 }

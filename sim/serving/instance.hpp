@@ -165,6 +165,10 @@ class Instance final : public EventHandler {
   void finish_decodes(SimTime now);
   void preempt(Request* victim, SimTime now, SimTime& blocked_until);
   void swap_in(Request* r, SimTime now, SimTime& blocked_until);
+  // A swap copy ending at `copy_end`: the step waits for it before computing, or, where the
+  // policy pipelines swaps with compute, ends no earlier than it (overlap_until_).
+  void swap_stall(SimTime copy_end, SimTime& blocked_until);
+  SimTime overlap_until_ = 0;
   void finish(Request* r, SimTime now);
   // Takes a running request out: blocks freed, stale bookkeeping and the running list updated.
   void release(Request* r);

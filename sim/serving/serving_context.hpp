@@ -37,6 +37,10 @@ class PolicyHooks {
   // `victim` must give up its KV blocks on `inst`; how? (Swap falls back to recompute when the
   // host swap space is full; the instance logs that.)
   virtual PreemptDecision on_preempt(const Instance& inst, const Request& victim) = 0;
+  // Whether the engine's swaps are pipelined with its compute (layer by layer, as InferCept's
+  // are): a step then ends when both its compute and its swaps are done, instead of computing
+  // after the swaps (vLLM's swap_blocks, which the step waits for).
+  virtual bool swaps_overlap_compute() const { return false; }
   // Periodic control (KunServe's overload/restore votes, Llumnix's migrations): on_tick runs
   // every tick_interval() of simulated time (0: never), sees the cluster read-only and acts
   // through commands.
