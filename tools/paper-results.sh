@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs KunServe's evaluation as kunsim mirrors it (scenarios/burst.json, scenarios/preempt.json,
-# scenarios/paper/*.json) under every policy and writes docs/results.md.
+# scenarios/paper/*.json) under every policy, searches scenarios/sweeps/up-to.json for where the
+# paper's "up to" lives, and writes docs/results.md.
 #   tools/paper-results.sh [--trace-dir DIR]     (default: $KUNSIM_TRACE_DIR, else ../shared/traces)
 # Scenarios whose trace is not found are listed as skipped.
 set -euo pipefail
@@ -31,5 +32,7 @@ for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
     done
   fi
 done
+# Where the paper's "up to" lives: a search over burst size, burst length and memory headroom.
+"$build_dir/kunsim" sweep scenarios/sweeps/up-to.json -j "$(nproc)" --out "$out/up-to" --quiet
 python3 tools/results_table.py "$out" > docs/results.md
 echo "wrote docs/results.md"
