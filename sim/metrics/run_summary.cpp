@@ -53,6 +53,7 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
   nlohmann::json kinds = nlohmann::json::object();
   for (const auto& [k, n] : decisions.counts()) kinds[k] = n;
   j["planner"] = {{"drops", decisions.count(DecisionKind::Drop)},
+                  {"grows", decisions.count(DecisionKind::Grow, DecisionPhase::Begin)},
                   {"restores", decisions.count(DecisionKind::Restore, DecisionPhase::Split)},
                   {"migrations", decisions.count(DecisionKind::Migrate, DecisionPhase::Begin)},
                   {"preemptions", total.preemptions},

@@ -14,12 +14,19 @@ nlohmann::json GroupPlan::to_json() const {
 }
 
 std::pair<double, double> DropPlanner::estimate(const std::vector<InstanceLoad>& ms) const {
-  const int g = static_cast<int>(ms.size());
   std::int64_t decodes = 0, ctx_sum = 0;
+  std::vector<Member> members;
   for (const auto& m : ms) {
     decodes += m.decodes;
     ctx_sum += m.context_sum;
+    members.push_back(c_.engine(m.id)->members()[0]);
   }
+  return estimate(members, decodes, ctx_sum);
+}
+
+std::pair<double, double> DropPlanner::estimate(const std::vector<Member>& members, std::int64_t decodes,
+                                                std::int64_t ctx_sum) const {
+  const int g = static_cast<int>(members.size());
   // Fewer decodes than stages: padded to one per stage, at their mean context (512 tokens
   // when none decodes yet), so the step it is compared against is not empty.
   if (decodes < g) {
@@ -36,14 +43,72 @@ std::pair<double, double> DropPlanner::estimate(const std::vector<InstanceLoad>&
   const double step = c_.cost().iteration(one).sum();
   // ... against a pipeline cycle of the whole group's decodes over g stages, priced by the
   // function the group's Instance will charge it with.
-  std::vector<Member> members;
-  for (const auto& m : ms) members.push_back(c_.engine(m.id)->members()[0]);
   const PipelineGeometry geo{g, c_.engine_params().tp, c_.model().layers, pipeline_links(c_.topology(), members, c_.model())};
   BatchShape all = one;
   all.num_decodes = static_cast<int>(decodes);
   all.decode_context_sum = ctx_sum;
   all.sampled = all.num_decodes;
   return {step, pipeline_cycle_ns(c_.cost(), geo, all, 0) * 1e-9};
+}
+
+// Candidate partners for a group seeded on `node`: same node first, then least used (ties:
+// lower id).
+std::vector<const InstanceLoad*> DropPlanner::partners(const std::vector<InstanceLoad>& loads, const std::set<int>& taken,
+                                                       int node) const {
+  std::vector<const InstanceLoad*> cands;
+  for (const auto& l : loads)
+    if (!taken.count(l.id)) cands.push_back(&l);
+  std::stable_sort(cands.begin(), cands.end(), [&](auto* a, auto* b) {
+    const bool na = node_of(a->id) == node, nb = node_of(b->id) == node;
+    if (na != nb) return na;
+    const double ua = static_cast<double>(a->used) / a->capacity, ub = static_cast<double>(b->used) / b->capacity;
+    return ua != ub ? ua < ub : a->id < b->id;
+  });
+  return cands;
+}
+
+int DropPlanner::node_of(int engine_id) const {
+  return c_.topology().gpu_node(c_.engine(engine_id)->members()[0].gpus[0]);
+}
+
+GroupPlan DropPlanner::grow(const InstanceLoad& group, const std::vector<InstanceLoad>& normals,
+                            const std::set<int>& taken) const {
+  GroupPlan best;
+  const Instance& e = *c_.engine(group.id);
+  const int g = e.stages();
+  if (p_.group_size > 0 || g < 2) return best;
+  const std::vector<const InstanceLoad*> cands = partners(normals, taken, node_of(group.id));
+  for (int k = 2; k * g <= p_.max_group_size && (k - 1) * g <= static_cast<int>(cands.size()); ++k) {
+    const int G = k * g;
+    GroupPlan p;
+    p.g = G;
+    p.ids = {group.id};
+    p.votes = g;  // every member of an overloaded group is overloaded
+    p.demand = group.demand;
+    std::vector<Member> members;
+    std::int64_t decodes = group.decodes, ctx_sum = group.context_sum;
+    for (int r = 0, next = 0; r < g; ++r) {
+      members.push_back(e.members()[r]);
+      p.freed -= c_.freed_blocks(r, g);  // what the member had already freed
+      for (int q = 0; q < k - 1; ++q) {
+        const InstanceLoad* m = cands[next++];
+        p.ids.push_back(m->id);
+        p.votes += m->votes;
+        p.demand += m->demand;
+        if (!m->votes) p.partner_free += m->free;
+        decodes += m->decodes;
+        ctx_sum += m->context_sum;
+        members.push_back(c_.engine(m->id)->members()[0]);
+      }
+    }
+    for (int idx = 0; idx < G; ++idx) p.freed += c_.freed_blocks(idx, G);
+    if (p.votes < G / 2) break;
+    p.covered = p.freed + p.partner_free >= p.demand;
+    std::tie(p.est_step_s, p.est_cycle_s) = estimate(members, decodes, ctx_sum);
+    best = p;
+    if (p.covered) break;
+  }
+  return best;
 }
 
 std::vector<GroupPlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const {
@@ -53,20 +118,11 @@ std::vector<GroupPlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const 
   for (const auto& l : loads)
     if (l.votes) voters.push_back(&l);
   std::stable_sort(voters.begin(), voters.end(), [](auto* a, auto* b) { return a->demand > b->demand; });
-  auto node_of = [&](int id) { return c_.topology().gpu_node(c_.engine(id)->members()[0].gpus[0]); };
   for (const InstanceLoad* seed : voters) {
     if (used.count(seed->id)) continue;
-    // Candidate partners: same node as the seed first, then least used (ties: lower id).
-    std::vector<const InstanceLoad*> cands;
-    for (const auto& l : loads)
-      if (l.id != seed->id && !used.count(l.id)) cands.push_back(&l);
-    const int seed_node = node_of(seed->id);
-    std::stable_sort(cands.begin(), cands.end(), [&](auto* a, auto* b) {
-      const bool na = node_of(a->id) == seed_node, nb = node_of(b->id) == seed_node;
-      if (na != nb) return na;
-      const double ua = static_cast<double>(a->used) / a->capacity, ub = static_cast<double>(b->used) / b->capacity;
-      return ua != ub ? ua < ub : a->id < b->id;
-    });
+    std::set<int> taken = used;
+    taken.insert(seed->id);
+    const std::vector<const InstanceLoad*> cands = partners(loads, taken, node_of(seed->id));
     GroupPlan best;
     const int g_min = p_.group_size > 0 ? p_.group_size : 2, g_max = p_.group_size > 0 ? p_.group_size : p_.max_group_size;
     for (int g = g_min; g <= g_max && g - 1 <= static_cast<int>(cands.size()); ++g) {

@@ -11,7 +11,14 @@
 //      group has that g (when enough instances and votes are there);
 //   4. each plan carries its estimated overhead from the cost model: a pipeline cycle over
 //      the group's stages with activations on the actual route, against a normal step.
+// Growth: a fused group of g stages that votes again grows to g' = k*g (k >= 2, up to
+// max_group_size; each old stage splits among its member and k-1 partners, so members drop
+// more layers and pull none back). Partners are chosen as in step 2, from the instances no new
+// group took; the group's g members count as g votes in the majority rule; the smallest k whose
+// extra freed blocks (every member's, old and new) plus the partners' free blocks cover the
+// group's demand wins, else the largest allowed. A static group_size never grows.
 #pragma once
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,10 +56,20 @@ class DropPlanner {
  public:
   DropPlanner(const ClusterView& cluster, DropPlannerParams p) : c_(cluster), p_(p) {}
   std::vector<GroupPlan> plan(std::vector<InstanceLoad> loads) const;
+  // Growth of the group whose load is `group` (its id, g = its stages) by normal instances from
+  // `normals` not in `taken`. The plan's ids: the group first, then the partners in the order
+  // ClusterCommands::grow takes them; g is g'. None (g == 0) when no growth is allowed.
+  GroupPlan grow(const InstanceLoad& group, const std::vector<InstanceLoad>& normals, const std::set<int>& taken) const;
   // Cost-model estimates for a group: (normal decode step, pipeline cycle), seconds.
   std::pair<double, double> estimate(const std::vector<InstanceLoad>& members) const;
+  // The same for `members` in stage order serving `decodes` decodes of `context_sum` tokens.
+  std::pair<double, double> estimate(const std::vector<Member>& members, std::int64_t decodes,
+                                     std::int64_t context_sum) const;
 
  private:
+  std::vector<const InstanceLoad*> partners(const std::vector<InstanceLoad>& loads, const std::set<int>& taken,
+                                            int node) const;
+  int node_of(int engine_id) const;
   const ClusterView& c_;
   DropPlannerParams p_;
 };

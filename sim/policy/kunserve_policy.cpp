@@ -3,11 +3,14 @@
 // blocks its queue needs >= its free blocks; the DropPlanner turns the votes into groups, and
 // each group fuses into one pipeline (ServingCluster::fuse) whose dropped weights became KV
 // blocks. A group votes to restore when nothing is queued, usage <= restore_usage and usage
-// is falling over the trend window. Hysteresis: neither a drop nor a restore is considered
+// is falling over the trend window. A group that votes to drop again (as an instance votes)
+// grows instead (g -> k*g, DropPlanner::grow) with instances no new group took, unless
+// `grow` is off or group_size is static. Hysteresis: neither a drop nor a restore is considered
 // within min_dwell_s of the instances' last reconfiguration. Preemption recomputes, as the
 // reference's preempt_method does.
 #include <deque>
 #include <map>
+#include <set>
 
 #include "sim/policy/drop_planner.hpp"
 #include "sim/policy/policy_registry.hpp"
@@ -22,6 +25,7 @@ struct KunServeParams {
   int trend_window = 30;  // ticks
   double min_dwell_s = 5.0;
   bool enable_restore = true;
+  bool grow = true;
   FuseOptions fuse;
   DropPlannerParams planner;
 };
@@ -36,6 +40,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     std::vector<InstanceLoad> loads;
     // A snapshot: a restore below, or a fuse of idle instances, changes the engine list.
     const std::vector<const Instance*> engines(c.engines().begin(), c.engines().end());
+    std::vector<InstanceLoad> growing;  // groups voting to drop again
     for (const Instance* e : engines) {
       const double usage = e->kv().capacity() ? static_cast<double>(e->kv_used_at(now)) / e->kv().capacity() : 0;
       auto& hist = history_[e->id()];
@@ -44,35 +49,59 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       // A group's dwell starts the first time it is seen (fusion completes at a step boundary).
       if (e->stages() > 1 && !settled_.count(e->id())) settled_[e->id()] = now + seconds_to_ns(p_.min_dwell_s);
       if (c.reconfiguring(e->id()) || now < settled_[e->id()]) continue;
-      if (e->stages() > 1) {
+      const InstanceLoad l = load_of(c, *e, usage, now);
+      if (e->stages() == 1) {
+        loads.push_back(l);
+      } else if (l.votes && p_.grow) {
+        growing.push_back(l);
+      } else {
         consider_restore(cmd, *e, usage, hist, now);
-        continue;
       }
-      InstanceLoad l;
-      l.id = e->id();
-      l.capacity = e->kv().capacity();
-      l.used = e->kv_used_at(now);
-      l.free = l.capacity - l.used;
-      l.queued = e->queued_blocks();
-      l.decodes = e->decoding();
-      l.context_sum = e->decode_context_sum();
-      l.votes = usage >= p_.drop_usage && l.queued >= l.free;
-      l.demand = std::max<std::int64_t>(0, l.queued - l.free) +
-                 l.decodes * ((p_.planner.growth_tokens + c.engine_params().block_size - 1) / c.engine_params().block_size);
-      loads.push_back(l);
     }
-    bool any_vote = false;
+    bool any_vote = !growing.empty();
     for (const auto& l : loads) any_vote |= l.votes;
     if (!any_vote) return;
     const DropPlanner planner(c, p_.planner);
+    std::set<int> taken;
     for (const GroupPlan& plan : planner.plan(loads)) {
-      FuseOptions opt = p_.fuse;
-      opt.plan = plan.to_json();
-      opt.plan["reason"] = std::to_string(plan.votes) + " of " + std::to_string(plan.g) +
-                           " voted (KV usage >= " + std::to_string(p_.drop_usage) + " and queued blocks >= free blocks)";
-      if (cmd.fuse(plan.ids, opt, now))
-        for (int id : plan.ids) settled_[id] = now + seconds_to_ns(p_.min_dwell_s);
+      taken.insert(plan.ids.begin(), plan.ids.end());
+      act(plan, now, [&](const FuseOptions& opt) { return cmd.fuse(plan.ids, opt, now); });
     }
+    std::stable_sort(growing.begin(), growing.end(), [](const auto& a, const auto& b) { return a.demand > b.demand; });
+    for (const InstanceLoad& l : growing) {
+      const GroupPlan plan = planner.grow(l, loads, taken);
+      if (plan.g == 0) continue;
+      taken.insert(plan.ids.begin(), plan.ids.end());
+      const std::vector<int> partners(plan.ids.begin() + 1, plan.ids.end());
+      act(plan, now, [&](const FuseOptions& opt) { return cmd.grow(l.id, partners, opt, now); });
+    }
+  }
+
+  InstanceLoad load_of(const ClusterView& c, const Instance& e, double usage, SimTime now) const {
+    InstanceLoad l;
+    l.id = e.id();
+    l.capacity = e.kv().capacity();
+    l.used = e.kv_used_at(now);
+    l.free = l.capacity - l.used;
+    l.queued = e.queued_blocks();
+    l.decodes = e.decoding();
+    l.context_sum = e.decode_context_sum();
+    l.votes = usage >= p_.drop_usage && l.queued >= l.free;
+    l.demand = std::max<std::int64_t>(0, l.queued - l.free) +
+               l.decodes * ((p_.planner.growth_tokens + c.engine_params().block_size - 1) / c.engine_params().block_size);
+    return l;
+  }
+
+  // Logs the plan's reason with it, and after a fuse or growth holds its engines and slots
+  // still for min_dwell_s.
+  template <class Command>
+  void act(const GroupPlan& plan, SimTime now, Command command) {
+    FuseOptions opt = p_.fuse;
+    opt.plan = plan.to_json();
+    opt.plan["reason"] = std::to_string(plan.votes) + " of " + std::to_string(plan.g) +
+                         " voted (KV usage >= " + std::to_string(p_.drop_usage) + " and queued blocks >= free blocks)";
+    if (!command(opt)) return;
+    for (int id : plan.ids) settled_[id] = now + seconds_to_ns(p_.min_dwell_s);
   }
 
   void consider_restore(ClusterCommands& cmd, const Instance& e, double usage, const std::deque<double>& hist, SimTime now) {
@@ -101,6 +130,7 @@ PolicyMaker make_kunserve(JsonFields& f) {
   p.trend_window = static_cast<int>(f.integer("trend_window", p.trend_window, 2, 10000));
   p.min_dwell_s = f.number("min_dwell_s", p.min_dwell_s, 0, 3600);
   p.enable_restore = f.boolean("enable_restore", p.enable_restore);
+  p.grow = f.boolean("grow", p.grow);
   const std::string mode = f.choice("stale_kv", "exchange", {"exchange", "blocking-exchange", "recompute"});
   p.fuse.stale_kv = mode == "exchange" ? StaleKvMode::LiveExchange
                     : mode == "recompute" ? StaleKvMode::Recompute

@@ -3,8 +3,8 @@
 // links); every change goes through a command, which checks its own rules (an engine under
 // reconfiguration, a group of one, a request that is not a decode) and says no by returning
 // false, so a policy can never leave the cluster in a state serving did not choose.
-// Commands today: KunServe's drop (fuse) and restore, Llumnix's migrate; room for more (growing
-// a group, hand-offs between instance roles).
+// Commands today: KunServe's drop (fuse), growth and restore, Llumnix's migrate; room for more
+// (hand-offs between instance roles).
 #pragma once
 #include <span>
 #include <string>
@@ -50,6 +50,13 @@ class ClusterCommands {
   // step boundary. False (nothing done) for fewer than two, or any that is not a normal,
   // unlocked engine without swapped requests.
   virtual bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) = 0;
+  // KunServe's growth: the normal engines `partners` join the settled pipeline group
+  // `group_id` at their next step boundary, making g' = g + |partners| stages. Each old stage
+  // is split among its member (which keeps the stage's first layers) and |partners|/g of the
+  // partners, in order, so no member ever needs back a layer it dropped. False (nothing done)
+  // unless |partners| is a non-zero multiple of g, the group is unlocked, not restoring and has
+  // no stale KV left, and every partner is a normal, unlocked engine without swapped requests.
+  virtual bool grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) = 0;
   // A group back to normal instances. False for a normal engine or one under reconfiguration.
   virtual bool restore(int engine_id, SimTime now, const std::string& reason) = 0;
   // Llumnix's live migration of a decoding request. False when either end is locked or not a

@@ -11,8 +11,8 @@
 
 namespace kunsim {
 
-enum class DecisionKind : std::uint8_t { Reject, Preempt, SwapOut, SwapIn, Abort, Drop, KvExchange, Restore, Migrate };
-inline constexpr int kDecisionKinds = 9;
+enum class DecisionKind : std::uint8_t { Reject, Preempt, SwapOut, SwapIn, Abort, Drop, Grow, KvExchange, Restore, Migrate };
+inline constexpr int kDecisionKinds = 10;
 enum class DecisionPhase : std::uint8_t { None, Begin, Pull, Gather, Split, Done, End };
 inline constexpr int kDecisionPhases = 7;
 
@@ -43,6 +43,7 @@ inline const char* decision_kind_name(DecisionKind k) {
     case DecisionKind::SwapIn: return "swap_in";
     case DecisionKind::Abort: return "abort";
     case DecisionKind::Drop: return "drop";
+    case DecisionKind::Grow: return "grow";
     case DecisionKind::KvExchange: return "kv_exchange";
     case DecisionKind::Restore: return "restore";
     case DecisionKind::Migrate: return "migrate";

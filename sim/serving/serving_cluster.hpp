@@ -4,6 +4,10 @@
 //   fuse     - KunServe's drop: pause g instances at a step boundary, drop (g-1)/g of each
 //              one's layer weights into KV blocks, run them as one pipeline; stale requests keep
 //              their KV and use remote attention while a KvExchange spreads it (or recompute);
+//   grow     - a fused group of g takes in normal instances to become g' = k*g stages: each
+//              old stage splits among its member and k-1 newcomers (members drop more layers,
+//              pull none back), a StageRelay moves the per-stage KV to the new boundaries,
+//              then the newcomers' stale KV is exchanged as after a drop;
 //   restore  - vacate the extra blocks, pull the dropped layers back from the peers over their
 //              routes while serving, gather each request's KV on one member, split;
 //   migrate  - Llumnix's live migration of a decoding request and its KV to another instance.
@@ -69,6 +73,7 @@ class ServingCluster final : public EventHandler,
 
   // ClusterCommands.
   bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) override;
+  bool grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) override;
   bool restore(int engine_id, SimTime now, const std::string& reason) override;
   bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now) override;
   // The client of `r` (in an engine) gave up: the engine holding it aborts it.
@@ -86,7 +91,14 @@ class ServingCluster final : public EventHandler,
   void done(EventHandler* process, const std::vector<int>& engines) override;
   void start(std::unique_ptr<EventHandler> process);
   ReconfigurationHost& host() { return *this; }
+  struct Joining;
   void do_fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now);
+  void do_grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now);
+  Instance* install_group(std::vector<Member> members, Joining& j);
+  static nlohmann::json group_fields(const Instance& gp, const Joining& j, const FuseOptions& opt);
+  void log_with_plan(Decision row, const FuseOptions& opt);
+  // Starts the exchange of `gp`'s stale KV, if it has any (false: none to exchange).
+  bool start_exchange(Instance& gp, const FuseOptions& opt, SimTime now);
   void install(std::unique_ptr<Instance> e);
   // Takes an engine out of the list; it stays alive (retired) until the run ends, since
   // events for it may still be queued.

@@ -86,5 +86,52 @@ TEST(DropPlanner, AStaticGroupSizeFixesG) {
   EXPECT_EQ(three[0].ids, (std::vector<int>{0, 2, 1}));  // the seed, then the least used partner first
 }
 
+// A group of two (engine 4, slots 0 and 1) that votes again grows to four with the two normal
+// instances: every member then keeps 8 of 32 layers. Freed beyond what the group had freed:
+// 4 x 4992 - 2 x 3328 = 13,312 blocks (hand: 24 and 16 layers of 436,224,000 B in 2 MiB blocks).
+TEST(DropPlanner, AVotingGroupGrowsByAMultipleOfItsStages) {
+  test::ClusterOf f(4, 2000);
+  FuseOptions opt;
+  ASSERT_TRUE(f.cluster->fuse({0, 1}, opt, 0));  // idle: fused at once
+  ASSERT_EQ(f.cluster->engine(4)->stages(), 2);
+  InstanceLoad group;
+  group.id = 4;
+  group.capacity = f.cluster->engine(4)->kv().capacity();
+  group.used = group.capacity - 10;
+  group.free = 10;
+  group.queued = 500;
+  group.votes = true;
+  group.demand = 490;
+  group.decodes = 40;
+  group.context_sum = 40 * 2000;
+  std::vector<InstanceLoad> normals;
+  for (int id : {3, 2}) {
+    InstanceLoad l;
+    l.id = id;
+    l.capacity = 2000;
+    l.used = id == 2 ? 100 : 200;
+    l.free = l.capacity - l.used;
+    l.decodes = 5;
+    l.context_sum = 5 * 1000;
+    normals.push_back(l);
+  }
+  DropPlannerParams p;
+  const GroupPlan plan = DropPlanner(*f.cluster, p).grow(group, normals, {});
+  EXPECT_EQ(plan.g, 4);
+  EXPECT_EQ(plan.ids, (std::vector<int>{4, 2, 3}));  // the group, then the least used first
+  EXPECT_EQ(plan.freed, 13'312);
+  EXPECT_EQ(plan.partner_free, 1900 + 1800);
+  EXPECT_EQ(plan.votes, 2);
+  EXPECT_TRUE(plan.covered);
+  EXPECT_GT(plan.est_cycle_s, plan.est_step_s);
+  // Not when a partner is taken by a new group, nor beyond max_group_size, nor with a static g.
+  EXPECT_EQ(DropPlanner(*f.cluster, p).grow(group, normals, {2}).g, 0);
+  p.max_group_size = 3;
+  EXPECT_EQ(DropPlanner(*f.cluster, p).grow(group, normals, {}).g, 0);
+  p.max_group_size = 4;
+  p.group_size = 2;
+  EXPECT_EQ(DropPlanner(*f.cluster, p).grow(group, normals, {}).g, 0);
+}
+
 }  // namespace
 }  // namespace kunsim
