@@ -24,11 +24,16 @@ for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
       break
     fi
   done
-  # The same two policies on the roofline, to show what measured costs changed.
+  # The same two policies on the roofline, to show what measured costs changed; and, where a
+  # scenario dispatches as the reference's client does, with the idealised least_kv dispatcher.
   if [ -d "$out/$name/vllm" ]; then
     for p in vllm kunserve; do
       "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name="$p" --set cost.model=roofline \
         --out "$out/$name/$p@roofline" --quiet
+      if grep -q '"least_unfinished"' "$s"; then
+        "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name="$p" --set deployment.dispatch=least_kv \
+          --out "$out/$name/$p@least_kv" --quiet
+      fi
     done
   fi
 done
