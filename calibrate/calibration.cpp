@@ -91,6 +91,7 @@ nlohmann::json Calibration::model(const ModelShard& m, const nlohmann::json& cei
     body();
     std::fprintf(o_.log, "  %-13s %4d points  %6.1f s\n", name, points - before, since(t0));
     std::fflush(o_.log);
+    if (o_.checkpoint) o_.checkpoint(name);
   };
 
   const std::vector<std::pair<const char*, void (ModelRunner::*)(int, int)>> per_token = {

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <functional>
 #include <optional>
 
 #include "calibrate/grid.hpp"
@@ -21,6 +22,9 @@ struct CalibrationOptions {
   std::optional<Grid> grid;  // --grid FILE: these shapes instead of the built-in grid
   TimerOptions timer;
   std::FILE* log = stdout;
+  // Called after each op family (gemm_qkv, attn_decode, ...) with its name, so rows are saved as
+  // they are measured: a run killed mid-model keeps every family it finished.
+  std::function<void(const char* family)> checkpoint;
 };
 
 class Calibration {

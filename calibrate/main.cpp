@@ -5,6 +5,9 @@
 // Exit codes: 0 done, 1 no GPU or a GPU failure, 2 bad arguments.
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstring>
+#include <cstdlib>
+#include <csignal>
 #include <ctime>
 #include <cstdio>
 #include <fstream>
@@ -159,15 +162,23 @@ int main(int argc, char** argv) {
 
     const auto t0 = std::chrono::steady_clock::now();
     ProfileWriter writer(out);
+    nlohmann::json device;
+    std::vector<nlohmann::json> runs;
     CalibrationOptions opts;
     opts.quick = quick;
     opts.grid = grid;
     opts.timer.trials = quick ? 3 : trials;
+    // Rows are saved after every op family. KUNSIM_CALIBRATE_KILL_AFTER=FAMILY kills the process
+    // right after saving that family: how the session test checks that a killed step keeps them.
+    const char* kill_after = std::getenv("KUNSIM_CALIBRATE_KILL_AFTER");
+    opts.checkpoint = [&writer, &device, &runs, kill_after](const char* family) {
+      writer.write(device, runs);
+      if (kill_after && std::strcmp(kill_after, family) == 0) std::raise(SIGKILL);
+    };
     Calibration cal(writer, opts);
     std::printf("kunsim-calibrate on %s (%s), writing %s\n", p.name, kind.c_str(), out.c_str());
-    nlohmann::json device = device_meta(kind);
+    device = device_meta(kind);
     device["ceilings"] = no_ceilings ? nlohmann::json::object() : cal.ceilings();
-    std::vector<nlohmann::json> runs;
     for (const auto& s : transfers_only ? std::vector<ModelShard>{} : shards) {
       runs.push_back(cal.model(s, device["ceilings"]));
       writer.write(device, runs);  // after each model, so a cut-off run keeps what it measured
