@@ -65,7 +65,7 @@ struct Simulation::Impl final : ServingObserver {
   std::uint64_t next_id = 0;
   std::int64_t in_flight = 0;
   std::int64_t rejects = 0;
-  SimTime now = 0;
+  SimTime now = kSimTimeZero;
 
   struct ArrivalHandler final : EventHandler {
     Impl* sim;
@@ -197,9 +197,9 @@ struct Simulation::Impl final : ServingObserver {
     schedule_next_arrival();
     // An empty workload would "pass" with attainment 1 and every percentile 0.
     if (!pending) throw InputError(sc.workload.empty_message(source->skipped()));
-    events.schedule(0, &sample_handler);
-    cluster->start_ticks(0, [this] { return live(); });
-    const SimTime horizon = sc.max_time_s ? seconds_to_ns(*sc.max_time_s) : kSimTimeMax;
+    events.schedule(kSimTimeZero, &sample_handler);
+    cluster->start_ticks(kSimTimeZero, [this] { return live(); });
+    const SimTime horizon = sc.max_time_s ? at_seconds(*sc.max_time_s) : kSimTimeMax;
     EventLoop loop(events);
 #ifndef NDEBUG
     loop.run(horizon, [this] { check_conservation(); });

@@ -11,7 +11,7 @@
 namespace kunsim {
 
 struct TraceRequest {
-  SimTime arrival = 0;
+  SimTime arrival = kSimTimeZero;
   int prompt = 0;
   int output = 0;
 };

@@ -51,7 +51,7 @@ class AzureTrace final : public TraceFile {
     }
     const std::int64_t secs = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
                               h * 3600 + mi * 60 + s;
-    return secs * kNsPerSecond + frac_ns;
+    return SimTime::from_ns(secs * kNsPerSecond.ns() + frac_ns);
   }
 };
 

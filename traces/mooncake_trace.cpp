@@ -30,7 +30,7 @@ class MooncakeTrace final : public TraceFile {
              v.dump().substr(0, 40));
       return v.get<std::int64_t>();
     };
-    out.arrival = get("timestamp", 10'000'000'000LL) * 1'000'000;
+    out.arrival = SimTime::from_ns(get("timestamp", 10'000'000'000LL) * 1'000'000);
     out.prompt = static_cast<int>(get("input_length", 10'000'000));
     out.output = static_cast<int>(get("output_length", 10'000'000));
     return out.prompt > 0 && out.output > 0;

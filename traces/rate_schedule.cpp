@@ -10,8 +10,8 @@ void RateSchedule::apply_bursts(const std::vector<Burst>& bursts) {
   std::set<SimTime> cuts;
   for (const auto& s : seg_) cuts.insert({s.start, s.end});
   for (const auto& b : bursts) {
-    cuts.insert(seconds_to_ns(b.start_s));
-    cuts.insert(seconds_to_ns(b.start_s + b.duration_s));
+    cuts.insert(at_seconds(b.start_s));
+    cuts.insert(at_seconds(b.start_s + b.duration_s));
   }
   std::vector<RateSegment> out;
   std::size_t i = 0;
@@ -26,7 +26,7 @@ void RateSchedule::apply_bursts(const std::vector<Burst>& bursts) {
     s.start = a;
     s.end = z;
     for (const auto& b : bursts)
-      if (a >= seconds_to_ns(b.start_s) && a < seconds_to_ns(b.start_s + b.duration_s)) s.rate *= b.multiplier;
+      if (a >= at_seconds(b.start_s) && a < at_seconds(b.start_s + b.duration_s)) s.rate *= b.multiplier;
     out.push_back(s);
   }
   seg_ = std::move(out);
@@ -44,7 +44,7 @@ std::optional<SimTime> RateSchedule::next_after(SimTime t, Rng& rng) {
       const double mean = 1.0 / s.rate;
       const double shape = 1.0 / (s.cv * s.cv);
       const double iat = s.cv == 1.0 ? rng.exponential(mean) : rng.gamma(shape, mean / shape);
-      const SimTime next = t + std::max<SimTime>(1, seconds_to_ns(std::min(iat, 1e7)));
+      const SimTime next = t + std::max(SimDuration::from_ns(1), seconds_to_ns(std::min(iat, 1e7)));
       if (next < s.end) return next;
     }
     t = s.end;

@@ -11,7 +11,7 @@
 namespace kunsim {
 
 struct RateSegment {
-  SimTime start = 0, end = 0;
+  SimTime start = kSimTimeZero, end = kSimTimeZero;
   double rate = 0;  // requests per second
   double cv = 1;
 };
@@ -26,7 +26,7 @@ class RateSchedule {
   // Multiplies the rate inside each burst (segments are split at burst edges).
   void apply_bursts(const std::vector<Burst>& bursts);
   void scale(double factor);
-  SimTime end() const { return seg_.empty() ? 0 : seg_.back().end; }
+  SimTime end() const { return seg_.empty() ? kSimTimeZero : seg_.back().end; }
   // The next arrival after `t`, or nullopt past the end. A draw that crosses a segment edge
   // restarts at the edge with the next segment's rate (the process is memoryless at edges).
   std::optional<SimTime> next_after(SimTime t, Rng& rng);

@@ -78,7 +78,7 @@ std::optional<TraceRequest> TraceFile::next() {
       ++skipped_;
       continue;
     }
-    r.arrival -= base_;
+    r.arrival = kSimTimeZero + (r.arrival - base_);
     return r;
   }
   if (in_.bad()) fail("read error");

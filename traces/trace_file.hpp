@@ -44,7 +44,7 @@ class TraceFile : public ArrivalSource {
   std::int64_t line_no_ = 0;
   std::int64_t skipped_ = 0;
   bool started_ = false;
-  SimTime base_ = 0, last_ = 0;
+  SimTime base_ = kSimTimeZero, last_ = kSimTimeZero;
   std::vector<std::string_view> fields_;
 };
 

@@ -19,12 +19,12 @@ class ShapedTrace final : public ArrivalSource {
   ShapedTrace(std::unique_ptr<ArrivalSource> inner, const WorkloadSpec& s) : inner_(std::move(inner)), s_(s) {}
   std::optional<TraceRequest> next() override {
     if (s_.max_requests && emitted_ >= *s_.max_requests) return std::nullopt;
-    const SimTime start = seconds_to_ns(s_.window_start_s);
+    const SimTime start = at_seconds(s_.window_start_s);
     const SimTime stop = s_.window_duration_s ? start + seconds_to_ns(*s_.window_duration_s) : kSimTimeMax;
     while (auto r = inner_->next()) {
       if (r->arrival < start) continue;
       if (r->arrival >= stop) return std::nullopt;
-      r->arrival = static_cast<SimTime>(std::llround(static_cast<double>(r->arrival - start) / s_.rate_scale));
+      r->arrival = kSimTimeZero + round_ns(static_cast<double>((r->arrival - start).ns()) / s_.rate_scale);
       ++emitted_;
       return r;
     }
@@ -73,7 +73,7 @@ class SyntheticSource final : public ArrivalSource {
   std::optional<std::int64_t> max_;
   Rng arrivals_, lengths_;
   std::string what_;
-  SimTime last_ = -1;
+  SimTime last_ = kNoTime;
   std::int64_t emitted_ = 0;
   std::int64_t clipped_ = 0;
 };
@@ -185,12 +185,12 @@ std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& s, const 
   LengthDistribution in = s.input, out = s.output;
   if (s.kind == WorkloadSpec::Kind::Synthetic) {
     const double end = s.duration_s > 0 ? s.duration_s : (s.window_duration_s ? s.window_start_s + *s.window_duration_s : 1e9);
-    segs.push_back({0, seconds_to_ns(end), s.rate, s.cv});
+    segs.push_back({kSimTimeZero, at_seconds(end), s.rate, s.cv});
   } else {
     const WorkloadProfile& p = *s.profile;
     for (std::size_t w = 0; w < p.rate.size(); ++w) {
       const double a = static_cast<double>(w) * p.window_s;
-      segs.push_back({seconds_to_ns(a), seconds_to_ns(std::min(a + p.window_s, std::max(p.duration_s, a + 1e-3))),
+      segs.push_back({at_seconds(a), at_seconds(std::min(a + p.window_s, std::max(p.duration_s, a + 1e-3))),
                       p.rate[w], p.cv[w]});
     }
     in = LengthDistribution::quantiles(p.input_quantiles);
@@ -201,14 +201,14 @@ std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& s, const 
   sched.scale(s.rate_scale);
   // A window cuts the schedule, and time restarts at its start.
   std::vector<RateSegment> cut;
-  const SimTime a = seconds_to_ns(s.window_start_s);
+  const SimTime a = at_seconds(s.window_start_s);
   const SimTime z = s.window_duration_s ? a + seconds_to_ns(*s.window_duration_s) : kSimTimeMax;
   for (RateSegment g : sched.segments()) {
     g.start = std::max(g.start, a);
     g.end = std::min(g.end, z);
     if (g.start >= g.end) continue;
-    g.start -= a;
-    g.end -= a;
+    g.start = kSimTimeZero + (g.start - a);
+    g.end = kSimTimeZero + (g.end - a);
     cut.push_back(g);
   }
   return std::make_unique<SyntheticSource>(RateSchedule(std::move(cut)), std::move(in), std::move(out), s.max_requests,

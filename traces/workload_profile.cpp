@@ -87,14 +87,14 @@ WorkloadProfile compute_profile(ArrivalSource& src, double window_s, const std::
   WorkloadProfile p;
   p.source = source_name;
   p.window_s = window_s;
-  const SimTime win = seconds_to_ns(window_s);
+  const SimDuration win = seconds_to_ns(window_s);
   std::vector<int> in, out;
   // Per window: count, and sum / sum of squares of inter-arrival gaps that start in it.
   std::vector<double> n, gs, gs2, gn;
-  SimTime last = -1, end = 0;
+  SimTime last = kNoTime, end = kSimTimeZero;
   double in_sum = 0, out_sum = 0;
   while (auto r = src.next()) {
-    const auto w = static_cast<std::size_t>(r->arrival / win);
+    const auto w = static_cast<std::size_t>(r->arrival.since_start() / win);
     if (n.size() <= w) {
       n.resize(w + 1, 0);
       gs.resize(w + 1, 0);
@@ -102,8 +102,8 @@ WorkloadProfile compute_profile(ArrivalSource& src, double window_s, const std::
       gn.resize(w + 1, 0);
     }
     n[w] += 1;
-    if (last >= 0) {
-      const auto lw = static_cast<std::size_t>(last / win);
+    if (last >= kSimTimeZero) {
+      const auto lw = static_cast<std::size_t>(last.since_start() / win);
       const double g = ns_to_seconds(r->arrival - last);
       gs[lw] += g;
       gs2[lw] += g * g;

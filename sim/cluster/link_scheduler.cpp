@@ -7,18 +7,18 @@
 namespace kunsim {
 
 LinkScheduler::LinkScheduler(const Topology& topo)
-    : topo_(topo), free_at_(topo.num_links(), 0), bytes_(topo.num_links(), 0), busy_ns_(topo.num_links(), 0) {}
+    : topo_(topo), free_at_(topo.num_links(), kSimTimeZero), bytes_(topo.num_links(), 0), busy_ns_(topo.num_links()) {}
 
-SimTime LinkScheduler::duration(const Route& route, std::int64_t bytes) const {
-  SimTime latency = 0;
+SimDuration LinkScheduler::duration(const Route& route, std::int64_t bytes) const {
+  SimDuration latency;
   double slowest = 0;
   for (LinkId id : route) {
     const TopoEdge& e = topo_.link(id);
-    latency += e.latency_ns;
+    latency += SimDuration::from_ns(e.latency_ns);
     slowest = slowest == 0 ? e.bytes_per_s : std::min(slowest, e.bytes_per_s);
   }
-  if (route.empty()) return 0;
-  return latency + static_cast<SimTime>(std::ceil(static_cast<double>(bytes) / slowest * 1e9));
+  if (route.empty()) return {};
+  return latency + SimDuration::from_ns(static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) / slowest * 1e9)));
 }
 
 TransferTiming LinkScheduler::reserve(const Route& route, std::int64_t bytes, SimTime earliest) {

@@ -14,8 +14,8 @@
 namespace kunsim {
 
 struct TransferTiming {
-  SimTime start = 0;
-  SimTime end = 0;
+  SimTime start = kSimTimeZero;
+  SimTime end = kSimTimeZero;
 };
 
 class LinkScheduler {
@@ -24,17 +24,17 @@ class LinkScheduler {
   // Books a transfer of `bytes` over `route` no earlier than `earliest`; returns when it runs.
   TransferTiming reserve(const Route& route, std::int64_t bytes, SimTime earliest);
   // Duration of a transfer on an idle route.
-  SimTime duration(const Route& route, std::int64_t bytes) const;
+  SimDuration duration(const Route& route, std::int64_t bytes) const;
   std::int64_t bytes_moved(LinkId id) const { return bytes_[id]; }
   // Called for every booked transfer, link by link (for traces); may be empty.
   std::function<void(LinkId, SimTime start, SimTime end, std::int64_t bytes)> on_transfer;
-  SimTime busy_ns(LinkId id) const { return busy_ns_[id]; }
+  SimDuration busy_ns(LinkId id) const { return busy_ns_[id]; }
 
  private:
   const Topology& topo_;
   std::vector<SimTime> free_at_;
   std::vector<std::int64_t> bytes_;
-  std::vector<SimTime> busy_ns_;
+  std::vector<SimDuration> busy_ns_;
 };
 
 }  // namespace kunsim

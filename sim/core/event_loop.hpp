@@ -40,7 +40,7 @@ class EventLoop {
 
  private:
   EventQueue& events_;
-  SimTime now_ = 0;
+  SimTime now_ = kSimTimeZero;
   std::int64_t processed_ = 0;
 };
 

@@ -24,7 +24,7 @@ class EventHandler {
 
 struct EventId {
   std::uint64_t seq = 0;
-  SimTime time = 0;
+  SimTime time = kSimTimeZero;
 };
 
 struct Event {

@@ -4,10 +4,10 @@
 
 namespace kunsim {
 
-std::int64_t DecodeRun::steps_by(SimTime offset) const {
-  if (offset <= 0) return 0;
+std::int64_t DecodeRun::steps_by(SimDuration offset) const {
+  if (offset <= SimDuration{}) return 0;
   // Solve slope/2 k^2 + (first - slope/2) k = offset for k, then settle the rounding exactly.
-  const double a = slope_ns / 2.0, b = first_ns - slope_ns / 2.0, c = -static_cast<double>(offset);
+  const double a = slope_ns / 2.0, b = first_ns - slope_ns / 2.0, c = -static_cast<double>(offset.ns());
   double k = std::fabs(a) < 1e-12 ? -c / b : (-b + std::sqrt(b * b - 4 * a * c)) / (2 * a);
   auto n = static_cast<std::int64_t>(std::floor(k));
   if (n < 0) n = 0;

@@ -23,12 +23,12 @@ struct DecodeRun {
   double first_ns = 0;
   double slope_ns = 0;  // added per step as every context grows by one token
   // Nanoseconds from the run's start to the end of step k (k steps done), rounded once.
-  SimTime elapsed(std::int64_t k) const {
+  SimDuration elapsed(std::int64_t k) const {
     const double kd = static_cast<double>(k);
-    return static_cast<SimTime>(kd * first_ns + slope_ns * kd * (kd - 1.0) / 2.0 + 0.5);
+    return SimDuration::from_ns(static_cast<std::int64_t>(kd * first_ns + slope_ns * kd * (kd - 1.0) / 2.0 + 0.5));
   }
   // Steps completed by `offset` ns into the run: the largest k with elapsed(k) <= offset.
-  std::int64_t steps_by(SimTime offset) const;
+  std::int64_t steps_by(SimDuration offset) const;
 };
 
 // Per-layer seconds of the ops that depend only on the batch's token count (QKV, O, the MLP with

@@ -2,7 +2,7 @@
 
 namespace kunsim {
 namespace {
-double us(SimTime t) { return static_cast<double>(t) / 1000.0; }
+double us(std::int64_t ns) { return static_cast<double>(ns) / 1000.0; }
 }  // namespace
 
 PerfettoTrace::PerfettoTrace(std::FILE* out) : out_(out) {
@@ -37,8 +37,8 @@ void PerfettoTrace::work(int engine, const std::string& engine_name, SimTime sta
          {"pid", 1},
          {"tid", engine},
          {"name", steps > 1 ? "decode x" + std::to_string(steps) : (prefill_tokens > 0 ? "iteration" : "decode")},
-         {"ts", us(start)},
-         {"dur", us(end - start)},
+         {"ts", us(start.ns())},
+         {"dur", us((end - start).ns())},
          {"args", {{"steps", steps}, {"decodes", decodes}, {"prefill_tokens", prefill_tokens}}}});
 }
 
@@ -49,8 +49,8 @@ void PerfettoTrace::transfer(int link, const std::string& link_name, SimTime sta
          {"pid", 2},
          {"tid", link},
          {"name", "transfer"},
-         {"ts", us(start)},
-         {"dur", us(end - start)},
+         {"ts", us(start.ns())},
+         {"dur", us((end - start).ns())},
          {"args", {{"bytes", bytes}}}});
 }
 
@@ -61,7 +61,7 @@ void PerfettoTrace::decision(const nlohmann::json& row) {
          {"tid", 0},
          {"s", "g"},
          {"name", row.value("kind", std::string("decision"))},
-         {"ts", us(row.value("t_ns", SimTime{0}))},
+         {"ts", us(row.value("t_ns", std::int64_t{0}))},
          {"args", row}});
 }
 

@@ -6,7 +6,7 @@
 
 namespace kunsim {
 
-RequestMetrics::RequestMetrics(std::FILE* csv, Slo slo, SimTime frontend) : csv_(csv), slo_(slo), frontend_(frontend) {
+RequestMetrics::RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend) : csv_(csv), slo_(slo), frontend_(frontend) {
   if (csv_)
     std::fputs("id,arrival_s,instance,prompt_tokens,output_tokens,generated_tokens,status,queue_s,ttft_s,tpot_s,e2e_s,"
                "preemptions,swaps\n",
@@ -17,8 +17,8 @@ namespace {
 
 // Appends a non-negative duration in ns as seconds with 6 decimals (microseconds, rounded half
 // up): integer arithmetic only, since float printf dominated writing requests.csv.
-void put_seconds(std::string& out, std::int64_t ns) {
-  const std::int64_t us = (ns + 500) / 1000;
+void put_seconds(std::string& out, SimDuration d) {
+  const std::int64_t us = (d.ns() + 500) / 1000;
   char buf[32];
   char* end = std::to_chars(buf, buf + sizeof buf, us / 1'000'000).ptr;
   *end++ = '.';
@@ -35,13 +35,13 @@ void put_int(std::string& out, std::int64_t v) {
 }  // namespace
 
 void RequestMetrics::row(const Request& r, const char* status) {
-  if (first_arrival_ < 0 || r.arrival < first_arrival_) first_arrival_ = r.arrival;
+  if (first_arrival_ < kSimTimeZero || r.arrival < first_arrival_) first_arrival_ = r.arrival;
   if (!csv_) return;
   std::string& o = line_;
   o.clear();
   put_int(o, static_cast<std::int64_t>(r.id));
   o += ',';
-  put_seconds(o, r.arrival);
+  put_seconds(o, r.arrival.since_start());
   o += ',';
   put_int(o, r.instance);
   for (int v : {r.prompt, r.output, r.generated}) {
@@ -56,7 +56,7 @@ void RequestMetrics::row(const Request& r, const char* status) {
   if (r.first_token) put_seconds(o, *r.first_token - r.arrival + frontend_);
   o += ',';
   if (r.finished && r.first_token && r.output > 1)
-    put_seconds(o, ((*r.finished - *r.first_token) + (r.output - 1) / 2) / (r.output - 1));
+    put_seconds(o, ((*r.finished - *r.first_token) + SimDuration::from_ns((r.output - 1) / 2)) / (r.output - 1));
   o += ',';
   if (r.finished) put_seconds(o, *r.finished - r.arrival + frontend_);
   o += ',';
@@ -136,7 +136,7 @@ nlohmann::json RequestMetrics::summary_json() const {
 }
 
 double RequestMetrics::span_s() const {
-  return first_arrival_ >= 0 && last_finish_ > first_arrival_ ? ns_to_seconds(last_finish_ - first_arrival_) : 0;
+  return first_arrival_ >= kSimTimeZero && last_finish_ > first_arrival_ ? ns_to_seconds(last_finish_ - first_arrival_) : 0;
 }
 
 nlohmann::json RequestMetrics::vllm_bench_json() const {

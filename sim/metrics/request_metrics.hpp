@@ -25,7 +25,7 @@ class RequestMetrics {
  public:
   // `csv` may be null (no requests.csv). `frontend` (ns) is the front-end's time per request,
   // added to the TTFT and E2E the client sees (requests.csv, the summary and the SLO).
-  RequestMetrics(std::FILE* csv, Slo slo, SimTime frontend = 0);
+  RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend = {});
   void on_arrival() { ++arrived_; }
   void on_finished(const Request& r);
   void on_rejected(const Request& r, const std::string& reason);
@@ -51,14 +51,14 @@ class RequestMetrics {
   void row(const Request& r, const char* status);
   std::FILE* csv_;
   Slo slo_;
-  SimTime frontend_ = 0;
+  SimDuration frontend_;
   std::int64_t arrived_ = 0, completed_ = 0, rejected_ = 0, unfinished_ = 0, met_slo_ = 0;
   // Aborted: in all, before admission, admitted but before the first token; their outputs.
   std::int64_t aborted_ = 0, aborted_queued_ = 0, aborted_prefilling_ = 0, aborted_tokens_ = 0;
   std::vector<double> aborted_ttft_;  // of those that had their first token
   std::int64_t output_tokens_ = 0, input_tokens_ = 0;
   double span_s() const;  // first arrival to last finish
-  SimTime first_arrival_ = -1, last_finish_ = 0;
+  SimTime first_arrival_ = kNoTime, last_finish_ = kSimTimeZero;
   std::vector<double> ttft_, tpot_, e2e_, queue_;
   TokenGapHistogram itl_;
   std::string line_;  // reused for each requests.csv row

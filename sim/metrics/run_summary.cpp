@@ -21,7 +21,7 @@ nlohmann::json engine_json(const Instance& e, SimTime end) {
           {"iterations", c.iterations},
           {"decode_jumps", c.jumps},
           {"jumped_steps", c.jumped_steps},
-          {"busy_fraction", end > 0 ? round6(static_cast<double>(c.busy_ns) / static_cast<double>(end)) : 0.0},
+          {"busy_fraction", end > kSimTimeZero ? round6(static_cast<double>(c.busy_ns.ns()) / static_cast<double>(end.ns())) : 0.0},
           {"peak_kv_blocks", e.kv().peak_used()},
           {"kv_capacity", e.kv().capacity()},
           {"preemptions", c.preemptions}};

@@ -22,7 +22,7 @@ struct RunFacts {
   std::int64_t rejects = 0;
   const MemoryPlan* memory = nullptr;
   int block_size = 16;
-  SimTime end = 0;             // simulated time when the run stopped
+  SimTime end = kSimTimeZero;             // simulated time when the run stopped
   std::int64_t events = 0;     // events processed
   double wall_s = 0;           // 0 with --no-wall-clock
 };

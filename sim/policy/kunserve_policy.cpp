@@ -34,7 +34,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
  public:
   explicit KunServePolicy(KunServeParams p) : p_(std::move(p)) {}
   std::string name() const override { return "kunserve"; }
-  SimTime tick_interval() const override { return seconds_to_ns(p_.check_interval_s); }
+  SimDuration tick_interval() const override { return seconds_to_ns(p_.check_interval_s); }
 
   void do_on_tick(const ClusterView& c, ClusterCommands& cmd, SimTime now) override {
     std::vector<InstanceLoad> loads;

@@ -29,7 +29,7 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
  public:
   explicit LlumnixPolicy(LlumnixParams p) : p_(p) {}
   std::string name() const override { return "llumnix"; }
-  SimTime tick_interval() const override { return seconds_to_ns(p_.check_interval_s); }
+  SimDuration tick_interval() const override { return seconds_to_ns(p_.check_interval_s); }
 
   int do_pick_engine(const ClusterView& c, const Request&, SimTime now) override {
     const auto& engines = c.dispatchable();

@@ -13,7 +13,7 @@ PreemptDecision MemoryOverloadPolicy::on_preempt(const Instance& inst, const Req
 }
 
 void MemoryOverloadPolicy::on_tick(const ClusterView& cluster, ClusterCommands& commands, SimTime now) {
-  if (tick_interval() <= 0) throw std::logic_error("policy " + name() + " ticked without a tick interval");
+  if (tick_interval() <= SimDuration{}) throw std::logic_error("policy " + name() + " ticked without a tick interval");
   if (now <= last_tick_) throw std::logic_error("policy " + name() + " ticked twice at one time, or back in time");
   last_tick_ = now;
   do_on_tick(cluster, commands, now);

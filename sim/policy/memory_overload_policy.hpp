@@ -24,7 +24,7 @@ class MemoryOverloadPolicy : public PolicyHooks {
   virtual PreemptDecision do_on_preempt(const Instance& inst, const Request& victim) = 0;
   virtual void do_on_tick(const ClusterView& /*cluster*/, ClusterCommands& /*commands*/, SimTime /*now*/) {}
   virtual int do_pick_engine(const ClusterView& /*cluster*/, const Request& /*r*/, SimTime /*now*/) { return -1; }
-  SimTime last_tick_ = -1;
+  SimTime last_tick_ = kNoTime;
 };
 
 }  // namespace kunsim

@@ -18,7 +18,7 @@ class ServingCluster;
 
 class ClientTimeouts final : public EventHandler {
  public:
-  ClientTimeouts(ServingCluster& cluster, EventQueue& events, SimTime timeout)
+  ClientTimeouts(ServingCluster& cluster, EventQueue& events, SimDuration timeout)
       : cluster_(cluster), events_(events), timeout_(timeout) {}
   // `r` was dispatched at r.arrival (arrivals come in time order).
   void watch(const Request& r);
@@ -37,7 +37,7 @@ class ClientTimeouts final : public EventHandler {
 
   ServingCluster& cluster_;
   EventQueue& events_;
-  SimTime timeout_;
+  SimDuration timeout_;
   std::deque<Entry> fifo_;
   std::optional<EventId> armed_;  // the event for fifo_.front(), while one is queued
 };

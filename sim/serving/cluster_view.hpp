@@ -22,7 +22,7 @@ const char* stale_kv_mode_name(StaleKvMode m);
 struct FuseOptions {
   StaleKvMode stale_kv = StaleKvMode::LiveExchange;
   int exchange_batch = 8;   // requests per exchange round (bounds the scratch buffer)
-  SimTime exchange_interval = kNsPerSecond / 4;  // a live exchange's rounds start this far apart
+  SimDuration exchange_interval = kNsPerSecond / 4;  // a live exchange's rounds start this far apart
   nlohmann::json plan;      // the planner's inputs and estimates, logged with the drop
 };
 

@@ -20,7 +20,7 @@ const char* decision_kind_name(DecisionKind k);
 const char* decision_phase_name(DecisionPhase p);
 
 struct Decision {
-  SimTime t = 0;
+  SimTime t = kSimTimeZero;
   DecisionKind kind = DecisionKind::Reject;
   DecisionPhase phase = DecisionPhase::None;
   nlohmann::json fields = nlohmann::json::object();  // instance, request, reason, ...
@@ -28,7 +28,7 @@ struct Decision {
   // The decisions.jsonl row.
   nlohmann::json row() const {
     nlohmann::json j = fields;
-    j["t_ns"] = t;
+    j["t_ns"] = t.ns();
     j["kind"] = decision_kind_name(kind);
     if (phase != DecisionPhase::None) j["phase"] = decision_phase_name(phase);
     return j;

@@ -20,12 +20,12 @@ class Dispatcher {
   virtual std::size_t pick(const std::vector<Instance*>& instances, SimTime now) = 0;
   // Dispatchers that decide on load reports rather than exact state: how often every engine
   // reports (0: never), and the reports themselves (`engines`: every engine, at `now`).
-  virtual SimTime report_interval() const { return 0; }
+  virtual SimDuration report_interval() const { return {}; }
   virtual void on_report(const std::vector<Instance*>& /*engines*/, SimTime /*now*/) {}
 };
 
 struct DispatchParams {
-  SimTime load_report_interval = kNsPerSecond / 2;  // deployment.load_report_interval_s
+  SimDuration load_report_interval = kNsPerSecond / 2;  // deployment.load_report_interval_s
 };
 
 using DispatcherFactory = std::function<std::unique_ptr<Dispatcher>(const DispatchParams&)>;

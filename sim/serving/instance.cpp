@@ -277,7 +277,7 @@ void Instance::run_iteration(SimTime now) {
   shape_.decode_context_sum = cohort_.context_sum();
   shape_.layers = ctx_.model->layers;
   shape_.sampled = cohort_.size() + finishing_prefills;
-  const SimTime compute = static_cast<SimTime>(std::llround(price_ns(shape_, stale_tokens)));
+  const SimDuration compute = round_ns(price_ns(shape_, stale_tokens));
   busy_ = true;
   work_ = Work::Iteration;
   work_start_ = now;
@@ -364,8 +364,8 @@ void Instance::end_iteration(SimTime now) {
     r->prefilled += chunk;
     if (r->prefilled < r->prefill_target) continue;
     // A prefill after preemption (recompute) resumes a stream: its wait is an inter-token gap.
-    if (r->generated > 0 && r->last_token >= 0)
-      ctx_.observer->on_token_gaps({static_cast<double>(now - r->last_token), 0, 1, 1});
+    if (r->generated > 0 && r->last_token >= kSimTimeZero)
+      ctx_.observer->on_token_gaps({static_cast<double>((now - r->last_token).ns()), 0, 1, 1});
     r->last_token = now;
     r->generated += 1;  // the prefill's last position samples the next token
     if (!r->first_token) {
@@ -386,7 +386,7 @@ std::int64_t Instance::kv_used_at(SimTime t) const {
   if (work_ != Work::Jump) return kv_.used();
   // Dispatchers and samplers ask at non-decreasing times: advance from the last answer (a
   // step or two between arrivals) instead of solving for the step count each time.
-  const SimTime offset = t - work_start_;
+  const SimDuration offset = t - work_start_;
   if (probe_.offset > offset) probe_ = {};
   while (probe_.steps < jump_steps_ && jump_run_.elapsed(probe_.steps + 1) <= offset) {
     probe_.blocks += cohort_.blocks_needed_at(probe_.steps);

@@ -44,7 +44,7 @@ struct InstanceCounters {
   std::int64_t recomputes = 0;
   std::int64_t swaps_out = 0;
   std::int64_t swaps_in = 0;
-  SimTime busy_ns = 0;
+  SimDuration busy_ns;
 
   InstanceCounters& operator+=(const InstanceCounters& o) {
     iterations += o.iterations;
@@ -168,7 +168,7 @@ class Instance final : public EventHandler {
   // A swap copy ending at `copy_end`: the step waits for it before computing, or, where the
   // policy pipelines swaps with compute, ends no earlier than it (overlap_until_).
   void swap_stall(SimTime copy_end, SimTime& blocked_until);
-  SimTime overlap_until_ = 0;
+  SimTime overlap_until_ = kSimTimeZero;
   void finish(Request* r, SimTime now);
   // Takes a running request out: blocks freed, stale bookkeeping and the running list updated.
   void release(Request* r);
@@ -209,12 +209,12 @@ class Instance final : public EventHandler {
   bool paused_ = false, blocked_ = false, retired_ = false;
   std::function<void(SimTime)> on_paused_;
   Work work_ = Work::None;
-  SimTime work_start_ = 0, work_end_ = 0;
+  SimTime work_start_ = kSimTimeZero, work_end_ = kSimTimeZero;
   std::uint64_t work_generation_ = 0;  // kKick is 0, so generations start at 1
   std::int64_t jump_steps_ = 0;
   DecodeRun jump_run_;
   struct JumpProbe {  // kv_used_at's progress through the jump in flight
-    SimTime offset = 0;
+    SimDuration offset;
     std::int64_t steps = 0, blocks = 0;
   };
   mutable JumpProbe probe_;

@@ -21,7 +21,7 @@ void KvExchange::start_round(SimTime now) {
   if (round_.empty() && !group_.stale().empty()) {
     // Nothing fits until some stale request finishes: let the group serve and look again.
     group_.set_blocked(false, now);
-    host_.context().events->schedule(now + (interval_ > 0 ? interval_ : kNsPerSecond / 4), this, kRoundDue);
+    host_.context().events->schedule(now + (interval_ > SimDuration{} ? interval_ : kNsPerSecond / 4), this, kRoundDue);
     return;
   }
   if (round_.empty()) {
@@ -34,7 +34,7 @@ void KvExchange::start_round(SimTime now) {
     host_.done(this, {group_.id()});
     return;
   }
-  if (round_started_ >= 0 && now < round_started_ + interval_) {
+  if (round_started_ >= kSimTimeZero && now < round_started_ + interval_) {
     host_.context().events->schedule(round_started_ + interval_, this, kRoundDue);  // re-collected then
     return;
   }

@@ -20,7 +20,7 @@ namespace kunsim {
 
 class KvExchange final : public EventHandler {
  public:
-  KvExchange(ReconfigurationHost& host, Instance& group, int batch, SimTime interval, SimTime now)
+  KvExchange(ReconfigurationHost& host, Instance& group, int batch, SimDuration interval, SimTime now)
       : host_(host), group_(group), batch_(batch), interval_(interval), started_(now) {}
   void begin(SimTime now) { start_round(now); }  // once the host holds it
   void handle_event(SimTime now, std::uint64_t arg) override;
@@ -31,8 +31,9 @@ class KvExchange final : public EventHandler {
   ReconfigurationHost& host_;
   Instance& group_;
   int batch_;
-  SimTime interval_, started_;
-  SimTime round_started_ = -1;  // the latest round's start (-1: none yet)
+  SimDuration interval_;
+  SimTime started_;
+  SimTime round_started_ = kNoTime;  // the latest round's start (kNoTime: none yet)
   std::vector<RequestId> round_;
   int layer_ = 0;
   std::int64_t bytes_ = 0;

@@ -14,8 +14,8 @@ namespace {
 
 class LeastUnfinishedDispatcher final : public Dispatcher {
  public:
-  explicit LeastUnfinishedDispatcher(SimTime interval) : interval_(interval) {}
-  SimTime report_interval() const override { return interval_; }
+  explicit LeastUnfinishedDispatcher(SimDuration interval) : interval_(interval) {}
+  SimDuration report_interval() const override { return interval_; }
 
   void on_report(const std::vector<Instance*>& engines, SimTime) override {
     reported_.clear();
@@ -39,7 +39,7 @@ class LeastUnfinishedDispatcher final : public Dispatcher {
   }
 
  private:
-  SimTime interval_;
+  SimDuration interval_;
   std::map<int, std::int64_t> reported_;  // engine id -> reported unfinished + sent since
 };
 

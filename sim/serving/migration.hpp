@@ -24,7 +24,7 @@ class Migration final : public EventHandler {
   int src_, dst_;
   RequestId id_;
   std::int64_t reserved_ = 0, first_blocks_ = 0;
-  SimTime started_ = 0;
+  SimTime started_ = kSimTimeZero;
 };
 
 }  // namespace kunsim

@@ -17,7 +17,7 @@ enum class Phase : std::uint8_t { Waiting, Prefill, Decode, Swapped, Finished, R
 
 struct Request {
   RequestId id = 0;
-  SimTime arrival = 0;
+  SimTime arrival = kSimTimeZero;
   int prompt = 0;   // input tokens
   int output = 0;   // output tokens to generate (>= 1)
 
@@ -33,7 +33,7 @@ struct Request {
   std::optional<SimTime> finished;
   // When its latest output token came, while it is outside a decode cohort (within one, the
   // cohort's last step boundary is that time): the start of its next inter-token gap.
-  SimTime last_token = -1;
+  SimTime last_token = kNoTime;
   int preemptions = 0;
   int swaps = 0;
 

@@ -14,7 +14,7 @@ namespace kunsim {
 
 class RestoreProcess final : public EventHandler {
  public:
-  RestoreProcess(ReconfigurationHost& host, int group_id, SimTime poll_interval, SimTime now)
+  RestoreProcess(ReconfigurationHost& host, int group_id, SimDuration poll_interval, SimTime now)
       : host_(host), id_(group_id), poll_interval_(poll_interval), started_(now) {}
   void begin(SimTime now) { poll(now); }  // once the host holds it
   void handle_event(SimTime now, std::uint64_t arg) override;
@@ -30,7 +30,8 @@ class RestoreProcess final : public EventHandler {
 
   ReconfigurationHost& host_;
   int id_;
-  SimTime poll_interval_, started_;
+  SimDuration poll_interval_;
+  SimTime started_;
   Step step_ = Step::Vacate;
   std::vector<std::set<RequestId>> assigned_;  // per member, the running requests it takes
   std::set<RequestId> unfit_;                 // running requests no member has room for

@@ -114,8 +114,8 @@ void ServingCluster::abort(Request* r, SimTime now) {
 
 void ServingCluster::start_ticks(SimTime now, std::function<bool()> live) {
   live_ = std::move(live);
-  if (ctx_.policy->tick_interval() > 0) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
-  if (dispatcher_->report_interval() > 0) ctx_.events->schedule(now, this, kReport);
+  if (ctx_.policy->tick_interval() > SimDuration{}) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
+  if (dispatcher_->report_interval() > SimDuration{}) ctx_.events->schedule(now, this, kReport);
 }
 
 void ServingCluster::handle_event(SimTime now, std::uint64_t arg) {
@@ -238,7 +238,7 @@ bool ServingCluster::start_exchange(Instance& gp, const FuseOptions& opt, SimTim
   if (blocking) gp.set_blocked(true, now);
   locked_.insert(gp.id());  // no restore or growth while its exchange runs
   // A blocking exchange runs its rounds back to back; a live one is paced.
-  const SimTime interval = blocking ? 0 : opt.exchange_interval;
+  const SimDuration interval = blocking ? SimDuration{} : opt.exchange_interval;
   auto exchange = std::make_unique<KvExchange>(host(), gp, opt.exchange_batch, interval, now);
   KvExchange* x = exchange.get();
   start(std::move(exchange));
@@ -363,7 +363,7 @@ bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
   log(Decision{now, DecisionKind::Restore, DecisionPhase::Begin, {{"instance", id}, {"kv_used", g->kv().used()},
        {"kv_capacity", g->kv().capacity()}, {"base_blocks", base}, {"reason", reason}}});
   // The restore waits for the group to vacate, checking at the policy's interval.
-  const SimTime poll = ctx_.policy->tick_interval() > 0 ? ctx_.policy->tick_interval() : kNsPerSecond / 10;
+  const SimDuration poll = ctx_.policy->tick_interval() > SimDuration{} ? ctx_.policy->tick_interval() : kNsPerSecond / 10;
   auto process = std::make_unique<RestoreProcess>(host(), id, poll, now);
   RestoreProcess* p = process.get();
   start(std::move(process));

@@ -44,7 +44,7 @@ class PolicyHooks {
   // Periodic control (KunServe's overload/restore votes, Llumnix's migrations): on_tick runs
   // every tick_interval() of simulated time (0: never), sees the cluster read-only and acts
   // through commands.
-  virtual SimTime tick_interval() const { return 0; }
+  virtual SimDuration tick_interval() const { return {}; }
   virtual void on_tick(const ClusterView& cluster, ClusterCommands& commands, SimTime now) = 0;
   // Dispatch override: an index into cluster.dispatchable(), or -1 for the dispatcher's rule.
   virtual int pick_engine(const ClusterView& cluster, const Request& r, SimTime now) = 0;

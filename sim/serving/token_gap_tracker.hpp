@@ -27,9 +27,10 @@ class TokenGapTracker {
   void steps_done(ServingObserver& obs, int cohort_size, SimTime first_end, const DecodeRun* rest,
                   std::int64_t rest_steps) {
     const auto settled = static_cast<std::int64_t>(cohort_size - static_cast<int>(joined_.size()));
-    if (settled > 0 && last_boundary_ >= 0) obs.on_token_gaps({static_cast<double>(first_end - last_boundary_), 0, 1, settled});
+    if (settled > 0 && last_boundary_ >= kSimTimeZero)
+      obs.on_token_gaps({static_cast<double>((first_end - last_boundary_).ns()), 0, 1, settled});
     for (const Request* j : joined_)
-      if (j->last_token >= 0) obs.on_token_gaps({static_cast<double>(first_end - j->last_token), 0, 1, 1});
+      if (j->last_token >= kSimTimeZero) obs.on_token_gaps({static_cast<double>((first_end - j->last_token).ns()), 0, 1, 1});
     joined_.clear();
     if (rest && rest_steps > 0)
       obs.on_token_gaps({rest->first_ns + rest->slope_ns, rest->slope_ns, rest_steps, std::int64_t{cohort_size}});
@@ -41,7 +42,7 @@ class TokenGapTracker {
   }
 
  private:
-  SimTime last_boundary_ = -1;
+  SimTime last_boundary_ = kNoTime;
   std::vector<Request*> joined_;
 };
 

@@ -22,12 +22,12 @@ void BM_EventQueuePushPop(benchmark::State& state) {
   Nop h;
   Rng rng(1);
   const auto n = static_cast<int>(state.range(0));
-  for (int i = 0; i < n; ++i) q.schedule(static_cast<SimTime>(rng.next_u64() % 1'000'000'000), &h);
-  SimTime now = 0;
+  for (int i = 0; i < n; ++i) q.schedule(at_ns(static_cast<std::int64_t>(rng.next_u64() % 1'000'000'000)), &h);
+  SimTime now = kSimTimeZero;
   for (auto _ : state) {
     auto e = q.pop();
     now = e->time;
-    q.schedule(now + static_cast<SimTime>(rng.next_u64() % 1'000'000), &h);
+    q.schedule(now + ns_span(static_cast<std::int64_t>(rng.next_u64() % 1'000'000)), &h);
   }
   benchmark::DoNotOptimize(now);
 }

@@ -31,14 +31,14 @@ TEST(LinkScheduler, TransfersQueueFifoPerLink) {
   LinkScheduler ls(t);
   const Route& r = t.gpu_to_host(0);
   // 64 MB at 64 GB/s = 1 ms, plus 5 us latency.
-  const auto a = ls.reserve(r, 64'000'000, 0);
-  EXPECT_EQ(a.start, 0);
-  EXPECT_EQ(a.end, 1'005'000);
-  const auto b = ls.reserve(r, 64'000'000, 500'000);  // arrives while the link is busy
-  EXPECT_EQ(b.start, 1'005'000);
-  EXPECT_EQ(b.end, 2'010'000);
-  const auto c = ls.reserve(t.host_to_gpu(0), 64'000'000, 0);  // the other direction is free
-  EXPECT_EQ(c.start, 0);
+  const auto a = ls.reserve(r, 64'000'000, at_ns(0));
+  EXPECT_EQ(a.start, at_ns(0));
+  EXPECT_EQ(a.end, at_ns(1'005'000));
+  const auto b = ls.reserve(r, 64'000'000, at_ns(500'000));  // arrives while the link is busy
+  EXPECT_EQ(b.start, at_ns(1'005'000));
+  EXPECT_EQ(b.end, at_ns(2'010'000));
+  const auto c = ls.reserve(t.host_to_gpu(0), 64'000'000, at_ns(0));  // the other direction is free
+  EXPECT_EQ(c.start, at_ns(0));
   EXPECT_EQ(ls.bytes_moved(r[0]), 128'000'000);
 }
 

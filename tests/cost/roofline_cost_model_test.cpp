@@ -96,11 +96,11 @@ TEST(DecodeRun, ClosedFormMatchesSteppingAndInvertsExactly) {
     at.decode_context_sum += std::int64_t{k} * s.num_decodes;
     stepped += cm.iteration(at).sum() * 1e9;
   }
-  EXPECT_NEAR(static_cast<double>(run.elapsed(500)), stepped, 2.0) << "roofline decode is affine in context";
+  EXPECT_NEAR(static_cast<double>(run.elapsed(500).ns()), stepped, 2.0) << "roofline decode is affine in context";
   for (std::int64_t k : {0, 1, 2, 17, 499}) {
     EXPECT_EQ(run.steps_by(run.elapsed(k)), k);
     if (k > 0) {
-      EXPECT_EQ(run.steps_by(run.elapsed(k) - 1), k - 1);
+      EXPECT_EQ(run.steps_by(run.elapsed(k) - ns_span(1)), k - 1);
     }
   }
 }

@@ -12,9 +12,9 @@ namespace {
 TEST(DecisionLog, CountsByKindAndPhaseAndWritesTheRowFormat) {
   std::FILE* f = std::tmpfile();
   DecisionLog log(f);
-  const Decision drop{5, DecisionKind::Drop, DecisionPhase::None, {{"instance", 4}, {"reason", "votes"}}};
-  const Decision begin{6, DecisionKind::Restore, DecisionPhase::Begin, {{"instance", 4}}};
-  const Decision split{9, DecisionKind::Restore, DecisionPhase::Split, {{"instance", 4}}};
+  const Decision drop{at_ns(5), DecisionKind::Drop, DecisionPhase::None, {{"instance", 4}, {"reason", "votes"}}};
+  const Decision begin{at_ns(6), DecisionKind::Restore, DecisionPhase::Begin, {{"instance", 4}}};
+  const Decision split{at_ns(9), DecisionKind::Restore, DecisionPhase::Split, {{"instance", 4}}};
   for (const Decision* d : {&drop, &begin, &split}) log.write(*d, d->row());
   EXPECT_EQ(log.count(DecisionKind::Drop), 1);
   EXPECT_EQ(log.count(DecisionKind::Restore), 2);

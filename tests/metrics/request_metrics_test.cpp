@@ -7,7 +7,8 @@
 namespace kunsim {
 namespace {
 
-Request finished(RequestId id, SimTime arrival, SimTime first, SimTime end, int output) {
+Request finished(RequestId id, std::int64_t arrival_ns, std::int64_t first_ns, std::int64_t end_ns, int output) {
+  const SimTime arrival = at_ns(arrival_ns), first = at_ns(first_ns), end = at_ns(end_ns);
   Request r;
   r.id = id;
   r.arrival = arrival;
@@ -21,7 +22,7 @@ Request finished(RequestId id, SimTime arrival, SimTime first, SimTime end, int 
 }
 
 TEST(RequestMetrics, CountsLatenciesAndFailuresAsVllmBenchDoes) {
-  RequestMetrics m(nullptr, Slo{1.0, 0.1}, 10'000'000);  // 10 ms front end
+  RequestMetrics m(nullptr, Slo{1.0, 0.1}, ns_span(10'000'000));  // 10 ms front end
   for (int i = 0; i < 4; ++i) m.on_arrival();
   // 0.5 s TTFT, 11 outputs over 1 s: TPOT 0.1 s. Meets (0.51 <= 1, 0.1 <= 0.1).
   m.on_finished(finished(0, 0, 500'000'000, 1'500'000'000, 11));
@@ -34,8 +35,8 @@ TEST(RequestMetrics, CountsLatenciesAndFailuresAsVllmBenchDoes) {
   aborted.id = 3;
   aborted.prompt = 50;
   aborted.generated = 7;
-  aborted.scheduled = 0;
-  aborted.first_token = 300'000'000;
+  aborted.scheduled = kSimTimeZero;
+  aborted.first_token = at_ns(300'000'000);
   m.on_aborted(aborted);
   const nlohmann::json s = m.summary_json();
   EXPECT_EQ(s["requests"]["completed"], 2);

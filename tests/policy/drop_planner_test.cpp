@@ -92,7 +92,7 @@ TEST(DropPlanner, AStaticGroupSizeFixesG) {
 TEST(DropPlanner, AVotingGroupGrowsByAMultipleOfItsStages) {
   test::ClusterOf f(4, 2000);
   FuseOptions opt;
-  ASSERT_TRUE(f.cluster->fuse({0, 1}, opt, 0));  // idle: fused at once
+  ASSERT_TRUE(f.cluster->fuse({0, 1}, opt, kSimTimeZero));  // idle: fused at once
   ASSERT_EQ(f.cluster->engine(4)->stages(), 2);
   InstanceLoad group;
   group.id = 4;

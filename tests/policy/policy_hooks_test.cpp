@@ -14,7 +14,7 @@ class ScriptedPolicy final : public MemoryOverloadPolicy {
   int pick = -1;
   int ticks = 0;
   std::string name() const override { return "scripted"; }
-  SimTime tick_interval() const override { return kNsPerSecond; }
+  SimDuration tick_interval() const override { return kNsPerSecond; }
 
  private:
   PreemptDecision do_on_preempt(const Instance&, const Request&) override { return {PreemptMode::Recompute, ""}; }
@@ -31,19 +31,19 @@ TEST(PolicyHooks, APickOutsideTheDispatchableEnginesIsRefused) {
   ScriptedPolicy p;
   Request r;
   p.pick = 1;
-  EXPECT_EQ(p.pick_engine(*f.cluster, r, 0), 1);
+  EXPECT_EQ(p.pick_engine(*f.cluster, r, kSimTimeZero), 1);
   p.pick = 2;  // two engines: 0 and 1
-  EXPECT_THROW(p.pick_engine(*f.cluster, r, 0), std::logic_error);
+  EXPECT_THROW(p.pick_engine(*f.cluster, r, kSimTimeZero), std::logic_error);
   p.pick = -1;
   r.instance = 0;  // already placed
-  EXPECT_THROW(p.pick_engine(*f.cluster, r, 0), std::logic_error);
+  EXPECT_THROW(p.pick_engine(*f.cluster, r, kSimTimeZero), std::logic_error);
 }
 
 TEST(PolicyHooks, TicksMoveForwardAndPreemptionsNeedAReasonAndARunningVictim) {
   Cluster f;
   ScriptedPolicy p;
-  p.on_tick(*f.cluster, *f.cluster, 100);
-  EXPECT_THROW(p.on_tick(*f.cluster, *f.cluster, 100), std::logic_error);
+  p.on_tick(*f.cluster, *f.cluster, at_ns(100));
+  EXPECT_THROW(p.on_tick(*f.cluster, *f.cluster, at_ns(100)), std::logic_error);
   EXPECT_EQ(p.ticks, 1);
   Request r;
   r.phase = Phase::Waiting;
@@ -55,13 +55,13 @@ TEST(PolicyHooks, TicksMoveForwardAndPreemptionsNeedAReasonAndARunningVictim) {
 TEST(PolicyHooks, CommandsSayNoToWhatTheRulesForbid) {
   Cluster f;
   ClusterCommands& cmd = *f.cluster;
-  EXPECT_FALSE(cmd.fuse({0}, {}, 0));            // a group of one
-  EXPECT_FALSE(cmd.fuse({0, 7}, {}, 0));         // no engine 7
-  EXPECT_FALSE(cmd.restore(0, 0, "why"));        // not a group
-  EXPECT_FALSE(cmd.migrate(0, 42, 1, 0));        // no such request decoding on 0
-  EXPECT_FALSE(cmd.migrate(0, 42, 0, 0));        // to itself
-  ASSERT_TRUE(cmd.fuse({0, 1}, {}, 0));          // idle engines fuse at once
-  EXPECT_FALSE(cmd.fuse({0, 1}, {}, 0));         // they are gone now
+  EXPECT_FALSE(cmd.fuse({0}, {}, kSimTimeZero));            // a group of one
+  EXPECT_FALSE(cmd.fuse({0, 7}, {}, kSimTimeZero));         // no engine 7
+  EXPECT_FALSE(cmd.restore(0, kSimTimeZero, "why"));        // not a group
+  EXPECT_FALSE(cmd.migrate(0, 42, 1, kSimTimeZero));        // no such request decoding on 0
+  EXPECT_FALSE(cmd.migrate(0, 42, 0, kSimTimeZero));        // to itself
+  ASSERT_TRUE(cmd.fuse({0, 1}, {}, kSimTimeZero));          // idle engines fuse at once
+  EXPECT_FALSE(cmd.fuse({0, 1}, {}, kSimTimeZero));         // they are gone now
   const ClusterView& view = *f.cluster;
   ASSERT_EQ(view.engines().size(), 1u);
   EXPECT_EQ(view.engines()[0]->stages(), 2);

@@ -57,7 +57,7 @@ TEST(GroupGrowth, TwoStagesGrowToFourWithHandCheckedFigures) {
   // blocks); slot 3 idle.
   std::vector<Request*> all{f.add(0, 0, 1600, 1500), f.add(1, 0, 1600, 1500), f.add(2, 0, 800, 1500),
                             f.add(3, 0, 800, 1500)};
-  for (int i = 0; i < 4; ++i) f.cluster->instance(i < 2 ? 0 : i - 1)->enqueue(all[i], 0);
+  for (int i = 0; i < 4; ++i) f.cluster->instance(i < 2 ? 0 : i - 1)->enqueue(all[i], kSimTimeZero);
   f.run_until({}, 500'000'000, [&] { f.check(); });
   FuseOptions opt;  // live exchange, 8 requests a round, a round every 0.25 s
   ASSERT_TRUE(f.cluster->fuse({0, 1}, opt, f.now));
@@ -123,8 +123,8 @@ TEST(GroupGrowth, TwoStagesGrowToFourWithHandCheckedFigures) {
 TEST(GroupGrowth, RecomputeModeRecomputesInsteadOfReLaying) {
   GrowFixture f;
   std::vector<Request*> all{f.add(0, 0, 1600, 600), f.add(1, 0, 800, 600)};
-  f.cluster->instance(0)->enqueue(all[0], 0);
-  f.cluster->instance(2)->enqueue(all[1], 0);
+  f.cluster->instance(0)->enqueue(all[0], kSimTimeZero);
+  f.cluster->instance(2)->enqueue(all[1], kSimTimeZero);
   f.run_until({}, 300'000'000, [&] { f.check(); });
   FuseOptions opt;
   opt.stale_kv = StaleKvMode::Recompute;
@@ -146,11 +146,11 @@ TEST(GroupGrowth, RecomputeModeRecomputesInsteadOfReLaying) {
 TEST(GroupGrowth, KunServeGrowsAGroupThatVotesAgain) {
   GrowFixture f;
   auto policy = policy_maker(nlohmann::json{{"name", "kunserve"}, {"min_dwell_s", 0}}, "policy")();
-  ASSERT_TRUE(f.cluster->fuse({0, 1}, {}, 0));  // idle: fused at once, group 4
+  ASSERT_TRUE(f.cluster->fuse({0, 1}, {}, kSimTimeZero));  // idle: fused at once, group 4
   std::vector<Request*> all;
   for (RequestId id = 0; id < 30; ++id) {  // 438 blocks each: far more than the group's 8656
     all.push_back(f.add(id, 0, 7000, 300));
-    f.cluster->instance(4)->enqueue(all.back(), 0);
+    f.cluster->instance(4)->enqueue(all.back(), kSimTimeZero);
   }
   f.run_until({}, 2'000'000'000, [&] { f.check(); });
   const Instance* g = f.cluster->engine(4);

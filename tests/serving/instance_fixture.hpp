@@ -60,10 +60,10 @@ struct InstanceFixture {
     inst = std::make_unique<Instance>(0, std::vector<Member>{only}, ctx, host_blocks);
   }
 
-  Request* add(RequestId id, SimTime at, int prompt, int output) {
+  Request* add(RequestId id, std::int64_t at_ns, int prompt, int output) {
     Request& r = requests.emplace_back();
     r.id = id;
-    r.arrival = at;
+    r.arrival = SimTime::from_ns(at_ns);
     r.prompt = prompt;
     r.output = output;
     return &r;
@@ -76,6 +76,10 @@ struct InstanceFixture {
       ASSERT_LE(inst->kv().used(), inst->kv().capacity());
       ASSERT_GE(inst->kv().used(), 0);
     });
+  }
+  template <class Check>
+  void run_until(std::vector<Request*> arrivals, std::int64_t until_ns, Check check) {
+    run_until(std::move(arrivals), SimTime::from_ns(until_ns), check);
   }
   template <class Check>
   void run_until(std::vector<Request*> arrivals, SimTime until, Check check) {
@@ -91,7 +95,7 @@ struct InstanceFixture {
     now = loop.now();
   }
   EventLoop loop{events};
-  SimTime now = 0;
+  SimTime now = kSimTimeZero;
 };
 
 // A model small enough to price by hand: 1 layer, hidden 1024, 8 heads of 128 (no GQA),

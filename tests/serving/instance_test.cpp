@@ -38,12 +38,12 @@ TEST(Instance, HandWorkedTwoRequests) {
   f.run({a, b});
   ASSERT_EQ(f.observer.done.size(), 2u);
   EXPECT_EQ(f.observer.done[0], b);
-  EXPECT_EQ(*a->first_token, 107'006);
-  EXPECT_EQ(*b->first_token, 107'006);
-  EXPECT_EQ(*b->finished, 212'176);
-  EXPECT_EQ(*a->finished, 317'286);
-  EXPECT_EQ(*b->finished - *b->first_token, 105'170);                // TPOT(B) x 1 step
-  EXPECT_DOUBLE_EQ((*a->finished - *a->first_token) / 2.0, 105'140);  // TPOT(A)
+  EXPECT_EQ(*a->first_token, at_ns(107'006));
+  EXPECT_EQ(*b->first_token, at_ns(107'006));
+  EXPECT_EQ(*b->finished, at_ns(212'176));
+  EXPECT_EQ(*a->finished, at_ns(317'286));
+  EXPECT_EQ(*b->finished - *b->first_token, ns_span(105'170));                // TPOT(B) x 1 step
+  EXPECT_DOUBLE_EQ((*a->finished - *a->first_token).ns() / 2.0, 105'140);  // TPOT(A)
   // Blocks (16 tokens): A 4 -> 5 at its first decode, B 2 -> 3: peak 8, all freed at the end.
   EXPECT_EQ(f.inst->kv().peak_used(), 8);
   EXPECT_EQ(f.inst->kv().used(), 0);
@@ -58,7 +58,7 @@ TEST(Instance, LongDecodeIsOneJumpAndMatchesSteppingTheCostModel) {
   prefill.prefills = {{1000, 0}};
   prefill.layers = 32;
   prefill.sampled = 1;
-  const SimTime ttft = seconds_to_ns(f.cost.iteration(prefill).sum());
+  const SimTime ttft = at_seconds(f.cost.iteration(prefill).sum());
   double decode_ns = 0;
   for (int g = 1; g < 2000; ++g) {
     BatchShape s;
@@ -69,7 +69,7 @@ TEST(Instance, LongDecodeIsOneJumpAndMatchesSteppingTheCostModel) {
     decode_ns += f.cost.iteration(s).sum() * 1e9;
   }
   EXPECT_EQ(*r->first_token, ttft);
-  EXPECT_NEAR(static_cast<double>(*r->finished - ttft), decode_ns, 2.0);
+  EXPECT_NEAR(static_cast<double>((*r->finished - ttft).ns()), decode_ns, 2.0);
   EXPECT_EQ(f.inst->counters().jumps, 1) << "1999 decode steps, one event";
   EXPECT_EQ(f.inst->counters().iterations, 1);
   EXPECT_EQ(f.inst->kv().peak_used(), Request::blocks_for(2999, 16));
@@ -87,11 +87,11 @@ TEST(Instance, ArrivalCutsAJumpAtTheNextStepBoundary) {
   s.layers = 32;
   s.sampled = 1;
   const DecodeRun run = f.cost.decode_run(s);
-  const SimTime off = 150'000'000 - *a->first_token;
+  const SimDuration off = at_ns(150'000'000) - *a->first_token;
   std::int64_t k = run.steps_by(off);
   if (run.elapsed(k) < off) ++k;
   EXPECT_EQ(*c->scheduled, *a->first_token + run.elapsed(k));
-  EXPECT_LT(*a->first_token + run.elapsed(k - 1), 150'000'000);
+  EXPECT_LT(*a->first_token + run.elapsed(k - 1), at_ns(150'000'000));
   EXPECT_EQ(a->generated, 1000);
   EXPECT_EQ(c->generated, 5);
 }

@@ -15,11 +15,11 @@ struct Exchanged {
   double duration_s = 0;
 };
 
-Exchanged exchange_with_batch(int batch, SimTime interval = 0) {
+Exchanged exchange_with_batch(int batch, SimDuration interval = {}) {
   test::ClusterOf f(2, 2000);
   ServingCluster& cluster = *f.cluster;
   // Four long-lived requests on each instance, then fuse: eight stale requests.
-  for (RequestId id = 0; id < 8; ++id) cluster.instance(static_cast<int>(id % 2))->enqueue(f.add(id, 0, 1600, 2000), 0);
+  for (RequestId id = 0; id < 8; ++id) cluster.instance(static_cast<int>(id % 2))->enqueue(f.add(id, 0, 1600, 2000), kSimTimeZero);
   f.run_until({}, 500'000'000, [] {});
   FuseOptions opt;
   opt.exchange_batch = batch;
@@ -51,7 +51,7 @@ TEST(KvExchange, RoundsMoveTheSameBytesAndSmallerRoundsTakeLonger) {
 // Paced as the reference's live exchange: eight rounds of one request, a round every 0.25 s
 // (each takes far less), so the last starts 7 x 0.25 s after the first and ends within 0.25 s.
 TEST(KvExchange, RoundsStartAnIntervalApartWhenTheyEndSooner) {
-  const Exchanged back_to_back = exchange_with_batch(1, 0);
+  const Exchanged back_to_back = exchange_with_batch(1, SimDuration{});
   ASSERT_LT(back_to_back.duration_s, 0.25 / 8) << "a round takes far less than the interval";
   const Exchanged paced = exchange_with_batch(1, kNsPerSecond / 4);
   EXPECT_EQ(paced.requests, 8);

@@ -34,9 +34,9 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
   Request* a = f.add(0, 0, 1600, 600);
   Request* b = f.add(1, 0, 1600, 600);
   Request* c = f.add(2, 0, 800, 600);
-  f.cluster->instance(0)->enqueue(a, 0);
-  f.cluster->instance(0)->enqueue(b, 0);
-  f.cluster->instance(1)->enqueue(c, 0);
+  f.cluster->instance(0)->enqueue(a, kSimTimeZero);
+  f.cluster->instance(0)->enqueue(b, kSimTimeZero);
+  f.cluster->instance(1)->enqueue(c, kSimTimeZero);
   f.run_until({}, 1'000'000'000, [&] { f.check(); });
 
   FuseOptions opt;
@@ -83,7 +83,7 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
 TEST(ServingCluster, RecomputeModeDropsStaleKvAndPrefillsAgain) {
   ClusterFixture f(1000);
   Request* a = f.add(0, 0, 1600, 300);
-  f.cluster->instance(0)->enqueue(a, 0);
+  f.cluster->instance(0)->enqueue(a, kSimTimeZero);
   f.run_until({}, 500'000'000, [&] { f.check(); });
   FuseOptions opt;
   opt.stale_kv = StaleKvMode::Recompute;
@@ -97,14 +97,14 @@ TEST(ServingCluster, RecomputeModeDropsStaleKvAndPrefillsAgain) {
 TEST(ServingCluster, BlockingExchangeHoldsTheGroupUntilDone) {
   ClusterFixture f(1000);
   Request* a = f.add(0, 0, 1600, 300);
-  f.cluster->instance(0)->enqueue(a, 0);
+  f.cluster->instance(0)->enqueue(a, kSimTimeZero);
   f.run_until({}, 500'000'000, [&] { f.check(); });
   const int before = a->generated;
   FuseOptions opt;
   opt.stale_kv = StaleKvMode::BlockingExchange;
   ASSERT_TRUE(f.cluster->fuse({0, 1}, opt, f.now));
   // 100+ blocks x 2 MiB / 2 over NVLink take ~0.25 ms: no token can come out before that.
-  f.run_until({}, f.now + 200'000, [&] { f.check(); });
+  f.run_until({}, f.now + ns_span(200'000), [&] { f.check(); });
   f.cluster->engine_list().back()->sync(a);
   EXPECT_LE(a->generated, before + 1);
   f.run_until({}, kSimTimeMax, [&] { f.check(); });
@@ -116,8 +116,8 @@ TEST(ServingCluster, MigrationMovesADecodeWithItsKv) {
   ClusterFixture f(1000);
   Request* a = f.add(0, 0, 1600, 800);
   Request* b = f.add(1, 0, 800, 800);
-  f.cluster->instance(0)->enqueue(a, 0);
-  f.cluster->instance(0)->enqueue(b, 0);
+  f.cluster->instance(0)->enqueue(a, kSimTimeZero);
+  f.cluster->instance(0)->enqueue(b, kSimTimeZero);
   f.run_until({}, 300'000'000, [&] { f.check(); });
   ASSERT_TRUE(f.cluster->migrate(0, 1, 1, f.now));
   f.run_until({}, kSimTimeMax, [&] { f.check(); });

@@ -13,7 +13,7 @@ using test::write_file;
 
 struct Read {
   std::int64_t rows = 0, skipped = 0, in_sum = 0, out_sum = 0;
-  SimTime last = 0;
+  SimTime last = kSimTimeZero;
 };
 
 Read read_all(const std::string& format, const std::string& path) {
@@ -74,9 +74,9 @@ TEST(TraceReaders, AzureSampleParsesTimestampsTo100ns) {
              "TIMESTAMP,ContextTokens,GeneratedTokens\r\n2023-11-16 23:59:59.9999999,10,2\r\n"
              "2023-11-17 00:00:00.0000001,20,3\r\n");
   auto src = open_trace("azure", (dir / "a.csv").string(), "format");
-  EXPECT_EQ(src->next()->arrival, 0);
+  EXPECT_EQ(src->next()->arrival, kSimTimeZero);
   const auto second = src->next();
-  EXPECT_EQ(second->arrival, 200);  // across midnight, 0.2 us later
+  EXPECT_EQ(second->arrival, at_ns(200));  // across midnight, 0.2 us later
   EXPECT_EQ(second->prompt, 20);
   EXPECT_FALSE(src->next());
 }
@@ -91,20 +91,20 @@ TEST(TraceReaders, BurstGptSkipsAndCountsFailedRequests) {
   const Read r = read_all("burstgpt", (dir / "b.csv").string());
   EXPECT_EQ(r.rows, 2);
   EXPECT_EQ(r.skipped, 1);
-  EXPECT_EQ(r.last, seconds_to_ns(113));
+  EXPECT_EQ(r.last, at_seconds(113));
   EXPECT_EQ(detect_trace_format((dir / "b.csv").string()), "burstgpt");
 }
 
 TEST(TraceReaders, VidurAndMooncakeSamples) {
   const auto dir = scratch("vm");
   write_file(dir / "v.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,4808,10\n0.052,3180,8\n");
-  EXPECT_EQ(read_all("vidur", (dir / "v.csv").string()).last, 52'000'000);
+  EXPECT_EQ(read_all("vidur", (dir / "v.csv").string()).last, at_ns(52'000'000));
   write_file(dir / "m.jsonl",
              "{\"timestamp\": 0, \"input_length\": 6758, \"output_length\": 500, \"hash_ids\": [0]}\n"
              "{\"timestamp\": 1500, \"input_length\": 10, \"output_length\": 5, \"hash_ids\": [1]}\n");
   const Read m = read_all("mooncake", (dir / "m.jsonl").string());
   EXPECT_EQ(m.rows, 2);
-  EXPECT_EQ(m.last, 1'500'000'000);
+  EXPECT_EQ(m.last, at_ns(1'500'000'000));
   EXPECT_EQ(detect_trace_format((dir / "m.jsonl").string()), "mooncake");
 }
 
@@ -170,14 +170,14 @@ TEST(Workload, TraceWindowAndRateScale) {
       "window": {"start_s": 600, "duration_s": 300}, "rate_scale": 2})");
   const WorkloadSpec s = workload_from_json(j, "workload", TracePaths{shared_traces(), ""});
   auto src = make_arrival_source(s, Rng(1));
-  SimTime last = 0;
+  SimTime last = kSimTimeZero;
   std::int64_t n = 0;
   while (auto r = src->next()) {
     last = r->arrival;
     ++n;
   }
   EXPECT_GT(n, 300);
-  EXPECT_LE(last, seconds_to_ns(150.0)) << "300 s of trace compressed 2x";
+  EXPECT_LE(last, at_seconds(150.0)) << "300 s of trace compressed 2x";
 }
 
 TEST(Workload, MissingTraceSaysWhereItLooked) {
