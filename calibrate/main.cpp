@@ -28,6 +28,9 @@ using namespace kunsim::calibrate;
 // The simulator's GPU kinds (sim/cluster/gpu_spec), from the name the driver reports.
 std::string kind_of(const std::string& name) {
   if (name.find("H200") != std::string::npos) return "h200";
+  // The PCIe cards report "H100 PCIe" and "H100 NVL"; the SXM part "H100 80GB HBM3".
+  if (name.find("H100 PCIe") != std::string::npos) return "h100-pcie";
+  if (name.find("H100 NVL") != std::string::npos) return "h100-nvl";
   if (name.find("H100") != std::string::npos) return "h100-sxm";
   if (name.find("A100") != std::string::npos) return "a100-80g";
   return "";

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "compare_profiles.hpp"
 #include "mpi_sweep.hpp"
 #include "output_folder.hpp"
 #include "plan.hpp"
@@ -199,6 +200,8 @@ int main(int argc, char** argv) {
   fit->add_option("--max-mape", max_mape, "Exit 1 when any op family's held-out MAPE exceeds this many percent (e.g. 10)")
       ->check(CLI::Range(0.0, 1000.0));
 
+  const auto compare_profiles = add_compare_profiles(app);
+
   AiconfiguratorImport aic;
   std::string import_out;
   auto* import_cmd = app.add_subcommand("import", "Make a kunsim profile from published measurements");
@@ -237,6 +240,7 @@ int main(int argc, char** argv) {
                     static_cast<long long>(m.kv_bytes_per_token()), m.max_model_len);
       return 0;
     }
+    if (app.got_subcommand("compare-profiles")) return compare_profiles();
     if (app.got_subcommand("report"))
       return run_report(report_dir, report_html.empty() ? (fs::path(report_dir) / "report.html").string() : report_html);
     if (app.got_subcommand("import")) {

@@ -48,18 +48,6 @@ double pct(const std::vector<double>& sorted, double q) {
 
 double r6(double x) { return std::round(x * 1e6) / 1e6; }
 
-// The catalogue's model of that name, else the spec kunsim-calibrate kept for it in meta.json
-// (a model calibrated with --model-spec).
-ModelSpec model_of(const Profile& p, const std::string& name, const std::string& where) {
-  for (const auto& m : model_catalogue())
-    if (m.name == name) return m;
-  if (p.meta.is_object() && p.meta.contains("runs") && p.meta["runs"].is_array())
-    for (const auto& run : p.meta["runs"])
-      if (run.is_object() && run.value("model", std::string()) == name && run.contains("model_spec"))
-        return model_from_json(run["model_spec"], p.dir + "/meta.json runs[" + name + "].model_spec", name);
-  return find_model(name, where);  // unknown: the error lists the catalogue
-}
-
 }  // namespace
 
 Json fit_report(const Profile& p, const RooflineParams& roofline) {
@@ -99,7 +87,7 @@ Json fit_report(const Profile& p, const RooflineParams& roofline) {
                    double (*predict)(const IterationCost&)) {
     std::vector<double> apes;
     for (const auto& it : points) {
-      const ModelSpec m = model_of(p, it.model, p.dir + "/" + file + " model");
+      const ModelSpec m = profile_model(p, it.model, p.dir + "/" + file + " model");
       const GpuSpec& gpu = find_gpu(kind, p.dir + "/meta.json kind");
       const ProfileCostModel cm(p, m, gpu, {gpu.nvlink_bytes_per_s, 2000}, it.tp, RooflineParams{});
       BatchShape s;

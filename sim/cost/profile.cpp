@@ -163,4 +163,14 @@ Profile load_profile(const std::string& dir) {
   return p;
 }
 
+ModelSpec profile_model(const Profile& p, const std::string& name, const std::string& where) {
+  for (const auto& m : model_catalogue())
+    if (m.name == name) return m;
+  if (p.meta.is_object() && p.meta.contains("runs") && p.meta["runs"].is_array())
+    for (const auto& run : p.meta["runs"])
+      if (run.is_object() && run.value("model", std::string()) == name && run.contains("model_spec"))
+        return model_from_json(run["model_spec"], p.dir + "/meta.json runs[" + name + "].model_spec", name);
+  return find_model(name, where);  // unknown: the error lists the catalogue
+}
+
 }  // namespace kunsim

@@ -36,6 +36,7 @@
 
 #include "sim/core/json_fields.hpp"
 #include "sim/cost/kernel_tables.hpp"
+#include "sim/model/model_spec.hpp"
 
 namespace kunsim {
 
@@ -79,6 +80,9 @@ struct Profile {
 Profile read_profile(const std::string& dir, const std::function<std::string(const std::string&)>& read);
 
 Profile load_profile(const std::string& dir);
+// The model `name` of a profile's rows: the catalogue's, else the spec kunsim-calibrate kept for
+// it in meta.json (a model calibrated with --model-spec). `where` names it in errors.
+ModelSpec profile_model(const Profile& p, const std::string& name, const std::string& where);
 // nccl-tests' all_reduce_perf / sendrecv_perf text: rows of size, count, type, ..., time (us).
 // op is "allreduce" or "send"; the points use the out-of-place time.
 struct NcclTestsLog {

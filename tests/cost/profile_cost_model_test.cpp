@@ -14,6 +14,7 @@
 #include "calibrate/grid.hpp"
 #include "calibrate/profile_writer.hpp"
 #include "sim/cost/fit_report.hpp"
+#include "sim/cost/profile_compare.hpp"
 #include "sim/cost/shipped_profiles.hpp"
 #include "test_support.hpp"
 
@@ -290,6 +291,52 @@ TEST(ProfileCostModel, AutoUsesTheShippedProfileWhereOneCoversTheScenario) {
   j["cost"] = {{"model", "roofline"}};
   EXPECT_EQ(test::run_scenario(j)["cost_source"], "roofline (cost.model=roofline)");
   EXPECT_EQ(shipped_profile("no-such-gpu", sc.model.name, 1), nullptr);
+}
+
+// compare-profiles: a profile against itself is 1x everywhere; against a copy whose decode
+// attention rows are twice as slow, A/B is 1/2 for attn_decode (1 for the other ops) and its
+// MAPE against B is 50% (B takes twice A's time); the other way round, 2 and 100%.
+TEST(ProfileCompare, RatiosAndMapeOpByOp) {
+  const auto dir = write_profile("compare-a");
+  const Profile a = load_profile(dir.string());
+  const Json same = compare_profiles(a, a);
+  ASSERT_EQ(same["shards"].size(), 1u);
+  EXPECT_EQ(same["shards"][0]["model"], "llama-3-8b");
+  for (const auto& [op, v] : same["shards"][0]["ops"].items()) {
+    EXPECT_DOUBLE_EQ(v["ratio"].get<double>(), 1.0) << op;
+    EXPECT_DOUBLE_EQ(v["mape_pct"].get<double>(), 0.0) << op;
+  }
+  // B: the same rows, decode attention twice as slow.
+  const auto slow = scratch("compare-b");
+  std::filesystem::copy(dir, slow, std::filesystem::copy_options::recursive | std::filesystem::copy_options::overwrite_existing);
+  std::istringstream in(test::read_file(dir / "ops.csv"));
+  std::ostringstream out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("attn_decode,", 0) == 0) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+      std::ostringstream twice;
+      twice.precision(17);
+      twice << 2 * std::stod(f[5]);
+      f[5] = twice.str();
+      line = f[0];
+      for (std::size_t i = 1; i < f.size(); ++i) line += "," + f[i];
+    }
+    out << line << "\n";
+  }
+  write_file(slow / "ops.csv", out.str());
+  const Json c = compare_profiles(a, load_profile(slow.string()));
+  const Json& ops = c["shards"][0]["ops"];
+  EXPECT_NEAR(ops["attn_decode"]["ratio"].get<double>(), 0.5, 1e-4);
+  EXPECT_NEAR(ops["attn_decode"]["mape_pct"].get<double>(), 50.0, 1e-2);
+  EXPECT_EQ(ops["attn_decode"]["shapes"], 8);
+  EXPECT_DOUBLE_EQ(ops["qkv"]["ratio"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(ops["attn_prefill"]["ratio"].get<double>(), 1.0);
+  EXPECT_LT(ops["iteration"]["ratio"].get<double>(), 1.0);
+  const Json back = compare_profiles(load_profile(slow.string()), a);
+  EXPECT_NEAR(back["shards"][0]["ops"]["attn_decode"]["ratio"].get<double>(), 2.0, 1e-4);
+  EXPECT_NEAR(back["shards"][0]["ops"]["attn_decode"]["mape_pct"].get<double>(), 100.0, 1e-2);
 }
 
 }  // namespace
