@@ -20,14 +20,18 @@ __device__ __forceinline__ unsigned smem_addr(const void* p) {
 }
 
 // Copies 16 bytes, or writes 16 zero bytes when `valid` is false (the source is then not read).
+// Every cp.async statement carries a "memory" clobber: shared memory changes behind the
+// compiler's back, so it must neither move shared loads above a wait nor keep values read
+// before it in registers across it (volatile alone orders only the asm statements).
 __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
-               "r"(valid ? 16 : 0));
+               "r"(valid ? 16 : 0)
+               : "memory");
 }
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int Pending>
 __device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending) : "memory");
 }
 
 // Two 8x8 b16 matrices, transposed: lanes 0-7 address matrix 0's rows, lanes 8-15 matrix 1's.
