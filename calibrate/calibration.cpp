@@ -221,7 +221,17 @@ nlohmann::json Calibration::transfers() {
                tr.gpus() < 2 ? " (one GPU: no peer copy, all-reduce or send)"
                              : (tr.has_nccl() ? "" : " (built without NCCL: no all-reduce or send)"),
                since(t0));
-  return {{"model", "transfers"}, {"tp", 0}, {"gpus", tr.gpus()}, {"nccl", tr.has_nccl()}, {"points", points},
+  // What this session could not measure, said in meta.json rather than left to look like
+  // nothing: a run on this profile prices these from an imported table (a multi-GPU nccl-tests
+  // log, or the measured production tables) or the roofline, never from nothing.
+  nlohmann::json not_measured = nlohmann::json::array();
+  if (tr.gpus() < 2)
+    not_measured.push_back("memcpy_p2p, allreduce and send: one GPU (a multi-GPU session, or nccl-tests logs beside "
+                           "the profile, supply them)");
+  else if (!tr.has_nccl())
+    not_measured.push_back("allreduce and send: built without NCCL");
+  return {{"model", "transfers"},      {"tp", 0},           {"gpus", tr.gpus()}, {"nccl", tr.has_nccl()},
+          {"points", points},          {"not_measured", not_measured},
           {"calibration_s", since(t0)}};
 }
 

@@ -44,6 +44,7 @@ done
 for op in gemm_qkv gemm_o; do grep -q "^$op,tiny-emu,2," "$ops" || fail "the killed step lost its finished $op rows"; done
 ! grep -q "^gemm_gate_up,tiny-emu,2," "$ops" || fail "rows measured after the kill"
 grep -q "^memcpy_h2d,,0," "$ops" || fail "no transfer rows"
+grep -q '"not_measured"' "$scratch/unpacked/profile/meta.json" || fail "meta.json does not say what the session could not measure"
 for log in check smoke model-tiny-tp1 model-tiny-tp2 transfers; do
   [ -s "$scratch/unpacked/logs/$log.log" ] || fail "no log for $log"
 done
