@@ -82,7 +82,7 @@ nlohmann::json Calibration::model(const ModelShard& m, const nlohmann::json& cei
                runner.distinct_layers(), m.layers, static_cast<long long>(pool_keys));
   int points = 0;
   auto record = [&](const char* op, double p1, double p2, const Timing& t) {
-    out_.add(OpRow{op, m.model, m.tp, p1, p2, t.seconds, t.repeats});
+    out_.add(OpRow{op, m.model, m.tp, p1, p2, t.seconds, t.repeats, t.min_s, t.p90_s});
     ++points;
   };
   auto family = [&](const char* name, const std::function<void()>& body) {
@@ -195,7 +195,7 @@ nlohmann::json Calibration::transfers() {
   OpTimer timer(tr.stream(0), o_.timer);
   int points = 0;
   auto add = [&](const char* op, int tp, std::int64_t bytes, const Timing& t) {
-    out_.add(OpRow{op, "", tp, static_cast<double>(bytes), 0, t.seconds, t.repeats});
+    out_.add(OpRow{op, "", tp, static_cast<double>(bytes), 0, t.seconds, t.repeats, t.min_s, t.p90_s});
     ++points;
   };
   const std::vector<std::pair<const char*, gpu::Transfers::Copy>> copies = {

@@ -16,6 +16,17 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// Median, min and p90 (nearest rank) of the trials' per-launch times.
+Timing summarize(std::vector<double> v, int repeats) {
+  std::sort(v.begin(), v.end());
+  Timing t;
+  t.repeats = repeats;
+  t.min_s = v.front();
+  t.p90_s = v[std::min(v.size() - 1, static_cast<std::size_t>(std::ceil(0.9 * static_cast<double>(v.size()))) - 1)];
+  t.seconds = median(v);
+  return t;
+}
+
 }  // namespace
 
 OpTimer::OpTimer(cudaStream_t s, TimerOptions o) : s_(s), o_(o) {
@@ -68,7 +79,7 @@ Timing OpTimer::time(const std::function<void(int)>& launch) {
   }
   KUNSIM_CUDA(cudaGraphExecDestroy(exec));
   KUNSIM_CUDA(cudaGraphDestroy(graph));
-  return {median(per), o_.trials * inner};
+  return summarize(per, o_.trials * inner);
 }
 
 Timing OpTimer::time_host(const std::function<void(int)>& launch, const std::function<void()>& synchronize) {
@@ -87,7 +98,7 @@ Timing OpTimer::time_host(const std::function<void(int)>& launch, const std::fun
     synchronize();
     per.push_back(std::chrono::duration<double>(clock::now() - t0).count() / inner);
   }
-  return {median(per), o_.trials * inner};
+  return summarize(per, o_.trials * inner);
 }
 
 }  // namespace kunsim::calibrate

@@ -12,8 +12,9 @@
 namespace kunsim::calibrate {
 
 struct Timing {
-  double seconds = 0;  // median per launch
+  double seconds = 0;  // median per launch over the trials
   int repeats = 0;     // launches timed
+  double min_s = 0, p90_s = 0;  // the fastest trial and the 90th percentile, per launch
 };
 
 struct TimerOptions {

@@ -12,7 +12,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kOpsHeader = "op,model,tp,p1,p2,median_s,repeats";
+// ops.csv's header; rows kept from a file with the earlier one (no spread) get empty min and p90.
+const char* const kOpsHeader = "op,model,tp,p1,p2,median_s,repeats,min_s,p90_s";
+const char* const kOpsHeaderV1 = "op,model,tp,p1,p2,median_s,repeats";
 const char* const kIterHeader = "model,tp,prefill_tokens,prefill_context,decodes,decode_context_sum,measured_s";
 
 std::string num(double x) {
@@ -36,21 +38,25 @@ std::string key_of(const std::string& line, int n) {
   return pos == std::string::npos ? line : line.substr(0, pos);
 }
 
-// Existing data lines of `path` whose key is not being re-measured.
+// Existing data lines of `path` whose key is not being re-measured. A file with the `older`
+// header has its lines padded with `pad` to today's columns.
 std::vector<std::string> kept_lines(const fs::path& path, const char* header, int key_fields,
-                                    const std::set<std::string>& replaced) {
+                                    const std::set<std::string>& replaced, const char* older = nullptr,
+                                    const char* pad = "") {
   std::vector<std::string> kept;
   std::ifstream in(path);
   if (!in) return kept;
   std::string line;
-  bool first = true;
+  bool first = true, upgrade = false;
   while (std::getline(in, line)) {
     if (first) {
       first = false;
-      if (line != header) throw std::runtime_error(path.string() + ": not a kunsim profile file (header differs)");
+      upgrade = older && line == older;
+      if (line != header && !upgrade)
+        throw std::runtime_error(path.string() + ": not a kunsim profile file (header differs)");
       continue;
     }
-    if (!line.empty() && !replaced.count(key_of(line, key_fields))) kept.push_back(line);
+    if (!line.empty() && !replaced.count(key_of(line, key_fields))) kept.push_back(upgrade ? line + pad : line);
   }
   return kept;
 }
@@ -74,11 +80,12 @@ void ProfileWriter::write(const nlohmann::json& device, const std::vector<nlohma
   std::vector<std::string> fresh;
   for (const auto& r : ops_) {
     const std::string line = r.op + "," + r.model + "," + std::to_string(r.tp) + "," + num(r.p1) + "," + num(r.p2) + "," +
-                             secs(r.seconds) + "," + std::to_string(r.repeats);
+                             secs(r.seconds) + "," + std::to_string(r.repeats) + "," +
+                             (r.min_s > 0 ? secs(r.min_s) : "") + "," + (r.p90_s > 0 ? secs(r.p90_s) : "");
     replaced.insert(key_of(line, 3));
     fresh.push_back(line);
   }
-  std::vector<std::string> lines = kept_lines(fs::path(dir_) / "ops.csv", kOpsHeader, 3, replaced);
+  std::vector<std::string> lines = kept_lines(fs::path(dir_) / "ops.csv", kOpsHeader, 3, replaced, kOpsHeaderV1, ",,");
   lines.insert(lines.end(), fresh.begin(), fresh.end());
   write_lines(fs::path(dir_) / "ops.csv", kOpsHeader, lines);
 

@@ -14,6 +14,7 @@ struct OpRow {
   int tp = 0;             // for all-reduce: the number of ranks
   double p1 = 0, p2 = 0, seconds = 0;
   int repeats = 0;
+  double min_s = 0, p90_s = 0;  // the spread over the trials (0: not recorded)
 };
 
 struct IterationRow {

@@ -58,7 +58,9 @@ NcclTestsLog parse_nccl_tests(const std::string& path) {
 namespace {
 
 void read_ops(Profile& p, std::istream& in, const std::string& name) {
-  read_csv(in, name, "op,model,tp,p1,p2,median_s,repeats", [&](const std::vector<std::string>& f, const std::string& w) {
+  // ops.csv since kunsim-calibrate records the spread: min_s and p90_s beside the median (empty
+  // where a row was kept from an earlier session); before that, the median alone.
+  read_csv(in, name, "op,model,tp,p1,p2,median_s,repeats,min_s,p90_s", [&](const std::vector<std::string>& f, const std::string& w) {
     const bool transfer = f[0] == "allreduce" || f[0] == "send" || f[0].rfind("memcpy_", 0) == 0;
     bool known = transfer;
     for (const char* op : kComputeOps) known |= f[0] == op;
@@ -67,8 +69,10 @@ void read_ops(Profile& p, std::istream& in, const std::string& name) {
     const int tp = static_cast<int>(csv_number(f[2], w, "tp"));
     ProfilePoint pt{csv_number(f[3], w, "p1"), csv_number(f[4], w, "p2"), csv_number(f[5], w, "median_s")};
     csv_number(f[6], w, "repeats");
+    for (std::size_t i = 7; i < f.size(); ++i)
+      if (!f[i].empty()) csv_number(f[i], w, i == 7 ? "min_s" : "p90_s");
     p.ops[{f[0], transfer ? "" : f[1], transfer && f[0] != "allreduce" ? 0 : tp}].push_back(pt);
-  });
+  }, {"op,model,tp,p1,p2,median_s,repeats"});
 }
 
 void read_batches(std::vector<IterationPoint>& into, std::istream& in, const std::string& name) {

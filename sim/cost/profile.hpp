@@ -7,7 +7,9 @@
 // "kunsim-kernels" (format 1, the default); cost.model=auto prefers the first.
 // Format 1:
 //   meta.json        GPU name, driver, CUDA version, SM clock, date, and the tool's version
-//   ops.csv          op,model,tp,p1,p2,median_s,repeats: one row per measured shape. Ops and
+//   ops.csv          op,model,tp,p1,p2,median_s,repeats,min_s,p90_s (min and p90 may be empty;
+//                    earlier files lack both columns and are read too): one row per measured
+//                    shape, priced by its median. Ops and
 //                    their parameters (per GPU, per layer where it applies):
 //                      gemm_qkv, gemm_o, gemm_gate_up, gemm_down, silu_mul, rmsnorm  p1 = tokens
 //                      attn_prefill  p1 = chunk tokens, p2 = context before the chunk

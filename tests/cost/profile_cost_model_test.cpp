@@ -235,6 +235,34 @@ TEST(ProfileCostModel, CalibrationWriterRoundTripsAndMergesRuns) {
   EXPECT_EQ(p.meta["runs"].size(), 1u) << "the same model and tp replace their run entry";
 }
 
+// ops.csv's versions: a profile written before kunsim-calibrate recorded the spread (median
+// only) still loads, and a session writing into it upgrades the file: the kept rows get empty
+// min_s and p90_s, the new rows their measured spread.
+TEST(ProfileCostModel, OpsCsvKeepsItsEarlierVersionReadableAndUpgradesIt) {
+  const auto dir = write_profile("ops-versions");  // the earlier header: no min_s, p90_s
+  ASSERT_EQ(test::read_file(dir / "ops.csv").rfind("op,model,tp,p1,p2,median_s,repeats\n", 0), 0u);
+  ASSERT_NO_THROW(load_profile(dir.string()));
+  calibrate::ProfileWriter w(dir.string());
+  w.add(calibrate::OpRow{"gemm_o", "llama-3-8b", 1, 64, 0, 2e-5, 90, 1.9e-5, 2.2e-5});
+  w.write({{"gpu", "synthetic H100"}, {"kind", "h100-sxm"}}, {});
+  const std::string csv = test::read_file(dir / "ops.csv");
+  EXPECT_EQ(csv.rfind("op,model,tp,p1,p2,median_s,repeats,min_s,p90_s\n", 0), 0u);
+  EXPECT_NE(csv.find("gemm_o,llama-3-8b,1,64,0,2.000000e-05,90,1.900000e-05,2.200000e-05\n"), std::string::npos);
+  EXPECT_NE(csv.find(",20,,\n"), std::string::npos) << "a kept row, padded";
+  const Profile p = load_profile(dir.string());
+  ASSERT_NE(p.find("gemm_o", "llama-3-8b", 1), nullptr);
+  EXPECT_EQ(p.find("gemm_o", "llama-3-8b", 1)->size(), 1u);
+  EXPECT_EQ(p.find("gemm_qkv", "llama-3-8b", 1)->size(), 28u) << "write_profile's 28 token counts, kept";
+  // A header of neither version is refused with file:line.
+  write_file(dir / "ops.csv", "op,model,tp,p1,p2,seconds\n");
+  try {
+    load_profile(dir.string());
+    ADD_FAILURE() << "an unknown ops.csv header was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("ops.csv:1: expected header"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ProfileCostModel, NcclTestsRankLinesKeyAllReduceRowsByRankCount) {
   const auto dir = scratch("nccl-ranks");
   write_file(dir / "ops.csv", "op,model,tp,p1,p2,median_s,repeats\n");
