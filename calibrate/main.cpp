@@ -36,6 +36,17 @@ std::string kind_of(const std::string& name) {
   return "";
 }
 
+// The ceilings an earlier session measured into `dir` (meta.json), so a run with --no-ceilings
+// keeps them and still reports efficiencies; none when there is no such file.
+nlohmann::json measured_ceilings(const std::string& dir) {
+  std::ifstream in(dir + "/meta.json");
+  if (!in) return nlohmann::json::object();
+  const nlohmann::json meta = nlohmann::json::parse(in, nullptr, false);
+  if (meta.is_discarded() || !meta.is_object() || !meta.contains("ceilings") || !meta["ceilings"].is_object())
+    return nlohmann::json::object();
+  return meta["ceilings"];
+}
+
 std::string version_string(int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); }
 
 // The kernel module's version ("580.159.04"), as nvidia-smi shows it; the CUDA driver API
@@ -114,7 +125,8 @@ int main(int argc, char** argv) {
   app.add_option("--kind", kind, "GPU kind as the simulator names it (default: from the device name)");
   app.add_flag("--quick", quick, "a small grid, to try the harness out (not for shipping)");
   app.add_flag("--no-transfers", no_transfers, "skip memcpy and NCCL measurements");
-  app.add_flag("--no-ceilings", no_ceilings, "skip the device-copy and GEMM ceilings (no efficiency figures)");
+  app.add_flag("--no-ceilings", no_ceilings,
+               "skip measuring the device-copy and GEMM ceilings; those OUT already holds are kept and used");
   app.add_flag("--transfers-only", transfers_only, "measure transfers only");
   app.add_option("--trials", trials, "timed trials per point (median)")->check(CLI::Range(3, 101));
   app.add_flag("--list-grid", list_grid, "print how many points each op gets, then exit (no GPU needed)");
@@ -181,7 +193,7 @@ int main(int argc, char** argv) {
     Calibration cal(writer, opts);
     std::printf("kunsim-calibrate on %s (%s), writing %s\n", p.name, kind.c_str(), out.c_str());
     device = device_meta(kind);
-    device["ceilings"] = no_ceilings ? nlohmann::json::object() : cal.ceilings();
+    device["ceilings"] = no_ceilings ? measured_ceilings(out) : cal.ceilings();
     for (const auto& s : transfers_only ? std::vector<ModelShard>{} : shards) {
       runs.push_back(cal.model(s, device["ceilings"]));
       writer.write(device, runs);  // after each model, so a cut-off run keeps what it measured

@@ -34,4 +34,11 @@ run 1  # re-measures TP 1 (and the transfers): its rows are replaced, TP 2's kep
 [ "$(wc -l <"$out/ops.csv")" -eq "$rows" ] || fail "a second run appended rows instead of replacing them"
 [ "$(grep -c '^tiny-emu,' "$out/iterations.csv")" -eq 6 ] || fail "a second run appended or dropped iterations"
 grep -q "^gemm_qkv,tiny-emu,2," "$out/ops.csv" || fail "a TP 1 run dropped TP 2's rows"
+# --no-ceilings keeps the ceilings an earlier session measured into the folder.
+printf '{"ceilings": {"copy_bytes_per_s": 123.0}}\n' >"$out-ceil.meta"
+mkdir -p "$out-ceil" && cp "$out-ceil.meta" "$out-ceil/meta.json"
+"$calibrate" --transfers-only --grid "$here/tiny-grid.json" --kind h100-sxm --trials 3 --no-ceilings --out "$out-ceil" \
+  >"$out.log" 2>&1 || { cat "$out.log"; fail "a transfers-only run exited $?"; }
+grep -q '"copy_bytes_per_s": 123.0' "$out-ceil/meta.json" || fail "--no-ceilings dropped the ceilings already measured"
+rm -rf "$out-ceil" "$out-ceil.meta"
 echo "PASS: $(($(wc -l <"$out/ops.csv") - 1)) op rows, iterations and mixed-attention rows for tiny-emu tp 1 and 2; fit report written"
