@@ -78,8 +78,8 @@ nlohmann::json Calibration::model(const ModelShard& m, const nlohmann::json& cei
   const std::int64_t pool_keys = runner.pool_blocks() * ModelRunner::kBlockSize;
   const Grid grid = o_.grid ? *o_.grid : Grid::make(o_.quick, pool_keys);
   OpTimer timer(s_, o_.timer);
-  std::fprintf(o_.log, "%s tp%d: %d of %d layers' weights distinct, KV pool %lld tokens\n", m.model.c_str(), m.tp,
-               runner.distinct_layers(), m.layers, static_cast<long long>(pool_keys));
+  std::fprintf(o_.log, "%s tp%d: %d distinct layers' weights rotated (the model has %d), KV pool %lld tokens\n",
+               m.model.c_str(), m.tp, runner.distinct_layers(), m.layers, static_cast<long long>(pool_keys));
   int points = 0;
   auto record = [&](const char* op, double p1, double p2, const Timing& t) {
     out_.add(OpRow{op, m.model, m.tp, p1, p2, t.seconds, t.repeats, t.min_s, t.p90_s});

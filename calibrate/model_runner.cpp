@@ -1,6 +1,7 @@
 #include "calibrate/model_runner.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 
@@ -39,6 +40,7 @@ ModelRunner::ModelRunner(const ModelShard& m, int max_tokens, cudaStream_t s, do
   int dev = 0;
   KUNSIM_CUDA(cudaGetDevice(&dev));
   KUNSIM_CUDA(cudaDeviceGetAttribute(&sm_count_, cudaDevAttrMultiProcessorCount, dev));
+  KUNSIM_CUDA(cudaDeviceGetAttribute(&l2_bytes_, cudaDevAttrL2CacheSize, dev));
   const std::size_t T = max_tokens;
   const std::size_t H = m.hidden;
   x_ = DeviceBuffer<bf16>(T * H);
@@ -58,8 +60,14 @@ ModelRunner::ModelRunner(const ModelShard& m, int max_tokens, cudaStream_t s, do
   gpu::fill_random(lm_head_.get(), lm_head_.size(), 12, kWeightScale, s);
 
   const std::size_t layer_bytes = static_cast<std::size_t>(m.layer_elems()) * sizeof(bf16);
+  // Every layer of the model, and more copies where its smallest matrix (a TP shard's O
+  // projection, say) rotated over them would still fit in kL2Multiple x L2.
+  const std::size_t smallest = sizeof(bf16) * std::min({H * m.qkv_width(), static_cast<std::size_t>(m.attn_width()) * H,
+                                                         2 * H * m.ffn, H * m.ffn});
+  const auto wanted = std::max<std::size_t>(
+      m.layers, static_cast<std::size_t>(std::ceil(kL2Multiple * l2_bytes_ / static_cast<double>(smallest))));
   distinct_ = static_cast<int>(std::clamp<std::size_t>(
-      static_cast<std::size_t>(weight_fraction * static_cast<double>(free_bytes())) / layer_bytes, 1, m.layers));
+      static_cast<std::size_t>(weight_fraction * static_cast<double>(free_bytes())) / layer_bytes, 1, wanted));
   weights_ = DeviceBuffer<bf16>(static_cast<std::size_t>(m.layer_elems()) * distinct_);
   gpu::fill_random(weights_.get(), weights_.size(), 13, kWeightScale, s);
   for (int l = 0; l < distinct_; ++l) {
@@ -108,7 +116,7 @@ void ModelRunner::rmsnorm(int t, int i) {
   gpu::rms_norm(normed_.get(), x_.get(), residual_.get(), layer(i).norm1, t, m_.hidden, kNormEps, s_);
 }
 
-std::unique_ptr<ModelRunner::Batch> ModelRunner::prepare(const Composition& c, int want_regions) {
+std::unique_ptr<ModelRunner::Batch> ModelRunner::prepare(const Composition& c, int min_regions) {
   auto b = std::make_unique<Batch>();
   b->tokens = c.tokens();
   if (b->tokens > max_tokens_ || b->tokens == 0) return nullptr;
@@ -120,7 +128,12 @@ std::unique_ptr<ModelRunner::Batch> ModelRunner::prepare(const Composition& c, i
     b->blocks_per_region += blocks;
     b->max_blocks = std::max(b->max_blocks, blocks);
   }
-  b->regions = static_cast<int>(std::min<std::int64_t>(want_regions, pool_blocks_ / std::max<std::int64_t>(1, b->blocks_per_region)));
+  // One copy's KV in bytes (K and V, this shard's heads): copies enough to span kL2Multiple x L2.
+  const double region_bytes = static_cast<double>(b->blocks_per_region) * kBlockSize * m_.kv_bytes_per_token();
+  constexpr std::int64_t kMaxRegions = 1 << 14;
+  const std::int64_t wanted = std::clamp<std::int64_t>(
+      static_cast<std::int64_t>(std::ceil(kL2Multiple * l2_bytes_ / std::max(1.0, region_bytes))), min_regions, kMaxRegions);
+  b->regions = static_cast<int>(std::min<std::int64_t>(wanted, pool_blocks_ / std::max<std::int64_t>(1, b->blocks_per_region)));
   if (b->regions < 1) return nullptr;
   b->num_prefills = static_cast<int>(c.prefills.size());
   b->num_decodes = static_cast<int>(c.decode_lens.size());

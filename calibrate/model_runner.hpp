@@ -55,8 +55,9 @@ class ModelRunner {
     gpu::DecodeSplit split;
     gpu::DeviceBuffer<float> workspace;
   };
-  // Null when even one copy of the composition's KV does not fit in the pool.
-  std::unique_ptr<Batch> prepare(const Composition& c, int want_regions);
+  // At least `min_regions` copies of the composition's KV, and enough that they span
+  // kL2Multiple x the L2 cache (as the pool allows). Null when even one copy does not fit.
+  std::unique_ptr<Batch> prepare(const Composition& c, int min_regions);
   void rope_cache(Batch& b, int i);
   void attention(Batch& b, int i);  // the prefill launch, then the decode launch (copy i % regions)
   void iteration(Batch& b);         // every layer, the final norm and the LM head
@@ -82,6 +83,10 @@ class ModelRunner {
   gpu::DeviceBuffer<gpu::bf16> k_pool_, v_pool_;
   std::vector<int> pool_order_;  // physical blocks in a fixed shuffled order
   int sm_count_ = 132;
+  int l2_bytes_ = 0;
+  // Rotations span at least this many times the L2 cache: each timed launch reads weights and
+  // KV that no launch before it left in L2, as in a real iteration over every layer.
+  static constexpr double kL2Multiple = 3.0;
 };
 
 }  // namespace kunsim::calibrate

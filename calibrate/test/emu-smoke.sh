@@ -16,6 +16,10 @@ run() {  # run TP...
 }
 run 1 2
 fail() { echo "FAIL: $*"; exit 1; }
+# Weights rotate over enough layers to span 3x L2 (the emulator's 1 MiB): tiny-emu's smallest
+# matrix is 256 KiB at TP 1 (its O projection, 256 x 512 bf16) and 128 KiB at TP 2, so 12 and 24.
+grep -q "tiny-emu tp1: 12 distinct layers' weights rotated" "$out.log" || { cat "$out.log"; fail "TP 1 weights rotation"; }
+grep -q "tiny-emu tp2: 24 distinct layers' weights rotated" "$out.log" || fail "TP 2 weights rotation"
 for op in gemm_qkv gemm_o gemm_gate_up gemm_down silu_mul rmsnorm rope_cache gemm_lm_head attn_prefill attn_decode; do
   for tp in 1 2; do
     grep -q "^$op,tiny-emu,$tp," "$out/ops.csv" || fail "no $op rows for tp $tp"

@@ -269,7 +269,11 @@ inline cudaError_t properties(cudaDeviceProp* p) {
   return cudaSuccess;
 }
 
-inline int attribute(cudaDeviceAttr a) { return a == cudaDevAttrMultiProcessorCount ? 4 : 0; }
+inline int attribute(cudaDeviceAttr a) {
+  if (a == cudaDevAttrMultiProcessorCount) return 4;
+  if (a == cudaDevAttrL2CacheSize) return 1 << 20;  // as properties() says
+  return 0;
+}
 
 }  // namespace kunsim::emu
 
