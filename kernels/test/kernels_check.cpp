@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
   });
 #endif
   // Prefill: a chunk shorter than a tile, chunks over tile edges, chunks after cached context,
-  // block sizes 16 and 32; GQA groups 1, 4, 5 and 8.
+  // block sizes 16 and 32; GQA groups 1 (prefill and decode), 4, 5 and 8.
   run_check("prefill gqa4", [] { check_mixed("prefill gqa4 bs16", {{0, 1}, {0, 70}, {37, 130}, {200, 64}}, {}, 8, 2, 16, 0); });
   run_check("prefill mha", [] { check_mixed("prefill gqa1 bs32", {{5, 129}, {0, 17}}, {}, 2, 2, 32, 0); });
   run_check("decode gqa8", [&] {
@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
   run_check("decode gqa8 split", [&] {
     check_mixed("decode gqa8 skewed", {}, {{0, 1}, {16, 1}, {299, 1}, {long_ctx / 4, 1}, {long_ctx, 1}}, 16, 2, 16, 7);
   });
+  run_check("decode mha", [&] { check_mixed("decode gqa1 (ungrouped)", {}, {{0, 1}, {100, 1}, {long_ctx, 1}}, 2, 2, 16, 0); });
   run_check("decode gqa5", [] { check_mixed("decode gqa5", {}, {{40, 1}, {700, 1}, {2000, 1}}, 10, 2, 16, 0); });
   run_check("decode gqa7", [] { check_mixed("decode gqa7", {}, {{33, 1}, {500, 1}}, 14, 2, 16, 0); });
   run_check("mixed gqa2", [] { check_mixed("mixed gqa2 bs32", {{0, 65}}, {{128, 1}, {7, 1}}, 4, 2, 32, 0); });
