@@ -136,6 +136,14 @@ for s in "${shards[@]}"; do
 done
 # shellcheck disable=SC2086
 step transfers 30 "${calibrate[@]}" $transfers --out "$work/profile"
+# 5. The production reference: PyTorch's SDPA (cuDNN and flash backends) over the prefill points
+#    just measured, where PyTorch sees the GPU; reference.csv and meta.json's "reference".
+if [ "$emulate" = 0 ] && python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  step reference 60 python3 "$root/calibrate/torch_reference.py" --profile "$work/profile" \
+    --model llama-3-8b --tp 1 --model qwen2.5-14b --tp 1 --backends cudnn,flash
+else
+  record reference 0 "SKIPPED (no PyTorch that sees a GPU$([ "$emulate" = 1 ] && echo ': emulator'))"
+fi
 rm -rf "$work/smoke-profile"
 pack
 exit $failed
