@@ -14,19 +14,25 @@ namespace kunsim {
 
 // ---- fuse (KunServe drop) ----
 
-bool ServingCluster::fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now) {
-  if (ids.size() < 2) return false;
-  for (int id : ids) {
-    Instance* e = instance(id);
-    if (!e || e->stages() != 1 || locked_.count(id) || e->swapped() > 0) return false;
-  }
+bool ServingCluster::joinable(int id) const {
+  const Instance* e = instance(id);
+  return e && e->stages() == 1 && !locked_.count(id) && e->swapped() == 0;
+}
+
+void ServingCluster::lock_and_pause(const std::vector<int>& ids, SimTime now, std::function<void(SimTime)> then) {
   auto pending = std::make_shared<std::size_t>(ids.size());
+  auto done = std::make_shared<std::function<void(SimTime)>>(std::move(then));
   for (int id : ids) {
     locked_.insert(id);
-    instance(id)->pause(now, [this, ids, opt, pending](SimTime t) {
-      if (--*pending == 0) do_fuse(ids, opt, t);
+    instance(id)->pause(now, [pending, done](SimTime t) {
+      if (--*pending == 0) (*done)(t);
     });
   }
+}
+
+bool ServingCluster::fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now) {
+  if (ids.size() < 2 || !std::all_of(ids.begin(), ids.end(), [this](int id) { return joinable(id); })) return false;
+  lock_and_pause(ids, now, [this, ids, opt](SimTime t) { do_fuse(ids, opt, t); });
   return true;
 }
 
@@ -134,20 +140,12 @@ bool ServingCluster::grow(int group_id, const std::vector<int>& partners, const 
   if (!gp || gp->stages() < 2 || locked_.count(group_id) || restoring_.count(group_id) || !gp->stale().empty() ||
       gp->swapped() > 0)
     return false;
-  if (partners.empty() || partners.size() % gp->stages() != 0) return false;
-  for (int id : partners) {
-    Instance* e = instance(id);
-    if (!e || e->stages() != 1 || locked_.count(id) || e->swapped() > 0) return false;
-  }
+  if (partners.empty() || partners.size() % gp->stages() != 0 ||
+      !std::all_of(partners.begin(), partners.end(), [this](int id) { return joinable(id); }))
+    return false;
   std::vector<int> ids{group_id};
   ids.insert(ids.end(), partners.begin(), partners.end());
-  auto pending = std::make_shared<std::size_t>(ids.size());
-  for (int id : ids) {
-    locked_.insert(id);
-    instance(id)->pause(now, [this, group_id, partners, opt, pending](SimTime t) {
-      if (--*pending == 0) do_grow(group_id, partners, opt, t);
-    });
-  }
+  lock_and_pause(ids, now, [this, group_id, partners, opt](SimTime t) { do_grow(group_id, partners, opt, t); });
   return true;
 }
 

@@ -92,6 +92,10 @@ class ServingCluster final : public EventHandler,
   void start(std::unique_ptr<EventHandler> process);
   ReconfigurationHost& host() { return *this; }
   struct Joining;
+  // A normal, unlocked engine without swapped requests: one that may join a group.
+  bool joinable(int id) const;
+  // Locks `ids` and pauses each at its next step boundary; `then` runs when the last has paused.
+  void lock_and_pause(const std::vector<int>& ids, SimTime now, std::function<void(SimTime)> then);
   void do_fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now);
   void do_grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now);
   Instance* install_group(std::vector<Member> members, Joining& j);
