@@ -81,7 +81,7 @@ Json fit_report(const Profile& p, const RooflineParams& roofline) {
     const double mape = it == err.end() || it->second.second == 0 ? 0.0 : it->second.first / it->second.second;
     report["ops"][op] = {{"heldout_mape", r6(mape)}, {"points", n}};
   }
-  const std::string kind = p.meta.is_object() ? p.meta.value("kind", std::string("h100-sxm")) : std::string("h100-sxm");
+  const std::string kind = p.kind();
   // Measured batches against the model's prediction, `predict` picking the terms compared.
   auto check = [&](const std::vector<IterationPoint>& points, const char* file, bool all_layers,
                    double (*predict)(const IterationCost&)) {

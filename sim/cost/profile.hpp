@@ -74,6 +74,10 @@ struct Profile {
   bool covers(const std::string& model, int tp) const;
   // One line for messages: the GPU and whose kernels, e.g. "vLLM 0.24.0 kernels on NVIDIA H100".
   std::string describe() const;
+  // The simulator's GPU kind it was measured on (meta.json "kind"; h100-sxm when unsaid).
+  std::string kind() const {
+    return meta.is_object() ? meta.value("kind", std::string("h100-sxm")) : std::string("h100-sxm");
+  }
 };
 
 // Reads a profile through `read` (file name -> contents, "" when absent), e.g. the shipped

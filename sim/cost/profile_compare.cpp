@@ -23,10 +23,6 @@ std::vector<std::pair<std::string, int>> covered(const Profile& p) {
   return {out.begin(), out.end()};
 }
 
-std::string gpu_kind(const Profile& p) {
-  return p.meta.is_object() ? p.meta.value("kind", std::string("h100-sxm")) : std::string("h100-sxm");
-}
-
 // The iterations compared: prompts alone, a chunk after cached context, and decode batches.
 std::vector<BatchShape> shapes(const ModelSpec& m) {
   std::vector<BatchShape> out;
@@ -79,19 +75,21 @@ Json compare_profiles(const Profile& a, const Profile& b, std::vector<std::pair<
     for (const Profile* p : {&a, &b})
       if (!p->covers(model_name, tp))
         throw InputError(p->dir + ": no measurements for " + model_name + " tp=" + std::to_string(tp));
-    ClusterSpec ca, cb;
-    ca.gpu = find_gpu(gpu_kind(a), a.dir + "/meta.json kind");
-    cb.gpu = find_gpu(gpu_kind(b), b.dir + "/meta.json kind");
-    ca.nvlink = {ca.gpu.nvlink_bytes_per_s, 2000};
-    cb.nvlink = {cb.gpu.nvlink_bytes_per_s, 2000};
-    const auto ma = make_cost_model("profile", &a, m, ca, tp, RooflineParams{});
-    const auto mb = make_cost_model("profile", &b, m, cb, tp, RooflineParams{});
+    // Each side's cost of every shape, priced once.
+    std::vector<IterationCost> ca, cb;
+    for (auto [p, costs] : {std::pair{&a, &ca}, std::pair{&b, &cb}}) {
+      ClusterSpec cluster;
+      cluster.gpu = find_gpu(p->kind(), p->dir + "/meta.json kind");
+      cluster.nvlink = {cluster.gpu.nvlink_bytes_per_s, 2000};
+      const auto model = make_cost_model("profile", p, m, cluster, tp, RooflineParams{});
+      for (const BatchShape& s : shapes(m)) costs->push_back(model->iteration(s));
+    }
     Json shard = {{"model", model_name}, {"tp", tp}, {"ops", Json::object()}};
     for (const Family& f : kFamilies) {
       double log_sum = 0, ape_sum = 0, lo = INFINITY, hi = 0;
       int n = 0;
-      for (const BatchShape& s : shapes(m)) {
-        const double ta = f.pick(ma->iteration(s)), tb = f.pick(mb->iteration(s));
+      for (std::size_t i = 0; i < ca.size(); ++i) {
+        const double ta = f.pick(ca[i]), tb = f.pick(cb[i]);
         if (!(ta > 0) || !(tb > 0)) continue;  // an op this shape does not run, or one side lacks
         const double ratio = ta / tb;
         log_sum += std::log(ratio);
