@@ -54,6 +54,7 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
                      s.model.name + "'s context of " + std::to_string(s.model.max_model_len) +
                      " tokens (vLLM refuses it; use a long-context model such as llama-3.1-8b)");
   s.engine.watermark = d.number("watermark", s.engine.watermark, 0, 0.5);
+  s.engine.enable_prefix_caching = d.boolean("enable_prefix_caching", s.engine.enable_prefix_caching);
   if (d.has("workspace_gib"))
     s.engine.workspace_bytes = static_cast<std::int64_t>(d.number("workspace_gib", 0, 1024) * static_cast<double>(kGiB));
   s.swap_space_bytes = d.number("swap_space_gib", s.swap_space_bytes / static_cast<double>(kGiB), 0, 1 << 20) * static_cast<double>(kGiB);

@@ -19,6 +19,7 @@
 #include "sim/policy/policy_registry.hpp"
 #include "sim/serving/client_timeouts.hpp"
 #include "sim/serving/serving_cluster.hpp"
+#include "sim/core/input_error.hpp"
 #include "sim/serving/request_pool.hpp"
 
 namespace kunsim {
@@ -146,7 +147,7 @@ struct Simulation::Impl final : ServingObserver {
   }
 
   void on_arrival(SimTime t) {
-    const TraceRequest tr = *pending;
+    TraceRequest tr = std::move(*pending);
     // The next arrival is scheduled first, so one due at this same instant is delivered before
     // the instance's planning event that this one may schedule.
     schedule_next_arrival();
@@ -155,6 +156,14 @@ struct Simulation::Impl final : ServingObserver {
     r->arrival = t;
     r->prompt = tr.prompt;
     r->output = tr.output;
+    if (!tr.prefix.empty() && sc.engine.enable_prefix_caching) {
+      if (tr.prefix_block_tokens % sc.engine.block_size != 0)
+        throw InputError(source->describe() + ": hash blocks of " + std::to_string(tr.prefix_block_tokens) +
+                         " tokens are not a multiple of deployment.block_size (" +
+                         std::to_string(sc.engine.block_size) + "); prefix caching needs whole KV blocks");
+      r->prefix = std::move(tr.prefix);
+      r->prefix_unit = tr.prefix_block_tokens / sc.engine.block_size;
+    }
     metrics.on_arrival();
     ++in_flight;
     const std::string why = cluster->never_fits(*r);
@@ -233,6 +242,7 @@ struct Simulation::Impl final : ServingObserver {
     facts.rejects = rejects;
     facts.memory = &sc.memory;
     facts.block_size = sc.engine.block_size;
+    facts.prefix_caching = sc.engine.enable_prefix_caching;
     facts.end = now;
     facts.events = processed;
     facts.wall_s = wall;

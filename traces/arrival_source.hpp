@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sim/core/sim_time.hpp"
 
@@ -14,6 +15,10 @@ struct TraceRequest {
   SimTime arrival = kSimTimeZero;
   int prompt = 0;
   int output = 0;
+  // Prefix identity, where the source has it: keys of the prompt's full hash blocks of
+  // `prefix_block_tokens` tokens each (traces/prefix_keys.hpp). Empty: none.
+  std::vector<std::uint64_t> prefix;
+  int prefix_block_tokens = 0;
 };
 
 class ArrivalSource {

@@ -1,7 +1,8 @@
 // Mooncake (FAST'25) JSONL: {"timestamp": ms, "input_length": n, "output_length": n,
-// "hash_ids": [...]} per line. Prefix hashes are read past: kunsim does not model prefix caching.
+// "hash_ids": [...]} per line, one hash id per 512-token block of the prompt (prefix identity).
 #include <nlohmann/json.hpp>
 
+#include "traces/prefix_keys.hpp"
 #include "traces/trace_file.hpp"
 #include "traces/trace_format_registry.hpp"
 
@@ -13,6 +14,8 @@ class MooncakeTrace final : public TraceFile {
   using TraceFile::TraceFile;
 
  private:
+  static constexpr int kHashBlockTokens = 512;
+  std::vector<std::uint64_t> ids_;
   bool parse_header(std::string_view) override { return false; }
   bool parse_row(std::string_view line, TraceRequest& out) override {
     nlohmann::json j;
@@ -33,6 +36,18 @@ class MooncakeTrace final : public TraceFile {
     out.arrival = SimTime::from_ns(get("timestamp", 10'000'000'000LL) * 1'000'000);
     out.prompt = static_cast<int>(get("input_length", 10'000'000));
     out.output = static_cast<int>(get("output_length", 10'000'000));
+    out.prefix.clear();
+    if (j.contains("hash_ids")) {
+      const auto& ids = j["hash_ids"];
+      if (!ids.is_array()) fail("\"hash_ids\": expected an array of integers");
+      ids_.clear();
+      for (const auto& v : ids) {
+        if (!v.is_number_integer() || v.get<std::int64_t>() < 0) fail("\"hash_ids\": expected non-negative integers");
+        ids_.push_back(v.get<std::uint64_t>());
+      }
+      out.prefix = prefix_keys(ids_, out.prompt, kHashBlockTokens);
+      out.prefix_block_tokens = kHashBlockTokens;
+    }
     return out.prompt > 0 && out.output > 0;
   }
 };
@@ -40,7 +55,7 @@ class MooncakeTrace final : public TraceFile {
 }  // namespace
 
 KUNSIM_REGISTER_TRACE(mooncake, "mooncake",
-                      "Mooncake FAST'25 JSONL (timestamp ms, input_length, output_length)",
+                      "Mooncake FAST'25 JSONL (timestamp ms, input_length, output_length, hash_ids per 512 tokens)",
                       (TraceFormat{[](const std::string& p) { return std::make_unique<MooncakeTrace>(p); },
                                    [](const std::string& l) { return !l.empty() && l[0] == '{'; }}));
 

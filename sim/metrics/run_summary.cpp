@@ -62,6 +62,15 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
                   {"swaps_in", total.swaps_in},
                   {"rejects", f.rejects},
                   {"decisions", kinds}};
+  // Automatic prefix caching: the prompt tokens asked to prefill at each admission (again
+  // after a recompute) and those found cached, as vLLM's prefix-cache hit rate counts them.
+  const auto queried = total.prefix_queried_tokens;
+  j["prefix_cache"] = {{"enabled", f.prefix_caching},
+                       {"prompt_tokens", queried},
+                       {"hit_tokens", total.prefix_hit_tokens},
+                       {"hit_rate", queried ? round6(static_cast<double>(total.prefix_hit_tokens) / static_cast<double>(queried)) : 0.0},
+                       {"hit_blocks", total.prefix_hit_blocks},
+                       {"evicted_blocks", total.prefix_evicted_blocks}};
   const MemoryPlan& m = *f.memory;
   const double gib = static_cast<double>(kGiB);
   j["memory"] = {{"gpu_gib", round6(static_cast<double>(m.gpu_bytes) / gib)},

@@ -16,6 +16,7 @@ struct EngineParams {
   int max_model_len = 32768;                   // longest prompt + output a request may have
   double watermark = 0.01;                     // share of blocks kept free at admission (vLLM)
   std::optional<std::int64_t> workspace_bytes; // activation workspace; estimated when unset
+  bool enable_prefix_caching = true;           // automatic prefix caching (vLLM's default: on)
 
   // Blocks vLLM keeps free when admitting, of a pool of `blocks` (its watermark, rounded down).
   std::int64_t watermark_blocks(std::int64_t blocks) const {

@@ -22,7 +22,7 @@ void DecodeCohort::add(Request* r) {
 
 void DecodeCohort::sync(Request* r) const {
   r->generated = static_cast<int>(steps_ - r->step_origin);
-  r->blocks = Request::blocks_for(std::int64_t{r->prompt} + r->generated - 1, bs_);
+  r->blocks = Request::blocks_for(std::int64_t{r->prompt} + r->generated - 1, bs_) - r->cached_blocks();
 }
 
 void DecodeCohort::remove(Request* r) {

@@ -46,6 +46,16 @@ struct ServingCluster::Joining {
 
   void take(Instance& part, int home, Member* m, StaleKvMode mode) {
     absorbed += part.counters();
+    // Cached prefixes its running requests hold: one copy each, kept like their own KV (stale
+    // on this home, or re-laid per stage); prefixes nobody holds are not carried over.
+    if (mode != StaleKvMode::Recompute) {
+      const std::int64_t shared = part.kv().prefixes().in_use();
+      kept_blocks += shared;
+      if (home >= 0) {
+        m->stale_blocks += shared;
+        stale_blocks += shared;
+      }
+    }
     for (Request* r : part.take_all()) {
       const bool was_running = r->phase == Phase::Decode || r->phase == Phase::Prefill;
       if (!was_running || mode == StaleKvMode::Recompute) {

@@ -173,18 +173,21 @@ void Instance::decision(SimTime now, DecisionKind kind, const Request& r, const 
 void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   const bool was_decoding = victim->phase == Phase::Decode;
   if (was_decoding) leave_cohort(victim);  // syncs generated and blocks
+  let_go_prefix(victim);
   stale_.forget(victim, members_);
   running_.erase(victim);
   ++counters_.preemptions;
   ++victim->preemptions;
-  const std::int64_t blocks = victim->blocks;
+  // A swap copies its whole KV out, its cached prefix too (vLLM copies every block it holds);
+  // the cached prefix stays here, evictable, unless someone else holds it.
+  const std::int64_t blocks = victim->blocks + victim->cached_blocks();
   PreemptDecision d{PreemptMode::Recompute, "prefill in progress: nothing to keep"};
   if (was_decoding) d = ctx_.policy->on_preempt(*this, *victim);
   if (d.mode == PreemptMode::Swap && !swap_.fits(blocks)) {
     d = {PreemptMode::Recompute, "swap space full (" + std::to_string(swap_.used()) + "/" +
                                      std::to_string(swap_.capacity()) + " blocks): recompute instead"};
   }
-  kv_.release(blocks);
+  kv_.release(victim->blocks);
   refresh_capacity();
   if (d.mode == PreemptMode::Swap) {
     swap_stall(swap_.swap_out(ctx_, members_[0], blocks, now), blocked_until);
@@ -197,6 +200,7 @@ void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   }
   ++counters_.recomputes;
   victim->blocks = 0;
+  victim->cached_keys = 0;
   victim->phase = Phase::Waiting;
   victim->prefill_target = victim->prompt + victim->generated;
   victim->prefilled = 0;
@@ -212,8 +216,11 @@ void Instance::swap_stall(SimTime copy_end, SimTime& blocked_until) {
 
 void Instance::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
   swapped_.pop_front();
+  // Its cached prefix comes back from the host only where it is no longer cached here.
+  const std::int64_t brought = hold_prefix(r);
   kv_.allocate(r->blocks);
-  swap_stall(swap_.swap_in(ctx_, members_[0], r->blocks, now), blocked_until);
+  swap_stall(swap_.swap_in(ctx_, members_[0], r->blocks + r->cached_blocks(), r->blocks + brought, now),
+             blocked_until);
   ++counters_.swaps_in;
   running_.push_back(r);
   cohort_.add(r);
@@ -259,17 +266,21 @@ void Instance::run_iteration(SimTime now) {
   while (allow_admit && budget > 0 && !waiting_.empty() && scheduler_->can_admit(queues_, *waiting_.front())) {
     Request* r = waiting_.front();
     waiting_.pop_front();
-    r->blocks = Request::blocks_for(r->prefill_target, e.block_size);
-    queued_blocks_ -= r->blocks;
+    const std::int64_t all_blocks = Request::blocks_for(r->prefill_target, e.block_size);
+    queued_blocks_ -= all_blocks;
+    r->prefilled = 0;
+    counters_.prefix_queried_tokens += r->prefill_target;
+    if (!r->prefix.empty()) admit_prefix(r);  // its prefill starts after its cached prefix
+    r->blocks = all_blocks - r->cached_blocks();
     kv_.allocate(r->blocks);
     r->phase = Phase::Prefill;
     if (!r->scheduled) r->scheduled = now;
     running_.push_back(r);
-    const int chunk = static_cast<int>(std::min<std::int64_t>(r->prefill_target, budget));
+    const int chunk = static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, budget));
     budget -= chunk;
     prefills_.emplace_back(r, chunk);
-    shape_.prefills.push_back({chunk, 0});
-    finishing_prefills += chunk == r->prefill_target;
+    shape_.prefills.push_back({chunk, r->prefilled});
+    finishing_prefills += r->prefilled + chunk == r->prefill_target;
   }
   if (!decoded_ && prefills_.empty()) return;  // everything was preempted away: wait for work
 
@@ -313,6 +324,8 @@ void Instance::handle_event(SimTime now, std::uint64_t arg) {
 }
 
 void Instance::release(Request* r) {
+  let_go_prefix(r);
+  r->cached_keys = 0;
   stale_.forget(r, members_);
   kv_.release(r->blocks);
   r->blocks = 0;
@@ -362,6 +375,7 @@ void Instance::end_iteration(SimTime now) {
   }
   for (auto [r, chunk] : prefills_) {
     r->prefilled += chunk;
+    cache_prefilled(r);
     if (r->prefilled < r->prefill_target) continue;
     // A prefill after preemption (recompute) resumes a stream: its wait is an inter-token gap.
     if (r->generated > 0 && r->last_token >= kSimTimeZero)

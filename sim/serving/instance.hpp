@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "sim/core/event_queue.hpp"
@@ -45,6 +46,12 @@ struct InstanceCounters {
   std::int64_t swaps_out = 0;
   std::int64_t swaps_in = 0;
   SimDuration busy_ns;
+  // Automatic prefix caching: prompt tokens whose prefill was asked for at admission (again
+  // after a recompute), those found cached, the cached blocks they held, and blocks evicted.
+  std::int64_t prefix_queried_tokens = 0;
+  std::int64_t prefix_hit_tokens = 0;
+  std::int64_t prefix_hit_blocks = 0;
+  std::int64_t prefix_evicted_blocks = 0;
 
   InstanceCounters& operator+=(const InstanceCounters& o) {
     iterations += o.iterations;
@@ -55,6 +62,10 @@ struct InstanceCounters {
     swaps_out += o.swaps_out;
     swaps_in += o.swaps_in;
     busy_ns += o.busy_ns;
+    prefix_queried_tokens += o.prefix_queried_tokens;
+    prefix_hit_tokens += o.prefix_hit_tokens;
+    prefix_hit_blocks += o.prefix_hit_blocks;
+    prefix_evicted_blocks += o.prefix_evicted_blocks;
     return *this;
   }
 };
@@ -102,7 +113,11 @@ class Instance final : public EventHandler {
   std::int64_t kv_used_at(SimTime t) const;
   // Blocks used on member `m` at `t` (stale KV at home, the rest spread over the stages).
   std::int64_t member_used_at(int m, SimTime t) const;
-  const InstanceCounters& counters() const { return counters_; }
+  InstanceCounters counters() const {
+    InstanceCounters c = counters_;
+    c.prefix_evicted_blocks += kv_.prefixes().evicted_blocks();
+    return c;
+  }
   const std::string& state() const { return state_; }
   void set_state(std::string s) { state_ = std::move(s); }
 
@@ -135,6 +150,10 @@ class Instance final : public EventHandler {
   bool mark_exchanged(RequestId id);
   // Whether `r`'s KV, spread over the stages instead of whole on its home, fits the pool now.
   bool exchange_fits(const Request& r) const;
+  // Blocks the exchange of `r` moves: its own, and the shared prefix blocks no exchanged
+  // request brought yet (each moves once per stage).
+  // `sent` collects the keys already moved in this round.
+  std::int64_t exchange_blocks(const Request& r, std::unordered_set<std::uint64_t>& sent) const;
   const std::map<RequestId, Request*>& stale() const { return stale_.all(); }
   // Writes a decoding request's current outputs and blocks into it (they are tracked lazily).
   void sync(Request* r) const {
@@ -184,6 +203,17 @@ class Instance final : public EventHandler {
   DecodeRun price_decode_run(const BatchShape& shape) const;
   void cut_jump(SimTime now);
   void check_memory() const;
+  // Prefix caching (instance_prefix.cpp). A stale request's keys are salted by its home: its
+  // shared prefix is a copy on that member until the KV exchange spreads it.
+  static std::uint64_t prefix_salt(const Request& r) { return r.stale() ? static_cast<std::uint64_t>(r.home) + 1 : 0; }
+  // Holds r's first cached_keys keys here; returns the blocks that had to be brought (new entries).
+  std::int64_t hold_prefix(Request* r);
+  // Lets go of r's cached keys here, keeping the count (a handover holds them again elsewhere).
+  void let_go_prefix(Request* r);
+  // Admission: holds the cached leading keys of `r` and starts its prefill after them.
+  void admit_prefix(Request* r);
+  // After a prefill chunk: its blocks of full hash blocks become cached (shared from now on).
+  void cache_prefilled(Request* r);
 
   int id_;
   std::vector<Member> members_;

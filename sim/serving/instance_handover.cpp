@@ -10,19 +10,32 @@
 
 namespace kunsim {
 
+// A stale request's cached prefix is its home's copy (keys salted by home); exchanged, it holds
+// the group's per-stage entries, which the first request to need them brings.
 bool Instance::exchange_fits(const Request& r) const {
   if (!r.stale()) return false;
   std::vector<Member> after = members_;
-  after[r.home].stale_blocks -= r.stale_blocks;
-  return pool_blocks(after) >= kv_.used();
+  const std::int64_t home_copies = kv_.prefixes().sole_blocks_in(r.prefix.data(), r.cached_keys, prefix_salt(r));
+  after[r.home].stale_blocks -= r.stale_blocks + home_copies;
+  return pool_blocks(after) >= kv_.used() - home_copies + kv_.blocks_to_hold(r, r.cached_keys);
+}
+
+std::int64_t Instance::exchange_blocks(const Request& r, std::unordered_set<std::uint64_t>& sent) const {
+  std::int64_t n = r.stale_blocks;
+  for (int k = 0; k < r.cached_keys; ++k)
+    if (kv_.prefixes().match(&r.prefix[k], 1, 0) == 0 && sent.insert(r.prefix[k]).second) n += r.prefix_unit;
+  return n;
 }
 
 bool Instance::mark_exchanged(RequestId id) {
   auto it = stale_.all().find(id);
   if (it == stale_.all().end()) return false;  // finished or preempted meanwhile
-  if (!exchange_fits(*it->second)) return false;  // no room on the peers now: retried later
-  stale_.forget(it->second, members_);
+  Request* r = it->second;
+  if (!exchange_fits(*r)) return false;  // no room on the peers now: retried later
+  let_go_prefix(r);
+  stale_.forget(r, members_);
   refresh_capacity();
+  hold_prefix(r);
   return true;
 }
 
@@ -33,8 +46,11 @@ void Instance::abort(Request* r, SimTime now) {
     end_aborted(r, "waiting", 0, now);
   } else if (r->phase == Phase::Swapped) {
     swapped_.erase(std::find(swapped_.begin(), swapped_.end(), r));
-    swap_.release(r->blocks);
-    end_aborted(r, "swapped out", std::exchange(r->blocks, 0), now);
+    const std::int64_t blocks = r->blocks + r->cached_blocks();
+    swap_.release(blocks);
+    r->blocks = 0;
+    r->cached_keys = 0;
+    end_aborted(r, "swapped out", blocks, now);
   } else if (busy_) {
     aborting_.emplace_back(r, r->id);
     cut_jump(now);
@@ -89,12 +105,14 @@ std::vector<Request*> Instance::take_all() {
   for (Request* r = running_.front(); r;) {
     Request* next = r->next;
     if (r->phase == Phase::Decode) leave_cohort(r);
+    let_go_prefix(r);  // it holds them again wherever it is adopted
     stale_.forget(r, members_);
     running_.erase(r);
     kv_.release(r->blocks);
     out.push_back(r);
     r = next;
   }
+  for (Request* r : swapped_) r->cached_keys = 0;  // its host copy is dropped: it prefills again
   out.insert(out.end(), swapped_.begin(), swapped_.end());
   out.insert(out.end(), waiting_.begin(), waiting_.end());
   swapped_.clear();
@@ -106,6 +124,7 @@ std::vector<Request*> Instance::take_all() {
 
 void Instance::adopt_running(Request* r) {
   r->instance = id_;
+  hold_prefix(r);
   kv_.allocate(r->blocks);
   running_.push_back(r);
   if (r->stale()) stale_.add(r);
@@ -121,6 +140,7 @@ void Instance::adopt_waiting(Request* r) {
   r->prefill_target = r->prompt + r->generated;
   r->prefilled = 0;
   r->blocks = 0;
+  r->cached_keys = 0;
   auto pos = std::upper_bound(waiting_.begin(), waiting_.end(), r,
                               [](const Request* a, const Request* b) { return a->id < b->id; });
   waiting_.insert(pos, r);
@@ -137,6 +157,7 @@ void Instance::release_for_migration(Request* r) {
   if (busy_ || r->phase != Phase::Decode || r->stale())
     throw std::logic_error("Instance: migrating a request that is not a settled decode");
   leave_cohort(r);
+  let_go_prefix(r);  // the destination holds them (bringing what it lacks)
   running_.erase(r);
   kv_.release(r->blocks);
 }

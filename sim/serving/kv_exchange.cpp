@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 namespace kunsim {
 
@@ -53,10 +54,11 @@ void KvExchange::send_layer(SimTime now) {
     int owner = 0;
     while (stage_first_layer(owner + 1, g, layers) <= layer_) ++owner;
     std::map<int, std::int64_t> from_home;  // bytes each home sends the owner for this layer
+    std::unordered_set<std::uint64_t> shared_sent;  // a shared prefix block moves once
     for (RequestId id : round_) {
       auto it = group_.stale().find(id);
       if (it == group_.stale().end() || it->second->home == owner) continue;
-      from_home[it->second->home] += it->second->stale_blocks * per_layer_block;
+      from_home[it->second->home] += group_.exchange_blocks(*it->second, shared_sent) * per_layer_block;
     }
     SimTime end = now;
     for (const auto& [home, bytes] : from_home) {

@@ -9,7 +9,11 @@ std::unique_ptr<Migration> Migration::start(ReconfigurationHost& host, Instance&
   Request* r = src.find_running(id);
   if (!r || r->phase != Phase::Decode) return nullptr;
   src.sync(r);
-  const std::int64_t reserve = r->blocks + r->blocks / 8 + 2;  // room for what it writes meanwhile
+  // Its cached prefix is copied only where the destination lacks it.
+  const std::int64_t prefix = dst.kv().blocks_to_hold(*r, r->cached_keys);
+  const std::int64_t copied = r->blocks + dst.kv().prefixes().missing_blocks_in(r->prefix.data(), r->cached_keys,
+                                                                                 r->prefix_unit, 0);
+  const std::int64_t reserve = r->blocks + prefix + r->blocks / 8 + 2;  // room for what it writes meanwhile
   if (!dst.reserve_blocks(reserve)) return nullptr;
   std::unique_ptr<Migration> m(new Migration(host, src.id(), dst.id(), id));
   m->reserved_ = reserve;
@@ -17,7 +21,7 @@ std::unique_ptr<Migration> Migration::start(ReconfigurationHost& host, Instance&
   m->started_ = now;
   const ServingContext& ctx = host.context();
   const SimTime end = transfer_between(*ctx.links, *ctx.topology, src.members()[0], dst.members()[0],
-                                       r->blocks * ctx.memory->block_bytes, now);
+                                       copied * ctx.memory->block_bytes, now);
   host.log(Decision{now, DecisionKind::Migrate, DecisionPhase::Begin, {{"request", id}, {"from", src.id()}, {"to", dst.id()},
             {"blocks", r->blocks}, {"reason", "stage 1: copying KV while it decodes"}}});
   ctx.events->schedule(end, m.get());
@@ -42,7 +46,7 @@ void Migration::finish(SimTime now) {
   std::string outcome = "aborted: the request finished or was preempted meanwhile";
   if (r && r->phase == Phase::Decode && !r->stale()) {
     s.release_for_migration(r);  // syncs its blocks
-    if (d.kv().free() >= r->blocks) {
+    if (d.kv().free() >= r->blocks + d.kv().blocks_to_hold(*r, r->cached_keys)) {
       // The last stage: blocks written since stage 1 began; the request moves after it.
       const std::int64_t delta = std::max<std::int64_t>(0, r->blocks - first_blocks_);
       const ServingContext& ctx = host_.context();

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "sim/core/sim_time.hpp"
 
@@ -26,7 +27,17 @@ struct Request {
   int generated = 0;       // outputs so far (for decodes, valid after DecodeCohort::sync)
   int prefill_target = 0;  // tokens the current prefill computes (prompt + generated)
   int prefilled = 0;       // of prefill_target, computed so far
-  std::int64_t blocks = 0; // KV blocks held on its instance (decodes: see DecodeCohort)
+  std::int64_t blocks = 0; // private KV blocks held on its instance (decodes: see DecodeCohort)
+
+  // Automatic prefix caching. `prefix` has one key per full hash block of the prompt, each a
+  // chain hash of everything before it (traces/prefix_keys.hpp), covering `prefix_unit` KV
+  // blocks; empty when the request carries no prefix identity or caching is off. The leading
+  // `cached_keys` of them are held in its instance's PrefixCache, shared with anyone else
+  // holding them, and not among its private `blocks`.
+  std::vector<std::uint64_t> prefix;
+  int prefix_unit = 0;
+  int cached_keys = 0;
+  std::int64_t cached_blocks() const { return std::int64_t{cached_keys} * prefix_unit; }
 
   std::optional<SimTime> scheduled;    // first admission
   std::optional<SimTime> first_token;

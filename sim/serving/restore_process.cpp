@@ -1,5 +1,7 @@
 #include "sim/serving/restore_process.hpp"
 
+#include <unordered_set>
+
 #include <algorithm>
 
 namespace kunsim {
@@ -65,20 +67,31 @@ void RestoreProcess::gather(SimTime now) {
   std::vector<Request*> running;
   for (Request* r : g.requests_in_flight())  // synced, unchanged
     if (r->phase == Phase::Decode || r->phase == Phase::Prefill) running.push_back(r);
-  std::stable_sort(running.begin(), running.end(), [](const Request* a, const Request* b) { return a->blocks > b->blocks; });
+  std::stable_sort(running.begin(), running.end(), [](const Request* a, const Request* b) {
+    return a->blocks + a->cached_blocks() > b->blocks + b->cached_blocks();
+  });
+  // A shared prefix is gathered once per member that gets requests holding it.
+  std::vector<std::unordered_set<std::uint64_t>> prefixes_on(G);
+  auto need_on = [&](const Request& r, int m) {
+    std::int64_t n = r.blocks;
+    for (int k = 0; k < r.cached_keys; ++k) n += prefixes_on[m].count(r.prefix[k]) ? 0 : r.prefix_unit;
+    return n;
+  };
   SimTime end = now;
   std::int64_t bytes = 0;
   for (Request* r : running) {
     const auto m = static_cast<int>(std::max_element(room.begin(), room.end()) - room.begin());
-    if (room[m] < r->blocks) {
+    const std::int64_t need = need_on(*r, m);
+    if (room[m] < need) {
       unfit_.insert(r->id);
       continue;
     }
-    room[m] -= r->blocks;
+    room[m] -= need;
+    prefixes_on[m].insert(r->prefix.begin(), r->prefix.begin() + r->cached_keys);
     assigned_[m].insert(r->id);
     for (int p = 0; p < G; ++p) {
       if (p == m) continue;
-      const std::int64_t b = r->blocks * (ctx.memory->block_bytes / L) * stage_layers(p, G, L);
+      const std::int64_t b = need * (ctx.memory->block_bytes / L) * stage_layers(p, G, L);
       end = std::max(end, transfer_between(*ctx.links, *ctx.topology, members[p], members[m], b, now));
       bytes += b * static_cast<std::int64_t>(members[m].gpus.size());
     }

@@ -20,9 +20,10 @@ SimTime SwapSpace::swap_out(const ServingContext& ctx, const Member& member, std
   return copy(ctx, member, blocks, true, now);
 }
 
-SimTime SwapSpace::swap_in(const ServingContext& ctx, const Member& member, std::int64_t blocks, SimTime now) {
-  used_ -= blocks;
-  return copy(ctx, member, blocks, false, now);
+SimTime SwapSpace::swap_in(const ServingContext& ctx, const Member& member, std::int64_t held, std::int64_t copied,
+                           SimTime now) {
+  used_ -= held;
+  return copy(ctx, member, copied, false, now);
 }
 
 }  // namespace kunsim

@@ -18,7 +18,9 @@ class SwapSpace {
   // Books the copy of `blocks` KV blocks of `member` to the host (out) or back (in) from `now`;
   // returns when it ends. The host side is held from a swap-out until release().
   SimTime swap_out(const ServingContext& ctx, const Member& member, std::int64_t blocks, SimTime now);
-  SimTime swap_in(const ServingContext& ctx, const Member& member, std::int64_t blocks, SimTime now);
+  // Frees `held` host blocks, copying `copied` of them back (a cached prefix still on the GPU
+  // needs no copy).
+  SimTime swap_in(const ServingContext& ctx, const Member& member, std::int64_t held, std::int64_t copied, SimTime now);
   void release(std::int64_t blocks) { used_ -= blocks; }
   void clear() { used_ = 0; }
 

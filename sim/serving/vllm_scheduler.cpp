@@ -20,7 +20,7 @@ class VllmScheduler final : public BatchScheduler {
 
   bool can_admit(const EngineQueues& q, const Request& r) const override {
     if (q.running.size() >= max_seqs(q)) return false;
-    const std::int64_t need = Request::blocks_for(r.prefill_target, e_.block_size);
+    const std::int64_t need = q.kv.blocks_to_admit(r, e_.block_size);
     const std::int64_t growth = q.cohort.blocks_needed(1);
     if (q.admission_cap && q.kv.used() + growth + need > *q.admission_cap) return false;
     return q.kv.free() - growth - need >= q.watermark_blocks;
@@ -28,8 +28,10 @@ class VllmScheduler final : public BatchScheduler {
 
   bool can_swap_in(const EngineQueues& q, const Request& r) const override {
     if (q.running.size() >= max_seqs(q)) return false;
-    // Its blocks plus one for its next step, on top of what the current decodes need.
-    return q.kv.free() - q.cohort.blocks_needed(1) - r.blocks - 1 >= q.watermark_blocks;
+    // Its blocks (and its cached prefix, where not here now) plus one for its next step, on top
+    // of what the current decodes need.
+    return q.kv.free() - q.cohort.blocks_needed(1) - r.blocks - q.kv.blocks_to_hold(r, r.cached_keys) - 1 >=
+           q.watermark_blocks;
   }
 
   bool admit_after_preemption(const EngineQueues&, bool batch_empty) const override { return batch_empty; }

@@ -43,8 +43,10 @@ void expect_timeline_within_capacity(const std::filesystem::path& dir) {
     std::vector<std::string> f;
     std::stringstream ls(line);
     for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
-    ASSERT_EQ(f.size(), 10u);
+    ASSERT_EQ(f.size(), 12u);
     ASSERT_LE(std::stoll(f[3]), std::stoll(f[4])) << line;
+    ASSERT_LE(std::stoll(f[3]) + std::stoll(f[11]), std::stoll(f[4])) << line;  // evictable cached blocks too
+    ASSERT_LE(std::stoll(f[10]), std::stoll(f[3])) << line;                      // held prefixes are used
     ASSERT_GE(std::stoll(f[3]), 0) << line;
     ++rows;
   }
