@@ -184,7 +184,10 @@ struct Simulation::Impl final : ServingObserver {
   // migration holds one between engines only inside a single event).
   void check_conservation() const {
     std::int64_t held = 0;
-    for (const Instance* e : cluster->engines()) held += e->request_count();
+    for (const Instance* e : cluster->engines()) {
+      held += e->request_count();
+      e->check_prefix_holders();  // reference counts are the holders; nothing held is freed
+    }
     if (held != in_flight) throw std::logic_error("simulation: " + std::to_string(in_flight) + " requests in flight, " +
                                                   std::to_string(held) + " held by engines");
   }

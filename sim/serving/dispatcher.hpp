@@ -16,8 +16,8 @@ namespace kunsim {
 class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
-  // Index into `instances` (non-empty), at `now` (non-decreasing over calls).
-  virtual std::size_t pick(const std::vector<Instance*>& instances, SimTime now) = 0;
+  // Index into `instances` (non-empty) for arriving request `r`, at `now` (non-decreasing over calls).
+  virtual std::size_t pick(const std::vector<Instance*>& instances, const Request& r, SimTime now) = 0;
   // Dispatchers that decide on load reports rather than exact state: how often every engine
   // reports (0: never), and the reports themselves (`engines`: every engine, at `now`).
   virtual SimDuration report_interval() const { return {}; }

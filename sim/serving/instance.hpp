@@ -150,10 +150,10 @@ class Instance final : public EventHandler {
   bool mark_exchanged(RequestId id);
   // Whether `r`'s KV, spread over the stages instead of whole on its home, fits the pool now.
   bool exchange_fits(const Request& r) const;
-  // Blocks the exchange of `r` moves: its own, and the shared prefix blocks no exchanged
-  // request brought yet (each moves once per stage).
-  // `sent` collects the keys already moved in this round.
-  std::int64_t exchange_blocks(const Request& r, std::unordered_set<std::uint64_t>& sent) const;
+  // Blocks the exchange of `r` sends member `owner` for the owner's layers: its own, and the
+  // shared prefix blocks the owner lacks (not yet laid out per stage, no copy of its own as a
+  // home, not in `sent`: the keys already sent it this round), so each moves once per stage.
+  std::int64_t exchange_blocks(const Request& r, int owner, std::unordered_set<std::uint64_t>& sent) const;
   const std::map<RequestId, Request*>& stale() const { return stale_.all(); }
   // Writes a decoding request's current outputs and blocks into it (they are tracked lazily).
   void sync(Request* r) const {
@@ -168,6 +168,8 @@ class Instance final : public EventHandler {
   void unreserve_blocks(std::int64_t n);
   // Recomputes the pool from the members (after stale KV moved or finished).
   void refresh_capacity();
+  // Debug check: the prefix cache's holder counts are the running requests holding each key.
+  void check_prefix_holders() const;
   // Counters carried over from the instances it was made of.
   void absorb_counters(const InstanceCounters& c);
   // Taken out of service (fused into a group, or split back): events still queued for it

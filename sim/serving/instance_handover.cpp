@@ -20,10 +20,16 @@ bool Instance::exchange_fits(const Request& r) const {
   return pool_blocks(after) >= kv_.used() - home_copies + kv_.blocks_to_hold(r, r.cached_keys);
 }
 
-std::int64_t Instance::exchange_blocks(const Request& r, std::unordered_set<std::uint64_t>& sent) const {
+std::int64_t Instance::exchange_blocks(const Request& r, int owner, std::unordered_set<std::uint64_t>& sent) const {
   std::int64_t n = r.stale_blocks;
-  for (int k = 0; k < r.cached_keys; ++k)
-    if (kv_.prefixes().match(&r.prefix[k], 1, 0) == 0 && sent.insert(r.prefix[k]).second) n += r.prefix_unit;
+  const PrefixCache& c = kv_.prefixes();
+  const std::uint64_t owner_salt = static_cast<std::uint64_t>(owner) + 1;
+  for (int k = 0; k < r.cached_keys; ++k) {
+    const std::uint64_t* key = &r.prefix[k];
+    // Already laid out per stage, or the owner holds a whole copy as some request's home.
+    if (c.match(key, 1, 0) || c.match(key, 1, owner_salt)) continue;
+    if (sent.insert(*key).second) n += r.prefix_unit;
+  }
   return n;
 }
 

@@ -3,6 +3,7 @@
 // there when it is admitted (its prefill starts after them), or cached by its own prefill as
 // each hash block completes. Every way a request leaves an instance lets go of them.
 #include <algorithm>
+#include <unordered_map>
 
 #include "sim/serving/instance.hpp"
 
@@ -45,6 +46,13 @@ void Instance::cache_prefilled(Request* r) {
   kv_.release(blocks);
   kv_.hold_prefix(r->prefix.data() + r->cached_keys, n, r->prefix_unit, 0);
   r->cached_keys = full;
+}
+
+void Instance::check_prefix_holders() const {
+  std::unordered_map<std::uint64_t, int> holders;
+  for (const Request* r = running_.front(); r; r = r->next)
+    for (int k = 0; k < r->cached_keys; ++k) ++holders[PrefixCache::salted(r->prefix[k], prefix_salt(*r))];
+  kv_.prefixes().check_holders(holders);
 }
 
 }  // namespace kunsim

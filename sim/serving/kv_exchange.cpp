@@ -58,7 +58,7 @@ void KvExchange::send_layer(SimTime now) {
     for (RequestId id : round_) {
       auto it = group_.stale().find(id);
       if (it == group_.stale().end() || it->second->home == owner) continue;
-      from_home[it->second->home] += group_.exchange_blocks(*it->second, shared_sent) * per_layer_block;
+      from_home[it->second->home] += group_.exchange_blocks(*it->second, owner, shared_sent) * per_layer_block;
     }
     SimTime end = now;
     for (const auto& [home, bytes] : from_home) {

@@ -22,7 +22,7 @@ class LeastUnfinishedDispatcher final : public Dispatcher {
     for (const Instance* e : engines) reported_[e->id()] = e->request_count();
   }
 
-  std::size_t pick(const std::vector<Instance*>& instances, SimTime) override {
+  std::size_t pick(const std::vector<Instance*>& instances, const Request&, SimTime) override {
     std::size_t best = 0;
     std::int64_t best_load = 0;
     for (std::size_t i = 0; i < instances.size(); ++i) {

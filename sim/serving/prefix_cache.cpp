@@ -106,3 +106,19 @@ void PrefixCache::check() const {
 }
 
 }  // namespace kunsim
+
+namespace kunsim {
+
+void PrefixCache::check_holders(const std::unordered_map<std::uint64_t, int>& holders) const {
+  check();
+  for (const auto& [key, n] : holders) {
+    auto it = map_.find(key);
+    if (it == map_.end() || it->second.holders != n)
+      throw std::logic_error("PrefixCache: a key held by " + std::to_string(n) + " requests has " +
+                             (it == map_.end() ? std::string("no entry") : std::to_string(it->second.holders) + " holders"));
+  }
+  for (const auto& [key, e] : map_)
+    if (e.holders > 0 && !holders.count(key)) throw std::logic_error("PrefixCache: an entry held by no request");
+}
+
+}  // namespace kunsim

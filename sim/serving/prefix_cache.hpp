@@ -53,6 +53,12 @@ class PrefixCache {
   std::size_t entries() const { return map_.size(); }
   // Debug check: holder counts and block sums agree with the entries (throws logic_error).
   void check() const;
+  // Debug check: every entry's holder count is what `holders` says (by salted key), and no one
+  // holds a key not cached. Throws logic_error.
+  void check_holders(const std::unordered_map<std::uint64_t, int>& holders) const;
+  static std::uint64_t salted(std::uint64_t key, std::uint64_t salt) {
+    return salt ? key ^ (salt * 0x9E3779B97F4A7C15ULL) : key;
+  }
 
  private:
   struct Entry {
@@ -61,9 +67,6 @@ class PrefixCache {
     bool salted = false;
     std::list<std::uint64_t>::iterator lru;  // its place on the queue, while holders == 0
   };
-  static std::uint64_t salted(std::uint64_t key, std::uint64_t salt) {
-    return salt ? key ^ (salt * 0x9E3779B97F4A7C15ULL) : key;
-  }
   std::unordered_map<std::uint64_t, Entry> map_;
   std::list<std::uint64_t> lru_;  // evictable keys; the front is evicted first
   std::int64_t evictable_ = 0, in_use_ = 0, evicted_ = 0;

@@ -100,7 +100,7 @@ void ServingCluster::dispatch(Request* r, SimTime now) {
   const std::vector<Instance*>& candidates = dispatchable_;
   const int pick = ctx_.policy->pick_engine(*this, *r, now);
   Instance* e = pick >= 0 && pick < static_cast<int>(candidates.size()) ? candidates[pick]
-                                                                         : candidates[dispatcher_->pick(candidates, now)];
+                                                                         : candidates[dispatcher_->pick(candidates, *r, now)];
   e->enqueue(r, now);
 }
 
