@@ -92,6 +92,10 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   s.policy_name = s.make_policy()->name();
 
   s.workload = workload_from_json(f.required_child("workload"), "workload", paths);
+  if (s.workload.sharing && s.workload.sharing->hash_block_tokens % s.engine.block_size != 0)
+    throw InputError("workload.sharing.hash_block_tokens: " + std::to_string(s.workload.sharing->hash_block_tokens) +
+                     " is not a multiple of deployment.block_size (" + std::to_string(s.engine.block_size) +
+                     "); prefix caching needs whole KV blocks");
   if (s.workload.kind == WorkloadSpec::Kind::Synthetic)
     for (const auto& [dist, key] : {std::pair{&s.workload.input, "input_tokens"}, std::pair{&s.workload.output, "output_tokens"}})
       if (dist->max_given() && dist->max() > s.engine.max_model_len)

@@ -19,6 +19,7 @@ struct TraceRequest {
   // `prefix_block_tokens` tokens each (traces/prefix_keys.hpp). Empty: none.
   std::vector<std::uint64_t> prefix;
   int prefix_block_tokens = 0;
+  std::uint64_t session = 0;  // a conversation's turns share it; 0: none given
 };
 
 class ArrivalSource {

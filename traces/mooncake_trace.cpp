@@ -57,6 +57,6 @@ class MooncakeTrace final : public TraceFile {
 KUNSIM_REGISTER_TRACE(mooncake, "mooncake",
                       "Mooncake FAST'25 JSONL (timestamp ms, input_length, output_length, hash_ids per 512 tokens)",
                       (TraceFormat{[](const std::string& p) { return std::make_unique<MooncakeTrace>(p); },
-                                   [](const std::string& l) { return !l.empty() && l[0] == '{'; }}));
+                                   [](const std::string& l) { return !l.empty() && l[0] == '{' && l.find("\"timestamp\"") != std::string::npos; }}));
 
 }  // namespace kunsim

@@ -169,6 +169,14 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
       throw InputError(f.path_of("bursts") + ": bursts shape synthetic and profile workloads; a trace has its own");
     s.bursts = bursts_from_json(*b, f.path_of("bursts"));
   }
+  if (const Json* sh = f.child("sharing")) {
+    if (s.kind == WorkloadSpec::Kind::Trace)
+      throw InputError(f.path_of("sharing") + ": sharing draws prefix identity for synthetic and profile workloads; a "
+                       "trace carries its own (hash_ids)");
+    s.sharing = PrefixSharing::from_json(*sh, f.path_of("sharing"));
+  } else if (s.kind == WorkloadSpec::Kind::Profile && s.profile->sharing) {
+    s.sharing = s.profile->sharing;
+  }
   if (f.has("max_requests")) s.max_requests = f.integer("max_requests", 1, 1LL << 40);
   if (f.has("client_timeout_s")) s.client_timeout_s = f.number("client_timeout_s", 1e-3, 1e9);
   f.finish();
@@ -211,8 +219,10 @@ std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& s, const 
     g.end = kSimTimeZero + (g.end - a);
     cut.push_back(g);
   }
-  return std::make_unique<SyntheticSource>(RateSchedule(std::move(cut)), std::move(in), std::move(out), s.max_requests,
-                                           rng, s.describe());
+  auto source = std::make_unique<SyntheticSource>(RateSchedule(std::move(cut)), std::move(in), std::move(out),
+                                                  s.max_requests, rng, s.describe());
+  if (!s.sharing || !s.sharing->any()) return source;
+  return with_prefix_sharing(std::move(source), *s.sharing, rng.fork(0x5AA2E));
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include "sim/core/json_fields.hpp"
 #include "traces/arrival_source.hpp"
 #include "traces/length_distribution.hpp"
+#include "traces/prefix_sharing.hpp"
 #include "traces/rate_schedule.hpp"
 #include "traces/workload_profile.hpp"
 
@@ -40,6 +41,9 @@ struct WorkloadSpec {
   std::optional<double> window_duration_s;
   std::vector<Burst> bursts;
   std::optional<std::int64_t> max_requests;
+  // Prefix identity drawn for a synthetic or profile workload (workload.sharing; a profile's own
+  // when unset). Never set for a trace: it carries its own.
+  std::optional<PrefixSharing> sharing;
   // Clients give up on a request not finished this long after it was sent (off when unset).
   std::optional<double> client_timeout_s;
 

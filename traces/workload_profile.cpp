@@ -52,6 +52,8 @@ Json WorkloadProfile::to_json() const {
   j["cv"] = cv;
   j["input_tokens"] = {{"mean", round4(input_mean)}, {"quantiles", input_quantiles}};
   j["output_tokens"] = {{"mean", round4(output_mean)}, {"quantiles", output_quantiles}};
+  if (reuse) j["prefix_reuse"] = reuse->to_json();
+  if (sharing) j["sharing"] = sharing->to_json();
   return j;
 }
 
@@ -79,6 +81,8 @@ WorkloadProfile WorkloadProfile::from_json(const Json& j, const std::string& ori
     if (q->size() < 2) throw InputError(t.path_of("quantiles") + ": expected at least 2 quantiles");
     t.finish();
   }
+  f.child("prefix_reuse");  // what the trace measured: for reading, not replayed
+  if (const Json* sh = f.child("sharing")) p.sharing = PrefixSharing::from_json(*sh, f.path_of("sharing"));
   f.finish();
   return p;
 }
@@ -93,7 +97,9 @@ WorkloadProfile compute_profile(ArrivalSource& src, double window_s, const std::
   std::vector<double> n, gs, gs2, gn;
   SimTime last = kNoTime, end = kSimTimeZero;
   double in_sum = 0, out_sum = 0;
+  PrefixReuseMeter reuse;
   while (auto r = src.next()) {
+    reuse.add(*r);
     const auto w = static_cast<std::size_t>(r->arrival.since_start() / win);
     if (n.size() <= w) {
       n.resize(w + 1, 0);
@@ -134,6 +140,8 @@ WorkloadProfile compute_profile(ArrivalSource& src, double window_s, const std::
   p.output_mean = p.requests ? out_sum / static_cast<double>(p.requests) : 0;
   p.input_quantiles = quantiles_of(in);
   p.output_quantiles = quantiles_of(out);
+  p.reuse = reuse.result();
+  if (p.reuse) p.sharing = p.reuse->fitted_sharing(p.input_quantiles, p.output_quantiles);
   return p;
 }
 

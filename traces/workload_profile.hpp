@@ -2,12 +2,15 @@
 // inter-arrival CV per fixed window (the burstiness over time), and input/output length
 // quantiles (p0..p100). `kunsim trace-stats TRACE` makes one; `workload.profile` replays one.
 // Lengths are replayed independently of each other and of time: what a profile cannot carry.
+// A trace with prefix identity adds its reuse and the PrefixSharing that replays it.
 #pragma once
 #include <string>
 #include <vector>
 
 #include "sim/core/json_fields.hpp"
 #include "traces/arrival_source.hpp"
+#include "traces/prefix_reuse.hpp"
+#include "traces/prefix_sharing.hpp"
 
 namespace kunsim {
 
@@ -21,6 +24,10 @@ struct WorkloadProfile {
   std::vector<double> cv;    // inter-arrival CV per window (1 where too few arrivals to tell)
   std::vector<double> input_quantiles, output_quantiles;  // 101 points, p0..p100
   double input_mean = 0, output_mean = 0;
+  // Traces with prefix identity: their reuse as measured (for reading), and the sharing a
+  // replay draws (fitted from it; editable).
+  std::optional<PrefixReuse> reuse;
+  std::optional<PrefixSharing> sharing;
 
   double mean_rate() const { return duration_s > 0 ? static_cast<double>(requests) / duration_s : 0; }
   Json to_json() const;
