@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs KunServe's evaluation as kunsim mirrors it (scenarios/burst.json, scenarios/preempt.json,
 # scenarios/paper/*.json) under every policy, searches scenarios/sweeps/up-to.json for where the
-# paper's "up to" lives, and writes docs/results.md.
+# paper's "up to" lives, runs scenarios/prefix/*.json with prefix caching on and off, and writes
+# docs/results.md.
 #   tools/paper-results.sh [--trace-dir DIR]     (default: $KUNSIM_TRACE_DIR, else ../shared/traces)
 # Scenarios whose trace is not found are listed as skipped.
 set -euo pipefail
@@ -36,6 +37,20 @@ for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
       fi
     done
   fi
+done
+# Prefix caching: the prefix scenarios under every policy, with caching on and off.
+for s in scenarios/prefix/*.json; do
+  name=$(basename "$s" .json)
+  for p in $policies; do
+    for mode in on off; do
+      flag=true; [ "$mode" = off ] && flag=false
+      if ! "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name="$p" \
+          --set deployment.enable_prefix_caching=$flag --out "$out/prefix/$name/$p@$mode" --quiet 2> "$out/$name.$p.err"; then
+        echo "$name: skipped ($(head -c 300 "$out/$name.$p.err"))" >> "$out/skipped.txt"
+        break 2
+      fi
+    done
+  done
 done
 # Where the paper's "up to" lives: a search over burst size, burst length and memory headroom.
 "$build_dir/kunsim" sweep scenarios/sweeps/up-to.json -j "$(nproc)" --out "$out/up-to" --quiet

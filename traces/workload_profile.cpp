@@ -8,6 +8,7 @@ namespace kunsim {
 namespace embedded {
 extern const std::string_view profile_azure_conv;
 extern const std::string_view profile_azure_code;
+extern const std::string_view profile_mooncake_synthetic;
 }  // namespace embedded
 
 namespace {
@@ -154,12 +155,15 @@ const WorkloadProfile* builtin_profile(const std::string& name) {
     m["azure-code"] = WorkloadProfile::from_json(
         parse_json_text(std::string(embedded::profile_azure_code), "scenarios/profiles/azure-code.json"),
         "azure-code");
+    m["mooncake-synthetic"] = WorkloadProfile::from_json(
+        parse_json_text(std::string(embedded::profile_mooncake_synthetic), "scenarios/profiles/mooncake-synthetic.json"),
+        "mooncake-synthetic");
     return m;
   }();
   auto it = profiles.find(name);
   return it == profiles.end() ? nullptr : &it->second;
 }
 
-std::vector<std::string> builtin_profile_names() { return {"azure-code", "azure-conv"}; }
+std::vector<std::string> builtin_profile_names() { return {"azure-code", "azure-conv", "mooncake-synthetic"}; }
 
 }  // namespace kunsim

@@ -37,7 +37,8 @@ struct WorkloadProfile {
 // Reads the whole stream once (memory: the lengths, 8 bytes a request).
 WorkloadProfile compute_profile(ArrivalSource& src, double window_s, const std::string& source_name);
 
-// Shipped profiles (scenarios/profiles/*.json, embedded): "azure-conv", "azure-code".
+// Shipped profiles (scenarios/profiles/*.json, embedded): "azure-conv", "azure-code",
+// "mooncake-synthetic" (with its prefix reuse).
 const WorkloadProfile* builtin_profile(const std::string& name);
 std::vector<std::string> builtin_profile_names();
 

@@ -1,5 +1,6 @@
 #include "sim/metrics/timeline.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace kunsim {
@@ -26,7 +27,7 @@ void Timeline::sample(SimTime now, int slot, const Instance& e, int member) {
                static_cast<long long>(used), static_cast<long long>(total),
                total ? static_cast<double>(used) / static_cast<double>(total) : 0.0, counts ? e.running() : 0,
                counts ? e.waiting() : 0, counts ? e.swapped() : 0, static_cast<long long>(counts ? e.host_swap_used() : 0),
-               static_cast<long long>(per_gpu(e.kv().prefixes().in_use())), static_cast<long long>(per_gpu(e.kv().cached())));
+               static_cast<long long>(per_gpu(e.kv().prefixes().in_use())), static_cast<long long>(std::max<std::int64_t>(0, std::min(per_gpu(e.kv_cached_at(now)), total - used))));
 }
 
 }  // namespace kunsim

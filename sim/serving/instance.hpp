@@ -12,6 +12,7 @@
 // member, pipeline_cycle_ns for a group. Requests handed in and out other than by serving
 // (fusion, split, migration, aborts) are instance_handover.cpp.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -111,6 +112,11 @@ class Instance final : public EventHandler {
   bool idle() const { return !busy_ && running_.empty() && waiting_.empty() && swapped_.empty(); }
   // KV blocks in use at time `t` (>= the last event): exact within a decode jump too.
   std::int64_t kv_used_at(SimTime t) const;
+  // Evictable cached prefix blocks at `t`: within a decode jump the growth of its steps so far
+  // has evicted what it needed (the jump books its blocks at its end).
+  std::int64_t kv_cached_at(SimTime t) const {
+    return std::max<std::int64_t>(0, std::min(kv_.cached(), kv_.capacity() - kv_used_at(t)));
+  }
   // Blocks used on member `m` at `t` (stale KV at home, the rest spread over the stages).
   std::int64_t member_used_at(int m, SimTime t) const;
   InstanceCounters counters() const {

@@ -66,6 +66,25 @@ TEST(Simulation, EveryPolicyConservesRequestsAndMemoryUnderOverload) {
   }
 }
 
+// The same overload with shared prefixes (a system prompt, conversations): every mechanism
+// (recompute, swap, migration, drop, exchange, restore) keeps sharing right. Debug builds check
+// at every event that holder counts are the running requests.
+TEST(Simulation, EveryPolicyConservesRequestsAndMemoryWithSharedPrefixes) {
+  for (const auto& [name, entry] : policy_registry().items()) {
+    SCOPED_TRACE(name);
+    const auto dir = scratch("overload-prefix-" + name);
+    Json j = overloaded(name);
+    j["workload"]["sharing"] = {{"system_prompt_tokens", 64}, {"session_turns", 3}, {"open_sessions", 16}};
+    const Json s = run_scenario(j, dir);
+    expect_conserved(s);
+    EXPECT_EQ(s["requests"]["unfinished"], 0);
+    EXPECT_GT(s["planner"]["preemptions"].get<int>(), 0) << "the scenario must actually overload memory";
+    EXPECT_GT(s["prefix_cache"]["hit_rate"].get<double>(), 0.05);
+    EXPECT_LE(s["memory"]["peak_kv_usage"].get<double>(), 1.0);
+    expect_timeline_within_capacity(dir);
+  }
+}
+
 TEST(Simulation, HorizonLeavesUnfinishedRequestsCounted) {
   Json j = overloaded("vllm");
   j["sim"] = {{"max_time_s", 12}};
