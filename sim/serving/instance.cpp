@@ -178,19 +178,20 @@ void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   running_.erase(victim);
   ++counters_.preemptions;
   ++victim->preemptions;
-  // A swap copies its whole KV out, its cached prefix too (vLLM copies every block it holds);
-  // the cached prefix stays here, evictable, unless someone else holds it.
+  // A swap copies its whole KV out, its cached prefix too (vLLM copies every block it holds),
+  // but a prefix block already on the host once; the cached prefix also stays here, evictable,
+  // unless someone else holds it.
   const std::int64_t blocks = victim->blocks + victim->cached_blocks();
   PreemptDecision d{PreemptMode::Recompute, "prefill in progress: nothing to keep"};
   if (was_decoding) d = ctx_.policy->on_preempt(*this, *victim);
-  if (d.mode == PreemptMode::Swap && !swap_.fits(blocks)) {
+  if (d.mode == PreemptMode::Swap && !swap_.fits(swap_.blocks_to_swap_out(*victim))) {
     d = {PreemptMode::Recompute, "swap space full (" + std::to_string(swap_.used()) + "/" +
                                      std::to_string(swap_.capacity()) + " blocks): recompute instead"};
   }
   kv_.release(victim->blocks);
   refresh_capacity();
   if (d.mode == PreemptMode::Swap) {
-    swap_stall(swap_.swap_out(ctx_, members_[0], blocks, now), blocked_until);
+    swap_stall(swap_.swap_out(ctx_, members_[0], *victim, now), blocked_until);
     victim->phase = Phase::Swapped;
     ++victim->swaps;
     ++counters_.swaps_out;
@@ -219,8 +220,7 @@ void Instance::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
   // Its cached prefix comes back from the host only where it is no longer cached here.
   const std::int64_t brought = hold_prefix(r);
   kv_.allocate(r->blocks);
-  swap_stall(swap_.swap_in(ctx_, members_[0], r->blocks + r->cached_blocks(), r->blocks + brought, now),
-             blocked_until);
+  swap_stall(swap_.swap_in(ctx_, members_[0], *r, r->blocks + brought, now), blocked_until);
   ++counters_.swaps_in;
   running_.push_back(r);
   cohort_.add(r);

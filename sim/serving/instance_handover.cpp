@@ -53,7 +53,7 @@ void Instance::abort(Request* r, SimTime now) {
   } else if (r->phase == Phase::Swapped) {
     swapped_.erase(std::find(swapped_.begin(), swapped_.end(), r));
     const std::int64_t blocks = r->blocks + r->cached_blocks();
-    swap_.release(blocks);
+    swap_.release(*r);
     r->blocks = 0;
     r->cached_keys = 0;
     end_aborted(r, "swapped out", blocks, now);

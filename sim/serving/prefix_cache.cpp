@@ -5,10 +5,18 @@
 
 namespace kunsim {
 
+// The keys present are prefix-closed along any chain: a holder holds a leading run, and a
+// request lets go tail first, so a key is never evicted after the key before it. The leading
+// run present is therefore found by bisection: log2(n) look-ups instead of n, which matters for
+// a dispatcher probing every instance with a long prompt.
 int PrefixCache::match(const std::uint64_t* keys, int n, std::uint64_t salt) const {
-  int i = 0;
-  while (i < n && map_.count(salted(keys[i], salt))) ++i;
-  return i;
+  int lo = 0, hi = n;  // keys[0, lo) present; keys[hi, n) absent
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    if (map_.count(salted(keys[mid], salt))) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 std::int64_t PrefixCache::evictable_blocks_in(const std::uint64_t* keys, int n, std::uint64_t salt) const {

@@ -8,6 +8,7 @@
 #include "serving/instance_fixture.hpp"
 #include "sim/serving/kv_block_manager.hpp"
 #include "sim/serving/serving_cluster.hpp"
+#include "sim/serving/swap_space.hpp"
 #include "traces/prefix_keys.hpp"
 
 namespace kunsim {
@@ -133,6 +134,30 @@ TEST(PrefixCachingInstance, AHitSkipsThePrefillOfTheCachedTokens) {
   EXPECT_EQ(apart.f.inst->counters().prefix_hit_tokens, 0);
   // Both wait for a's decode step in flight; b then prefills 32 tokens instead of 4000.
   EXPECT_LT(shared.b_ttft().ns() * 3 / 2, apart.b_ttft().ns()) << shared.b_ttft() << " vs " << apart.b_ttft();
+}
+
+TEST(PrefixCachingSwap, ASharedPrefixIsCopiedToTheHostOnce) {
+  test::InstanceFixture f(test::tiny_model(), test::ideal_roofline(), 1000);
+  SwapSpace host(100);
+  Request* a = f.add(1, 0, 100, 50);
+  Request* b = f.add(2, 0, 100, 50);
+  for (Request* r : {a, b}) {
+    give_prefix(r, {1, 2, 3});
+    r->cached_keys = 3;  // 6 shared blocks
+    r->blocks = 5;       // its own
+  }
+  EXPECT_EQ(host.blocks_to_swap_out(*a), 11);
+  const SimDuration out_a = host.swap_out(f.ctx, f.inst->members()[0], *a, kSimTimeZero) - kSimTimeZero;
+  EXPECT_EQ(host.used(), 11);
+  EXPECT_EQ(host.blocks_to_swap_out(*b), 5);  // the prefix is on the host already
+  const SimTime later = SimTime::from_ns(1'000'000'000);
+  const SimDuration out_b = host.swap_out(f.ctx, f.inst->members()[0], *b, later) - later;
+  EXPECT_EQ(host.used(), 16);
+  EXPECT_LT(out_b, out_a);
+  host.swap_in(f.ctx, f.inst->members()[0], *a, 5, SimTime::from_ns(2'000'000'000));
+  EXPECT_EQ(host.used(), 11);  // b still holds the prefix there
+  host.release(*b);
+  EXPECT_EQ(host.used(), 0);
 }
 
 // Four long requests on each of two instances; on instance 0 they share a 96-token prefix (3
