@@ -33,6 +33,7 @@ Instance::Instance(int id, std::vector<Member> members, const ServingContext& ct
   for (const Member& m : members_) base += m.base_blocks;
   watermark_blocks_ = ctx.engine->watermark_blocks(base);
   refresh_capacity();
+  if (ctx.prefix_directory) kv_.attach_directory(ctx.prefix_directory, id_);
   geometry_ = {stages(), static_cast<int>(members_[0].gpus.size()), ctx.model->layers, PipelineLinks{}};
   if (members_.size() > 1) geometry_.links = pipeline_links(*ctx.topology, members_, *ctx.model);
   check_memory();

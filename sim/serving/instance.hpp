@@ -180,7 +180,11 @@ class Instance final : public EventHandler {
   void absorb_counters(const InstanceCounters& c);
   // Taken out of service (fused into a group, or split back): events still queued for it
   // arrive and are ignored.
-  void retire() { retired_ = true; }
+  void retire() {
+    retired_ = true;
+    kv_.detach_directory();
+  }
+  ~Instance() override { kv_.detach_directory(); }
 
  private:
   enum class Work { None, Iteration, Jump };

@@ -41,6 +41,9 @@ class KvBlockManager {
   std::int64_t let_go_prefix(const std::uint64_t* keys, int n, std::uint64_t salt);
   // Forgets every evictable prefix.
   void drop_cached();
+  // Lists the cached prefixes in a cluster's directory under `owner` (detach: withdraws them).
+  void attach_directory(PrefixDirectory* d, int owner) { cache_.attach(d, owner); }
+  void detach_directory() { cache_.detach(); }
   // Leading prefix keys of waiting request `r` cached here, leaving at least its last token to
   // compute (vLLM's rule: the prefill must sample one).
   int prefix_hits(const Request& r, int block_size) const;

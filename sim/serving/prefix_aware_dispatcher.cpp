@@ -12,17 +12,17 @@ namespace {
 class PrefixAwareDispatcher final : public Dispatcher {
  public:
   std::size_t pick(const std::vector<Instance*>& instances, const Request& r, SimTime now) override {
+    matched_keys(instances, r);
+    // Tokens per key, to turn matched keys into a share of the prompt.
+    const double key_tokens =
+        r.prefix.empty() ? 0 : static_cast<double>(r.prefix_unit) * instances[0]->context().engine->block_size;
     std::size_t best = 0;
     double best_score = 0;
-    const auto keys = static_cast<int>(r.prefix.size());
-    // Tokens per key, to turn matched keys into a share of the prompt.
-    const double key_tokens = keys ? static_cast<double>(r.prefix_unit) * instances[0]->context().engine->block_size : 0;
     for (std::size_t i = 0; i < instances.size(); ++i) {
       const Instance& inst = *instances[i];
       const double load = static_cast<double>(inst.kv_used_at(now) + inst.queued_blocks()) /
                           static_cast<double>(inst.kv().capacity());
-      double score = -load;
-      if (keys > 0) score += inst.kv().prefixes().match(r.prefix.data(), keys, 0) * key_tokens / r.prompt;
+      const double score = matched_[i] * key_tokens / r.prompt - load;
       if (i == 0 || score > best_score) {
         best = i;
         best_score = score;
@@ -30,6 +30,41 @@ class PrefixAwareDispatcher final : public Dispatcher {
     }
     return best;
   }
+
+ private:
+  // matched_[i]: the leading keys of r's prompt that instances[i] has cached. With the cluster's
+  // directory, one look-up per key finds them for every instance at once; without it (a lone
+  // engine in a test), each cache is asked.
+  void matched_keys(const std::vector<Instance*>& instances, const Request& r) {
+    matched_.assign(instances.size(), 0);
+    if (r.prefix.empty()) return;
+    const PrefixDirectory* dir = instances[0]->context().prefix_directory;
+    if (!dir) {
+      for (std::size_t i = 0; i < instances.size(); ++i)
+        matched_[i] = instances[i]->kv().prefixes().match(r.prefix.data(), static_cast<int>(r.prefix.size()), 0);
+      return;
+    }
+    for (std::size_t i = 0; i < instances.size(); ++i) {
+      const auto id = static_cast<std::size_t>(instances[i]->id());
+      if (index_of_.size() <= id) index_of_.resize(id + 1, -1);
+      index_of_[id] = static_cast<int>(i);
+    }
+    for (std::size_t k = 0; k < r.prefix.size(); ++k) {
+      const std::vector<int>* holders = dir->holders(r.prefix[k]);
+      bool extended = false;
+      for (int id : holders ? *holders : std::vector<int>{}) {
+        const int i = static_cast<std::size_t>(id) < index_of_.size() ? index_of_[id] : -1;
+        if (i >= 0 && matched_[i] == static_cast<int>(k)) {
+          matched_[i] = static_cast<int>(k) + 1;
+          extended = true;
+        }
+      }
+      if (!extended) break;
+    }
+    for (const Instance* e : instances) index_of_[e->id()] = -1;
+  }
+  std::vector<int> matched_;
+  std::vector<int> index_of_;  // instance id -> index in the candidates of this call, else -1
 };
 
 }  // namespace

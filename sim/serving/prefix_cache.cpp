@@ -52,6 +52,7 @@ PrefixCache::Change PrefixCache::hold(const std::uint64_t* keys, int n, int bloc
     if (created) {
       e.blocks = blocks_per_key;
       e.salted = salt != 0;
+      if (directory_ && !e.salted) directory_->add(keys[i], owner_);
       c.created += e.blocks;
       in_use_ += e.blocks;
     } else if (e.holders == 0) {
@@ -92,11 +93,27 @@ std::int64_t PrefixCache::evict(std::int64_t blocks) {
     auto it = map_.find(lru_.front());
     lru_.pop_front();
     freed += it->second.blocks;
+    if (directory_) directory_->remove(it->first, owner_);
     map_.erase(it);
   }
   evictable_ -= freed;
   evicted_ += freed;
   return freed;
+}
+
+void PrefixCache::attach(PrefixDirectory* d, int owner) {
+  detach();
+  directory_ = d;
+  owner_ = owner;
+  for (const auto& [key, e] : map_)
+    if (!e.salted) directory_->add(key, owner_);
+}
+
+void PrefixCache::detach() {
+  if (!directory_) return;
+  for (const auto& [key, e] : map_)
+    if (!e.salted) directory_->remove(key, owner_);
+  directory_ = nullptr;
 }
 
 void PrefixCache::check() const {

@@ -16,6 +16,8 @@
 #include <list>
 #include <unordered_map>
 
+#include "sim/serving/prefix_directory.hpp"
+
 namespace kunsim {
 
 class PrefixCache {
@@ -47,6 +49,10 @@ class PrefixCache {
   // prefixes are not carried over); returns the blocks freed.
   std::int64_t evict_all() { return evict(evictable_); }
 
+  // Lists this cache's (unsalted) keys under `owner` in `d` from now on; detach() withdraws them.
+  void attach(PrefixDirectory* d, int owner);
+  void detach();
+
   std::int64_t evictable() const { return evictable_; }
   std::int64_t in_use() const { return in_use_; }
   std::int64_t evicted_blocks() const { return evicted_; }
@@ -69,6 +75,8 @@ class PrefixCache {
   };
   std::unordered_map<std::uint64_t, Entry> map_;
   std::list<std::uint64_t> lru_;  // evictable keys; the front is evicted first
+  PrefixDirectory* directory_ = nullptr;
+  int owner_ = -1;
   std::int64_t evictable_ = 0, in_use_ = 0, evicted_ = 0;
 };
 

@@ -30,6 +30,7 @@ ServingCluster::ServingCluster(const ServingContext& ctx, int instances, std::in
       dispatcher_(std::move(dispatcher)),
       slot_engine_(instances),
       next_group_id_(instances) {
+  ctx_.prefix_directory = &prefix_directory_;
   for (int i = 0; i < instances; ++i) make_normal(i);
 }
 

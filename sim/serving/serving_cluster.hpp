@@ -111,6 +111,7 @@ class ServingCluster final : public EventHandler,
   Instance* make_normal(int slot);
 
   ServingContext ctx_;
+  PrefixDirectory prefix_directory_;  // before the engines: they withdraw from it when destroyed
   std::int64_t blocks_per_instance_, host_blocks_per_instance_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::function<bool()> live_;

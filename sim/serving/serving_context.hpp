@@ -16,6 +16,7 @@
 #include "sim/model/memory_plan.hpp"
 #include "sim/model/model_spec.hpp"
 #include "sim/serving/decision.hpp"
+#include "sim/serving/prefix_directory.hpp"
 #include "sim/serving/request.hpp"
 
 namespace kunsim {
@@ -83,6 +84,7 @@ struct ServingContext {
   const MemoryPlan* memory = nullptr;
   PolicyHooks* policy = nullptr;
   ServingObserver* observer = nullptr;
+  PrefixDirectory* prefix_directory = nullptr;  // the cluster's; none in a lone instance
 };
 
 }  // namespace kunsim

@@ -34,6 +34,26 @@ TEST(PrefixCache, EvictsTheLeastRecentlyIdledAndAPromptsTailFirst) {
   c.check();
 }
 
+TEST(PrefixCache, TheDirectoryListsWhoHasEachKeyCached) {
+  PrefixDirectory dir;
+  PrefixCache a, b;
+  a.attach(&dir, 7);
+  const std::uint64_t k[] = {1, 2};
+  a.hold(k, 2, 1, 0);
+  b.hold(k, 1, 1, 0);
+  b.attach(&dir, 9);  // lists what it had
+  b.hold(k, 2, 1, /*salt=*/3);  // a home copy: not listed
+  EXPECT_EQ(*dir.holders(1), (std::vector<int>{7, 9}));
+  EXPECT_EQ(*dir.holders(2), (std::vector<int>{7}));
+  a.let_go(k, 2, 0);  // evictable: still cached, still listed
+  EXPECT_EQ(dir.holders(2)->size(), 1u);
+  a.evict(1);  // the tail goes first
+  EXPECT_EQ(dir.holders(2), nullptr);
+  EXPECT_EQ(*dir.holders(1), (std::vector<int>{7, 9}));
+  b.detach();  // retired
+  EXPECT_EQ(*dir.holders(1), (std::vector<int>{7}));
+}
+
 TEST(PrefixCache, AHomesPrivateCopiesAreFreedNotCached) {
   PrefixCache c;
   const std::uint64_t a[] = {1, 2};
