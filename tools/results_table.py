@@ -177,7 +177,11 @@ def prefix_caching(root):
     print("65% of this trace's prompt tokens (`kunsim trace-stats`); 4 instances hold about 1.8M tokens of KV")
     print("between them, and the trace's median reuse distance is 3M tokens, so most reuse is evicted before it")
     print("comes. The trace is prefill-bound (long prompts, short answers): caching decides whether the")
-    print("instances keep up, and the memory policies have little to act on.\n")
+    print("instances keep up, and the memory policies have little to act on. Llumnix dispatches by freeness")
+    print("instead of `prefix_aware`, so a conversation's turns scatter and its hit rate falls; KunServe's")
+    print("drops (caching off) turn prefill-bound instances into pipelines and lengthen the tail. A profile's")
+    print("`rate_scale` raises its rates over the profile's whole span, where a trace's compresses its time:")
+    print("the profile's run has the same rate over a longer span, hence more requests.\n")
 
 
 def up_to(path):
