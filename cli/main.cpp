@@ -59,6 +59,11 @@ void print_run(const Json& s, const std::string& out_dir) {
   std::printf("  planner   preemptions %lld  swaps_out %lld  drops %lld  restores %lld\n",
               s["planner"]["preemptions"].get<long long>(), s["planner"]["swaps_out"].get<long long>(),
               s["planner"]["drops"].get<long long>(), s["planner"]["restores"].get<long long>());
+  // Only where something was cached: a workload without prefix identity prints as it did.
+  if (const auto& pc = s["prefix_cache"]; pc["hit_tokens"].get<long long>() > 0)
+    std::printf("  prefix    hit %s of prompt tokens (%lld of %lld)  evicted %lld blocks\n",
+                fmt(pc["hit_rate"], "%.4f").c_str(), pc["hit_tokens"].get<long long>(),
+                pc["prompt_tokens"].get<long long>(), pc["evicted_blocks"].get<long long>());
   if (s.contains("cost_source")) std::printf("  costs     %s\n", s["cost_source"].get<std::string>().c_str());
   if (s["workload"].value("clipped_samples", 0LL) > 0)
     std::printf("  workload  %lld synthetic lengths were cut to their distribution's max (workload.*_tokens.max)\n",
