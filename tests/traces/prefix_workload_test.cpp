@@ -166,5 +166,25 @@ TEST(PrefixWorkload, SyntheticSystemPromptIsSharedAndAProfileReplaysConversation
   EXPECT_NEAR(q.reuse->hit_rate, p.reuse->hit_rate, 0.1) << p.reuse->hit_rate << " vs " << q.reuse->hit_rate;
 }
 
+TEST(PrefixWorkload, ZipfDocumentsFollowTheSystemPromptAndTheHotOnesAreReused) {
+  Json s = test::tiny_cluster_scenario();
+  s["workload"]["synthetic"]["input_tokens"] = {{"type", "uniform"}, {"min", 1200}, {"max_value", 2000}};
+  s["workload"]["sharing"] = {{"system_prompt_tokens", 100}, {"documents", 50}, {"document_tokens", 1000},
+                              {"document_zipf", 1.2}};
+  const Scenario sc = scenario_from_json(s, TracePaths{});
+  auto src = make_arrival_source(sc.workload, Rng(5));
+  // Every prompt opens with the same 6 full blocks of system prompt (96 of its 100 tokens).
+  auto first = src->next();
+  auto second = src->next();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->prefix[5], second->prefix[5]);
+  const WorkloadProfile p = compute_profile(*src, 10, "documents");
+  ASSERT_TRUE(p.reuse);
+  // Every prompt after the first shares the system prompt's 96 tokens; the popular documents add
+  // far more.
+  EXPECT_GT(p.reuse->hit_rate, 0.3);
+  EXPECT_GT(p.reuse->distance_tokens.at(1), 0);
+}
+
 }  // namespace
 }  // namespace kunsim
