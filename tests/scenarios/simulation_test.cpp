@@ -84,8 +84,12 @@ TEST(Simulation, EveryPolicyConservesRequestsAndMemoryWithSharedPrefixes) {
     expect_timeline_within_capacity(dir);
     // Each mechanism ran on shared blocks here.
     const Json& pl = s["planner"];
-    if (name == "vllm-swap") EXPECT_GT(pl["swaps_in"].get<int>(), 0);
-    if (name == "llumnix") EXPECT_GT(pl["migrations"].get<int>(), 0);
+    if (name == "vllm-swap") {
+      EXPECT_GT(pl["swaps_in"].get<int>(), 0);
+    }
+    if (name == "llumnix") {
+      EXPECT_GT(pl["migrations"].get<int>(), 0);
+    }
     if (name == "kunserve") {
       EXPECT_GT(pl["drops"].get<int>(), 0);
       EXPECT_GT(pl["restores"].get<int>(), 0);
