@@ -24,6 +24,12 @@ class Dispatcher {
   virtual void on_report(const std::vector<Instance*>& /*engines*/, SimTime /*now*/) {}
 };
 
+// An instance's KV load as least_kv weighs it: (blocks used at `now` + blocks its waiting
+// requests need) / capacity.
+inline double kv_load(const Instance& inst, SimTime now) {
+  return static_cast<double>(inst.kv_used_at(now) + inst.queued_blocks()) / static_cast<double>(inst.kv().capacity());
+}
+
 struct DispatchParams {
   SimDuration load_report_interval = kNsPerSecond / 2;  // deployment.load_report_interval_s
 };

@@ -50,8 +50,6 @@ std::int64_t KvBlockManager::let_go_prefix(const std::uint64_t* keys, int n, std
   return c.idled + c.freed;
 }
 
-void KvBlockManager::drop_cached() { cache_.evict_all(); }
-
 int KvBlockManager::prefix_hits(const Request& r, int block_size) const {
   if (r.prefix.empty()) return 0;
   const std::int64_t unit_tokens = std::int64_t{r.prefix_unit} * block_size;

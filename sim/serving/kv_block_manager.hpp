@@ -39,8 +39,6 @@ class KvBlockManager {
   std::int64_t hold_prefix(const std::uint64_t* keys, int n, int blocks_per_key, std::uint64_t salt);
   // Returns the blocks freed (salted entries) or made evictable by letting go of keys[0, n).
   std::int64_t let_go_prefix(const std::uint64_t* keys, int n, std::uint64_t salt);
-  // Forgets every evictable prefix.
-  void drop_cached();
   // Lists the cached prefixes in a cluster's directory under `owner` (detach: withdraws them).
   void attach_directory(PrefixDirectory* d, int owner) { cache_.attach(d, owner); }
   void detach_directory() { cache_.detach(); }

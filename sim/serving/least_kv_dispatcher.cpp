@@ -11,9 +11,7 @@ class LeastKvDispatcher final : public Dispatcher {
     std::size_t best = 0;
     double best_load = 0;
     for (std::size_t i = 0; i < instances.size(); ++i) {
-      const Instance& inst = *instances[i];
-      const double load = static_cast<double>(inst.kv_used_at(now) + inst.queued_blocks()) /
-                          static_cast<double>(inst.kv().capacity());
+      const double load = kv_load(*instances[i], now);
       if (i == 0 || load < best_load) {
         best = i;
         best_load = load;

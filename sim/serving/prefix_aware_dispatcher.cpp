@@ -19,10 +19,7 @@ class PrefixAwareDispatcher final : public Dispatcher {
     std::size_t best = 0;
     double best_score = 0;
     for (std::size_t i = 0; i < instances.size(); ++i) {
-      const Instance& inst = *instances[i];
-      const double load = static_cast<double>(inst.kv_used_at(now) + inst.queued_blocks()) /
-                          static_cast<double>(inst.kv().capacity());
-      const double score = matched_[i] * key_tokens / r.prompt - load;
+      const double score = matched_[i] * key_tokens / r.prompt - kv_load(*instances[i], now);
       if (i == 0 || score > best_score) {
         best = i;
         best_score = score;

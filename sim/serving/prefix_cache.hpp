@@ -45,9 +45,6 @@ class PrefixCache {
   // Evicts least recently idled entries until at least `blocks` are freed (or none is left);
   // returns the blocks freed.
   std::int64_t evict(std::int64_t blocks);
-  // Drops every evictable entry (a KunServe drop re-lays the engine's KV: unreferenced cached
-  // prefixes are not carried over); returns the blocks freed.
-  std::int64_t evict_all() { return evict(evictable_); }
 
   // Lists this cache's (unsalted) keys under `owner` in `d` from now on; detach() withdraws them.
   void attach(PrefixDirectory* d, int owner);
