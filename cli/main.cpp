@@ -64,7 +64,25 @@ void print_run(const Json& s, const std::string& out_dir) {
     std::printf("  prefix    hit %s of prompt tokens (%lld of %lld)  evicted %lld blocks\n",
                 fmt(pc["hit_rate"], "%.4f").c_str(), pc["hit_tokens"].get<long long>(),
                 pc["prompt_tokens"].get<long long>(), pc["evicted_blocks"].get<long long>());
-  if (s.contains("cost_source")) std::printf("  costs     %s\n", s["cost_source"].get<std::string>().c_str());
+  if (s.contains("groups")) {
+    // A fleet: each instance group with what prices it.
+    for (const auto& g : s["groups"])
+      std::printf("  group     %s: %lld x %s tp=%lld %s, %lld KV blocks each; costs: %s\n",
+                  g["name"].get<std::string>().c_str(), g["count"].get<long long>(), g["gpu"].get<std::string>().c_str(),
+                  g["tp"].get<long long>(), g["role"].get<std::string>().c_str(), g["blocks_per_instance"].get<long long>(),
+                  g["cost_source"].get<std::string>().c_str());
+    if (s.contains("fleet_dollars_per_hour"))
+      std::printf("  fleet     $%s per hour\n", fmt(s["fleet_dollars_per_hour"], "%.2f").c_str());
+  } else if (s.contains("cost_source")) {
+    std::printf("  costs     %s\n", s["cost_source"].get<std::string>().c_str());
+  }
+  if (s.contains("handoff")) {
+    const auto& h = s["handoff"];
+    std::printf("  handoff   %lld prefill->decode (%s GiB)  waited for room %lld  transfer p50 %s p99 %s s  wait p99 %s s\n",
+                h["handoffs"].get<long long>(), fmt(h["gib_moved"], "%.1f").c_str(), h["waited_for_room"].get<long long>(),
+                fmt(h["transfer_s"]["p50"], "%.4f").c_str(), fmt(h["transfer_s"]["p99"], "%.4f").c_str(),
+                fmt(h["wait_s"]["p99"], "%.3f").c_str());
+  }
   if (s["workload"].value("clipped_samples", 0LL) > 0)
     std::printf("  workload  %lld synthetic lengths were cut to their distribution's max (workload.*_tokens.max)\n",
                 s["workload"]["clipped_samples"].get<long long>());
@@ -346,10 +364,19 @@ int main(int argc, char** argv) {
     const Scenario sc = load_scenario(scenario_file, sets, trace_dir);
     if (app.got_subcommand("validate")) {
       check_workload(sc.workload, Rng(sc.seed).fork(0xA11));
-      std::printf("%s: ok (%s, %d x %s tp=%d, %lld KV blocks per instance, policy %s, %s; costs: %s)\n",
-                  scenario_file.c_str(), sc.name.c_str(), sc.instances, sc.model.name.c_str(), sc.engine.tp,
-                  static_cast<long long>(sc.memory.num_blocks), sc.policy_name.c_str(), sc.workload.describe().c_str(),
-                  sc.cost_source.c_str());
+      if (sc.deployment.groups.size() == 1) {
+        std::printf("%s: ok (%s, %d x %s tp=%d, %lld KV blocks per instance, policy %s, %s; costs: %s)\n",
+                    scenario_file.c_str(), sc.name.c_str(), sc.instances, sc.model.name.c_str(), sc.engine.tp,
+                    static_cast<long long>(sc.memory.num_blocks), sc.policy_name.c_str(), sc.workload.describe().c_str(),
+                    sc.cost_source.c_str());
+        return 0;
+      }
+      std::printf("%s: ok (%s, %s, policy %s, %s)\n", scenario_file.c_str(), sc.name.c_str(), sc.model.name.c_str(),
+                  sc.policy_name.c_str(), sc.workload.describe().c_str());
+      for (const DeploymentGroup& g : sc.deployment.groups)
+        std::printf("  %s: %d x %s tp=%d %s, %lld KV blocks per instance; costs: %s\n", g.name.c_str(), g.count,
+                    g.hardware.gpu.name.c_str(), g.engine.tp, instance_role_name(g.role),
+                    static_cast<long long>(g.memory.num_blocks), g.cost_source.c_str());
       return 0;
     }
     if (out_dir.empty()) out_dir = (fs::path("out") / sc.name).string();

@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "sim/cost/cost_choice.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/serving/dispatcher.hpp"
 
@@ -36,60 +35,31 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   s.cluster = cluster_from_json(cj ? *cj : kEmpty, "cluster");
 
   const Json* dj = f.child("deployment");
-  JsonFields d(dj ? *dj : kEmpty, "deployment");
-  s.instances = static_cast<int>(d.integer("instances", s.instances, 1, 65536));
-  s.engine.tp = static_cast<int>(d.integer("tp", s.engine.tp, 1, 64));
-  s.engine.gpu_memory_utilization = d.number("gpu_memory_utilization", s.engine.gpu_memory_utilization, 0.05, 1.0);
-  s.engine.block_size = static_cast<int>(d.integer("block_size", s.engine.block_size, 1, 4096));
-  if (s.engine.block_size != 1 && (s.engine.block_size < 8 || s.engine.block_size > 128 ||
-                                   (s.engine.block_size & (s.engine.block_size - 1)) != 0))
-    throw InputError(d.path_of("block_size") + ": " + std::to_string(s.engine.block_size) +
-                     " is not a block size vLLM accepts (1, 8, 16, 32, 64 or 128)");
-  s.engine.max_num_seqs = static_cast<int>(d.integer("max_num_seqs", s.engine.max_num_seqs, 1, 1 << 16));
-  s.engine.max_num_batched_tokens = static_cast<int>(d.integer("max_num_batched_tokens", s.engine.max_num_batched_tokens, 1, 1 << 22));
-  // vLLM's default is the model's native context, and it refuses a longer one.
-  s.engine.max_model_len = static_cast<int>(d.integer("max_model_len", s.model.max_model_len, 2, 1 << 24));
-  if (s.engine.max_model_len > s.model.max_model_len)
-    throw InputError(d.path_of("max_model_len") + ": " + std::to_string(s.engine.max_model_len) + " exceeds " +
-                     s.model.name + "'s context of " + std::to_string(s.model.max_model_len) +
-                     " tokens (vLLM refuses it; use a long-context model such as llama-3.1-8b)");
-  s.engine.watermark = d.number("watermark", s.engine.watermark, 0, 0.5);
-  s.engine.enable_prefix_caching = d.boolean("enable_prefix_caching", s.engine.enable_prefix_caching);
-  if (d.has("workspace_gib"))
-    s.engine.workspace_bytes = static_cast<std::int64_t>(d.number("workspace_gib", 0, 1024) * static_cast<double>(kGiB));
-  s.swap_space_bytes = d.number("swap_space_gib", s.swap_space_bytes / static_cast<double>(kGiB), 0, 1 << 20) * static_cast<double>(kGiB);
-  s.dispatch = d.string("dispatch", s.dispatch);
-  dispatcher_registry().at(s.dispatch, d.path_of("dispatch"));  // known now, not at run time
-  s.dispatch_params.load_report_interval = seconds_to_ns(
-      d.number("load_report_interval_s", ns_to_seconds(s.dispatch_params.load_report_interval), 1e-3, 3600));
-  s.frontend_s = d.number("frontend_s", s.frontend_s, 0, 3600);
-  d.finish();
-  if (s.engine.max_num_batched_tokens < s.engine.max_num_seqs)
-    throw InputError("deployment.max_num_batched_tokens: must be >= max_num_seqs (" +
-                     std::to_string(s.engine.max_num_seqs) + "): every running decode needs a token each step");
-  if (s.cluster.gpus_per_node % s.engine.tp != 0)
-    throw InputError("deployment.tp: " + std::to_string(s.engine.tp) + " does not divide cluster.gpus_per_node (" +
-                     std::to_string(s.cluster.gpus_per_node) + "): an instance must sit inside one node");
-  if (s.model.heads % s.engine.tp != 0)
-    throw InputError("deployment.tp: " + std::to_string(s.engine.tp) + " does not divide the model's " +
-                     std::to_string(s.model.heads) + " attention heads");
-  if (static_cast<std::int64_t>(s.instances) * s.engine.tp > s.cluster.total_gpus())
-    throw InputError("deployment.instances: " + std::to_string(s.instances) + " instances x tp " +
-                     std::to_string(s.engine.tp) + " need " + std::to_string(s.instances * s.engine.tp) +
-                     " GPUs, the cluster has " + std::to_string(s.cluster.total_gpus()));
-  s.memory = make_memory_plan(s.model, s.engine, s.cluster.gpu.memory_bytes, "deployment");
-
-  const CostSpec cost = cost_spec_from_json(f.child("cost"), "cost");
-  s.cost = cost.roofline;
-  const CostChoice choice = choose_cost(cost, s.model, s.cluster, s.engine.tp, paths.scenario_dir);
-  s.cost_model = choice.model;
-  s.cost_source = choice.source;
-  s.profile = choice.profile;
+  s.deployment = deployment_from_json({dj, f.child("cost"), s.model, s.cluster, paths.scenario_dir});
+  const DeploymentGroup& first = s.deployment.groups.front();
+  s.engine = s.deployment.defaults;
+  s.instances = 0;
+  for (const auto& g : s.deployment.groups) s.instances += g.count;
+  s.dispatch = s.deployment.dispatch;
+  s.dispatch_params.load_report_interval = seconds_to_ns(s.deployment.load_report_interval_s);
+  s.frontend_s = s.deployment.frontend_s;
+  s.swap_space_bytes = first.swap_space_bytes;
+  s.memory = first.memory;
+  s.cost = first.cost;
+  s.cost_model = first.cost_model;
+  s.cost_source = first.cost_source;
+  s.profile = first.profile;
 
   const Json* pj = f.child("policy");
   s.policy = pj ? *pj : Json::object();
   s.make_policy = policy_maker(s.policy, "policy");
-  s.policy_name = s.make_policy()->name();
+  {
+    const auto policy = s.make_policy();
+    s.policy_name = policy->name();
+    const std::string why = policy->fleet_refusal(
+        {static_cast<int>(s.deployment.groups.size()), s.deployment.disaggregated()});
+    if (!why.empty()) throw InputError((pj && pj->contains("name") ? "policy.name" : "policy") + std::string(": ") + why);
+  }
 
   s.workload = workload_from_json(f.required_child("workload"), "workload", paths);
   if (s.workload.sharing && s.workload.sharing->hash_block_tokens % s.engine.block_size != 0)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "run/deployment.hpp"
 #include "sim/cluster/cluster_spec.hpp"
 #include "sim/core/json_fields.hpp"
 #include "sim/cost/profile.hpp"
@@ -28,6 +29,10 @@ struct Scenario {
   std::uint64_t seed = 1;
   ModelSpec model;
   ClusterSpec cluster;
+  // The instance groups, placed. The fields below it summarise it for single-form readers:
+  // `engine` is the deployment-wide knobs, `instances` the count over all groups, and memory,
+  // cost and swap space are the first group's.
+  Deployment deployment;
   EngineParams engine;
   int instances = 1;
   std::string dispatch = "least_kv";

@@ -50,8 +50,7 @@ struct Simulation::Impl final : ServingObserver {
   Rng rng;
   Topology topology;
   LinkScheduler links;
-  std::unique_ptr<CostModel> cost_model;
-  const CostModel& cost;
+  std::vector<std::unique_ptr<CostModel>> cost_models;  // one per instance group
   std::unique_ptr<MemoryOverloadPolicy> policy;
   ServingContext ctx;
   std::unique_ptr<ServingCluster> cluster;
@@ -87,8 +86,6 @@ struct Simulation::Impl final : ServingObserver {
         rng(s.seed),
         topology(s.cluster),
         links(topology),
-        cost_model(make_cost_model(s.cost_model, s.profile.get(), s.model, s.cluster, s.engine.tp, s.cost)),
-        cost(*cost_model),
         policy(s.make_policy()),
         metrics(requests_csv.get(), s.slo, seconds_to_ns(s.frontend_s)),
         decisions(decisions_jsonl.get()),
@@ -96,15 +93,31 @@ struct Simulation::Impl final : ServingObserver {
     ctx.events = &events;
     ctx.links = &links;
     ctx.topology = &topology;
-    ctx.cost = &cost;
     ctx.model = &sc.model;
     ctx.engine = &sc.engine;
     ctx.memory = &sc.memory;
     ctx.policy = policy.get();
     ctx.observer = this;
-    const auto host_blocks = static_cast<std::int64_t>(sc.swap_space_bytes / static_cast<double>(sc.memory.block_bytes));
-    cluster = std::make_unique<ServingCluster>(ctx, sc.instances, sc.memory.num_blocks, host_blocks,
-                                               make_dispatcher(sc.dispatch, "deployment.dispatch", sc.dispatch_params));
+    std::vector<InstanceGroup> groups;
+    for (const DeploymentGroup& d : sc.deployment.groups) {
+      cost_models.push_back(make_cost_model(d.cost_model, d.profile.get(), sc.model, d.hardware_spec(), d.engine.tp, d.cost));
+      InstanceGroup g;
+      g.name = d.name;
+      g.gpu = d.hardware.gpu.name;
+      g.role = d.role;
+      g.ctx = ctx;
+      g.ctx.engine = &d.engine;
+      g.ctx.memory = &d.memory;
+      g.ctx.cost = cost_models.back().get();
+      g.blocks_per_instance = d.memory.num_blocks;
+      g.host_blocks_per_instance = static_cast<std::int64_t>(d.swap_space_bytes / static_cast<double>(d.memory.block_bytes));
+      g.gpus = d.gpus;
+      groups.push_back(std::move(g));
+    }
+    ctx.cost = cost_models.front().get();
+    cluster = std::make_unique<ServingCluster>(ctx, std::move(groups),
+                                               make_dispatcher(sc.dispatch, "deployment.dispatch", sc.dispatch_params),
+                                               sc.deployment.layerwise_transfer);
     if (sc.workload.client_timeout_s)
       timeouts = std::make_unique<ClientTimeouts>(*cluster, events, seconds_to_ns(*sc.workload.client_timeout_s));
     arrival_handler.sim = this;
@@ -156,7 +169,7 @@ struct Simulation::Impl final : ServingObserver {
     r->arrival = t;
     r->prompt = tr.prompt;
     r->output = tr.output;
-    if (!tr.prefix.empty() && sc.engine.enable_prefix_caching) {
+    if (!tr.prefix.empty() && prefix_caching_somewhere()) {
       if (tr.prefix_block_tokens % sc.engine.block_size != 0)
         throw InputError(source->describe() + ": hash blocks of " + std::to_string(tr.prefix_block_tokens) +
                          " tokens are not a multiple of deployment.block_size (" +
@@ -194,6 +207,12 @@ struct Simulation::Impl final : ServingObserver {
     }
     if (held != in_flight) throw std::logic_error("simulation: " + std::to_string(in_flight) + " requests in flight, " +
                                                   std::to_string(held) + " held by engines");
+  }
+
+  bool prefix_caching_somewhere() const {
+    for (const auto& g : sc.deployment.groups)
+      if (g.engine.enable_prefix_caching) return true;
+    return false;
   }
 
   // Requests are in flight or still to arrive.
@@ -236,13 +255,37 @@ struct Simulation::Impl final : ServingObserver {
     return summary(loop.processed(), opt.wall_clock ? wall : 0.0);
   }
 
+  // summary.json's `groups`: each instance group with its hardware, memory and costs, and the
+  // fleet's price per hour where the cluster gives prices.
+  Json groups_json() const {
+    Json out = Json::array();
+    for (const DeploymentGroup& g : sc.deployment.groups) {
+      Json j = {{"name", g.name},
+                {"role", instance_role_name(g.role)},
+                {"gpu", g.hardware.gpu.name},
+                {"tp", g.engine.tp},
+                {"count", g.count},
+                {"gpus", g.gpu_count()},
+                {"blocks_per_instance", g.memory.num_blocks},
+                {"kv_gib_per_gpu", std::round(static_cast<double>(g.memory.kv_bytes) / static_cast<double>(kGiB) * 1e6) / 1e6},
+                {"prefix_caching", g.engine.enable_prefix_caching},
+                {"cost_source", g.cost_source}};
+      if (g.hardware.price_per_gpu_hour) {
+        j["price_per_gpu_hour"] = *g.hardware.price_per_gpu_hour;
+        j["dollars_per_hour"] = *g.hardware.price_per_gpu_hour * g.gpu_count();
+      }
+      out.push_back(std::move(j));
+    }
+    return out;
+  }
+
   Json summary(std::int64_t processed, double wall) const {
     RunFacts facts;
     facts.scenario = sc.name;
     facts.seed = sc.seed;
     facts.policy = sc.policy_name;
     facts.model = sc.model.name;
-    facts.cost_model = cost.describe();
+    facts.cost_model = cost_models.front()->describe();
     facts.cost_source = sc.cost_source;
     facts.workload = sc.workload.describe();
     facts.skipped_rows = source->skipped();
@@ -250,7 +293,8 @@ struct Simulation::Impl final : ServingObserver {
     facts.rejects = rejects;
     facts.memory = &sc.memory;
     facts.block_size = sc.engine.block_size;
-    facts.prefix_caching = sc.engine.enable_prefix_caching;
+    facts.prefix_caching = prefix_caching_somewhere();
+    facts.groups = groups_json();
     facts.end = now;
     facts.events = processed;
     facts.wall_s = wall;

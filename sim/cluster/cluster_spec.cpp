@@ -13,11 +13,9 @@ LinkParams link_from_json(const Json* j, const std::string& path, double dflt_gb
   return l;
 }
 
-}  // namespace
-
-ClusterSpec cluster_from_json(const Json& j, const std::string& path) {
-  JsonFields f(j, path);
-  ClusterSpec c;
+// The keys of one node group (the whole `cluster` section in the single form).
+NodeGroupSpec node_group_from(JsonFields& f) {
+  NodeGroupSpec c;
   c.gpu = find_gpu(f.string("gpu", "h100-sxm"), f.path_of("gpu"));
   c.nodes = static_cast<int>(f.integer("nodes", 1, 1, 4096));
   c.gpus_per_node = static_cast<int>(f.integer("gpus_per_node", 8, 1, 64));
@@ -27,18 +25,76 @@ ClusterSpec cluster_from_json(const Json& j, const std::string& path) {
   c.pcie = link_from_json(f.child("pcie"), f.path_of("pcie"), c.gpu.pcie_bytes_per_s / 1e9, 5);
   c.network = link_from_json(f.child("network"), f.path_of("network"), c.gpu.nic_bytes_per_s / 1e9, 5);
   c.host_memory_bytes = f.number("host_memory_gib", 1024, 0, 1 << 20) * 1024.0 * 1024 * 1024;
-  if (const Json* pj = f.child("price_per_gpu_hour")) {
-    const std::string pp = f.path_of("price_per_gpu_hour");
-    if (pj->is_object()) {
-      for (auto it = pj->begin(); it != pj->end(); ++it) {
-        find_gpu(it.key(), pp + "." + it.key());  // every key must be a known GPU kind
-        const double v = json_number(it.value(), pp + "." + it.key(), 0, 1e6);
-        if (it.key() == c.gpu.name) c.price_per_gpu_hour = v;
-      }
-      if (!c.price_per_gpu_hour) throw InputError(pp + ": no price for this cluster's GPU kind " + c.gpu.name);
-    } else {
-      c.price_per_gpu_hour = json_number(*pj, pp, 0, 1e6);
+  return c;
+}
+
+// `price_per_gpu_hour`: one number for every kind, or a map by kind naming each kind present.
+void read_prices(const Json& pj, const std::string& pp, std::vector<NodeGroupSpec*> groups) {
+  if (!pj.is_object()) {
+    const double v = json_number(pj, pp, 0, 1e6);
+    for (NodeGroupSpec* g : groups) g->price_per_gpu_hour = v;
+    return;
+  }
+  for (auto it = pj.begin(); it != pj.end(); ++it) {
+    find_gpu(it.key(), pp + "." + it.key());  // every key must be a known GPU kind
+    const double v = json_number(it.value(), pp + "." + it.key(), 0, 1e6);
+    for (NodeGroupSpec* g : groups)
+      if (it.key() == g->gpu.name) g->price_per_gpu_hour = v;
+  }
+  for (const NodeGroupSpec* g : groups)
+    if (!g->price_per_gpu_hour) throw InputError(pp + ": no price for the cluster's GPU kind " + g->gpu.name);
+}
+
+}  // namespace
+
+std::vector<NodeGroupSpec> ClusterSpec::node_groups() const {
+  std::vector<NodeGroupSpec> out{static_cast<const NodeGroupSpec&>(*this)};
+  out.insert(out.end(), more_node_groups.begin(), more_node_groups.end());
+  return out;
+}
+
+int ClusterSpec::total_gpus() const {
+  int n = group_gpus();
+  for (const auto& g : more_node_groups) n += g.group_gpus();
+  return n;
+}
+
+int ClusterSpec::total_nodes() const {
+  int n = nodes;
+  for (const auto& g : more_node_groups) n += g.nodes;
+  return n;
+}
+
+bool ClusterSpec::single_kind() const {
+  for (const auto& g : more_node_groups)
+    if (g.gpu.name != gpu.name) return false;
+  return true;
+}
+
+ClusterSpec cluster_from_json(const Json& j, const std::string& path) {
+  JsonFields f(j, path);
+  ClusterSpec c;
+  if (const Json* ng = f.child("node_groups")) {
+    const std::string np = f.path_of("node_groups");
+    for (const char* single : {"gpu", "nodes", "gpus_per_node", "gpu_memory_gib", "nvlink", "pcie", "network",
+                               "host_memory_gib"})
+      if (f.has(single))
+        throw InputError(f.path_of(single) + ": give it inside each of cluster.node_groups (the two forms do not mix)");
+    if (!ng->is_array() || ng->empty()) throw InputError(np + ": expected a non-empty list of node groups");
+    for (std::size_t i = 0; i < ng->size(); ++i) {
+      JsonFields gf((*ng)[i], np + "." + std::to_string(i));
+      NodeGroupSpec g = node_group_from(gf);
+      gf.finish();
+      if (i == 0) static_cast<NodeGroupSpec&>(c) = g;
+      else c.more_node_groups.push_back(g);
     }
+  } else {
+    static_cast<NodeGroupSpec&>(c) = node_group_from(f);
+  }
+  if (const Json* pj = f.child("price_per_gpu_hour")) {
+    std::vector<NodeGroupSpec*> groups{&c};
+    for (auto& g : c.more_node_groups) groups.push_back(&g);
+    read_prices(*pj, f.path_of("price_per_gpu_hour"), groups);
   }
   f.finish();
   return c;

@@ -18,18 +18,23 @@ const char* link_kind_name(LinkKind k) {
   return "?";
 }
 
-Topology::Topology(const ClusterSpec& spec) : gpus_per_node_(spec.gpus_per_node) {
+Topology::Topology(const ClusterSpec& spec) {
   const auto net = boost::add_vertex(TopoVertex{VertexKind::NetSwitch, -1, 0}, g_);
-  for (int n = 0; n < spec.nodes; ++n) {
-    const auto host = boost::add_vertex(TopoVertex{VertexKind::Host, n, 0}, g_);
-    const auto nvs = boost::add_vertex(TopoVertex{VertexKind::NvSwitch, n, 0}, g_);
-    host_vertices_.push_back(host);
-    for (int l = 0; l < spec.gpus_per_node; ++l) {
-      const auto gpu = boost::add_vertex(TopoVertex{VertexKind::Gpu, n, l}, g_);
-      gpu_vertices_.push_back(gpu);
-      add_duplex(gpu, nvs, LinkKind::NvLink, spec.nvlink);
-      add_duplex(gpu, host, LinkKind::Pcie, spec.pcie);
-      add_duplex(gpu, net, LinkKind::Network, spec.network);
+  for (const NodeGroupSpec& kind : spec.node_groups()) {
+    for (int i = 0; i < kind.nodes; ++i) {
+      const int n = static_cast<int>(host_vertices_.size());
+      const auto host = boost::add_vertex(TopoVertex{VertexKind::Host, n, 0}, g_);
+      const auto nvs = boost::add_vertex(TopoVertex{VertexKind::NvSwitch, n, 0}, g_);
+      host_vertices_.push_back(host);
+      for (int l = 0; l < kind.gpus_per_node; ++l) {
+        const int id = static_cast<int>(gpu_vertices_.size());
+        const auto gpu = boost::add_vertex(TopoVertex{VertexKind::Gpu, n, id}, g_);
+        gpu_vertices_.push_back(gpu);
+        gpu_node_.push_back(n);
+        add_duplex(gpu, nvs, LinkKind::NvLink, kind.nvlink);
+        add_duplex(gpu, host, LinkKind::Pcie, kind.pcie);
+        add_duplex(gpu, net, LinkKind::Network, kind.network);
+      }
     }
   }
   const std::size_t v = boost::num_vertices(g_);
@@ -50,7 +55,7 @@ std::string Topology::link_name(LinkId id) const {
   auto name = [&](std::size_t v) {
     const TopoVertex& x = g_[v];
     switch (x.kind) {
-      case VertexKind::Gpu: return "gpu" + std::to_string(x.node * gpus_per_node_ + x.local);
+      case VertexKind::Gpu: return "gpu" + std::to_string(x.gpu);
       case VertexKind::Host: return "host" + std::to_string(x.node);
       case VertexKind::NvSwitch: return "nvswitch" + std::to_string(x.node);
       case VertexKind::NetSwitch: return std::string("netswitch");

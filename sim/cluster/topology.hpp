@@ -1,5 +1,5 @@
 // Topology: the cluster as a directed Boost.Graph. Vertices are GPUs, one host and one NVLink
-// switch per node, and the network switch; each physical link is two directed edges (full
+// switch per node, and the network switch every node group's NICs join; each physical link is two directed edges (full
 // duplex), each with its own bandwidth and latency. Routes are shortest paths by
 // (latency + time to move 1 MiB) and cached per (src, dst), so the hot path never searches.
 #pragma once
@@ -21,7 +21,7 @@ const char* link_kind_name(LinkKind k);
 struct TopoVertex {
   VertexKind kind;
   int node = 0;
-  int local = 0;  // GPU index within its node
+  int gpu = 0;  // global GPU index (GPUs only)
 };
 
 struct TopoEdge {
@@ -42,8 +42,9 @@ class Topology {
   int num_links() const { return static_cast<int>(links_.size()); }
   const TopoEdge& link(LinkId id) const { return links_[id]; }
   std::string link_name(LinkId id) const;
-  // Global GPU index = node * gpus_per_node + local.
-  int gpu_node(int gpu) const { return gpu / gpus_per_node_; }
+  // GPUs and nodes are numbered node group by node group, node by node (ClusterSpec order).
+  int gpu_node(int gpu) const { return gpu_node_[gpu]; }
+  int num_nodes() const { return static_cast<int>(host_vertices_.size()); }
 
   const Route& gpu_to_gpu(int src_gpu, int dst_gpu) const;
   const Route& gpu_to_host(int gpu) const;
@@ -55,7 +56,7 @@ class Topology {
   void add_duplex(std::size_t a, std::size_t b, LinkKind kind, const LinkParams& p);
 
   Graph g_;
-  int gpus_per_node_ = 1;
+  std::vector<int> gpu_node_;
   std::vector<std::size_t> gpu_vertices_, host_vertices_;
   std::vector<TopoEdge> links_;
   std::vector<std::pair<std::size_t, std::size_t>> link_ends_;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "sim/core/version.hpp"
+#include "sim/metrics/distribution.hpp"
 
 namespace kunsim {
 namespace {
@@ -15,6 +16,7 @@ nlohmann::json engine_json(const Instance& e, SimTime end) {
   for (const Member& m : e.members()) slots.push_back(m.slot);
   const InstanceCounters& c = e.counters();
   return {{"id", e.id()},
+          {"group", e.context().group},
           {"slots", slots},
           {"gpus", e.gpus()},
           {"stages", e.stages()},
@@ -81,6 +83,27 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
                  {"blocks_per_instance", m.num_blocks},
                  {"peak_kv_usage", round6(peak)}};
   j["instances"] = per;
+  // Fleets: the instance groups, and the prefill -> decode hand-offs of a disaggregated one.
+  if (f.groups.size() > 1 || cluster.handoffs()) {
+    nlohmann::json groups = f.groups;
+    double dollars = 0;
+    bool priced = true;
+    for (auto& g : groups) {
+      if (!g.contains("dollars_per_hour")) priced = false;
+      else dollars += g["dollars_per_hour"].get<double>();
+    }
+    j["groups"] = groups;
+    if (priced) j["fleet_dollars_per_hour"] = round6(dollars);
+  }
+  if (const KvHandoffs* h = cluster.handoffs()) {
+    const HandoffStats& s = h->stats();
+    j["handoff"] = {{"handoffs", s.handoffs},
+                    {"waited_for_room", s.waited},
+                    {"aborted_in_transfer", s.aborted},
+                    {"gib_moved", round6(static_cast<double>(s.bytes) / gib)},
+                    {"wait_s", summarize(s.wait_s).to_json()},
+                    {"transfer_s", summarize(s.transfer_s).to_json()}};
+  }
   const double simulated = ns_to_seconds(f.end), wall = f.wall_s;
   const auto events = static_cast<double>(f.events);
   j["sim"] = {{"events", f.events},

@@ -22,7 +22,8 @@ struct RunFacts {
   std::int64_t rejects = 0;
   const MemoryPlan* memory = nullptr;
   int block_size = 16;
-  bool prefix_caching = true;  // deployment.enable_prefix_caching
+  bool prefix_caching = true;  // deployment.enable_prefix_caching (in any instance group)
+  nlohmann::json groups = nlohmann::json::array();  // the instance groups, as the run layer knows them
   SimTime end = kSimTimeZero;             // simulated time when the run stopped
   std::int64_t events = 0;     // events processed
   double wall_s = 0;           // 0 with --no-wall-clock

@@ -21,11 +21,11 @@ std::pair<double, double> DropPlanner::estimate(const std::vector<InstanceLoad>&
     ctx_sum += m.context_sum;
     members.push_back(c_.engine(m.id)->members()[0]);
   }
-  return estimate(members, decodes, ctx_sum);
+  return estimate(c_.engine(ms.front().id)->context(), members, decodes, ctx_sum);
 }
 
-std::pair<double, double> DropPlanner::estimate(const std::vector<Member>& members, std::int64_t decodes,
-                                                std::int64_t ctx_sum) const {
+std::pair<double, double> DropPlanner::estimate(const ServingContext& ctx, const std::vector<Member>& members,
+                                                std::int64_t decodes, std::int64_t ctx_sum) const {
   const int g = static_cast<int>(members.size());
   // Fewer decodes than stages: padded to one per stage, at their mean context (512 tokens
   // when none decodes yet), so the step it is compared against is not empty.
@@ -40,15 +40,15 @@ std::pair<double, double> DropPlanner::estimate(const std::vector<Member>& membe
   one.decode_context_sum = ctx_sum / g;
   one.layers = c_.model().layers;
   one.sampled = one.num_decodes;
-  const double step = c_.cost().iteration(one).sum();
+  const double step = ctx.cost->iteration(one).sum();
   // ... against a pipeline cycle of the whole group's decodes over g stages, priced by the
   // function the group's Instance will charge it with.
-  const PipelineGeometry geo{g, c_.engine_params().tp, c_.model().layers, pipeline_links(c_.topology(), members, c_.model())};
+  const PipelineGeometry geo{g, ctx.engine->tp, c_.model().layers, pipeline_links(c_.topology(), members, c_.model())};
   BatchShape all = one;
   all.num_decodes = static_cast<int>(decodes);
   all.decode_context_sum = ctx_sum;
   all.sampled = all.num_decodes;
-  return {step, pipeline_cycle_ns(c_.cost(), geo, all, 0) * 1e-9};
+  return {step, pipeline_cycle_ns(*ctx.cost, geo, all, 0) * 1e-9};
 }
 
 // Candidate partners for a group seeded on `node`: same node first, then least used (ties:
@@ -89,7 +89,7 @@ GroupPlan DropPlanner::grow(const InstanceLoad& group, const std::vector<Instanc
     std::int64_t decodes = group.decodes, ctx_sum = group.context_sum;
     for (int r = 0, next = 0; r < g; ++r) {
       members.push_back(e.members()[r]);
-      p.freed -= c_.freed_blocks(r, g);  // what the member had already freed
+      p.freed -= c_.freed_blocks(group.id, r, g);  // what the member had already freed
       for (int q = 0; q < k - 1; ++q) {
         const InstanceLoad* m = cands[next++];
         p.ids.push_back(m->id);
@@ -101,10 +101,10 @@ GroupPlan DropPlanner::grow(const InstanceLoad& group, const std::vector<Instanc
         members.push_back(c_.engine(m->id)->members()[0]);
       }
     }
-    for (int idx = 0; idx < G; ++idx) p.freed += c_.freed_blocks(idx, G);
+    for (int idx = 0; idx < G; ++idx) p.freed += c_.freed_blocks(group.id, idx, G);
     if (p.votes < G / 2) break;
     p.covered = p.freed + p.partner_free >= p.demand;
-    std::tie(p.est_step_s, p.est_cycle_s) = estimate(members, decodes, ctx_sum);
+    std::tie(p.est_step_s, p.est_cycle_s) = estimate(e.context(), members, decodes, ctx_sum);
     best = p;
     if (p.covered) break;
   }
@@ -135,7 +135,7 @@ std::vector<GroupPlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const 
         p.ids.push_back(m->id);
         p.votes += m->votes;
         p.demand += m->demand;
-        p.freed += c_.freed_blocks(r, g);
+        p.freed += c_.freed_blocks(seed->id, r, g);
         if (r > 0 && !m->votes) p.partner_free += m->free;
       }
       if (p.votes < g / 2) break;  // the reference's majority rule: votes >= g/2 (integer halves)

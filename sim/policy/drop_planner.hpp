@@ -62,9 +62,10 @@ class DropPlanner {
   GroupPlan grow(const InstanceLoad& group, const std::vector<InstanceLoad>& normals, const std::set<int>& taken) const;
   // Cost-model estimates for a group: (normal decode step, pipeline cycle), seconds.
   std::pair<double, double> estimate(const std::vector<InstanceLoad>& members) const;
-  // The same for `members` in stage order serving `decodes` decodes of `context_sum` tokens.
-  std::pair<double, double> estimate(const std::vector<Member>& members, std::int64_t decodes,
-                                     std::int64_t context_sum) const;
+  // The same for `members` (of the instance group whose context is `ctx`) in stage order
+  // serving `decodes` decodes of `context_sum` tokens.
+  std::pair<double, double> estimate(const ServingContext& ctx, const std::vector<Member>& members,
+                                     std::int64_t decodes, std::int64_t context_sum) const;
 
  private:
   std::vector<const InstanceLoad*> partners(const std::vector<InstanceLoad>& loads, const std::set<int>& taken,

@@ -34,10 +34,19 @@ class KunServePolicy final : public MemoryOverloadPolicy {
  public:
   explicit KunServePolicy(KunServeParams p) : p_(std::move(p)) {}
   std::string name() const override { return "kunserve"; }
+  // Pipelines fuse instances that serve whole requests; fusing prefill or decode instances
+  // (whose requests arrive by hand-off) is not modelled.
+  std::string fleet_refusal(const FleetShape& fleet) const override {
+    if (!fleet.disaggregated) return {};
+    return "kunserve fuses instances that serve requests whole; a fleet with prefill and decode roles "
+           "(deployment.groups.*.role) is not supported: run it with vllm, vllm-swap, infercept or llumnix, "
+           "or give kunserve a mixed fleet";
+  }
   SimDuration tick_interval() const override { return seconds_to_ns(p_.check_interval_s); }
 
   void do_on_tick(const ClusterView& c, ClusterCommands& cmd, SimTime now) override {
-    std::vector<InstanceLoad> loads;
+    // Normal instances by instance group: groups fuse and grow only within themselves.
+    std::map<int, std::vector<InstanceLoad>> loads;
     // A snapshot: a restore below, or a fuse of idle instances, changes the engine list.
     const std::vector<const Instance*> engines(c.engines().begin(), c.engines().end());
     std::vector<InstanceLoad> growing;  // groups voting to drop again
@@ -49,9 +58,9 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       // A group's dwell starts the first time it is seen (fusion completes at a step boundary).
       if (e->stages() > 1 && !settled_.count(e->id())) settled_[e->id()] = now + seconds_to_ns(p_.min_dwell_s);
       if (c.reconfiguring(e->id()) || now < settled_[e->id()]) continue;
-      const InstanceLoad l = load_of(c, *e, usage, now);
+      const InstanceLoad l = load_of(*e, usage, now);
       if (e->stages() == 1) {
-        loads.push_back(l);
+        loads[e->context().group].push_back(l);
       } else if (l.votes && p_.grow) {
         growing.push_back(l);
       } else {
@@ -59,17 +68,19 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       }
     }
     bool any_vote = !growing.empty();
-    for (const auto& l : loads) any_vote |= l.votes;
+    for (const auto& [group, ls] : loads)
+      for (const auto& l : ls) any_vote |= l.votes;
     if (!any_vote) return;
     const DropPlanner planner(c, p_.planner);
     std::set<int> taken;
-    for (const GroupPlan& plan : planner.plan(loads)) {
-      taken.insert(plan.ids.begin(), plan.ids.end());
-      act(plan, now, [&](const FuseOptions& opt) { return cmd.fuse(plan.ids, opt, now); });
-    }
+    for (const auto& [group, ls] : loads)
+      for (const GroupPlan& plan : planner.plan(ls)) {
+        taken.insert(plan.ids.begin(), plan.ids.end());
+        act(plan, now, [&](const FuseOptions& opt) { return cmd.fuse(plan.ids, opt, now); });
+      }
     std::stable_sort(growing.begin(), growing.end(), [](const auto& a, const auto& b) { return a.demand > b.demand; });
     for (const InstanceLoad& l : growing) {
-      const GroupPlan plan = planner.grow(l, loads, taken);
+      const GroupPlan plan = planner.grow(l, loads[c.engine(l.id)->context().group], taken);
       if (plan.g == 0) continue;
       taken.insert(plan.ids.begin(), plan.ids.end());
       const std::vector<int> partners(plan.ids.begin() + 1, plan.ids.end());
@@ -77,7 +88,8 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     }
   }
 
-  InstanceLoad load_of(const ClusterView& c, const Instance& e, double usage, SimTime now) const {
+  InstanceLoad load_of(const Instance& e, double usage, SimTime now) const {
+    const int block_size = e.context().engine->block_size;
     InstanceLoad l;
     l.id = e.id();
     l.capacity = e.kv().capacity();
@@ -88,7 +100,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     l.context_sum = e.decode_context_sum();
     l.votes = usage >= p_.drop_usage && l.queued >= l.free;
     l.demand = std::max<std::int64_t>(0, l.queued - l.free) +
-               l.decodes * ((p_.planner.growth_tokens + c.engine_params().block_size - 1) / c.engine_params().block_size);
+               l.decodes * ((p_.planner.growth_tokens + block_size - 1) / block_size);
     return l;
   }
 

@@ -5,7 +5,9 @@
 // decoding request, the one with the least KV (cheapest to move), to the freest instance when
 // that one's freeness is above migrate_in_freeness. The KV is copied while the request keeps
 // decoding; only the blocks written meanwhile move in a short final stage
-// (ServingCluster::migrate). Preemption recomputes, as vLLM's does.
+// (ServingCluster::migrate). On a fleet, each instance group balances itself (migrations_per_tick
+// each); arrivals go to the freest instance of any group taking arrivals. Preemption
+// recomputes, as vLLM's does.
 #include <limits>
 
 #include "sim/policy/policy_registry.hpp"
@@ -46,11 +48,16 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
   }
 
   void do_on_tick(const ClusterView& c, ClusterCommands& cmd, SimTime now) override {
+    // Migrations stay within an instance group (the same GPU kind, TP and engine).
+    for (int g = 0; g < static_cast<int>(c.groups().size()); ++g) migrate_within(c, cmd, g, now);
+  }
+
+  void migrate_within(const ClusterView& c, ClusterCommands& cmd, int group, SimTime now) {
     for (int n = 0; n < p_.migrations_per_tick; ++n) {
       const Instance *src = nullptr, *dst = nullptr;
       double fs = std::numeric_limits<double>::infinity(), fd = -fs;
       for (const Instance* e : c.engines()) {
-        if (c.reconfiguring(e->id()) || e->stages() != 1) continue;
+        if (e->context().group != group || c.reconfiguring(e->id()) || e->stages() != 1) continue;
         const double f = freeness(*e, now);
         if (f < fs && e->decoding() > 1) fs = f, src = e;
         if (f > fd) fd = f, dst = e;

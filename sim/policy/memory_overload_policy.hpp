@@ -13,8 +13,18 @@
 
 namespace kunsim {
 
+// What a policy must know of the deployment before a run: how many instance groups, and
+// whether prefill and decode run on instances of their own (deployment.groups roles).
+struct FleetShape {
+  int groups = 1;
+  bool disaggregated = false;
+};
+
 class MemoryOverloadPolicy : public PolicyHooks {
  public:
+  // Why this policy cannot serve `fleet` (empty: it can). The scenario refuses such a pairing
+  // before it runs, naming the policy.
+  virtual std::string fleet_refusal(const FleetShape& /*fleet*/) const { return {}; }
   PreemptDecision on_preempt(const Instance& inst, const Request& victim) final;
   void on_tick(const ClusterView& cluster, ClusterCommands& commands, SimTime now) final;
   int pick_engine(const ClusterView& cluster, const Request& r, SimTime now) final;

@@ -3,8 +3,9 @@
 // links); every change goes through a command, which checks its own rules (an engine under
 // reconfiguration, a group of one, a request that is not a decode) and says no by returning
 // false, so a policy can never leave the cluster in a state serving did not choose.
-// Commands today: KunServe's drop (fuse), growth and restore, Llumnix's migrate; room for more
-// (hand-offs between instance roles).
+// Commands today: KunServe's drop (fuse), growth and restore, Llumnix's migrate. Engines belong
+// to instance groups (`Instance::context().group`); fusion, growth and migration take engines
+// of one group only.
 #pragma once
 #include <span>
 #include <string>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/serving/instance.hpp"
+#include "sim/serving/instance_group.hpp"
 
 namespace kunsim {
 
@@ -34,21 +36,22 @@ class ClusterView {
   virtual std::span<const Instance* const> dispatchable() const = 0;
   virtual const Instance* engine(int id) const = 0;
   virtual bool reconfiguring(int engine_id) const = 0;
-  // Blocks a member frees when its group has g stages (its dropped layers' weights, per GPU).
-  virtual std::int64_t freed_blocks(int stage, int g) const = 0;
-  // What the deployment is made of.
-  virtual const EngineParams& engine_params() const = 0;
+  // Blocks a member of engine `engine_id`'s instance group frees as stage `stage` of g (its
+  // dropped layers' weights, per GPU).
+  virtual std::int64_t freed_blocks(int engine_id, int stage, int g) const = 0;
+  // What the deployment is made of: an engine's own engine knobs and cost model are in its
+  // context (Instance::context()).
   virtual const ModelSpec& model() const = 0;
   virtual const Topology& topology() const = 0;
-  virtual const CostModel& cost() const = 0;
+  virtual const std::vector<InstanceGroup>& groups() const = 0;
 };
 
 class ClusterCommands {
  public:
   virtual ~ClusterCommands() = default;
   // KunServe's drop: the normal engines `engine_ids` fuse into one pipeline group, at their next
-  // step boundary. False (nothing done) for fewer than two, or any that is not a normal,
-  // unlocked engine without swapped requests.
+  // step boundary. False (nothing done) for fewer than two, engines of different instance
+  // groups, or any that is not a normal, unlocked engine without swapped requests.
   virtual bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) = 0;
   // KunServe's growth: the normal engines `partners` join the settled pipeline group
   // `group_id` at their next step boundary, making g' = g + |partners| stages. Each old stage
@@ -60,7 +63,8 @@ class ClusterCommands {
   // A group back to normal instances. False for a normal engine or one under reconfiguration.
   virtual bool restore(int engine_id, SimTime now, const std::string& reason) = 0;
   // Llumnix's live migration of a decoding request. False when either end is locked or not a
-  // normal engine, or the request is not decoding on `src`, or `dst` has no room.
+  // normal engine, the two are of different instance groups, the request is not decoding on
+  // `src`, or `dst` has no room.
   virtual bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now) = 0;
 };
 

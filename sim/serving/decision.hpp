@@ -11,8 +11,8 @@
 
 namespace kunsim {
 
-enum class DecisionKind : std::uint8_t { Reject, Preempt, SwapOut, SwapIn, Abort, Drop, Grow, KvExchange, Restore, Migrate };
-inline constexpr int kDecisionKinds = 10;
+enum class DecisionKind : std::uint8_t { Reject, Preempt, SwapOut, SwapIn, Abort, Drop, Grow, KvExchange, Restore, Migrate, Handoff };
+inline constexpr int kDecisionKinds = 11;
 enum class DecisionPhase : std::uint8_t { None, Begin, Pull, Gather, Split, Done, End };
 inline constexpr int kDecisionPhases = 7;
 
@@ -47,6 +47,7 @@ inline const char* decision_kind_name(DecisionKind k) {
     case DecisionKind::KvExchange: return "kv_exchange";
     case DecisionKind::Restore: return "restore";
     case DecisionKind::Migrate: return "migrate";
+    case DecisionKind::Handoff: return "handoff";
   }
   return "?";
 }

@@ -19,6 +19,14 @@ bool ServingCluster::joinable(int id) const {
   return e && e->stages() == 1 && !locked_.count(id) && e->swapped() == 0;
 }
 
+namespace {
+// KunServe fuses instances of one group only: a pipeline's stages share GPU kind, TP and knobs.
+bool one_group(const ServingCluster& c, const std::vector<int>& ids) {
+  const int g = c.instance(ids[0])->context().group;
+  return std::all_of(ids.begin(), ids.end(), [&](int id) { return c.instance(id)->context().group == g; });
+}
+}  // namespace
+
 void ServingCluster::lock_and_pause(const std::vector<int>& ids, SimTime now, std::function<void(SimTime)> then) {
   auto pending = std::make_shared<std::size_t>(ids.size());
   auto done = std::make_shared<std::function<void(SimTime)>>(std::move(then));
@@ -31,7 +39,9 @@ void ServingCluster::lock_and_pause(const std::vector<int>& ids, SimTime now, st
 }
 
 bool ServingCluster::fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now) {
-  if (ids.size() < 2 || !std::all_of(ids.begin(), ids.end(), [this](int id) { return joinable(id); })) return false;
+  if (ids.size() < 2 || !std::all_of(ids.begin(), ids.end(), [this](int id) { return joinable(id); }) ||
+      !one_group(*this, ids))
+    return false;
   lock_and_pause(ids, now, [this, ids, opt](SimTime t) { do_fuse(ids, opt, t); });
   return true;
 }
@@ -78,7 +88,8 @@ struct ServingCluster::Joining {
 
 Instance* ServingCluster::install_group(std::vector<Member> members, Joining& j) {
   const int g = static_cast<int>(members.size());
-  auto group = std::make_unique<Instance>(next_group_id_++, std::move(members), ctx_, host_blocks_per_instance_ * g);
+  const InstanceGroup& kind = groups_[slot_group_[members[0].slot]];
+  auto group = std::make_unique<Instance>(next_group_id_++, std::move(members), kind.ctx, kind.host_blocks_per_instance * g);
   group->absorb_counters(j.absorbed);
   group->set_state("pipeline");
   for (Request* r : j.running) group->adopt_running(r);
@@ -132,7 +143,7 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
     Instance* part = uninstall(ids[idx]);
     locked_.erase(ids[idx]);
     Member m = part->members()[0];
-    m.extra_blocks = freed_blocks(idx, g);
+    m.extra_blocks = group_freed_blocks(part->context().group, idx, g);
     m.stale_blocks = 0;
     j.take(*part, idx, &m, opt.stale_kv);
     members.push_back(m);
@@ -155,6 +166,7 @@ bool ServingCluster::grow(int group_id, const std::vector<int>& partners, const 
     return false;
   std::vector<int> ids{group_id};
   ids.insert(ids.end(), partners.begin(), partners.end());
+  if (!one_group(*this, ids)) return false;
   lock_and_pause(ids, now, [this, group_id, partners, opt](SimTime t) { do_grow(group_id, partners, opt, t); });
   return true;
 }
@@ -177,7 +189,7 @@ void ServingCluster::do_grow(int group_id, const std::vector<int>& partners, con
   }
   Joining j;
   for (int idx = 0; idx < G; ++idx) {
-    members[idx].extra_blocks = freed_blocks(idx, G);
+    members[idx].extra_blocks = group_freed_blocks(old->context().group, idx, G);
     members[idx].stale_blocks = 0;
   }
   j.take(*old, -1, nullptr, opt.stale_kv);  // per-stage KV: re-laid, never stale

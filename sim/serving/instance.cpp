@@ -314,6 +314,7 @@ void Instance::handle_event(SimTime now, std::uint64_t arg) {
   else end_iteration(now);
   work_ = Work::None;
   if (!aborting_.empty()) abort_pending(now);
+  if (!inbox_.empty()) take_inbox(now);
   if (on_paused_) {
     paused_ = true;
     auto cb = std::move(on_paused_);
@@ -346,6 +347,7 @@ void Instance::finish(Request* r, SimTime now) {
   r->phase = Phase::Finished;
   r->finished = now;
   ctx_.observer->on_request_done(*r, now);
+  memory_freed(now);
 }
 
 void Instance::finish_decodes(SimTime now) {
@@ -383,6 +385,11 @@ void Instance::end_iteration(SimTime now) {
       ctx_.observer->on_token_gaps({static_cast<double>((now - r->last_token).ns()), 0, 1, 1});
     r->last_token = now;
     r->generated += 1;  // the prefill's last position samples the next token
+    if (!r->prefill_done) r->prefill_done = now;
+    if (ctx_.hands_off && r->generated < r->output) {
+      offer_handoff(r, now);  // its first token comes from the decode instance
+      continue;
+    }
     if (!r->first_token) {
       r->first_token = now;
       ctx_.observer->on_first_token(*r, now);

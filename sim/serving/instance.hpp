@@ -27,6 +27,7 @@
 #include "sim/serving/batch_scheduler.hpp"
 #include "sim/serving/decode_cohort.hpp"
 #include "sim/serving/kv_block_manager.hpp"
+#include "sim/serving/kv_handoff.hpp"
 #include "sim/serving/member.hpp"
 #include "sim/serving/micro_batches.hpp"
 #include "sim/serving/pipeline_cost.hpp"
@@ -167,6 +168,17 @@ class Instance final : public EventHandler {
   }
   // Finds a running request by id (nullptr when it is no longer running here).
   Request* find_running(RequestId id) const;
+  // Disaggregated serving (kv_handoff.hpp). A prefill instance keeps each prefilled request,
+  // KV held, until its hand-off ends: find_handoff finds it, hand_over frees it. A decode
+  // instance receives one whose KV arrived (`reserved` blocks held for it since the transfer
+  // began); it joins the decodes at the next step boundary, which sends its first token.
+  Request* find_handoff(RequestId id) const {
+    auto it = handing_off_.find(id);
+    return it == handing_off_.end() ? nullptr : it->second;
+  }
+  void hand_over(Request* r, SimTime now);
+  void receive(Request* r, std::int64_t reserved, SimTime now);
+  int handing_off() const { return static_cast<int>(handing_off_.size()); }
   // Takes a decoding request out (for migration), syncing it and freeing its blocks.
   void release_for_migration(Request* r);
   // Blocks held for an incoming migration (counted as used until adopt or cancel).
@@ -201,6 +213,13 @@ class Instance final : public EventHandler {
   void swap_stall(SimTime copy_end, SimTime& blocked_until);
   SimTime overlap_until_ = kSimTimeZero;
   void finish(Request* r, SimTime now);
+  // A prefilled request of a prefill instance leaves for the cluster's hand-off queue.
+  void offer_handoff(Request* r, SimTime now);
+  void take_inbox(SimTime now);
+  // Memory came free on a decode instance: hand-offs waiting for room may start.
+  void memory_freed(SimTime now) {
+    if (ctx_.handoffs && !ctx_.hands_off) ctx_.handoffs->wake(now);
+  }
   // Takes a running request out: blocks freed, stale bookkeeping and the running list updated.
   void release(Request* r);
   void abort_running(Request* r, SimTime now);
@@ -238,6 +257,8 @@ class Instance final : public EventHandler {
   RunningList running_;
   std::deque<Request*> waiting_;
   std::deque<Request*> swapped_;
+  std::map<RequestId, Request*> handing_off_;            // prefill role: awaiting the hand-off
+  std::vector<std::pair<Request*, std::int64_t>> inbox_;  // decode role: (arrived, reserved)
   std::int64_t queued_blocks_ = 0;
   std::int64_t reserved_blocks_ = 0;
   StaleRequests stale_;

@@ -46,7 +46,23 @@ bool Instance::mark_exchanged(RequestId id) {
 }
 
 void Instance::abort(Request* r, SimTime now) {
-  if (r->phase == Phase::Waiting) {
+  if (r->phase == Phase::Handoff) {
+    // Still held here for its hand-off (the transfer, if any, finds it gone), or arrived and
+    // waiting for the next step boundary with its reservation.
+    std::int64_t blocks = r->blocks + r->cached_blocks();
+    if (handing_off_.erase(r->id) > 0) {
+      let_go_prefix(r);
+      r->cached_keys = 0;
+      kv_.release(r->blocks);
+      r->blocks = 0;
+    } else {
+      auto it = std::find_if(inbox_.begin(), inbox_.end(), [r](const auto& in) { return in.first == r; });
+      blocks = it->second;
+      unreserve_blocks(it->second);
+      inbox_.erase(it);
+    }
+    end_aborted(r, "awaiting its KV hand-off", blocks, now);
+  } else if (r->phase == Phase::Waiting) {
     waiting_.erase(std::find(waiting_.begin(), waiting_.end(), r));  // the oldest wait at the front
     queued_blocks_ -= Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
     end_aborted(r, "waiting", 0, now);
@@ -88,10 +104,53 @@ void Instance::end_aborted(Request* r, const char* where, std::int64_t blocks, S
   if (r->first_token && *r->first_token >= now) r->first_token.reset();  // came after the client left
   decision(now, DecisionKind::Abort, *r, std::string("client timeout while ") + where, blocks);
   ctx_.observer->on_request_done(*r, now);
+  memory_freed(now);
+}
+
+// ---- disaggregated serving: the two ends of a KV hand-off ----
+
+void Instance::offer_handoff(Request* r, SimTime now) {
+  running_.erase(r);  // its blocks stay allocated until the decode instance has them
+  r->phase = Phase::Handoff;
+  handing_off_.emplace(r->id, r);
+  ctx_.handoffs->offer(*this, r, work_start_, now);
+}
+
+void Instance::hand_over(Request* r, SimTime now) {
+  if (handing_off_.erase(r->id) == 0) throw std::logic_error("Instance: handing over a request it does not hold");
+  let_go_prefix(r);  // the decode side holds its own copies
+  kv_.release(r->blocks);
+  kick(now);  // room for waiting prompts
+}
+
+void Instance::receive(Request* r, std::int64_t reserved, SimTime now) {
+  r->instance = id_;
+  inbox_.emplace_back(r, reserved);
+  if (!busy_) take_inbox(now);
+  else cut_jump(now);
+}
+
+void Instance::take_inbox(SimTime now) {
+  for (auto [r, reserved] : inbox_) {
+    unreserve_blocks(reserved);  // at least what adopting it allocates
+    r->phase = Phase::Decode;
+    r->last_token = now;
+    if (!ctx_.engine->enable_prefix_caching) {  // its shared prefix is a private copy here
+      r->blocks += r->cached_blocks();
+      r->cached_keys = 0;
+    }
+    if (!r->first_token) {
+      r->first_token = now;
+      ctx_.observer->on_first_token(*r, now);
+    }
+    adopt_running(r);
+  }
+  inbox_.clear();
+  kick(now);
 }
 
 std::int64_t Instance::request_count() const {
-  return running_.size() + static_cast<std::int64_t>(waiting_.size() + swapped_.size());
+  return running_.size() + static_cast<std::int64_t>(waiting_.size() + swapped_.size() + handing_off_.size() + inbox_.size());
 }
 
 std::vector<Request*> Instance::requests_in_flight() const {
@@ -102,11 +161,14 @@ std::vector<Request*> Instance::requests_in_flight() const {
   }
   out.insert(out.end(), swapped_.begin(), swapped_.end());
   out.insert(out.end(), waiting_.begin(), waiting_.end());
+  for (const auto& [id, r] : handing_off_) out.push_back(r);
+  for (const auto& in : inbox_) out.push_back(in.first);
   return out;
 }
 
 std::vector<Request*> Instance::take_all() {
   if (busy_) throw std::logic_error("Instance: take_all while busy");
+  if (!handing_off_.empty() || !inbox_.empty()) throw std::logic_error("Instance: take_all with hand-offs under way");
   std::vector<Request*> out;
   for (Request* r = running_.front(); r;) {
     Request* next = r->next;

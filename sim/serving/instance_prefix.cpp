@@ -33,7 +33,8 @@ void Instance::admit_prefix(Request* r) {
 }
 
 void Instance::cache_prefilled(Request* r) {
-  if (r->prefix.empty() || r->stale()) return;
+  // An instance group with caching off never caches, so its cache stays empty and never hits.
+  if (r->prefix.empty() || r->stale() || !ctx_.engine->enable_prefix_caching) return;
   const std::int64_t unit_tokens = std::int64_t{r->prefix_unit} * ctx_.engine->block_size;
   const auto full = static_cast<int>(std::min<std::int64_t>(static_cast<std::int64_t>(r->prefix.size()),
                                                             r->prefilled / unit_tokens));

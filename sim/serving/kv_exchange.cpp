@@ -45,7 +45,7 @@ void KvExchange::start_round(SimTime now) {
 }
 
 void KvExchange::send_layer(SimTime now) {
-  const ServingContext& ctx = host_.context();
+  const ServingContext& ctx = group_.context();  // its instance group's memory plan
   const int layers = ctx.model->layers;
   const int g = group_.stages();
   const auto& members = group_.members();

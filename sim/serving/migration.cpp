@@ -19,7 +19,7 @@ std::unique_ptr<Migration> Migration::start(ReconfigurationHost& host, Instance&
   m->reserved_ = reserve;
   m->first_blocks_ = r->blocks;
   m->started_ = now;
-  const ServingContext& ctx = host.context();
+  const ServingContext& ctx = src.context();  // both ends are of one instance group
   const SimTime end = transfer_between(*ctx.links, *ctx.topology, src.members()[0], dst.members()[0],
                                        copied * ctx.memory->block_bytes, now);
   host.log(Decision{now, DecisionKind::Migrate, DecisionPhase::Begin, {{"request", id}, {"from", src.id()}, {"to", dst.id()},
@@ -49,7 +49,7 @@ void Migration::finish(SimTime now) {
     if (d.kv().free() >= r->blocks + d.kv().blocks_to_hold(*r, r->cached_keys)) {
       // The last stage: blocks written since stage 1 began; the request moves after it.
       const std::int64_t delta = std::max<std::int64_t>(0, r->blocks - first_blocks_);
-      const ServingContext& ctx = host_.context();
+      const ServingContext& ctx = s.context();
       transfer_between(*ctx.links, *ctx.topology, s.members()[0], d.members()[0], delta * ctx.memory->block_bytes, now);
       d.adopt_running(r);
       outcome = "done";

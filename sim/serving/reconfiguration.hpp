@@ -25,6 +25,8 @@ class ReconfigurationHost {
   // `process` is over: the engines it held are unlocked (`engines`) and it is deleted once the
   // event it is handling has returned.
   virtual void done(EventHandler* process, const std::vector<int>& engines) = 0;
+  // The decode instances of a disaggregated fleet, in id order (none elsewhere).
+  virtual const std::vector<Instance*>& decoders() const = 0;
 };
 
 }  // namespace kunsim

@@ -14,7 +14,9 @@ namespace kunsim {
 
 using RequestId = std::uint64_t;
 
-enum class Phase : std::uint8_t { Waiting, Prefill, Decode, Swapped, Finished, Rejected, Aborted };
+// Handoff: prefilled on a prefill instance of a disaggregated fleet, its KV on the way to a
+// decode instance (held on the prefill side until it has arrived).
+enum class Phase : std::uint8_t { Waiting, Prefill, Decode, Swapped, Finished, Rejected, Aborted, Handoff };
 
 struct Request {
   RequestId id = 0;
@@ -41,6 +43,9 @@ struct Request {
 
   std::optional<SimTime> scheduled;    // first admission
   std::optional<SimTime> first_token;
+  // When its prompt was first prefilled: the first token's time, except where a decode
+  // instance of a disaggregated fleet sends the first token after the KV hand-off.
+  std::optional<SimTime> prefill_done;
   std::optional<SimTime> finished;
   // When its latest output token came, while it is outside a decode cohort (within one, the
   // cohort's last step boundary is that time): the start of its next inter-token gap.

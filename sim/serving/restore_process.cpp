@@ -32,7 +32,7 @@ void RestoreProcess::poll(SimTime now) {
 void RestoreProcess::pull(SimTime now) {
   // Member r fetches every layer it dropped from the stage that kept it.
   Instance& g = group();
-  const ServingContext& ctx = host_.context();
+  const ServingContext& ctx = g.context();  // its instance group's engine and memory plan
   const int G = g.stages(), L = ctx.model->layers;
   const std::int64_t layer_bytes = ctx.model->layer_weight_bytes() / ctx.engine->tp;
   SimTime end = now;
@@ -57,7 +57,7 @@ void RestoreProcess::pull(SimTime now) {
 // The requests stay in the paused group until the split, so none is ever outside an engine.
 void RestoreProcess::gather(SimTime now) {
   Instance& g = group();
-  const ServingContext& ctx = host_.context();
+  const ServingContext& ctx = g.context();
   const int G = g.stages(), L = ctx.model->layers;
   const std::vector<Member> members = g.members();
   assigned_.assign(G, {});

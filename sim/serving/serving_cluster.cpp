@@ -22,26 +22,62 @@ constexpr std::uint64_t kTick = 0;    // the policy's periodic control
 constexpr std::uint64_t kReport = 1;  // engines report their load to the dispatcher
 }  // namespace
 
+ServingCluster::ServingCluster(const ServingContext& ctx, std::vector<InstanceGroup> groups,
+                               std::unique_ptr<Dispatcher> dispatcher, bool layerwise)
+    : ctx_(ctx), groups_(std::move(groups)), dispatcher_(std::move(dispatcher)) {
+  ctx_.prefix_directory = &prefix_directory_;
+  bool disaggregated = false;
+  for (const InstanceGroup& g : groups_) disaggregated |= g.role != InstanceRole::Mixed;
+  if (disaggregated) handoffs_ = std::make_unique<KvHandoffs>(host(), layerwise);
+  min_taker_blocks_ = -1;
+  for (std::size_t i = 0; i < groups_.size(); ++i) {
+    InstanceGroup& g = groups_[i];
+    g.ctx.prefix_directory = &prefix_directory_;
+    g.ctx.group = static_cast<int>(i);
+    g.ctx.hands_off = g.role == InstanceRole::Prefill;
+    g.ctx.handoffs = g.role == InstanceRole::Mixed ? nullptr : handoffs_.get();
+    for (std::size_t k = 0; k < g.gpus.size(); ++k) slot_group_.push_back(static_cast<int>(i));
+    if (g.role != InstanceRole::Decode && !g.gpus.empty() &&
+        (min_taker_blocks_ < 0 || g.blocks_per_instance < min_taker_blocks_))
+      min_taker_blocks_ = g.blocks_per_instance;
+  }
+  slot_engine_.resize(slot_group_.size());
+  next_group_id_ = static_cast<int>(slot_group_.size());
+  for (int s = 0; s < num_slots(); ++s) make_normal(s);
+}
+
+namespace {
+InstanceGroup single_group(const ServingContext& ctx, int instances, std::int64_t blocks, std::int64_t host_blocks) {
+  InstanceGroup g;
+  g.name = "default";
+  g.ctx = ctx;
+  g.blocks_per_instance = blocks;
+  g.host_blocks_per_instance = host_blocks;
+  for (int s = 0; s < instances; ++s) {
+    std::vector<int> gpus;
+    for (int r = 0; r < ctx.engine->tp; ++r) gpus.push_back(s * ctx.engine->tp + r);
+    g.gpus.push_back(std::move(gpus));
+  }
+  return g;
+}
+}  // namespace
+
 ServingCluster::ServingCluster(const ServingContext& ctx, int instances, std::int64_t blocks_per_instance,
                                std::int64_t host_blocks_per_instance, std::unique_ptr<Dispatcher> dispatcher)
-    : ctx_(ctx),
-      blocks_per_instance_(blocks_per_instance),
-      host_blocks_per_instance_(host_blocks_per_instance),
-      dispatcher_(std::move(dispatcher)),
-      slot_engine_(instances),
-      next_group_id_(instances) {
-  ctx_.prefix_directory = &prefix_directory_;
-  for (int i = 0; i < instances; ++i) make_normal(i);
-}
+    : ServingCluster(ctx, {single_group(ctx, instances, blocks_per_instance, host_blocks_per_instance)},
+                     std::move(dispatcher)) {}
 
 ServingCluster::~ServingCluster() = default;
 
 Instance* ServingCluster::make_normal(int slot) {
+  const InstanceGroup& g = groups_[slot_group_[slot]];
+  int first = 0;  // the group's first slot
+  while (slot_group_[first] != slot_group_[slot]) ++first;
   Member m;
   m.slot = slot;
-  for (int g = 0; g < ctx_.engine->tp; ++g) m.gpus.push_back(slot * ctx_.engine->tp + g);
-  m.base_blocks = blocks_per_instance_;
-  auto inst = std::make_unique<Instance>(slot, std::vector<Member>{m}, ctx_, host_blocks_per_instance_);
+  m.gpus = g.gpus[slot - first];
+  m.base_blocks = g.blocks_per_instance;
+  auto inst = std::make_unique<Instance>(slot, std::vector<Member>{m}, g.ctx, g.host_blocks_per_instance);
   Instance* p = inst.get();
   install(std::move(inst));
   return p;
@@ -67,11 +103,18 @@ Instance* ServingCluster::uninstall(int id) {
 void ServingCluster::rebuild_lists() {
   engine_list_.clear();
   dispatchable_.clear();
+  decoders_.clear();
+  std::vector<Instance*> takers;
   for (auto& [id, e] : engines_) {
     engine_list_.push_back(e.get());
+    if (groups_[e->context().group].role == InstanceRole::Decode) {
+      decoders_.push_back(e.get());
+      continue;
+    }
+    takers.push_back(e.get());
     if (!restoring_.count(id)) dispatchable_.push_back(e.get());
   }
-  if (dispatchable_.empty()) dispatchable_ = engine_list_;  // every engine restoring: queue anyway
+  if (dispatchable_.empty()) dispatchable_ = takers;  // every engine restoring: queue anyway
 }
 
 Instance* ServingCluster::instance(int id) const {
@@ -84,24 +127,54 @@ std::pair<Instance*, int> ServingCluster::slot(int s) const {
 }
 
 
+std::string ServingCluster::never_fits_group(const Request& r, const InstanceGroup& g) const {
+  const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), g.ctx.engine->block_size);
+  const std::int64_t watermark = g.ctx.engine->watermark_blocks(g.blocks_per_instance);
+  if (need + watermark <= g.blocks_per_instance) return {};
+  return "needs " + std::to_string(need) + " KV blocks, an instance" + (groups_.size() > 1 ? " of group " + g.name : "") +
+         " holds " + std::to_string(g.blocks_per_instance) + " (" + std::to_string(watermark) + " kept free)";
+}
+
 std::string ServingCluster::never_fits(const Request& r) const {
   const EngineParams& e = *ctx_.engine;
   const std::int64_t len = std::int64_t{r.prompt} + r.output;
   if (len > e.max_model_len)
     return "prompt + output = " + std::to_string(len) + " tokens exceeds max_model_len " + std::to_string(e.max_model_len);
-  const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), e.block_size);
-  const std::int64_t watermark = e.watermark_blocks(blocks_per_instance_);
-  if (need + watermark > blocks_per_instance_)
-    return "needs " + std::to_string(need) + " KV blocks, an instance holds " + std::to_string(blocks_per_instance_) +
-           " (" + std::to_string(watermark) + " kept free)";
+  // It must fit an instance taking arrivals and, where those hand off, a decode instance.
+  std::string why[2];
+  bool fits[2] = {false, false};
+  for (const InstanceGroup& g : groups_) {
+    if (g.gpus.empty()) continue;
+    const int side = g.role == InstanceRole::Decode ? 1 : 0;
+    const std::string w = never_fits_group(r, g);
+    if (w.empty()) fits[side] = true;
+    else if (why[side].empty()) why[side] = w;
+  }
+  if (!fits[0]) return why[0];
+  if (handoffs_ && !fits[1]) return why[1];
   return {};
 }
 
+const std::vector<Instance*>& ServingCluster::fitting(const std::vector<Instance*>& candidates, const Request& r) {
+  if (groups_.size() == 1 ||
+      Request::blocks_for(r.peak_kv_tokens(), ctx_.engine->block_size) <= min_taker_blocks_ * 9 / 10)
+    return candidates;  // the smallest taking instance holds it, whatever its watermark
+  fitting_.clear();
+  for (Instance* e : candidates)
+    if (never_fits_group(r, groups_[e->context().group]).empty()) fitting_.push_back(e);
+  return fitting_.empty() ? candidates : fitting_;
+}
+
 void ServingCluster::dispatch(Request* r, SimTime now) {
-  const std::vector<Instance*>& candidates = dispatchable_;
+  const std::vector<Instance*>& candidates = fitting(dispatchable_, *r);
   const int pick = ctx_.policy->pick_engine(*this, *r, now);
-  Instance* e = pick >= 0 && pick < static_cast<int>(candidates.size()) ? candidates[pick]
-                                                                         : candidates[dispatcher_->pick(candidates, *r, now)];
+  // A policy's pick counts in dispatchable(); it stands where that engine can hold the request.
+  Instance* e = nullptr;
+  if (pick >= 0 && pick < static_cast<int>(dispatchable_.size()) &&
+      (&candidates == &dispatchable_ || never_fits_group(*r, groups_[dispatchable_[pick]->context().group]).empty()))
+    e = dispatchable_[pick];
+  else
+    e = candidates[dispatcher_->pick(candidates, *r, now)];
   e->enqueue(r, now);
 }
 
@@ -127,11 +200,16 @@ void ServingCluster::handle_event(SimTime now, std::uint64_t arg) {
   if (live_()) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
 }
 
-std::int64_t ServingCluster::freed_blocks(int stage, int g) const {
+std::int64_t ServingCluster::freed_blocks(int engine_id, int stage, int g) const {
+  return group_freed_blocks(instance(engine_id)->context().group, stage, g);
+}
+
+std::int64_t ServingCluster::group_freed_blocks(int group, int stage, int g) const {
+  const ServingContext& c = groups_[group].ctx;
   const int L = ctx_.model->layers;
   const std::int64_t dropped_layers = L - stage_layers(stage, g, L);
-  const std::int64_t bytes = dropped_layers * ctx_.model->layer_weight_bytes() / ctx_.engine->tp;
-  return bytes / ctx_.memory->block_bytes;
+  const std::int64_t bytes = dropped_layers * ctx_.model->layer_weight_bytes() / c.engine->tp;
+  return bytes / c.memory->block_bytes;
 }
 
 std::vector<Request*> ServingCluster::requests_in_flight() const {
@@ -177,7 +255,8 @@ bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
 bool ServingCluster::migrate(int src, RequestId id, int dst, SimTime now) {
   Instance* s = instance(src);
   Instance* d = instance(dst);
-  if (!s || !d || src == dst || s->stages() != 1 || d->stages() != 1 || locked_.count(src) || locked_.count(dst))
+  if (!s || !d || src == dst || s->stages() != 1 || d->stages() != 1 || locked_.count(src) || locked_.count(dst) ||
+      s->context().group != d->context().group)
     return false;
   auto m = Migration::start(host(), *s, id, *d, now);
   if (!m) return false;

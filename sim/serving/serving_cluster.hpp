@@ -10,7 +10,11 @@
 //              then the newcomers' stale KV is exchanged as after a drop;
 //   restore  - vacate the extra blocks, pull the dropped layers back from the peers over their
 //              routes while serving, gather each request's KV on one member, split;
-//   migrate  - Llumnix's live migration of a decoding request and its KV to another instance.
+//   migrate  - Llumnix's live migration of a decoding request and its KV to another instance;
+//   hand off - a prefill instance's prefilled request moves, with its KV, to a decode instance
+//              (KvHandoffs, disaggregated fleets).
+// Engines come in instance groups (instance_group.hpp); fusion, growth and migration stay
+// within one group, whose instances share a GPU kind, TP degree and engine knobs.
 // Policies see it read-only (ClusterView) and act through its commands (ClusterCommands); it
 // never decides.
 #pragma once
@@ -25,6 +29,8 @@
 #include "sim/serving/cluster_view.hpp"
 #include "sim/serving/dispatcher.hpp"
 #include "sim/serving/instance.hpp"
+#include "sim/serving/instance_group.hpp"
+#include "sim/serving/kv_handoff.hpp"
 #include "sim/serving/reconfiguration.hpp"
 
 namespace kunsim {
@@ -34,6 +40,12 @@ class ServingCluster final : public EventHandler,
                              public ClusterCommands,
                              private ReconfigurationHost {
  public:
+  // `groups` in slot order (slots number their instances group by group); each group's ctx is
+  // the cluster's with its own engine, memory and cost. `layerwise` prefill -> decode
+  // hand-offs stream KV as layers are computed instead of after the prefill.
+  ServingCluster(const ServingContext& ctx, std::vector<InstanceGroup> groups, std::unique_ptr<Dispatcher> dispatcher,
+                 bool layerwise = false);
+  // One mixed group of `instances` on GPUs [slot * tp, (slot + 1) * tp) (tests).
   ServingCluster(const ServingContext& ctx, int instances, std::int64_t blocks_per_instance,
                  std::int64_t host_blocks_per_instance, std::unique_ptr<Dispatcher> dispatcher);
   ~ServingCluster() override;
@@ -45,11 +57,10 @@ class ServingCluster final : public EventHandler,
   std::span<const Instance* const> dispatchable() const override { return {dispatchable_.data(), dispatchable_.size()}; }
   const Instance* engine(int id) const override { return instance(id); }
   bool reconfiguring(int engine_id) const override { return locked_.count(engine_id) > 0; }
-  std::int64_t freed_blocks(int stage, int g) const override;
-  const EngineParams& engine_params() const override { return *ctx_.engine; }
+  std::int64_t freed_blocks(int engine_id, int stage, int g) const override;
   const ModelSpec& model() const override { return *ctx_.model; }
   const Topology& topology() const override { return *ctx_.topology; }
-  const CostModel& cost() const override { return *ctx_.cost; }
+  const std::vector<InstanceGroup>& groups() const override { return groups_; }
 
   // The serving layer's own access, for the run that owns the cluster (and its tests).
   Instance* instance(int id) const override;
@@ -69,7 +80,11 @@ class ServingCluster final : public EventHandler,
   void start_ticks(SimTime now, std::function<bool()> live);
   void handle_event(SimTime now, std::uint64_t arg) override;  // policy ticks, load reports
 
-  std::int64_t blocks_per_instance() const { return blocks_per_instance_; }
+  // KV blocks of one instance of the first group (tests of the single form).
+  std::int64_t blocks_per_instance() const { return groups_.front().blocks_per_instance; }
+  // The instance group of slot `s`.
+  int slot_group(int s) const { return slot_group_[s]; }
+  const KvHandoffs* handoffs() const { return handoffs_.get(); }
 
   // ClusterCommands.
   bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) override;
@@ -89,6 +104,7 @@ class ServingCluster final : public EventHandler,
   // ReconfigurationHost: what the exchange, restore and migration processes may do.
   std::vector<Instance*> split(int group_id) override;
   void done(EventHandler* process, const std::vector<int>& engines) override;
+  const std::vector<Instance*>& decoders() const override { return decoders_; }
   void start(std::unique_ptr<EventHandler> process);
   ReconfigurationHost& host() { return *this; }
   struct Joining;
@@ -109,15 +125,25 @@ class ServingCluster final : public EventHandler,
   Instance* uninstall(int id);
   void rebuild_lists();
   Instance* make_normal(int slot);
+  std::int64_t group_freed_blocks(int group, int stage, int g) const;
+  // Why `r` fits no instance of `g` (empty when one of them can hold it).
+  std::string never_fits_group(const Request& r, const InstanceGroup& g) const;
+  // The engines of `candidates` whose group can ever hold `r` (all of them, as one list, when
+  // every taking group can).
+  const std::vector<Instance*>& fitting(const std::vector<Instance*>& candidates, const Request& r);
 
   ServingContext ctx_;
   PrefixDirectory prefix_directory_;  // before the engines: they withdraw from it when destroyed
-  std::int64_t blocks_per_instance_, host_blocks_per_instance_;
+  std::vector<InstanceGroup> groups_;
+  std::vector<int> slot_group_;       // slot -> its instance group
+  std::int64_t min_taker_blocks_ = 0;  // the smallest instance taking arrivals (fit shortcut)
+  std::vector<Instance*> fitting_;     // scratch of fitting()
+  std::unique_ptr<KvHandoffs> handoffs_;  // where prefill instances hand off
   std::unique_ptr<Dispatcher> dispatcher_;
   std::function<bool()> live_;
   std::map<int, std::unique_ptr<Instance>> engines_;
   std::vector<std::unique_ptr<Instance>> retired_engines_;
-  std::vector<Instance*> engine_list_, dispatchable_;
+  std::vector<Instance*> engine_list_, dispatchable_, decoders_;
   std::vector<std::pair<int, int>> slot_engine_;  // slot -> (engine id, member index)
   std::set<int> locked_;                           // engines under reconfiguration
   std::set<int> restoring_;                        // groups that no longer take arrivals

@@ -85,6 +85,12 @@ struct ServingContext {
   PolicyHooks* policy = nullptr;
   ServingObserver* observer = nullptr;
   PrefixDirectory* prefix_directory = nullptr;  // the cluster's; none in a lone instance
+  // The instance group (deployment.groups) an engine belongs to: engine, memory and cost above
+  // are that group's. `hands_off`: a prefill instance, whose prefilled requests leave for a
+  // decode instance through the cluster instead of decoding here.
+  int group = 0;
+  bool hands_off = false;
+  class KvHandoffs* handoffs = nullptr;  // the cluster's, where any group hands off
 };
 
 }  // namespace kunsim

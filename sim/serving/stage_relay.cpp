@@ -20,7 +20,7 @@ bool StageRelay::layer_moves(int layer, int from_stages, int to_stages, int laye
 }
 
 void StageRelay::send_offset(SimTime now) {
-  const ServingContext& ctx = host_.context();
+  const ServingContext& ctx = group_.context();  // its instance group's memory plan
   const int L = ctx.model->layers, G = group_.stages();
   const std::int64_t per_layer = blocks_ * (ctx.memory->block_bytes / L);  // one TP rank's pages of a layer
   const auto& members = group_.members();

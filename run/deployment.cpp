@@ -1,0 +1,206 @@
+#include "run/deployment.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "sim/cost/cost_choice.hpp"
+#include "sim/serving/dispatcher.hpp"
+
+namespace kunsim {
+
+ClusterSpec DeploymentGroup::hardware_spec() const {
+  ClusterSpec c;
+  static_cast<NodeGroupSpec&>(c) = hardware;
+  return c;
+}
+
+bool Deployment::disaggregated() const {
+  for (const auto& g : groups)
+    if (g.role != InstanceRole::Mixed) return true;
+  return false;
+}
+
+namespace {
+
+// The engine knobs a group may set over the deployment's (block_size and max_model_len stay
+// deployment-wide: KV hand-offs and prefix keys count in blocks of one size, and a request
+// must fit wherever it is sent).
+void read_engine_knobs(JsonFields& d, EngineParams& e, double& swap_space_bytes) {
+  e.tp = static_cast<int>(d.integer("tp", e.tp, 1, 64));
+  e.gpu_memory_utilization = d.number("gpu_memory_utilization", e.gpu_memory_utilization, 0.05, 1.0);
+  e.max_num_seqs = static_cast<int>(d.integer("max_num_seqs", e.max_num_seqs, 1, 1 << 16));
+  e.max_num_batched_tokens = static_cast<int>(d.integer("max_num_batched_tokens", e.max_num_batched_tokens, 1, 1 << 22));
+  e.watermark = d.number("watermark", e.watermark, 0, 0.5);
+  e.enable_prefix_caching = d.boolean("enable_prefix_caching", e.enable_prefix_caching);
+  if (d.has("workspace_gib"))
+    e.workspace_bytes = static_cast<std::int64_t>(d.number("workspace_gib", 0, 1024) * static_cast<double>(kGiB));
+  swap_space_bytes = d.number("swap_space_gib", swap_space_bytes / static_cast<double>(kGiB), 0, 1 << 20) *
+                     static_cast<double>(kGiB);
+}
+
+// The deployment-wide knobs (and the single form's group).
+void read_deployment_knobs(JsonFields& d, const ModelSpec& model, EngineParams& e) {
+  e.block_size = static_cast<int>(d.integer("block_size", e.block_size, 1, 4096));
+  if (e.block_size != 1 && (e.block_size < 8 || e.block_size > 128 || (e.block_size & (e.block_size - 1)) != 0))
+    throw InputError(d.path_of("block_size") + ": " + std::to_string(e.block_size) +
+                     " is not a block size vLLM accepts (1, 8, 16, 32, 64 or 128)");
+  // vLLM's default is the model's native context, and it refuses a longer one.
+  e.max_model_len = static_cast<int>(d.integer("max_model_len", model.max_model_len, 2, 1 << 24));
+  if (e.max_model_len > model.max_model_len)
+    throw InputError(d.path_of("max_model_len") + ": " + std::to_string(e.max_model_len) + " exceeds " + model.name +
+                     "'s context of " + std::to_string(model.max_model_len) +
+                     " tokens (vLLM refuses it; use a long-context model such as llama-3.1-8b)");
+}
+
+// A node kind by GPU name: the first node group of that kind.
+const NodeGroupSpec& node_kind(const ClusterSpec& c, const std::string& gpu, const std::string& path) {
+  if (c.gpu.name == gpu) return c;
+  for (const auto& g : c.more_node_groups)
+    if (g.gpu.name == gpu) return g;
+  find_gpu(gpu, path);  // an unknown kind is named as such
+  std::string kinds = c.gpu.name;
+  for (const auto& g : c.more_node_groups)
+    if (kinds.find(g.gpu.name) == std::string::npos) kinds += ", " + g.gpu.name;
+  throw InputError(path + ": the cluster has no " + gpu + " nodes (it has " + kinds + ")");
+}
+
+// Checks a group's engine against the model and its node kind, then sizes its memory and
+// chooses its costs.
+void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& cost_json) {
+  const EngineParams& e = g.engine;
+  const std::string tp_path = g.path + ".tp";
+  if (e.max_num_batched_tokens < e.max_num_seqs)
+    throw InputError(g.path + ".max_num_batched_tokens: must be >= max_num_seqs (" + std::to_string(e.max_num_seqs) +
+                     "): every running decode needs a token each step");
+  if (g.hardware.gpus_per_node % e.tp != 0)
+    throw InputError(tp_path + ": " + std::to_string(e.tp) + " does not divide the " + g.hardware.gpu.name +
+                     " nodes' gpus_per_node (" + std::to_string(g.hardware.gpus_per_node) +
+                     "): an instance must sit inside one node");
+  if (in.model.heads % e.tp != 0)
+    throw InputError(tp_path + ": " + std::to_string(e.tp) + " does not divide the model's " +
+                     std::to_string(in.model.heads) + " attention heads");
+  g.memory = make_memory_plan(in.model, e, g.hardware.gpu.memory_bytes, g.path);
+  const CostSpec cost = cost_spec_from_json(cost_json.is_null() ? nullptr : &cost_json,
+                                            g.path == "deployment" ? "cost" : g.path + ".cost");
+  g.cost = cost.roofline;
+  const CostChoice choice = choose_cost(cost, in.model, g.hardware_spec(), e.tp, in.scenario_dir);
+  g.cost_model = choice.model;
+  g.cost_source = choice.source;
+  g.profile = choice.profile;
+}
+
+// First fit, group by group: each instance takes the first `tp` free GPUs of the first node of
+// its kind that has them (GPU ids number node groups, then nodes, in the cluster's order).
+void place(std::vector<DeploymentGroup>& groups, const ClusterSpec& cluster, bool single_form) {
+  struct Node {
+    std::string gpu;
+    int first = 0, size = 0, used = 0;
+  };
+  std::vector<Node> nodes;
+  int next = 0;
+  for (const NodeGroupSpec& k : cluster.node_groups())
+    for (int n = 0; n < k.nodes; ++n, next += k.gpus_per_node) nodes.push_back({k.gpu.name, next, k.gpus_per_node, 0});
+  for (DeploymentGroup& g : groups) {
+    const int tp = g.engine.tp;
+    for (int i = 0; i < g.count; ++i) {
+      auto it = std::find_if(nodes.begin(), nodes.end(),
+                             [&](const Node& n) { return n.gpu == g.hardware.gpu.name && n.size - n.used >= tp; });
+      if (it == nodes.end()) {
+        int kind_gpus = 0;
+        for (const Node& n : nodes) kind_gpus += n.gpu == g.hardware.gpu.name ? n.size : 0;
+        if (single_form)
+          throw InputError("deployment.instances: " + std::to_string(g.count) + " instances x tp " + std::to_string(tp) +
+                           " need " + std::to_string(g.gpu_count()) + " GPUs, the cluster has " +
+                           std::to_string(cluster.total_gpus()));
+        throw InputError(g.path + ".count: " + std::to_string(g.count) + " instances x tp " + std::to_string(tp) +
+                         " do not fit: instance " + std::to_string(i) + " finds no " + g.hardware.gpu.name +
+                         " node with " + std::to_string(tp) + " free GPUs (the cluster has " +
+                         std::to_string(kind_gpus) + " " + g.hardware.gpu.name + " GPUs; groups before it took some)");
+      }
+      std::vector<int> gpus;
+      for (int r = 0; r < tp; ++r) gpus.push_back(it->first + it->used + r);
+      it->used += tp;
+      g.gpus.push_back(std::move(gpus));
+    }
+  }
+}
+
+// A root `cost` section with a group's own `cost` keys laid over it.
+Json merged_cost(const Json* root, const Json* group) {
+  Json c = root ? *root : Json::object();
+  if (group)
+    for (auto it = group->begin(); it != group->end(); ++it) c[it.key()] = it.value();
+  return c;
+}
+
+}  // namespace
+
+Deployment deployment_from_json(const DeploymentInputs& in) {
+  static const Json kEmpty = Json::object();
+  JsonFields d(in.deployment ? *in.deployment : kEmpty, "deployment");
+  Deployment dep;
+  double swap = 4.0 * static_cast<double>(kGiB);  // per GPU, vLLM's swap_space default
+  read_engine_knobs(d, dep.defaults, swap);
+  read_deployment_knobs(d, in.model, dep.defaults);
+  dep.dispatch = d.string("dispatch", dep.dispatch);
+  dispatcher_registry().at(dep.dispatch, d.path_of("dispatch"));  // known now, not at run time
+  dep.load_report_interval_s = d.number("load_report_interval_s", dep.load_report_interval_s, 1e-3, 3600);
+  dep.frontend_s = d.number("frontend_s", dep.frontend_s, 0, 3600);
+  dep.layerwise_transfer = d.choice("kv_transfer", "whole", {"whole", "layerwise"}) == "layerwise";
+  const Json* gj = d.child("groups");
+  if (!gj) {
+    DeploymentGroup g;
+    g.name = "default";
+    g.path = "deployment";
+    g.count = static_cast<int>(d.integer("instances", 1, 1, 65536));
+    d.finish();
+    g.hardware = in.cluster;
+    g.engine = dep.defaults;
+    g.swap_space_bytes = swap;
+    const Json cost = in.cost ? *in.cost : Json();
+    complete_group(g, in, cost);
+    dep.groups.push_back(std::move(g));
+    place(dep.groups, in.cluster, true);
+    return dep;
+  }
+  if (d.has("instances"))
+    throw InputError("deployment.instances: not allowed with deployment.groups (each group has its count)");
+  d.finish();
+  const std::string gp = "deployment.groups";
+  if (!gj->is_array() || gj->empty()) throw InputError(gp + ": expected a non-empty list of instance groups");
+  cost_spec_from_json(in.cost, "cost");  // the defaults are checked where they are written
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < gj->size(); ++i) {
+    DeploymentGroup g;
+    g.path = gp + "." + std::to_string(i);
+    JsonFields f((*gj)[i], g.path);
+    g.name = f.string("name");
+    if (g.name.empty() || !names.insert(g.name).second)
+      throw InputError(f.path_of("name") + ": \"" + g.name + "\" is empty or names another group too");
+    g.hardware = node_kind(in.cluster, f.string("gpu", in.cluster.gpu.name), f.path_of("gpu"));
+    g.count = static_cast<int>(f.integer("count", 1, 0, 65536));
+    const std::string role = f.choice("role", "mixed", {"mixed", "prefill", "decode"});
+    g.role = role == "prefill" ? InstanceRole::Prefill : role == "decode" ? InstanceRole::Decode : InstanceRole::Mixed;
+    g.engine = dep.defaults;
+    g.swap_space_bytes = swap;
+    read_engine_knobs(f, g.engine, g.swap_space_bytes);
+    const Json* own_cost = f.child("cost");
+    if (own_cost && !own_cost->is_object()) f.fail("cost", "an object");
+    f.finish();
+    complete_group(g, in, merged_cost(in.cost, own_cost));
+    dep.groups.push_back(std::move(g));
+  }
+  int takers = 0, prefill = 0, decode = 0;
+  for (const auto& g : dep.groups) {
+    takers += g.role != InstanceRole::Decode ? g.count : 0;
+    prefill += g.role == InstanceRole::Prefill ? g.count : 0;
+    decode += g.role == InstanceRole::Decode ? g.count : 0;
+  }
+  if (takers == 0) throw InputError(gp + ": no mixed or prefill instance to take arrivals");
+  if (prefill > 0 && decode == 0) throw InputError(gp + ": prefill instances need a decode group with instances to hand off to");
+  if (decode > 0 && prefill == 0) throw InputError(gp + ": decode instances are fed only by prefill instances, and none has a count");
+  place(dep.groups, in.cluster, false);
+  return dep;
+}
+
+}  // namespace kunsim

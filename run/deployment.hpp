@@ -1,0 +1,66 @@
+// Deployment: the `deployment` section as instance groups placed on the cluster. The single
+// form (`deployment.instances`, `deployment.tp`) is one mixed group named "default";
+// `deployment.groups` lists several, each with a name, GPU kind, TP, count, role and its own
+// engine knobs and `cost` section over the deployment's defaults. Each group gets its memory
+// plan and cost choice for its GPU kind, and its instances are placed first-fit on nodes of
+// that kind, each inside one node (tensor parallelism needs NVLink).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/cluster/cluster_spec.hpp"
+#include "sim/cost/profile.hpp"
+#include "sim/cost/roofline_cost_model.hpp"
+#include "sim/model/engine_params.hpp"
+#include "sim/model/memory_plan.hpp"
+#include "sim/model/model_spec.hpp"
+#include "sim/serving/instance_group.hpp"
+
+namespace kunsim {
+
+struct DeploymentGroup {
+  std::string name;
+  std::string path;  // its JSON path ("deployment" in the single form), for messages
+  InstanceRole role = InstanceRole::Mixed;
+  int count = 1;
+  NodeGroupSpec hardware;  // the node kind its instances run on
+  EngineParams engine;
+  MemoryPlan memory;
+  double swap_space_bytes = 0;  // per GPU
+  RooflineParams cost;
+  std::string cost_model = "roofline";  // what its cost.model resolved to
+  std::string cost_source;
+  std::shared_ptr<const Profile> profile;  // with cost_model "profile"
+  std::vector<std::vector<int>> gpus;      // per instance: its global GPU ids (placement)
+
+  int gpu_count() const { return count * engine.tp; }
+  // A ClusterSpec of this group's node kind alone (what a cost model is built for).
+  ClusterSpec hardware_spec() const;
+};
+
+struct DeploymentInputs {
+  const Json* deployment;      // the section (may be null)
+  const Json* cost;            // the root `cost` section: every group's defaults (may be null)
+  const ModelSpec& model;
+  const ClusterSpec& cluster;
+  const std::string& scenario_dir;
+};
+
+struct Deployment {
+  EngineParams defaults;  // the deployment-level knobs (the single form's group's)
+  std::vector<DeploymentGroup> groups;
+  // Prefill -> decode hand-offs: the whole cache after the prefill, or layer by layer as it
+  // is computed (deployment.kv_transfer).
+  bool layerwise_transfer = false;
+  std::string dispatch = "least_kv";
+  double frontend_s = 0.02;
+  double load_report_interval_s = 0.5;
+
+  bool disaggregated() const;
+};
+
+// Validates the section and places the instances; every error names its JSON path.
+Deployment deployment_from_json(const DeploymentInputs& in);
+
+}  // namespace kunsim
