@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
   plan->add_option("scenario", scenario_file, "Scenario JSON file (default: the embedded default)");
   plan->add_option("--target", plan_opt.target,
                    "What to meet: SLO attainment (0.99), or ttft.p99<=2, itl.p99<=0.1, tpot.mean<=0.05, goodput>=X, throughput>=X");
-  plan->add_option("--vary", plan_opt.vary, "deployment.instances or workload.rate_scale");
+  plan->add_option("--vary", plan_opt.vary, "deployment.instances, deployment.groups.<name>.count or workload.rate_scale");
   plan->add_option("--policies", policies_csv, "Comma-separated policies (default: the scenario's)");
   plan->add_option("--min", plan_opt.min, "Lower end of the search");
   plan->add_option("--max", plan_opt.max, "Upper end of the search");

@@ -21,29 +21,51 @@ struct Probe {
   bool meets;
 };
 
+// What a varied count means: `deployment.instances` (the single form) or the count of one
+// instance group (`deployment.groups.<name or index>.count`), with the JSON path it sets and
+// where its GPU kind's nodes are counted.
+struct CountKnob {
+  std::string override_path;   // empty: not a count (rate_scale)
+  int group = -1;              // the instance group it counts
+  std::string nodes_path;      // the key of the nodes of its GPU kind
+  long long tp = 1;
+  long long other_gpus = 0;  // GPUs of its kind the other groups take
+  long long gpus_per_node = 8;
+  long long nodes = 1;
+};
+
 class Search {
  public:
-  Search(Json base, TracePaths paths, const PlanOptions& opt, const PlanTarget& target, const Scenario& sc)
-      : base_(std::move(base)),
-        paths_(std::move(paths)),
-        opt_(opt),
-        target_(target),
-        price_(sc.cluster.price_per_gpu_hour),
-        tp_(sc.engine.tp),
-        gpus_per_node_(sc.cluster.gpus_per_node),
-        nodes_(sc.cluster.nodes) {}
+  Search(Json base, TracePaths paths, const PlanOptions& opt, const PlanTarget& target, const CountKnob& knob)
+      : base_(std::move(base)), paths_(std::move(paths)), opt_(opt), target_(target), knob_(knob) {}
+
+  // A scenario with the knob at `value`; a count outgrowing its kind's nodes adds nodes of
+  // that kind (one more when first-fit placement leaves GPUs stranded).
+  Scenario scenario_at(double value) {
+    Json j = base_;
+    const bool integer = !knob_.override_path.empty();
+    if (!integer) {
+      apply_override(j, opt_.vary + "=" + Json(value).dump());
+      return scenario_from_json(j, paths_);
+    }
+    apply_override(j, knob_.override_path + "=" + std::to_string(std::llround(value)));
+    const long long need = knob_.other_gpus + std::llround(value) * knob_.tp;
+    const long long nodes = std::max(knob_.nodes, (need + knob_.gpus_per_node - 1) / knob_.gpus_per_node);
+    if (nodes == knob_.nodes) return scenario_from_json(j, paths_);
+    for (long long extra = 0;; ++extra) {
+      Json k = j;
+      apply_override(k, knob_.nodes_path + "=" + std::to_string(nodes + extra));
+      try {
+        return scenario_from_json(k, paths_);
+      } catch (const InputError&) {
+        if (extra >= 2) throw;
+      }
+    }
+  }
 
   Probe probe(double value) {
-    Json j = base_;
-    const bool integer = opt_.vary == "deployment.instances";
-    apply_override(j, opt_.vary + "=" + (integer ? std::to_string(std::llround(value)) : Json(value).dump()));
-    if (integer) {
-      // More instances than the cluster holds: add nodes of the same kind.
-      const long long need = std::llround(value) * tp_;
-      const long long nodes = (need + gpus_per_node_ - 1) / gpus_per_node_;
-      if (nodes > nodes_) apply_override(j, "cluster.nodes=" + std::to_string(nodes));
-    }
-    const Scenario sc = scenario_from_json(j, paths_);
+    const bool integer = !knob_.override_path.empty();
+    const Scenario sc = scenario_at(value);
     Json s = Simulation(sc, RunOptions{"", false}).run();
     const bool meets = target_.meets(s);
     Json p = {{opt_.vary, integer ? Json(std::llround(value)) : Json(value)},
@@ -53,17 +75,29 @@ class Search {
               {"tpot_mean_s", s["tpot_s"]["mean"]},
               {"output_tokens_per_s", s["throughput"]["output_tokens_per_s"]},
               {"goodput_requests_per_s", s["goodput"]["requests_per_s"]},
-              {"gpus", static_cast<long long>(sc.instances) * sc.engine.tp},
               {"meets", meets}};
-    costs(p, static_cast<double>(p["gpus"].get<long long>()), s["throughput"]["output_tokens_per_s"].get<double>());
+    costs(p, sc, s["throughput"]["output_tokens_per_s"].get<double>());
     probes_.push_back(p);
     return {value, std::move(s), meets};
   }
 
-  // GPUs, $/hour and $ per million output tokens of a probe (the dollars when priced).
-  void costs(Json& p, double gpus, double output_tokens_per_s) const {
-    if (!price_) return;
-    const double per_hour = gpus * *price_;
+  // GPUs (in all, and by kind on a fleet), $/hour and $ per million output tokens of a probe
+  // (the dollars when every kind has a price).
+  static void costs(Json& p, const Scenario& sc, double output_tokens_per_s) {
+    long long gpus = 0;
+    double per_hour = 0;
+    bool priced = true;
+    Json by_kind = Json::object();
+    for (const auto& g : sc.deployment.groups) {
+      gpus += g.gpu_count();
+      const std::string& kind = g.hardware.gpu.name;
+      by_kind[kind] = by_kind.value(kind, 0LL) + g.gpu_count();
+      if (g.hardware.price_per_gpu_hour) per_hour += g.gpu_count() * *g.hardware.price_per_gpu_hour;
+      else priced = false;
+    }
+    p["gpus"] = gpus;
+    if (by_kind.size() > 1) p["gpus_by_kind"] = by_kind;
+    if (!priced) return;
     p["dollars_per_hour"] = per_hour;
     p["dollars_per_million_output_tokens"] =
         output_tokens_per_s > 0 ? Json(per_hour / (output_tokens_per_s * 3600.0) * 1e6) : Json(nullptr);
@@ -101,12 +135,12 @@ class Search {
  private:
   Json result(std::optional<double> v, const std::string& why) {
     Json j;
-    j["value"] = v ? Json(opt_.vary == "deployment.instances" ? Json(std::llround(*v)) : Json(*v)) : Json(nullptr);
+    j["value"] = v ? Json(!knob_.override_path.empty() ? Json(std::llround(*v)) : Json(*v)) : Json(nullptr);
     j["reason"] = why;
     // The answer in the planner's units: the chosen probe's GPUs and dollars.
     for (const Json& p : probes_)
       if (v && p[opt_.vary] == j["value"])
-        for (const char* k : {"gpus", "dollars_per_hour", "dollars_per_million_output_tokens", "target_value"})
+        for (const char* k : {"gpus", "gpus_by_kind", "dollars_per_hour", "dollars_per_million_output_tokens", "target_value"})
           if (p.contains(k)) j[k] = p[k];
     j["probes"] = probes_;
     return j;
@@ -115,8 +149,7 @@ class Search {
   TracePaths paths_;
   const PlanOptions& opt_;
   const PlanTarget& target_;
-  std::optional<double> price_;
-  long long tp_, gpus_per_node_, nodes_;
+  const CountKnob& knob_;
   Json probes_ = Json::array();
 };
 
@@ -184,22 +217,76 @@ std::string fmt_with(double v, const char* f) {
 }  // namespace
 
 
+namespace {
+
+// The node group of `kind` a plan adds nodes to: its JSON key, size and count.
+void nodes_of_kind(CountKnob& k, const Json& base, const Scenario& sc, const std::string& kind) {
+  const std::vector<NodeGroupSpec> kinds = sc.cluster.node_groups();
+  const bool listed = base.contains("cluster") && base["cluster"].contains("node_groups");
+  for (std::size_t i = 0; i < kinds.size(); ++i) {
+    if (kinds[i].gpu.name != kind) continue;
+    k.nodes_path = listed ? "cluster.node_groups." + std::to_string(i) + ".nodes" : "cluster.nodes";
+    k.gpus_per_node = kinds[i].gpus_per_node;
+    k.nodes = kinds[i].nodes;
+    return;
+  }
+}
+
+CountKnob count_knob(const std::string& vary, const Json& base, const Scenario& sc) {
+  CountKnob k;
+  if (vary == "workload.rate_scale") return k;
+  const std::string prefix = "deployment.groups.", suffix = ".count";
+  const bool grouped = base.contains("deployment") && base["deployment"].contains("groups");
+  if (vary == "deployment.instances") {
+    if (grouped)
+      throw InputError("--vary deployment.instances: the scenario lists deployment.groups; vary one group's count "
+                       "(deployment.groups.<name>.count)");
+    k.group = 0;
+    k.override_path = vary;
+  } else if (vary.size() > prefix.size() + suffix.size() && vary.rfind(prefix, 0) == 0 &&
+             vary.compare(vary.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    const std::string name = vary.substr(prefix.size(), vary.size() - prefix.size() - suffix.size());
+    if (!grouped) throw InputError("--vary " + vary + ": the scenario has no deployment.groups");
+    for (std::size_t i = 0; i < sc.deployment.groups.size(); ++i)
+      if (sc.deployment.groups[i].name == name || std::to_string(i) == name) k.group = static_cast<int>(i);
+    if (k.group < 0) {
+      std::string names;
+      for (const auto& g : sc.deployment.groups) names += (names.empty() ? "" : ", ") + g.name;
+      throw InputError("--vary " + vary + ": no instance group named " + name + " (groups: " + names + ")");
+    }
+    k.override_path = prefix + std::to_string(k.group) + suffix;
+  } else {
+    throw InputError("--vary: expected deployment.instances, deployment.groups.<name>.count or workload.rate_scale, got " +
+                     vary);
+  }
+  const DeploymentGroup& g = sc.deployment.groups[k.group];
+  k.tp = g.engine.tp;
+  for (std::size_t i = 0; i < sc.deployment.groups.size(); ++i)
+    if (static_cast<int>(i) != k.group && sc.deployment.groups[i].hardware.gpu.name == g.hardware.gpu.name)
+      k.other_gpus += sc.deployment.groups[i].gpu_count();
+  nodes_of_kind(k, base, sc, g.hardware.gpu.name);
+  return k;
+}
+
+}  // namespace
+
 Json run_plan(const std::string& file, const std::vector<std::string>& overrides, const PlanOptions& opt) {
-  if (opt.vary != "deployment.instances" && opt.vary != "workload.rate_scale")
-    throw InputError("--vary: expected deployment.instances or workload.rate_scale, got " + opt.vary);
   const PlanTarget target = PlanTarget::parse(opt.target);
   Json base = file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file);
   for (const auto& o : overrides) apply_override(base, o);
   const TracePaths paths = trace_paths(opt.trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string());
   const Scenario sc = scenario_from_json(base, paths);  // validates before searching
+  const CountKnob knob = count_knob(opt.vary, base, sc);
   std::vector<std::string> policies = opt.policies.empty() ? std::vector<std::string>{sc.policy_name} : opt.policies;
   double lo = opt.min, hi = opt.max;
   if (lo < 0 || hi < 0) throw InputError("--min/--max: expected positive bounds (or 0 for the default)");
   if (lo > 0 && hi > 0 && lo > hi)
     throw InputError("--min/--max: --min " + fmt_with(lo, "%g") + " is above --max " + fmt_with(hi, "%g"));
-  if (opt.vary == "deployment.instances") {
+  if (!knob.override_path.empty()) {
+    const DeploymentGroup& g = sc.deployment.groups[knob.group];
     if (lo <= 0) lo = 1;
-    if (hi <= 0) hi = std::max(sc.cluster.total_gpus() / sc.engine.tp, 4 * sc.instances);
+    if (hi <= 0) hi = static_cast<double>(std::max((knob.nodes * knob.gpus_per_node - knob.other_gpus) / knob.tp,
+                                                   4LL * std::max(1, g.count)));
     if (lo > hi) throw InputError("--min/--max: empty instance range");
   } else {
     if (lo <= 0) lo = 0.25;
@@ -221,8 +308,8 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
       try {
         Json b = base;
         apply_override(b, "policy.name=" + policy);
-        Search search(b, paths, opt, target, sc);
-        Json r = opt.vary == "deployment.instances" ? search.instances(lo, hi) : search.rate(lo, hi);
+        Search search(b, paths, opt, target, knob);
+        Json r = !knob.override_path.empty() ? search.instances(lo, hi) : search.rate(lo, hi);
         std::lock_guard<std::mutex> l(mu);
         results[policy] = std::move(r);
       } catch (const std::exception& e) {
@@ -239,8 +326,15 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   Json plan;
   plan["scenario"] = sc.name;
   plan["target"] = target.text;
-  if (sc.cluster.price_per_gpu_hour) plan["price_per_gpu_hour"] = *sc.cluster.price_per_gpu_hour;
-  plan["gpu"] = sc.cluster.gpu.name;
+  if (sc.cluster.single_kind()) {
+    if (sc.cluster.price_per_gpu_hour) plan["price_per_gpu_hour"] = *sc.cluster.price_per_gpu_hour;
+    plan["gpu"] = sc.cluster.gpu.name;
+  } else {  // a fleet: each kind with its price
+    plan["gpus"] = Json::object();
+    for (const NodeGroupSpec& k : sc.cluster.node_groups())
+      plan["gpus"][k.gpu.name] = k.price_per_gpu_hour ? Json{{"price_per_gpu_hour", *k.price_per_gpu_hour}} : Json::object();
+  }
+  if (!knob.override_path.empty() && sc.deployment.groups.size() > 1) plan["group"] = sc.deployment.groups[knob.group].name;
   plan["vary"] = opt.vary;
   plan["slo"] = {{"ttft_s", sc.slo.ttft_s}, {"tpot_s", sc.slo.tpot_s}};
   plan["policies"] = Json::object();

@@ -1,5 +1,7 @@
-// Plan: capacity search. For each policy, the fewest `deployment.instances`, or the highest
-// `workload.rate_scale`, whose run meets the scenario's SLO attainment target. The knob is
+// Plan: capacity search. For each policy, the fewest `deployment.instances` (on a fleet: of one
+// named group, `deployment.groups.<name>.count`), or the highest `workload.rate_scale`, whose
+// run meets the scenario's SLO attainment target. Probes report GPUs, by kind on a fleet, and
+// dollars where every kind has a price. The knob is
 // assumed monotone (more instances or less load never lowers attainment), so the search is
 // a bisection: over integers for instances (nodes of the scenario's kind are added when the
 // instances outgrow its cluster); for rates, doubling until it fails, then bisection to 1%

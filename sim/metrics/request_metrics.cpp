@@ -9,7 +9,7 @@ namespace kunsim {
 RequestMetrics::RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend) : csv_(csv), slo_(slo), frontend_(frontend) {
   if (csv_)
     std::fputs("id,arrival_s,instance,prompt_tokens,output_tokens,generated_tokens,status,queue_s,ttft_s,tpot_s,e2e_s,"
-               "preemptions,swaps\n",
+               "preemptions,swaps,prefill_done_s\n",
                csv_);
 }
 
@@ -63,6 +63,8 @@ void RequestMetrics::row(const Request& r, const char* status) {
   put_int(o, r.preemptions);
   o += ',';
   put_int(o, r.swaps);
+  o += ',';
+  if (r.prefill_done) put_seconds(o, *r.prefill_done - r.arrival + frontend_);
   o += '\n';
   std::fwrite(o.data(), 1, o.size(), csv_);
 }
@@ -77,6 +79,8 @@ void RequestMetrics::on_finished(const Request& r) {
   const double tpot = r.output > 1 ? ns_to_seconds(*r.finished - *r.first_token) / (r.output - 1) : 0.0;
   ttft_.push_back(ttft);
   e2e_.push_back(e2e);
+  if (r.prefill_done && *r.prefill_done < *r.first_token) ++handed_off_;
+  if (r.prefill_done) prefill_done_.push_back(ns_to_seconds(*r.prefill_done - r.arrival + frontend_));
   queue_.push_back(ns_to_seconds(*r.scheduled - r.arrival));
   if (r.output > 1) tpot_.push_back(tpot);
   if (ttft <= slo_.ttft_s && tpot <= slo_.tpot_s) ++met_slo_;
@@ -110,6 +114,9 @@ nlohmann::json RequestMetrics::summary_json() const {
   j["tpot_s"] = summarize(tpot_).to_json();
   j["e2e_s"] = summarize(e2e_).to_json();
   j["queue_s"] = summarize(queue_).to_json();
+  // Disaggregated serving: the prompt was done this long after arrival; ttft_s adds the KV
+  // hand-off and the wait for the decode instance's next step.
+  if (handed_off_ > 0) j["prefill_done_s"] = summarize(prefill_done_).to_json();
   j["itl_s"] = itl_.summary().to_json();
   const auto streaming = static_cast<std::int64_t>(aborted_ttft_.size());
   j["aborted"] = {{"requests", aborted_},

@@ -59,7 +59,8 @@ class RequestMetrics {
   std::int64_t output_tokens_ = 0, input_tokens_ = 0;
   double span_s() const;  // first arrival to last finish
   SimTime first_arrival_ = kNoTime, last_finish_ = kSimTimeZero;
-  std::vector<double> ttft_, tpot_, e2e_, queue_;
+  std::vector<double> ttft_, tpot_, e2e_, queue_, prefill_done_;
+  std::int64_t handed_off_ = 0;  // finished requests whose first token came after a KV hand-off
   TokenGapHistogram itl_;
   std::string line_;  // reused for each requests.csv row
 };
