@@ -231,7 +231,9 @@ void Instance::release_for_migration(Request* r) {
 }
 
 bool Instance::reserve_blocks(std::int64_t n) {
-  if (kv_.free() - n < watermark_blocks_) return false;
+  // A decode jump in flight books its growth when it ends: that room is spoken for.
+  const std::int64_t claimed = work_ == Work::Jump ? cohort_.blocks_needed(jump_steps_) : 0;
+  if (kv_.free() - claimed - n < watermark_blocks_) return false;
   kv_.allocate(n);
   reserved_blocks_ += n;
   return true;
