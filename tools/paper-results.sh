@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs KunServe's evaluation as kunsim mirrors it (scenarios/burst.json, scenarios/preempt.json,
 # scenarios/paper/*.json) under every policy, searches scenarios/sweeps/up-to.json for where the
-# paper's "up to" lives, runs scenarios/prefix/*.json with prefix caching on and off, and writes
-# docs/results.md.
+# paper's "up to" lives, runs scenarios/prefix/*.json with prefix caching on and off and the
+# fleet scenarios (scenarios/fleet/, the TP sweep), and writes docs/results.md.
 #   tools/paper-results.sh [--trace-dir DIR]     (default: $KUNSIM_TRACE_DIR, else ../shared/traces)
 # Scenarios whose trace is not found are listed as skipped.
 set -euo pipefail
@@ -52,6 +52,21 @@ for s in scenarios/prefix/*.json; do
     done
   done
 done
+# Fleets: the disaggregated counterpart of the burst scenario at every prefill/decode split of its
+# 8 GPUs (whole-cache and layer-wise hand-offs), the two-kind fleet under every policy, and the
+# TP4 x 4 vs TP8 x 2 sweep.
+for split in 2 3 4 5 6; do
+  for mode in whole layerwise; do
+    "$build_dir/kunsim" run scenarios/fleet/burst-disaggregated.json --set deployment.groups.0.count=$split \
+      --set deployment.groups.1.count=$((8 - split)) --set deployment.kv_transfer=$mode \
+      --out "$out/fleet/burst-disaggregated/$split-$((8 - split))@$mode" --quiet
+  done
+done
+for p in $policies; do
+  "$build_dir/kunsim" run scenarios/fleet/two-kind.json --set policy.name="$p" --out "$out/fleet/two-kind/$p" --quiet
+done
+"$build_dir/kunsim" run scenarios/fleet/two-kind.json --set deployment.dispatch=least_kv --out "$out/fleet/two-kind/vllm@least_kv" --quiet
+"$build_dir/kunsim" sweep scenarios/sweeps/tp4x4-vs-tp8x2.json -j "$(nproc)" --out "$out/fleet/tp-sweep" --quiet
 # Where the paper's "up to" lives: a search over burst size, burst length and memory headroom.
 "$build_dir/kunsim" sweep scenarios/sweeps/up-to.json -j "$(nproc)" --out "$out/up-to" --quiet
 python3 tools/results_table.py "$out" > docs/results.md

@@ -256,6 +256,27 @@ TEST(FleetRun, ARequestTooLongForOneGroupGoesToAGroupThatHoldsIt) {
   EXPECT_GT(long_ones, 10);
 }
 
+TEST(FleetRun, LeastWorkWeighsEachGroupsComputeWhereLeastKvWeighsMemory) {
+  // The A100 TP2 instances hold more KV than the H100 TP1 ones but compute more slowly:
+  // least_work sends them a smaller share of the requests than least_kv does.
+  auto a100_share = [](const char* dispatch) {
+    Json j = two_kind();
+    j["deployment"]["dispatch"] = dispatch;
+    j["workload"]["synthetic"]["rate"] = 40;
+    const auto dir = scratch(std::string("fleet-") + dispatch);
+    expect_conserved(run_scenario(j, dir));
+    int a100 = 0, all = 0;
+    for (const auto& r : csv_rows(dir / "requests.csv")) {
+      ++all;
+      a100 += std::stoi(r.at("instance")) < 2;
+    }
+    return static_cast<double>(a100) / all;
+  };
+  const double by_kv = a100_share("least_kv"), by_work = a100_share("least_work");
+  EXPECT_GT(by_work, 0.05);
+  EXPECT_LT(by_work, by_kv - 0.05) << "least_kv " << by_kv << ", least_work " << by_work;
+}
+
 TEST(Disaggregation, EveryRequestIsPrefilledThenHandedOffWithItsKv) {
   const auto dir = scratch("pd");
   const Json s = run_scenario(disaggregated(), dir);
