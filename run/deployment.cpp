@@ -80,10 +80,10 @@ void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& 
     throw InputError(tp_path + ": " + std::to_string(e.tp) + " does not divide the model's " +
                      std::to_string(in.model.heads) + " attention heads");
   g.memory = make_memory_plan(in.model, e, g.hardware.gpu.memory_bytes, g.path);
-  const CostSpec cost = cost_spec_from_json(cost_json.is_null() ? nullptr : &cost_json,
-                                            g.path == "deployment" ? "cost" : g.path + ".cost");
+  const std::string cost_path = g.path == "deployment" ? "cost" : g.path + ".cost";
+  const CostSpec cost = cost_spec_from_json(cost_json.is_null() ? nullptr : &cost_json, cost_path);
   g.cost = cost.roofline;
-  const CostChoice choice = choose_cost(cost, in.model, g.hardware_spec(), e.tp, in.scenario_dir);
+  const CostChoice choice = choose_cost(cost, in.model, g.hardware_spec(), e.tp, in.scenario_dir, cost_path);
   g.cost_model = choice.model;
   g.cost_source = choice.source;
   g.profile = choice.profile;

@@ -35,14 +35,15 @@ KUNSIM_REGISTER_COST_MODEL(profile, "profile", "measured kernel times: imported 
                             }}));
 
 CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const ClusterSpec& cluster, int tp,
-                       const std::string& scenario_dir) {
+                       const std::string& scenario_dir, const std::string& path) {
+  const std::string profile_path = path + ".profile";
   namespace fs = std::filesystem;
   CostChoice c;
   const std::string& kind = cluster.gpu.name;
   const std::string where = model.name + " tp=" + std::to_string(tp);
   auto use = [&](std::shared_ptr<const Profile> p, const std::string& why) {
     if (!p->covers(model.name, tp))
-      throw InputError("cost.profile: " + p->dir + " has no measurements for " + where);
+      throw InputError(profile_path + ": " + p->dir + " has no measurements for " + where);
     c.model = "profile";
     c.profile = std::move(p);
     c.source = make_cost_model(c.model, c.profile.get(), model, cluster, tp, spec.roofline)->describe() + " (" + why + ")";
@@ -61,7 +62,7 @@ CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const Clust
       if (!fs::exists(dir)) {
         std::string names;
         for (const auto& p : shipped_profiles(kind)) names += (names.empty() ? "" : ", ") + p->name;
-        throw InputError("cost.profile: \"" + spec.profile + "\" is neither a known " + kind + " profile (" +
+        throw InputError(profile_path + ": \"" + spec.profile + "\" is neither a known " + kind + " profile (" +
                          (names.empty() ? std::string("none found") : names) + ") nor a folder");
       }
       use(std::make_shared<const Profile>(load_profile(dir)), "cost.profile=" + dir);
@@ -69,7 +70,7 @@ CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const Clust
   } else if (auto shipped = shipped_profile(kind, model.name, tp)) {
     use(shipped, "cost.model=auto: the " + kind + " " + shipped->variant + " profile");
   } else if (spec.model == "profile") {
-    throw InputError("cost.profile: needed with cost.model=profile");
+    throw InputError(profile_path + ": needed with cost.model=profile");
   } else {
     c.source = shipped_profiles(kind).empty()
                    ? "roofline: no measured profile for " + kind + " (NVIDIA's aiconfigurator tables not found at " +

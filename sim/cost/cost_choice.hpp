@@ -37,10 +37,11 @@ struct CostChoice {
   std::shared_ptr<const Profile> profile;  // with model "profile"
 };
 
-// Throws InputError naming `cost.profile` when a named profile is missing or does not cover
-// the model. `scenario_dir` resolves a relative profile folder.
+// Throws InputError naming `<path>.profile` when a named profile is missing or does not cover
+// the model. `scenario_dir` resolves a relative profile folder; `path` is where the section is
+// (`cost`, or an instance group's `deployment.groups.N.cost`).
 CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const ClusterSpec& cluster, int tp,
-                       const std::string& scenario_dir);
+                       const std::string& scenario_dir, const std::string& path = "cost");
 
 // The cost model `kind` (a registered name), built for one deployment.
 std::unique_ptr<CostModel> make_cost_model(const std::string& kind, const Profile* profile, const ModelSpec& model,

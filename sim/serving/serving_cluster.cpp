@@ -127,10 +127,14 @@ std::pair<Instance*, int> ServingCluster::slot(int s) const {
 }
 
 
+bool ServingCluster::group_holds(const Request& r, const InstanceGroup& g) const {
+  const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), g.ctx.engine->block_size);
+  return need + g.ctx.engine->watermark_blocks(g.blocks_per_instance) <= g.blocks_per_instance;
+}
+
 std::string ServingCluster::never_fits_group(const Request& r, const InstanceGroup& g) const {
   const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), g.ctx.engine->block_size);
   const std::int64_t watermark = g.ctx.engine->watermark_blocks(g.blocks_per_instance);
-  if (need + watermark <= g.blocks_per_instance) return {};
   return "needs " + std::to_string(need) + " KV blocks, an instance" + (groups_.size() > 1 ? " of group " + g.name : "") +
          " holds " + std::to_string(g.blocks_per_instance) + " (" + std::to_string(watermark) + " kept free)";
 }
@@ -141,17 +145,17 @@ std::string ServingCluster::never_fits(const Request& r) const {
   if (len > e.max_model_len)
     return "prompt + output = " + std::to_string(len) + " tokens exceeds max_model_len " + std::to_string(e.max_model_len);
   // It must fit an instance taking arrivals and, where those hand off, a decode instance.
-  std::string why[2];
-  bool fits[2] = {false, false};
+  const InstanceGroup* refuses[2] = {nullptr, nullptr};
+  bool fits[2] = {false, !handoffs_};
   for (const InstanceGroup& g : groups_) {
     if (g.gpus.empty()) continue;
     const int side = g.role == InstanceRole::Decode ? 1 : 0;
-    const std::string w = never_fits_group(r, g);
-    if (w.empty()) fits[side] = true;
-    else if (why[side].empty()) why[side] = w;
+    if (fits[side]) continue;
+    if (group_holds(r, g)) fits[side] = true;
+    else if (!refuses[side]) refuses[side] = &g;
   }
-  if (!fits[0]) return why[0];
-  if (handoffs_ && !fits[1]) return why[1];
+  for (int side = 0; side < 2; ++side)
+    if (!fits[side]) return never_fits_group(r, *refuses[side]);
   return {};
 }
 
@@ -161,7 +165,7 @@ const std::vector<Instance*>& ServingCluster::fitting(const std::vector<Instance
     return candidates;  // the smallest taking instance holds it, whatever its watermark
   fitting_.clear();
   for (Instance* e : candidates)
-    if (never_fits_group(r, groups_[e->context().group]).empty()) fitting_.push_back(e);
+    if (group_holds(r, groups_[e->context().group])) fitting_.push_back(e);
   return fitting_.empty() ? candidates : fitting_;
 }
 
@@ -171,7 +175,7 @@ void ServingCluster::dispatch(Request* r, SimTime now) {
   // A policy's pick counts in dispatchable(); it stands where that engine can hold the request.
   Instance* e = nullptr;
   if (pick >= 0 && pick < static_cast<int>(dispatchable_.size()) &&
-      (&candidates == &dispatchable_ || never_fits_group(*r, groups_[dispatchable_[pick]->context().group]).empty()))
+      (&candidates == &dispatchable_ || group_holds(*r, groups_[dispatchable_[pick]->context().group])))
     e = dispatchable_[pick];
   else
     e = candidates[dispatcher_->pick(candidates, *r, now)];

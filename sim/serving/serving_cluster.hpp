@@ -126,7 +126,8 @@ class ServingCluster final : public EventHandler,
   void rebuild_lists();
   Instance* make_normal(int slot);
   std::int64_t group_freed_blocks(int group, int stage, int g) const;
-  // Why `r` fits no instance of `g` (empty when one of them can hold it).
+  // Whether an instance of `g` can ever hold `r`, and why not when it cannot.
+  bool group_holds(const Request& r, const InstanceGroup& g) const;
   std::string never_fits_group(const Request& r, const InstanceGroup& g) const;
   // The engines of `candidates` whose group can ever hold `r` (all of them, as one list, when
   // every taking group can).

@@ -152,6 +152,8 @@ TEST(FleetScenario, BadFleetsNameTheirPath) {
   has(with("cluster.gpu", "h100-sxm"), "cluster.gpu: give it inside each of cluster.node_groups");
   has(with("cluster.price_per_gpu_hour", Json{{"a100-80g", 1.5}}), "no price for the cluster's GPU kind h100-sxm");
   has(with("deployment.groups.1.cost", Json{{"model", "guess"}}), "deployment.groups.1.cost.model");
+  has(with("deployment.groups.0.cost", Json{{"model", "profile"}, {"profile", "nope"}}),
+      "deployment.groups.0.cost.profile: \"nope\" is neither a known a100-80g profile");
   Json pd = disaggregated();
   pd["policy"]["name"] = "kunserve";
   has(input_error(pd), "policy.name: kunserve fuses instances that serve requests whole");
