@@ -29,7 +29,6 @@ ServingCluster::ServingCluster(const ServingContext& ctx, std::vector<InstanceGr
   bool disaggregated = false;
   for (const InstanceGroup& g : groups_) disaggregated |= g.role != InstanceRole::Mixed;
   if (disaggregated) handoffs_ = std::make_unique<KvHandoffs>(host(), layerwise);
-  min_taker_blocks_ = -1;
   for (std::size_t i = 0; i < groups_.size(); ++i) {
     InstanceGroup& g = groups_[i];
     g.ctx.prefix_directory = &prefix_directory_;
@@ -37,9 +36,9 @@ ServingCluster::ServingCluster(const ServingContext& ctx, std::vector<InstanceGr
     g.ctx.hands_off = g.role == InstanceRole::Prefill;
     g.ctx.handoffs = g.role == InstanceRole::Mixed ? nullptr : handoffs_.get();
     for (std::size_t k = 0; k < g.gpus.size(); ++k) slot_group_.push_back(static_cast<int>(i));
-    if (g.role != InstanceRole::Decode && !g.gpus.empty() &&
-        (min_taker_blocks_ < 0 || g.blocks_per_instance < min_taker_blocks_))
-      min_taker_blocks_ = g.blocks_per_instance;
+    const std::int64_t room = g.blocks_per_instance - g.ctx.engine->watermark_blocks(g.blocks_per_instance);
+    if (g.role != InstanceRole::Decode && !g.gpus.empty() && (min_taker_room_ < 0 || room < min_taker_room_))
+      min_taker_room_ = room;
   }
   slot_engine_.resize(slot_group_.size());
   next_group_id_ = static_cast<int>(slot_group_.size());
@@ -160,9 +159,8 @@ std::string ServingCluster::never_fits(const Request& r) const {
 }
 
 const std::vector<Instance*>& ServingCluster::fitting(const std::vector<Instance*>& candidates, const Request& r) {
-  if (groups_.size() == 1 ||
-      Request::blocks_for(r.peak_kv_tokens(), ctx_.engine->block_size) <= min_taker_blocks_ * 9 / 10)
-    return candidates;  // the smallest taking instance holds it, whatever its watermark
+  if (groups_.size() == 1 || Request::blocks_for(r.peak_kv_tokens(), ctx_.engine->block_size) <= min_taker_room_)
+    return candidates;  // the tightest taking instance holds it
   fitting_.clear();
   for (Instance* e : candidates)
     if (group_holds(r, groups_[e->context().group])) fitting_.push_back(e);
