@@ -198,7 +198,7 @@ Deployment deployment_from_json(const DeploymentInputs& in) {
   }
   if (takers == 0) throw InputError(gp + ": no mixed or prefill instance to take arrivals");
   if (prefill > 0 && decode == 0) throw InputError(gp + ": prefill instances need a decode group with instances to hand off to");
-  if (decode > 0 && prefill == 0) throw InputError(gp + ": decode instances are fed only by prefill instances, and none has a count");
+  if (decode > 0 && prefill == 0) throw InputError(gp + ": decode instances are fed only by prefill instances, and no prefill group has any");
   place(dep.groups, in.cluster, false);
   return dep;
 }
