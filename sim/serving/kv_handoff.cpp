@@ -79,9 +79,9 @@ bool KvHandoffs::try_start(const Pending& p, SimTime now) {
     const ServingContext& to = dst->context();
     const std::int64_t blocks =
         r->blocks + dst->kv().prefixes().missing_blocks_in(r->prefix.data(), r->cached_keys, r->prefix_unit, 0);
-    // Bytes of all heads: one block on one prefill GPU holds kv_heads_per_gpu of them.
+    // Bytes of all heads (what one GPU of a TP1 instance holds), whatever either side's TP.
     const ModelSpec& m = *from.model;
-    const std::int64_t bytes = blocks * std::int64_t{from.engine->block_size} * m.layers * 2 * m.kv_heads * m.head_dim * m.dtype_bytes;
+    const std::int64_t bytes = blocks * from.engine->block_size * m.layers * m.kv_bytes_per_token_per_layer_per_gpu(1);
     const Member& a = src->members()[0];
     const Member& b = dst->members()[0];
     const bool streamed = layerwise_ && p.prefilled == now;  // room at once: layers went as computed

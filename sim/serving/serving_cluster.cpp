@@ -35,6 +35,7 @@ ServingCluster::ServingCluster(const ServingContext& ctx, std::vector<InstanceGr
     g.ctx.group = static_cast<int>(i);
     g.ctx.hands_off = g.role == InstanceRole::Prefill;
     g.ctx.handoffs = g.role == InstanceRole::Mixed ? nullptr : handoffs_.get();
+    group_first_slot_.push_back(static_cast<int>(slot_group_.size()));
     for (std::size_t k = 0; k < g.gpus.size(); ++k) slot_group_.push_back(static_cast<int>(i));
     const std::int64_t room = g.blocks_per_instance - g.ctx.engine->watermark_blocks(g.blocks_per_instance);
     if (g.role != InstanceRole::Decode && !g.gpus.empty() && (min_taker_room_ < 0 || room < min_taker_room_))
@@ -70,11 +71,9 @@ ServingCluster::~ServingCluster() = default;
 
 Instance* ServingCluster::make_normal(int slot) {
   const InstanceGroup& g = groups_[slot_group_[slot]];
-  int first = 0;  // the group's first slot
-  while (slot_group_[first] != slot_group_[slot]) ++first;
   Member m;
   m.slot = slot;
-  m.gpus = g.gpus[slot - first];
+  m.gpus = g.gpus[slot - group_first_slot_[slot_group_[slot]]];
   m.base_blocks = g.blocks_per_instance;
   auto inst = std::make_unique<Instance>(slot, std::vector<Member>{m}, g.ctx, g.host_blocks_per_instance);
   Instance* p = inst.get();

@@ -137,6 +137,7 @@ class ServingCluster final : public EventHandler,
   PrefixDirectory prefix_directory_;  // before the engines: they withdraw from it when destroyed
   std::vector<InstanceGroup> groups_;
   std::vector<int> slot_group_;       // slot -> its instance group
+  std::vector<int> group_first_slot_;  // instance group -> its first slot
   std::int64_t min_taker_room_ = -1;  // blocks above the watermark of the tightest instance taking arrivals
   std::vector<Instance*> fitting_;     // scratch of fitting()
   std::unique_ptr<KvHandoffs> handoffs_;  // where prefill instances hand off
