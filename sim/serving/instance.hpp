@@ -10,7 +10,8 @@
 // decodes can happen until the next finish, the instance jumps over all those steps in one
 // event; an arrival cuts the jump at the next step boundary. Pricing: the cost model for one
 // member, pipeline_cycle_ns for a group. Requests handed in and out other than by serving
-// (fusion, split, migration, aborts) are instance_handover.cpp.
+// (fusion, split, migration, aborts, a disaggregated fleet's KV hand-offs) are
+// instance_handover.cpp.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -178,7 +179,6 @@ class Instance final : public EventHandler {
   }
   void hand_over(Request* r, SimTime now);
   void receive(Request* r, std::int64_t reserved, SimTime now);
-  int handing_off() const { return static_cast<int>(handing_off_.size()); }
   // Takes a decoding request out (for migration), syncing it and freeing its blocks.
   void release_for_migration(Request* r);
   // Blocks held for an incoming migration (counted as used until adopt or cancel).

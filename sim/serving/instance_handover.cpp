@@ -1,6 +1,6 @@
 // Instance, continued: requests handed in and out other than by being served. A pipeline
-// group's fusion and split (take_all, adopt_*), the two ends of a migration, the KV exchange's
-// mark, and aborts by clients that gave up. The engine loop (planning, iterations, decode jumps,
+// group's fusion and split (take_all, adopt_*), the two ends of a migration and of a
+// prefill -> decode KV hand-off, the KV exchange's mark, and aborts by clients that gave up. The engine loop (planning, iterations, decode jumps,
 // pricing, finishes) is instance.cpp.
 #include <algorithm>
 #include <stdexcept>
