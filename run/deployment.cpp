@@ -20,6 +20,12 @@ bool Deployment::disaggregated() const {
   return false;
 }
 
+bool Deployment::prefix_caching() const {
+  for (const auto& g : groups)
+    if (g.engine.enable_prefix_caching) return true;
+  return false;
+}
+
 namespace {
 
 // The engine knobs a group may set over the deployment's (block_size and max_model_len stay
@@ -81,7 +87,7 @@ void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& 
                      std::to_string(in.model.heads) + " attention heads");
   g.memory = make_memory_plan(in.model, e, g.hardware.gpu.memory_bytes, g.path);
   const std::string cost_path = g.path == "deployment" ? "cost" : g.path + ".cost";
-  const CostSpec cost = cost_spec_from_json(cost_json.is_null() ? nullptr : &cost_json, cost_path);
+  const CostSpec cost = cost_spec_from_json(&cost_json, cost_path);
   g.cost = cost.roofline;
   const CostChoice choice = choose_cost(cost, in.model, g.hardware_spec(), e.tp, in.scenario_dir, cost_path);
   g.cost_model = choice.model;
@@ -144,7 +150,8 @@ Deployment deployment_from_json(const DeploymentInputs& in) {
   read_deployment_knobs(d, in.model, dep.defaults);
   dep.dispatch = d.string("dispatch", dep.dispatch);
   dispatcher_registry().at(dep.dispatch, d.path_of("dispatch"));  // known now, not at run time
-  dep.load_report_interval_s = d.number("load_report_interval_s", dep.load_report_interval_s, 1e-3, 3600);
+  dep.dispatch_params.load_report_interval = seconds_to_ns(
+      d.number("load_report_interval_s", ns_to_seconds(dep.dispatch_params.load_report_interval), 1e-3, 3600));
   dep.frontend_s = d.number("frontend_s", dep.frontend_s, 0, 3600);
   dep.layerwise_transfer = d.choice("kv_transfer", "whole", {"whole", "layerwise"}) == "layerwise";
   const Json* gj = d.child("groups");
@@ -157,8 +164,7 @@ Deployment deployment_from_json(const DeploymentInputs& in) {
     g.hardware = in.cluster;
     g.engine = dep.defaults;
     g.swap_space_bytes = swap;
-    const Json cost = in.cost ? *in.cost : Json();
-    complete_group(g, in, cost);
+    complete_group(g, in, merged_cost(in.cost, nullptr));
     dep.groups.push_back(std::move(g));
     place(dep.groups, in.cluster, true);
     return dep;

@@ -40,10 +40,6 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   s.engine = s.deployment.defaults;
   s.instances = 0;
   for (const auto& g : s.deployment.groups) s.instances += g.count;
-  s.dispatch = s.deployment.dispatch;
-  s.dispatch_params.load_report_interval = seconds_to_ns(s.deployment.load_report_interval_s);
-  s.frontend_s = s.deployment.frontend_s;
-  s.swap_space_bytes = first.swap_space_bytes;
   s.memory = first.memory;
   s.cost = first.cost;
   s.cost_model = first.cost_model;

@@ -29,19 +29,12 @@ struct Scenario {
   std::uint64_t seed = 1;
   ModelSpec model;
   ClusterSpec cluster;
-  // The instance groups, placed. The fields below it summarise it for single-form readers:
-  // `engine` is the deployment-wide knobs, `instances` the count over all groups, and memory,
-  // cost and swap space are the first group's.
+  // The instance groups, placed, with dispatch and the front end. The fields below it
+  // summarise it for single-form readers: `engine` is the deployment-wide knobs, `instances`
+  // the count over all groups, and memory and cost are the first group's.
   Deployment deployment;
   EngineParams engine;
   int instances = 1;
-  std::string dispatch = "least_kv";
-  DispatchParams dispatch_params;
-  // Front-end time per request (HTTP, tokenisation, detokenisation): added to the TTFT and E2E
-  // the client sees, apart from the engine. Default 0.02 s: kunsim's comparisons with real vLLM
-  // servers put it at 10-30 ms of a real TTFT; no per-token term (no citable data yet).
-  double frontend_s = 0.02;
-  double swap_space_bytes = 4.0 * 1024 * 1024 * 1024;  // per GPU, vLLM's swap_space default
   MemoryPlan memory;
   RooflineParams cost;
   std::string cost_model = "roofline";  // or "profile": what cost.model (default "auto") resolved to

@@ -51,6 +51,7 @@ struct Simulation::Impl final : ServingObserver {
   Topology topology;
   LinkScheduler links;
   std::vector<std::unique_ptr<CostModel>> cost_models;  // one per instance group
+  const bool prefix_caching;  // some group caches prefixes: arrivals carry their prefix keys
   std::unique_ptr<MemoryOverloadPolicy> policy;
   ServingContext ctx;
   std::unique_ptr<ServingCluster> cluster;
@@ -86,8 +87,9 @@ struct Simulation::Impl final : ServingObserver {
         rng(s.seed),
         topology(s.cluster),
         links(topology),
+        prefix_caching(s.deployment.prefix_caching()),
         policy(s.make_policy()),
-        metrics(requests_csv.get(), s.slo, seconds_to_ns(s.frontend_s)),
+        metrics(requests_csv.get(), s.slo, seconds_to_ns(s.deployment.frontend_s)),
         decisions(decisions_jsonl.get()),
         timeline(timeline_csv.get()) {
     ctx.events = &events;
@@ -116,7 +118,7 @@ struct Simulation::Impl final : ServingObserver {
     }
     ctx.cost = cost_models.front().get();
     cluster = std::make_unique<ServingCluster>(ctx, std::move(groups),
-                                               make_dispatcher(sc.dispatch, "deployment.dispatch", sc.dispatch_params),
+                                               make_dispatcher(sc.deployment.dispatch, "deployment.dispatch", sc.deployment.dispatch_params),
                                                sc.deployment.layerwise_transfer);
     if (sc.workload.client_timeout_s)
       timeouts = std::make_unique<ClientTimeouts>(*cluster, events, seconds_to_ns(*sc.workload.client_timeout_s));
@@ -169,7 +171,7 @@ struct Simulation::Impl final : ServingObserver {
     r->arrival = t;
     r->prompt = tr.prompt;
     r->output = tr.output;
-    if (!tr.prefix.empty() && prefix_caching_somewhere()) {
+    if (!tr.prefix.empty() && prefix_caching) {
       if (tr.prefix_block_tokens % sc.engine.block_size != 0)
         throw InputError(source->describe() + ": hash blocks of " + std::to_string(tr.prefix_block_tokens) +
                          " tokens are not a multiple of deployment.block_size (" +
@@ -207,12 +209,6 @@ struct Simulation::Impl final : ServingObserver {
     }
     if (held != in_flight) throw std::logic_error("simulation: " + std::to_string(in_flight) + " requests in flight, " +
                                                   std::to_string(held) + " held by engines");
-  }
-
-  bool prefix_caching_somewhere() const {
-    for (const auto& g : sc.deployment.groups)
-      if (g.engine.enable_prefix_caching) return true;
-    return false;
   }
 
   // Requests are in flight or still to arrive.
@@ -293,7 +289,7 @@ struct Simulation::Impl final : ServingObserver {
     facts.rejects = rejects;
     facts.memory = &sc.memory;
     facts.block_size = sc.engine.block_size;
-    facts.prefix_caching = prefix_caching_somewhere();
+    facts.prefix_caching = prefix_caching;
     facts.groups = groups_json();
     facts.end = now;
     facts.events = processed;

@@ -40,6 +40,12 @@ std::vector<ReshardFlow> reshard_flows(int kv_heads, int from_tp, int to_tp) {
   return flows;
 }
 
+const std::vector<ReshardFlow>& KvHandoffs::flows(int kv_heads, int from_tp, int to_tp) {
+  auto [it, added] = flows_.try_emplace({from_tp, to_tp});
+  if (added) it->second = reshard_flows(kv_heads, from_tp, to_tp);
+  return it->second;
+}
+
 void KvHandoffs::offer(Instance& prefill, Request* r, SimTime started, SimTime now) {
   const Pending p{r, r->id, prefill.id(), now, started};
   // First come, first served: a request does not pass those already waiting for room.
@@ -87,7 +93,7 @@ bool KvHandoffs::try_start(const Pending& p, SimTime now) {
     const bool streamed = layerwise_ && p.prefilled == now;  // room at once: layers went as computed
     const SimTime earliest = streamed ? p.started : now;
     SimTime end = now;
-    for (const ReshardFlow& f : reshard_flows(m.kv_heads, static_cast<int>(a.gpus.size()), static_cast<int>(b.gpus.size()))) {
+    for (const ReshardFlow& f : flows(m.kv_heads, static_cast<int>(a.gpus.size()), static_cast<int>(b.gpus.size()))) {
       const Route& route = from.topology->gpu_to_gpu(a.gpus[f.from], b.gpus[f.to]);
       const auto part = static_cast<std::int64_t>(static_cast<double>(bytes) * f.share);
       end = std::max(end, from.links->reserve(route, part, earliest).end);

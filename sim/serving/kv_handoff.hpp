@@ -75,11 +75,14 @@ class KvHandoffs final : public EventHandler {
   // Starts `p`'s transfer if some decode instance can reserve its KV now.
   bool try_start(const Pending& p, SimTime now);
   void arrive(Flight& f, SimTime now);
+  // reshard_flows, worked out once per pair of TP degrees (the model is the run's).
+  const std::vector<ReshardFlow>& flows(int kv_heads, int from_tp, int to_tp);
 
   ReconfigurationHost& host_;
   bool layerwise_;
   std::deque<Pending> queue_;
   std::map<std::uint64_t, Flight> flights_;  // by event tag
+  std::map<std::pair<int, int>, std::vector<ReshardFlow>> flows_;  // by (prefill TP, decode TP)
   std::uint64_t next_tag_ = 1;               // 0 is the retry event
   bool retry_pending_ = false;
   HandoffStats stats_;

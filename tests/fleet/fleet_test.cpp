@@ -19,35 +19,38 @@ using test::read_file;
 using test::run_scenario;
 using test::scratch;
 
+// What every fleet here serves: the vllm policy priced by the roofline (so the figures do not
+// depend on ../shared being there) and a tiny Poisson load; `j` names the fleet.
+Json with_tiny_load(Json j) {
+  j["policy"] = {{"name", "vllm"}};
+  j["cost"] = {{"model", "roofline"}};
+  j["workload"] = Json::parse(R"({"synthetic": {"rate": 20, "duration_s": 20,
+      "input_tokens": {"type": "uniform", "min": 100, "max_value": 2000},
+      "output_tokens": {"type": "uniform", "min": 1, "max_value": 400}}})");
+  return j;
+}
+
 // One 4-GPU A100 node and one 4-GPU H100 node: llama-3-8b at TP2 x 2 on the A100s and TP1 x 4 on
-// the H100s. Priced by the roofline, so the figures do not depend on ../shared being there.
+// the H100s.
 Json two_kind() {
-  return Json::parse(R"({
+  return with_tiny_load(Json::parse(R"({
     "name": "two-kind", "seed": 3, "model": "llama-3-8b",
     "cluster": {"node_groups": [{"gpu": "a100-80g", "nodes": 1, "gpus_per_node": 4},
                                 {"gpu": "h100-sxm", "nodes": 1, "gpus_per_node": 4}],
                 "price_per_gpu_hour": {"a100-80g": 1.5, "h100-sxm": 2.5}},
     "deployment": {"groups": [{"name": "a", "gpu": "a100-80g", "tp": 2, "count": 2},
-                              {"name": "h", "gpu": "h100-sxm", "tp": 1, "count": 4}]},
-    "policy": {"name": "vllm"}, "cost": {"model": "roofline"},
-    "workload": {"synthetic": {"rate": 20, "duration_s": 20,
-                 "input_tokens": {"type": "uniform", "min": 100, "max_value": 2000},
-                 "output_tokens": {"type": "uniform", "min": 1, "max_value": 400}}}
-  })");
+                              {"name": "h", "gpu": "h100-sxm", "tp": 1, "count": 4}]}
+  })"));
 }
 
 // The same tiny load disaggregated on one 4-GPU H100 node: 2 prefill and 2 decode instances.
 Json disaggregated() {
-  return Json::parse(R"({
+  return with_tiny_load(Json::parse(R"({
     "name": "pd", "seed": 5, "model": "llama-3-8b",
     "cluster": {"gpu": "h100-sxm", "nodes": 1, "gpus_per_node": 4},
     "deployment": {"groups": [{"name": "p", "role": "prefill", "tp": 1, "count": 2},
-                              {"name": "d", "role": "decode", "tp": 1, "count": 2}]},
-    "policy": {"name": "vllm"}, "cost": {"model": "roofline"},
-    "workload": {"synthetic": {"rate": 20, "duration_s": 20,
-                 "input_tokens": {"type": "uniform", "min": 100, "max_value": 2000},
-                 "output_tokens": {"type": "uniform", "min": 1, "max_value": 400}}}
-  })");
+                              {"name": "d", "role": "decode", "tp": 1, "count": 2}]}
+  })"));
 }
 
 std::vector<Json> rows_of(const std::filesystem::path& jsonl, const std::string& kind) {
