@@ -23,6 +23,20 @@ inline std::string shared_traces() {
   return KUNSIM_SHARED_TRACES;
 }
 
+// NVIDIA's raw aiconfigurator tables beside the checkout (../shared/measured/aiconfigurator), or
+// KUNSIM_SHARED_MEASURED. kunsim itself never looks there: tests that need the raw tables pass
+// this folder to it as KUNSIM_MEASURED_DIR, as a user would.
+inline std::string shared_measured() {
+  if (const char* env = std::getenv("KUNSIM_SHARED_MEASURED")) return env;
+  return KUNSIM_SHARED_MEASURED;
+}
+
+// Skips the calling test (with a message) when the raw tables are not beside the checkout.
+#define KUNSIM_REQUIRE_MEASURED()                                                                        \
+  if (!std::filesystem::exists(::kunsim::test::shared_measured() + "/h100_sxm.yaml"))                     \
+  GTEST_SKIP() << "aiconfigurator tables not found at " << ::kunsim::test::shared_measured()               \
+               << " (set KUNSIM_SHARED_MEASURED); skipping the raw-table check"
+
 // Skips the calling test (with a message) when the public traces are not checked out beside.
 #define KUNSIM_REQUIRE_TRACES()                                                                          \
   if (!std::filesystem::exists(::kunsim::test::shared_traces() + "/azure_llm_2023"))                      \
@@ -33,10 +47,12 @@ inline std::filesystem::path scratch_root() {
   return std::filesystem::temp_directory_path() / ("kunsim-test-" + std::to_string(::getpid()));
 }
 
-// Removes this test process's scratch folder when the tests end.
+// Removes this test process's scratch folder when the tests end (kept, for a look at what a test
+// wrote, where KUNSIM_KEEP_SCRATCH is set).
 class ScratchCleanup : public ::testing::Environment {
  public:
   void TearDown() override {
+    if (std::getenv("KUNSIM_KEEP_SCRATCH")) return;
     std::error_code ec;
     std::filesystem::remove_all(scratch_root(), ec);
   }
@@ -89,8 +105,10 @@ inline Json tiny_cluster_scenario() {
 }
 
 // Runs `kunsim ARGS` (stderr folded into the output); returns its exit code.
-inline int run_kunsim(const std::string& args, std::string* output = nullptr) {
-  std::FILE* p = popen((std::string(KUNSIM_BIN) + " " + args + " 2>&1").c_str(), "r");
+// Runs the kunsim binary with `args`, returns its exit code; `env` is prepended as shell variable
+// assignments (e.g. "KUNSIM_MEASURED_DIR=/x").
+inline int run_kunsim(const std::string& args, std::string* output = nullptr, const std::string& env = "") {
+  std::FILE* p = popen((env + (env.empty() ? "" : " ") + std::string(KUNSIM_BIN) + " " + args + " 2>&1").c_str(), "r");
   char buf[4096];
   std::string out;
   while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);

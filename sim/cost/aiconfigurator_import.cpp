@@ -278,8 +278,11 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
   meta["variant"] = "production-import";
   meta["kind"] = kind;
   meta["gpu"] = device;
+  meta["importer_version"] = kAiconfiguratorImporterVersion;
   meta["source"] = "NVIDIA aiconfigurator performance database (github.com/ai-dynamo/aiconfigurator), system " +
                    opt.system + "; arXiv 2601.06288";
+  meta["source_repository"] = "https://github.com/ai-dynamo/aiconfigurator";
+  meta["source_path"] = "aic-core/src/aiconfigurator_core/systems/data/" + opt.system;
   meta["source_short"] = "aiconfigurator";
   meta["licence"] = "Apache-2.0, Copyright (c) 2026 NVIDIA CORPORATION & AFFILIATES (the measurements); "
                     "this profile is kunsim's reduction of them";
@@ -297,9 +300,13 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
   md << src_md.rdbuf();
   std::smatch m;
   const std::string md_text = md.str();
-  static const std::regex changed(R"(last changed\s+in\s+[0-9a-f]+\s+\((\d{4}-\d{2}-\d{2})\))");
+  static const std::regex changed(R"(last changed\s+in\s+([0-9a-f]+)\s+\((\d{4}-\d{2}-\d{2})\))");
   static const std::regex snapshot(R"(Snapshot commit\s+([0-9a-f]+)\s+\((\d{4}-\d{2}-\d{2})\))");
-  meta["date"] = std::regex_search(md_text, m, changed) ? m[1].str() : std::string("unknown");
+  meta["date"] = "unknown";
+  if (std::regex_search(md_text, m, changed)) {
+    meta["date"] = m[2].str();
+    meta["tables_changed"] = {{"commit", m[1].str()}, {"date", m[2].str()}};
+  }
   if (std::regex_search(md_text, m, snapshot)) meta["snapshot"] = {{"commit", m[1].str()}, {"date", m[2].str()}};
   meta["measured"] = {"gemm", "attn_prefill", "attn_decode", "allreduce"};
   meta["derived"] = {
@@ -326,25 +333,30 @@ std::string aiconfigurator_system(const std::string& gpu_kind) {
 }
 
 std::string aiconfigurator_dir() {
-  if (const char* env = std::getenv("KUNSIM_MEASURED_DIR")) return env;
-  return KUNSIM_DEFAULT_MEASURED_DIR;
+  const char* env = std::getenv("KUNSIM_MEASURED_DIR");
+  return env ? env : "";
 }
 
 std::shared_ptr<const Profile> aiconfigurator_profile(const std::string& gpu_kind) {
+  const std::string dir = aiconfigurator_dir();
+  if (dir.empty()) return nullptr;
   // Sweeps build scenarios on several threads.
   static std::mutex mu;
-  static std::map<std::string, std::shared_ptr<const Profile>> imported;
+  static std::map<std::pair<std::string, std::string>, std::shared_ptr<const Profile>> imported;
   const std::lock_guard<std::mutex> lock(mu);
-  if (const auto it = imported.find(gpu_kind); it != imported.end()) return it->second;
+  if (const auto it = imported.find({dir, gpu_kind}); it != imported.end()) return it->second;
+  // A variable naming no folder is a mistake to stop at: the committed profile would otherwise
+  // price the run while the user believes their own tables do.
+  if (!fs::is_directory(dir)) throw InputError("KUNSIM_MEASURED_DIR=" + dir + ": not a folder");
   std::shared_ptr<const Profile> p;
   AiconfiguratorImport opt;
-  opt.dir = aiconfigurator_dir();
+  opt.dir = dir;
   opt.system = aiconfigurator_system(gpu_kind);
   if (!opt.system.empty() && fs::exists(fs::path(opt.dir) / (opt.system + ".yaml"))) {
     const ImportedProfile ip = import_aiconfigurator(opt);
     auto profile = std::make_shared<Profile>();
     profile->dir = (fs::path(opt.dir) / opt.system).string();
-    profile->name = "aiconfigurator-vllm";
+    profile->name = kImportedProfileName;
     profile->meta = ip.meta;
     profile->format = 2;
     profile->variant = "production-import";
@@ -352,7 +364,7 @@ std::shared_ptr<const Profile> aiconfigurator_profile(const std::string& gpu_kin
     profile->kernel_index = std::make_shared<const KernelTableIndex>(profile->kernels);
     p = profile;
   }
-  imported[gpu_kind] = p;
+  imported[{dir, gpu_kind}] = p;
   return p;
 }
 

@@ -33,11 +33,23 @@ struct ImportedProfile {
 ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt);
 // The database's system for a kunsim GPU kind (h100-sxm -> h100_sxm), or "" when it has none.
 std::string aiconfigurator_system(const std::string& gpu_kind);
-// Where the database is read from: KUNSIM_MEASURED_DIR, else ../shared/measured/aiconfigurator
-// beside the source tree kunsim was built from. It is never copied into the repository.
+// The importer's own format version, written into meta.json. Bumped by hand whenever the
+// reduction or its text changes (then tools/import-profiles.sh regenerates the committed
+// profiles); never derived from git, or every commit would change every committed profile.
+inline constexpr int kAiconfiguratorImporterVersion = 1;
+// The committed profile of a kind's tables, calibrate/profiles/<kind>/aiconfigurator-vllm/:
+// what a fresh clone prices from.
+inline constexpr const char* kCommittedProfileName = "aiconfigurator-vllm";
+// A start-up import of the tables KUNSIM_MEASURED_DIR names: named apart from the committed
+// profile, so that cost.profile and cost_source always say which of the two priced a run.
+inline constexpr const char* kImportedProfileName = "aiconfigurator-vllm-imported";
+
+// KUNSIM_MEASURED_DIR, or "" where it is unset. Only that variable makes kunsim import tables at
+// start-up; nothing is looked for beside the checkout, so every machine prices a scenario alike.
 std::string aiconfigurator_dir();
-// The imported profile of a GPU kind (named "aiconfigurator-vllm"), read from aiconfigurator_dir()
-// once per process and shared; null where the database or the kind's system is absent.
+// The start-up import of a GPU kind's tables from aiconfigurator_dir() (named
+// kImportedProfileName), made once per process and shared; null where the variable is unset or
+// its folder has no tables for the kind. A variable naming no folder is an InputError.
 std::shared_ptr<const Profile> aiconfigurator_profile(const std::string& gpu_kind);
 // Writes meta.json and the table files into `out`, replacing the folder whole (written beside
 // it, then renamed), so a failed import leaves an existing profile untouched.

@@ -34,6 +34,13 @@ KUNSIM_REGISTER_COST_MODEL(profile, "profile", "measured kernel times: imported 
                                                                         in.params);
                             }}));
 
+// Which copy of a profile priced a run: a start-up import of the user's tables, or a folder
+// committed to the repository (embedded in the binary).
+static std::string origin(const Profile& p) {
+  if (p.name == kImportedProfileName) return "imported at start-up from KUNSIM_MEASURED_DIR=" + aiconfigurator_dir();
+  return "committed in " + p.dir;
+}
+
 CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const ClusterSpec& cluster, int tp,
                        const std::string& scenario_dir, const std::string& path) {
   const std::string profile_path = path + ".profile";
@@ -54,7 +61,7 @@ CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const Clust
   } else if (!spec.profile.empty()) {
     // A shipped profile's name, else a folder (relative to the scenario's, then to the cwd).
     if (auto shipped = shipped_profile_named(kind, spec.profile)) {
-      use(shipped, "cost.profile=" + spec.profile);
+      use(shipped, "cost.profile=" + spec.profile + ", " + origin(*shipped));
     } else {
       std::string dir = spec.profile;
       if (!scenario_dir.empty() && fs::path(dir).is_relative() && fs::exists(fs::path(scenario_dir) / dir))
@@ -68,13 +75,15 @@ CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const Clust
       use(std::make_shared<const Profile>(load_profile(dir)), "cost.profile=" + dir);
     }
   } else if (auto shipped = shipped_profile(kind, model.name, tp)) {
-    use(shipped, "cost.model=auto: the " + kind + " " + shipped->variant + " profile");
+    use(shipped, "cost.model=auto: the " + kind + " " + shipped->variant + " profile, " + origin(*shipped));
   } else if (spec.model == "profile") {
     throw InputError(profile_path + ": needed with cost.model=profile");
   } else {
+    const std::string dir = aiconfigurator_dir();
     c.source = shipped_profiles(kind).empty()
-                   ? "roofline: no measured profile for " + kind + " (NVIDIA's aiconfigurator tables not found at " +
-                         aiconfigurator_dir() + "; set KUNSIM_MEASURED_DIR) (cost.model=auto)"
+                   ? "roofline: no measured profile for " + kind + " (none committed under calibrate/profiles/" + kind +
+                         ", and " + (dir.empty() ? "KUNSIM_MEASURED_DIR is not set" : "KUNSIM_MEASURED_DIR=" + dir + " has no tables for it") +
+                         ") (cost.model=auto)"
                    : "roofline: no " + kind + " profile covers " + where + " (cost.model=auto)";
   }
   return c;

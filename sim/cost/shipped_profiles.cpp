@@ -8,7 +8,7 @@
 
 namespace kunsim {
 
-std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& kind) {
+std::vector<std::shared_ptr<const Profile>> committed_profiles(const std::string& kind) {
   // Sweeps build scenarios on several threads.
   static std::mutex mu;
   static std::map<std::string, std::vector<std::shared_ptr<const Profile>>> parsed;
@@ -24,11 +24,18 @@ std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& 
     };
     list.push_back(std::make_shared<const Profile>(read_profile("calibrate/profiles/" + std::string(d.path), read)));
   }
-  if (auto imported = aiconfigurator_profile(kind)) list.push_back(imported);
   std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
     return (a->variant == "production-import") > (b->variant == "production-import");
   });
   parsed[kind] = list;
+  return list;
+}
+
+std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& kind) {
+  std::vector<std::shared_ptr<const Profile>> list;
+  // The user's own tables, where they point at some, win over what the repository ships.
+  if (auto imported = aiconfigurator_profile(kind)) list.push_back(imported);
+  for (auto& p : committed_profiles(kind)) list.push_back(std::move(p));
   return list;
 }
 

@@ -1,8 +1,13 @@
-// The profiles a GPU kind can be priced from: those committed under calibrate/profiles/<kind>/
-// <name>/ (kunsim's own measurements, embedded in the binary at build time by
-// cmake/KunsimShippedProfiles.cmake), and the production-kernel profile imported at run time from
-// NVIDIA's aiconfigurator tables where they are found (aiconfigurator_profile: never committed).
-// cost.model "auto" (the default) prefers the production import; cost.profile names any of them.
+// The profiles a GPU kind can be priced from:
+//   - those committed under calibrate/profiles/<kind>/<name>/, embedded in the binary at build
+//     time by cmake/KunsimShippedProfiles.cmake: the production-kernel profiles that
+//     `kunsim import aiconfigurator` derived from NVIDIA's published tables (aiconfigurator-vllm,
+//     so a fresh clone prices from measured kernels), and kunsim's own kernels measured by
+//     kunsim-calibrate;
+//   - a start-up import of the tables KUNSIM_MEASURED_DIR points at (aiconfigurator-vllm-imported),
+//     only where that variable is set.
+// cost.model "auto" (the default) prefers the start-up import, then a committed production
+// import, then kunsim's own kernels; cost.profile names any of them.
 #pragma once
 #include <memory>
 #include <string>
@@ -20,10 +25,14 @@ struct ShippedProfileData {
   std::vector<std::pair<std::string_view, std::string_view>> files;  // file name -> contents
 };
 
-// Generated: one entry per shipped profile folder (may be none).
+// Generated: one entry per committed profile folder (may be none).
 const std::vector<ShippedProfileData>& shipped_profile_data();
 
-// Every profile of a GPU kind, parsed once and shared; the production import first.
+// The committed profile folders' parsed profiles of a kind, in the order cost.model=auto prefers
+// them (production imports first); parsed once and shared.
+std::vector<std::shared_ptr<const Profile>> committed_profiles(const std::string& kind);
+// Every profile of a GPU kind: the start-up import (where KUNSIM_MEASURED_DIR is set and has the
+// kind's tables), then committed_profiles(kind).
 std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& kind);
 // The profile cost.model=auto picks for a kind: the first that covers (model, tp), or null.
 std::shared_ptr<const Profile> shipped_profile(const std::string& kind, const std::string& model, int tp);

@@ -278,9 +278,13 @@ TEST(AiconfiguratorImport, ReducesTheTablesToKunsimsUnits) {
   EXPECT_EQ(p.meta["date"], "2026-07-24");
   EXPECT_EQ(p.meta["elementwise"]["bw_factor"], 0.8);
 
-  // Written, read back as a profile, and priced from.
+  // Written, byte for byte as the committed expected folder (meta.json's source, snapshot and
+  // importer version included), read back as a profile, and priced from.
   const auto out = test::scratch("aic-ok-out") / "prof";
   write_kernel_table_profile(out.string(), p);
+  const auto expected = std::filesystem::path(KUNSIM_SOURCE_DIR) / "tests/cost/expected/fake-aiconfigurator-vllm";
+  for (const char* file : {"meta.json", "gemm.csv", "attn_prefill.csv", "attn_decode.csv", "allreduce.csv"})
+    EXPECT_EQ(test::read_file(out / file), test::read_file(expected / file)) << file;
   const Profile back = load_profile(out.string());
   EXPECT_EQ(back.format, 2);
   EXPECT_EQ(back.variant, "production-import");

@@ -301,21 +301,22 @@ TEST(ProfileCostModel, CalibrationGridCoversTheCostModelsAxes) {
 }
 
 // cost.model "auto" (the default): the GPU kind's shipped profile when it covers the model and
-// TP degree, else the roofline, and the summary says which and why.
+// TP degree, else the roofline, and the summary says which and why. H100s have a committed
+// profile; the PCIe card has none.
 TEST(ProfileCostModel, AutoUsesTheShippedProfileWhereOneCoversTheScenario) {
+  ::unsetenv("KUNSIM_MEASURED_DIR");
   Json j = test::tiny_cluster_scenario();
   const Scenario sc = scenario_from_json(j, TracePaths{});
-  const auto shipped = shipped_profile(sc.cluster.gpu.name, sc.model.name, sc.engine.tp);
+  ASSERT_TRUE(shipped_profile(sc.cluster.gpu.name, sc.model.name, sc.engine.tp));
   const Json s = test::run_scenario(j);
-  if (shipped) {
-    EXPECT_EQ(sc.cost_model, "profile");
-    EXPECT_NE(s["cost_source"].get<std::string>().find("cost.model=auto"), std::string::npos);
-    EXPECT_EQ(s["cost_source"].get<std::string>().rfind("measured: ", 0), 0u) << s["cost_source"];
-  } else {
-    EXPECT_EQ(sc.cost_model, "roofline");
-    EXPECT_EQ(s["cost_source"].get<std::string>().rfind("roofline: ", 0), 0u) << s["cost_source"];
-    EXPECT_EQ(s["cost_model"].get<std::string>().rfind("roofline", 0), 0u);
-  }
+  EXPECT_EQ(sc.cost_model, "profile");
+  EXPECT_NE(s["cost_source"].get<std::string>().find("cost.model=auto"), std::string::npos);
+  EXPECT_EQ(s["cost_source"].get<std::string>().rfind("measured: ", 0), 0u) << s["cost_source"];
+  j["cluster"]["gpu"] = "h100-pcie";
+  EXPECT_EQ(shipped_profile("h100-pcie", sc.model.name, sc.engine.tp), nullptr);
+  const Json pcie = test::run_scenario(j);
+  EXPECT_EQ(pcie["cost_source"].get<std::string>().rfind("roofline: ", 0), 0u) << pcie["cost_source"];
+  EXPECT_EQ(pcie["cost_model"].get<std::string>().rfind("roofline", 0), 0u);
   j["cost"] = {{"model", "roofline"}};
   EXPECT_EQ(test::run_scenario(j)["cost_source"], "roofline (cost.model=roofline)");
   EXPECT_EQ(shipped_profile("no-such-gpu", sc.model.name, 1), nullptr);

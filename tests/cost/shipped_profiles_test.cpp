@@ -1,10 +1,14 @@
-// The production-kernel profiles imported at run time from NVIDIA's aiconfigurator tables in
-// ../shared (never committed): every GPU kind with tables is priced from them by default, reads
-// within 10%, imports deterministically, and a scenario can name a profile. Each test skips with
-// a message where the tables are absent.
+// The production-kernel profiles: committed under calibrate/profiles/<kind>/aiconfigurator-vllm/
+// (what `kunsim import aiconfigurator` derived from NVIDIA's tables), so a fresh clone prices every
+// kind that has tables from measured kernels; and a start-up import where KUNSIM_MEASURED_DIR
+// points at a copy of the tables. The committed profiles need nothing beside the checkout; the
+// tests that import the raw tables skip with a message where ../shared is absent.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "sim/cost/aiconfigurator_import.hpp"
+#include "sim/cost/kernel_tables.hpp"
 #include "sim/cost/shipped_profiles.hpp"
 #include "test_support.hpp"
 
@@ -14,95 +18,156 @@ namespace {
 namespace fs = std::filesystem;
 
 const char* const kKinds[] = {"h100-sxm", "h200", "a100-80g", "b200"};
+const char* const kProfileFiles[] = {"meta.json", "gemm.csv", "attn_prefill.csv", "attn_decode.csv", "allreduce.csv"};
 
-#define KUNSIM_REQUIRE_MEASURED()                                                                    \
-  if (!fs::exists(fs::path(aiconfigurator_dir()) / "h100_sxm.yaml"))                                \
-  GTEST_SKIP() << "aiconfigurator tables not found at " << aiconfigurator_dir()                      \
-               << " (set KUNSIM_MEASURED_DIR); skipping the measured-profile check"
+// These tests are about what a run prices from with and without the variable: the in-process ones
+// run without it, whatever the caller's environment holds.
+class CommittedProfiles : public ::testing::Test {
+ protected:
+  void SetUp() override { ::unsetenv("KUNSIM_MEASURED_DIR"); }
+};
+using ImportedProfiles = CommittedProfiles;
 
-// An import written out as a profile folder (kunsim import aiconfigurator), for kunsim fit.
-fs::path imported_folder(const std::string& kind) {
-  const fs::path out = test::scratch("imported-" + kind) / "aiconfigurator-vllm";
-  if (!fs::exists(out)) {
-    AiconfiguratorImport opt;
-    opt.dir = aiconfigurator_dir();
-    opt.system = aiconfigurator_system(kind);
-    write_kernel_table_profile(out.string(), import_aiconfigurator(opt));
-  }
-  return out;
+fs::path committed_folder(const std::string& kind) {
+  return fs::path(KUNSIM_SOURCE_DIR) / "calibrate/profiles" / kind / kCommittedProfileName;
 }
 
-// Slow under the sanitizers (a few hundred thousand rows) and the same in every build: it runs
-// in the Release build only.
-TEST(ImportedProfiles, AnImportIsDeterministic) {
-#ifndef KUNSIM_REGEN_CHECK
-  GTEST_SKIP() << "runs in the Release build only";
-#else
-  KUNSIM_REQUIRE_MEASURED();
-  for (const char* kind : kKinds) {
-    const fs::path a = imported_folder(kind), b = test::scratch(std::string("again-") + kind) / "p";
-    std::string log;
-    ASSERT_EQ(test::run_kunsim("import aiconfigurator " + aiconfigurator_dir() + " --system " + aiconfigurator_system(kind) +
-                                   " --out " + b.string(), &log), 0) << log;
-    for (const char* file : {"meta.json", "gemm.csv", "attn_prefill.csv", "attn_decode.csv", "allreduce.csv"})
-      EXPECT_TRUE(test::read_file(a / file) == test::read_file(b / file)) << kind << "/" << file;
-  }
-#endif
-}
+std::string measured_env() { return "KUNSIM_MEASURED_DIR=" + test::shared_measured(); }
 
-// The gate docs/fidelity.md reports: the interpolation reads every imported table within 10%.
-TEST(ImportedProfiles, FitWithinTenPercentOnEveryProfile) {
-  KUNSIM_REQUIRE_MEASURED();
-  for (const char* kind : kKinds) {
-    std::string log;
-    EXPECT_EQ(test::run_kunsim("fit " + imported_folder(kind).string() + " --out " +
-                                   test::scratch(std::string("fit-") + kind).string() + " --max-mape 10", &log), 0)
-        << log;
-  }
-}
-
-TEST(ImportedProfiles, EveryKindWithTablesIsPricedFromMeasurementsByDefault) {
-  KUNSIM_REQUIRE_MEASURED();
+TEST_F(CommittedProfiles, EveryKindIsPricedFromItsCommittedProfileByDefault) {
   for (const char* kind : kKinds) {
     Json j = test::tiny_cluster_scenario();
     j["cluster"]["gpu"] = kind;
     const Scenario sc = scenario_from_json(j, TracePaths{});
     EXPECT_EQ(sc.cost_model, "profile") << kind;
     ASSERT_TRUE(sc.profile) << kind;
+    EXPECT_EQ(sc.profile->name, kCommittedProfileName);
     EXPECT_EQ(sc.profile->variant, "production-import");
     EXPECT_EQ(sc.cost_source.rfind("measured: ", 0), 0u) << sc.cost_source;
     EXPECT_NE(sc.cost_source.find("roofline: rmsnorm"), std::string::npos) << sc.cost_source;
+    EXPECT_NE(sc.cost_source.find(std::string("committed in calibrate/profiles/") + kind + "/aiconfigurator-vllm"),
+              std::string::npos)
+        << sc.cost_source;
   }
 }
 
-TEST(ImportedProfiles, AScenarioCanNameAProfileOrAFolder) {
+// Each committed profile is exactly what kunsim writes for the tables it reads back: no number
+// loses a digit on the way, so a committed profile prices as the import it was written from.
+TEST_F(CommittedProfiles, ParsedAndWrittenAgainTheyGiveTheSameBytes) {
+  int checked = 0;
+  for (const auto& d : shipped_profile_data()) {
+    auto text = [&](const std::string& file) {
+      for (const auto& [name, contents] : d.files)
+        if (name == file) return std::string(contents);
+      return std::string();
+    };
+    const Json meta = Json::parse(text("meta.json"));
+    if (meta.value("format", 0) != 2) continue;
+    ++checked;
+    EXPECT_EQ(meta.dump(2) + "\n", text("meta.json")) << d.path;
+    EXPECT_EQ(meta["importer_version"], kAiconfiguratorImporterVersion) << d.path << ": regenerate it (tools/import-profiles.sh)";
+    EXPECT_EQ(meta["source_repository"], "https://github.com/ai-dynamo/aiconfigurator") << d.path;
+    EXPECT_TRUE(meta["snapshot"].contains("commit")) << d.path;
+    EXPECT_EQ(meta["licence"].get<std::string>().rfind("Apache-2.0", 0), 0u) << d.path;
+    const KernelTables t = read_kernel_tables(std::string(d.path), text);
+    for (const char* file : kKernelTableFiles)
+      EXPECT_TRUE(kernel_table_text(t, file) == text(file)) << d.path << "/" << file;
+  }
+  EXPECT_EQ(checked, 4) << "one committed production import per GPU kind with tables";
+}
+
+// The gate docs/fidelity.md reports: the interpolation reads every committed table within 10%.
+TEST_F(CommittedProfiles, FitWithinTenPercentOnEveryProfile) {
+  for (const char* kind : kKinds) {
+    std::string log;
+    EXPECT_EQ(test::run_kunsim("fit " + committed_folder(kind).string() + " --out " +
+                                   test::scratch(std::string("fit-") + kind).string() + " --max-mape 10", &log), 0)
+        << log;
+  }
+}
+
+TEST_F(CommittedProfiles, AScenarioCanNameAProfileOrAFolder) {
   Json j = test::tiny_cluster_scenario();
   j["cost"] = {{"profile", "no-such-profile"}};
   try {
     scenario_from_json(j, TracePaths{});
     FAIL() << "an unknown profile must be an input error";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("cost.profile: \"no-such-profile\" is neither a known h100-sxm profile"),
+    EXPECT_NE(std::string(e.what()).find("cost.profile: \"no-such-profile\" is neither a known h100-sxm profile "
+                                         "(aiconfigurator-vllm) nor a folder"),
               std::string::npos)
         << e.what();
   }
+  // The start-up import's name is known only where the variable brings it.
+  j["cost"] = {{"profile", kImportedProfileName}};
+  EXPECT_THROW(scenario_from_json(j, TracePaths{}), InputError);
   j["cost"] = {{"model", "roofline"}};
   EXPECT_EQ(scenario_from_json(j, TracePaths{}).cost_source, "roofline (cost.model=roofline)");
-  KUNSIM_REQUIRE_MEASURED();
-  j["cost"] = {{"profile", "aiconfigurator-vllm"}};
-  EXPECT_NE(scenario_from_json(j, TracePaths{}).cost_source.find("cost.profile=aiconfigurator-vllm"), std::string::npos);
-  j["cost"] = {{"model", "profile"}, {"profile", imported_folder("h200").string()}};
+  j["cost"] = {{"profile", kCommittedProfileName}};
+  EXPECT_NE(scenario_from_json(j, TracePaths{}).cost_source.find("cost.profile=aiconfigurator-vllm, committed in"),
+            std::string::npos);
+  j["cost"] = {{"model", "profile"}, {"profile", committed_folder("h200").string()}};
   const Scenario folder = scenario_from_json(j, TracePaths{});
   EXPECT_NE(folder.cost_source.find("H200"), std::string::npos) << folder.cost_source;
 }
 
-TEST(ImportedProfiles, WithoutTablesTheRooflineSaysWhereItLooked) {
-  const Json j = test::tiny_cluster_scenario();  // h100-sxm
-  const std::string dir = aiconfigurator_dir();
-  if (fs::exists(fs::path(dir) / "h100_sxm.yaml")) GTEST_SKIP() << "the tables are present at " << dir;
+TEST_F(CommittedProfiles, AKindWithoutAProfileIsPricedByTheRooflineThatSaysWhy) {
+  Json j = test::tiny_cluster_scenario();
+  j["cluster"]["gpu"] = "h100-pcie";
   const Scenario sc = scenario_from_json(j, TracePaths{});
   EXPECT_EQ(sc.cost_model, "roofline");
-  EXPECT_NE(sc.cost_source.find("set KUNSIM_MEASURED_DIR"), std::string::npos) << sc.cost_source;
+  EXPECT_NE(sc.cost_source.find("none committed under calibrate/profiles/h100-pcie, and KUNSIM_MEASURED_DIR is not set"),
+            std::string::npos)
+      << sc.cost_source;
+}
+
+// The committed profiles can never drift from their importer without CI saying so: CI has the
+// raw tables beside its clone. Slow under the sanitizers (a few hundred thousand rows) and the
+// same in every build: it runs in the Release build only.
+TEST_F(ImportedProfiles, AFreshImportIsByteIdenticalToTheCommittedProfile) {
+#ifndef KUNSIM_REGEN_CHECK
+  GTEST_SKIP() << "runs in the Release build only";
+#else
+  KUNSIM_REQUIRE_MEASURED();
+  for (const char* kind : kKinds) {
+    const fs::path out = test::scratch(std::string("reimport-") + kind) / "p";
+    std::string log;
+    ASSERT_EQ(test::run_kunsim("import aiconfigurator " + test::shared_measured() + " --system " +
+                                   aiconfigurator_system(kind) + " --out " + out.string(), &log), 0) << log;
+    for (const char* file : kProfileFiles)
+      EXPECT_TRUE(test::read_file(committed_folder(kind) / file) == test::read_file(out / file))
+          << kind << "/" << file << " differs from a fresh import: regenerate with tools/import-profiles.sh";
+  }
+#endif
+}
+
+// With the variable set, a start-up import of the user's tables wins, cost_source says so, and it
+// prices exactly as the committed profile of the same tables: the runs' outputs are identical.
+TEST_F(ImportedProfiles, TheVariableImportsTablesThatPriceAsTheCommittedProfile) {
+  KUNSIM_REQUIRE_MEASURED();
+  const std::string args = " --set cluster.gpu=h200 --set workload.max_requests=300 --quiet --no-wall-clock --out ";
+  const fs::path a = test::scratch("committed-run"), b = test::scratch("imported-run");
+  std::string log;
+  ASSERT_EQ(test::run_kunsim("run" + args + a.string(), &log), 0) << log;
+  ASSERT_EQ(test::run_kunsim("run" + args + b.string(), &log, measured_env()), 0) << log;
+  const Json sa = Json::parse(test::read_file(a / "summary.json")), sb = Json::parse(test::read_file(b / "summary.json"));
+  EXPECT_NE(sa["cost_source"].get<std::string>().find("[aiconfigurator-vllm]"), std::string::npos) << sa["cost_source"];
+  EXPECT_NE(sb["cost_source"].get<std::string>().find("[aiconfigurator-vllm-imported]"), std::string::npos);
+  EXPECT_NE(sb["cost_source"].get<std::string>().find("imported at start-up from KUNSIM_MEASURED_DIR="), std::string::npos);
+  for (const char* file : {"requests.csv", "decisions.jsonl", "timeline.csv"})
+    EXPECT_TRUE(test::read_file(a / file) == test::read_file(b / file)) << file;
+  for (const char* key : {"ttft_s", "tpot_s", "e2e_s", "queue_s", "requests"}) EXPECT_EQ(sa[key], sb[key]) << key;
+  // Either can be named.
+  ASSERT_EQ(test::run_kunsim("run" + args + b.string() + " --set cost.profile=aiconfigurator-vllm", &log, measured_env()), 0)
+      << log;
+  EXPECT_NE(test::read_file(b / "summary.json").find("committed in calibrate/profiles/h200"), std::string::npos);
+}
+
+TEST_F(ImportedProfiles, AVariableNamingNoFolderExitsTwo) {
+  std::string log;
+  EXPECT_EQ(test::run_kunsim("run --quiet --out " + test::scratch("bad-measured").string(), &log,
+                             "KUNSIM_MEASURED_DIR=/no/such/folder"), 2);
+  EXPECT_NE(log.find("KUNSIM_MEASURED_DIR=/no/such/folder: not a folder"), std::string::npos) << log;
 }
 
 }  // namespace
