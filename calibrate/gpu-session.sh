@@ -12,7 +12,8 @@
 #   throttle reasons are logged every second in the background.
 # The whole session keeps within KUNSIM_SESSION_BUDGET_S (default 450 s, under the 8 minutes a
 # lent GPU's command may take with room to spare): a step's limit is cut to what is left, and a
-# step with no time left is recorded as skipped.
+# step with no time left is recorded as skipped (calibrate/session-budget.sh). Under --emulate
+# there is no deadline and no step limit: that run tests the procedure, not the machine's speed.
 # OUT_DIR gets two files: session.tar.gz (profile folder, logs, clock log) and SUMMARY.txt (each
 # step's status and time, rows measured). Exit 0 only if every step passed.
 # For the test of the procedure: KUNSIM_SESSION_KILL_STEP=NAME and KUNSIM_SESSION_KILL_AFTER=FAMILY
@@ -29,8 +30,11 @@ clocks=""
 trap '[ -n "$clocks" ] && kill "$clocks" 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/logs" "$work/profile"
 summary="$work/SUMMARY.txt"
+# shellcheck source=session-budget.sh
+. "$root/calibrate/session-budget.sh"
 start=$(date +%s)
 deadline=$(( start + ${KUNSIM_SESSION_BUDGET_S:-450} ))
+[ "$emulate" = 1 ] && deadline=none
 failed=0
 echo "kunsim GPU session $(date -u +%FT%TZ) at $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)" >"$summary"
 [ "$emulate" = 1 ] && echo "mode: CPU emulator (times are meaningless; the procedure is what is tested)" >>"$summary"
@@ -40,19 +44,21 @@ record() {  # record NAME SECONDS STATUS
   echo "gpu-session: $1: $3"
 }
 
-# step NAME SECONDS CMD...: runs CMD under timeout (cut to the session's budget), logs to
-# logs/NAME.log, records the outcome.
+# step NAME SECONDS CMD...: runs CMD under timeout (cut to the session's budget; none under
+# --emulate), logs to logs/NAME.log, records the outcome.
 step() {
   local name="$1" limit="$2"; shift 2
-  local left=$(( deadline - $(date +%s) - 10 ))  # 10 s kept for packing
-  if [ "$left" -lt 5 ]; then record "$name" 0 "SKIPPED (session budget spent)"; failed=1; return 0; fi
-  [ "$limit" -gt "$left" ] && limit=$left
+  [ "$emulate" = 1 ] && limit=none
+  limit=$(session_step_limit "$limit" "$(date +%s)" "$deadline")
+  if [ "$limit" = skip ]; then record "$name" 0 "SKIPPED (session budget spent)"; failed=1; return 0; fi
+  local runner=()
+  [ "$limit" = none ] || runner=(timeout --kill-after=5 "$limit")
   local t0 rc took status=ok
   t0=$(date +%s)
-  timeout --kill-after=5 "$limit" "$@" >"$work/logs/$name.log" 2>&1
+  "${runner[@]}" "$@" >"$work/logs/$name.log" 2>&1
   rc=$?
   took=$(( $(date +%s) - t0 ))
-  if [ $rc -eq 124 ] || { [ $rc -eq 137 ] && [ "$took" -ge "$limit" ]; }; then
+  if [ "$limit" != none ] && { [ $rc -eq 124 ] || { [ $rc -eq 137 ] && [ "$took" -ge "$limit" ]; }; }; then
     status="TIMED OUT after ${limit} s (rows of finished op families kept)"
   elif [ $rc -eq 137 ]; then status="KILLED (rows of finished op families kept)"
   elif [ $rc -ne 0 ]; then status="FAILED (exit $rc; see logs/$name.log)"; fi
