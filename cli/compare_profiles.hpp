@@ -1,6 +1,6 @@
 // `kunsim compare-profiles A B`: two measured profiles priced side by side, op by op
 // (sim/cost/profile_compare). A and B are profile folders, or KIND/NAME for a profile kunsim
-// loads itself (e.g. h100-sxm/aiconfigurator-vllm, imported at start-up from the measured tables).
+// loads itself (e.g. h100-sxm/aiconfigurator-vllm, the committed import of NVIDIA's measured tables).
 #pragma once
 #include <functional>
 

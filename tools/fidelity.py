@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""tools/fidelity.py [--kunsim build/kunsim] [--tables DIR] > docs/fidelity.md
+"""tools/fidelity.py [--kunsim build/kunsim] > docs/fidelity.md
 
-Writes docs/fidelity.md: for every production-kernel profile imported from NVIDIA's aiconfigurator
-tables (default ../shared/measured/aiconfigurator), `kunsim fit`'s held-out
-error of the interpolation per op family, the derived-shape check, and the roofline (kunsim's
-defaults) against the same tables, with and without its floors.
+Writes docs/fidelity.md: for every committed production-kernel profile
+(calibrate/profiles/<kind>/aiconfigurator-vllm, kunsim's import of NVIDIA's aiconfigurator tables),
+`kunsim fit`'s held-out error of the interpolation per op family, the derived-shape check, and the
+roofline (kunsim's defaults) against the same tables, with and without its floors. Needs nothing
+beside the checkout.
 """
 import argparse
 import json
@@ -23,11 +24,9 @@ def pct(x):
 SYSTEMS = {"a100-80g": "a100_sxm", "b200": "b200_sxm", "h100-sxm": "h100_sxm", "h200": "h200_sxm"}
 
 
-def fit(kunsim, tables, kind):
+def fit(kunsim, root, kind):
     with tempfile.TemporaryDirectory() as out:
-        profile = os.path.join(out, "profile")
-        subprocess.run([kunsim, "import", "aiconfigurator", tables, "--system", SYSTEMS[kind], "--out", profile],
-                       check=True, capture_output=True)
+        profile = os.path.join(root, "calibrate", "profiles", kind, "aiconfigurator-vllm")
         subprocess.run([kunsim, "fit", profile, "--out", out], check=True, capture_output=True)
         with open(os.path.join(out, "fit-report.json")) as f:
             return json.load(f)
@@ -37,9 +36,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kunsim", default="build/kunsim")
     root = os.path.join(os.path.dirname(__file__), "..")
-    ap.add_argument("--tables", default=os.path.join(root, "../shared/measured/aiconfigurator"))
     args = ap.parse_args()
-    reports = [(kind, fit(args.kunsim, args.tables, kind)) for kind in sorted(SYSTEMS)]
+    reports = [(kind, fit(args.kunsim, root, kind)) for kind in sorted(SYSTEMS)]
     print(HEAD)
     print("## Interpolation: held-out error per op family\n")
     print("`kunsim fit` holds back every fifth interior point of each measured curve (curves of 6 points")
@@ -98,18 +96,19 @@ def main():
     print("tables it was fitted to (H200 shares H100's compute and differs in bandwidth). On A100 and B200")
     print("it is further off (up to the figures above), since one set of efficiencies does not carry across")
     print("GPU generations; those kinds are priced from their own tables, and the roofline matters only")
-    print("for GPU kinds with no profile, or where the tables are not found.")
+    print("for GPU kinds with no profile.")
     print(TAIL)
 
 
 HEAD = """# Fidelity of kunsim's costs
 
-Written by `tools/fidelity.py` from `kunsim fit` on every imported profile (do not edit the
-tables by hand). Where NVIDIA's public aiconfigurator measurements of vLLM's own kernels are
-found (../shared/measured/aiconfigurator, or KUNSIM_MEASURED_DIR), every run is priced by default
-from the production-kernel profile kunsim imports from them at start-up for its GPU kind (vLLM
-0.24.0 on H100, H200 and B200; 0.14.0 on A100). The tables are never copied into the repository.
- The figures below say how well kunsim reads those tables, and how far the
+Written by `tools/fidelity.py` from `kunsim fit` on every committed production-kernel profile
+(do not edit the tables by hand). Every run on H100, H200, A100 or B200 is priced by default from
+its GPU kind's profile in `calibrate/profiles/<kind>/aiconfigurator-vllm/`: kunsim's import of
+NVIDIA's public aiconfigurator measurements of vLLM's own kernels (vLLM 0.24.0 on H100, H200 and
+B200; 0.14.0 on A100), committed and built into `kunsim`, so a fresh clone prices from them. (The
+raw tables are not in the repository; `KUNSIM_MEASURED_DIR` imports a copy at start-up, which
+prices identically.) The figures below say how well kunsim reads those tables, and how far the
 roofline that stands in for other GPUs is from them.
 """
 

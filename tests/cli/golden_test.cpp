@@ -1,7 +1,7 @@
 // Golden decision logs: scenarios/burst.json and scenarios/preempt.json under every policy
-// must decide exactly what tests/golden/ recorded. They run on the roofline, so they decide the
-// same with or without NVIDIA's measured tables beside the checkout. An intended change is
-// re-blessed with tools/bless-goldens.sh.
+// must decide exactly what tests/golden/ recorded. They are priced as users' runs are: from the
+// committed measured H100 profile (cost.model=auto), so a change to the costs users get, or to
+// the profile, shows here. An intended change is re-blessed with tools/bless-goldens.sh.
 #include <gtest/gtest.h>
 
 #include "sim/policy/policy_registry.hpp"
@@ -10,7 +10,6 @@
 namespace kunsim {
 namespace {
 
-
 TEST(Golden, DecisionsMatchForEveryPolicyAndScenario) {
   const std::string src = KUNSIM_SOURCE_DIR;
   for (const std::string scenario : {"burst", "preempt"})
@@ -18,8 +17,13 @@ TEST(Golden, DecisionsMatchForEveryPolicyAndScenario) {
     SCOPED_TRACE(scenario + " " + policy);
     const auto out = test::scratch("golden-" + scenario + "-" + policy);
     std::string log;
-    ASSERT_EQ(test::run_kunsim("run " + src + "/scenarios/" + scenario + ".json --set policy.name=" +
-                  policy + " --set cost.model=roofline --out " + out.string() + " --quiet --no-wall-clock", &log), 0) << log;
+    // Without KUNSIM_MEASURED_DIR, whatever the caller's environment holds: the committed profile.
+    ASSERT_EQ(test::run_kunsim("run " + src + "/scenarios/" + scenario + ".json --set policy.name=" + policy +
+                                   " --set cost.model=auto --out " + out.string() + " --quiet --no-wall-clock",
+                               &log, "env -u KUNSIM_MEASURED_DIR"), 0)
+        << log;
+    EXPECT_NE(test::read_file(out / "summary.json").find("committed in calibrate/profiles/h100-sxm/aiconfigurator-vllm"),
+              std::string::npos);
     const std::string golden = src + "/tests/golden/" + scenario + "." + policy + ".decisions.jsonl";
     EXPECT_EQ(test::run_kunsim("diff " + golden + " " + (out / "decisions.jsonl").string(), &log), 0)
         << log << "(if intended: tools/bless-goldens.sh)";
