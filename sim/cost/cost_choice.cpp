@@ -80,10 +80,11 @@ CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const Clust
     throw InputError(profile_path + ": needed with cost.model=profile");
   } else {
     const std::string dir = aiconfigurator_dir();
+    const std::string variable =
+        dir.empty() ? "KUNSIM_MEASURED_DIR is not set" : "KUNSIM_MEASURED_DIR=" + dir + " has no tables for it";
     c.source = shipped_profiles(kind).empty()
                    ? "roofline: no measured profile for " + kind + " (none committed under calibrate/profiles/" + kind +
-                         ", and " + (dir.empty() ? "KUNSIM_MEASURED_DIR is not set" : "KUNSIM_MEASURED_DIR=" + dir + " has no tables for it") +
-                         ") (cost.model=auto)"
+                         ", and " + variable + ") (cost.model=auto)"
                    : "roofline: no " + kind + " profile covers " + where + " (cost.model=auto)";
   }
   return c;

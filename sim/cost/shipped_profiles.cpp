@@ -7,7 +7,9 @@
 #include "sim/cost/aiconfigurator_import.hpp"
 
 namespace kunsim {
+namespace {
 
+// The committed profile folders of a kind, parsed once, production imports first.
 std::vector<std::shared_ptr<const Profile>> committed_profiles(const std::string& kind) {
   // Sweeps build scenarios on several threads.
   static std::mutex mu;
@@ -30,6 +32,8 @@ std::vector<std::shared_ptr<const Profile>> committed_profiles(const std::string
   parsed[kind] = list;
   return list;
 }
+
+}  // namespace
 
 std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& kind) {
   std::vector<std::shared_ptr<const Profile>> list;

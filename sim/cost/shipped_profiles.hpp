@@ -28,11 +28,9 @@ struct ShippedProfileData {
 // Generated: one entry per committed profile folder (may be none).
 const std::vector<ShippedProfileData>& shipped_profile_data();
 
-// The committed profile folders' parsed profiles of a kind, in the order cost.model=auto prefers
-// them (production imports first); parsed once and shared.
-std::vector<std::shared_ptr<const Profile>> committed_profiles(const std::string& kind);
-// Every profile of a GPU kind: the start-up import (where KUNSIM_MEASURED_DIR is set and has the
-// kind's tables), then committed_profiles(kind).
+// Every profile of a GPU kind, in the order cost.model=auto prefers them: the start-up import
+// (where KUNSIM_MEASURED_DIR is set and has the kind's tables), then the committed folders,
+// production imports first (parsed once and shared).
 std::vector<std::shared_ptr<const Profile>> shipped_profiles(const std::string& kind);
 // The profile cost.model=auto picks for a kind: the first that covers (model, tp), or null.
 std::shared_ptr<const Profile> shipped_profile(const std::string& kind, const std::string& model, int tp);
