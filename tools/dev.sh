@@ -42,7 +42,7 @@ elif [ ${#missing[@]} -gt 0 ]; then
   # What CMake looked for and did not find at the first configure (say, by `run`, before the
   # suite's packages were here) stays not found in its cache: forget it and look again, or the
   # suite, or its MPI tests, would silently be missing.
-  cmake -S . -B "$build_dir" -U 'GTEST*' -U 'GTest*' -U 'benchmark*' -U 'MPI*' -U 'Boost*' >/dev/null
+  cmake -S . -B "$build_dir" -U 'GTEST*' -U 'GTest*' -U 'benchmark*' -U 'MPI*' -U 'Boost*' -U 'boost*' >/dev/null
 fi
 
 case "$cmd" in
