@@ -19,11 +19,7 @@ std::vector<std::shared_ptr<const Profile>> committed_profiles(const std::string
   std::vector<std::shared_ptr<const Profile>> list;
   for (const auto& d : shipped_profile_data()) {
     if (d.kind != kind) continue;
-    auto read = [&](const std::string& file) {
-      for (const auto& [name, text] : d.files)
-        if (name == file) return std::string(text);
-      return std::string();
-    };
+    auto read = [&d](const std::string& file) { return d.file(file); };
     list.push_back(std::make_shared<const Profile>(read_profile("calibrate/profiles/" + std::string(d.path), read)));
   }
   std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {

@@ -23,6 +23,13 @@ struct ShippedProfileData {
   std::string_view kind;  // GPU kind, as the catalogue names it
   std::string_view path;  // below calibrate/profiles/: "<kind>/<name>"
   std::vector<std::pair<std::string_view, std::string_view>> files;  // file name -> contents
+
+  // A file's contents, "" where the folder has no such file (how read_profile reads a folder).
+  std::string file(const std::string& name) const {
+    for (const auto& [n, text] : files)
+      if (n == name) return std::string(text);
+    return {};
+  }
 };
 
 // Generated: one entry per committed profile folder (may be none).

@@ -56,11 +56,7 @@ TEST_F(CommittedProfiles, EveryKindIsPricedFromItsCommittedProfileByDefault) {
 TEST_F(CommittedProfiles, ParsedAndWrittenAgainTheyGiveTheSameBytes) {
   int checked = 0;
   for (const auto& d : shipped_profile_data()) {
-    auto text = [&](const std::string& file) {
-      for (const auto& [name, contents] : d.files)
-        if (name == file) return std::string(contents);
-      return std::string();
-    };
+    auto text = [&d](const std::string& file) { return d.file(file); };
     const Json meta = Json::parse(text("meta.json"));
     if (meta.value("format", 0) != 2) continue;
     ++checked;
