@@ -20,7 +20,7 @@
 #include "sim/cluster/gpu_spec.hpp"
 #include "sim/cost/cost_choice.hpp"
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/dispatcher.hpp"
+#include "sim/serving/dispatch/dispatcher.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/core/version.hpp"
 #include "run/simulation.hpp"

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "sim/cost/cost_choice.hpp"
-#include "sim/serving/dispatcher.hpp"
+#include "sim/serving/dispatch/dispatcher.hpp"
 
 namespace kunsim {
 

@@ -15,8 +15,8 @@
 #include "sim/model/engine_params.hpp"
 #include "sim/model/memory_plan.hpp"
 #include "sim/model/model_spec.hpp"
-#include "sim/serving/dispatcher.hpp"
-#include "sim/serving/instance_group.hpp"
+#include "sim/serving/dispatch/dispatcher.hpp"
+#include "sim/serving/fleet/instance_group.hpp"
 
 namespace kunsim {
 

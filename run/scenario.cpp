@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/dispatcher.hpp"
+#include "sim/serving/dispatch/dispatcher.hpp"
 
 namespace kunsim {
 namespace embedded {

@@ -19,7 +19,7 @@
 #include "sim/model/memory_plan.hpp"
 #include "sim/model/model_spec.hpp"
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/dispatcher.hpp"
+#include "sim/serving/dispatch/dispatcher.hpp"
 #include "traces/workload.hpp"
 
 namespace kunsim {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/serving/decision.hpp"
+#include "sim/serving/engine/decision.hpp"
 
 namespace kunsim {
 

@@ -12,7 +12,7 @@
 
 #include "sim/metrics/distribution.hpp"
 #include "sim/metrics/token_gaps.hpp"
-#include "sim/serving/request.hpp"
+#include "sim/serving/engine/request.hpp"
 
 namespace kunsim {
 

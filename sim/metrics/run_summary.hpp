@@ -11,7 +11,7 @@
 #include "sim/metrics/decision_log.hpp"
 #include "sim/metrics/request_metrics.hpp"
 #include "sim/model/memory_plan.hpp"
-#include "sim/serving/serving_cluster.hpp"
+#include "sim/serving/fleet/serving_cluster.hpp"
 
 namespace kunsim {
 

@@ -6,7 +6,7 @@
 #pragma once
 #include <cstdio>
 
-#include "sim/serving/instance.hpp"
+#include "sim/serving/engine/instance.hpp"
 
 namespace kunsim {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "sim/metrics/distribution.hpp"
-#include "sim/serving/serving_context.hpp"
+#include "sim/serving/engine/serving_context.hpp"
 
 namespace kunsim {
 

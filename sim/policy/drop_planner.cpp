@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "sim/serving/pipeline_cost.hpp"
+#include "sim/serving/reconfig/kunserve/pipeline_cost.hpp"
 
 namespace kunsim {
 

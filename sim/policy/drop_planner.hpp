@@ -24,7 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/serving/cluster_view.hpp"
+#include "sim/serving/fleet/cluster_view.hpp"
 
 namespace kunsim {
 

@@ -17,7 +17,7 @@
 #include <cstdio>
 
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/instance.hpp"
+#include "sim/serving/engine/instance.hpp"
 
 namespace kunsim {
 namespace {

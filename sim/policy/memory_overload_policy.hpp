@@ -8,8 +8,8 @@
 #include <string>
 
 #include "sim/core/json_fields.hpp"
-#include "sim/serving/cluster_view.hpp"
-#include "sim/serving/serving_context.hpp"
+#include "sim/serving/fleet/cluster_view.hpp"
+#include "sim/serving/engine/serving_context.hpp"
 
 namespace kunsim {
 

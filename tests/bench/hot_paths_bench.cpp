@@ -7,7 +7,7 @@
 #include "sim/core/event_queue.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
-#include "sim/serving/decode_cohort.hpp"
+#include "sim/serving/engine/decode_cohort.hpp"
 #include "run/simulation.hpp"
 
 namespace kunsim {

@@ -9,7 +9,7 @@
 
 #include "sim/cluster/link_scheduler.hpp"
 #include "sim/cluster/topology.hpp"
-#include "sim/serving/kv_handoff.hpp"
+#include "sim/serving/reconfig/kv_handoff.hpp"
 #include "test_support.hpp"
 
 namespace kunsim {

@@ -1,4 +1,4 @@
-#include "sim/serving/decode_cohort.hpp"
+#include "sim/serving/engine/decode_cohort.hpp"
 
 #include <gtest/gtest.h>
 

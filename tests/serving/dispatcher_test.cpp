@@ -1,11 +1,11 @@
 // Dispatchers: round_robin takes turns blind to load; least_kv sees KV used plus KV queued per
 // capacity, ties to the lowest index; an unknown name lists the known ones.
-#include "sim/serving/dispatcher.hpp"
+#include "sim/serving/dispatch/dispatcher.hpp"
 
 #include <gtest/gtest.h>
 
 #include "serving/instance_fixture.hpp"
-#include "sim/serving/serving_cluster.hpp"
+#include "sim/serving/fleet/serving_cluster.hpp"
 
 namespace kunsim {
 namespace {

@@ -5,8 +5,8 @@
 
 #include "serving/instance_fixture.hpp"
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/serving_cluster.hpp"
-#include "sim/serving/stage_relay.hpp"
+#include "sim/serving/fleet/serving_cluster.hpp"
+#include "sim/serving/reconfig/kunserve/stage_relay.hpp"
 
 namespace kunsim {
 namespace {

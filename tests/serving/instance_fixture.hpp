@@ -11,8 +11,8 @@
 #include "sim/core/event_loop.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/instance.hpp"
-#include "sim/serving/serving_cluster.hpp"
+#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/fleet/serving_cluster.hpp"
 #include "test_support.hpp"
 
 namespace kunsim::test {

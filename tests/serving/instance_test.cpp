@@ -1,4 +1,4 @@
-#include "sim/serving/instance.hpp"
+#include "sim/serving/engine/instance.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sim/serving/kv_block_manager.hpp"
+#include "sim/serving/engine/kv_block_manager.hpp"
 
 #include <gtest/gtest.h>
 

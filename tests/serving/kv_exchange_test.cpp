@@ -1,11 +1,11 @@
 // KvExchange: the same bytes move whatever the round size; smaller rounds take longer (each
 // round's layers go one after another) and lay requests out per stage a round at a time.
-#include "sim/serving/kv_exchange.hpp"
+#include "sim/serving/reconfig/kunserve/kv_exchange.hpp"
 
 #include <gtest/gtest.h>
 
 #include "serving/instance_fixture.hpp"
-#include "sim/serving/serving_cluster.hpp"
+#include "sim/serving/fleet/serving_cluster.hpp"
 
 namespace kunsim {
 namespace {

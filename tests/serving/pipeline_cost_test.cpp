@@ -1,6 +1,6 @@
 // pipeline_cycle_ns by hand, on a cost model simple enough to price in one's head: every
 // micro-batch costs 1 ms of MLP plus 0.1 ms of decode attention per decode, nothing else.
-#include "sim/serving/pipeline_cost.hpp"
+#include "sim/serving/reconfig/kunserve/pipeline_cost.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,14 +1,14 @@
 // Automatic prefix caching: the cache's eviction order, vLLM's accounting (evictable blocks are
 // free), two requests sharing a prefix on one instance, and a KunServe drop whose stale requests
 // share one: the shared blocks count once on their home and move once per stage.
-#include "sim/serving/prefix_cache.hpp"
+#include "sim/serving/prefix/prefix_cache.hpp"
 
 #include <gtest/gtest.h>
 
 #include "serving/instance_fixture.hpp"
-#include "sim/serving/kv_block_manager.hpp"
-#include "sim/serving/serving_cluster.hpp"
-#include "sim/serving/swap_space.hpp"
+#include "sim/serving/engine/kv_block_manager.hpp"
+#include "sim/serving/fleet/serving_cluster.hpp"
+#include "sim/serving/engine/swap_space.hpp"
 #include "traces/prefix_keys.hpp"
 
 namespace kunsim {

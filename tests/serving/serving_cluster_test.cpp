@@ -1,6 +1,6 @@
 // KunServe's drop -> KV exchange -> restore on a tiny cluster (1 node, 2 H100s, llama-3-8b
 // TP1, 2 instances), with the figures of one drop checked by hand; and Llumnix's migration.
-#include "sim/serving/serving_cluster.hpp"
+#include "sim/serving/fleet/serving_cluster.hpp"
 
 #include <gtest/gtest.h>
 

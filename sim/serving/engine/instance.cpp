@@ -1,0 +1,423 @@
+#include "sim/serving/engine/instance.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "sim/serving/reconfig/kunserve/micro_batches.hpp"
+#include "sim/serving/reconfig/kunserve/pipeline_cost.hpp"
+
+namespace kunsim {
+
+namespace {
+// Event args: kKick plans now; any other value ends the work in flight whose generation it
+// carries. A cut jump gets a new generation, so its superseded end event is ignored when it
+// comes up: cheaper than cancelling through the queue on this hot path.
+constexpr std::uint64_t kKick = 0;
+}  // namespace
+
+Instance::Instance(int id, std::vector<Member> members, const ServingContext& ctx, std::int64_t host_swap_blocks)
+    : id_(id),
+      members_(std::move(members)),
+      ctx_(ctx),
+      kv_(0),
+      swap_(host_swap_blocks),
+      watermark_blocks_(0),
+      cohort_(ctx.engine->block_size),
+      stale_(static_cast<int>(members_.size())),
+      scheduler_(make_vllm_scheduler(*ctx.engine)),
+      queues_{running_,          waiting_,       swapped_,           cohort_, kv_, watermark_blocks_, admission_cap_,
+              stale_.decodes_ref(), static_cast<int>(members_.size())} {
+  if (members_.empty()) throw std::logic_error("Instance: no members");
+  std::int64_t base = 0;
+  for (const Member& m : members_) base += m.base_blocks;
+  watermark_blocks_ = ctx.engine->watermark_blocks(base);
+  refresh_capacity();
+  if (ctx.prefix_directory) kv_.attach_directory(ctx.prefix_directory, id_);
+  geometry_ = {stages(), static_cast<int>(members_[0].gpus.size()), ctx.model->layers, PipelineLinks{}};
+  if (members_.size() > 1) geometry_.links = pipeline_links(*ctx.topology, members_, *ctx.model);
+  check_memory();
+}
+
+// Invariant: on every GPU, the weights it keeps + its KV blocks + workspace and reserve fit in
+// the memory the engine may use, through every drop and restore.
+void Instance::check_memory() const {
+  check_members_fit(members_, *ctx_.model, *ctx_.memory, ctx_.engine->tp, id_);
+}
+
+std::vector<int> Instance::gpus() const {
+  std::vector<int> out;
+  for (const Member& m : members_) out.insert(out.end(), m.gpus.begin(), m.gpus.end());
+  return out;
+}
+
+void Instance::refresh_capacity() { kv_.resize(pool_blocks(members_)); }
+
+void Instance::absorb_counters(const InstanceCounters& c) { counters_ += c; }
+
+void Instance::enqueue(Request* r, SimTime now) {
+  r->instance = id_;
+  r->phase = Phase::Waiting;
+  r->prefill_target = r->prompt + r->generated;
+  r->prefilled = 0;
+  waiting_.push_back(r);
+  queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+  // Planned in an event of its own at this same instant: FIFO order at equal times runs it after
+  // every arrival already due now, so simultaneous arrivals share the first iteration, as they
+  // would in an engine whose step starts with all of them queued.
+  if (!busy_) kick(now);
+  else cut_jump(now);
+}
+
+void Instance::kick(SimTime now) {
+  if (busy_ || paused_ || kick_pending_) return;
+  kick_pending_ = true;
+  ctx_.events->schedule(now, this, kKick);
+}
+
+// A jump assumed nothing would change; cut it at the first step boundary at or after now, where
+// a step-by-step scheduler would first have seen the change.
+void Instance::cut_jump(SimTime now) {
+  if (work_ != Work::Jump) return;
+  std::int64_t s = jump_run_.steps_by(now - work_start_);
+  if (jump_run_.elapsed(s) < now - work_start_) ++s;
+  s = std::max<std::int64_t>(s, 1);
+  if (s < jump_steps_) {
+    jump_steps_ = s;
+    work_end_ = work_start_ + jump_run_.elapsed(s);
+    ctx_.events->schedule(work_end_, this, ++work_generation_);
+  }
+}
+
+void Instance::pause(SimTime now, std::function<void(SimTime)> on_paused) {
+  if (!busy_) {
+    paused_ = true;
+    on_paused(now);
+    return;
+  }
+  on_paused_ = std::move(on_paused);
+  cut_jump(now);
+}
+
+void Instance::resume(SimTime now) {
+  paused_ = false;
+  kick(now);
+}
+
+void Instance::set_blocked(bool blocked, SimTime now) {
+  blocked_ = blocked;
+  if (!blocked_) resume(now);
+}
+
+void Instance::plan(SimTime now) {
+  if (busy_ || paused_ || blocked_) return;
+  switch (scheduler_->next(queues_)) {
+    case NextWork::Wait: return;  // nothing can run until something arrives
+    case NextWork::Iteration: run_iteration(now); return;
+    case NextWork::Jump:
+      // Jump to the next finish, or to where the blocks run out.
+      start_jump(now, cohort_.steps_fitting(kv_.free(), cohort_.steps_to_next_finish()));
+      return;
+  }
+}
+
+double Instance::price_ns(const BatchShape& s, int stale_tokens) const {
+  if (members_.size() == 1) return ctx_.cost->iteration(s).sum() * 1e9;
+  return pipeline_cycle_ns(*ctx_.cost, geometry_, s, stale_tokens, &stale_.decodes_by_home());
+}
+
+SimTime Instance::book_links(const BatchShape& s, int stale_tokens, std::int64_t steps, SimTime start) {
+  return book_pipeline_links(ctx_, members_, geometry_, s, stale_tokens, stale_.decodes_by_home(), steps, start);
+}
+
+DecodeRun Instance::price_decode_run(const BatchShape& s) const {
+  if (members_.size() == 1) return ctx_.cost->decode_run(s);
+  const double t0 = price_ns(s, 0);
+  BatchShape next = s;
+  next.decode_context_sum += s.num_decodes;
+  return DecodeRun{t0, price_ns(next, 0) - t0};
+}
+
+void Instance::start_jump(SimTime now, std::int64_t steps) {
+  if (steps < 1) throw std::logic_error("Instance: empty decode jump");
+  shape_.prefills.clear();
+  shape_.num_decodes = cohort_.size();
+  shape_.decode_context_sum = cohort_.context_sum();
+  shape_.layers = ctx_.model->layers;
+  shape_.sampled = cohort_.size();
+  jump_run_ = price_decode_run(shape_);
+  probe_ = {};
+  busy_ = true;
+  work_ = Work::Jump;
+  work_start_ = now;
+  jump_steps_ = steps;
+  // Link traffic of the whole run is booked at its start: a pipeline group jumps only when no
+  // KV exchange shares its links (stale requests force step-by-step cycles).
+  book_links(shape_, 0, steps, now);
+  work_end_ = now + jump_run_.elapsed(steps);
+  ctx_.events->schedule(work_end_, this, ++work_generation_);
+}
+
+void Instance::decision(SimTime now, DecisionKind kind, const Request& r, const std::string& reason,
+                        std::int64_t blocks) {
+  ctx_.observer->on_decision({now,
+                              kind,
+                              DecisionPhase::None,
+                              {{"instance", id_},
+                               {"request", r.id},
+                               {"blocks", blocks},
+                               {"kv_used", kv_.used()},
+                               {"kv_capacity", kv_.capacity()},
+                               {"reason", reason}}});
+}
+
+void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
+  const bool was_decoding = victim->phase == Phase::Decode;
+  if (was_decoding) leave_cohort(victim);  // syncs generated and blocks
+  let_go_prefix(victim);
+  stale_.forget(victim, members_);
+  running_.erase(victim);
+  ++counters_.preemptions;
+  ++victim->preemptions;
+  // A swap copies its whole KV out, its cached prefix too (vLLM copies every block it holds),
+  // but a prefix block already on the host once; the cached prefix also stays here, evictable,
+  // unless someone else holds it.
+  const std::int64_t blocks = victim->blocks + victim->cached_blocks();
+  PreemptDecision d{PreemptMode::Recompute, "prefill in progress: nothing to keep"};
+  if (was_decoding) d = ctx_.policy->on_preempt(*this, *victim);
+  if (d.mode == PreemptMode::Swap && !swap_.fits(swap_.blocks_to_swap_out(*victim))) {
+    d = {PreemptMode::Recompute, "swap space full (" + std::to_string(swap_.used()) + "/" +
+                                     std::to_string(swap_.capacity()) + " blocks): recompute instead"};
+  }
+  kv_.release(victim->blocks);
+  refresh_capacity();
+  if (d.mode == PreemptMode::Swap) {
+    swap_stall(swap_.swap_out(ctx_, members_[0], *victim, now), blocked_until);
+    victim->phase = Phase::Swapped;
+    ++victim->swaps;
+    ++counters_.swaps_out;
+    swapped_.push_back(victim);
+    decision(now, DecisionKind::SwapOut, *victim, d.reason, blocks);
+    return;
+  }
+  ++counters_.recomputes;
+  victim->blocks = 0;
+  victim->cached_keys = 0;
+  victim->phase = Phase::Waiting;
+  victim->prefill_target = victim->prompt + victim->generated;
+  victim->prefilled = 0;
+  waiting_.push_front(victim);
+  queued_blocks_ += Request::blocks_for(victim->prefill_target, ctx_.engine->block_size);
+  decision(now, DecisionKind::Preempt, *victim, "out of KV blocks; recompute: " + d.reason, blocks);
+}
+
+void Instance::swap_stall(SimTime copy_end, SimTime& blocked_until) {
+  if (ctx_.policy->swaps_overlap_compute()) overlap_until_ = std::max(overlap_until_, copy_end);
+  else blocked_until = std::max(blocked_until, copy_end);
+}
+
+void Instance::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
+  swapped_.pop_front();
+  // Its cached prefix comes back from the host only where it is no longer cached here.
+  const std::int64_t brought = hold_prefix(r);
+  kv_.allocate(r->blocks);
+  swap_stall(swap_.swap_in(ctx_, members_[0], *r, r->blocks + brought, now), blocked_until);
+  ++counters_.swaps_in;
+  running_.push_back(r);
+  cohort_.add(r);
+  gaps_.joined(r);
+  decision(now, DecisionKind::SwapIn, *r, "blocks free again", r->blocks);
+}
+
+void Instance::run_iteration(SimTime now) {
+  const EngineParams& e = *ctx_.engine;
+  SimTime blocked_until = now;
+  overlap_until_ = now;
+  bool preempted = false;
+  // 1. Every decode runs; free blocks for their growth by preempting the newest requests.
+  while (cohort_.blocks_needed(1) > kv_.free()) {
+    if (running_.empty()) throw std::logic_error("Instance: decodes need blocks but nothing runs");
+    preempt(running_.back(), now, blocked_until);
+    preempted = true;
+  }
+  // 2. Swapped requests come back first (vLLM's order), unless this step had to preempt.
+  while (!preempted && !swapped_.empty() && scheduler_->can_swap_in(queues_, *swapped_.front()))
+    swap_in(swapped_.front(), now, blocked_until);
+  kv_.allocate(cohort_.blocks_needed(1));
+  decoded_ = cohort_.size() > 0;
+  std::int64_t budget = scheduler_->token_budget(queues_) - cohort_.size();
+
+  // 3. Running prefills continue, in admission order.
+  shape_.prefills.clear();
+  prefills_.clear();
+  int finishing_prefills = 0, stale_tokens = stale_.decodes();
+  for (Request* r = running_.front(); r && budget > 0; r = r->next) {
+    if (r->phase != Phase::Prefill) continue;
+    const int chunk = static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, budget));
+    budget -= chunk;
+    prefills_.emplace_back(r, chunk);
+    shape_.prefills.push_back({chunk, r->prefilled});
+    finishing_prefills += r->prefilled + chunk == r->prefill_target;
+    if (r->stale()) stale_tokens += chunk;
+  }
+  // 4. Admit waiting requests FCFS (head-of-line: the first that does not fit stops admission).
+  //    After a preemption vLLM admits nothing new, unless the batch would otherwise be empty.
+  const bool allow_admit =
+      !preempted || scheduler_->admit_after_preemption(queues_, cohort_.size() == 0 && prefills_.empty());
+  while (allow_admit && budget > 0 && !waiting_.empty() && scheduler_->can_admit(queues_, *waiting_.front())) {
+    Request* r = waiting_.front();
+    waiting_.pop_front();
+    const std::int64_t all_blocks = Request::blocks_for(r->prefill_target, e.block_size);
+    queued_blocks_ -= all_blocks;
+    r->prefilled = 0;
+    counters_.prefix_queried_tokens += r->prefill_target;
+    if (!r->prefix.empty()) admit_prefix(r);  // its prefill starts after its cached prefix
+    r->blocks = all_blocks - r->cached_blocks();
+    kv_.allocate(r->blocks);
+    r->phase = Phase::Prefill;
+    if (!r->scheduled) r->scheduled = now;
+    running_.push_back(r);
+    const int chunk = static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, budget));
+    budget -= chunk;
+    prefills_.emplace_back(r, chunk);
+    shape_.prefills.push_back({chunk, r->prefilled});
+    finishing_prefills += r->prefilled + chunk == r->prefill_target;
+  }
+  if (!decoded_ && prefills_.empty()) return;  // everything was preempted away: wait for work
+
+  shape_.num_decodes = cohort_.size();
+  shape_.decode_context_sum = cohort_.context_sum();
+  shape_.layers = ctx_.model->layers;
+  shape_.sampled = cohort_.size() + finishing_prefills;
+  const SimDuration compute = round_ns(price_ns(shape_, stale_tokens));
+  busy_ = true;
+  work_ = Work::Iteration;
+  work_start_ = now;
+  work_end_ = std::max({blocked_until + compute, book_links(shape_, stale_tokens, 1, blocked_until), overlap_until_});
+  ++counters_.iterations;
+  ctx_.events->schedule(work_end_, this, ++work_generation_);
+}
+
+void Instance::handle_event(SimTime now, std::uint64_t arg) {
+  if (retired_) return;
+  if (arg == kKick) {
+    kick_pending_ = false;
+    plan(now);
+    return;
+  }
+  if (!busy_ || arg != work_generation_) return;  // superseded by a cut jump
+  counters_.busy_ns += now - work_start_;
+  ctx_.observer->on_work(*this, work_start_, now, work_ == Work::Jump ? jump_steps_ : 1, shape_.num_decodes,
+                         shape_.prefill_tokens());
+  busy_ = false;
+  if (work_ == Work::Jump) end_jump(now);
+  else end_iteration(now);
+  work_ = Work::None;
+  if (!aborting_.empty()) abort_pending(now);
+  if (!inbox_.empty()) take_inbox(now);
+  if (on_paused_) {
+    paused_ = true;
+    auto cb = std::move(on_paused_);
+    on_paused_ = nullptr;
+    cb(now);
+    return;
+  }
+  plan(now);
+}
+
+void Instance::release(Request* r) {
+  let_go_prefix(r);
+  r->cached_keys = 0;
+  stale_.forget(r, members_);
+  kv_.release(r->blocks);
+  r->blocks = 0;
+  running_.erase(r);
+  if (members_.size() > 1) refresh_capacity();
+}
+
+void Instance::finish(Request* r, SimTime now) {
+  // Its client left during the step that completed it: the output reaches nobody.
+  if (!aborting_.empty() && std::find(aborting_.begin(), aborting_.end(), std::pair{r, r->id}) != aborting_.end()) {
+    const std::int64_t blocks = r->blocks;
+    release(r);
+    end_aborted(r, "finishing", blocks, now);
+    return;
+  }
+  release(r);
+  r->phase = Phase::Finished;
+  r->finished = now;
+  ctx_.observer->on_request_done(*r, now);
+  memory_freed(now);
+}
+
+void Instance::finish_decodes(SimTime now) {
+  for (Request* r : cohort_.take_finished()) finish(r, now);
+}
+
+void Instance::leave_cohort(Request* r) {
+  cohort_.remove(r);
+  gaps_.left(r);
+}
+
+void Instance::end_jump(SimTime now) {
+  gaps_.steps_done(*ctx_.observer, cohort_.size(), work_start_ + jump_run_.elapsed(1), &jump_run_, jump_steps_ - 1);
+  gaps_.boundary(now);
+  kv_.allocate(cohort_.blocks_needed(jump_steps_));
+  cohort_.advance(jump_steps_);
+  ++counters_.jumps;
+  counters_.jumped_steps += jump_steps_;
+  finish_decodes(now);
+}
+
+void Instance::end_iteration(SimTime now) {
+  if (decoded_) gaps_.steps_done(*ctx_.observer, cohort_.size(), now, nullptr, 0);
+  gaps_.boundary(now);
+  if (decoded_) {
+    cohort_.advance(1);
+    finish_decodes(now);
+  }
+  for (auto [r, chunk] : prefills_) {
+    r->prefilled += chunk;
+    cache_prefilled(r);
+    if (r->prefilled < r->prefill_target) continue;
+    // A prefill after preemption (recompute) resumes a stream: its wait is an inter-token gap.
+    if (r->generated > 0 && r->last_token >= kSimTimeZero)
+      ctx_.observer->on_token_gaps({static_cast<double>((now - r->last_token).ns()), 0, 1, 1});
+    r->last_token = now;
+    r->generated += 1;  // the prefill's last position samples the next token
+    if (!r->prefill_done) r->prefill_done = now;
+    if (ctx_.hands_off && r->generated < r->output) {
+      offer_handoff(r, now);  // its first token comes from the decode instance
+      continue;
+    }
+    if (!r->first_token) {
+      r->first_token = now;
+      ctx_.observer->on_first_token(*r, now);
+    }
+    if (r->generated >= r->output) {
+      finish(r, now);
+    } else {
+      cohort_.add(r);
+      stale_.started_decoding(r);
+    }
+  }
+  prefills_.clear();
+}
+
+std::int64_t Instance::kv_used_at(SimTime t) const {
+  if (work_ != Work::Jump) return kv_.used();
+  // Dispatchers and samplers ask at non-decreasing times: advance from the last answer (a
+  // step or two between arrivals) instead of solving for the step count each time.
+  const SimDuration offset = t - work_start_;
+  if (probe_.offset > offset) probe_ = {};
+  while (probe_.steps < jump_steps_ && jump_run_.elapsed(probe_.steps + 1) <= offset) {
+    probe_.blocks += cohort_.blocks_needed_at(probe_.steps);
+    ++probe_.steps;
+  }
+  probe_.offset = offset;
+  return kv_.used() + probe_.blocks;
+}
+
+std::int64_t Instance::member_used_at(int m, SimTime t) const { return member_blocks(members_, m, kv_used_at(t)); }
+
+}  // namespace kunsim

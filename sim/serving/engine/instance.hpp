@@ -1,0 +1,296 @@
+// Instance: one engine (a vLLM engine) over one or more members. With one member it is a
+// normal TP instance holding all layers. With g members it is a KunServe pipeline group: the
+// members are the stages, micro-batches flow through them, and requests that were running
+// when the group fused stay "stale" (KV on their home member, served by remote attention:
+// StaleRequests) until the KV exchange spreads them.
+// Continuous batching under a BatchScheduler's rules (vLLM's: vllm_scheduler.cpp): each
+// iteration runs every decode once, continues running prefills in chunks, then admits waiting
+// requests while the rules allow; when decodes need blocks that are not free it preempts the
+// newest running request (the policy picks recompute or a swap to SwapSpace). When nothing but
+// decodes can happen until the next finish, the instance jumps over all those steps in one
+// event; an arrival cuts the jump at the next step boundary. Pricing: the cost model for one
+// member, pipeline_cycle_ns for a group. Requests handed in and out other than by serving
+// (fusion, split, migration, aborts, a disaggregated fleet's KV hand-offs) are
+// instance_handover.cpp.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "sim/core/event_queue.hpp"
+#include "sim/serving/engine/batch_scheduler.hpp"
+#include "sim/serving/engine/decode_cohort.hpp"
+#include "sim/serving/engine/kv_block_manager.hpp"
+#include "sim/serving/reconfig/kv_handoff.hpp"
+#include "sim/serving/engine/member.hpp"
+#include "sim/serving/reconfig/kunserve/micro_batches.hpp"
+#include "sim/serving/reconfig/kunserve/pipeline_cost.hpp"
+#include "sim/serving/engine/running_list.hpp"
+#include "sim/serving/engine/serving_context.hpp"
+#include "sim/serving/reconfig/kunserve/stale_requests.hpp"
+#include "sim/serving/engine/swap_space.hpp"
+#include "sim/serving/engine/token_gap_tracker.hpp"
+
+namespace kunsim {
+
+struct InstanceCounters {
+  std::int64_t iterations = 0;   // iterations simulated one by one
+  std::int64_t jumps = 0;        // decode runs simulated as one event
+  std::int64_t jumped_steps = 0;
+  std::int64_t preemptions = 0;
+  std::int64_t recomputes = 0;
+  std::int64_t swaps_out = 0;
+  std::int64_t swaps_in = 0;
+  SimDuration busy_ns;
+  // Automatic prefix caching: prompt tokens whose prefill was asked for at admission (again
+  // after a recompute), those found cached, the cached blocks they held, and blocks evicted.
+  std::int64_t prefix_queried_tokens = 0;
+  std::int64_t prefix_hit_tokens = 0;
+  std::int64_t prefix_hit_blocks = 0;
+  std::int64_t prefix_evicted_blocks = 0;
+
+  InstanceCounters& operator+=(const InstanceCounters& o) {
+    iterations += o.iterations;
+    jumps += o.jumps;
+    jumped_steps += o.jumped_steps;
+    preemptions += o.preemptions;
+    recomputes += o.recomputes;
+    swaps_out += o.swaps_out;
+    swaps_in += o.swaps_in;
+    busy_ns += o.busy_ns;
+    prefix_queried_tokens += o.prefix_queried_tokens;
+    prefix_hit_tokens += o.prefix_hit_tokens;
+    prefix_hit_blocks += o.prefix_hit_blocks;
+    prefix_evicted_blocks += o.prefix_evicted_blocks;
+    return *this;
+  }
+};
+
+// What one iteration (or pipeline cycle) is made of, for pricing.
+struct IterationPlan {
+  const BatchShape* shape = nullptr;
+  int stale_tokens = 0;                 // tokens of stale requests in it (remote attention)
+  const std::vector<int>* stale_by_home = nullptr;  // stale tokens per home member
+};
+
+class Instance final : public EventHandler {
+ public:
+  Instance(int id, std::vector<Member> members, const ServingContext& ctx, std::int64_t host_swap_blocks);
+
+  // A request routed here by the dispatcher.
+  void enqueue(Request* r, SimTime now);
+  // Its client gave up. A waiting or swapped request leaves at once; a running one at the end
+  // of the step in flight (a decode jump is cut at its next step boundary), as vLLM handles an
+  // abort between engine steps. Its KV is freed and the observer told (phase Aborted).
+  void abort(Request* r, SimTime now);
+  void handle_event(SimTime now, std::uint64_t arg) override;
+
+  int id() const { return id_; }
+  int stages() const { return static_cast<int>(members_.size()); }
+  const std::vector<Member>& members() const { return members_; }
+  std::vector<int> gpus() const;
+  const KvBlockManager& kv() const { return kv_; }
+  const ServingContext& context() const { return ctx_; }
+  std::int64_t host_swap_capacity() const { return swap_.capacity(); }
+  std::int64_t host_swap_used() const { return swap_.used(); }
+  int running() const { return running_.size(); }
+  int waiting() const { return static_cast<int>(waiting_.size()); }
+  int swapped() const { return static_cast<int>(swapped_.size()); }
+  int decoding() const { return cohort_.size(); }
+  // Tokens the decodes attend to in their next step, all together (the cost model's context).
+  std::int64_t decode_context_sum() const { return cohort_.context_sum(); }
+  int stale_requests() const { return static_cast<int>(stale_.all().size()); }
+  // KV blocks the waiting requests would need to be admitted (prompt + outputs so far).
+  std::int64_t queued_blocks() const { return queued_blocks_; }
+  bool busy() const { return busy_; }
+  bool paused() const { return paused_; }
+  bool idle() const { return !busy_ && running_.empty() && waiting_.empty() && swapped_.empty(); }
+  // KV blocks in use at time `t` (>= the last event): exact within a decode jump too.
+  std::int64_t kv_used_at(SimTime t) const;
+  // Evictable cached prefix blocks at `t`: within a decode jump the growth of its steps so far
+  // has evicted what it needed (the jump books its blocks at its end).
+  std::int64_t kv_cached_at(SimTime t) const {
+    return std::max<std::int64_t>(0, std::min(kv_.cached(), kv_.capacity() - kv_used_at(t)));
+  }
+  // Blocks used on member `m` at `t` (stale KV at home, the rest spread over the stages).
+  std::int64_t member_used_at(int m, SimTime t) const;
+  InstanceCounters counters() const {
+    InstanceCounters c = counters_;
+    c.prefix_evicted_blocks += kv_.prefixes().evicted_blocks();
+    return c;
+  }
+  const std::string& state() const { return state_; }
+  void set_state(std::string s) { state_ = std::move(s); }
+
+  // Admission cap (blocks): a restoring group admits only within what its members will have
+  // once split. Unset: the pool's capacity.
+  void set_admission_cap(std::optional<std::int64_t> cap) { admission_cap_ = cap; }
+
+  // Stops at the next step boundary (cutting a jump) and calls `on_paused(t)`; nothing runs
+  // until resume(). A paused instance still takes arrivals into its queue.
+  void pause(SimTime now, std::function<void(SimTime)> on_paused);
+  void resume(SimTime now);
+  // While blocked (a blocking KV exchange), no iteration starts; unblock() plans again.
+  void set_blocked(bool blocked, SimTime now);
+
+  std::int64_t request_count() const;
+  // Every request here, outputs synced, nothing changed (for the end-of-run count).
+  std::vector<Request*> requests_in_flight() const;
+  // Fusion and splitting (ServingCluster drives them on paused instances).
+  // Removes every request, outputs synced, blocks released: running (admission order),
+  // swapped, then waiting.
+  std::vector<Request*> take_all();
+  // Puts a running request (decoding or prefilling, blocks already counted in its `blocks`)
+  // into this instance, allocating its blocks here. Stale ones count on their home member.
+  void adopt_running(Request* r);
+  // Queues a waiting request in arrival order (the merged queue of a fused group).
+  void adopt_waiting(Request* r);
+  // A stale request whose KV was exchanged: it is now laid out per stage.
+  // False when it is no longer stale here, or when its pages laid out per stage would not fit
+  // the peers now (it stays stale; the exchange retries it).
+  bool mark_exchanged(RequestId id);
+  // Whether `r`'s KV, spread over the stages instead of whole on its home, fits the pool now.
+  bool exchange_fits(const Request& r) const;
+  // Blocks the exchange of `r` sends member `owner` for the owner's layers: its own, and the
+  // shared prefix blocks the owner lacks (not yet laid out per stage, no copy of its own as a
+  // home, not in `sent`: the keys already sent it this round), so each moves once per stage.
+  std::int64_t exchange_blocks(const Request& r, int owner, std::unordered_set<std::uint64_t>& sent) const;
+  const std::map<RequestId, Request*>& stale() const { return stale_.all(); }
+  // Writes a decoding request's current outputs and blocks into it (they are tracked lazily).
+  void sync(Request* r) const {
+    if (r->phase == Phase::Decode) cohort_.sync(r);
+  }
+  // Finds a running request by id (nullptr when it is no longer running here).
+  Request* find_running(RequestId id) const;
+  // Disaggregated serving (kv_handoff.hpp). A prefill instance keeps each prefilled request,
+  // KV held, until its hand-off ends: find_handoff finds it, hand_over frees it. A decode
+  // instance receives one whose KV arrived (`reserved` blocks held for it since the transfer
+  // began); it joins the decodes at the next step boundary, which sends its first token.
+  Request* find_handoff(RequestId id) const {
+    auto it = handing_off_.find(id);
+    return it == handing_off_.end() ? nullptr : it->second;
+  }
+  void hand_over(Request* r, SimTime now);
+  void receive(Request* r, std::int64_t reserved, SimTime now);
+  // Takes a decoding request out (for migration), syncing it and freeing its blocks.
+  void release_for_migration(Request* r);
+  // Blocks held for an incoming migration (counted as used until adopt or cancel).
+  bool reserve_blocks(std::int64_t n);
+  void unreserve_blocks(std::int64_t n);
+  // Recomputes the pool from the members (after stale KV moved or finished).
+  void refresh_capacity();
+  // Debug check: the prefix cache's holder counts are the running requests holding each key.
+  void check_prefix_holders() const;
+  // Counters carried over from the instances it was made of.
+  void absorb_counters(const InstanceCounters& c);
+  // Taken out of service (fused into a group, or split back): events still queued for it
+  // arrive and are ignored.
+  void retire() {
+    retired_ = true;
+    kv_.detach_directory();
+  }
+  ~Instance() override { kv_.detach_directory(); }
+
+ private:
+  enum class Work { None, Iteration, Jump };
+  void plan(SimTime now);
+  void run_iteration(SimTime now);
+  void start_jump(SimTime now, std::int64_t steps);
+  void end_iteration(SimTime now);
+  void end_jump(SimTime now);
+  void finish_decodes(SimTime now);
+  void preempt(Request* victim, SimTime now, SimTime& blocked_until);
+  void swap_in(Request* r, SimTime now, SimTime& blocked_until);
+  // A swap copy ending at `copy_end`: the step waits for it before computing, or, where the
+  // policy pipelines swaps with compute, ends no earlier than it (overlap_until_).
+  void swap_stall(SimTime copy_end, SimTime& blocked_until);
+  SimTime overlap_until_ = kSimTimeZero;
+  void finish(Request* r, SimTime now);
+  // A prefilled request of a prefill instance leaves for the cluster's hand-off queue.
+  void offer_handoff(Request* r, SimTime now);
+  void take_inbox(SimTime now);
+  // Memory came free on a decode instance: hand-offs waiting for room may start.
+  void memory_freed(SimTime now) {
+    if (ctx_.handoffs && !ctx_.hands_off) ctx_.handoffs->wake(now);
+  }
+  // Takes a running request out: blocks freed, stale bookkeeping and the running list updated.
+  void release(Request* r);
+  void abort_running(Request* r, SimTime now);
+  void abort_pending(SimTime now);
+  void end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now);
+  void kick(SimTime now);  // plans at `now` in an event of its own, unless work is in flight
+  void decision(SimTime now, DecisionKind kind, const Request& r, const std::string& reason, std::int64_t blocks);
+  // Nanoseconds of one iteration of `shape` (one pipeline cycle for g > 1), and the booking of
+  // its link traffic for `steps` steps from `start` (when the links release it).
+  double price_ns(const BatchShape& shape, int stale_tokens) const;
+  SimTime book_links(const BatchShape& shape, int stale_tokens, std::int64_t steps, SimTime start);
+  DecodeRun price_decode_run(const BatchShape& shape) const;
+  void cut_jump(SimTime now);
+  void check_memory() const;
+  // Prefix caching (instance_prefix.cpp). A stale request's keys are salted by its home: its
+  // shared prefix is a copy on that member until the KV exchange spreads it.
+  static std::uint64_t prefix_salt(const Request& r) { return r.stale() ? static_cast<std::uint64_t>(r.home) + 1 : 0; }
+  // Holds r's first cached_keys keys here; returns the blocks that had to be brought (new entries).
+  std::int64_t hold_prefix(Request* r);
+  // Lets go of r's cached keys here, keeping the count (a handover holds them again elsewhere).
+  void let_go_prefix(Request* r);
+  // Admission: holds the cached leading keys of `r` and starts its prefill after them.
+  void admit_prefix(Request* r);
+  // After a prefill chunk: its blocks of full hash blocks become cached (shared from now on).
+  void cache_prefilled(Request* r);
+
+  int id_;
+  std::vector<Member> members_;
+  ServingContext ctx_;
+  KvBlockManager kv_;
+  SwapSpace swap_;
+  std::int64_t watermark_blocks_;
+  std::optional<std::int64_t> admission_cap_;
+  DecodeCohort cohort_;
+  RunningList running_;
+  std::deque<Request*> waiting_;
+  std::deque<Request*> swapped_;
+  std::map<RequestId, Request*> handing_off_;            // prefill role: awaiting the hand-off
+  std::vector<std::pair<Request*, std::int64_t>> inbox_;  // decode role: (arrived, reserved)
+  std::int64_t queued_blocks_ = 0;
+  std::int64_t reserved_blocks_ = 0;
+  StaleRequests stale_;
+  std::unique_ptr<BatchScheduler> scheduler_;
+  EngineQueues queues_;  // the scheduler's view of the above
+  std::string state_ = "normal";
+
+  // The work in flight.
+  bool busy_ = false;
+  bool kick_pending_ = false;  // a plan() is scheduled for the current instant
+  bool paused_ = false, blocked_ = false, retired_ = false;
+  std::function<void(SimTime)> on_paused_;
+  Work work_ = Work::None;
+  SimTime work_start_ = kSimTimeZero, work_end_ = kSimTimeZero;
+  std::uint64_t work_generation_ = 0;  // kKick is 0, so generations start at 1
+  std::int64_t jump_steps_ = 0;
+  DecodeRun jump_run_;
+  struct JumpProbe {  // kv_used_at's progress through the jump in flight
+    SimDuration offset;
+    std::int64_t steps = 0, blocks = 0;
+  };
+  mutable JumpProbe probe_;
+  bool decoded_ = false;  // the iteration in flight ran a decode step
+  std::vector<std::pair<Request*, int>> prefills_;  // (request, chunk tokens) in flight
+  // Running requests aborted while a step was in flight: (request, id), taken out when it ends
+  // (the id tells a request that finished meanwhile, and whose storage was reused, apart).
+  std::vector<std::pair<Request*, RequestId>> aborting_;
+  TokenGapTracker gaps_;
+  void leave_cohort(Request* r);  // remembers r's last token time
+  BatchShape shape_;
+  PipelineGeometry geometry_;  // g > 1: what a cycle is priced over
+  InstanceCounters counters_;
+};
+
+}  // namespace kunsim

@@ -1,0 +1,247 @@
+// Instance, continued: requests handed in and out other than by being served. A pipeline
+// group's fusion and split (take_all, adopt_*), the two ends of a migration and of a
+// prefill -> decode KV hand-off, the KV exchange's mark, and aborts by clients that gave up. The engine loop (planning, iterations, decode jumps,
+// pricing, finishes) is instance.cpp.
+#include <algorithm>
+#include <stdexcept>
+#include <utility>
+
+#include "sim/serving/engine/instance.hpp"
+
+namespace kunsim {
+
+// A stale request's cached prefix is its home's copy (keys salted by home); exchanged, it holds
+// the group's per-stage entries, which the first request to need them brings.
+bool Instance::exchange_fits(const Request& r) const {
+  if (!r.stale()) return false;
+  std::vector<Member> after = members_;
+  const std::int64_t home_copies = kv_.prefixes().sole_blocks_in(r.prefix.data(), r.cached_keys, prefix_salt(r));
+  after[r.home].stale_blocks -= r.stale_blocks + home_copies;
+  return pool_blocks(after) >= kv_.used() - home_copies + kv_.blocks_to_hold(r, r.cached_keys);
+}
+
+std::int64_t Instance::exchange_blocks(const Request& r, int owner, std::unordered_set<std::uint64_t>& sent) const {
+  std::int64_t n = r.stale_blocks;
+  const PrefixCache& c = kv_.prefixes();
+  const std::uint64_t owner_salt = static_cast<std::uint64_t>(owner) + 1;
+  for (int k = 0; k < r.cached_keys; ++k) {
+    const std::uint64_t* key = &r.prefix[k];
+    // Already laid out per stage, or the owner holds a whole copy as some request's home.
+    if (c.match(key, 1, 0) || c.match(key, 1, owner_salt)) continue;
+    if (sent.insert(*key).second) n += r.prefix_unit;
+  }
+  return n;
+}
+
+bool Instance::mark_exchanged(RequestId id) {
+  auto it = stale_.all().find(id);
+  if (it == stale_.all().end()) return false;  // finished or preempted meanwhile
+  Request* r = it->second;
+  if (!exchange_fits(*r)) return false;  // no room on the peers now: retried later
+  let_go_prefix(r);
+  stale_.forget(r, members_);
+  refresh_capacity();
+  hold_prefix(r);
+  return true;
+}
+
+void Instance::abort(Request* r, SimTime now) {
+  if (r->phase == Phase::Handoff) {
+    // Still held here for its hand-off (the transfer, if any, finds it gone), or arrived and
+    // waiting for the next step boundary with its reservation.
+    std::int64_t blocks = r->blocks + r->cached_blocks();
+    if (handing_off_.erase(r->id) > 0) {
+      let_go_prefix(r);
+      r->cached_keys = 0;
+      kv_.release(r->blocks);
+      r->blocks = 0;
+    } else {
+      auto it = std::find_if(inbox_.begin(), inbox_.end(), [r](const auto& in) { return in.first == r; });
+      blocks = it->second;
+      unreserve_blocks(it->second);
+      inbox_.erase(it);
+    }
+    end_aborted(r, "awaiting its KV hand-off", blocks, now);
+  } else if (r->phase == Phase::Waiting) {
+    waiting_.erase(std::find(waiting_.begin(), waiting_.end(), r));  // the oldest wait at the front
+    queued_blocks_ -= Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+    end_aborted(r, "waiting", 0, now);
+  } else if (r->phase == Phase::Swapped) {
+    swapped_.erase(std::find(swapped_.begin(), swapped_.end(), r));
+    const std::int64_t blocks = r->blocks + r->cached_blocks();
+    swap_.release(*r);
+    r->blocks = 0;
+    r->cached_keys = 0;
+    end_aborted(r, "swapped out", blocks, now);
+  } else if (busy_) {
+    aborting_.emplace_back(r, r->id);
+    cut_jump(now);
+    return;
+  } else {
+    abort_running(r, now);
+  }
+  kick(now);  // the queue's head, or the free blocks, changed
+}
+
+void Instance::abort_running(Request* r, SimTime now) {
+  const char* where = r->phase == Phase::Decode ? "decoding" : "prefilling";
+  if (r->phase == Phase::Decode) leave_cohort(r);  // syncs its blocks
+  const std::int64_t blocks = r->blocks;
+  release(r);
+  end_aborted(r, where, blocks, now);
+}
+
+// After the step in flight: the aborted requests still running here leave.
+void Instance::abort_pending(SimTime now) {
+  for (auto [r, id] : aborting_)
+    if (r->id == id && r->instance == id_ && (r->phase == Phase::Decode || r->phase == Phase::Prefill))
+      abort_running(r, now);
+  aborting_.clear();
+}
+
+void Instance::end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now) {
+  r->phase = Phase::Aborted;
+  if (r->first_token && *r->first_token >= now) r->first_token.reset();  // came after the client left
+  decision(now, DecisionKind::Abort, *r, std::string("client timeout while ") + where, blocks);
+  ctx_.observer->on_request_done(*r, now);
+  memory_freed(now);
+}
+
+// ---- disaggregated serving: the two ends of a KV hand-off ----
+
+void Instance::offer_handoff(Request* r, SimTime now) {
+  running_.erase(r);  // its blocks stay allocated until the decode instance has them
+  r->phase = Phase::Handoff;
+  handing_off_.emplace(r->id, r);
+  ctx_.handoffs->offer(*this, r, work_start_, now);
+}
+
+void Instance::hand_over(Request* r, SimTime now) {
+  if (handing_off_.erase(r->id) == 0) throw std::logic_error("Instance: handing over a request it does not hold");
+  let_go_prefix(r);  // the decode side holds its own copies
+  kv_.release(r->blocks);
+  kick(now);  // room for waiting prompts
+}
+
+void Instance::receive(Request* r, std::int64_t reserved, SimTime now) {
+  r->instance = id_;
+  inbox_.emplace_back(r, reserved);
+  if (!busy_) take_inbox(now);
+  else cut_jump(now);
+}
+
+void Instance::take_inbox(SimTime now) {
+  for (auto [r, reserved] : inbox_) {
+    unreserve_blocks(reserved);  // at least what adopting it allocates
+    r->phase = Phase::Decode;
+    r->last_token = now;
+    if (!ctx_.engine->enable_prefix_caching) {  // its shared prefix is a private copy here
+      r->blocks += r->cached_blocks();
+      r->cached_keys = 0;
+    }
+    if (!r->first_token) {
+      r->first_token = now;
+      ctx_.observer->on_first_token(*r, now);
+    }
+    adopt_running(r);
+  }
+  inbox_.clear();
+  kick(now);
+}
+
+std::int64_t Instance::request_count() const {
+  return running_.size() + static_cast<std::int64_t>(waiting_.size() + swapped_.size() + handing_off_.size() + inbox_.size());
+}
+
+std::vector<Request*> Instance::requests_in_flight() const {
+  std::vector<Request*> out;
+  for (Request* r = running_.front(); r; r = r->next) {
+    if (r->phase == Phase::Decode) cohort_.sync(r);
+    out.push_back(r);
+  }
+  out.insert(out.end(), swapped_.begin(), swapped_.end());
+  out.insert(out.end(), waiting_.begin(), waiting_.end());
+  for (const auto& [id, r] : handing_off_) out.push_back(r);
+  for (const auto& in : inbox_) out.push_back(in.first);
+  return out;
+}
+
+std::vector<Request*> Instance::take_all() {
+  if (busy_) throw std::logic_error("Instance: take_all while busy");
+  if (!handing_off_.empty() || !inbox_.empty()) throw std::logic_error("Instance: take_all with hand-offs under way");
+  std::vector<Request*> out;
+  for (Request* r = running_.front(); r;) {
+    Request* next = r->next;
+    if (r->phase == Phase::Decode) leave_cohort(r);
+    let_go_prefix(r);  // it holds them again wherever it is adopted
+    stale_.forget(r, members_);
+    running_.erase(r);
+    kv_.release(r->blocks);
+    out.push_back(r);
+    r = next;
+  }
+  for (Request* r : swapped_) r->cached_keys = 0;  // its host copy is dropped: it prefills again
+  out.insert(out.end(), swapped_.begin(), swapped_.end());
+  out.insert(out.end(), waiting_.begin(), waiting_.end());
+  swapped_.clear();
+  waiting_.clear();
+  queued_blocks_ = 0;
+  swap_.clear();
+  return out;
+}
+
+void Instance::adopt_running(Request* r) {
+  r->instance = id_;
+  hold_prefix(r);
+  kv_.allocate(r->blocks);
+  running_.push_back(r);
+  if (r->stale()) stale_.add(r);
+  if (r->phase == Phase::Decode) {
+    cohort_.add(r);
+    gaps_.joined(r);
+  }
+}
+
+void Instance::adopt_waiting(Request* r) {
+  r->instance = id_;
+  r->phase = Phase::Waiting;
+  r->prefill_target = r->prompt + r->generated;
+  r->prefilled = 0;
+  r->blocks = 0;
+  r->cached_keys = 0;
+  auto pos = std::upper_bound(waiting_.begin(), waiting_.end(), r,
+                              [](const Request* a, const Request* b) { return a->id < b->id; });
+  waiting_.insert(pos, r);
+  queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+}
+
+Request* Instance::find_running(RequestId id) const {
+  for (Request* r = running_.front(); r; r = r->next)
+    if (r->id == id) return r;
+  return nullptr;
+}
+
+void Instance::release_for_migration(Request* r) {
+  if (busy_ || r->phase != Phase::Decode || r->stale())
+    throw std::logic_error("Instance: migrating a request that is not a settled decode");
+  leave_cohort(r);
+  let_go_prefix(r);  // the destination holds them (bringing what it lacks)
+  running_.erase(r);
+  kv_.release(r->blocks);
+}
+
+bool Instance::reserve_blocks(std::int64_t n) {
+  // A decode jump in flight books its growth when it ends: that room is spoken for.
+  const std::int64_t claimed = work_ == Work::Jump ? cohort_.blocks_needed(jump_steps_) : 0;
+  if (kv_.free() - claimed - n < watermark_blocks_) return false;
+  kv_.allocate(n);
+  reserved_blocks_ += n;
+  return true;
+}
+
+void Instance::unreserve_blocks(std::int64_t n) {
+  kv_.release(n);
+  reserved_blocks_ -= n;
+}
+
+}  // namespace kunsim

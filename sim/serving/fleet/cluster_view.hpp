@@ -1,0 +1,71 @@
+// ClusterView and ClusterCommands: what an overload policy sees of the serving cluster and what
+// it may ask of it. The view is read-only (engines as const Instance*, no event queue, no
+// links); every change goes through a command, which checks its own rules (an engine under
+// reconfiguration, a group of one, a request that is not a decode) and says no by returning
+// false, so a policy can never leave the cluster in a state serving did not choose.
+// Commands today: KunServe's drop (fuse), growth and restore, Llumnix's migrate. Engines belong
+// to instance groups (`Instance::context().group`); fusion, growth and migration take engines
+// of one group only.
+#pragma once
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/fleet/instance_group.hpp"
+
+namespace kunsim {
+
+enum class StaleKvMode { LiveExchange, BlockingExchange, Recompute };
+const char* stale_kv_mode_name(StaleKvMode m);
+
+struct FuseOptions {
+  StaleKvMode stale_kv = StaleKvMode::LiveExchange;
+  int exchange_batch = 8;   // requests per exchange round (bounds the scratch buffer)
+  SimDuration exchange_interval = kNsPerSecond / 4;  // a live exchange's rounds start this far apart
+  nlohmann::json plan;      // the planner's inputs and estimates, logged with the drop
+};
+
+class ClusterView {
+ public:
+  virtual ~ClusterView() = default;
+  // Every engine, by id; and those taking arrivals (a restoring group takes none).
+  virtual std::span<const Instance* const> engines() const = 0;
+  virtual std::span<const Instance* const> dispatchable() const = 0;
+  virtual const Instance* engine(int id) const = 0;
+  virtual bool reconfiguring(int engine_id) const = 0;
+  // Blocks a member of engine `engine_id`'s instance group frees as stage `stage` of g (its
+  // dropped layers' weights, per GPU).
+  virtual std::int64_t freed_blocks(int engine_id, int stage, int g) const = 0;
+  // What the deployment is made of: an engine's own engine knobs and cost model are in its
+  // context (Instance::context()).
+  virtual const ModelSpec& model() const = 0;
+  virtual const Topology& topology() const = 0;
+  virtual const std::vector<InstanceGroup>& groups() const = 0;
+};
+
+class ClusterCommands {
+ public:
+  virtual ~ClusterCommands() = default;
+  // KunServe's drop: the normal engines `engine_ids` fuse into one pipeline group, at their next
+  // step boundary. False (nothing done) for fewer than two, engines of different instance
+  // groups, or any that is not a normal, unlocked engine without swapped requests.
+  virtual bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) = 0;
+  // KunServe's growth: the normal engines `partners` join the settled pipeline group
+  // `group_id` at their next step boundary, making g' = g + |partners| stages. Each old stage
+  // is split among its member (which keeps the stage's first layers) and |partners|/g of the
+  // partners, in order, so no member ever needs back a layer it dropped. False (nothing done)
+  // unless |partners| is a non-zero multiple of g, the group is unlocked, not restoring and has
+  // no stale KV left, and every partner is a normal, unlocked engine without swapped requests.
+  virtual bool grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) = 0;
+  // A group back to normal instances. False for a normal engine or one under reconfiguration.
+  virtual bool restore(int engine_id, SimTime now, const std::string& reason) = 0;
+  // Llumnix's live migration of a decoding request. False when either end is locked or not a
+  // normal engine, the two are of different instance groups, the request is not decoding on
+  // `src`, or `dst` has no room.
+  virtual bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now) = 0;
+};
+
+}  // namespace kunsim

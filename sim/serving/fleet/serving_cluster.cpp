@@ -1,0 +1,298 @@
+#include "sim/serving/fleet/serving_cluster.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "sim/serving/reconfig/migration.hpp"
+#include "sim/serving/reconfig/kunserve/restore_process.hpp"
+
+namespace kunsim {
+
+const char* stale_kv_mode_name(StaleKvMode m) {
+  switch (m) {
+    case StaleKvMode::LiveExchange: return "exchange";
+    case StaleKvMode::BlockingExchange: return "blocking-exchange";
+    case StaleKvMode::Recompute: return "recompute";
+  }
+  return "?";
+}
+
+namespace {
+constexpr std::uint64_t kTick = 0;    // the policy's periodic control
+constexpr std::uint64_t kReport = 1;  // engines report their load to the dispatcher
+}  // namespace
+
+ServingCluster::ServingCluster(const ServingContext& ctx, std::vector<InstanceGroup> groups,
+                               std::unique_ptr<Dispatcher> dispatcher, bool layerwise)
+    : ctx_(ctx), groups_(std::move(groups)), dispatcher_(std::move(dispatcher)) {
+  ctx_.prefix_directory = &prefix_directory_;
+  bool disaggregated = false;
+  for (const InstanceGroup& g : groups_) disaggregated |= g.role != InstanceRole::Mixed;
+  if (disaggregated) handoffs_ = std::make_unique<KvHandoffs>(host(), layerwise);
+  for (std::size_t i = 0; i < groups_.size(); ++i) {
+    InstanceGroup& g = groups_[i];
+    g.ctx.prefix_directory = &prefix_directory_;
+    g.ctx.group = static_cast<int>(i);
+    g.ctx.hands_off = g.role == InstanceRole::Prefill;
+    g.ctx.handoffs = g.role == InstanceRole::Mixed ? nullptr : handoffs_.get();
+    group_first_slot_.push_back(static_cast<int>(slot_group_.size()));
+    for (std::size_t k = 0; k < g.gpus.size(); ++k) slot_group_.push_back(static_cast<int>(i));
+    const std::int64_t room = g.blocks_per_instance - g.ctx.engine->watermark_blocks(g.blocks_per_instance);
+    if (g.role != InstanceRole::Decode && !g.gpus.empty() && (min_taker_room_ < 0 || room < min_taker_room_))
+      min_taker_room_ = room;
+  }
+  slot_engine_.resize(slot_group_.size());
+  next_group_id_ = static_cast<int>(slot_group_.size());
+  for (int s = 0; s < num_slots(); ++s) make_normal(s);
+}
+
+namespace {
+InstanceGroup single_group(const ServingContext& ctx, int instances, std::int64_t blocks, std::int64_t host_blocks) {
+  InstanceGroup g;
+  g.name = "default";
+  g.ctx = ctx;
+  g.blocks_per_instance = blocks;
+  g.host_blocks_per_instance = host_blocks;
+  for (int s = 0; s < instances; ++s) {
+    std::vector<int> gpus;
+    for (int r = 0; r < ctx.engine->tp; ++r) gpus.push_back(s * ctx.engine->tp + r);
+    g.gpus.push_back(std::move(gpus));
+  }
+  return g;
+}
+}  // namespace
+
+ServingCluster::ServingCluster(const ServingContext& ctx, int instances, std::int64_t blocks_per_instance,
+                               std::int64_t host_blocks_per_instance, std::unique_ptr<Dispatcher> dispatcher)
+    : ServingCluster(ctx, {single_group(ctx, instances, blocks_per_instance, host_blocks_per_instance)},
+                     std::move(dispatcher)) {}
+
+ServingCluster::~ServingCluster() = default;
+
+Instance* ServingCluster::make_normal(int slot) {
+  const InstanceGroup& g = groups_[slot_group_[slot]];
+  Member m;
+  m.slot = slot;
+  m.gpus = g.gpus[slot - group_first_slot_[slot_group_[slot]]];
+  m.base_blocks = g.blocks_per_instance;
+  auto inst = std::make_unique<Instance>(slot, std::vector<Member>{m}, g.ctx, g.host_blocks_per_instance);
+  Instance* p = inst.get();
+  install(std::move(inst));
+  return p;
+}
+
+void ServingCluster::install(std::unique_ptr<Instance> e) {
+  const int id = e->id();
+  for (std::size_t m = 0; m < e->members().size(); ++m) slot_engine_[e->members()[m].slot] = {id, static_cast<int>(m)};
+  engines_[id] = std::move(e);
+  rebuild_lists();
+}
+
+Instance* ServingCluster::uninstall(int id) {
+  auto it = engines_.find(id);
+  Instance* e = it->second.get();
+  e->retire();
+  retired_engines_.push_back(std::move(it->second));
+  engines_.erase(it);
+  rebuild_lists();
+  return e;
+}
+
+void ServingCluster::rebuild_lists() {
+  engine_list_.clear();
+  dispatchable_.clear();
+  decoders_.clear();
+  std::vector<Instance*> takers;
+  for (auto& [id, e] : engines_) {
+    engine_list_.push_back(e.get());
+    if (groups_[e->context().group].role == InstanceRole::Decode) {
+      decoders_.push_back(e.get());
+      continue;
+    }
+    takers.push_back(e.get());
+    if (!restoring_.count(id)) dispatchable_.push_back(e.get());
+  }
+  if (dispatchable_.empty()) dispatchable_ = takers;  // every engine restoring: queue anyway
+}
+
+Instance* ServingCluster::instance(int id) const {
+  auto it = engines_.find(id);
+  return it == engines_.end() ? nullptr : it->second.get();
+}
+
+std::pair<Instance*, int> ServingCluster::slot(int s) const {
+  return {instance(slot_engine_[s].first), slot_engine_[s].second};
+}
+
+
+bool ServingCluster::group_holds(const Request& r, const InstanceGroup& g) const {
+  const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), g.ctx.engine->block_size);
+  return need + g.ctx.engine->watermark_blocks(g.blocks_per_instance) <= g.blocks_per_instance;
+}
+
+std::string ServingCluster::never_fits_group(const Request& r, const InstanceGroup& g) const {
+  const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), g.ctx.engine->block_size);
+  const std::int64_t watermark = g.ctx.engine->watermark_blocks(g.blocks_per_instance);
+  return "needs " + std::to_string(need) + " KV blocks, an instance" + (groups_.size() > 1 ? " of group " + g.name : "") +
+         " holds " + std::to_string(g.blocks_per_instance) + " (" + std::to_string(watermark) + " kept free)";
+}
+
+std::string ServingCluster::never_fits(const Request& r) const {
+  const EngineParams& e = *ctx_.engine;
+  const std::int64_t len = std::int64_t{r.prompt} + r.output;
+  if (len > e.max_model_len)
+    return "prompt + output = " + std::to_string(len) + " tokens exceeds max_model_len " + std::to_string(e.max_model_len);
+  // It must fit an instance taking arrivals and, where those hand off, a decode instance.
+  const InstanceGroup* refuses[2] = {nullptr, nullptr};
+  bool fits[2] = {false, !handoffs_};
+  for (const InstanceGroup& g : groups_) {
+    if (g.gpus.empty()) continue;
+    const int side = g.role == InstanceRole::Decode ? 1 : 0;
+    if (fits[side]) continue;
+    if (group_holds(r, g)) fits[side] = true;
+    else if (!refuses[side]) refuses[side] = &g;
+  }
+  for (int side = 0; side < 2; ++side)
+    if (!fits[side]) return never_fits_group(r, *refuses[side]);
+  return {};
+}
+
+const std::vector<Instance*>& ServingCluster::fitting(const std::vector<Instance*>& candidates, const Request& r) {
+  if (groups_.size() == 1 || Request::blocks_for(r.peak_kv_tokens(), ctx_.engine->block_size) <= min_taker_room_)
+    return candidates;  // the tightest taking instance holds it
+  fitting_.clear();
+  for (Instance* e : candidates)
+    if (group_holds(r, groups_[e->context().group])) fitting_.push_back(e);
+  return fitting_.empty() ? candidates : fitting_;
+}
+
+void ServingCluster::dispatch(Request* r, SimTime now) {
+  const std::vector<Instance*>& candidates = fitting(dispatchable_, *r);
+  const int pick = ctx_.policy->pick_engine(*this, *r, now);
+  // A policy's pick counts in dispatchable(); it stands where that engine can hold the request.
+  Instance* e = nullptr;
+  if (pick >= 0 && pick < static_cast<int>(dispatchable_.size()) &&
+      (&candidates == &dispatchable_ || group_holds(*r, groups_[dispatchable_[pick]->context().group])))
+    e = dispatchable_[pick];
+  else
+    e = candidates[dispatcher_->pick(candidates, *r, now)];
+  e->enqueue(r, now);
+}
+
+void ServingCluster::abort(Request* r, SimTime now) {
+  Instance* e = instance(r->instance);
+  if (!e) throw std::logic_error("ServingCluster: request " + std::to_string(r->id) + " is in no engine");
+  e->abort(r, now);
+}
+
+void ServingCluster::start_ticks(SimTime now, std::function<bool()> live) {
+  live_ = std::move(live);
+  if (ctx_.policy->tick_interval() > SimDuration{}) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
+  if (dispatcher_->report_interval() > SimDuration{}) ctx_.events->schedule(now, this, kReport);
+}
+
+void ServingCluster::handle_event(SimTime now, std::uint64_t arg) {
+  if (arg == kReport) {
+    dispatcher_->on_report(engine_list_, now);
+    if (live_()) ctx_.events->schedule(now + dispatcher_->report_interval(), this, kReport);
+    return;
+  }
+  ctx_.policy->on_tick(*this, *this, now);
+  if (live_()) ctx_.events->schedule(now + ctx_.policy->tick_interval(), this, kTick);
+}
+
+std::int64_t ServingCluster::freed_blocks(int engine_id, int stage, int g) const {
+  return group_freed_blocks(instance(engine_id)->context().group, stage, g);
+}
+
+std::int64_t ServingCluster::group_freed_blocks(int group, int stage, int g) const {
+  const ServingContext& c = groups_[group].ctx;
+  const int L = ctx_.model->layers;
+  const std::int64_t dropped_layers = L - stage_layers(stage, g, L);
+  const std::int64_t bytes = dropped_layers * ctx_.model->layer_weight_bytes() / c.engine->tp;
+  return bytes / c.memory->block_bytes;
+}
+
+std::vector<Request*> ServingCluster::requests_in_flight() const {
+  std::vector<Request*> out;
+  for (Instance* e : engine_list_) {
+    auto v = e->requests_in_flight();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
+InstanceCounters ServingCluster::total_counters() const {
+  InstanceCounters t = retired_;
+  for (Instance* e : engine_list_) t += e->counters();
+  return t;
+}
+
+// ---- restore ----
+
+bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
+  Instance* g = instance(id);
+  if (!g || g->stages() < 2 || locked_.count(id)) return false;
+  locked_.insert(id);
+  restoring_.insert(id);
+  rebuild_lists();
+  std::int64_t base = 0;
+  for (const Member& m : g->members()) base += m.base_blocks;
+  g->set_admission_cap(base);
+  g->set_state("vacating");
+  log(Decision{now, DecisionKind::Restore, DecisionPhase::Begin, {{"instance", id}, {"kv_used", g->kv().used()},
+       {"kv_capacity", g->kv().capacity()}, {"base_blocks", base}, {"reason", reason}}});
+  // The restore waits for the group to vacate, checking at the policy's interval.
+  const SimDuration poll = ctx_.policy->tick_interval() > SimDuration{} ? ctx_.policy->tick_interval() : kNsPerSecond / 10;
+  auto process = std::make_unique<RestoreProcess>(host(), id, poll, now);
+  RestoreProcess* p = process.get();
+  start(std::move(process));
+  p->begin(now);
+  return true;
+}
+
+// ---- migrate (Llumnix) ----
+
+bool ServingCluster::migrate(int src, RequestId id, int dst, SimTime now) {
+  Instance* s = instance(src);
+  Instance* d = instance(dst);
+  if (!s || !d || src == dst || s->stages() != 1 || d->stages() != 1 || locked_.count(src) || locked_.count(dst) ||
+      s->context().group != d->context().group)
+    return false;
+  auto m = Migration::start(host(), *s, id, *d, now);
+  if (!m) return false;
+  locked_.insert(src);
+  locked_.insert(dst);
+  start(std::move(m));
+  return true;
+}
+
+// ---- processes ----
+
+void ServingCluster::start(std::unique_ptr<EventHandler> process) {
+  finished_.clear();  // no finished process is inside its own event now
+  processes_.push_back(std::move(process));
+}
+
+void ServingCluster::done(EventHandler* process, const std::vector<int>& engines) {
+  bool relist = false;
+  for (int id : engines) {
+    locked_.erase(id);
+    relist |= restoring_.erase(id) > 0;
+  }
+  if (relist) rebuild_lists();
+  auto it = std::find_if(processes_.begin(), processes_.end(), [&](const auto& p) { return p.get() == process; });
+  if (it == processes_.end()) throw std::logic_error("ServingCluster: an unknown process ended");
+  finished_.push_back(std::move(*it));  // deleted later: it is inside its own event now
+  processes_.erase(it);
+}
+
+std::vector<Instance*> ServingCluster::split(int group_id) {
+  Instance* g = uninstall(group_id);
+  retired_ += g->counters();
+  std::vector<Instance*> parts;
+  for (const Member& m : g->members()) parts.push_back(make_normal(m.slot));
+  return parts;
+}
+
+}  // namespace kunsim

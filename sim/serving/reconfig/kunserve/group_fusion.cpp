@@ -1,0 +1,233 @@
+// ServingCluster, continued: KunServe's pipeline groups being formed. fuse (the drop: g normal
+// instances into one pipeline) and grow (a group of g into one of k*g), with what they share:
+// how a joining engine's requests are sorted into stale, re-laid and recomputed ones, how the
+// group is installed and logged, and how the exchange of its stale KV starts. Restore,
+// migration and the process bookkeeping are serving_cluster.cpp.
+#include <algorithm>
+#include <memory>
+
+#include "sim/serving/reconfig/kunserve/kv_exchange.hpp"
+#include "sim/serving/fleet/serving_cluster.hpp"
+#include "sim/serving/reconfig/kunserve/stage_relay.hpp"
+
+namespace kunsim {
+
+// ---- fuse (KunServe drop) ----
+
+bool ServingCluster::joinable(int id) const {
+  const Instance* e = instance(id);
+  return e && e->stages() == 1 && !locked_.count(id) && e->swapped() == 0;
+}
+
+namespace {
+// KunServe fuses instances of one group only: a pipeline's stages share GPU kind, TP and knobs.
+bool one_group(const ServingCluster& c, const std::vector<int>& ids) {
+  const int g = c.instance(ids[0])->context().group;
+  return std::all_of(ids.begin(), ids.end(), [&](int id) { return c.instance(id)->context().group == g; });
+}
+}  // namespace
+
+void ServingCluster::lock_and_pause(const std::vector<int>& ids, SimTime now, std::function<void(SimTime)> then) {
+  auto pending = std::make_shared<std::size_t>(ids.size());
+  auto done = std::make_shared<std::function<void(SimTime)>>(std::move(then));
+  for (int id : ids) {
+    locked_.insert(id);
+    instance(id)->pause(now, [pending, done](SimTime t) {
+      if (--*pending == 0) (*done)(t);
+    });
+  }
+}
+
+bool ServingCluster::fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now) {
+  if (ids.size() < 2 || !std::all_of(ids.begin(), ids.end(), [this](int id) { return joinable(id); }) ||
+      !one_group(*this, ids))
+    return false;
+  lock_and_pause(ids, now, [this, ids, opt](SimTime t) { do_fuse(ids, opt, t); });
+  return true;
+}
+
+// The requests of an engine joining a group, sorted out. Running ones whose KV stays where it
+// is: stale (whole on member `home`) or, with `home` < 0, per-stage KV the group re-lays. With
+// stale_kv=recompute their KV is dropped and they prefill again in the group.
+struct ServingCluster::Joining {
+  std::vector<Request*> running, waiting;
+  std::int64_t stale_requests = 0, stale_blocks = 0, kept_blocks = 0, recomputed = 0;
+  InstanceCounters absorbed;
+
+  void take(Instance& part, int home, Member* m, StaleKvMode mode) {
+    absorbed += part.counters();
+    // Cached prefixes its running requests hold: one copy each, kept like their own KV (stale
+    // on this home, or re-laid per stage); prefixes nobody holds are not carried over.
+    if (mode != StaleKvMode::Recompute) {
+      const std::int64_t shared = part.kv().prefixes().in_use();
+      kept_blocks += shared;
+      if (home >= 0) {
+        m->stale_blocks += shared;
+        stale_blocks += shared;
+      }
+    }
+    for (Request* r : part.take_all()) {
+      const bool was_running = r->phase == Phase::Decode || r->phase == Phase::Prefill;
+      if (!was_running || mode == StaleKvMode::Recompute) {
+        if (was_running) ++recomputed;
+        waiting.push_back(r);
+        continue;
+      }
+      kept_blocks += r->blocks;
+      if (home >= 0) {
+        r->home = home;
+        r->stale_blocks = r->blocks;
+        m->stale_blocks += r->blocks;
+        stale_blocks += r->blocks;
+        ++stale_requests;
+      }
+      running.push_back(r);
+    }
+  }
+};
+
+Instance* ServingCluster::install_group(std::vector<Member> members, Joining& j) {
+  const int g = static_cast<int>(members.size());
+  const InstanceGroup& kind = groups_[slot_group_[members[0].slot]];
+  auto group = std::make_unique<Instance>(next_group_id_++, std::move(members), kind.ctx, kind.host_blocks_per_instance * g);
+  group->absorb_counters(j.absorbed);
+  group->set_state("pipeline");
+  for (Request* r : j.running) group->adopt_running(r);
+  for (Request* r : j.waiting) group->adopt_waiting(r);
+  Instance* gp = group.get();
+  install(std::move(group));
+  return gp;
+}
+
+nlohmann::json ServingCluster::group_fields(const Instance& gp, const Joining& j, const FuseOptions& opt) {
+  std::vector<int> slots, extra;
+  for (const Member& m : gp.members()) {
+    slots.push_back(m.slot);
+    extra.push_back(static_cast<int>(m.extra_blocks));
+  }
+  return {{"instance", gp.id()},
+          {"instances", slots},
+          {"g", gp.stages()},
+          {"freed_blocks", extra},
+          {"kv_capacity", gp.kv().capacity()},
+          {"stale_requests", j.stale_requests},
+          {"stale_blocks", j.stale_blocks},
+          {"recomputed", j.recomputed},
+          {"stale_kv", stale_kv_mode_name(opt.stale_kv)}};
+}
+
+void ServingCluster::log_with_plan(Decision row, const FuseOptions& opt) {
+  for (auto it = opt.plan.begin(); it != opt.plan.end(); ++it) row.fields[it.key()] = it.value();
+  log(std::move(row));
+}
+
+bool ServingCluster::start_exchange(Instance& gp, const FuseOptions& opt, SimTime now) {
+  if (gp.stale().empty()) return false;
+  const bool blocking = opt.stale_kv == StaleKvMode::BlockingExchange;
+  if (blocking) gp.set_blocked(true, now);
+  locked_.insert(gp.id());  // no restore or growth while its exchange runs
+  // A blocking exchange runs its rounds back to back; a live one is paced.
+  const SimDuration interval = blocking ? SimDuration{} : opt.exchange_interval;
+  auto exchange = std::make_unique<KvExchange>(host(), gp, opt.exchange_batch, interval, now);
+  KvExchange* x = exchange.get();
+  start(std::move(exchange));
+  x->begin(now);
+  return true;
+}
+
+void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now) {
+  const int g = static_cast<int>(ids.size());
+  std::vector<Member> members;
+  Joining j;
+  for (int idx = 0; idx < g; ++idx) {
+    Instance* part = uninstall(ids[idx]);
+    locked_.erase(ids[idx]);
+    Member m = part->members()[0];
+    m.extra_blocks = group_freed_blocks(part->context().group, idx, g);
+    m.stale_blocks = 0;
+    j.take(*part, idx, &m, opt.stale_kv);
+    members.push_back(m);
+  }
+  Instance* gp = install_group(std::move(members), j);
+  log_with_plan(Decision{now, DecisionKind::Drop, DecisionPhase::None, group_fields(*gp, j, opt)}, opt);
+  start_exchange(*gp, opt, now);
+  gp->resume(now);
+}
+
+// ---- grow ----
+
+bool ServingCluster::grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
+  Instance* gp = instance(group_id);
+  if (!gp || gp->stages() < 2 || locked_.count(group_id) || restoring_.count(group_id) || !gp->stale().empty() ||
+      gp->swapped() > 0)
+    return false;
+  if (partners.empty() || partners.size() % gp->stages() != 0 ||
+      !std::all_of(partners.begin(), partners.end(), [this](int id) { return joinable(id); }))
+    return false;
+  std::vector<int> ids{group_id};
+  ids.insert(ids.end(), partners.begin(), partners.end());
+  if (!one_group(*this, ids)) return false;
+  lock_and_pause(ids, now, [this, group_id, partners, opt](SimTime t) { do_grow(group_id, partners, opt, t); });
+  return true;
+}
+
+void ServingCluster::do_grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
+  Instance* old = uninstall(group_id);
+  locked_.erase(group_id);
+  const int g = old->stages(), k = 1 + static_cast<int>(partners.size()) / g, G = k * g;
+  // Stage order: old stage r keeps the first part of its layers; its k-1 partners follow it.
+  std::vector<Member> members;
+  std::vector<Instance*> joining;
+  for (int r = 0; r < g; ++r) {
+    members.push_back(old->members()[r]);
+    for (int p = 0; p < k - 1; ++p) {
+      Instance* part = uninstall(partners[r * (k - 1) + p]);
+      locked_.erase(part->id());
+      joining.push_back(part);
+      members.push_back(part->members()[0]);
+    }
+  }
+  Joining j;
+  for (int idx = 0; idx < G; ++idx) {
+    members[idx].extra_blocks = group_freed_blocks(old->context().group, idx, G);
+    members[idx].stale_blocks = 0;
+  }
+  j.take(*old, -1, nullptr, opt.stale_kv);  // per-stage KV: re-laid, never stale
+  const std::int64_t relaid = j.kept_blocks;
+  const std::int64_t relaid_requests = static_cast<std::int64_t>(j.running.size());
+  for (int idx = 0, p = 0; idx < G; ++idx)
+    if (idx % k != 0) j.take(*joining[p++], idx, &members[idx], opt.stale_kv);
+  Instance* gp = install_group(std::move(members), j);
+  std::vector<int> added;
+  for (Instance* part : joining) added.push_back(part->members()[0].slot);
+  nlohmann::json fields = group_fields(*gp, j, opt);
+  fields["from_instance"] = group_id;
+  fields["from_g"] = g;
+  fields["added"] = added;
+  fields["relaid_requests"] = relaid_requests;
+  fields["relaid_blocks"] = relaid;
+  log_with_plan(Decision{now, DecisionKind::Grow, DecisionPhase::Begin, std::move(fields)}, opt);
+  if (relaid == 0) {
+    start_exchange(*gp, opt, now);
+    gp->resume(now);
+    return;
+  }
+  // The group waits for its per-stage KV to reach the new stage boundaries, then exchanges the
+  // new members' stale KV as after a drop.
+  gp->set_blocked(true, now);
+  locked_.insert(gp->id());
+  auto relay = std::make_unique<StageRelay>(
+      host(), *gp, g, relaid,
+      [this, gp, opt](SimTime t) {
+        const bool exchanging = start_exchange(*gp, opt, t);
+        if (!exchanging || opt.stale_kv != StaleKvMode::BlockingExchange) gp->set_blocked(false, t);
+        return exchanging;
+      },
+      now);
+  StageRelay* sr = relay.get();
+  start(std::move(relay));
+  sr->begin(now);
+  gp->resume(now);
+}
+
+}  // namespace kunsim

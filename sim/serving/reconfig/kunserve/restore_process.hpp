@@ -1,0 +1,40 @@
+// RestoreProcess: KunServe's restore of one pipeline group, as events on the simulated
+// cluster: vacate (admit only what fits the members as normal instances, and wait until what is
+// used fits them and no stale KV is left, polling at the policy's interval) -> pull (each
+// member fetches the layers it dropped from the stage that kept them, while the group serves)
+// -> gather (pause; each running request's per-stage KV is gathered on one member) -> split
+// (back to data-parallel instances; requests no member has room for are recomputed).
+#pragma once
+#include <set>
+#include <vector>
+
+#include "sim/serving/reconfig/reconfiguration.hpp"
+
+namespace kunsim {
+
+class RestoreProcess final : public EventHandler {
+ public:
+  RestoreProcess(ReconfigurationHost& host, int group_id, SimDuration poll_interval, SimTime now)
+      : host_(host), id_(group_id), poll_interval_(poll_interval), started_(now) {}
+  void begin(SimTime now) { poll(now); }  // once the host holds it
+  void handle_event(SimTime now, std::uint64_t arg) override;
+
+ private:
+  enum class Step { Vacate, Pull, Gather };
+  Instance& group() const { return *host_.instance(id_); }
+  std::int64_t base_blocks() const;
+  void poll(SimTime now);
+  void pull(SimTime now);
+  void gather(SimTime now);
+  void split(SimTime now);
+
+  ReconfigurationHost& host_;
+  int id_;
+  SimDuration poll_interval_;
+  SimTime started_;
+  Step step_ = Step::Vacate;
+  std::vector<std::set<RequestId>> assigned_;  // per member, the running requests it takes
+  std::set<RequestId> unfit_;                 // running requests no member has room for
+};
+
+}  // namespace kunsim

@@ -1,0 +1,32 @@
+// Reconfiguration: what a process that reshapes the serving cluster while it serves (the KV
+// exchange after a drop, a restore, a Llumnix migration) may do to the cluster, and nothing
+// more. Processes are events of their own; they act through this narrow host interface rather
+// than as friends of ServingCluster, and tell it when they are over, so it can unlock the
+// engines they held and delete them.
+#pragma once
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/core/event_queue.hpp"
+#include "sim/serving/engine/instance.hpp"
+
+namespace kunsim {
+
+class ReconfigurationHost {
+ public:
+  virtual ~ReconfigurationHost() = default;
+  virtual const ServingContext& context() const = 0;
+  virtual Instance* instance(int id) const = 0;
+  virtual void log(Decision d) = 0;
+  // Restore's last step: the paused group `id` is replaced by a normal instance on each of its
+  // members' slots (returned in member order, paused: the caller resumes them).
+  virtual std::vector<Instance*> split(int group_id) = 0;
+  // `process` is over: the engines it held are unlocked (`engines`) and it is deleted once the
+  // event it is handling has returned.
+  virtual void done(EventHandler* process, const std::vector<int>& engines) = 0;
+  // The decode instances of a disaggregated fleet, in id order (none elsewhere).
+  virtual const std::vector<Instance*>& decoders() const = 0;
+};
+
+}  // namespace kunsim
