@@ -148,7 +148,7 @@ struct Simulation::Impl final : ServingObserver {
     if (trace) trace->decision(row);
     decisions.write(d, row);
   }
-  void on_work(const Instance& e, SimTime start, SimTime end, std::int64_t steps, int decodes,
+  void on_work(const Engine& e, SimTime start, SimTime end, std::int64_t steps, int decodes,
                std::int64_t prefill_tokens) override {
     if (!trace) return;
     std::string name = "engine " + std::to_string(e.id());
@@ -203,7 +203,7 @@ struct Simulation::Impl final : ServingObserver {
     // Prefix holder counts are the requests holding each key (nothing held is freed). The check
     // walks every held key, so it runs every 64th event: a miscount persists until it is seen.
     const bool holders = ++checks_ % 64 == 0;
-    for (const Instance* e : cluster->engines()) {
+    for (const Engine* e : cluster->engines()) {
       held += e->request_count();
       if (holders) e->check_prefix_holders();
     }
@@ -234,7 +234,7 @@ struct Simulation::Impl final : ServingObserver {
     EventLoop loop(events);
 #ifndef NDEBUG
     loop.run(horizon, [this] { check_conservation(); });
-    for (const Instance* e : cluster->engines()) e->check_prefix_holders();
+    for (const Engine* e : cluster->engines()) e->check_prefix_holders();
 #else
     loop.run(horizon);
 #endif

@@ -11,10 +11,10 @@ namespace {
 
 double round6(double x) { return std::round(x * 1e6) / 1e6; }
 
-nlohmann::json engine_json(const Instance& e, SimTime end) {
+nlohmann::json engine_json(const Engine& e, SimTime end) {
   std::vector<int> slots;
   for (const Member& m : e.members()) slots.push_back(m.slot);
-  const InstanceCounters& c = e.counters();
+  const EngineCounters& c = e.counters();
   return {{"id", e.id()},
           {"group", e.context().group},
           {"slots", slots},
@@ -45,10 +45,10 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
   const nlohmann::json req = metrics.summary_json();
   for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();
 
-  const InstanceCounters total = cluster.total_counters();
+  const EngineCounters total = cluster.total_counters();
   nlohmann::json per = nlohmann::json::array();
   double peak = 0;
-  for (const Instance* e : cluster.engines()) {
+  for (const Engine* e : cluster.engines()) {
     peak = std::max(peak, static_cast<double>(e->kv().peak_used()) / static_cast<double>(e->kv().capacity()));
     per.push_back(engine_json(*e, f.end));
   }

@@ -9,7 +9,7 @@ Timeline::Timeline(std::FILE* out) : out_(out) {
   if (out_) std::fputs("t_s,instance,state,kv_used_blocks,kv_total_blocks,kv_usage,running,waiting,swapped,host_swap_blocks,kv_shared_blocks,kv_cached_blocks\n", out_);
 }
 
-void Timeline::sample(SimTime now, int slot, const Instance& e, int member) {
+void Timeline::sample(SimTime now, int slot, const Engine& e, int member) {
   if (!out_) return;
   const std::int64_t used = e.member_used_at(member, now);
   const std::int64_t total = e.stages() == 1 ? e.kv().capacity() : e.members()[member].capacity();

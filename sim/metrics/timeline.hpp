@@ -6,14 +6,14 @@
 #pragma once
 #include <cstdio>
 
-#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/engine/engine.hpp"
 
 namespace kunsim {
 
 class Timeline {
  public:
   explicit Timeline(std::FILE* out);  // out may be null
-  void sample(SimTime now, int slot, const Instance& engine, int member);
+  void sample(SimTime now, int slot, const Engine& engine, int member);
 
  private:
   std::FILE* out_;

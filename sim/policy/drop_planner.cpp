@@ -42,7 +42,7 @@ std::pair<double, double> DropPlanner::estimate(const ServingContext& ctx, const
   one.sampled = one.num_decodes;
   const double step = ctx.cost->iteration(one).sum();
   // ... against a pipeline cycle of the whole group's decodes over g stages, priced by the
-  // function the group's Instance will charge it with.
+  // function the group's Engine will charge it with.
   const PipelineGeometry geo{g, ctx.engine->tp, c_.model().layers, pipeline_links(c_.topology(), members, c_.model())};
   BatchShape all = one;
   all.num_decodes = static_cast<int>(decodes);
@@ -74,7 +74,7 @@ int DropPlanner::node_of(int engine_id) const {
 GroupPlan DropPlanner::grow(const InstanceLoad& group, const std::vector<InstanceLoad>& normals,
                             const std::set<int>& taken) const {
   GroupPlan best;
-  const Instance& e = *c_.engine(group.id);
+  const Engine& e = *c_.engine(group.id);
   const int g = e.stages();
   if (p_.group_size > 0 || g < 2) return best;
   const std::vector<const InstanceLoad*> cands = partners(normals, taken, node_of(group.id));

@@ -17,7 +17,7 @@
 #include <cstdio>
 
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/engine/engine.hpp"
 
 namespace kunsim {
 namespace {
@@ -28,7 +28,7 @@ class InferCeptPolicy final : public MemoryOverloadPolicy {
   bool swaps_overlap_compute() const override { return true; }
 
  private:
-  PreemptDecision do_on_preempt(const Instance& inst, const Request& r) override {
+  PreemptDecision do_on_preempt(const Engine& inst, const Request& r) override {
     const ServingContext& ctx = inst.context();
     BatchShape prefill;
     prefill.prefills = {{r.prompt + r.generated, 0}};

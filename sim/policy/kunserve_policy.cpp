@@ -48,9 +48,9 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     // Normal instances by instance group: groups fuse and grow only within themselves.
     std::map<int, std::vector<InstanceLoad>> loads;
     // A snapshot: a restore below, or a fuse of idle instances, changes the engine list.
-    const std::vector<const Instance*> engines(c.engines().begin(), c.engines().end());
+    const std::vector<const Engine*> engines(c.engines().begin(), c.engines().end());
     std::vector<InstanceLoad> growing;  // groups voting to drop again
-    for (const Instance* e : engines) {
+    for (const Engine* e : engines) {
       const double usage = e->kv().capacity() ? static_cast<double>(e->kv_used_at(now)) / e->kv().capacity() : 0;
       auto& hist = history_[e->id()];
       hist.push_back(usage);
@@ -88,7 +88,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     }
   }
 
-  InstanceLoad load_of(const Instance& e, double usage, SimTime now) const {
+  InstanceLoad load_of(const Engine& e, double usage, SimTime now) const {
     const int block_size = e.context().engine->block_size;
     InstanceLoad l;
     l.id = e.id();
@@ -116,7 +116,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     for (int id : plan.ids) settled_[id] = now + seconds_to_ns(p_.min_dwell_s);
   }
 
-  void consider_restore(ClusterCommands& cmd, const Instance& e, double usage, const std::deque<double>& hist, SimTime now) {
+  void consider_restore(ClusterCommands& cmd, const Engine& e, double usage, const std::deque<double>& hist, SimTime now) {
     if (!p_.enable_restore || e.waiting() > 0 || usage > p_.restore_usage) return;
     if (static_cast<int>(hist.size()) < p_.trend_window || !(hist.back() < hist.front())) return;
     const std::string why = "nothing queued, usage " + std::to_string(usage) + " <= " + std::to_string(p_.restore_usage) +
@@ -126,7 +126,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
   }
 
  private:
-  PreemptDecision do_on_preempt(const Instance&, const Request&) override {
+  PreemptDecision do_on_preempt(const Engine&, const Request&) override {
     return {PreemptMode::Recompute, "kunserve preempt_method=recompute"};
   }
   KunServeParams p_;

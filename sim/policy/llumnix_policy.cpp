@@ -22,7 +22,7 @@ struct LlumnixParams {
   int migrations_per_tick = 2;
 };
 
-double freeness(const Instance& e, SimTime now) {
+double freeness(const Engine& e, SimTime now) {
   const double free = static_cast<double>(e.kv().capacity() - e.kv_used_at(now) - e.queued_blocks());
   return free / std::max(1, e.running());
 }
@@ -54,9 +54,9 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
 
   void migrate_within(const ClusterView& c, ClusterCommands& cmd, int group, SimTime now) {
     for (int n = 0; n < p_.migrations_per_tick; ++n) {
-      const Instance *src = nullptr, *dst = nullptr;
+      const Engine *src = nullptr, *dst = nullptr;
       double fs = std::numeric_limits<double>::infinity(), fd = -fs;
-      for (const Instance* e : c.engines()) {
+      for (const Engine* e : c.engines()) {
         if (e->context().group != group || c.reconfiguring(e->id()) || e->stages() != 1) continue;
         const double f = freeness(*e, now);
         if (f < fs && e->decoding() > 1) fs = f, src = e;
@@ -72,7 +72,7 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
   }
 
  private:
-  PreemptDecision do_on_preempt(const Instance&, const Request&) override {
+  PreemptDecision do_on_preempt(const Engine&, const Request&) override {
     return {PreemptMode::Recompute, "llumnix (vLLM engine) preemption_mode=recompute"};
   }
   LlumnixParams p_;

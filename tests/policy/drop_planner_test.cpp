@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "serving/instance_fixture.hpp"
+#include "serving/engine_fixture.hpp"
 
 namespace kunsim {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "serving/instance_fixture.hpp"
+#include "serving/engine_fixture.hpp"
 
 namespace kunsim {
 namespace {

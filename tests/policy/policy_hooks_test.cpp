@@ -2,7 +2,7 @@
 // cluster read-only and change it only through commands that check their own rules.
 #include <gtest/gtest.h>
 
-#include "serving/instance_fixture.hpp"
+#include "serving/engine_fixture.hpp"
 #include "sim/policy/policy_registry.hpp"
 
 namespace kunsim {
@@ -17,7 +17,7 @@ class ScriptedPolicy final : public MemoryOverloadPolicy {
   SimDuration tick_interval() const override { return kNsPerSecond; }
 
  private:
-  PreemptDecision do_on_preempt(const Instance&, const Request&) override { return {PreemptMode::Recompute, ""}; }
+  PreemptDecision do_on_preempt(const Engine&, const Request&) override { return {PreemptMode::Recompute, ""}; }
   void do_on_tick(const ClusterView&, ClusterCommands&, SimTime) override { ++ticks; }
   int do_pick_engine(const ClusterView&, const Request&, SimTime) override { return pick; }
 };

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "serving/instance_fixture.hpp"
+#include "serving/engine_fixture.hpp"
 #include "sim/serving/fleet/serving_cluster.hpp"
 
 namespace kunsim {

@@ -3,7 +3,7 @@
 // with the figures of the re-lay and of the newcomer's exchange checked by hand.
 #include <gtest/gtest.h>
 
-#include "serving/instance_fixture.hpp"
+#include "serving/engine_fixture.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/serving/fleet/serving_cluster.hpp"
 #include "sim/serving/reconfig/kunserve/stage_relay.hpp"
@@ -103,7 +103,7 @@ TEST(GroupGrowth, TwoStagesGrowToFourWithHandCheckedFigures) {
   ASSERT_NE(ex, nullptr);
   EXPECT_EQ((*ex)["requests"], 1);
   EXPECT_EQ((*ex)["bytes"].get<std::int64_t>(), stale * 2'097'152 * 3 / 4);
-  Instance* g = f.cluster->engine_list().back();
+  Engine* g = f.cluster->engine_list().back();
   ASSERT_EQ(g->stages(), 4);
   EXPECT_EQ(g->stale_requests(), 0);
   EXPECT_EQ(g->kv().capacity(), 4 * (1000 + 4992));
@@ -115,7 +115,7 @@ TEST(GroupGrowth, TwoStagesGrowToFourWithHandCheckedFigures) {
   EXPECT_EQ(f.cluster->engine_list().size(), 4u);
   ASSERT_EQ(f.observer.done.size(), 4u);
   for (const Request* r : all) EXPECT_EQ(r->generated, 1500);
-  for (Instance* e : f.cluster->engine_list()) EXPECT_EQ(e->kv().used(), 0);
+  for (Engine* e : f.cluster->engine_list()) EXPECT_EQ(e->kv().used(), 0);
 }
 
 // With stale_kv=recompute the re-lay is not made: the group's requests and the newcomers'
@@ -153,7 +153,7 @@ TEST(GroupGrowth, KunServeGrowsAGroupThatVotesAgain) {
     f.cluster->instance(4)->enqueue(all.back(), kSimTimeZero);
   }
   f.run_until({}, 2'000'000'000, [&] { f.check(); });
-  const Instance* g = f.cluster->engine(4);
+  const Engine* g = f.cluster->engine(4);
   ASSERT_NE(g, nullptr);
   ASSERT_GE(g->kv_used_at(f.now), g->kv().capacity() * 95 / 100);
   ASSERT_GE(g->queued_blocks(), g->kv().capacity() - g->kv_used_at(f.now));

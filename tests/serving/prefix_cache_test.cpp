@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "serving/instance_fixture.hpp"
+#include "serving/engine_fixture.hpp"
 #include "sim/serving/engine/kv_block_manager.hpp"
 #include "sim/serving/fleet/serving_cluster.hpp"
 #include "sim/serving/engine/swap_space.hpp"
@@ -196,7 +196,7 @@ Dropped drop_with_prefix(bool shared) {
   f.run_until({}, 500'000'000, [] {});
   EXPECT_TRUE(f.cluster->fuse({0, 1}, FuseOptions{}, f.now));
   f.run_until({}, 5'000'000'000, [&] {
-    for (const Instance* e : f.cluster->engine_list()) {
+    for (const Engine* e : f.cluster->engine_list()) {
       ASSERT_LE(e->kv().used(), e->kv().capacity());
       e->check_prefix_holders();
     }
@@ -207,7 +207,7 @@ Dropped drop_with_prefix(bool shared) {
     if (d["kind"] == "drop") out.stale_blocks = d["stale_blocks"];
     if (d["kind"] == "kv_exchange" && d["phase"] == "done") out.exchange_bytes = d["bytes"];
   }
-  const Instance& g = *f.cluster->engine_list().back();
+  const Engine& g = *f.cluster->engine_list().back();
   EXPECT_EQ(g.stale_requests(), 0);
   // Exchanged: the four share the group's per-stage entries; no home copy is left.
   EXPECT_EQ(g.kv().prefixes().in_use(), shared ? 6 : 0);
@@ -217,7 +217,7 @@ Dropped drop_with_prefix(bool shared) {
 
 TEST(PrefixCachingDrop, SharedBlocksCountOnceAndMoveOncePerStage) {
   const Dropped plain = drop_with_prefix(false), shared = drop_with_prefix(true);
-  // Instance 0's four requests held 6 blocks each of the same prefix; shared, they hold them once.
+  // Engine 0's four requests held 6 blocks each of the same prefix; shared, they hold them once.
   EXPECT_EQ(plain.stale_blocks - shared.stale_blocks, 3 * 6);
   // Member 1 owns the last 16 of llama-3-8b's 32 layers: it receives instance 0's KV for them,
   // the shared prefix once instead of four times (member 0 already holds it whole).

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "serving/instance_fixture.hpp"
+#include "serving/engine_fixture.hpp"
 
 namespace kunsim {
 namespace {
@@ -53,7 +53,7 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
   const std::int64_t stale = (*drop)["stale_blocks"];
   EXPECT_GE(stale, 250);  // 100 + 100 + 50 prompt blocks, plus what decoding added
   // Group pool: g x min(capacity - stale on that member) + all stale KV.
-  Instance* g = f.cluster->engine_list().back();
+  Engine* g = f.cluster->engine_list().back();
   ASSERT_EQ(g->stages(), 2);
   // Exchange: every stale block moves (g-1)/g of itself: stale x 2,097,152 / 2 bytes.
   const nlohmann::json* ex = f.decision("kv_exchange", "done");
@@ -77,7 +77,7 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
   // Nothing lost: all three requests finished with every output.
   ASSERT_EQ(f.observer.done.size(), 3u);
   for (const Request* r : {a, b, c}) EXPECT_EQ(r->generated, 600);
-  for (Instance* e : f.cluster->engine_list()) EXPECT_EQ(e->kv().used(), 0);
+  for (Engine* e : f.cluster->engine_list()) EXPECT_EQ(e->kv().used(), 0);
 }
 
 TEST(ServingCluster, RecomputeModeDropsStaleKvAndPrefillsAgain) {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "sim/core/registry.hpp"
-#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/engine/engine.hpp"
 
 namespace kunsim {
 
@@ -17,16 +17,16 @@ class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
   // Index into `instances` (non-empty) for arriving request `r`, at `now` (non-decreasing over calls).
-  virtual std::size_t pick(const std::vector<Instance*>& instances, const Request& r, SimTime now) = 0;
+  virtual std::size_t pick(const std::vector<Engine*>& instances, const Request& r, SimTime now) = 0;
   // Dispatchers that decide on load reports rather than exact state: how often every engine
   // reports (0: never), and the reports themselves (`engines`: every engine, at `now`).
   virtual SimDuration report_interval() const { return {}; }
-  virtual void on_report(const std::vector<Instance*>& /*engines*/, SimTime /*now*/) {}
+  virtual void on_report(const std::vector<Engine*>& /*engines*/, SimTime /*now*/) {}
 };
 
 // An instance's KV load as least_kv weighs it: (blocks used at `now` + blocks its waiting
 // requests need) / capacity.
-inline double kv_load(const Instance& inst, SimTime now) {
+inline double kv_load(const Engine& inst, SimTime now) {
   return static_cast<double>(inst.kv_used_at(now) + inst.queued_blocks()) / static_cast<double>(inst.kv().capacity());
 }
 

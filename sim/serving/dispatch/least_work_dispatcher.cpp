@@ -18,12 +18,12 @@ namespace {
 
 class LeastWorkDispatcher final : public Dispatcher {
  public:
-  std::size_t pick(const std::vector<Instance*>& instances, const Request& r, SimTime now) override {
+  std::size_t pick(const std::vector<Engine*>& instances, const Request& r, SimTime now) override {
     std::size_t best = 0;
     double best_score = 0;
     bool best_full = true;
     for (std::size_t i = 0; i < instances.size(); ++i) {
-      const Instance& e = *instances[i];
+      const Engine& e = *instances[i];
       const Rates& rate = rates(e);
       const auto backlog = static_cast<double>(e.queued_blocks() * e.context().engine->block_size + r.prompt);
       const double iters = backlog / rate.budget;
@@ -47,7 +47,7 @@ class LeastWorkDispatcher final : public Dispatcher {
   };
   // A group's rates from its cost model, priced on first use: the decode step is fitted through
   // 64 decodes at 1k and at 4k context.
-  const Rates& rates(const Instance& e) {
+  const Rates& rates(const Engine& e) {
     const ServingContext& ctx = e.context();
     if (static_cast<std::size_t>(ctx.group) >= rates_.size()) rates_.resize(ctx.group + 1);
     Rates& r = rates_[ctx.group];

@@ -11,7 +11,7 @@ namespace {
 
 class PrefixAwareDispatcher final : public Dispatcher {
  public:
-  std::size_t pick(const std::vector<Instance*>& instances, const Request& r, SimTime now) override {
+  std::size_t pick(const std::vector<Engine*>& instances, const Request& r, SimTime now) override {
     matched_keys(instances, r);
     // Tokens per key, to turn matched keys into a share of the prompt.
     const double key_tokens =
@@ -32,7 +32,7 @@ class PrefixAwareDispatcher final : public Dispatcher {
   // matched_[i]: the leading keys of r's prompt that instances[i] has cached. With the cluster's
   // directory, one look-up per key finds them for every instance at once; without it (a lone
   // engine in a test), each cache is asked.
-  void matched_keys(const std::vector<Instance*>& instances, const Request& r) {
+  void matched_keys(const std::vector<Engine*>& instances, const Request& r) {
     matched_.assign(instances.size(), 0);
     if (r.prefix.empty()) return;
     const PrefixDirectory* dir = instances[0]->context().prefix_directory;
@@ -58,7 +58,7 @@ class PrefixAwareDispatcher final : public Dispatcher {
       }
       if (!extended) break;
     }
-    for (const Instance* e : instances) index_of_[e->id()] = -1;
+    for (const Engine* e : instances) index_of_[e->id()] = -1;
   }
   std::vector<int> matched_;
   std::vector<int> index_of_;  // instance id -> index in the candidates of this call, else -1

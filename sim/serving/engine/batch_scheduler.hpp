@@ -1,7 +1,7 @@
 // BatchScheduler: the rules an engine follows to form its batches: who may join the running
 // batch (admission of waiting requests, swap-in of swapped ones), how much one iteration may
 // carry, whether new requests join after a preemption, and whether the stretch ahead is decodes
-// only (so the Instance may jump over it). The Instance owns the queues and carries out what
+// only (so the Engine may jump over it). The Engine owns the queues and carries out what
 // the rules allow (allocation, preemption, pricing); another batching engine plugs in here.
 // vLLM's rules (vllm_scheduler.cpp) are the first.
 #pragma once

@@ -34,7 +34,7 @@ void check_members_fit(const std::vector<Member>& members, const ModelSpec& m, c
         (std::int64_t{stage_layers(r, g, m.layers)} * m.layer_weight_bytes() + m.embedding_weight_bytes()) / tp;
     const std::int64_t total = weights + members[r].capacity() * plan.block_bytes + plan.workspace_bytes + plan.reserve_bytes;
     if (plan.usable_bytes > 0 && total > plan.usable_bytes)
-      throw std::logic_error("Instance " + std::to_string(engine_id) + " member " + std::to_string(r) + ": " +
+      throw std::logic_error("Engine " + std::to_string(engine_id) + " member " + std::to_string(r) + ": " +
                              std::to_string(total) + " bytes planned on a GPU with " + std::to_string(plan.usable_bytes) +
                              " usable");
   }

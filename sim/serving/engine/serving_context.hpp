@@ -21,7 +21,7 @@
 
 namespace kunsim {
 
-class Instance;
+class Engine;
 class ClusterView;
 class ClusterCommands;
 
@@ -37,7 +37,7 @@ class PolicyHooks {
   virtual ~PolicyHooks() = default;
   // `victim` must give up its KV blocks on `inst`; how? (Swap falls back to recompute when the
   // host swap space is full; the instance logs that.)
-  virtual PreemptDecision on_preempt(const Instance& inst, const Request& victim) = 0;
+  virtual PreemptDecision on_preempt(const Engine& inst, const Request& victim) = 0;
   // Whether the engine's swaps are pipelined with its compute (layer by layer, as InferCept's
   // are): a step then ends when both its compute and its swaps are done, instead of computing
   // after the swaps (vLLM's swap_blocks, which the step waits for).
@@ -68,7 +68,7 @@ class ServingObserver {
   // One row of decisions.jsonl.
   virtual void on_decision(const Decision& d) = 0;
   // A finished piece of work of an engine: one iteration, or `steps` decode steps jumped over.
-  virtual void on_work(const Instance& /*engine*/, SimTime /*start*/, SimTime /*end*/, std::int64_t /*steps*/,
+  virtual void on_work(const Engine& /*engine*/, SimTime /*start*/, SimTime /*end*/, std::int64_t /*steps*/,
                        int /*decodes*/, std::int64_t /*prefill_tokens*/) {}
   // Gaps between successive output tokens of requests (ITL); the first token's wait is TTFT.
   virtual void on_token_gaps(const TokenGaps& /*gaps*/) {}

@@ -69,28 +69,28 @@ ServingCluster::ServingCluster(const ServingContext& ctx, int instances, std::in
 
 ServingCluster::~ServingCluster() = default;
 
-Instance* ServingCluster::make_normal(int slot) {
+Engine* ServingCluster::make_normal(int slot) {
   const InstanceGroup& g = groups_[slot_group_[slot]];
   Member m;
   m.slot = slot;
   m.gpus = g.gpus[slot - group_first_slot_[slot_group_[slot]]];
   m.base_blocks = g.blocks_per_instance;
-  auto inst = std::make_unique<Instance>(slot, std::vector<Member>{m}, g.ctx, g.host_blocks_per_instance);
-  Instance* p = inst.get();
+  auto inst = std::make_unique<Engine>(slot, std::vector<Member>{m}, g.ctx, g.host_blocks_per_instance);
+  Engine* p = inst.get();
   install(std::move(inst));
   return p;
 }
 
-void ServingCluster::install(std::unique_ptr<Instance> e) {
+void ServingCluster::install(std::unique_ptr<Engine> e) {
   const int id = e->id();
   for (std::size_t m = 0; m < e->members().size(); ++m) slot_engine_[e->members()[m].slot] = {id, static_cast<int>(m)};
   engines_[id] = std::move(e);
   rebuild_lists();
 }
 
-Instance* ServingCluster::uninstall(int id) {
+Engine* ServingCluster::uninstall(int id) {
   auto it = engines_.find(id);
-  Instance* e = it->second.get();
+  Engine* e = it->second.get();
   e->retire();
   retired_engines_.push_back(std::move(it->second));
   engines_.erase(it);
@@ -102,7 +102,7 @@ void ServingCluster::rebuild_lists() {
   engine_list_.clear();
   dispatchable_.clear();
   decoders_.clear();
-  std::vector<Instance*> takers;
+  std::vector<Engine*> takers;
   for (auto& [id, e] : engines_) {
     engine_list_.push_back(e.get());
     if (groups_[e->context().group].role == InstanceRole::Decode) {
@@ -115,12 +115,12 @@ void ServingCluster::rebuild_lists() {
   if (dispatchable_.empty()) dispatchable_ = takers;  // every engine restoring: queue anyway
 }
 
-Instance* ServingCluster::instance(int id) const {
+Engine* ServingCluster::instance(int id) const {
   auto it = engines_.find(id);
   return it == engines_.end() ? nullptr : it->second.get();
 }
 
-std::pair<Instance*, int> ServingCluster::slot(int s) const {
+std::pair<Engine*, int> ServingCluster::slot(int s) const {
   return {instance(slot_engine_[s].first), slot_engine_[s].second};
 }
 
@@ -157,20 +157,20 @@ std::string ServingCluster::never_fits(const Request& r) const {
   return {};
 }
 
-const std::vector<Instance*>& ServingCluster::fitting(const std::vector<Instance*>& candidates, const Request& r) {
+const std::vector<Engine*>& ServingCluster::fitting(const std::vector<Engine*>& candidates, const Request& r) {
   if (groups_.size() == 1 || Request::blocks_for(r.peak_kv_tokens(), ctx_.engine->block_size) <= min_taker_room_)
     return candidates;  // the tightest taking instance holds it
   fitting_.clear();
-  for (Instance* e : candidates)
+  for (Engine* e : candidates)
     if (group_holds(r, groups_[e->context().group])) fitting_.push_back(e);
   return fitting_.empty() ? candidates : fitting_;
 }
 
 void ServingCluster::dispatch(Request* r, SimTime now) {
-  const std::vector<Instance*>& candidates = fitting(dispatchable_, *r);
+  const std::vector<Engine*>& candidates = fitting(dispatchable_, *r);
   const int pick = ctx_.policy->pick_engine(*this, *r, now);
   // A policy's pick counts in dispatchable(); it stands where that engine can hold the request.
-  Instance* e = nullptr;
+  Engine* e = nullptr;
   if (pick >= 0 && pick < static_cast<int>(dispatchable_.size()) &&
       (&candidates == &dispatchable_ || group_holds(*r, groups_[dispatchable_[pick]->context().group])))
     e = dispatchable_[pick];
@@ -180,7 +180,7 @@ void ServingCluster::dispatch(Request* r, SimTime now) {
 }
 
 void ServingCluster::abort(Request* r, SimTime now) {
-  Instance* e = instance(r->instance);
+  Engine* e = instance(r->instance);
   if (!e) throw std::logic_error("ServingCluster: request " + std::to_string(r->id) + " is in no engine");
   e->abort(r, now);
 }
@@ -215,23 +215,23 @@ std::int64_t ServingCluster::group_freed_blocks(int group, int stage, int g) con
 
 std::vector<Request*> ServingCluster::requests_in_flight() const {
   std::vector<Request*> out;
-  for (Instance* e : engine_list_) {
+  for (Engine* e : engine_list_) {
     auto v = e->requests_in_flight();
     out.insert(out.end(), v.begin(), v.end());
   }
   return out;
 }
 
-InstanceCounters ServingCluster::total_counters() const {
-  InstanceCounters t = retired_;
-  for (Instance* e : engine_list_) t += e->counters();
+EngineCounters ServingCluster::total_counters() const {
+  EngineCounters t = retired_;
+  for (Engine* e : engine_list_) t += e->counters();
   return t;
 }
 
 // ---- restore ----
 
 bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
-  Instance* g = instance(id);
+  Engine* g = instance(id);
   if (!g || g->stages() < 2 || locked_.count(id)) return false;
   locked_.insert(id);
   restoring_.insert(id);
@@ -254,8 +254,8 @@ bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
 // ---- migrate (Llumnix) ----
 
 bool ServingCluster::migrate(int src, RequestId id, int dst, SimTime now) {
-  Instance* s = instance(src);
-  Instance* d = instance(dst);
+  Engine* s = instance(src);
+  Engine* d = instance(dst);
   if (!s || !d || src == dst || s->stages() != 1 || d->stages() != 1 || locked_.count(src) || locked_.count(dst) ||
       s->context().group != d->context().group)
     return false;
@@ -287,10 +287,10 @@ void ServingCluster::done(EventHandler* process, const std::vector<int>& engines
   processes_.erase(it);
 }
 
-std::vector<Instance*> ServingCluster::split(int group_id) {
-  Instance* g = uninstall(group_id);
+std::vector<Engine*> ServingCluster::split(int group_id) {
+  Engine* g = uninstall(group_id);
   retired_ += g->counters();
-  std::vector<Instance*> parts;
+  std::vector<Engine*> parts;
   for (const Member& m : g->members()) parts.push_back(make_normal(m.slot));
   return parts;
 }

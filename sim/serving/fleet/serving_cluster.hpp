@@ -28,7 +28,7 @@
 
 #include "sim/serving/fleet/cluster_view.hpp"
 #include "sim/serving/dispatch/dispatcher.hpp"
-#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/engine/engine.hpp"
 #include "sim/serving/fleet/instance_group.hpp"
 #include "sim/serving/reconfig/kv_handoff.hpp"
 #include "sim/serving/reconfig/reconfiguration.hpp"
@@ -53,9 +53,9 @@ class ServingCluster final : public EventHandler,
   // ClusterView. Every engine, by id: fuse() and restore() change this list (at once, or when
   // the paused instances stop), so iterate over a copy when calling them. Dispatchable: the
   // engines accepting arrivals (restoring groups stop taking new work).
-  std::span<const Instance* const> engines() const override { return {engine_list_.data(), engine_list_.size()}; }
-  std::span<const Instance* const> dispatchable() const override { return {dispatchable_.data(), dispatchable_.size()}; }
-  const Instance* engine(int id) const override { return instance(id); }
+  std::span<const Engine* const> engines() const override { return {engine_list_.data(), engine_list_.size()}; }
+  std::span<const Engine* const> dispatchable() const override { return {dispatchable_.data(), dispatchable_.size()}; }
+  const Engine* engine(int id) const override { return instance(id); }
   bool reconfiguring(int engine_id) const override { return locked_.count(engine_id) > 0; }
   std::int64_t freed_blocks(int engine_id, int stage, int g) const override;
   const ModelSpec& model() const override { return *ctx_.model; }
@@ -63,11 +63,11 @@ class ServingCluster final : public EventHandler,
   const std::vector<InstanceGroup>& groups() const override { return groups_; }
 
   // The serving layer's own access, for the run that owns the cluster (and its tests).
-  Instance* instance(int id) const override;
-  const std::vector<Instance*>& engine_list() const { return engine_list_; }
+  Engine* instance(int id) const override;
+  const std::vector<Engine*>& engine_list() const { return engine_list_; }
   int num_slots() const { return static_cast<int>(slot_engine_.size()); }
   // The engine a slot (an original instance) belongs to now, and its member index there.
-  std::pair<Instance*, int> slot(int s) const;
+  std::pair<Engine*, int> slot(int s) const;
   const ServingContext& context() const override { return ctx_; }
 
   // Why no instance could ever serve `r` (too long for max_model_len, or more KV at its peak
@@ -97,14 +97,14 @@ class ServingCluster final : public EventHandler,
   // Every request still in an engine (for the end-of-run count).
   std::vector<Request*> requests_in_flight() const;
   // Counters summed over every engine that ever ran (groups absorb their parts').
-  InstanceCounters total_counters() const;
+  EngineCounters total_counters() const;
   void log(Decision d) override { ctx_.observer->on_decision(d); }
 
  private:
   // ReconfigurationHost: what the exchange, restore and migration processes may do.
-  std::vector<Instance*> split(int group_id) override;
+  std::vector<Engine*> split(int group_id) override;
   void done(EventHandler* process, const std::vector<int>& engines) override;
-  const std::vector<Instance*>& decoders() const override { return decoders_; }
+  const std::vector<Engine*>& decoders() const override { return decoders_; }
   void start(std::unique_ptr<EventHandler> process);
   ReconfigurationHost& host() { return *this; }
   struct Joining;
@@ -114,24 +114,24 @@ class ServingCluster final : public EventHandler,
   void lock_and_pause(const std::vector<int>& ids, SimTime now, std::function<void(SimTime)> then);
   void do_fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now);
   void do_grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now);
-  Instance* install_group(std::vector<Member> members, Joining& j);
-  static nlohmann::json group_fields(const Instance& gp, const Joining& j, const FuseOptions& opt);
+  Engine* install_group(std::vector<Member> members, Joining& j);
+  static nlohmann::json group_fields(const Engine& gp, const Joining& j, const FuseOptions& opt);
   void log_with_plan(Decision row, const FuseOptions& opt);
   // Starts the exchange of `gp`'s stale KV, if it has any (false: none to exchange).
-  bool start_exchange(Instance& gp, const FuseOptions& opt, SimTime now);
-  void install(std::unique_ptr<Instance> e);
+  bool start_exchange(Engine& gp, const FuseOptions& opt, SimTime now);
+  void install(std::unique_ptr<Engine> e);
   // Takes an engine out of the list; it stays alive (retired) until the run ends, since
   // events for it may still be queued.
-  Instance* uninstall(int id);
+  Engine* uninstall(int id);
   void rebuild_lists();
-  Instance* make_normal(int slot);
+  Engine* make_normal(int slot);
   std::int64_t group_freed_blocks(int group, int stage, int g) const;
   // Whether an instance of `g` can ever hold `r`, and why not when it cannot.
   bool group_holds(const Request& r, const InstanceGroup& g) const;
   std::string never_fits_group(const Request& r, const InstanceGroup& g) const;
   // The engines of `candidates` whose group can ever hold `r` (all of them, as one list, when
   // every taking group can).
-  const std::vector<Instance*>& fitting(const std::vector<Instance*>& candidates, const Request& r);
+  const std::vector<Engine*>& fitting(const std::vector<Engine*>& candidates, const Request& r);
 
   ServingContext ctx_;
   PrefixDirectory prefix_directory_;  // before the engines: they withdraw from it when destroyed
@@ -139,19 +139,19 @@ class ServingCluster final : public EventHandler,
   std::vector<int> slot_group_;       // slot -> its instance group
   std::vector<int> group_first_slot_;  // instance group -> its first slot
   std::int64_t min_taker_room_ = -1;  // blocks above the watermark of the tightest instance taking arrivals
-  std::vector<Instance*> fitting_;     // scratch of fitting()
+  std::vector<Engine*> fitting_;     // scratch of fitting()
   std::unique_ptr<KvHandoffs> handoffs_;  // where prefill instances hand off
   std::unique_ptr<Dispatcher> dispatcher_;
   std::function<bool()> live_;
-  std::map<int, std::unique_ptr<Instance>> engines_;
-  std::vector<std::unique_ptr<Instance>> retired_engines_;
-  std::vector<Instance*> engine_list_, dispatchable_, decoders_;
+  std::map<int, std::unique_ptr<Engine>> engines_;
+  std::vector<std::unique_ptr<Engine>> retired_engines_;
+  std::vector<Engine*> engine_list_, dispatchable_, decoders_;
   std::vector<std::pair<int, int>> slot_engine_;  // slot -> (engine id, member index)
   std::set<int> locked_;                           // engines under reconfiguration
   std::set<int> restoring_;                        // groups that no longer take arrivals
   std::vector<std::unique_ptr<EventHandler>> processes_;  // exchanges, restores, migrations in flight
   std::vector<std::unique_ptr<EventHandler>> finished_;   // ended inside their last event
-  InstanceCounters retired_;
+  EngineCounters retired_;
   int next_group_id_;
 };
 

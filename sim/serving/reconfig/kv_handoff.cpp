@@ -46,7 +46,7 @@ const std::vector<ReshardFlow>& KvHandoffs::flows(int kv_heads, int from_tp, int
   return it->second;
 }
 
-void KvHandoffs::offer(Instance& prefill, Request* r, SimTime started, SimTime now) {
+void KvHandoffs::offer(Engine& prefill, Request* r, SimTime started, SimTime now) {
   const Pending p{r, r->id, prefill.id(), now, started};
   // First come, first served: a request does not pass those already waiting for room.
   if (queue_.empty() && try_start(p, now)) return;
@@ -64,21 +64,21 @@ void KvHandoffs::wake(SimTime now) {
 }
 
 bool KvHandoffs::try_start(const Pending& p, SimTime now) {
-  Instance* src = host_.instance(p.from);
+  Engine* src = host_.instance(p.from);
   Request* r = src ? src->find_handoff(p.id) : nullptr;
   if (!r) return true;  // aborted by its client meanwhile: nothing to start
   // The whole KV it will hold on the decode side (its cached prefix may be shared there, so
   // this is an upper bound, kept only while the KV moves).
   const std::int64_t need = r->blocks + r->cached_blocks();
-  std::vector<Instance*> order;
-  for (Instance* d : host_.decoders()) {
+  std::vector<Engine*> order;
+  for (Engine* d : host_.decoders()) {
     const EngineParams& e = *d->context().engine;
     if (need + e.watermark_blocks(d->kv().capacity()) <= d->kv().capacity()) order.push_back(d);
   }
   if (order.empty()) throw std::logic_error("KvHandoffs: no decode instance can ever hold request " + std::to_string(p.id));
   std::stable_sort(order.begin(), order.end(),
-                   [now](const Instance* a, const Instance* b) { return kv_load(*a, now) < kv_load(*b, now); });
-  for (Instance* dst : order) {
+                   [now](const Engine* a, const Engine* b) { return kv_load(*a, now) < kv_load(*b, now); });
+  for (Engine* dst : order) {
     if (!dst->reserve_blocks(need)) continue;
     // What moves: its own blocks and the prefix blocks the decode side does not cache.
     const ServingContext& from = src->context();
@@ -121,8 +121,8 @@ void KvHandoffs::handle_event(SimTime now, std::uint64_t arg) {
 }
 
 void KvHandoffs::arrive(Flight& f, SimTime now) {
-  Instance* src = host_.instance(f.p.from);
-  Instance* dst = host_.instance(f.to);
+  Engine* src = host_.instance(f.p.from);
+  Engine* dst = host_.instance(f.to);
   Request* r = src ? src->find_handoff(f.p.id) : nullptr;
   if (!r) {  // its client gave up while the KV moved
     dst->unreserve_blocks(f.reserved);

@@ -24,7 +24,7 @@
 
 namespace kunsim {
 
-class Instance;
+class Engine;
 class ReconfigurationHost;
 
 // One rank-to-rank piece of a re-sharded KV transfer: `share` of the request's KV (all heads,
@@ -49,7 +49,7 @@ class KvHandoffs final : public EventHandler {
   KvHandoffs(ReconfigurationHost& host, bool layerwise) : host_(host), layerwise_(layerwise) {}
 
   // `r` finished prefilling on `prefill` at `now` (its last iteration began at `started`).
-  void offer(Instance& prefill, Request* r, SimTime started, SimTime now);
+  void offer(Engine& prefill, Request* r, SimTime started, SimTime now);
   // A decode instance freed memory: the queue is retried at `now` (in an event of its own).
   void wake(SimTime now);
   void handle_event(SimTime now, std::uint64_t arg) override;

@@ -4,7 +4,7 @@
 
 namespace kunsim {
 
-std::unique_ptr<Migration> Migration::start(ReconfigurationHost& host, Instance& src, RequestId id, Instance& dst,
+std::unique_ptr<Migration> Migration::start(ReconfigurationHost& host, Engine& src, RequestId id, Engine& dst,
                                             SimTime now) {
   Request* r = src.find_running(id);
   if (!r || r->phase != Phase::Decode) return nullptr;
@@ -39,8 +39,8 @@ void Migration::handle_event(SimTime now, std::uint64_t) {
 }
 
 void Migration::finish(SimTime now) {
-  Instance& s = *host_.instance(src_);
-  Instance& d = *host_.instance(dst_);
+  Engine& s = *host_.instance(src_);
+  Engine& d = *host_.instance(dst_);
   d.unreserve_blocks(reserved_);
   Request* r = s.find_running(id_);
   std::string outcome = "aborted: the request finished or was preempted meanwhile";

@@ -12,7 +12,7 @@ class Migration final : public EventHandler {
  public:
   // Starts stage 1 now; false (nothing started) when `id` is not a decode on `src` or `dst`
   // cannot reserve room for it.
-  static std::unique_ptr<Migration> start(ReconfigurationHost& host, Instance& src, RequestId id, Instance& dst,
+  static std::unique_ptr<Migration> start(ReconfigurationHost& host, Engine& src, RequestId id, Engine& dst,
                                           SimTime now);
   void handle_event(SimTime now, std::uint64_t arg) override;
 

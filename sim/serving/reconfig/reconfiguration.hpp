@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/core/event_queue.hpp"
-#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/engine/engine.hpp"
 
 namespace kunsim {
 
@@ -17,16 +17,16 @@ class ReconfigurationHost {
  public:
   virtual ~ReconfigurationHost() = default;
   virtual const ServingContext& context() const = 0;
-  virtual Instance* instance(int id) const = 0;
+  virtual Engine* instance(int id) const = 0;
   virtual void log(Decision d) = 0;
   // Restore's last step: the paused group `id` is replaced by a normal instance on each of its
   // members' slots (returned in member order, paused: the caller resumes them).
-  virtual std::vector<Instance*> split(int group_id) = 0;
+  virtual std::vector<Engine*> split(int group_id) = 0;
   // `process` is over: the engines it held are unlocked (`engines`) and it is deleted once the
   // event it is handling has returned.
   virtual void done(EventHandler* process, const std::vector<int>& engines) = 0;
   // The decode instances of a disaggregated fleet, in id order (none elsewhere).
-  virtual const std::vector<Instance*>& decoders() const = 0;
+  virtual const std::vector<Engine*>& decoders() const = 0;
 };
 
 }  // namespace kunsim

@@ -15,7 +15,7 @@ namespace kunsim {
 // ---- fuse (KunServe drop) ----
 
 bool ServingCluster::joinable(int id) const {
-  const Instance* e = instance(id);
+  const Engine* e = instance(id);
   return e && e->stages() == 1 && !locked_.count(id) && e->swapped() == 0;
 }
 
@@ -52,9 +52,9 @@ bool ServingCluster::fuse(const std::vector<int>& ids, const FuseOptions& opt, S
 struct ServingCluster::Joining {
   std::vector<Request*> running, waiting;
   std::int64_t stale_requests = 0, stale_blocks = 0, kept_blocks = 0, recomputed = 0;
-  InstanceCounters absorbed;
+  EngineCounters absorbed;
 
-  void take(Instance& part, int home, Member* m, StaleKvMode mode) {
+  void take(Engine& part, int home, Member* m, StaleKvMode mode) {
     absorbed += part.counters();
     // Cached prefixes its running requests hold: one copy each, kept like their own KV (stale
     // on this home, or re-laid per stage); prefixes nobody holds are not carried over.
@@ -86,20 +86,20 @@ struct ServingCluster::Joining {
   }
 };
 
-Instance* ServingCluster::install_group(std::vector<Member> members, Joining& j) {
+Engine* ServingCluster::install_group(std::vector<Member> members, Joining& j) {
   const int g = static_cast<int>(members.size());
   const InstanceGroup& kind = groups_[slot_group_[members[0].slot]];
-  auto group = std::make_unique<Instance>(next_group_id_++, std::move(members), kind.ctx, kind.host_blocks_per_instance * g);
+  auto group = std::make_unique<Engine>(next_group_id_++, std::move(members), kind.ctx, kind.host_blocks_per_instance * g);
   group->absorb_counters(j.absorbed);
   group->set_state("pipeline");
   for (Request* r : j.running) group->adopt_running(r);
   for (Request* r : j.waiting) group->adopt_waiting(r);
-  Instance* gp = group.get();
+  Engine* gp = group.get();
   install(std::move(group));
   return gp;
 }
 
-nlohmann::json ServingCluster::group_fields(const Instance& gp, const Joining& j, const FuseOptions& opt) {
+nlohmann::json ServingCluster::group_fields(const Engine& gp, const Joining& j, const FuseOptions& opt) {
   std::vector<int> slots, extra;
   for (const Member& m : gp.members()) {
     slots.push_back(m.slot);
@@ -121,7 +121,7 @@ void ServingCluster::log_with_plan(Decision row, const FuseOptions& opt) {
   log(std::move(row));
 }
 
-bool ServingCluster::start_exchange(Instance& gp, const FuseOptions& opt, SimTime now) {
+bool ServingCluster::start_exchange(Engine& gp, const FuseOptions& opt, SimTime now) {
   if (gp.stale().empty()) return false;
   const bool blocking = opt.stale_kv == StaleKvMode::BlockingExchange;
   if (blocking) gp.set_blocked(true, now);
@@ -140,7 +140,7 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
   std::vector<Member> members;
   Joining j;
   for (int idx = 0; idx < g; ++idx) {
-    Instance* part = uninstall(ids[idx]);
+    Engine* part = uninstall(ids[idx]);
     locked_.erase(ids[idx]);
     Member m = part->members()[0];
     m.extra_blocks = group_freed_blocks(part->context().group, idx, g);
@@ -148,7 +148,7 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
     j.take(*part, idx, &m, opt.stale_kv);
     members.push_back(m);
   }
-  Instance* gp = install_group(std::move(members), j);
+  Engine* gp = install_group(std::move(members), j);
   log_with_plan(Decision{now, DecisionKind::Drop, DecisionPhase::None, group_fields(*gp, j, opt)}, opt);
   start_exchange(*gp, opt, now);
   gp->resume(now);
@@ -157,7 +157,7 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
 // ---- grow ----
 
 bool ServingCluster::grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
-  Instance* gp = instance(group_id);
+  Engine* gp = instance(group_id);
   if (!gp || gp->stages() < 2 || locked_.count(group_id) || restoring_.count(group_id) || !gp->stale().empty() ||
       gp->swapped() > 0)
     return false;
@@ -172,16 +172,16 @@ bool ServingCluster::grow(int group_id, const std::vector<int>& partners, const 
 }
 
 void ServingCluster::do_grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
-  Instance* old = uninstall(group_id);
+  Engine* old = uninstall(group_id);
   locked_.erase(group_id);
   const int g = old->stages(), k = 1 + static_cast<int>(partners.size()) / g, G = k * g;
   // Stage order: old stage r keeps the first part of its layers; its k-1 partners follow it.
   std::vector<Member> members;
-  std::vector<Instance*> joining;
+  std::vector<Engine*> joining;
   for (int r = 0; r < g; ++r) {
     members.push_back(old->members()[r]);
     for (int p = 0; p < k - 1; ++p) {
-      Instance* part = uninstall(partners[r * (k - 1) + p]);
+      Engine* part = uninstall(partners[r * (k - 1) + p]);
       locked_.erase(part->id());
       joining.push_back(part);
       members.push_back(part->members()[0]);
@@ -197,9 +197,9 @@ void ServingCluster::do_grow(int group_id, const std::vector<int>& partners, con
   const std::int64_t relaid_requests = static_cast<std::int64_t>(j.running.size());
   for (int idx = 0, p = 0; idx < G; ++idx)
     if (idx % k != 0) j.take(*joining[p++], idx, &members[idx], opt.stale_kv);
-  Instance* gp = install_group(std::move(members), j);
+  Engine* gp = install_group(std::move(members), j);
   std::vector<int> added;
-  for (Instance* part : joining) added.push_back(part->members()[0].slot);
+  for (Engine* part : joining) added.push_back(part->members()[0].slot);
   nlohmann::json fields = group_fields(*gp, j, opt);
   fields["from_instance"] = group_id;
   fields["from_g"] = g;

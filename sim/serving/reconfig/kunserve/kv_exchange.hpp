@@ -20,7 +20,7 @@ namespace kunsim {
 
 class KvExchange final : public EventHandler {
  public:
-  KvExchange(ReconfigurationHost& host, Instance& group, int batch, SimDuration interval, SimTime now)
+  KvExchange(ReconfigurationHost& host, Engine& group, int batch, SimDuration interval, SimTime now)
       : host_(host), group_(group), batch_(batch), interval_(interval), started_(now) {}
   void begin(SimTime now) { start_round(now); }  // once the host holds it
   void handle_event(SimTime now, std::uint64_t arg) override;
@@ -29,7 +29,7 @@ class KvExchange final : public EventHandler {
   void start_round(SimTime now);
   void send_layer(SimTime now);
   ReconfigurationHost& host_;
-  Instance& group_;
+  Engine& group_;
   int batch_;
   SimDuration interval_;
   SimTime started_;

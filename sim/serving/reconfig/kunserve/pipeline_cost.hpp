@@ -1,5 +1,5 @@
 // pipeline_cycle_ns: what one cycle of a KunServe pipeline group costs, written once. The
-// Instance that runs a group charges it, and the DropPlanner estimates a group with it before
+// Engine that runs a group charges it, and the DropPlanner estimates a group with it before
 // fusing, so a plan's est_cycle_s is what the simulation then charges for that shape.
 //
 // A cycle runs g micro-batches over g stages: every stage runs each micro-batch once (the

@@ -21,7 +21,7 @@ std::int64_t RestoreProcess::base_blocks() const {
 }
 
 void RestoreProcess::poll(SimTime now) {
-  Instance& g = group();
+  Engine& g = group();
   if (g.kv_used_at(now) > base_blocks() || !g.stale().empty()) {
     host_.context().events->schedule(now + poll_interval_, this);
     return;
@@ -31,7 +31,7 @@ void RestoreProcess::poll(SimTime now) {
 
 void RestoreProcess::pull(SimTime now) {
   // Member r fetches every layer it dropped from the stage that kept it.
-  Instance& g = group();
+  Engine& g = group();
   const ServingContext& ctx = g.context();  // its instance group's engine and memory plan
   const int G = g.stages(), L = ctx.model->layers;
   const std::int64_t layer_bytes = ctx.model->layer_weight_bytes() / ctx.engine->tp;
@@ -56,7 +56,7 @@ void RestoreProcess::pull(SimTime now) {
 // The group stops; each request is given to one member and its per-stage KV gathered there.
 // The requests stay in the paused group until the split, so none is ever outside an engine.
 void RestoreProcess::gather(SimTime now) {
-  Instance& g = group();
+  Engine& g = group();
   const ServingContext& ctx = g.context();
   const int G = g.stages(), L = ctx.model->layers;
   const std::vector<Member> members = g.members();
@@ -106,11 +106,11 @@ void RestoreProcess::gather(SimTime now) {
 }
 
 void RestoreProcess::split(SimTime now) {
-  Instance& g = group();
+  Engine& g = group();
   const std::vector<Request*> requests = g.take_all();
   std::vector<int> slots;
   for (const Member& m : g.members()) slots.push_back(m.slot);
-  const std::vector<Instance*> parts = host_.split(id_);
+  const std::vector<Engine*> parts = host_.split(id_);
   std::size_t rr = 0;
   for (Request* r : requests) {
     std::size_t home = assigned_.size();
@@ -131,7 +131,7 @@ void RestoreProcess::split(SimTime now) {
              {"instances", slots},
              {"duration_s", ns_to_seconds(now - started_)},
              {"reason", "back to data-parallel instances"}}});
-  for (Instance* p : parts) p->resume(now);
+  for (Engine* p : parts) p->resume(now);
   host_.done(this, {id_});
 }
 

@@ -21,7 +21,7 @@ class RestoreProcess final : public EventHandler {
 
  private:
   enum class Step { Vacate, Pull, Gather };
-  Instance& group() const { return *host_.instance(id_); }
+  Engine& group() const { return *host_.instance(id_); }
   std::int64_t base_blocks() const;
   void poll(SimTime now);
   void pull(SimTime now);

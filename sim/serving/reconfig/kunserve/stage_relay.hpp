@@ -20,7 +20,7 @@ class StageRelay final : public EventHandler {
  public:
   // `group` has g' = k * `from_stages` members in the grown order (old stage r is member r*k);
   // `relaid_blocks` is the per-stage KV (whole-model blocks) of the requests it serves.
-  StageRelay(ReconfigurationHost& host, Instance& group, int from_stages, std::int64_t relaid_blocks,
+  StageRelay(ReconfigurationHost& host, Engine& group, int from_stages, std::int64_t relaid_blocks,
              std::function<bool(SimTime)> then, SimTime now)
       : host_(host), group_(group), from_(from_stages), blocks_(relaid_blocks), then_(std::move(then)), started_(now) {}
   void begin(SimTime now) { send_offset(now); }  // once the host holds it
@@ -33,7 +33,7 @@ class StageRelay final : public EventHandler {
   void send_offset(SimTime now);
   void finish(SimTime now);
   ReconfigurationHost& host_;
-  Instance& group_;
+  Engine& group_;
   int from_;
   std::int64_t blocks_;
   std::function<bool(SimTime)> then_;

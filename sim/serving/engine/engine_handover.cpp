@@ -1,4 +1,4 @@
-// Instance, continued: requests handed in and out other than by being served. A pipeline
+// Engine, continued: requests handed in and out other than by being served. A pipeline
 // group's fusion and split (take_all, adopt_*), the two ends of a migration and of a
 // prefill -> decode KV hand-off, the KV exchange's mark, and aborts by clients that gave up. The engine loop (planning, iterations, decode jumps,
 // pricing, finishes) is instance.cpp.
@@ -6,13 +6,13 @@
 #include <stdexcept>
 #include <utility>
 
-#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/engine/engine.hpp"
 
 namespace kunsim {
 
 // A stale request's cached prefix is its home's copy (keys salted by home); exchanged, it holds
 // the group's per-stage entries, which the first request to need them brings.
-bool Instance::exchange_fits(const Request& r) const {
+bool Engine::exchange_fits(const Request& r) const {
   if (!r.stale()) return false;
   std::vector<Member> after = members_;
   const std::int64_t home_copies = kv_.prefixes().sole_blocks_in(r.prefix.data(), r.cached_keys, prefix_salt(r));
@@ -20,7 +20,7 @@ bool Instance::exchange_fits(const Request& r) const {
   return pool_blocks(after) >= kv_.used() - home_copies + kv_.blocks_to_hold(r, r.cached_keys);
 }
 
-std::int64_t Instance::exchange_blocks(const Request& r, int owner, std::unordered_set<std::uint64_t>& sent) const {
+std::int64_t Engine::exchange_blocks(const Request& r, int owner, std::unordered_set<std::uint64_t>& sent) const {
   std::int64_t n = r.stale_blocks;
   const PrefixCache& c = kv_.prefixes();
   const std::uint64_t owner_salt = static_cast<std::uint64_t>(owner) + 1;
@@ -33,7 +33,7 @@ std::int64_t Instance::exchange_blocks(const Request& r, int owner, std::unorder
   return n;
 }
 
-bool Instance::mark_exchanged(RequestId id) {
+bool Engine::mark_exchanged(RequestId id) {
   auto it = stale_.all().find(id);
   if (it == stale_.all().end()) return false;  // finished or preempted meanwhile
   Request* r = it->second;
@@ -45,7 +45,7 @@ bool Instance::mark_exchanged(RequestId id) {
   return true;
 }
 
-void Instance::abort(Request* r, SimTime now) {
+void Engine::abort(Request* r, SimTime now) {
   if (r->phase == Phase::Handoff) {
     // Still held here for its hand-off (the transfer, if any, finds it gone), or arrived and
     // waiting for the next step boundary with its reservation.
@@ -83,7 +83,7 @@ void Instance::abort(Request* r, SimTime now) {
   kick(now);  // the queue's head, or the free blocks, changed
 }
 
-void Instance::abort_running(Request* r, SimTime now) {
+void Engine::abort_running(Request* r, SimTime now) {
   const char* where = r->phase == Phase::Decode ? "decoding" : "prefilling";
   if (r->phase == Phase::Decode) leave_cohort(r);  // syncs its blocks
   const std::int64_t blocks = r->blocks;
@@ -92,14 +92,14 @@ void Instance::abort_running(Request* r, SimTime now) {
 }
 
 // After the step in flight: the aborted requests still running here leave.
-void Instance::abort_pending(SimTime now) {
+void Engine::abort_pending(SimTime now) {
   for (auto [r, id] : aborting_)
     if (r->id == id && r->instance == id_ && (r->phase == Phase::Decode || r->phase == Phase::Prefill))
       abort_running(r, now);
   aborting_.clear();
 }
 
-void Instance::end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now) {
+void Engine::end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now) {
   r->phase = Phase::Aborted;
   if (r->first_token && *r->first_token >= now) r->first_token.reset();  // came after the client left
   decision(now, DecisionKind::Abort, *r, std::string("client timeout while ") + where, blocks);
@@ -109,28 +109,28 @@ void Instance::end_aborted(Request* r, const char* where, std::int64_t blocks, S
 
 // ---- disaggregated serving: the two ends of a KV hand-off ----
 
-void Instance::offer_handoff(Request* r, SimTime now) {
+void Engine::offer_handoff(Request* r, SimTime now) {
   running_.erase(r);  // its blocks stay allocated until the decode instance has them
   r->phase = Phase::Handoff;
   handing_off_.emplace(r->id, r);
   ctx_.handoffs->offer(*this, r, work_start_, now);
 }
 
-void Instance::hand_over(Request* r, SimTime now) {
-  if (handing_off_.erase(r->id) == 0) throw std::logic_error("Instance: handing over a request it does not hold");
+void Engine::hand_over(Request* r, SimTime now) {
+  if (handing_off_.erase(r->id) == 0) throw std::logic_error("Engine: handing over a request it does not hold");
   let_go_prefix(r);  // the decode side holds its own copies
   kv_.release(r->blocks);
   kick(now);  // room for waiting prompts
 }
 
-void Instance::receive(Request* r, std::int64_t reserved, SimTime now) {
+void Engine::receive(Request* r, std::int64_t reserved, SimTime now) {
   r->instance = id_;
   inbox_.emplace_back(r, reserved);
   if (!busy_) take_inbox(now);
   else cut_jump(now);
 }
 
-void Instance::take_inbox(SimTime now) {
+void Engine::take_inbox(SimTime now) {
   for (auto [r, reserved] : inbox_) {
     unreserve_blocks(reserved);  // at least what adopting it allocates
     r->phase = Phase::Decode;
@@ -149,11 +149,11 @@ void Instance::take_inbox(SimTime now) {
   kick(now);
 }
 
-std::int64_t Instance::request_count() const {
+std::int64_t Engine::request_count() const {
   return running_.size() + static_cast<std::int64_t>(waiting_.size() + swapped_.size() + handing_off_.size() + inbox_.size());
 }
 
-std::vector<Request*> Instance::requests_in_flight() const {
+std::vector<Request*> Engine::requests_in_flight() const {
   std::vector<Request*> out;
   for (Request* r = running_.front(); r; r = r->next) {
     if (r->phase == Phase::Decode) cohort_.sync(r);
@@ -166,9 +166,9 @@ std::vector<Request*> Instance::requests_in_flight() const {
   return out;
 }
 
-std::vector<Request*> Instance::take_all() {
-  if (busy_) throw std::logic_error("Instance: take_all while busy");
-  if (!handing_off_.empty() || !inbox_.empty()) throw std::logic_error("Instance: take_all with hand-offs under way");
+std::vector<Request*> Engine::take_all() {
+  if (busy_) throw std::logic_error("Engine: take_all while busy");
+  if (!handing_off_.empty() || !inbox_.empty()) throw std::logic_error("Engine: take_all with hand-offs under way");
   std::vector<Request*> out;
   for (Request* r = running_.front(); r;) {
     Request* next = r->next;
@@ -190,7 +190,7 @@ std::vector<Request*> Instance::take_all() {
   return out;
 }
 
-void Instance::adopt_running(Request* r) {
+void Engine::adopt_running(Request* r) {
   r->instance = id_;
   hold_prefix(r);
   kv_.allocate(r->blocks);
@@ -202,7 +202,7 @@ void Instance::adopt_running(Request* r) {
   }
 }
 
-void Instance::adopt_waiting(Request* r) {
+void Engine::adopt_waiting(Request* r) {
   r->instance = id_;
   r->phase = Phase::Waiting;
   r->prefill_target = r->prompt + r->generated;
@@ -215,22 +215,22 @@ void Instance::adopt_waiting(Request* r) {
   queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
 }
 
-Request* Instance::find_running(RequestId id) const {
+Request* Engine::find_running(RequestId id) const {
   for (Request* r = running_.front(); r; r = r->next)
     if (r->id == id) return r;
   return nullptr;
 }
 
-void Instance::release_for_migration(Request* r) {
+void Engine::release_for_migration(Request* r) {
   if (busy_ || r->phase != Phase::Decode || r->stale())
-    throw std::logic_error("Instance: migrating a request that is not a settled decode");
+    throw std::logic_error("Engine: migrating a request that is not a settled decode");
   leave_cohort(r);
   let_go_prefix(r);  // the destination holds them (bringing what it lacks)
   running_.erase(r);
   kv_.release(r->blocks);
 }
 
-bool Instance::reserve_blocks(std::int64_t n) {
+bool Engine::reserve_blocks(std::int64_t n) {
   // A decode jump in flight books its growth when it ends: that room is spoken for.
   const std::int64_t claimed = work_ == Work::Jump ? cohort_.blocks_needed(jump_steps_) : 0;
   if (kv_.free() - claimed - n < watermark_blocks_) return false;
@@ -239,7 +239,7 @@ bool Instance::reserve_blocks(std::int64_t n) {
   return true;
 }
 
-void Instance::unreserve_blocks(std::int64_t n) {
+void Engine::unreserve_blocks(std::int64_t n) {
   kv_.release(n);
   reserved_blocks_ -= n;
 }

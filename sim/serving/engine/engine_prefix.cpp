@@ -1,20 +1,20 @@
-// Instance, continued: automatic prefix caching. A request holds a leading run of its prefix
+// Engine, continued: automatic prefix caching. A request holds a leading run of its prefix
 // keys in the instance's PrefixCache (Request::cached_keys) instead of private blocks: found
 // there when it is admitted (its prefill starts after them), or cached by its own prefill as
 // each hash block completes. Every way a request leaves an instance lets go of them.
 #include <algorithm>
 #include <unordered_map>
 
-#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/engine/engine.hpp"
 
 namespace kunsim {
 
-std::int64_t Instance::hold_prefix(Request* r) {
+std::int64_t Engine::hold_prefix(Request* r) {
   if (r->cached_keys == 0) return 0;
   return kv_.hold_prefix(r->prefix.data(), r->cached_keys, r->prefix_unit, prefix_salt(*r));
 }
 
-void Instance::let_go_prefix(Request* r) {
+void Engine::let_go_prefix(Request* r) {
   if (r->cached_keys == 0) return;
   const std::uint64_t salt = prefix_salt(*r);
   const std::int64_t gone = kv_.let_go_prefix(r->prefix.data(), r->cached_keys, salt);
@@ -22,7 +22,7 @@ void Instance::let_go_prefix(Request* r) {
   if (salt) members_[r->home].stale_blocks -= gone;
 }
 
-void Instance::admit_prefix(Request* r) {
+void Engine::admit_prefix(Request* r) {
   const int bs = ctx_.engine->block_size;
   r->cached_keys = kv_.prefix_hits(*r, bs);
   hold_prefix(r);
@@ -32,7 +32,7 @@ void Instance::admit_prefix(Request* r) {
   counters_.prefix_hit_blocks += hit_blocks;
 }
 
-void Instance::cache_prefilled(Request* r) {
+void Engine::cache_prefilled(Request* r) {
   // An instance group with caching off never caches, so its cache stays empty and never hits.
   if (r->prefix.empty() || r->stale() || !ctx_.engine->enable_prefix_caching) return;
   const std::int64_t unit_tokens = std::int64_t{r->prefix_unit} * ctx_.engine->block_size;
@@ -49,7 +49,7 @@ void Instance::cache_prefilled(Request* r) {
   r->cached_keys = full;
 }
 
-void Instance::check_prefix_holders() const {
+void Engine::check_prefix_holders() const {
   std::unordered_map<std::uint64_t, int> holders;
   for (const Request* r = running_.front(); r; r = r->next)
     for (int k = 0; k < r->cached_keys; ++k) ++holders[PrefixCache::salted(r->prefix[k], prefix_salt(*r))];

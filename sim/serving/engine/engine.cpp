@@ -1,4 +1,4 @@
-#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/engine/engine.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -16,7 +16,7 @@ namespace {
 constexpr std::uint64_t kKick = 0;
 }  // namespace
 
-Instance::Instance(int id, std::vector<Member> members, const ServingContext& ctx, std::int64_t host_swap_blocks)
+Engine::Engine(int id, std::vector<Member> members, const ServingContext& ctx, std::int64_t host_swap_blocks)
     : id_(id),
       members_(std::move(members)),
       ctx_(ctx),
@@ -28,7 +28,7 @@ Instance::Instance(int id, std::vector<Member> members, const ServingContext& ct
       scheduler_(make_vllm_scheduler(*ctx.engine)),
       queues_{running_,          waiting_,       swapped_,           cohort_, kv_, watermark_blocks_, admission_cap_,
               stale_.decodes_ref(), static_cast<int>(members_.size())} {
-  if (members_.empty()) throw std::logic_error("Instance: no members");
+  if (members_.empty()) throw std::logic_error("Engine: no members");
   std::int64_t base = 0;
   for (const Member& m : members_) base += m.base_blocks;
   watermark_blocks_ = ctx.engine->watermark_blocks(base);
@@ -41,21 +41,21 @@ Instance::Instance(int id, std::vector<Member> members, const ServingContext& ct
 
 // Invariant: on every GPU, the weights it keeps + its KV blocks + workspace and reserve fit in
 // the memory the engine may use, through every drop and restore.
-void Instance::check_memory() const {
+void Engine::check_memory() const {
   check_members_fit(members_, *ctx_.model, *ctx_.memory, ctx_.engine->tp, id_);
 }
 
-std::vector<int> Instance::gpus() const {
+std::vector<int> Engine::gpus() const {
   std::vector<int> out;
   for (const Member& m : members_) out.insert(out.end(), m.gpus.begin(), m.gpus.end());
   return out;
 }
 
-void Instance::refresh_capacity() { kv_.resize(pool_blocks(members_)); }
+void Engine::refresh_capacity() { kv_.resize(pool_blocks(members_)); }
 
-void Instance::absorb_counters(const InstanceCounters& c) { counters_ += c; }
+void Engine::absorb_counters(const EngineCounters& c) { counters_ += c; }
 
-void Instance::enqueue(Request* r, SimTime now) {
+void Engine::enqueue(Request* r, SimTime now) {
   r->instance = id_;
   r->phase = Phase::Waiting;
   r->prefill_target = r->prompt + r->generated;
@@ -69,7 +69,7 @@ void Instance::enqueue(Request* r, SimTime now) {
   else cut_jump(now);
 }
 
-void Instance::kick(SimTime now) {
+void Engine::kick(SimTime now) {
   if (busy_ || paused_ || kick_pending_) return;
   kick_pending_ = true;
   ctx_.events->schedule(now, this, kKick);
@@ -77,7 +77,7 @@ void Instance::kick(SimTime now) {
 
 // A jump assumed nothing would change; cut it at the first step boundary at or after now, where
 // a step-by-step scheduler would first have seen the change.
-void Instance::cut_jump(SimTime now) {
+void Engine::cut_jump(SimTime now) {
   if (work_ != Work::Jump) return;
   std::int64_t s = jump_run_.steps_by(now - work_start_);
   if (jump_run_.elapsed(s) < now - work_start_) ++s;
@@ -89,7 +89,7 @@ void Instance::cut_jump(SimTime now) {
   }
 }
 
-void Instance::pause(SimTime now, std::function<void(SimTime)> on_paused) {
+void Engine::pause(SimTime now, std::function<void(SimTime)> on_paused) {
   if (!busy_) {
     paused_ = true;
     on_paused(now);
@@ -99,17 +99,17 @@ void Instance::pause(SimTime now, std::function<void(SimTime)> on_paused) {
   cut_jump(now);
 }
 
-void Instance::resume(SimTime now) {
+void Engine::resume(SimTime now) {
   paused_ = false;
   kick(now);
 }
 
-void Instance::set_blocked(bool blocked, SimTime now) {
+void Engine::set_blocked(bool blocked, SimTime now) {
   blocked_ = blocked;
   if (!blocked_) resume(now);
 }
 
-void Instance::plan(SimTime now) {
+void Engine::plan(SimTime now) {
   if (busy_ || paused_ || blocked_) return;
   switch (scheduler_->next(queues_)) {
     case NextWork::Wait: return;  // nothing can run until something arrives
@@ -121,16 +121,16 @@ void Instance::plan(SimTime now) {
   }
 }
 
-double Instance::price_ns(const BatchShape& s, int stale_tokens) const {
+double Engine::price_ns(const BatchShape& s, int stale_tokens) const {
   if (members_.size() == 1) return ctx_.cost->iteration(s).sum() * 1e9;
   return pipeline_cycle_ns(*ctx_.cost, geometry_, s, stale_tokens, &stale_.decodes_by_home());
 }
 
-SimTime Instance::book_links(const BatchShape& s, int stale_tokens, std::int64_t steps, SimTime start) {
+SimTime Engine::book_links(const BatchShape& s, int stale_tokens, std::int64_t steps, SimTime start) {
   return book_pipeline_links(ctx_, members_, geometry_, s, stale_tokens, stale_.decodes_by_home(), steps, start);
 }
 
-DecodeRun Instance::price_decode_run(const BatchShape& s) const {
+DecodeRun Engine::price_decode_run(const BatchShape& s) const {
   if (members_.size() == 1) return ctx_.cost->decode_run(s);
   const double t0 = price_ns(s, 0);
   BatchShape next = s;
@@ -138,8 +138,8 @@ DecodeRun Instance::price_decode_run(const BatchShape& s) const {
   return DecodeRun{t0, price_ns(next, 0) - t0};
 }
 
-void Instance::start_jump(SimTime now, std::int64_t steps) {
-  if (steps < 1) throw std::logic_error("Instance: empty decode jump");
+void Engine::start_jump(SimTime now, std::int64_t steps) {
+  if (steps < 1) throw std::logic_error("Engine: empty decode jump");
   shape_.prefills.clear();
   shape_.num_decodes = cohort_.size();
   shape_.decode_context_sum = cohort_.context_sum();
@@ -158,7 +158,7 @@ void Instance::start_jump(SimTime now, std::int64_t steps) {
   ctx_.events->schedule(work_end_, this, ++work_generation_);
 }
 
-void Instance::decision(SimTime now, DecisionKind kind, const Request& r, const std::string& reason,
+void Engine::decision(SimTime now, DecisionKind kind, const Request& r, const std::string& reason,
                         std::int64_t blocks) {
   ctx_.observer->on_decision({now,
                               kind,
@@ -171,7 +171,7 @@ void Instance::decision(SimTime now, DecisionKind kind, const Request& r, const 
                                {"reason", reason}}});
 }
 
-void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
+void Engine::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   const bool was_decoding = victim->phase == Phase::Decode;
   if (was_decoding) leave_cohort(victim);  // syncs generated and blocks
   let_go_prefix(victim);
@@ -211,12 +211,12 @@ void Instance::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   decision(now, DecisionKind::Preempt, *victim, "out of KV blocks; recompute: " + d.reason, blocks);
 }
 
-void Instance::swap_stall(SimTime copy_end, SimTime& blocked_until) {
+void Engine::swap_stall(SimTime copy_end, SimTime& blocked_until) {
   if (ctx_.policy->swaps_overlap_compute()) overlap_until_ = std::max(overlap_until_, copy_end);
   else blocked_until = std::max(blocked_until, copy_end);
 }
 
-void Instance::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
+void Engine::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
   swapped_.pop_front();
   // Its cached prefix comes back from the host only where it is no longer cached here.
   const std::int64_t brought = hold_prefix(r);
@@ -229,14 +229,14 @@ void Instance::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
   decision(now, DecisionKind::SwapIn, *r, "blocks free again", r->blocks);
 }
 
-void Instance::run_iteration(SimTime now) {
+void Engine::run_iteration(SimTime now) {
   const EngineParams& e = *ctx_.engine;
   SimTime blocked_until = now;
   overlap_until_ = now;
   bool preempted = false;
   // 1. Every decode runs; free blocks for their growth by preempting the newest requests.
   while (cohort_.blocks_needed(1) > kv_.free()) {
-    if (running_.empty()) throw std::logic_error("Instance: decodes need blocks but nothing runs");
+    if (running_.empty()) throw std::logic_error("Engine: decodes need blocks but nothing runs");
     preempt(running_.back(), now, blocked_until);
     preempted = true;
   }
@@ -298,7 +298,7 @@ void Instance::run_iteration(SimTime now) {
   ctx_.events->schedule(work_end_, this, ++work_generation_);
 }
 
-void Instance::handle_event(SimTime now, std::uint64_t arg) {
+void Engine::handle_event(SimTime now, std::uint64_t arg) {
   if (retired_) return;
   if (arg == kKick) {
     kick_pending_ = false;
@@ -325,7 +325,7 @@ void Instance::handle_event(SimTime now, std::uint64_t arg) {
   plan(now);
 }
 
-void Instance::release(Request* r) {
+void Engine::release(Request* r) {
   let_go_prefix(r);
   r->cached_keys = 0;
   stale_.forget(r, members_);
@@ -335,7 +335,7 @@ void Instance::release(Request* r) {
   if (members_.size() > 1) refresh_capacity();
 }
 
-void Instance::finish(Request* r, SimTime now) {
+void Engine::finish(Request* r, SimTime now) {
   // Its client left during the step that completed it: the output reaches nobody.
   if (!aborting_.empty() && std::find(aborting_.begin(), aborting_.end(), std::pair{r, r->id}) != aborting_.end()) {
     const std::int64_t blocks = r->blocks;
@@ -350,16 +350,16 @@ void Instance::finish(Request* r, SimTime now) {
   memory_freed(now);
 }
 
-void Instance::finish_decodes(SimTime now) {
+void Engine::finish_decodes(SimTime now) {
   for (Request* r : cohort_.take_finished()) finish(r, now);
 }
 
-void Instance::leave_cohort(Request* r) {
+void Engine::leave_cohort(Request* r) {
   cohort_.remove(r);
   gaps_.left(r);
 }
 
-void Instance::end_jump(SimTime now) {
+void Engine::end_jump(SimTime now) {
   gaps_.steps_done(*ctx_.observer, cohort_.size(), work_start_ + jump_run_.elapsed(1), &jump_run_, jump_steps_ - 1);
   gaps_.boundary(now);
   kv_.allocate(cohort_.blocks_needed(jump_steps_));
@@ -369,7 +369,7 @@ void Instance::end_jump(SimTime now) {
   finish_decodes(now);
 }
 
-void Instance::end_iteration(SimTime now) {
+void Engine::end_iteration(SimTime now) {
   if (decoded_) gaps_.steps_done(*ctx_.observer, cohort_.size(), now, nullptr, 0);
   gaps_.boundary(now);
   if (decoded_) {
@@ -404,7 +404,7 @@ void Instance::end_iteration(SimTime now) {
   prefills_.clear();
 }
 
-std::int64_t Instance::kv_used_at(SimTime t) const {
+std::int64_t Engine::kv_used_at(SimTime t) const {
   if (work_ != Work::Jump) return kv_.used();
   // Dispatchers and samplers ask at non-decreasing times: advance from the last answer (a
   // step or two between arrivals) instead of solving for the step count each time.
@@ -418,6 +418,6 @@ std::int64_t Instance::kv_used_at(SimTime t) const {
   return kv_.used() + probe_.blocks;
 }
 
-std::int64_t Instance::member_used_at(int m, SimTime t) const { return member_blocks(members_, m, kv_used_at(t)); }
+std::int64_t Engine::member_used_at(int m, SimTime t) const { return member_blocks(members_, m, kv_used_at(t)); }
 
 }  // namespace kunsim

@@ -1,4 +1,4 @@
-// InstanceFixture: one Instance on a tiny 1-node cluster with a chosen model and roofline
+// InstanceFixture: one Engine on a tiny 1-node cluster with a chosen model and roofline
 // parameters, a recording observer and the vllm policy: for exact nanosecond checks.
 #pragma once
 #include <deque>
@@ -11,7 +11,7 @@
 #include "sim/core/event_loop.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/engine/engine.hpp"
 #include "sim/serving/fleet/serving_cluster.hpp"
 #include "test_support.hpp"
 
@@ -37,7 +37,7 @@ struct InstanceFixture {
   EventQueue events;
   Recorded observer;
   ServingContext ctx;
-  std::unique_ptr<Instance> inst;
+  std::unique_ptr<Engine> inst;
   std::deque<Request> requests;
 
 
@@ -57,7 +57,7 @@ struct InstanceFixture {
     only.slot = 0;
     only.gpus = {0};
     only.base_blocks = blocks;
-    inst = std::make_unique<Instance>(0, std::vector<Member>{only}, ctx, host_blocks);
+    inst = std::make_unique<Engine>(0, std::vector<Member>{only}, ctx, host_blocks);
   }
 
   Request* add(RequestId id, std::int64_t at_ns, int prompt, int output) {

@@ -1,4 +1,4 @@
-// Instance: one engine (a vLLM engine) over one or more members. With one member it is a
+// Engine: one engine (a vLLM engine) over one or more members. With one member it is a
 // normal TP instance holding all layers. With g members it is a KunServe pipeline group: the
 // members are the stages, micro-batches flow through them, and requests that were running
 // when the group fused stay "stale" (KV on their home member, served by remote attention:
@@ -40,7 +40,7 @@
 
 namespace kunsim {
 
-struct InstanceCounters {
+struct EngineCounters {
   std::int64_t iterations = 0;   // iterations simulated one by one
   std::int64_t jumps = 0;        // decode runs simulated as one event
   std::int64_t jumped_steps = 0;
@@ -56,7 +56,7 @@ struct InstanceCounters {
   std::int64_t prefix_hit_blocks = 0;
   std::int64_t prefix_evicted_blocks = 0;
 
-  InstanceCounters& operator+=(const InstanceCounters& o) {
+  EngineCounters& operator+=(const EngineCounters& o) {
     iterations += o.iterations;
     jumps += o.jumps;
     jumped_steps += o.jumped_steps;
@@ -80,9 +80,9 @@ struct IterationPlan {
   const std::vector<int>* stale_by_home = nullptr;  // stale tokens per home member
 };
 
-class Instance final : public EventHandler {
+class Engine final : public EventHandler {
  public:
-  Instance(int id, std::vector<Member> members, const ServingContext& ctx, std::int64_t host_swap_blocks);
+  Engine(int id, std::vector<Member> members, const ServingContext& ctx, std::int64_t host_swap_blocks);
 
   // A request routed here by the dispatcher.
   void enqueue(Request* r, SimTime now);
@@ -121,8 +121,8 @@ class Instance final : public EventHandler {
   }
   // Blocks used on member `m` at `t` (stale KV at home, the rest spread over the stages).
   std::int64_t member_used_at(int m, SimTime t) const;
-  InstanceCounters counters() const {
-    InstanceCounters c = counters_;
+  EngineCounters counters() const {
+    EngineCounters c = counters_;
     c.prefix_evicted_blocks += kv_.prefixes().evicted_blocks();
     return c;
   }
@@ -189,14 +189,14 @@ class Instance final : public EventHandler {
   // Debug check: the prefix cache's holder counts are the running requests holding each key.
   void check_prefix_holders() const;
   // Counters carried over from the instances it was made of.
-  void absorb_counters(const InstanceCounters& c);
+  void absorb_counters(const EngineCounters& c);
   // Taken out of service (fused into a group, or split back): events still queued for it
   // arrive and are ignored.
   void retire() {
     retired_ = true;
     kv_.detach_directory();
   }
-  ~Instance() override { kv_.detach_directory(); }
+  ~Engine() override { kv_.detach_directory(); }
 
  private:
   enum class Work { None, Iteration, Jump };
@@ -290,7 +290,7 @@ class Instance final : public EventHandler {
   void leave_cohort(Request* r);  // remembers r's last token time
   BatchShape shape_;
   PipelineGeometry geometry_;  // g > 1: what a cycle is priced over
-  InstanceCounters counters_;
+  EngineCounters counters_;
 };
 
 }  // namespace kunsim

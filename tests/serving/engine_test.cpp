@@ -1,8 +1,8 @@
-#include "sim/serving/engine/instance.hpp"
+#include "sim/serving/engine/engine.hpp"
 
 #include <gtest/gtest.h>
 
-#include "serving/instance_fixture.hpp"
+#include "serving/engine_fixture.hpp"
 
 namespace kunsim {
 namespace {
@@ -31,7 +31,7 @@ using test::InstanceFixture;
 //   B has its 2 outputs: finishes at 107,006 + 105,170 = 212,176 ns; TPOT(B) = 105,170 ns.
 // Iteration 3 (decode A alone, context 66): 105.109607 us -> 105,110 ns.
 //   A finishes at 212,176 + 105,110 = 317,286 ns; TPOT(A) = (105,170 + 105,110) / 2.
-TEST(Instance, HandWorkedTwoRequests) {
+TEST(Engine, HandWorkedTwoRequests) {
   InstanceFixture f(test::tiny_model(), test::ideal_roofline(), 1000);
   Request* a = f.add(0, 0, 64, 3);
   Request* b = f.add(1, 0, 32, 2);
@@ -49,7 +49,7 @@ TEST(Instance, HandWorkedTwoRequests) {
   EXPECT_EQ(f.inst->kv().used(), 0);
 }
 
-TEST(Instance, LongDecodeIsOneJumpAndMatchesSteppingTheCostModel) {
+TEST(Engine, LongDecodeIsOneJumpAndMatchesSteppingTheCostModel) {
   InstanceFixture f(find_model("llama-3-8b", "model"), RooflineParams{}, 100000);
   Request* r = f.add(0, 0, 1000, 2000);
   f.run({r});
@@ -75,7 +75,7 @@ TEST(Instance, LongDecodeIsOneJumpAndMatchesSteppingTheCostModel) {
   EXPECT_EQ(f.inst->kv().peak_used(), Request::blocks_for(2999, 16));
 }
 
-TEST(Instance, ArrivalCutsAJumpAtTheNextStepBoundary) {
+TEST(Engine, ArrivalCutsAJumpAtTheNextStepBoundary) {
   InstanceFixture f(find_model("llama-3-8b", "model"), RooflineParams{}, 100000);
   Request* a = f.add(0, 0, 500, 1000);
   Request* c = f.add(1, 150'000'000, 300, 5);  // arrives 150 ms in, mid-decode of A
@@ -96,7 +96,7 @@ TEST(Instance, ArrivalCutsAJumpAtTheNextStepBoundary) {
   EXPECT_EQ(c->generated, 5);
 }
 
-TEST(Instance, OutOfBlocksPreemptsTheNewestAndRecomputes) {
+TEST(Engine, OutOfBlocksPreemptsTheNewestAndRecomputes) {
   // 40 blocks of 16 tokens = 640 tokens. Two requests of prompt 200 (13 blocks each) growing
   // to 200 + 400 tokens cannot both stay: the newer one is preempted, recomputed later.
   InstanceFixture f(test::tiny_model(), test::ideal_roofline(), 40);
@@ -114,7 +114,7 @@ TEST(Instance, OutOfBlocksPreemptsTheNewestAndRecomputes) {
   EXPECT_EQ(f.inst->kv().used(), 0);
 }
 
-TEST(Instance, SwapPolicyMovesKvToHostAndBack) {
+TEST(Engine, SwapPolicyMovesKvToHostAndBack) {
   InstanceFixture f(test::tiny_model(), test::ideal_roofline(), 40, "vllm-swap", 1000);
   Request* a = f.add(0, 0, 200, 400);
   Request* b = f.add(1, 0, 200, 400);
@@ -130,7 +130,7 @@ TEST(Instance, SwapPolicyMovesKvToHostAndBack) {
   EXPECT_EQ(f.links.bytes_moved(out[0]), f.links.bytes_moved(f.topology.host_to_gpu(0)[0]));
 }
 
-TEST(Instance, SwapFallsBackToRecomputeWhenHostSpaceIsFull) {
+TEST(Engine, SwapFallsBackToRecomputeWhenHostSpaceIsFull) {
   InstanceFixture f(test::tiny_model(), test::ideal_roofline(), 40, "vllm-swap", 5);
   Request* a = f.add(0, 0, 200, 400);
   Request* b = f.add(1, 0, 200, 400);
