@@ -203,7 +203,7 @@ struct Simulation::Impl final : ServingObserver {
     // Prefix holder counts are the requests holding each key (nothing held is freed). The check
     // walks every held key, so it runs every 64th event: a miscount persists until it is seen.
     const bool holders = ++checks_ % 64 == 0;
-    for (const Engine* e : cluster->engines()) {
+    for (const Engine* e : cluster->engine_list()) {
       held += e->request_count();
       if (holders) e->check_prefix_holders();
     }

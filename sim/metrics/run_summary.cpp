@@ -48,7 +48,7 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
   const EngineCounters total = cluster.total_counters();
   nlohmann::json per = nlohmann::json::array();
   double peak = 0;
-  for (const Engine* e : cluster.engines()) {
+  for (const Engine* e : cluster.engine_list()) {
     peak = std::max(peak, static_cast<double>(e->kv().peak_used()) / static_cast<double>(e->kv().capacity()));
     per.push_back(engine_json(*e, f.end));
   }

@@ -21,10 +21,10 @@ std::pair<double, double> DropPlanner::estimate(const std::vector<InstanceLoad>&
     ctx_sum += m.context_sum;
     members.push_back(c_.engine(m.id)->members()[0]);
   }
-  return estimate(c_.engine(ms.front().id)->context(), members, decodes, ctx_sum);
+  return estimate(*c_.engine(ms.front().id), members, decodes, ctx_sum);
 }
 
-std::pair<double, double> DropPlanner::estimate(const ServingContext& ctx, const std::vector<Member>& members,
+std::pair<double, double> DropPlanner::estimate(const EngineView& seed, const std::vector<Member>& members,
                                                 std::int64_t decodes, std::int64_t ctx_sum) const {
   const int g = static_cast<int>(members.size());
   // Fewer decodes than stages: padded to one per stage, at their mean context (512 tokens
@@ -40,15 +40,15 @@ std::pair<double, double> DropPlanner::estimate(const ServingContext& ctx, const
   one.decode_context_sum = ctx_sum / g;
   one.layers = c_.model().layers;
   one.sampled = one.num_decodes;
-  const double step = ctx.cost->iteration(one).sum();
+  const double step = seed.cost().iteration(one).sum();
   // ... against a pipeline cycle of the whole group's decodes over g stages, priced by the
-  // function the group's Engine will charge it with.
-  const PipelineGeometry geo{g, ctx.engine->tp, c_.model().layers, pipeline_links(c_.topology(), members, c_.model())};
+  // function the group's engine will charge it with.
+  const PipelineGeometry geo{g, seed.settings().tp, c_.model().layers, pipeline_links(c_.topology(), members, c_.model())};
   BatchShape all = one;
   all.num_decodes = static_cast<int>(decodes);
   all.decode_context_sum = ctx_sum;
   all.sampled = all.num_decodes;
-  return {step, pipeline_cycle_ns(*ctx.cost, geo, all, 0) * 1e-9};
+  return {step, pipeline_cycle_ns(seed.cost(), geo, all, 0) * 1e-9};
 }
 
 // Candidate partners for a group seeded on `node`: same node first, then least used (ties:
@@ -74,7 +74,7 @@ int DropPlanner::node_of(int engine_id) const {
 GroupPlan DropPlanner::grow(const InstanceLoad& group, const std::vector<InstanceLoad>& normals,
                             const std::set<int>& taken) const {
   GroupPlan best;
-  const Engine& e = *c_.engine(group.id);
+  const EngineView& e = *c_.engine(group.id);
   const int g = e.stages();
   if (p_.group_size > 0 || g < 2) return best;
   const std::vector<const InstanceLoad*> cands = partners(normals, taken, node_of(group.id));
@@ -104,7 +104,7 @@ GroupPlan DropPlanner::grow(const InstanceLoad& group, const std::vector<Instanc
     for (int idx = 0; idx < G; ++idx) p.freed += c_.freed_blocks(group.id, idx, G);
     if (p.votes < G / 2) break;
     p.covered = p.freed + p.partner_free >= p.demand;
-    std::tie(p.est_step_s, p.est_cycle_s) = estimate(e.context(), members, decodes, ctx_sum);
+    std::tie(p.est_step_s, p.est_cycle_s) = estimate(e, members, decodes, ctx_sum);
     best = p;
     if (p.covered) break;
   }

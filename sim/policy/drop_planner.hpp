@@ -64,7 +64,7 @@ class DropPlanner {
   std::pair<double, double> estimate(const std::vector<InstanceLoad>& members) const;
   // The same for `members` (of the instance group whose context is `ctx`) in stage order
   // serving `decodes` decodes of `context_sum` tokens.
-  std::pair<double, double> estimate(const ServingContext& ctx, const std::vector<Member>& members,
+  std::pair<double, double> estimate(const EngineView& seed, const std::vector<Member>& members,
                                      std::int64_t decodes, std::int64_t context_sum) const;
 
  private:

@@ -17,7 +17,6 @@
 #include <cstdio>
 
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/engine/engine.hpp"
 
 namespace kunsim {
 namespace {
@@ -28,25 +27,23 @@ class InferCeptPolicy final : public MemoryOverloadPolicy {
   bool swaps_overlap_compute() const override { return true; }
 
  private:
-  PreemptDecision do_on_preempt(const Engine& inst, const Request& r) override {
-    const ServingContext& ctx = inst.context();
+  PreemptDecision do_on_preempt(const EngineView& inst, const Request& r) override {
     BatchShape prefill;
     prefill.prefills = {{r.prompt + r.generated, 0}};
-    prefill.layers = ctx.model->layers;
+    prefill.layers = inst.model().layers;
     prefill.sampled = 1;
-    const double recompute_s = ctx.cost->iteration(prefill).sum();
+    const double recompute_s = inst.cost().iteration(prefill).sum();
     // One way over the request's PCIe link; it goes out now and comes back later.
-    const Route& pcie = ctx.topology->gpu_to_host(inst.members()[0].gpus[0]);
-    const double copy_s = ns_to_seconds(ctx.links->duration(pcie, r.blocks * ctx.memory->block_bytes));
+    const double copy_s = ns_to_seconds(inst.swap_copy_time(r.blocks));
     // The compute one iteration of the current batch takes: what hides a copy.
     BatchShape batch;
     batch.num_decodes = inst.decoding();
     batch.decode_context_sum = inst.decode_context_sum();
-    batch.layers = ctx.model->layers;
+    batch.layers = inst.model().layers;
     batch.sampled = inst.decoding();
-    const double step_s = inst.decoding() > 0 ? ctx.cost->iteration(batch).sum() : 0;
+    const double step_s = inst.decoding() > 0 ? inst.cost().iteration(batch).sum() : 0;
     const auto own = static_cast<double>(r.blocks);
-    const double others = static_cast<double>(std::max<std::int64_t>(0, inst.kv().used() - r.blocks));
+    const double others = static_cast<double>(std::max<std::int64_t>(0, inst.kv_used() - r.blocks));
     const double discard = recompute_s * (own + others);
     const double stall = 2 * std::max(0.0, copy_s - step_s);  // out and back, past each step's compute
     const double swap = 2 * copy_s * own + stall * (own + others);

@@ -48,10 +48,10 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     // Normal instances by instance group: groups fuse and grow only within themselves.
     std::map<int, std::vector<InstanceLoad>> loads;
     // A snapshot: a restore below, or a fuse of idle instances, changes the engine list.
-    const std::vector<const Engine*> engines(c.engines().begin(), c.engines().end());
+    const std::vector<const EngineView*> engines(c.engines().begin(), c.engines().end());
     std::vector<InstanceLoad> growing;  // groups voting to drop again
-    for (const Engine* e : engines) {
-      const double usage = e->kv().capacity() ? static_cast<double>(e->kv_used_at(now)) / e->kv().capacity() : 0;
+    for (const EngineView* e : engines) {
+      const double usage = e->kv_capacity() ? static_cast<double>(e->kv_used_at(now)) / e->kv_capacity() : 0;
       auto& hist = history_[e->id()];
       hist.push_back(usage);
       if (static_cast<int>(hist.size()) > p_.trend_window) hist.pop_front();
@@ -60,7 +60,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       if (c.reconfiguring(e->id()) || now < settled_[e->id()]) continue;
       const InstanceLoad l = load_of(*e, usage, now);
       if (e->stages() == 1) {
-        loads[e->context().group].push_back(l);
+        loads[e->instance_group()].push_back(l);
       } else if (l.votes && p_.grow) {
         growing.push_back(l);
       } else {
@@ -80,7 +80,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       }
     std::stable_sort(growing.begin(), growing.end(), [](const auto& a, const auto& b) { return a.demand > b.demand; });
     for (const InstanceLoad& l : growing) {
-      const GroupPlan plan = planner.grow(l, loads[c.engine(l.id)->context().group], taken);
+      const GroupPlan plan = planner.grow(l, loads[c.engine(l.id)->instance_group()], taken);
       if (plan.g == 0) continue;
       taken.insert(plan.ids.begin(), plan.ids.end());
       const std::vector<int> partners(plan.ids.begin() + 1, plan.ids.end());
@@ -88,11 +88,11 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     }
   }
 
-  InstanceLoad load_of(const Engine& e, double usage, SimTime now) const {
-    const int block_size = e.context().engine->block_size;
+  InstanceLoad load_of(const EngineView& e, double usage, SimTime now) const {
+    const int block_size = e.settings().block_size;
     InstanceLoad l;
     l.id = e.id();
-    l.capacity = e.kv().capacity();
+    l.capacity = e.kv_capacity();
     l.used = e.kv_used_at(now);
     l.free = l.capacity - l.used;
     l.queued = e.queued_blocks();
@@ -116,7 +116,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     for (int id : plan.ids) settled_[id] = now + seconds_to_ns(p_.min_dwell_s);
   }
 
-  void consider_restore(ClusterCommands& cmd, const Engine& e, double usage, const std::deque<double>& hist, SimTime now) {
+  void consider_restore(ClusterCommands& cmd, const EngineView& e, double usage, const std::deque<double>& hist, SimTime now) {
     if (!p_.enable_restore || e.waiting() > 0 || usage > p_.restore_usage) return;
     if (static_cast<int>(hist.size()) < p_.trend_window || !(hist.back() < hist.front())) return;
     const std::string why = "nothing queued, usage " + std::to_string(usage) + " <= " + std::to_string(p_.restore_usage) +
@@ -126,7 +126,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
   }
 
  private:
-  PreemptDecision do_on_preempt(const Engine&, const Request&) override {
+  PreemptDecision do_on_preempt(const EngineView&, const Request&) override {
     return {PreemptMode::Recompute, "kunserve preempt_method=recompute"};
   }
   KunServeParams p_;

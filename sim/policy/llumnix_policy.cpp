@@ -22,8 +22,8 @@ struct LlumnixParams {
   int migrations_per_tick = 2;
 };
 
-double freeness(const Engine& e, SimTime now) {
-  const double free = static_cast<double>(e.kv().capacity() - e.kv_used_at(now) - e.queued_blocks());
+double freeness(const EngineView& e, SimTime now) {
+  const double free = static_cast<double>(e.kv_capacity() - e.kv_used_at(now) - e.queued_blocks());
   return free / std::max(1, e.running());
 }
 
@@ -49,30 +49,31 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
 
   void do_on_tick(const ClusterView& c, ClusterCommands& cmd, SimTime now) override {
     // Migrations stay within an instance group (the same GPU kind, TP and engine).
-    for (int g = 0; g < static_cast<int>(c.groups().size()); ++g) migrate_within(c, cmd, g, now);
+    for (int g = 0; g < static_cast<int>(c.instance_groups()); ++g) migrate_within(c, cmd, g, now);
   }
 
   void migrate_within(const ClusterView& c, ClusterCommands& cmd, int group, SimTime now) {
     for (int n = 0; n < p_.migrations_per_tick; ++n) {
-      const Engine *src = nullptr, *dst = nullptr;
+      const EngineView *src = nullptr, *dst = nullptr;
       double fs = std::numeric_limits<double>::infinity(), fd = -fs;
-      for (const Engine* e : c.engines()) {
-        if (e->context().group != group || c.reconfiguring(e->id()) || e->stages() != 1) continue;
+      for (const EngineView* e : c.engines()) {
+        if (e->instance_group() != group || c.reconfiguring(e->id()) || e->stages() != 1) continue;
         const double f = freeness(*e, now);
         if (f < fs && e->decoding() > 1) fs = f, src = e;
         if (f > fd) fd = f, dst = e;
       }
       if (!src || !dst || src == dst || fs >= p_.migrate_out_freeness || fd <= p_.migrate_in_freeness) return;
       // The decoding request with the least KV: the cheapest to move.
-      Request* pick = nullptr;
-      for (Request* r : src->requests_in_flight())
-        if (r->phase == Phase::Decode && !r->stale() && (!pick || r->blocks < pick->blocks)) pick = r;
+      const Request* pick = nullptr;
+      src->each_request([&](const Request& r) {
+        if (r.phase == Phase::Decode && !r.stale() && (!pick || r.blocks < pick->blocks)) pick = &r;
+      });
       if (!pick || !cmd.migrate(src->id(), pick->id, dst->id(), now)) return;
     }
   }
 
  private:
-  PreemptDecision do_on_preempt(const Engine&, const Request&) override {
+  PreemptDecision do_on_preempt(const EngineView&, const Request&) override {
     return {PreemptMode::Recompute, "llumnix (vLLM engine) preemption_mode=recompute"};
   }
   LlumnixParams p_;

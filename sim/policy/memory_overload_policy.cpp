@@ -4,7 +4,7 @@
 
 namespace kunsim {
 
-PreemptDecision MemoryOverloadPolicy::on_preempt(const Engine& inst, const Request& victim) {
+PreemptDecision MemoryOverloadPolicy::on_preempt(const EngineView& inst, const Request& victim) {
   if (victim.phase != Phase::Decode && victim.phase != Phase::Prefill)
     throw std::logic_error("policy asked to preempt a request that is not running");
   PreemptDecision d = do_on_preempt(inst, victim);

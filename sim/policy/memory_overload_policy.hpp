@@ -9,7 +9,7 @@
 
 #include "sim/core/json_fields.hpp"
 #include "sim/serving/fleet/cluster_view.hpp"
-#include "sim/serving/engine/serving_context.hpp"
+#include "sim/serving/engine/policy_hooks.hpp"
 
 namespace kunsim {
 
@@ -25,13 +25,13 @@ class MemoryOverloadPolicy : public PolicyHooks {
   // Why this policy cannot serve `fleet` (empty: it can). The scenario refuses such a pairing
   // before it runs, naming the policy.
   virtual std::string fleet_refusal(const FleetShape& /*fleet*/) const { return {}; }
-  PreemptDecision on_preempt(const Engine& inst, const Request& victim) final;
+  PreemptDecision on_preempt(const EngineView& inst, const Request& victim) final;
   void on_tick(const ClusterView& cluster, ClusterCommands& commands, SimTime now) final;
   int pick_engine(const ClusterView& cluster, const Request& r, SimTime now) final;
   virtual std::string name() const = 0;
 
  private:
-  virtual PreemptDecision do_on_preempt(const Engine& inst, const Request& victim) = 0;
+  virtual PreemptDecision do_on_preempt(const EngineView& inst, const Request& victim) = 0;
   virtual void do_on_tick(const ClusterView& /*cluster*/, ClusterCommands& /*commands*/, SimTime /*now*/) {}
   virtual int do_pick_engine(const ClusterView& /*cluster*/, const Request& /*r*/, SimTime /*now*/) { return -1; }
   SimTime last_tick_ = kNoTime;

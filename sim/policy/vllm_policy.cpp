@@ -13,7 +13,7 @@ class VllmPolicy final : public MemoryOverloadPolicy {
   std::string name() const override { return mode_ == PreemptMode::Swap ? "vllm-swap" : "vllm"; }
 
  private:
-  PreemptDecision do_on_preempt(const Engine&, const Request&) override {
+  PreemptDecision do_on_preempt(const EngineView&, const Request&) override {
     if (mode_ == PreemptMode::Swap) return {PreemptMode::Swap, "vllm preemption_mode=swap"};
     return {PreemptMode::Recompute, "vllm preemption_mode=recompute"};
   }

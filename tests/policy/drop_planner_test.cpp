@@ -96,7 +96,7 @@ TEST(DropPlanner, AVotingGroupGrowsByAMultipleOfItsStages) {
   ASSERT_EQ(f.cluster->engine(4)->stages(), 2);
   InstanceLoad group;
   group.id = 4;
-  group.capacity = f.cluster->engine(4)->kv().capacity();
+  group.capacity = f.cluster->engine(4)->kv_capacity();
   group.used = group.capacity - 10;
   group.free = 10;
   group.queued = 500;

@@ -17,7 +17,7 @@ class ScriptedPolicy final : public MemoryOverloadPolicy {
   SimDuration tick_interval() const override { return kNsPerSecond; }
 
  private:
-  PreemptDecision do_on_preempt(const Engine&, const Request&) override { return {PreemptMode::Recompute, ""}; }
+  PreemptDecision do_on_preempt(const EngineView&, const Request&) override { return {PreemptMode::Recompute, ""}; }
   void do_on_tick(const ClusterView&, ClusterCommands&, SimTime) override { ++ticks; }
   int do_pick_engine(const ClusterView&, const Request&, SimTime) override { return pick; }
 };

@@ -21,28 +21,28 @@ TEST(Dispatcher, RoundRobinTakesTurnsWhateverTheLoad) {
   auto rr = make_dispatcher("round_robin", "deployment.dispatch");
   f.cluster->instance(0)->enqueue(f.add(1, 0, 4000, 10), kSimTimeZero);  // instance 0 is loaded
   std::vector<std::size_t> picks;
-  for (int i = 0; i < 5; ++i) picks.push_back(rr->pick(f.cluster->engine_list(), kNone, kSimTimeZero));
+  for (int i = 0; i < 5; ++i) picks.push_back(rr->pick(f.cluster->engines(), kNone, kSimTimeZero));
   EXPECT_EQ(picks, (std::vector<std::size_t>{0, 1, 2, 0, 1}));
 }
 
 TEST(Dispatcher, LeastKvCountsQueuedBlocksAndBreaksTiesLow) {
   Three f;
   auto lk = make_dispatcher("least_kv", "deployment.dispatch");
-  EXPECT_EQ(lk->pick(f.cluster->engine_list(), kNone, kSimTimeZero), 0u);  // all empty: the lowest index
+  EXPECT_EQ(lk->pick(f.cluster->engines(), kNone, kSimTimeZero), 0u);  // all empty: the lowest index
   // Queued (not yet admitted) requests count: 0 holds 250 blocks' worth, 1 holds 63.
   f.cluster->instance(0)->enqueue(f.add(1, 0, 4000, 10), kSimTimeZero);
   f.cluster->instance(1)->enqueue(f.add(2, 0, 1000, 10), kSimTimeZero);
   EXPECT_EQ(f.cluster->instance(0)->queued_blocks(), 250);
-  EXPECT_EQ(lk->pick(f.cluster->engine_list(), kNone, kSimTimeZero), 2u);
+  EXPECT_EQ(lk->pick(f.cluster->engines(), kNone, kSimTimeZero), 2u);
   f.cluster->instance(2)->enqueue(f.add(3, 0, 8000, 10), kSimTimeZero);
-  EXPECT_EQ(lk->pick(f.cluster->engine_list(), kNone, kSimTimeZero), 1u);
+  EXPECT_EQ(lk->pick(f.cluster->engines(), kNone, kSimTimeZero), 1u);
 }
 
 TEST(Dispatcher, LeastUnfinishedGoesByStaleReportsPlusWhatItSent) {
   Three f;
   auto lu = make_dispatcher("least_unfinished", "deployment.dispatch", DispatchParams{kNsPerSecond / 2});
   EXPECT_EQ(lu->report_interval(), kNsPerSecond / 2);
-  const auto& engines = f.cluster->engine_list();
+  const auto engines = f.cluster->engines();
   lu->on_report(engines, at_ns(0));  // all report 0
   // Three requests reach engine 0 behind the client's back: it cannot know until the next report.
   for (RequestId id = 1; id <= 3; ++id) f.cluster->instance(0)->enqueue(f.add(id, 0, 100, 10), kSimTimeZero);

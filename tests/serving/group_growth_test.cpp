@@ -153,7 +153,7 @@ TEST(GroupGrowth, KunServeGrowsAGroupThatVotesAgain) {
     f.cluster->instance(4)->enqueue(all.back(), kSimTimeZero);
   }
   f.run_until({}, 2'000'000'000, [&] { f.check(); });
-  const Engine* g = f.cluster->engine(4);
+  const Engine* g = f.cluster->instance(4);
   ASSERT_NE(g, nullptr);
   ASSERT_GE(g->kv_used_at(f.now), g->kv().capacity() * 95 / 100);
   ASSERT_GE(g->queued_blocks(), g->kv().capacity() - g->kv_used_at(f.now));

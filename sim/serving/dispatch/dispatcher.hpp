@@ -1,15 +1,16 @@
-// Dispatcher: the global front door. Picks the instance an arriving request joins, from the
+// Dispatcher: the global front door. Picks the instance (seen as an EngineView) an arriving request joins, from the
 // instances taking arrivals. Dispatchers register by name (`deployment.dispatch`); a new one is
-// a file in sim/serving/ with a subclass and a KUNSIM_REGISTER_DISPATCHER line. An overload
+// a file in sim/serving/dispatch/ with a subclass and a KUNSIM_REGISTER_DISPATCHER line. An overload
 // policy may override the pick (Llumnix's freeness-based dispatch is part of that baseline).
 #pragma once
 #include <functional>
+#include <span>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/core/registry.hpp"
-#include "sim/serving/engine/engine.hpp"
+#include "sim/serving/engine/engine_view.hpp"
 
 namespace kunsim {
 
@@ -17,17 +18,17 @@ class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
   // Index into `instances` (non-empty) for arriving request `r`, at `now` (non-decreasing over calls).
-  virtual std::size_t pick(const std::vector<Engine*>& instances, const Request& r, SimTime now) = 0;
+  virtual std::size_t pick(std::span<const EngineView* const> instances, const Request& r, SimTime now) = 0;
   // Dispatchers that decide on load reports rather than exact state: how often every engine
   // reports (0: never), and the reports themselves (`engines`: every engine, at `now`).
   virtual SimDuration report_interval() const { return {}; }
-  virtual void on_report(const std::vector<Engine*>& /*engines*/, SimTime /*now*/) {}
+  virtual void on_report(std::span<const EngineView* const> /*engines*/, SimTime /*now*/) {}
 };
 
 // An instance's KV load as least_kv weighs it: (blocks used at `now` + blocks its waiting
 // requests need) / capacity.
-inline double kv_load(const Engine& inst, SimTime now) {
-  return static_cast<double>(inst.kv_used_at(now) + inst.queued_blocks()) / static_cast<double>(inst.kv().capacity());
+inline double kv_load(const EngineView& inst, SimTime now) {
+  return static_cast<double>(inst.kv_used_at(now) + inst.queued_blocks()) / static_cast<double>(inst.kv_capacity());
 }
 
 struct DispatchParams {

@@ -7,7 +7,7 @@ namespace {
 
 class LeastKvDispatcher final : public Dispatcher {
  public:
-  std::size_t pick(const std::vector<Engine*>& instances, const Request&, SimTime now) override {
+  std::size_t pick(std::span<const EngineView* const> instances, const Request&, SimTime now) override {
     std::size_t best = 0;
     double best_load = 0;
     for (std::size_t i = 0; i < instances.size(); ++i) {

@@ -17,16 +17,16 @@ class LeastUnfinishedDispatcher final : public Dispatcher {
   explicit LeastUnfinishedDispatcher(SimDuration interval) : interval_(interval) {}
   SimDuration report_interval() const override { return interval_; }
 
-  void on_report(const std::vector<Engine*>& engines, SimTime) override {
+  void on_report(std::span<const EngineView* const> engines, SimTime) override {
     reported_.clear();
-    for (const Engine* e : engines) reported_[e->id()] = e->request_count();
+    for (const EngineView* e : engines) reported_[e->id()] = e->request_count();
   }
 
-  std::size_t pick(const std::vector<Engine*>& instances, const Request&, SimTime) override {
+  std::size_t pick(std::span<const EngineView* const> instances, const Request&, SimTime) override {
     std::size_t best = 0;
     std::int64_t best_load = 0;
     for (std::size_t i = 0; i < instances.size(); ++i) {
-      const Engine& e = *instances[i];
+      const EngineView& e = *instances[i];
       auto it = reported_.find(e.id());
       if (it == reported_.end()) it = reported_.emplace(e.id(), e.request_count()).first;
       if (i == 0 || it->second < best_load) {

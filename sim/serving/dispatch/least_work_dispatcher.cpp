@@ -18,14 +18,14 @@ namespace {
 
 class LeastWorkDispatcher final : public Dispatcher {
  public:
-  std::size_t pick(const std::vector<Engine*>& instances, const Request& r, SimTime now) override {
+  std::size_t pick(std::span<const EngineView* const> instances, const Request& r, SimTime now) override {
     std::size_t best = 0;
     double best_score = 0;
     bool best_full = true;
     for (std::size_t i = 0; i < instances.size(); ++i) {
-      const Engine& e = *instances[i];
+      const EngineView& e = *instances[i];
       const Rates& rate = rates(e);
-      const auto backlog = static_cast<double>(e.queued_blocks() * e.context().engine->block_size + r.prompt);
+      const auto backlog = static_cast<double>(e.queued_blocks() * e.settings().block_size + r.prompt);
       const double iters = backlog / rate.budget;
       const double decode = e.decoding() * rate.decode_s_per_seq + static_cast<double>(e.decode_context_sum()) * rate.decode_s_per_token;
       const double score = iters * rate.prefill_s + (iters + 1) * decode;
@@ -47,27 +47,27 @@ class LeastWorkDispatcher final : public Dispatcher {
   };
   // A group's rates from its cost model, priced on first use: the decode step is fitted through
   // 64 decodes at 1k and at 4k context.
-  const Rates& rates(const Engine& e) {
-    const ServingContext& ctx = e.context();
-    if (static_cast<std::size_t>(ctx.group) >= rates_.size()) rates_.resize(ctx.group + 1);
-    Rates& r = rates_[ctx.group];
+  const Rates& rates(const EngineView& e) {
+    const int group = e.instance_group();
+    if (static_cast<std::size_t>(group) >= rates_.size()) rates_.resize(group + 1);
+    Rates& r = rates_[group];
     if (r.known) return r;
-    const int layers = ctx.model->layers;
+    const int layers = e.model().layers;
     BatchShape prefill;
     prefill.layers = layers;
-    const int budget = ctx.engine->max_num_batched_tokens;
+    const int budget = e.settings().max_num_batched_tokens;
     for (int left = budget; left > 0; left -= 1024) prefill.prefills.push_back({std::min(left, 1024), 0});
     prefill.sampled = static_cast<int>(prefill.prefills.size());
     r.budget = budget;
-    r.prefill_s = ctx.cost->iteration(prefill).sum();
+    r.prefill_s = e.cost().iteration(prefill).sum();
     BatchShape decode;
     decode.layers = layers;
     decode.num_decodes = 64;
     decode.sampled = 64;
     decode.decode_context_sum = 64 * 1024;
-    const double at_1k = ctx.cost->iteration(decode).sum();
+    const double at_1k = e.cost().iteration(decode).sum();
     decode.decode_context_sum = 64 * 4096;
-    const double at_4k = ctx.cost->iteration(decode).sum();
+    const double at_4k = e.cost().iteration(decode).sum();
     r.decode_s_per_token = std::max(0.0, (at_4k - at_1k) / (64.0 * 3072));
     r.decode_s_per_seq = std::max(0.0, (at_1k - r.decode_s_per_token * 64 * 1024) / 64);
     r.known = true;

@@ -5,17 +5,18 @@
 // loaded than the prefix is worth, and then spreads. Idealised like least_kv: it sees every
 // instance's cache and load exactly at each arrival. Without prefix identity it is least_kv.
 #include "sim/serving/dispatch/dispatcher.hpp"
+#include "sim/serving/prefix/prefix_directory.hpp"
 
 namespace kunsim {
 namespace {
 
 class PrefixAwareDispatcher final : public Dispatcher {
  public:
-  std::size_t pick(const std::vector<Engine*>& instances, const Request& r, SimTime now) override {
+  std::size_t pick(std::span<const EngineView* const> instances, const Request& r, SimTime now) override {
     matched_keys(instances, r);
     // Tokens per key, to turn matched keys into a share of the prompt.
     const double key_tokens =
-        r.prefix.empty() ? 0 : static_cast<double>(r.prefix_unit) * instances[0]->context().engine->block_size;
+        r.prefix.empty() ? 0 : static_cast<double>(r.prefix_unit) * instances[0]->settings().block_size;
     std::size_t best = 0;
     double best_score = 0;
     for (std::size_t i = 0; i < instances.size(); ++i) {
@@ -32,13 +33,13 @@ class PrefixAwareDispatcher final : public Dispatcher {
   // matched_[i]: the leading keys of r's prompt that instances[i] has cached. With the cluster's
   // directory, one look-up per key finds them for every instance at once; without it (a lone
   // engine in a test), each cache is asked.
-  void matched_keys(const std::vector<Engine*>& instances, const Request& r) {
+  void matched_keys(std::span<const EngineView* const> instances, const Request& r) {
     matched_.assign(instances.size(), 0);
     if (r.prefix.empty()) return;
-    const PrefixDirectory* dir = instances[0]->context().prefix_directory;
+    const PrefixDirectory* dir = instances[0]->prefix_directory();
     if (!dir) {
       for (std::size_t i = 0; i < instances.size(); ++i)
-        matched_[i] = instances[i]->kv().prefixes().match(r.prefix.data(), static_cast<int>(r.prefix.size()), 0);
+        matched_[i] = instances[i]->cached_prefix_keys(r);
       return;
     }
     for (std::size_t i = 0; i < instances.size(); ++i) {
@@ -58,7 +59,7 @@ class PrefixAwareDispatcher final : public Dispatcher {
       }
       if (!extended) break;
     }
-    for (const Engine* e : instances) index_of_[e->id()] = -1;
+    for (const EngineView* e : instances) index_of_[e->id()] = -1;
   }
   std::vector<int> matched_;
   std::vector<int> index_of_;  // instance id -> index in the candidates of this call, else -1

@@ -7,7 +7,7 @@ namespace {
 
 class RoundRobinDispatcher final : public Dispatcher {
  public:
-  std::size_t pick(const std::vector<Engine*>& instances, const Request&, SimTime) override { return next_++ % instances.size(); }
+  std::size_t pick(std::span<const EngineView* const> instances, const Request&, SimTime) override { return next_++ % instances.size(); }
 
  private:
   std::size_t next_ = 0;

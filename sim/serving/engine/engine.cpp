@@ -404,6 +404,16 @@ void Engine::end_iteration(SimTime now) {
   prefills_.clear();
 }
 
+SimDuration Engine::swap_copy_time(std::int64_t blocks) const {
+  // One way over the PCIe route of its first GPU, as SwapSpace books a copy.
+  const Route& pcie = ctx_.topology->gpu_to_host(members_[0].gpus[0]);
+  return ctx_.links->duration(pcie, blocks * ctx_.memory->block_bytes);
+}
+
+int Engine::cached_prefix_keys(const Request& r) const {
+  return kv_.prefixes().match(r.prefix.data(), static_cast<int>(r.prefix.size()), 0);
+}
+
 std::int64_t Engine::kv_used_at(SimTime t) const {
   if (work_ != Work::Jump) return kv_.used();
   // Dispatchers and samplers ask at non-decreasing times: advance from the last answer (a

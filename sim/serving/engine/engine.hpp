@@ -27,6 +27,7 @@
 #include "sim/core/event_queue.hpp"
 #include "sim/serving/engine/batch_scheduler.hpp"
 #include "sim/serving/engine/decode_cohort.hpp"
+#include "sim/serving/engine/engine_view.hpp"
 #include "sim/serving/engine/kv_block_manager.hpp"
 #include "sim/serving/reconfig/kv_handoff.hpp"
 #include "sim/serving/engine/member.hpp"
@@ -80,7 +81,7 @@ struct IterationPlan {
   const std::vector<int>* stale_by_home = nullptr;  // stale tokens per home member
 };
 
-class Engine final : public EventHandler {
+class Engine final : public EventHandler, public EngineView {
  public:
   Engine(int id, std::vector<Member> members, const ServingContext& ctx, std::int64_t host_swap_blocks);
 
@@ -92,33 +93,44 @@ class Engine final : public EventHandler {
   void abort(Request* r, SimTime now);
   void handle_event(SimTime now, std::uint64_t arg) override;
 
-  int id() const { return id_; }
-  int stages() const { return static_cast<int>(members_.size()); }
-  const std::vector<Member>& members() const { return members_; }
+  // EngineView: what policies and dispatchers see.
+  int id() const override { return id_; }
+  int instance_group() const override { return ctx_.group; }
+  const std::vector<Member>& members() const override { return members_; }
+  std::int64_t kv_capacity() const override { return kv_.capacity(); }
+  std::int64_t kv_used() const override { return kv_.used(); }
+  // KV blocks in use at time `t` (>= the last event): exact within a decode jump too.
+  std::int64_t kv_used_at(SimTime t) const override;
+  // Evictable cached prefix blocks at `t`: within a decode jump the growth of its steps so far
+  // has evicted what it needed (the jump books its blocks at its end).
+  std::int64_t kv_cached_at(SimTime t) const override {
+    return std::max<std::int64_t>(0, std::min(kv_.cached(), kv_.capacity() - kv_used_at(t)));
+  }
+  std::int64_t queued_blocks() const override { return queued_blocks_; }
+  int running() const override { return running_.size(); }
+  int waiting() const override { return static_cast<int>(waiting_.size()); }
+  int decoding() const override { return cohort_.size(); }
+  std::int64_t request_count() const override;
+  std::int64_t decode_context_sum() const override { return cohort_.context_sum(); }
+  void each_request(const std::function<void(const Request&)>& visit) const override;
+  const EngineParams& settings() const override { return *ctx_.engine; }
+  const ModelSpec& model() const override { return *ctx_.model; }
+  const CostModel& cost() const override { return *ctx_.cost; }
+  SimDuration swap_copy_time(std::int64_t blocks) const override;
+  int cached_prefix_keys(const Request& r) const override;
+  const PrefixDirectory* prefix_directory() const override { return ctx_.prefix_directory; }
+
+  // The serving layer's own queries (metrics, the cluster, tests).
   std::vector<int> gpus() const;
   const KvBlockManager& kv() const { return kv_; }
   const ServingContext& context() const { return ctx_; }
   std::int64_t host_swap_capacity() const { return swap_.capacity(); }
   std::int64_t host_swap_used() const { return swap_.used(); }
-  int running() const { return running_.size(); }
-  int waiting() const { return static_cast<int>(waiting_.size()); }
   int swapped() const { return static_cast<int>(swapped_.size()); }
-  int decoding() const { return cohort_.size(); }
-  // Tokens the decodes attend to in their next step, all together (the cost model's context).
-  std::int64_t decode_context_sum() const { return cohort_.context_sum(); }
   int stale_requests() const { return static_cast<int>(stale_.all().size()); }
-  // KV blocks the waiting requests would need to be admitted (prompt + outputs so far).
-  std::int64_t queued_blocks() const { return queued_blocks_; }
   bool busy() const { return busy_; }
   bool paused() const { return paused_; }
   bool idle() const { return !busy_ && running_.empty() && waiting_.empty() && swapped_.empty(); }
-  // KV blocks in use at time `t` (>= the last event): exact within a decode jump too.
-  std::int64_t kv_used_at(SimTime t) const;
-  // Evictable cached prefix blocks at `t`: within a decode jump the growth of its steps so far
-  // has evicted what it needed (the jump books its blocks at its end).
-  std::int64_t kv_cached_at(SimTime t) const {
-    return std::max<std::int64_t>(0, std::min(kv_.cached(), kv_.capacity() - kv_used_at(t)));
-  }
   // Blocks used on member `m` at `t` (stale KV at home, the rest spread over the stages).
   std::int64_t member_used_at(int m, SimTime t) const;
   EngineCounters counters() const {
@@ -140,7 +152,6 @@ class Engine final : public EventHandler {
   // While blocked (a blocking KV exchange), no iteration starts; unblock() plans again.
   void set_blocked(bool blocked, SimTime now);
 
-  std::int64_t request_count() const;
   // Every request here, outputs synced, nothing changed (for the end-of-run count).
   std::vector<Request*> requests_in_flight() const;
   // Fusion and splitting (ServingCluster drives them on paused instances).
@@ -200,6 +211,10 @@ class Engine final : public EventHandler {
 
  private:
   enum class Work { None, Iteration, Jump };
+  // Every request here, outputs synced: running (admission order), swapped, waiting, handing
+  // off, arrived by hand-off.
+  template <class Visit>
+  void for_each_request(Visit visit) const;
   void plan(SimTime now);
   void run_iteration(SimTime now);
   void start_jump(SimTime now, std::int64_t steps);

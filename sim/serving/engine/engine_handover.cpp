@@ -155,15 +155,24 @@ std::int64_t Engine::request_count() const {
 
 std::vector<Request*> Engine::requests_in_flight() const {
   std::vector<Request*> out;
+  for_each_request([&](Request* r) { out.push_back(r); });
+  return out;
+}
+
+void Engine::each_request(const std::function<void(const Request&)>& visit) const {
+  for_each_request([&](const Request* r) { visit(*r); });
+}
+
+template <class Visit>
+void Engine::for_each_request(Visit visit) const {
   for (Request* r = running_.front(); r; r = r->next) {
     if (r->phase == Phase::Decode) cohort_.sync(r);
-    out.push_back(r);
+    visit(r);
   }
-  out.insert(out.end(), swapped_.begin(), swapped_.end());
-  out.insert(out.end(), waiting_.begin(), waiting_.end());
-  for (const auto& [id, r] : handing_off_) out.push_back(r);
-  for (const auto& in : inbox_) out.push_back(in.first);
-  return out;
+  for (Request* r : swapped_) visit(r);
+  for (Request* r : waiting_) visit(r);
+  for (const auto& [id, r] : handing_off_) visit(r);
+  for (const auto& in : inbox_) visit(in.first);
 }
 
 std::vector<Request*> Engine::take_all() {

@@ -1,10 +1,11 @@
 // ClusterView and ClusterCommands: what an overload policy sees of the serving cluster and what
-// it may ask of it. The view is read-only (engines as const Engine*, no event queue, no
+// it may ask of it. The view is read-only (engines as const EngineView*, no event queue, no
 // links); every change goes through a command, which checks its own rules (an engine under
 // reconfiguration, a group of one, a request that is not a decode) and says no by returning
 // false, so a policy can never leave the cluster in a state serving did not choose.
+// Policies never include the engine itself, only its view (engine_view.hpp).
 // Commands today: KunServe's drop (fuse), growth and restore, Llumnix's migrate. Engines belong
-// to instance groups (`Engine::context().group`); fusion, growth and migration take engines
+// to instance groups (`EngineView::instance_group()`); fusion, growth and migration take engines
 // of one group only.
 #pragma once
 #include <span>
@@ -13,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/serving/engine/engine.hpp"
-#include "sim/serving/fleet/instance_group.hpp"
+#include "sim/cluster/topology.hpp"
+#include "sim/serving/engine/engine_view.hpp"
 
 namespace kunsim {
 
@@ -32,18 +33,18 @@ class ClusterView {
  public:
   virtual ~ClusterView() = default;
   // Every engine, by id; and those taking arrivals (a restoring group takes none).
-  virtual std::span<const Engine* const> engines() const = 0;
-  virtual std::span<const Engine* const> dispatchable() const = 0;
-  virtual const Engine* engine(int id) const = 0;
+  virtual std::span<const EngineView* const> engines() const = 0;
+  virtual std::span<const EngineView* const> dispatchable() const = 0;
+  virtual const EngineView* engine(int id) const = 0;
   virtual bool reconfiguring(int engine_id) const = 0;
   // Blocks a member of engine `engine_id`'s instance group frees as stage `stage` of g (its
   // dropped layers' weights, per GPU).
   virtual std::int64_t freed_blocks(int engine_id, int stage, int g) const = 0;
-  // What the deployment is made of: an engine's own engine knobs and cost model are in its
-  // context (Engine::context()).
+  // What the deployment is made of: an engine's own knobs and cost model are on its view
+  // (EngineView::settings(), cost()). Instance groups are numbered 0 .. instance_groups() - 1.
   virtual const ModelSpec& model() const = 0;
   virtual const Topology& topology() const = 0;
-  virtual const std::vector<InstanceGroup>& groups() const = 0;
+  virtual int instance_groups() const = 0;
 };
 
 class ClusterCommands {

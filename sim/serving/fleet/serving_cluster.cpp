@@ -113,6 +113,8 @@ void ServingCluster::rebuild_lists() {
     if (!restoring_.count(id)) dispatchable_.push_back(e.get());
   }
   if (dispatchable_.empty()) dispatchable_ = takers;  // every engine restoring: queue anyway
+  engine_views_.assign(engine_list_.begin(), engine_list_.end());
+  dispatchable_views_.assign(dispatchable_.begin(), dispatchable_.end());
 }
 
 Engine* ServingCluster::instance(int id) const {
@@ -157,25 +159,30 @@ std::string ServingCluster::never_fits(const Request& r) const {
   return {};
 }
 
-const std::vector<Engine*>& ServingCluster::fitting(const std::vector<Engine*>& candidates, const Request& r) {
+ServingCluster::Candidates ServingCluster::fitting(const Request& r) {
+  const Candidates all{&dispatchable_, &dispatchable_views_};
   if (groups_.size() == 1 || Request::blocks_for(r.peak_kv_tokens(), ctx_.engine->block_size) <= min_taker_room_)
-    return candidates;  // the tightest taking instance holds it
+    return all;  // the tightest taking instance holds it
   fitting_.clear();
-  for (Engine* e : candidates)
-    if (group_holds(r, groups_[e->context().group])) fitting_.push_back(e);
-  return fitting_.empty() ? candidates : fitting_;
+  fitting_views_.clear();
+  for (Engine* e : dispatchable_)
+    if (group_holds(r, groups_[e->context().group])) {
+      fitting_.push_back(e);
+      fitting_views_.push_back(e);
+    }
+  return fitting_.empty() ? all : Candidates{&fitting_, &fitting_views_};
 }
 
 void ServingCluster::dispatch(Request* r, SimTime now) {
-  const std::vector<Engine*>& candidates = fitting(dispatchable_, *r);
+  const Candidates candidates = fitting(*r);
   const int pick = ctx_.policy->pick_engine(*this, *r, now);
   // A policy's pick counts in dispatchable(); it stands where that engine can hold the request.
   Engine* e = nullptr;
   if (pick >= 0 && pick < static_cast<int>(dispatchable_.size()) &&
-      (&candidates == &dispatchable_ || group_holds(*r, groups_[dispatchable_[pick]->context().group])))
+      (candidates.engines == &dispatchable_ || group_holds(*r, groups_[dispatchable_[pick]->context().group])))
     e = dispatchable_[pick];
   else
-    e = candidates[dispatcher_->pick(candidates, *r, now)];
+    e = (*candidates.engines)[dispatcher_->pick(*candidates.views, *r, now)];
   e->enqueue(r, now);
 }
 
@@ -193,7 +200,7 @@ void ServingCluster::start_ticks(SimTime now, std::function<bool()> live) {
 
 void ServingCluster::handle_event(SimTime now, std::uint64_t arg) {
   if (arg == kReport) {
-    dispatcher_->on_report(engine_list_, now);
+    dispatcher_->on_report(engine_views_, now);
     if (live_()) ctx_.events->schedule(now + dispatcher_->report_interval(), this, kReport);
     return;
   }

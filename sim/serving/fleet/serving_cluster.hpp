@@ -53,18 +53,19 @@ class ServingCluster final : public EventHandler,
   // ClusterView. Every engine, by id: fuse() and restore() change this list (at once, or when
   // the paused instances stop), so iterate over a copy when calling them. Dispatchable: the
   // engines accepting arrivals (restoring groups stop taking new work).
-  std::span<const Engine* const> engines() const override { return {engine_list_.data(), engine_list_.size()}; }
-  std::span<const Engine* const> dispatchable() const override { return {dispatchable_.data(), dispatchable_.size()}; }
-  const Engine* engine(int id) const override { return instance(id); }
+  std::span<const EngineView* const> engines() const override { return engine_views_; }
+  std::span<const EngineView* const> dispatchable() const override { return dispatchable_views_; }
+  const EngineView* engine(int id) const override { return instance(id); }
   bool reconfiguring(int engine_id) const override { return locked_.count(engine_id) > 0; }
   std::int64_t freed_blocks(int engine_id, int stage, int g) const override;
   const ModelSpec& model() const override { return *ctx_.model; }
   const Topology& topology() const override { return *ctx_.topology; }
-  const std::vector<InstanceGroup>& groups() const override { return groups_; }
+  int instance_groups() const override { return static_cast<int>(groups_.size()); }
 
   // The serving layer's own access, for the run that owns the cluster (and its tests).
   Engine* instance(int id) const override;
   const std::vector<Engine*>& engine_list() const { return engine_list_; }
+  const std::vector<InstanceGroup>& groups() const { return groups_; }
   int num_slots() const { return static_cast<int>(slot_engine_.size()); }
   // The engine a slot (an original instance) belongs to now, and its member index there.
   std::pair<Engine*, int> slot(int s) const;
@@ -129,9 +130,13 @@ class ServingCluster final : public EventHandler,
   // Whether an instance of `g` can ever hold `r`, and why not when it cannot.
   bool group_holds(const Request& r, const InstanceGroup& g) const;
   std::string never_fits_group(const Request& r, const InstanceGroup& g) const;
-  // The engines of `candidates` whose group can ever hold `r` (all of them, as one list, when
-  // every taking group can).
-  const std::vector<Engine*>& fitting(const std::vector<Engine*>& candidates, const Request& r);
+  // The dispatchable engines whose group can ever hold `r` (all of them, as one list, when
+  // every taking group can), with their views for the dispatcher.
+  struct Candidates {
+    const std::vector<Engine*>* engines;
+    const std::vector<const EngineView*>* views;
+  };
+  Candidates fitting(const Request& r);
 
   ServingContext ctx_;
   PrefixDirectory prefix_directory_;  // before the engines: they withdraw from it when destroyed
@@ -140,12 +145,14 @@ class ServingCluster final : public EventHandler,
   std::vector<int> group_first_slot_;  // instance group -> its first slot
   std::int64_t min_taker_room_ = -1;  // blocks above the watermark of the tightest instance taking arrivals
   std::vector<Engine*> fitting_;     // scratch of fitting()
+  std::vector<const EngineView*> fitting_views_;
   std::unique_ptr<KvHandoffs> handoffs_;  // where prefill instances hand off
   std::unique_ptr<Dispatcher> dispatcher_;
   std::function<bool()> live_;
   std::map<int, std::unique_ptr<Engine>> engines_;
   std::vector<std::unique_ptr<Engine>> retired_engines_;
   std::vector<Engine*> engine_list_, dispatchable_, decoders_;
+  std::vector<const EngineView*> engine_views_, dispatchable_views_;  // the same, as policies see them
   std::vector<std::pair<int, int>> slot_engine_;  // slot -> (engine id, member index)
   std::set<int> locked_;                           // engines under reconfiguration
   std::set<int> restoring_;                        // groups that no longer take arrivals

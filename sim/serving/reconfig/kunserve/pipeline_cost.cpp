@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/serving/engine/serving_context.hpp"
+
 namespace kunsim {
 
 double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, const BatchShape& s, int stale_tokens,

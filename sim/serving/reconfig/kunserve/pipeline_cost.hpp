@@ -12,9 +12,11 @@
 #include "sim/cost/batch_shape.hpp"
 #include "sim/cost/cost_model.hpp"
 #include "sim/serving/reconfig/kunserve/micro_batches.hpp"
-#include "sim/serving/engine/serving_context.hpp"
+#include "sim/serving/engine/member.hpp"
 
 namespace kunsim {
+
+struct ServingContext;
 
 struct PipelineGeometry {
   int stages = 2;        // g
