@@ -21,8 +21,8 @@ TEST(InferCept, PicksTheOptionThatWastesLeastMemoryTime) {
   other->phase = Phase::Decode;
   other->generated = 1;
   other->blocks = 1000;
-  f.inst->adopt_running(victim);
-  f.inst->adopt_running(other);
+  EngineTestPeer::fusion(*f.inst).adopt_running(victim);
+  EngineTestPeer::fusion(*f.inst).adopt_running(other);
   const PreemptDecision d = f.policy->on_preempt(*f.inst, *victim);
   // The copy one way: 100 blocks x 2,097,152 B over PCIe at 64 GB/s + 5 us = 3.2818 ms, and
   // one decode step of the two requests takes longer, so the copies hide behind compute:

@@ -15,6 +15,15 @@
 #include "sim/serving/fleet/serving_cluster.hpp"
 #include "test_support.hpp"
 
+namespace kunsim {
+
+// Tests set an engine up directly, without the cluster that would hand a process its ports.
+struct EngineTestPeer {
+  static FusionPort& fusion(Engine& e) { return e.fusion_port_; }
+};
+
+}  // namespace kunsim
+
 namespace kunsim::test {
 
 struct Recorded : ServingObserver {

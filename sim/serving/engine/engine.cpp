@@ -53,8 +53,6 @@ std::vector<int> Engine::gpus() const {
 
 void Engine::refresh_capacity() { kv_.resize(pool_blocks(members_)); }
 
-void Engine::absorb_counters(const EngineCounters& c) { counters_ += c; }
-
 void Engine::enqueue(Request* r, SimTime now) {
   r->instance = id_;
   r->phase = Phase::Waiting;
@@ -102,11 +100,6 @@ void Engine::pause(SimTime now, std::function<void(SimTime)> on_paused) {
 void Engine::resume(SimTime now) {
   paused_ = false;
   kick(now);
-}
-
-void Engine::set_blocked(bool blocked, SimTime now) {
-  blocked_ = blocked;
-  if (!blocked_) resume(now);
 }
 
 void Engine::plan(SimTime now) {

@@ -9,9 +9,11 @@
 // newest running request (the policy picks recompute or a swap to SwapSpace). When nothing but
 // decodes can happen until the next finish, the instance jumps over all those steps in one
 // event; an arrival cuts the jump at the next step boundary. Pricing: the cost model for one
-// member, pipeline_cycle_ns for a group. Requests handed in and out other than by serving
-// (fusion, split, migration, aborts, a disaggregated fleet's KV hand-offs) are
-// instance_handover.cpp.
+// member, pipeline_cycle_ns for a group.
+// Policies and dispatchers see it as an EngineView (the const queries below marked override).
+// Mechanisms that reshape it from outside the step loop each drive a port of their own
+// (PipelinePort, MigrationEnd, HandoffEnd, FusionPort), which only ReconfigurationHost hands
+// out. Client aborts, and what the ports share, are engine_handover.cpp.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -28,6 +30,10 @@
 #include "sim/serving/engine/batch_scheduler.hpp"
 #include "sim/serving/engine/decode_cohort.hpp"
 #include "sim/serving/engine/engine_view.hpp"
+#include "sim/serving/engine/fusion_port.hpp"
+#include "sim/serving/engine/handoff_end.hpp"
+#include "sim/serving/engine/migration_end.hpp"
+#include "sim/serving/engine/pipeline_port.hpp"
 #include "sim/serving/engine/kv_block_manager.hpp"
 #include "sim/serving/reconfig/kv_handoff.hpp"
 #include "sim/serving/engine/member.hpp"
@@ -128,8 +134,6 @@ class Engine final : public EventHandler, public EngineView {
   std::int64_t host_swap_used() const { return swap_.used(); }
   int swapped() const { return static_cast<int>(swapped_.size()); }
   int stale_requests() const { return static_cast<int>(stale_.all().size()); }
-  bool busy() const { return busy_; }
-  bool paused() const { return paused_; }
   bool idle() const { return !busy_ && running_.empty() && waiting_.empty() && swapped_.empty(); }
   // Blocks used on member `m` at `t` (stale KV at home, the rest spread over the stages).
   std::int64_t member_used_at(int m, SimTime t) const;
@@ -139,77 +143,42 @@ class Engine final : public EventHandler, public EngineView {
     return c;
   }
   const std::string& state() const { return state_; }
-  void set_state(std::string s) { state_ = std::move(s); }
-
-  // Admission cap (blocks): a restoring group admits only within what its members will have
-  // once split. Unset: the pool's capacity.
-  void set_admission_cap(std::optional<std::int64_t> cap) { admission_cap_ = cap; }
 
   // Stops at the next step boundary (cutting a jump) and calls `on_paused(t)`; nothing runs
-  // until resume(). A paused instance still takes arrivals into its queue.
+  // until resume(). A paused engine still takes arrivals into its queue.
   void pause(SimTime now, std::function<void(SimTime)> on_paused);
   void resume(SimTime now);
-  // While blocked (a blocking KV exchange), no iteration starts; unblock() plans again.
-  void set_blocked(bool blocked, SimTime now);
 
   // Every request here, outputs synced, nothing changed (for the end-of-run count).
   std::vector<Request*> requests_in_flight() const;
-  // Fusion and splitting (ServingCluster drives them on paused instances).
-  // Removes every request, outputs synced, blocks released: running (admission order),
-  // swapped, then waiting.
-  std::vector<Request*> take_all();
-  // Puts a running request (decoding or prefilling, blocks already counted in its `blocks`)
-  // into this instance, allocating its blocks here. Stale ones count on their home member.
-  void adopt_running(Request* r);
-  // Queues a waiting request in arrival order (the merged queue of a fused group).
-  void adopt_waiting(Request* r);
-  // A stale request whose KV was exchanged: it is now laid out per stage.
-  // False when it is no longer stale here, or when its pages laid out per stage would not fit
-  // the peers now (it stays stale; the exchange retries it).
-  bool mark_exchanged(RequestId id);
-  // Whether `r`'s KV, spread over the stages instead of whole on its home, fits the pool now.
-  bool exchange_fits(const Request& r) const;
-  // Blocks the exchange of `r` sends member `owner` for the owner's layers: its own, and the
-  // shared prefix blocks the owner lacks (not yet laid out per stage, no copy of its own as a
-  // home, not in `sent`: the keys already sent it this round), so each moves once per stage.
-  std::int64_t exchange_blocks(const Request& r, int owner, std::unordered_set<std::uint64_t>& sent) const;
-  const std::map<RequestId, Request*>& stale() const { return stale_.all(); }
   // Writes a decoding request's current outputs and blocks into it (they are tracked lazily).
   void sync(Request* r) const {
     if (r->phase == Phase::Decode) cohort_.sync(r);
   }
-  // Finds a running request by id (nullptr when it is no longer running here).
-  Request* find_running(RequestId id) const;
-  // Disaggregated serving (kv_handoff.hpp). A prefill instance keeps each prefilled request,
-  // KV held, until its hand-off ends: find_handoff finds it, hand_over frees it. A decode
-  // instance receives one whose KV arrived (`reserved` blocks held for it since the transfer
-  // began); it joins the decodes at the next step boundary, which sends its first token.
-  Request* find_handoff(RequestId id) const {
-    auto it = handing_off_.find(id);
-    return it == handing_off_.end() ? nullptr : it->second;
-  }
-  void hand_over(Request* r, SimTime now);
-  void receive(Request* r, std::int64_t reserved, SimTime now);
-  // Takes a decoding request out (for migration), syncing it and freeing its blocks.
-  void release_for_migration(Request* r);
-  // Blocks held for an incoming migration (counted as used until adopt or cancel).
-  bool reserve_blocks(std::int64_t n);
-  void unreserve_blocks(std::int64_t n);
-  // Recomputes the pool from the members (after stale KV moved or finished).
-  void refresh_capacity();
   // Debug check: the prefix cache's holder counts are the running requests holding each key.
   void check_prefix_holders() const;
-  // Counters carried over from the instances it was made of.
-  void absorb_counters(const EngineCounters& c);
-  // Taken out of service (fused into a group, or split back): events still queued for it
-  // arrive and are ignored.
-  void retire() {
-    retired_ = true;
-    kv_.detach_directory();
-  }
   ~Engine() override { kv_.detach_directory(); }
 
  private:
+  // The reconfiguration ports: each mechanism that reshapes an engine from outside the step
+  // loop has one, owned here and handed by ReconfigurationHost to the process that drives it
+  // (ServingCluster is that host). A new mechanism adds a port, not methods on the engine.
+  friend class PipelinePort;
+  friend class MigrationEnd;
+  friend class HandoffEnd;
+  friend class FusionPort;
+  friend class ServingCluster;
+  friend struct EngineTestPeer;  // tests/serving/engine_fixture.hpp
+  PipelinePort pipeline_port_{*this};
+  MigrationEnd migration_end_{*this};
+  HandoffEnd handoff_end_{*this};
+  FusionPort fusion_port_{*this};
+  // What the ports share: a running request moved in, blocks held for an incoming request,
+  // and the pool recomputed from the members (after stale KV moved or finished).
+  void adopt_running(Request* r);
+  bool reserve_blocks(std::int64_t n);
+  void unreserve_blocks(std::int64_t n);
+  void refresh_capacity();
   enum class Work { None, Iteration, Jump };
   // Every request here, outputs synced: running (admission order), swapped, waiting, handing
   // off, arrived by hand-off.

@@ -1,7 +1,9 @@
-// Engine, continued: requests handed in and out other than by being served. A pipeline
-// group's fusion and split (take_all, adopt_*), the two ends of a migration and of a
-// prefill -> decode KV hand-off, the KV exchange's mark, and aborts by clients that gave up. The engine loop (planning, iterations, decode jumps,
-// pricing, finishes) is instance.cpp.
+// Engine, continued: requests that leave other than by finishing (aborts by clients that gave
+// up, a prefilled request offered for its KV hand-off), requests that arrive other than by
+// dispatch (a hand-off received, a running request adopted), blocks reserved for them, and
+// the walks over every request here. The ports (pipeline_port.cpp, migration_end.cpp,
+// handoff_end.cpp, fusion_port.cpp) build on these. The step loop (planning, iterations,
+// decode jumps, pricing, finishes) is engine.cpp.
 #include <algorithm>
 #include <stdexcept>
 #include <utility>
@@ -9,41 +11,6 @@
 #include "sim/serving/engine/engine.hpp"
 
 namespace kunsim {
-
-// A stale request's cached prefix is its home's copy (keys salted by home); exchanged, it holds
-// the group's per-stage entries, which the first request to need them brings.
-bool Engine::exchange_fits(const Request& r) const {
-  if (!r.stale()) return false;
-  std::vector<Member> after = members_;
-  const std::int64_t home_copies = kv_.prefixes().sole_blocks_in(r.prefix.data(), r.cached_keys, prefix_salt(r));
-  after[r.home].stale_blocks -= r.stale_blocks + home_copies;
-  return pool_blocks(after) >= kv_.used() - home_copies + kv_.blocks_to_hold(r, r.cached_keys);
-}
-
-std::int64_t Engine::exchange_blocks(const Request& r, int owner, std::unordered_set<std::uint64_t>& sent) const {
-  std::int64_t n = r.stale_blocks;
-  const PrefixCache& c = kv_.prefixes();
-  const std::uint64_t owner_salt = static_cast<std::uint64_t>(owner) + 1;
-  for (int k = 0; k < r.cached_keys; ++k) {
-    const std::uint64_t* key = &r.prefix[k];
-    // Already laid out per stage, or the owner holds a whole copy as some request's home.
-    if (c.match(key, 1, 0) || c.match(key, 1, owner_salt)) continue;
-    if (sent.insert(*key).second) n += r.prefix_unit;
-  }
-  return n;
-}
-
-bool Engine::mark_exchanged(RequestId id) {
-  auto it = stale_.all().find(id);
-  if (it == stale_.all().end()) return false;  // finished or preempted meanwhile
-  Request* r = it->second;
-  if (!exchange_fits(*r)) return false;  // no room on the peers now: retried later
-  let_go_prefix(r);
-  stale_.forget(r, members_);
-  refresh_capacity();
-  hold_prefix(r);
-  return true;
-}
 
 void Engine::abort(Request* r, SimTime now) {
   if (r->phase == Phase::Handoff) {
@@ -116,20 +83,6 @@ void Engine::offer_handoff(Request* r, SimTime now) {
   ctx_.handoffs->offer(*this, r, work_start_, now);
 }
 
-void Engine::hand_over(Request* r, SimTime now) {
-  if (handing_off_.erase(r->id) == 0) throw std::logic_error("Engine: handing over a request it does not hold");
-  let_go_prefix(r);  // the decode side holds its own copies
-  kv_.release(r->blocks);
-  kick(now);  // room for waiting prompts
-}
-
-void Engine::receive(Request* r, std::int64_t reserved, SimTime now) {
-  r->instance = id_;
-  inbox_.emplace_back(r, reserved);
-  if (!busy_) take_inbox(now);
-  else cut_jump(now);
-}
-
 void Engine::take_inbox(SimTime now) {
   for (auto [r, reserved] : inbox_) {
     unreserve_blocks(reserved);  // at least what adopting it allocates
@@ -175,30 +128,6 @@ void Engine::for_each_request(Visit visit) const {
   for (const auto& in : inbox_) visit(in.first);
 }
 
-std::vector<Request*> Engine::take_all() {
-  if (busy_) throw std::logic_error("Engine: take_all while busy");
-  if (!handing_off_.empty() || !inbox_.empty()) throw std::logic_error("Engine: take_all with hand-offs under way");
-  std::vector<Request*> out;
-  for (Request* r = running_.front(); r;) {
-    Request* next = r->next;
-    if (r->phase == Phase::Decode) leave_cohort(r);
-    let_go_prefix(r);  // it holds them again wherever it is adopted
-    stale_.forget(r, members_);
-    running_.erase(r);
-    kv_.release(r->blocks);
-    out.push_back(r);
-    r = next;
-  }
-  for (Request* r : swapped_) r->cached_keys = 0;  // its host copy is dropped: it prefills again
-  out.insert(out.end(), swapped_.begin(), swapped_.end());
-  out.insert(out.end(), waiting_.begin(), waiting_.end());
-  swapped_.clear();
-  waiting_.clear();
-  queued_blocks_ = 0;
-  swap_.clear();
-  return out;
-}
-
 void Engine::adopt_running(Request* r) {
   r->instance = id_;
   hold_prefix(r);
@@ -209,34 +138,6 @@ void Engine::adopt_running(Request* r) {
     cohort_.add(r);
     gaps_.joined(r);
   }
-}
-
-void Engine::adopt_waiting(Request* r) {
-  r->instance = id_;
-  r->phase = Phase::Waiting;
-  r->prefill_target = r->prompt + r->generated;
-  r->prefilled = 0;
-  r->blocks = 0;
-  r->cached_keys = 0;
-  auto pos = std::upper_bound(waiting_.begin(), waiting_.end(), r,
-                              [](const Request* a, const Request* b) { return a->id < b->id; });
-  waiting_.insert(pos, r);
-  queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
-}
-
-Request* Engine::find_running(RequestId id) const {
-  for (Request* r = running_.front(); r; r = r->next)
-    if (r->id == id) return r;
-  return nullptr;
-}
-
-void Engine::release_for_migration(Request* r) {
-  if (busy_ || r->phase != Phase::Decode || r->stale())
-    throw std::logic_error("Engine: migrating a request that is not a settled decode");
-  leave_cohort(r);
-  let_go_prefix(r);  // the destination holds them (bringing what it lacks)
-  running_.erase(r);
-  kv_.release(r->blocks);
 }
 
 bool Engine::reserve_blocks(std::int64_t n) {

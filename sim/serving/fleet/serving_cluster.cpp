@@ -91,7 +91,7 @@ void ServingCluster::install(std::unique_ptr<Engine> e) {
 Engine* ServingCluster::uninstall(int id) {
   auto it = engines_.find(id);
   Engine* e = it->second.get();
-  e->retire();
+  fusion_port(*e).retire();
   retired_engines_.push_back(std::move(it->second));
   engines_.erase(it);
   rebuild_lists();
@@ -245,8 +245,8 @@ bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
   rebuild_lists();
   std::int64_t base = 0;
   for (const Member& m : g->members()) base += m.base_blocks;
-  g->set_admission_cap(base);
-  g->set_state("vacating");
+  fusion_port(*g).set_admission_cap(base);
+  fusion_port(*g).set_state("vacating");
   log(Decision{now, DecisionKind::Restore, DecisionPhase::Begin, {{"instance", id}, {"kv_used", g->kv().used()},
        {"kv_capacity", g->kv().capacity()}, {"base_blocks", base}, {"reason", reason}}});
   // The restore waits for the group to vacate, checking at the policy's interval.

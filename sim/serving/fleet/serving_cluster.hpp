@@ -106,6 +106,10 @@ class ServingCluster final : public EventHandler,
   std::vector<Engine*> split(int group_id) override;
   void done(EventHandler* process, const std::vector<int>& engines) override;
   const std::vector<Engine*>& decoders() const override { return decoders_; }
+  PipelinePort& pipeline_port(Engine& e) override { return e.pipeline_port_; }
+  MigrationEnd& migration_end(Engine& e) override { return e.migration_end_; }
+  HandoffEnd& handoff_end(Engine& e) override { return e.handoff_end_; }
+  FusionPort& fusion_port(Engine& e) override { return e.fusion_port_; }
   void start(std::unique_ptr<EventHandler> process);
   ReconfigurationHost& host() { return *this; }
   struct Joining;

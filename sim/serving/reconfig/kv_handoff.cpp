@@ -65,7 +65,7 @@ void KvHandoffs::wake(SimTime now) {
 
 bool KvHandoffs::try_start(const Pending& p, SimTime now) {
   Engine* src = host_.instance(p.from);
-  Request* r = src ? src->find_handoff(p.id) : nullptr;
+  Request* r = src ? host_.handoff_end(*src).find(p.id) : nullptr;
   if (!r) return true;  // aborted by its client meanwhile: nothing to start
   // The whole KV it will hold on the decode side (its cached prefix may be shared there, so
   // this is an upper bound, kept only while the KV moves).
@@ -79,7 +79,7 @@ bool KvHandoffs::try_start(const Pending& p, SimTime now) {
   std::stable_sort(order.begin(), order.end(),
                    [now](const Engine* a, const Engine* b) { return kv_load(*a, now) < kv_load(*b, now); });
   for (Engine* dst : order) {
-    if (!dst->reserve_blocks(need)) continue;
+    if (!host_.handoff_end(*dst).reserve(need)) continue;
     // What moves: its own blocks and the prefix blocks the decode side does not cache.
     const ServingContext& from = src->context();
     const ServingContext& to = dst->context();
@@ -123,14 +123,14 @@ void KvHandoffs::handle_event(SimTime now, std::uint64_t arg) {
 void KvHandoffs::arrive(Flight& f, SimTime now) {
   Engine* src = host_.instance(f.p.from);
   Engine* dst = host_.instance(f.to);
-  Request* r = src ? src->find_handoff(f.p.id) : nullptr;
+  Request* r = src ? host_.handoff_end(*src).find(f.p.id) : nullptr;
   if (!r) {  // its client gave up while the KV moved
-    dst->unreserve_blocks(f.reserved);
+    host_.handoff_end(*dst).unreserve(f.reserved);
     ++stats_.aborted;
     wake(now);
     return;
   }
-  src->hand_over(r, now);
+  host_.handoff_end(*src).hand_over(r, now);
   ++stats_.handoffs;
   stats_.bytes += f.bytes;
   stats_.wait_s.push_back(ns_to_seconds(f.begin - f.p.prefilled));
@@ -138,7 +138,7 @@ void KvHandoffs::arrive(Flight& f, SimTime now) {
   host_.log(Decision{now, DecisionKind::Handoff, DecisionPhase::None,
                      {{"request", f.p.id}, {"from", f.p.from}, {"to", f.to}, {"blocks", f.blocks}, {"bytes", f.bytes},
                       {"waited_s", ns_to_seconds(f.begin - f.p.prefilled)}, {"transfer_s", ns_to_seconds(now - f.begin)}}});
-  dst->receive(r, f.reserved, now);
+  host_.handoff_end(*dst).receive(r, f.reserved, now);
 }
 
 }  // namespace kunsim

@@ -6,7 +6,7 @@ namespace kunsim {
 
 std::unique_ptr<Migration> Migration::start(ReconfigurationHost& host, Engine& src, RequestId id, Engine& dst,
                                             SimTime now) {
-  Request* r = src.find_running(id);
+  Request* r = host.migration_end(src).find_running(id);
   if (!r || r->phase != Phase::Decode) return nullptr;
   src.sync(r);
   // Its cached prefix is copied only where the destination lacks it.
@@ -14,7 +14,7 @@ std::unique_ptr<Migration> Migration::start(ReconfigurationHost& host, Engine& s
   const std::int64_t copied = r->blocks + dst.kv().prefixes().missing_blocks_in(r->prefix.data(), r->cached_keys,
                                                                                  r->prefix_unit, 0);
   const std::int64_t reserve = r->blocks + prefix + r->blocks / 8 + 2;  // room for what it writes meanwhile
-  if (!dst.reserve_blocks(reserve)) return nullptr;
+  if (!host.migration_end(dst).reserve(reserve)) return nullptr;
   std::unique_ptr<Migration> m(new Migration(host, src.id(), dst.id(), id));
   m->reserved_ = reserve;
   m->first_blocks_ = r->blocks;
@@ -41,20 +41,22 @@ void Migration::handle_event(SimTime now, std::uint64_t) {
 void Migration::finish(SimTime now) {
   Engine& s = *host_.instance(src_);
   Engine& d = *host_.instance(dst_);
-  d.unreserve_blocks(reserved_);
-  Request* r = s.find_running(id_);
+  MigrationEnd& from = host_.migration_end(s);
+  MigrationEnd& to = host_.migration_end(d);
+  to.unreserve(reserved_);
+  Request* r = from.find_running(id_);
   std::string outcome = "aborted: the request finished or was preempted meanwhile";
   if (r && r->phase == Phase::Decode && !r->stale()) {
-    s.release_for_migration(r);  // syncs its blocks
+    from.release(r);  // syncs its blocks
     if (d.kv().free() >= r->blocks + d.kv().blocks_to_hold(*r, r->cached_keys)) {
       // The last stage: blocks written since stage 1 began; the request moves after it.
       const std::int64_t delta = std::max<std::int64_t>(0, r->blocks - first_blocks_);
       const ServingContext& ctx = s.context();
       transfer_between(*ctx.links, *ctx.topology, s.members()[0], d.members()[0], delta * ctx.memory->block_bytes, now);
-      d.adopt_running(r);
+      to.adopt(r);
       outcome = "done";
     } else {
-      s.adopt_running(r);
+      from.adopt(r);
       outcome = "aborted: destination filled up";
     }
   }

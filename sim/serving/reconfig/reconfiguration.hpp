@@ -18,6 +18,12 @@ class ReconfigurationHost {
   virtual ~ReconfigurationHost() = default;
   virtual const ServingContext& context() const = 0;
   virtual Engine* instance(int id) const = 0;
+  // An engine's reconfiguration ports (engine.hpp), one per mechanism: only a process that
+  // drives that mechanism asks for it.
+  virtual PipelinePort& pipeline_port(Engine& e) = 0;
+  virtual MigrationEnd& migration_end(Engine& e) = 0;
+  virtual HandoffEnd& handoff_end(Engine& e) = 0;
+  virtual FusionPort& fusion_port(Engine& e) = 0;
   virtual void log(Decision d) = 0;
   // Restore's last step: the paused group `id` is replaced by a normal instance on each of its
   // members' slots (returned in member order, paused: the caller resumes them).

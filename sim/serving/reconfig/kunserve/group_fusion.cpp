@@ -54,7 +54,7 @@ struct ServingCluster::Joining {
   std::int64_t stale_requests = 0, stale_blocks = 0, kept_blocks = 0, recomputed = 0;
   EngineCounters absorbed;
 
-  void take(Engine& part, int home, Member* m, StaleKvMode mode) {
+  void take(Engine& part, FusionPort& port, int home, Member* m, StaleKvMode mode) {
     absorbed += part.counters();
     // Cached prefixes its running requests hold: one copy each, kept like their own KV (stale
     // on this home, or re-laid per stage); prefixes nobody holds are not carried over.
@@ -66,7 +66,7 @@ struct ServingCluster::Joining {
         stale_blocks += shared;
       }
     }
-    for (Request* r : part.take_all()) {
+    for (Request* r : port.take_all()) {
       const bool was_running = r->phase == Phase::Decode || r->phase == Phase::Prefill;
       if (!was_running || mode == StaleKvMode::Recompute) {
         if (was_running) ++recomputed;
@@ -90,10 +90,11 @@ Engine* ServingCluster::install_group(std::vector<Member> members, Joining& j) {
   const int g = static_cast<int>(members.size());
   const InstanceGroup& kind = groups_[slot_group_[members[0].slot]];
   auto group = std::make_unique<Engine>(next_group_id_++, std::move(members), kind.ctx, kind.host_blocks_per_instance * g);
-  group->absorb_counters(j.absorbed);
-  group->set_state("pipeline");
-  for (Request* r : j.running) group->adopt_running(r);
-  for (Request* r : j.waiting) group->adopt_waiting(r);
+  FusionPort& fusion = fusion_port(*group);
+  fusion.absorb_counters(j.absorbed);
+  fusion.set_state("pipeline");
+  for (Request* r : j.running) fusion.adopt_running(r);
+  for (Request* r : j.waiting) fusion.adopt_waiting(r);
   Engine* gp = group.get();
   install(std::move(group));
   return gp;
@@ -122,9 +123,9 @@ void ServingCluster::log_with_plan(Decision row, const FuseOptions& opt) {
 }
 
 bool ServingCluster::start_exchange(Engine& gp, const FuseOptions& opt, SimTime now) {
-  if (gp.stale().empty()) return false;
+  if (pipeline_port(gp).stale().empty()) return false;
   const bool blocking = opt.stale_kv == StaleKvMode::BlockingExchange;
-  if (blocking) gp.set_blocked(true, now);
+  if (blocking) pipeline_port(gp).set_blocked(true, now);
   locked_.insert(gp.id());  // no restore or growth while its exchange runs
   // A blocking exchange runs its rounds back to back; a live one is paced.
   const SimDuration interval = blocking ? SimDuration{} : opt.exchange_interval;
@@ -145,7 +146,7 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
     Member m = part->members()[0];
     m.extra_blocks = group_freed_blocks(part->context().group, idx, g);
     m.stale_blocks = 0;
-    j.take(*part, idx, &m, opt.stale_kv);
+    j.take(*part, fusion_port(*part), idx, &m, opt.stale_kv);
     members.push_back(m);
   }
   Engine* gp = install_group(std::move(members), j);
@@ -158,7 +159,7 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
 
 bool ServingCluster::grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
   Engine* gp = instance(group_id);
-  if (!gp || gp->stages() < 2 || locked_.count(group_id) || restoring_.count(group_id) || !gp->stale().empty() ||
+  if (!gp || gp->stages() < 2 || locked_.count(group_id) || restoring_.count(group_id) || !pipeline_port(*gp).stale().empty() ||
       gp->swapped() > 0)
     return false;
   if (partners.empty() || partners.size() % gp->stages() != 0 ||
@@ -192,11 +193,14 @@ void ServingCluster::do_grow(int group_id, const std::vector<int>& partners, con
     members[idx].extra_blocks = group_freed_blocks(old->context().group, idx, G);
     members[idx].stale_blocks = 0;
   }
-  j.take(*old, -1, nullptr, opt.stale_kv);  // per-stage KV: re-laid, never stale
+  j.take(*old, fusion_port(*old), -1, nullptr, opt.stale_kv);  // per-stage KV: re-laid, never stale
   const std::int64_t relaid = j.kept_blocks;
   const std::int64_t relaid_requests = static_cast<std::int64_t>(j.running.size());
   for (int idx = 0, p = 0; idx < G; ++idx)
-    if (idx % k != 0) j.take(*joining[p++], idx, &members[idx], opt.stale_kv);
+    if (idx % k != 0) {
+      Engine& part = *joining[p++];
+      j.take(part, fusion_port(part), idx, &members[idx], opt.stale_kv);
+    }
   Engine* gp = install_group(std::move(members), j);
   std::vector<int> added;
   for (Engine* part : joining) added.push_back(part->members()[0].slot);
@@ -214,13 +218,13 @@ void ServingCluster::do_grow(int group_id, const std::vector<int>& partners, con
   }
   // The group waits for its per-stage KV to reach the new stage boundaries, then exchanges the
   // new members' stale KV as after a drop.
-  gp->set_blocked(true, now);
+  pipeline_port(*gp).set_blocked(true, now);
   locked_.insert(gp->id());
   auto relay = std::make_unique<StageRelay>(
       host(), *gp, g, relaid,
       [this, gp, opt](SimTime t) {
         const bool exchanging = start_exchange(*gp, opt, t);
-        if (!exchanging || opt.stale_kv != StaleKvMode::BlockingExchange) gp->set_blocked(false, t);
+        if (!exchanging || opt.stale_kv != StaleKvMode::BlockingExchange) pipeline_port(*gp).set_blocked(false, t);
         return exchanging;
       },
       now);

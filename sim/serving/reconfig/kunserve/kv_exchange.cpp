@@ -15,13 +15,13 @@ void KvExchange::start_round(SimTime now) {
   round_.clear();
   // Only requests whose pages the peers have room for, as the reference retries requests that
   // get no peer blocks.
-  for (const auto& [id, r] : group_.stale()) {
+  for (const auto& [id, r] : pipeline_.stale()) {
     if (static_cast<int>(round_.size()) == batch_) break;
-    if (group_.exchange_fits(*r)) round_.push_back(id);
+    if (pipeline_.exchange_fits(*r)) round_.push_back(id);
   }
-  if (round_.empty() && !group_.stale().empty()) {
+  if (round_.empty() && !pipeline_.stale().empty()) {
     // Nothing fits until some stale request finishes: let the group serve and look again.
-    group_.set_blocked(false, now);
+    pipeline_.set_blocked(false, now);
     host_.context().events->schedule(now + (interval_ > SimDuration{} ? interval_ : kNsPerSecond / 4), this, kRoundDue);
     return;
   }
@@ -31,7 +31,7 @@ void KvExchange::start_round(SimTime now) {
                   {"bytes", bytes_},
                   {"duration_s", ns_to_seconds(now - started_)},
                   {"reason", "every stale request's KV is laid out per stage"}}});
-    group_.set_blocked(false, now);
+    pipeline_.set_blocked(false, now);
     host_.done(this, {group_.id()});
     return;
   }
@@ -56,9 +56,9 @@ void KvExchange::send_layer(SimTime now) {
     std::map<int, std::int64_t> from_home;  // bytes each home sends the owner for this layer
     std::unordered_set<std::uint64_t> shared_sent;  // a shared prefix block moves once
     for (RequestId id : round_) {
-      auto it = group_.stale().find(id);
-      if (it == group_.stale().end() || it->second->home == owner) continue;
-      from_home[it->second->home] += group_.exchange_blocks(*it->second, owner, shared_sent) * per_layer_block;
+      auto it = pipeline_.stale().find(id);
+      if (it == pipeline_.stale().end() || it->second->home == owner) continue;
+      from_home[it->second->home] += pipeline_.exchange_blocks(*it->second, owner, shared_sent) * per_layer_block;
     }
     SimTime end = now;
     for (const auto& [home, bytes] : from_home) {
@@ -85,7 +85,7 @@ void KvExchange::handle_event(SimTime now, std::uint64_t arg) {
     return;
   }
   for (RequestId id : round_)
-    if (group_.mark_exchanged(id)) ++requests_;
+    if (pipeline_.mark_exchanged(id)) ++requests_;
   start_round(now);
 }
 

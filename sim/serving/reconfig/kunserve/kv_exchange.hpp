@@ -21,7 +21,7 @@ namespace kunsim {
 class KvExchange final : public EventHandler {
  public:
   KvExchange(ReconfigurationHost& host, Engine& group, int batch, SimDuration interval, SimTime now)
-      : host_(host), group_(group), batch_(batch), interval_(interval), started_(now) {}
+      : host_(host), group_(group), pipeline_(host.pipeline_port(group)), batch_(batch), interval_(interval), started_(now) {}
   void begin(SimTime now) { start_round(now); }  // once the host holds it
   void handle_event(SimTime now, std::uint64_t arg) override;
 
@@ -30,6 +30,7 @@ class KvExchange final : public EventHandler {
   void send_layer(SimTime now);
   ReconfigurationHost& host_;
   Engine& group_;
+  PipelinePort& pipeline_;
   int batch_;
   SimDuration interval_;
   SimTime started_;

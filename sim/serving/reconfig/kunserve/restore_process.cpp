@@ -22,7 +22,7 @@ std::int64_t RestoreProcess::base_blocks() const {
 
 void RestoreProcess::poll(SimTime now) {
   Engine& g = group();
-  if (g.kv_used_at(now) > base_blocks() || !g.stale().empty()) {
+  if (g.kv_used_at(now) > base_blocks() || !host_.pipeline_port(g).stale().empty()) {
     host_.context().events->schedule(now + poll_interval_, this);
     return;
   }
@@ -44,7 +44,7 @@ void RestoreProcess::pull(SimTime now) {
       end = std::max(end, transfer_between(*ctx.links, *ctx.topology, g.members()[p], g.members()[r], b, now));
       bytes += b * static_cast<std::int64_t>(g.members()[r].gpus.size());
     }
-  g.set_state("restoring");
+  host_.fusion_port(g).set_state("restoring");
   host_.log(Decision{now, DecisionKind::Restore, DecisionPhase::Pull, {{"instance", id_},
              {"bytes", bytes},
              {"duration_s", ns_to_seconds(end - now)},
@@ -107,7 +107,7 @@ void RestoreProcess::gather(SimTime now) {
 
 void RestoreProcess::split(SimTime now) {
   Engine& g = group();
-  const std::vector<Request*> requests = g.take_all();
+  const std::vector<Request*> requests = host_.fusion_port(g).take_all();
   std::vector<int> slots;
   for (const Member& m : g.members()) slots.push_back(m.slot);
   const std::vector<Engine*> parts = host_.split(id_);
@@ -117,7 +117,7 @@ void RestoreProcess::split(SimTime now) {
     for (std::size_t m = 0; m < assigned_.size(); ++m)
       if (assigned_[m].count(r->id)) home = m;
     if (home < assigned_.size()) {
-      parts[home]->adopt_running(r);
+      host_.fusion_port(*parts[home]).adopt_running(r);
       continue;
     }
     if (unfit_.count(r->id)) {
@@ -125,7 +125,7 @@ void RestoreProcess::split(SimTime now) {
       host_.log(Decision{now, DecisionKind::Preempt, DecisionPhase::None, {{"instance", id_}, {"request", r->id}, {"blocks", r->blocks},
                  {"reason", "restore: no member has room for its KV; recompute"}}});
     }
-    parts[rr++ % parts.size()]->adopt_waiting(r);  // waiting ones, and the recomputed
+    host_.fusion_port(*parts[rr++ % parts.size()]).adopt_waiting(r);  // waiting ones, and the recomputed
   }
   host_.log(Decision{now, DecisionKind::Restore, DecisionPhase::Split, {{"instance", id_},
              {"instances", slots},
