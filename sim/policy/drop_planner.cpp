@@ -7,7 +7,7 @@
 
 namespace kunsim {
 
-nlohmann::json GroupPlan::to_json() const {
+nlohmann::json PipelinePlan::to_json() const {
   return {{"demand_blocks", demand},       {"freed_blocks_total", freed}, {"partner_free_blocks", partner_free},
           {"covered", covered},            {"votes", votes},              {"est_step_s", est_step_s},
           {"est_cycle_s", est_cycle_s},    {"est_overhead", est_step_s > 0 ? est_cycle_s / est_step_s - 1 : 0.0}};
@@ -71,16 +71,16 @@ int DropPlanner::node_of(int engine_id) const {
   return c_.topology().gpu_node(c_.engine(engine_id)->members()[0].gpus[0]);
 }
 
-GroupPlan DropPlanner::grow(const InstanceLoad& group, const std::vector<InstanceLoad>& normals,
+PipelinePlan DropPlanner::grow(const InstanceLoad& group, const std::vector<InstanceLoad>& normals,
                             const std::set<int>& taken) const {
-  GroupPlan best;
+  PipelinePlan best;
   const EngineView& e = *c_.engine(group.id);
   const int g = e.stages();
   if (p_.group_size > 0 || g < 2) return best;
   const std::vector<const InstanceLoad*> cands = partners(normals, taken, node_of(group.id));
   for (int k = 2; k * g <= p_.max_group_size && (k - 1) * g <= static_cast<int>(cands.size()); ++k) {
     const int G = k * g;
-    GroupPlan p;
+    PipelinePlan p;
     p.g = G;
     p.ids = {group.id};
     p.votes = g;  // every member of an overloaded group is overloaded
@@ -111,8 +111,8 @@ GroupPlan DropPlanner::grow(const InstanceLoad& group, const std::vector<Instanc
   return best;
 }
 
-std::vector<GroupPlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const {
-  std::vector<GroupPlan> plans;
+std::vector<PipelinePlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const {
+  std::vector<PipelinePlan> plans;
   std::set<int> used;
   std::vector<const InstanceLoad*> voters;
   for (const auto& l : loads)
@@ -123,12 +123,12 @@ std::vector<GroupPlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const 
     std::set<int> taken = used;
     taken.insert(seed->id);
     const std::vector<const InstanceLoad*> cands = partners(loads, taken, node_of(seed->id));
-    GroupPlan best;
+    PipelinePlan best;
     const int g_min = p_.group_size > 0 ? p_.group_size : 2, g_max = p_.group_size > 0 ? p_.group_size : p_.max_group_size;
     for (int g = g_min; g <= g_max && g - 1 <= static_cast<int>(cands.size()); ++g) {
       std::vector<const InstanceLoad*> members{seed};
       members.insert(members.end(), cands.begin(), cands.begin() + (g - 1));
-      GroupPlan p;
+      PipelinePlan p;
       p.g = g;
       for (int r = 0; r < g; ++r) {
         const InstanceLoad* m = members[r];

@@ -36,7 +36,7 @@ struct InstanceLoad {
   std::int64_t demand = 0;
 };
 
-struct GroupPlan {
+struct PipelinePlan {
   std::vector<int> ids;  // seed first
   int g = 0;
   int votes = 0;
@@ -55,11 +55,11 @@ struct DropPlannerParams {
 class DropPlanner {
  public:
   DropPlanner(const ClusterView& cluster, DropPlannerParams p) : c_(cluster), p_(p) {}
-  std::vector<GroupPlan> plan(std::vector<InstanceLoad> loads) const;
+  std::vector<PipelinePlan> plan(std::vector<InstanceLoad> loads) const;
   // Growth of the group whose load is `group` (its id, g = its stages) by normal instances from
   // `normals` not in `taken`. The plan's ids: the group first, then the partners in the order
   // ClusterCommands::grow takes them; g is g'. None (g == 0) when no growth is allowed.
-  GroupPlan grow(const InstanceLoad& group, const std::vector<InstanceLoad>& normals, const std::set<int>& taken) const;
+  PipelinePlan grow(const InstanceLoad& group, const std::vector<InstanceLoad>& normals, const std::set<int>& taken) const;
   // Cost-model estimates for a group: (normal decode step, pipeline cycle), seconds.
   std::pair<double, double> estimate(const std::vector<InstanceLoad>& members) const;
   // The same for `members` (of the instance group whose context is `ctx`) in stage order

@@ -8,6 +8,11 @@
 // `grow` is off or group_size is static. Hysteresis: neither a drop nor a restore is considered
 // within min_dwell_s of the instances' last reconfiguration. Preemption recomputes, as the
 // reference's preempt_method does.
+// This file decides; the mechanics it asks for are driven by the serving layer, below policies,
+// all in sim/serving/reconfig/kunserve/: the fusion and growth (pipeline_fusion.cpp), the
+// pipeline's cost (pipeline_cost.*, which DropPlanner prices plans with too), the live KV
+// exchange (kv_exchange.*), the stage relay of a growth (stage_relay.*) and the restore
+// (restore_process.*). The engine's side of it is sim/serving/engine/pipeline_port.*.
 #include <deque>
 #include <map>
 #include <set>
@@ -74,13 +79,13 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     const DropPlanner planner(c, p_.planner);
     std::set<int> taken;
     for (const auto& [group, ls] : loads)
-      for (const GroupPlan& plan : planner.plan(ls)) {
+      for (const PipelinePlan& plan : planner.plan(ls)) {
         taken.insert(plan.ids.begin(), plan.ids.end());
         act(plan, now, [&](const FuseOptions& opt) { return cmd.fuse(plan.ids, opt, now); });
       }
     std::stable_sort(growing.begin(), growing.end(), [](const auto& a, const auto& b) { return a.demand > b.demand; });
     for (const InstanceLoad& l : growing) {
-      const GroupPlan plan = planner.grow(l, loads[c.engine(l.id)->instance_group()], taken);
+      const PipelinePlan plan = planner.grow(l, loads[c.engine(l.id)->instance_group()], taken);
       if (plan.g == 0) continue;
       taken.insert(plan.ids.begin(), plan.ids.end());
       const std::vector<int> partners(plan.ids.begin() + 1, plan.ids.end());
@@ -107,7 +112,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
   // Logs the plan's reason with it, and after a fuse or growth holds its engines and slots
   // still for min_dwell_s.
   template <class Command>
-  void act(const GroupPlan& plan, SimTime now, Command command) {
+  void act(const PipelinePlan& plan, SimTime now, Command command) {
     FuseOptions opt = p_.fuse;
     opt.plan = plan.to_json();
     opt.plan["reason"] = std::to_string(plan.votes) + " of " + std::to_string(plan.g) +

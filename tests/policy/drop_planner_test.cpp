@@ -116,7 +116,7 @@ TEST(DropPlanner, AVotingGroupGrowsByAMultipleOfItsStages) {
     normals.push_back(l);
   }
   DropPlannerParams p;
-  const GroupPlan plan = DropPlanner(*f.cluster, p).grow(group, normals, {});
+  const PipelinePlan plan = DropPlanner(*f.cluster, p).grow(group, normals, {});
   EXPECT_EQ(plan.g, 4);
   EXPECT_EQ(plan.ids, (std::vector<int>{4, 2, 3}));  // the group, then the least used first
   EXPECT_EQ(plan.freed, 13'312);

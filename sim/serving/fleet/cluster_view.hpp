@@ -55,12 +55,12 @@ class ClusterCommands {
   // groups, or any that is not a normal, unlocked engine without swapped requests.
   virtual bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) = 0;
   // KunServe's growth: the normal engines `partners` join the settled pipeline group
-  // `group_id` at their next step boundary, making g' = g + |partners| stages. Each old stage
+  // `pipeline_id` at their next step boundary, making g' = g + |partners| stages. Each old stage
   // is split among its member (which keeps the stage's first layers) and |partners|/g of the
   // partners, in order, so no member ever needs back a layer it dropped. False (nothing done)
   // unless |partners| is a non-zero multiple of g, the group is unlocked, not restoring and has
   // no stale KV left, and every partner is a normal, unlocked engine without swapped requests.
-  virtual bool grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) = 0;
+  virtual bool grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) = 0;
   // A group back to normal instances. False for a normal engine or one under reconfiguration.
   virtual bool restore(int engine_id, SimTime now, const std::string& reason) = 0;
   // Llumnix's live migration of a decoding request. False when either end is locked or not a

@@ -42,7 +42,7 @@ ServingCluster::ServingCluster(const ServingContext& ctx, std::vector<InstanceGr
       min_taker_room_ = room;
   }
   slot_engine_.resize(slot_group_.size());
-  next_group_id_ = static_cast<int>(slot_group_.size());
+  next_pipeline_id_ = static_cast<int>(slot_group_.size());
   for (int s = 0; s < num_slots(); ++s) make_normal(s);
 }
 
@@ -294,8 +294,8 @@ void ServingCluster::done(EventHandler* process, const std::vector<int>& engines
   processes_.erase(it);
 }
 
-std::vector<Engine*> ServingCluster::split(int group_id) {
-  Engine* g = uninstall(group_id);
+std::vector<Engine*> ServingCluster::split(int pipeline_id) {
+  Engine* g = uninstall(pipeline_id);
   retired_ += g->counters();
   std::vector<Engine*> parts;
   for (const Member& m : g->members()) parts.push_back(make_normal(m.slot));

@@ -89,7 +89,7 @@ class ServingCluster final : public EventHandler,
 
   // ClusterCommands.
   bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) override;
-  bool grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) override;
+  bool grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) override;
   bool restore(int engine_id, SimTime now, const std::string& reason) override;
   bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now) override;
   // The client of `r` (in an engine) gave up: the engine holding it aborts it.
@@ -103,7 +103,7 @@ class ServingCluster final : public EventHandler,
 
  private:
   // ReconfigurationHost: what the exchange, restore and migration processes may do.
-  std::vector<Engine*> split(int group_id) override;
+  std::vector<Engine*> split(int pipeline_id) override;
   void done(EventHandler* process, const std::vector<int>& engines) override;
   const std::vector<Engine*>& decoders() const override { return decoders_; }
   PipelinePort& pipeline_port(Engine& e) override { return e.pipeline_port_; }
@@ -118,9 +118,9 @@ class ServingCluster final : public EventHandler,
   // Locks `ids` and pauses each at its next step boundary; `then` runs when the last has paused.
   void lock_and_pause(const std::vector<int>& ids, SimTime now, std::function<void(SimTime)> then);
   void do_fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now);
-  void do_grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now);
-  Engine* install_group(std::vector<Member> members, Joining& j);
-  static nlohmann::json group_fields(const Engine& gp, const Joining& j, const FuseOptions& opt);
+  void do_grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now);
+  Engine* install_pipeline(std::vector<Member> members, Joining& j);
+  static nlohmann::json pipeline_fields(const Engine& gp, const Joining& j, const FuseOptions& opt);
   void log_with_plan(Decision row, const FuseOptions& opt);
   // Starts the exchange of `gp`'s stale KV, if it has any (false: none to exchange).
   bool start_exchange(Engine& gp, const FuseOptions& opt, SimTime now);
@@ -163,7 +163,7 @@ class ServingCluster final : public EventHandler,
   std::vector<std::unique_ptr<EventHandler>> processes_;  // exchanges, restores, migrations in flight
   std::vector<std::unique_ptr<EventHandler>> finished_;   // ended inside their last event
   EngineCounters retired_;
-  int next_group_id_;
+  int next_pipeline_id_;
 };
 
 }  // namespace kunsim

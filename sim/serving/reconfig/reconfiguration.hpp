@@ -27,7 +27,7 @@ class ReconfigurationHost {
   virtual void log(Decision d) = 0;
   // Restore's last step: the paused group `id` is replaced by a normal instance on each of its
   // members' slots (returned in member order, paused: the caller resumes them).
-  virtual std::vector<Engine*> split(int group_id) = 0;
+  virtual std::vector<Engine*> split(int pipeline_id) = 0;
   // `process` is over: the engines it held are unlocked (`engines`) and it is deleted once the
   // event it is handling has returned.
   virtual void done(EventHandler* process, const std::vector<int>& engines) = 0;

@@ -15,24 +15,24 @@ void KvExchange::start_round(SimTime now) {
   round_.clear();
   // Only requests whose pages the peers have room for, as the reference retries requests that
   // get no peer blocks.
-  for (const auto& [id, r] : pipeline_.stale()) {
+  for (const auto& [id, r] : port_.stale()) {
     if (static_cast<int>(round_.size()) == batch_) break;
-    if (pipeline_.exchange_fits(*r)) round_.push_back(id);
+    if (port_.exchange_fits(*r)) round_.push_back(id);
   }
-  if (round_.empty() && !pipeline_.stale().empty()) {
+  if (round_.empty() && !port_.stale().empty()) {
     // Nothing fits until some stale request finishes: let the group serve and look again.
-    pipeline_.set_blocked(false, now);
+    port_.set_blocked(false, now);
     host_.context().events->schedule(now + (interval_ > SimDuration{} ? interval_ : kNsPerSecond / 4), this, kRoundDue);
     return;
   }
   if (round_.empty()) {
-    host_.log(Decision{now, DecisionKind::KvExchange, DecisionPhase::Done, {{"instance", group_.id()},
+    host_.log(Decision{now, DecisionKind::KvExchange, DecisionPhase::Done, {{"instance", pipeline_.id()},
                   {"requests", requests_},
                   {"bytes", bytes_},
                   {"duration_s", ns_to_seconds(now - started_)},
                   {"reason", "every stale request's KV is laid out per stage"}}});
-    pipeline_.set_blocked(false, now);
-    host_.done(this, {group_.id()});
+    port_.set_blocked(false, now);
+    host_.done(this, {pipeline_.id()});
     return;
   }
   if (round_started_ >= kSimTimeZero && now < round_started_ + interval_) {
@@ -45,10 +45,10 @@ void KvExchange::start_round(SimTime now) {
 }
 
 void KvExchange::send_layer(SimTime now) {
-  const ServingContext& ctx = group_.context();  // its instance group's memory plan
+  const ServingContext& ctx = pipeline_.context();  // its instance group's memory plan
   const int layers = ctx.model->layers;
-  const int g = group_.stages();
-  const auto& members = group_.members();
+  const int g = pipeline_.stages();
+  const auto& members = pipeline_.members();
   const std::int64_t per_layer_block = ctx.memory->block_bytes / layers;  // one TP rank's share
   while (layer_ < layers) {
     int owner = 0;
@@ -56,9 +56,9 @@ void KvExchange::send_layer(SimTime now) {
     std::map<int, std::int64_t> from_home;  // bytes each home sends the owner for this layer
     std::unordered_set<std::uint64_t> shared_sent;  // a shared prefix block moves once
     for (RequestId id : round_) {
-      auto it = pipeline_.stale().find(id);
-      if (it == pipeline_.stale().end() || it->second->home == owner) continue;
-      from_home[it->second->home] += pipeline_.exchange_blocks(*it->second, owner, shared_sent) * per_layer_block;
+      auto it = port_.stale().find(id);
+      if (it == port_.stale().end() || it->second->home == owner) continue;
+      from_home[it->second->home] += port_.exchange_blocks(*it->second, owner, shared_sent) * per_layer_block;
     }
     SimTime end = now;
     for (const auto& [home, bytes] : from_home) {
@@ -85,7 +85,7 @@ void KvExchange::handle_event(SimTime now, std::uint64_t arg) {
     return;
   }
   for (RequestId id : round_)
-    if (pipeline_.mark_exchanged(id)) ++requests_;
+    if (port_.mark_exchanged(id)) ++requests_;
   start_round(now);
 }
 

@@ -20,8 +20,8 @@ namespace kunsim {
 
 class KvExchange final : public EventHandler {
  public:
-  KvExchange(ReconfigurationHost& host, Engine& group, int batch, SimDuration interval, SimTime now)
-      : host_(host), group_(group), pipeline_(host.pipeline_port(group)), batch_(batch), interval_(interval), started_(now) {}
+  KvExchange(ReconfigurationHost& host, Engine& pipeline, int batch, SimDuration interval, SimTime now)
+      : host_(host), pipeline_(pipeline), port_(host.pipeline_port(pipeline)), batch_(batch), interval_(interval), started_(now) {}
   void begin(SimTime now) { start_round(now); }  // once the host holds it
   void handle_event(SimTime now, std::uint64_t arg) override;
 
@@ -29,8 +29,8 @@ class KvExchange final : public EventHandler {
   void start_round(SimTime now);
   void send_layer(SimTime now);
   ReconfigurationHost& host_;
-  Engine& group_;
-  PipelinePort& pipeline_;
+  Engine& pipeline_;
+  PipelinePort& port_;
   int batch_;
   SimDuration interval_;
   SimTime started_;

@@ -9,19 +9,19 @@ namespace kunsim {
 void RestoreProcess::handle_event(SimTime now, std::uint64_t) {
   switch (step_) {
     case Step::Vacate: poll(now); break;
-    case Step::Pull: group().pause(now, [this](SimTime t) { gather(t); }); break;
+    case Step::Pull: pipeline().pause(now, [this](SimTime t) { gather(t); }); break;
     case Step::Gather: split(now); break;
   }
 }
 
 std::int64_t RestoreProcess::base_blocks() const {
   std::int64_t b = 0;
-  for (const Member& m : group().members()) b += m.base_blocks;
+  for (const Member& m : pipeline().members()) b += m.base_blocks;
   return b;
 }
 
 void RestoreProcess::poll(SimTime now) {
-  Engine& g = group();
+  Engine& g = pipeline();
   if (g.kv_used_at(now) > base_blocks() || !host_.pipeline_port(g).stale().empty()) {
     host_.context().events->schedule(now + poll_interval_, this);
     return;
@@ -31,7 +31,7 @@ void RestoreProcess::poll(SimTime now) {
 
 void RestoreProcess::pull(SimTime now) {
   // Member r fetches every layer it dropped from the stage that kept it.
-  Engine& g = group();
+  Engine& g = pipeline();
   const ServingContext& ctx = g.context();  // its instance group's engine and memory plan
   const int G = g.stages(), L = ctx.model->layers;
   const std::int64_t layer_bytes = ctx.model->layer_weight_bytes() / ctx.engine->tp;
@@ -56,7 +56,7 @@ void RestoreProcess::pull(SimTime now) {
 // The group stops; each request is given to one member and its per-stage KV gathered there.
 // The requests stay in the paused group until the split, so none is ever outside an engine.
 void RestoreProcess::gather(SimTime now) {
-  Engine& g = group();
+  Engine& g = pipeline();
   const ServingContext& ctx = g.context();
   const int G = g.stages(), L = ctx.model->layers;
   const std::vector<Member> members = g.members();
@@ -106,7 +106,7 @@ void RestoreProcess::gather(SimTime now) {
 }
 
 void RestoreProcess::split(SimTime now) {
-  Engine& g = group();
+  Engine& g = pipeline();
   const std::vector<Request*> requests = host_.fusion_port(g).take_all();
   std::vector<int> slots;
   for (const Member& m : g.members()) slots.push_back(m.slot);

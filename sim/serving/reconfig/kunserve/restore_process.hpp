@@ -14,14 +14,14 @@ namespace kunsim {
 
 class RestoreProcess final : public EventHandler {
  public:
-  RestoreProcess(ReconfigurationHost& host, int group_id, SimDuration poll_interval, SimTime now)
-      : host_(host), id_(group_id), poll_interval_(poll_interval), started_(now) {}
+  RestoreProcess(ReconfigurationHost& host, int pipeline_id, SimDuration poll_interval, SimTime now)
+      : host_(host), id_(pipeline_id), poll_interval_(poll_interval), started_(now) {}
   void begin(SimTime now) { poll(now); }  // once the host holds it
   void handle_event(SimTime now, std::uint64_t arg) override;
 
  private:
   enum class Step { Vacate, Pull, Gather };
-  Engine& group() const { return *host_.instance(id_); }
+  Engine& pipeline() const { return *host_.instance(id_); }
   std::int64_t base_blocks() const;
   void poll(SimTime now);
   void pull(SimTime now);

@@ -20,10 +20,10 @@ bool StageRelay::layer_moves(int layer, int from_stages, int to_stages, int laye
 }
 
 void StageRelay::send_offset(SimTime now) {
-  const ServingContext& ctx = group_.context();  // its instance group's memory plan
-  const int L = ctx.model->layers, G = group_.stages();
+  const ServingContext& ctx = pipeline_.context();  // its instance group's memory plan
+  const int L = ctx.model->layers, G = pipeline_.stages();
   const std::int64_t per_layer = blocks_ * (ctx.memory->block_bytes / L);  // one TP rank's pages of a layer
-  const auto& members = group_.members();
+  const auto& members = pipeline_.members();
   int longest = 0;
   for (int o = 0; o < from_; ++o) longest = std::max(longest, stage_layers(o, from_, L));
   while (offset_ < longest) {
@@ -50,7 +50,7 @@ void StageRelay::handle_event(SimTime now, std::uint64_t) {
 }
 
 void StageRelay::finish(SimTime now) {
-  host_.log(Decision{now, DecisionKind::Grow, DecisionPhase::Done, {{"instance", group_.id()},
+  host_.log(Decision{now, DecisionKind::Grow, DecisionPhase::Done, {{"instance", pipeline_.id()},
              {"relaid_blocks", blocks_},
              {"bytes", bytes_},
              {"duration_s", ns_to_seconds(now - started_)},
@@ -59,7 +59,7 @@ void StageRelay::finish(SimTime now) {
   // and nothing after it (this process is deleted once its event returns).
   const bool handed_over = then_(now);
   if (handed_over) host_.done(this, {});
-  else host_.done(this, {group_.id()});
+  else host_.done(this, {pipeline_.id()});
 }
 
 }  // namespace kunsim

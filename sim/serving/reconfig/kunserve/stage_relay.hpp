@@ -20,9 +20,9 @@ class StageRelay final : public EventHandler {
  public:
   // `group` has g' = k * `from_stages` members in the grown order (old stage r is member r*k);
   // `relaid_blocks` is the per-stage KV (whole-model blocks) of the requests it serves.
-  StageRelay(ReconfigurationHost& host, Engine& group, int from_stages, std::int64_t relaid_blocks,
+  StageRelay(ReconfigurationHost& host, Engine& pipeline, int from_stages, std::int64_t relaid_blocks,
              std::function<bool(SimTime)> then, SimTime now)
-      : host_(host), group_(group), from_(from_stages), blocks_(relaid_blocks), then_(std::move(then)), started_(now) {}
+      : host_(host), pipeline_(pipeline), from_(from_stages), blocks_(relaid_blocks), then_(std::move(then)), started_(now) {}
   void begin(SimTime now) { send_offset(now); }  // once the host holds it
   void handle_event(SimTime now, std::uint64_t arg) override;
   // Whether layer `layer` changes hands when g = `from_stages` grows to `to_stages`; if so, the
@@ -33,7 +33,7 @@ class StageRelay final : public EventHandler {
   void send_offset(SimTime now);
   void finish(SimTime now);
   ReconfigurationHost& host_;
-  Engine& group_;
+  Engine& pipeline_;
   int from_;
   std::int64_t blocks_;
   std::function<bool(SimTime)> then_;

@@ -86,10 +86,10 @@ struct ServingCluster::Joining {
   }
 };
 
-Engine* ServingCluster::install_group(std::vector<Member> members, Joining& j) {
+Engine* ServingCluster::install_pipeline(std::vector<Member> members, Joining& j) {
   const int g = static_cast<int>(members.size());
   const InstanceGroup& kind = groups_[slot_group_[members[0].slot]];
-  auto group = std::make_unique<Engine>(next_group_id_++, std::move(members), kind.ctx, kind.host_blocks_per_instance * g);
+  auto group = std::make_unique<Engine>(next_pipeline_id_++, std::move(members), kind.ctx, kind.host_blocks_per_instance * g);
   FusionPort& fusion = fusion_port(*group);
   fusion.absorb_counters(j.absorbed);
   fusion.set_state("pipeline");
@@ -100,7 +100,7 @@ Engine* ServingCluster::install_group(std::vector<Member> members, Joining& j) {
   return gp;
 }
 
-nlohmann::json ServingCluster::group_fields(const Engine& gp, const Joining& j, const FuseOptions& opt) {
+nlohmann::json ServingCluster::pipeline_fields(const Engine& gp, const Joining& j, const FuseOptions& opt) {
   std::vector<int> slots, extra;
   for (const Member& m : gp.members()) {
     slots.push_back(m.slot);
@@ -149,32 +149,32 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
     j.take(*part, fusion_port(*part), idx, &m, opt.stale_kv);
     members.push_back(m);
   }
-  Engine* gp = install_group(std::move(members), j);
-  log_with_plan(Decision{now, DecisionKind::Drop, DecisionPhase::None, group_fields(*gp, j, opt)}, opt);
+  Engine* gp = install_pipeline(std::move(members), j);
+  log_with_plan(Decision{now, DecisionKind::Drop, DecisionPhase::None, pipeline_fields(*gp, j, opt)}, opt);
   start_exchange(*gp, opt, now);
   gp->resume(now);
 }
 
 // ---- grow ----
 
-bool ServingCluster::grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
-  Engine* gp = instance(group_id);
-  if (!gp || gp->stages() < 2 || locked_.count(group_id) || restoring_.count(group_id) || !pipeline_port(*gp).stale().empty() ||
+bool ServingCluster::grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
+  Engine* gp = instance(pipeline_id);
+  if (!gp || gp->stages() < 2 || locked_.count(pipeline_id) || restoring_.count(pipeline_id) || !pipeline_port(*gp).stale().empty() ||
       gp->swapped() > 0)
     return false;
   if (partners.empty() || partners.size() % gp->stages() != 0 ||
       !std::all_of(partners.begin(), partners.end(), [this](int id) { return joinable(id); }))
     return false;
-  std::vector<int> ids{group_id};
+  std::vector<int> ids{pipeline_id};
   ids.insert(ids.end(), partners.begin(), partners.end());
   if (!one_group(*this, ids)) return false;
-  lock_and_pause(ids, now, [this, group_id, partners, opt](SimTime t) { do_grow(group_id, partners, opt, t); });
+  lock_and_pause(ids, now, [this, pipeline_id, partners, opt](SimTime t) { do_grow(pipeline_id, partners, opt, t); });
   return true;
 }
 
-void ServingCluster::do_grow(int group_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
-  Engine* old = uninstall(group_id);
-  locked_.erase(group_id);
+void ServingCluster::do_grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
+  Engine* old = uninstall(pipeline_id);
+  locked_.erase(pipeline_id);
   const int g = old->stages(), k = 1 + static_cast<int>(partners.size()) / g, G = k * g;
   // Stage order: old stage r keeps the first part of its layers; its k-1 partners follow it.
   std::vector<Member> members;
@@ -201,11 +201,11 @@ void ServingCluster::do_grow(int group_id, const std::vector<int>& partners, con
       Engine& part = *joining[p++];
       j.take(part, fusion_port(part), idx, &members[idx], opt.stale_kv);
     }
-  Engine* gp = install_group(std::move(members), j);
+  Engine* gp = install_pipeline(std::move(members), j);
   std::vector<int> added;
   for (Engine* part : joining) added.push_back(part->members()[0].slot);
-  nlohmann::json fields = group_fields(*gp, j, opt);
-  fields["from_instance"] = group_id;
+  nlohmann::json fields = pipeline_fields(*gp, j, opt);
+  fields["from_instance"] = pipeline_id;
   fields["from_g"] = g;
   fields["added"] = added;
   fields["relaid_requests"] = relaid_requests;
