@@ -1,29 +1,29 @@
 // kunsim: the command line. Subcommands map one to one onto the contracts of DESIGN.md; every
 // user error surfaces as an InputError and exit code 2 with one line naming the field or line.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 
 #include "compare_profiles.hpp"
 #include "mpi_sweep.hpp"
 #include "output_folder.hpp"
 #include "plan.hpp"
 #include "report.hpp"
+#include "run/key_survey.hpp"
 #include "run/scenario.hpp"
-#include "sweep.hpp"
-#include "sim/cost/aiconfigurator_import.hpp"
-#include "sim/cost/fit_report.hpp"
-#include "sim/metrics/decision_diff.hpp"
+#include "run/simulation.hpp"
 #include "sim/cluster/gpu_spec.hpp"
-#include "sim/cost/cost_choice.hpp"
-#include "sim/policy/policy_registry.hpp"
-#include "sim/serving/dispatch/dispatcher.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/core/version.hpp"
-#include "run/simulation.hpp"
+#include "sim/cost/aiconfigurator_import.hpp"
+#include "sim/cost/cost_choice.hpp"
+#include "sim/cost/fit_report.hpp"
+#include "sim/metrics/decision_diff.hpp"
+#include "sim/policy/policy_registry.hpp"
+#include "sim/serving/dispatch/dispatcher.hpp"
+#include "sweep.hpp"
 #include "traces/trace_format_registry.hpp"
 #include "traces/workload_profile.hpp"
 
@@ -169,9 +169,11 @@ int main(int argc, char** argv) {
   app.add_subcommand("policies", "List the memory-overload policies");
   std::string list_what;
   auto* list = app.add_subcommand("list", "List what can be named in a scenario: each registry's entries and help");
-  list->add_option("what", list_what, "policies, dispatchers, trace-formats, cost-models or gpus")
+  list->add_option("what", list_what,
+                   "policies, dispatchers, trace-formats, cost-models, gpus, or params (every scenario key: "
+                   "type, default, range, when it is read, help; tab-separated)")
       ->required()
-      ->check(CLI::IsMember({"policies", "dispatchers", "trace-formats", "cost-models", "gpus"}));
+      ->check(CLI::IsMember({"policies", "dispatchers", "trace-formats", "cost-models", "gpus", "params"}));
 
   std::string trace_file, trace_format, profile_out;
   double window_s = 60;
@@ -317,6 +319,10 @@ int main(int argc, char** argv) {
       auto print = [](const auto& registry) {
         for (const auto& [name, e] : registry.items()) std::printf("%-14s %s\n", name.c_str(), e.help.c_str());
       };
+      if (what == "params") {
+        std::fputs(key_listing(survey_scenario_keys()).c_str(), stdout);
+        return 0;
+      }
       if (what == "policies") print(policy_registry());
       else if (what == "dispatchers") print(dispatcher_registry());
       else if (what == "trace-formats") print(trace_formats());

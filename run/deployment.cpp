@@ -32,26 +32,37 @@ namespace {
 // deployment-wide: KV hand-offs and prefix keys count in blocks of one size, and a request
 // must fit wherever it is sent).
 void read_engine_knobs(JsonFields& d, EngineParams& e, double& swap_space_bytes) {
-  e.tp = static_cast<int>(d.integer("tp", e.tp, 1, 64));
-  e.gpu_memory_utilization = d.number("gpu_memory_utilization", e.gpu_memory_utilization, 0.05, 1.0);
-  e.max_num_seqs = static_cast<int>(d.integer("max_num_seqs", e.max_num_seqs, 1, 1 << 16));
-  e.max_num_batched_tokens = static_cast<int>(d.integer("max_num_batched_tokens", e.max_num_batched_tokens, 1, 1 << 22));
-  e.watermark = d.number("watermark", e.watermark, 0, 0.5);
-  e.enable_prefix_caching = d.boolean("enable_prefix_caching", e.enable_prefix_caching);
+  e.tp = static_cast<int>(d.integer("tp", e.tp, 1, 64, Help{"tensor-parallel degree: GPUs per instance"}));
+  e.gpu_memory_utilization = d.number("gpu_memory_utilization", e.gpu_memory_utilization, 0.05, 1.0,
+                                      Help{"share of GPU memory the engine may use (vLLM's)"});
+  e.max_num_seqs = static_cast<int>(
+      d.integer("max_num_seqs", e.max_num_seqs, 1, 1 << 16, Help{"most requests running at once (vLLM's)"}));
+  e.max_num_batched_tokens = static_cast<int>(d.integer("max_num_batched_tokens", e.max_num_batched_tokens, 1, 1 << 22,
+                                                        Help{"token budget of one iteration (vLLM's)"}));
+  e.watermark = d.number("watermark", e.watermark, 0, 0.5, Help{"share of KV blocks kept free at admission (vLLM's)"});
+  e.enable_prefix_caching = d.boolean("enable_prefix_caching", e.enable_prefix_caching,
+                                      Help{"automatic prefix caching (vLLM's name and default)"});
   if (d.has("workspace_gib"))
-    e.workspace_bytes = static_cast<std::int64_t>(d.number("workspace_gib", 0, 1024) * static_cast<double>(kGiB));
-  swap_space_bytes = d.number("swap_space_gib", swap_space_bytes / static_cast<double>(kGiB), 0, 1 << 20) *
+    e.workspace_bytes = static_cast<std::int64_t>(
+        d.number("workspace_gib", 0, 1024,
+                 Help{"activation workspace per GPU, GiB", "estimated from the model and batch"}) *
+        static_cast<double>(kGiB));
+  swap_space_bytes = d.number("swap_space_gib", swap_space_bytes / static_cast<double>(kGiB), 0, 1 << 20,
+                              Help{"host swap space per GPU, GiB (vLLM's)"}) *
                      static_cast<double>(kGiB);
 }
 
 // The deployment-wide knobs (and the single form's group).
 void read_deployment_knobs(JsonFields& d, const ModelSpec& model, EngineParams& e) {
-  e.block_size = static_cast<int>(d.integer("block_size", e.block_size, 1, 4096));
+  e.block_size = static_cast<int>(d.integer("block_size", e.block_size, 1, 4096,
+                                            Help{"tokens per KV block: 1, 8, 16, 32, 64 or 128, as vLLM accepts"}));
   if (e.block_size != 1 && (e.block_size < 8 || e.block_size > 128 || (e.block_size & (e.block_size - 1)) != 0))
     throw InputError(d.path_of("block_size") + ": " + std::to_string(e.block_size) +
                      " is not a block size vLLM accepts (1, 8, 16, 32, 64 or 128)");
   // vLLM's default is the model's native context, and it refuses a longer one.
-  e.max_model_len = static_cast<int>(d.integer("max_model_len", model.max_model_len, 2, 1 << 24));
+  e.max_model_len = static_cast<int>(
+      d.integer("max_model_len", model.max_model_len, 2, 1 << 24,
+                Help{"longest prompt + output; no more than the model's context", "the model's context"}));
   if (e.max_model_len > model.max_model_len)
     throw InputError(d.path_of("max_model_len") + ": " + std::to_string(e.max_model_len) + " exceeds " + model.name +
                      "'s context of " + std::to_string(model.max_model_len) +
@@ -148,18 +159,29 @@ Deployment deployment_from_json(const DeploymentInputs& in) {
   double swap = 4.0 * static_cast<double>(kGiB);  // per GPU, vLLM's swap_space default
   read_engine_knobs(d, dep.defaults, swap);
   read_deployment_knobs(d, in.model, dep.defaults);
-  dep.dispatch = d.string("dispatch", dep.dispatch);
+  dep.dispatch = d.string("dispatch", dep.dispatch,
+                          Help{"the front door: least_kv, least_work, round_robin, least_unfinished, prefix_aware "
+                               "(kunsim list dispatchers)"});
   dispatcher_registry().at(dep.dispatch, d.path_of("dispatch"));  // known now, not at run time
-  dep.dispatch_params.load_report_interval = seconds_to_ns(
-      d.number("load_report_interval_s", ns_to_seconds(dep.dispatch_params.load_report_interval), 1e-3, 3600));
-  dep.frontend_s = d.number("frontend_s", dep.frontend_s, 0, 3600);
-  dep.layerwise_transfer = d.choice("kv_transfer", "whole", {"whole", "layerwise"}) == "layerwise";
-  const Json* gj = d.child("groups");
+  dep.dispatch_params.load_report_interval =
+      seconds_to_ns(d.number("load_report_interval_s", ns_to_seconds(dep.dispatch_params.load_report_interval), 1e-3,
+                             3600, Help{"least_unfinished: how often engines report their load"}));
+  dep.frontend_s = d.number("frontend_s", dep.frontend_s, 0, 3600,
+                            Help{"HTTP, tokenisation and detokenisation, added to TTFT and E2E"});
+  dep.layerwise_transfer =
+      d.choice(
+          "kv_transfer", "whole", {"whole", "layerwise"},
+          Help{"prefill -> decode hand-offs: whole (after the prefill) or layerwise (streamed as layers finish)"}) ==
+      "layerwise";
+  const Json* gj = d.child("groups",
+                           Help{"a fleet: [{name, gpu, tp, count, role, engine knobs, cost}] instead of instances; a "
+                                "group's engine knobs default to the deployment's"},
+                           "array");
   if (!gj) {
     DeploymentGroup g;
     g.name = "default";
     g.path = "deployment";
-    g.count = static_cast<int>(d.integer("instances", 1, 1, 65536));
+    g.count = static_cast<int>(d.integer("instances", 1, 1, 65536, Help{"instances of the single form"}));
     d.finish();
     g.hardware = in.cluster;
     g.engine = dep.defaults;
@@ -180,17 +202,19 @@ Deployment deployment_from_json(const DeploymentInputs& in) {
     DeploymentGroup g;
     g.path = gp + "." + std::to_string(i);
     JsonFields f((*gj)[i], g.path);
-    g.name = f.string("name");
+    g.name = f.string("name", Help{"the instance group's name"});
     if (g.name.empty() || !names.insert(g.name).second)
       throw InputError(f.path_of("name") + ": \"" + g.name + "\" is empty or names another group too");
-    g.hardware = node_kind(in.cluster, f.string("gpu", in.cluster.gpu.name), f.path_of("gpu"));
-    g.count = static_cast<int>(f.integer("count", 1, 0, 65536));
-    const std::string role = f.choice("role", "mixed", {"mixed", "prefill", "decode"});
+    g.hardware = node_kind(in.cluster, f.string("gpu", in.cluster.gpu.name, Help{"GPU kind", "the cluster's first"}),
+                           f.path_of("gpu"));
+    g.count = static_cast<int>(f.integer("count", 1, 0, 65536, Help{"instances in the group"}));
+    const std::string role = f.choice("role", "mixed", {"mixed", "prefill", "decode"},
+                                      Help{"mixed (serves whole requests), prefill or decode (disaggregated)"});
     g.role = role == "prefill" ? InstanceRole::Prefill : role == "decode" ? InstanceRole::Decode : InstanceRole::Mixed;
     g.engine = dep.defaults;
     g.swap_space_bytes = swap;
     read_engine_knobs(f, g.engine, g.swap_space_bytes);
-    const Json* own_cost = f.child("cost");
+    const Json* own_cost = f.child("cost", Help{"cost keys laid over the root cost section for this group"});
     if (own_cost && !own_cost->is_object()) f.fail("cost", "an object");
     f.finish();
     complete_group(g, in, merged_cost(in.cost, own_cost));

@@ -18,24 +18,28 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   JsonFields f(root, "");
   Scenario s;
   s.resolved = root;
-  s.name = f.string("name", "scenario");
+  s.name = f.string("name", "scenario", Help{"the output folder's name"});
   if (s.name.empty() || s.name.find_first_of("/\\") != std::string::npos || s.name == "." || s.name == "..")
     throw InputError("name: expected a non-empty name without path separators");
-  f.string("description", "");
-  s.seed = static_cast<std::uint64_t>(f.integer("seed", static_cast<std::int64_t>(s.seed), 0, (1LL << 62)));
+  f.string("description", "", Help{"free text"});
+  s.seed =
+      static_cast<std::uint64_t>(f.integer("seed", static_cast<std::int64_t>(s.seed), 0, (1LL << 62),
+                                           Help{"RNG seed: the same scenario and seed give byte-identical outputs"}));
 
   // Model: a catalogue name or an inline spec.
-  const Json& mj = f.required_child("model");
+  const Json& mj =
+      f.required_child("model", Help{"a catalogue name (kunsim models) or an inline spec"}, "string or object");
   if (mj.is_string()) s.model = find_model(mj.get<std::string>(), "model");
   else if (mj.is_object()) s.model = model_from_json(mj, "model", "custom");
   else f.fail("model", "a model name or an object");
 
   static const Json kEmpty = Json::object();
-  const Json* cj = f.child("cluster");
+  const Json* cj = f.child("cluster", Help{"the hardware"});
   s.cluster = cluster_from_json(cj ? *cj : kEmpty, "cluster");
 
-  const Json* dj = f.child("deployment");
-  s.deployment = deployment_from_json({dj, f.child("cost"), s.model, s.cluster, paths.scenario_dir});
+  const Json* dj = f.child("deployment", Help{"the instances and their engine knobs"});
+  s.deployment = deployment_from_json(
+      {dj, f.child("cost", Help{"what prices an iteration"}), s.model, s.cluster, paths.scenario_dir});
   const DeploymentGroup& first = s.deployment.groups.front();
   s.engine = s.deployment.defaults;
   s.instances = 0;
@@ -46,7 +50,7 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   s.cost_source = first.cost_source;
   s.profile = first.profile;
 
-  const Json* pj = f.child("policy");
+  const Json* pj = f.child("policy", Help{"the memory-overload policy and its knobs"});
   s.policy = pj ? *pj : Json::object();
   s.make_policy = policy_maker(s.policy, "policy");
   {
@@ -57,7 +61,8 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
     if (!why.empty()) throw InputError((pj && pj->contains("name") ? "policy.name" : "policy") + std::string(": ") + why);
   }
 
-  s.workload = workload_from_json(f.required_child("workload"), "workload", paths);
+  s.workload = workload_from_json(f.required_child("workload", Help{"one of trace, synthetic, profile, then shaping"}),
+                                  "workload", paths);
   if (s.workload.sharing && s.workload.sharing->hash_block_tokens % s.engine.block_size != 0)
     throw InputError("workload.sharing.hash_block_tokens: " + std::to_string(s.workload.sharing->hash_block_tokens) +
                      " is not a multiple of deployment.block_size (" + std::to_string(s.engine.block_size) +
@@ -69,16 +74,19 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
                          " exceeds max_model_len " + std::to_string(s.engine.max_model_len) + " (" + s.model.name +
                          "): every request that long would be rejected");
 
-  if (const Json* sj = f.child("slo")) {
+  if (const Json* sj = f.child("slo", Help{"per-request service-level objectives"})) {
     JsonFields sf(*sj, "slo");
-    s.slo.ttft_s = sf.number("ttft_s", s.slo.ttft_s, 0, 1e6);
-    s.slo.tpot_s = sf.number("tpot_s", s.slo.tpot_s, 0, 1e6);
+    s.slo.ttft_s = sf.number("ttft_s", s.slo.ttft_s, 0, 1e6, Help{"time-to-first-token SLO, seconds"});
+    s.slo.tpot_s = sf.number("tpot_s", s.slo.tpot_s, 0, 1e6, Help{"time-per-output-token SLO, seconds"});
     sf.finish();
   }
-  if (const Json* rj = f.child("sim")) {
+  if (const Json* rj = f.child("sim", Help{"simulation settings"})) {
     JsonFields rf(*rj, "sim");
-    s.timeline_interval_s = rf.number("timeline_interval_s", 1.0, 1e-3, 1e6);
-    if (rf.has("max_time_s")) s.max_time_s = rf.number("max_time_s", 1e-3, 1e9);
+    s.timeline_interval_s =
+        rf.number("timeline_interval_s", 1.0, 1e-3, 1e6, Help{"seconds between timeline.csv samples"});
+    if (rf.has("max_time_s"))
+      s.max_time_s = rf.number("max_time_s", 1e-3, 1e9,
+                               Help{"stop the run at this simulated time", "none: when every request is done"});
     rf.finish();
   }
   f.finish();

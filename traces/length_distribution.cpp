@@ -23,24 +23,26 @@ LengthDistribution LengthDistribution::from_json(const Json& j, const std::strin
   if (j.is_number()) return fixed(static_cast<int>(json_integer(j, path, 1, 10'000'000)));
   JsonFields f(j, path);
   LengthDistribution d;
-  const std::string type = f.choice("type", "fixed", {"fixed", "uniform", "lognormal", "quantiles"});
+  const std::string type = f.choice("type", "fixed", {"fixed", "uniform", "lognormal", "quantiles"},
+                                    Help{"fixed, uniform, lognormal or quantiles"});
   d.max_given_ = f.has("max");
-  d.max_ = static_cast<int>(f.integer("max", 1 << 20, 1, 10'000'000));
+  d.max_ = static_cast<int>(f.integer("max", 1 << 20, 1, 10'000'000,
+                                      Help{"draws above this are cut to it (counted in workload.clipped_samples)"}));
   if (type == "fixed") {
     d.kind_ = Kind::Fixed;
-    d.a_ = static_cast<double>(f.integer("value", 1, 10'000'000));
+    d.a_ = static_cast<double>(f.integer("value", 1, 10'000'000, Help{"fixed: the length"}));
   } else if (type == "uniform") {
     d.kind_ = Kind::Uniform;
-    d.a_ = static_cast<double>(f.integer("min", 1, 10'000'000));
-    d.b_ = static_cast<double>(f.integer("max_value", 1, 10'000'000));
+    d.a_ = static_cast<double>(f.integer("min", 1, 10'000'000, Help{"uniform: the shortest"}));
+    d.b_ = static_cast<double>(f.integer("max_value", 1, 10'000'000, Help{"uniform: the longest"}));
     if (d.b_ < d.a_) throw InputError(f.path_of("max_value") + ": must be >= min");
   } else if (type == "lognormal") {
     d.kind_ = Kind::LogNormal;
-    d.a_ = f.number("median", 1, 1e7);
-    d.b_ = f.number("sigma", 0, 5);
+    d.a_ = f.number("median", 1, 1e7, Help{"lognormal: the median"});
+    d.b_ = f.number("sigma", 0, 5, Help{"lognormal: sigma of the log"});
   } else {
     d.kind_ = Kind::Quantiles;
-    const Json& v = f.required_child("values");
+    const Json& v = f.required_child("values", Help{"quantiles: equally spaced quantiles, non-decreasing"}, "array");
     const std::string vp = f.path_of("values");
     if (!v.is_array() || v.size() < 2) throw InputError(vp + ": expected an array of at least 2 quantiles");
     for (std::size_t i = 0; i < v.size(); ++i) {

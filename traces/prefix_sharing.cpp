@@ -19,14 +19,20 @@ Json PrefixSharing::to_json() const {
 PrefixSharing PrefixSharing::from_json(const Json& j, const std::string& path) {
   JsonFields f(j, path);
   PrefixSharing s;
-  s.hash_block_tokens = static_cast<int>(f.integer("hash_block_tokens", s.hash_block_tokens, 1, 1 << 20));
-  s.system_prompt_tokens = static_cast<int>(f.integer("system_prompt_tokens", 0, 0, 1 << 24));
-  s.system_prompts = static_cast<int>(f.integer("system_prompts", 1, 1, 1 << 20));
-  s.documents = static_cast<int>(f.integer("documents", 0, 0, 1 << 24));
-  s.document_tokens = static_cast<int>(f.integer("document_tokens", 0, 0, 1 << 24));
-  s.document_zipf = f.number("document_zipf", 1.0, 0, 10);
-  s.session_turns = f.number("session_turns", 1.0, 1.0, 1e6);
-  s.open_sessions = static_cast<int>(f.integer("open_sessions", s.open_sessions, 1, 1 << 20));
+  s.hash_block_tokens =
+      static_cast<int>(f.integer("hash_block_tokens", s.hash_block_tokens, 1, 1 << 20,
+                                 Help{"tokens per prefix hash block (a multiple of deployment.block_size)"}));
+  s.system_prompt_tokens = static_cast<int>(f.integer(
+      "system_prompt_tokens", 0, 0, 1 << 24, Help{"tokens of the shared system prompt at the start of each prompt"}));
+  s.system_prompts =
+      static_cast<int>(f.integer("system_prompts", 1, 1, 1 << 20, Help{"distinct system prompts, drawn uniformly"}));
+  s.documents = static_cast<int>(
+      f.integer("documents", 0, 0, 1 << 24, Help{"distinct documents a prompt may include after its system prompt"}));
+  s.document_tokens = static_cast<int>(f.integer("document_tokens", 0, 0, 1 << 24, Help{"tokens per document"}));
+  s.document_zipf = f.number("document_zipf", 1.0, 0, 10, Help{"Zipf exponent of document popularity"});
+  s.session_turns = f.number("session_turns", 1.0, 1.0, 1e6, Help{"mean turns per conversation (1: no conversations)"});
+  s.open_sessions =
+      static_cast<int>(f.integer("open_sessions", s.open_sessions, 1, 1 << 20, Help{"conversations open at once"}));
   f.finish();
   if ((s.documents > 0) != (s.document_tokens > 0))
     throw InputError(path + ": documents and document_tokens go together (both > 0, or neither)");

@@ -84,9 +84,9 @@ std::vector<Burst> bursts_from_json(const Json& j, const std::string& path) {
   for (std::size_t i = 0; i < j.size(); ++i) {
     JsonFields f(j[i], path + "[" + std::to_string(i) + "]");
     Burst b;
-    b.start_s = f.number("start_s", 0, 1e9);
-    b.duration_s = f.number("duration_s", 1e-3, 1e9);
-    b.multiplier = f.number("multiplier", 0, 1e6);
+    b.start_s = f.number("start_s", 0, 1e9, Help{"the burst starts here, seconds into the workload"});
+    b.duration_s = f.number("duration_s", 1e-3, 1e9, Help{"the burst lasts this long"});
+    b.multiplier = f.number("multiplier", 0, 1e6, Help{"the arrival rate is multiplied by this during the burst"});
     f.finish();
     out.push_back(b);
   }
@@ -127,27 +127,43 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
   const int sources = f.has("trace") + f.has("synthetic") + f.has("profile");
   if (sources != 1)
     throw InputError(path + ": expected exactly one of trace, synthetic, profile (got " + std::to_string(sources) + ")");
-  if (const Json* t = f.child("trace")) {
+  if (const Json* t = f.child("trace", Help{"a trace file {format, path}"})) {
     s.kind = WorkloadSpec::Kind::Trace;
     JsonFields tf(*t, f.path_of("trace"));
-    s.trace_format = tf.string("format");
-    s.trace_path = resolve_trace_path(tf.string("path"), paths, tf.path_of("path"));
+    s.trace_format = tf.string("format", Help{"trace format (kunsim list trace-formats)"});
+    s.trace_path = resolve_trace_path(
+        tf.string("path",
+                  Help{"trace file: relative to the scenario's folder, then to --trace-dir or KUNSIM_TRACE_DIR"}),
+        paths, tf.path_of("path"));
     tf.finish();
     open_trace(s.trace_format, s.trace_path, tf.path_of("format"));  // checks format and file now
-  } else if (const Json* sy = f.child("synthetic")) {
+  } else if (const Json* sy =
+                 f.child("synthetic",
+                         Help{"generated arrivals {arrival, rate, cv, duration_s, input_tokens, output_tokens}"})) {
     s.kind = WorkloadSpec::Kind::Synthetic;
     JsonFields sf(*sy, f.path_of("synthetic"));
-    const std::string arrival = sf.choice("arrival", "poisson", {"poisson", "gamma"});
-    s.rate = sf.number("rate", 1e-6, 1e7);
-    s.cv = arrival == "gamma" ? sf.number("cv", 0.05, 50) : 1.0;
-    s.duration_s = sf.number("duration_s", 0, 0, 1e9);
-    if (const Json* in = sf.child("input_tokens")) s.input = LengthDistribution::from_json(*in, sf.path_of("input_tokens"));
-    if (const Json* out = sf.child("output_tokens"))
+    const std::string arrival =
+        sf.choice("arrival", "poisson", {"poisson", "gamma"}, Help{"inter-arrival law: poisson, or gamma with cv"});
+    s.rate = sf.number("rate", 1e-6, 1e7, Help{"requests per second"});
+    s.cv = arrival == "gamma"
+               ? sf.number("cv", 0.05, 50,
+                           Help{"gamma arrivals: coefficient of variation of the gaps", "required with gamma"})
+               : 1.0;
+    s.duration_s =
+        sf.number("duration_s", 0, 0, 1e9, Help{"seconds of arrivals (0: until max_requests or the window ends)"});
+    if (const Json* in =
+            sf.child("input_tokens", Help{"prompt lengths: a number or a length distribution"}, "integer or object"))
+      s.input = LengthDistribution::from_json(*in, sf.path_of("input_tokens"));
+    if (const Json* out =
+            sf.child("output_tokens", Help{"output lengths: a number or a length distribution"}, "integer or object"))
       s.output = LengthDistribution::from_json(*out, sf.path_of("output_tokens"));
     sf.finish();
   } else {
     s.kind = WorkloadSpec::Kind::Profile;
-    const Json& pj = f.required_child("profile");
+    const Json& pj = f.required_child("profile",
+                                      Help{"a workload profile: a shipped name (azure-code, azure-conv, "
+                                           "mooncake-synthetic) or a file kunsim trace-stats wrote"},
+                                      "string");
     if (!pj.is_string()) f.fail("profile", "string (a shipped profile name or a profile file)");
     s.profile_name = pj.get<std::string>();
     if (const WorkloadProfile* builtin = builtin_profile(s.profile_name)) {
@@ -157,19 +173,24 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
       s.profile = std::make_shared<WorkloadProfile>(WorkloadProfile::from_json(parse_json_file(file), file));
     }
   }
-  s.rate_scale = f.number("rate_scale", 1.0, 1e-6, 1e6);
-  if (const Json* w = f.child("window")) {
+  s.rate_scale =
+      f.number("rate_scale", 1.0, 1e-6, 1e6, Help{"arrival rate multiplier (a trace's time is compressed by it)"});
+  if (const Json* w = f.child("window", Help{"a slice of the workload {start_s, duration_s}"})) {
     JsonFields wf(*w, f.path_of("window"));
-    s.window_start_s = wf.number("start_s", 0, 0, 1e9);
-    if (wf.has("duration_s")) s.window_duration_s = wf.number("duration_s", 1e-3, 1e9);
+    s.window_start_s = wf.number("start_s", 0, 0, 1e9, Help{"the window starts here, seconds"});
+    if (wf.has("duration_s"))
+      s.window_duration_s = wf.number("duration_s", 1e-3, 1e9, Help{"the window lasts this long", "to the end"});
     wf.finish();
   }
-  if (const Json* b = f.child("bursts")) {
+  if (const Json* b =
+          f.child("bursts", Help{"rate bursts [{start_s, duration_s, multiplier}] (synthetic and profile workloads)"},
+                  "array")) {
     if (s.kind == WorkloadSpec::Kind::Trace)
       throw InputError(f.path_of("bursts") + ": bursts shape synthetic and profile workloads; a trace has its own");
     s.bursts = bursts_from_json(*b, f.path_of("bursts"));
   }
-  if (const Json* sh = f.child("sharing")) {
+  if (const Json* sh = f.child(
+          "sharing", Help{"prefix identity drawn for synthetic and profile workloads (a profile's own when absent)"})) {
     if (s.kind == WorkloadSpec::Kind::Trace)
       throw InputError(f.path_of("sharing") + ": sharing draws prefix identity for synthetic and profile workloads; a "
                        "trace carries its own (hash_ids)");
@@ -177,8 +198,11 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
   } else if (s.kind == WorkloadSpec::Kind::Profile && s.profile->sharing) {
     s.sharing = s.profile->sharing;
   }
-  if (f.has("max_requests")) s.max_requests = f.integer("max_requests", 1, 1LL << 40);
-  if (f.has("client_timeout_s")) s.client_timeout_s = f.number("client_timeout_s", 1e-3, 1e9);
+  if (f.has("max_requests"))
+    s.max_requests = f.integer("max_requests", 1, 1LL << 40, Help{"stop after this many arrivals", "none"});
+  if (f.has("client_timeout_s"))
+    s.client_timeout_s = f.number("client_timeout_s", 1e-3, 1e9,
+                                  Help{"clients give up after this long without their last token", "none: never"});
   f.finish();
   if (s.kind == WorkloadSpec::Kind::Synthetic && s.duration_s == 0 && !s.max_requests && !s.window_duration_s)
     throw InputError(path + ".synthetic.duration_s: a synthetic workload needs duration_s, max_requests or "

@@ -59,6 +59,7 @@ Json WorkloadProfile::to_json() const {
 }
 
 WorkloadProfile WorkloadProfile::from_json(const Json& j, const std::string& origin) {
+  const KeyCatalogue::Pause not_scenario_keys;  // a profile file is not a scenario
   JsonFields f(j, origin);
   WorkloadProfile p;
   if (f.string("kind") != "kunsim-workload-profile")

@@ -7,8 +7,10 @@ LinkParams link_from_json(const Json* j, const std::string& path, double dflt_gb
   LinkParams l{dflt_gbps * 1e9, static_cast<std::int64_t>(dflt_latency_us * 1000)};
   if (!j) return l;
   JsonFields f(*j, path);
-  l.bytes_per_s = f.number("gb_per_s", dflt_gbps, 1e-3, 1e5) * 1e9;
-  l.latency_ns = static_cast<std::int64_t>(f.number("latency_us", dflt_latency_us, 0, 1e6) * 1000);
+  l.bytes_per_s =
+      f.number("gb_per_s", dflt_gbps, 1e-3, 1e5, Help{"link bandwidth, GB/s per direction", "the GPU kind's"}) * 1e9;
+  l.latency_ns = static_cast<std::int64_t>(
+      f.number("latency_us", dflt_latency_us, 0, 1e6, Help{"per-transfer latency, microseconds"}) * 1000);
   f.finish();
   return l;
 }
@@ -16,15 +18,20 @@ LinkParams link_from_json(const Json* j, const std::string& path, double dflt_gb
 // The keys of one node group (the whole `cluster` section in the single form).
 NodeGroupSpec node_group_from(JsonFields& f) {
   NodeGroupSpec c;
-  c.gpu = find_gpu(f.string("gpu", "h100-sxm"), f.path_of("gpu"));
-  c.nodes = static_cast<int>(f.integer("nodes", 1, 1, 4096));
-  c.gpus_per_node = static_cast<int>(f.integer("gpus_per_node", 8, 1, 64));
+  c.gpu = find_gpu(f.string("gpu", "h100-sxm", Help{"GPU kind (kunsim list gpus)"}), f.path_of("gpu"));
+  c.nodes = static_cast<int>(f.integer("nodes", 1, 1, 4096, Help{"nodes of this kind"}));
+  c.gpus_per_node = static_cast<int>(f.integer("gpus_per_node", 8, 1, 64, Help{"GPUs per node"}));
   if (f.has("gpu_memory_gib"))
-    c.gpu.memory_bytes = static_cast<std::int64_t>(f.number("gpu_memory_gib", 1, 4096) * 1024 * 1024 * 1024);
-  c.nvlink = link_from_json(f.child("nvlink"), f.path_of("nvlink"), c.gpu.nvlink_bytes_per_s / 1e9, 2);
-  c.pcie = link_from_json(f.child("pcie"), f.path_of("pcie"), c.gpu.pcie_bytes_per_s / 1e9, 5);
-  c.network = link_from_json(f.child("network"), f.path_of("network"), c.gpu.nic_bytes_per_s / 1e9, 5);
-  c.host_memory_bytes = f.number("host_memory_gib", 1024, 0, 1 << 20) * 1024.0 * 1024 * 1024;
+    c.gpu.memory_bytes = static_cast<std::int64_t>(
+        f.number("gpu_memory_gib", 1, 4096, Help{"memory per GPU, GiB", "the GPU kind's"}) * 1024 * 1024 * 1024);
+  c.nvlink = link_from_json(f.child("nvlink", Help{"GPU-to-GPU link within a node {gb_per_s, latency_us}"}),
+                            f.path_of("nvlink"), c.gpu.nvlink_bytes_per_s / 1e9, 2);
+  c.pcie = link_from_json(f.child("pcie", Help{"GPU-to-host link {gb_per_s, latency_us}"}), f.path_of("pcie"),
+                          c.gpu.pcie_bytes_per_s / 1e9, 5);
+  c.network = link_from_json(f.child("network", Help{"node-to-node link {gb_per_s, latency_us}"}), f.path_of("network"),
+                             c.gpu.nic_bytes_per_s / 1e9, 5);
+  c.host_memory_bytes =
+      f.number("host_memory_gib", 1024, 0, 1 << 20, Help{"host memory per node, GiB"}) * 1024.0 * 1024 * 1024;
   return c;
 }
 
@@ -74,7 +81,10 @@ bool ClusterSpec::single_kind() const {
 ClusterSpec cluster_from_json(const Json& j, const std::string& path) {
   JsonFields f(j, path);
   ClusterSpec c;
-  if (const Json* ng = f.child("node_groups")) {
+  if (const Json* ng = f.child("node_groups",
+                               Help{"several GPU kinds: [{gpu, nodes, gpus_per_node, gpu_memory_gib, nvlink, pcie, "
+                                    "network, host_memory_gib}] instead of the keys above"},
+                               "array")) {
     const std::string np = f.path_of("node_groups");
     for (const char* single : {"gpu", "nodes", "gpus_per_node", "gpu_memory_gib", "nvlink", "pcie", "network",
                                "host_memory_gib"})
@@ -91,7 +101,10 @@ ClusterSpec cluster_from_json(const Json& j, const std::string& path) {
   } else {
     static_cast<NodeGroupSpec&>(c) = node_group_from(f);
   }
-  if (const Json* pj = f.child("price_per_gpu_hour")) {
+  if (const Json* pj = f.child(
+          "price_per_gpu_hour",
+          Help{"dollars per GPU-hour: a number, or a map by GPU kind naming every kind present (plan and the summary)"},
+          "number or object")) {
     std::vector<NodeGroupSpec*> groups{&c};
     for (auto& g : c.more_node_groups) groups.push_back(&g);
     read_prices(*pj, f.path_of("price_per_gpu_hour"), groups);

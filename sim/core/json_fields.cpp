@@ -1,5 +1,6 @@
 #include "sim/core/json_fields.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -160,51 +161,85 @@ double json_number(const Json& v, const std::string& path, double lo, double hi)
   return x;
 }
 
-std::int64_t JsonFields::integer(const std::string& key, std::int64_t dflt, std::int64_t lo, std::int64_t hi) {
+namespace {
+
+std::string shortest(double x) {  // the shortest text that reads back as x
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, r.ptr);
+}
+std::string range_text(double lo, double hi) { return "[" + shortest(lo) + ", " + shortest(hi) + "]"; }
+
+}  // namespace
+
+void JsonFields::document(const std::string& key, const std::string& type, const std::string& dflt,
+                          const std::string& range, Help help) const {
+  if (KeyCatalogue* c = KeyCatalogue::active())
+    c->record({path_of(key), type, help.dflt ? help.dflt : dflt, range, help.text});
+}
+
+std::int64_t JsonFields::integer(const std::string& key, std::int64_t dflt, std::int64_t lo, std::int64_t hi,
+                                 Help help) {
+  document(key, "integer", std::to_string(dflt), range_text(static_cast<double>(lo), static_cast<double>(hi)), help);
   if (!has(key)) return dflt;
   return json_integer(at(key), path_of(key), lo, hi);
 }
-std::int64_t JsonFields::integer(const std::string& key, std::int64_t lo, std::int64_t hi) {
+std::int64_t JsonFields::integer(const std::string& key, std::int64_t lo, std::int64_t hi, Help help) {
+  document(key, "integer", "required", range_text(static_cast<double>(lo), static_cast<double>(hi)), help);
   if (!has(key)) fail(key, "integer");
   return json_integer(at(key), path_of(key), lo, hi);
 }
-double JsonFields::number(const std::string& key, double dflt, double lo, double hi) {
+double JsonFields::number(const std::string& key, double dflt, double lo, double hi, Help help) {
+  document(key, "number", shortest(dflt), range_text(lo, hi), help);
   if (!has(key)) return dflt;
   return json_number(at(key), path_of(key), lo, hi);
 }
-double JsonFields::number(const std::string& key, double lo, double hi) {
+double JsonFields::number(const std::string& key, double lo, double hi, Help help) {
+  document(key, "number", "required", range_text(lo, hi), help);
   if (!has(key)) fail(key, "number");
   return json_number(at(key), path_of(key), lo, hi);
 }
-bool JsonFields::boolean(const std::string& key, bool dflt) {
+bool JsonFields::boolean(const std::string& key, bool dflt, Help help) {
+  document(key, "boolean", dflt ? "true" : "false", "", help);
   if (!has(key)) return dflt;
   const Json& v = at(key);
   if (!v.is_boolean()) fail(key, "boolean");
   return v.get<bool>();
 }
-std::string JsonFields::string(const std::string& key, const std::string& dflt) {
+std::string JsonFields::string(const std::string& key, const std::string& dflt, Help help) {
+  document(key, "string", dflt, "", help);
   if (!has(key)) return dflt;
   const Json& v = at(key);
   if (!v.is_string()) fail(key, "string");
   return v.get<std::string>();
 }
-std::string JsonFields::string(const std::string& key) {
+std::string JsonFields::string(const std::string& key, Help help) {
+  document(key, "string", "required", "", help);
   if (!has(key)) fail(key, "string");
-  return string(key, "");
+  const Json& v = at(key);
+  if (!v.is_string()) fail(key, "string");
+  return v.get<std::string>();
 }
-std::string JsonFields::choice(const std::string& key, const std::string& dflt, const std::vector<std::string>& allowed) {
-  const std::string v = string(key, dflt);
-  for (const auto& a : allowed)
-    if (a == v) return v;
+std::string JsonFields::choice(const std::string& key, const std::string& dflt, const std::vector<std::string>& allowed,
+                               Help help) {
   std::string list;
   for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  document(key, "choice", dflt, list, help);
+  if (!has(key)) return dflt;
+  const Json& j = at(key);
+  if (!j.is_string()) fail(key, "string");
+  const std::string v = j.get<std::string>();
+  for (const auto& a : allowed)
+    if (a == v) return v;
   throw InputError(path_of(key) + ": expected one of " + list + ", got \"" + v + "\"");
 }
-const Json* JsonFields::child(const std::string& key) {
+const Json* JsonFields::child(const std::string& key, Help help, const char* shape) {
+  document(key, shape, "", "", help);
   if (!has(key)) return nullptr;
   return &at(key);
 }
-const Json& JsonFields::required_child(const std::string& key) {
+const Json& JsonFields::required_child(const std::string& key, Help help, const char* shape) {
+  document(key, shape, "required", "", help);
   if (!has(key)) fail(key, "a value");
   return at(key);
 }

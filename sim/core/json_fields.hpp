@@ -1,17 +1,18 @@
 // JsonFields: reads one JSON object of a config with its path, checking types and ranges, and
 // refuses keys nobody read. Every config struct is filled through it, so every error a user sees
 // names the path: `cluster.gpus_per_node: expected integer >= 1, got "eight"`.
-// Usage: JsonFields f(j, "cluster"); x = f.integer("nodes", 1, 1, 4096); ...; f.finish();
+// Usage: JsonFields f(j, "cluster"); x = f.integer("nodes", 1, 1, 4096, Help{"nodes of 8 GPUs"}); ...;
+// f.finish(). The help strings are the scenario keys' documentation (key_catalogue.hpp).
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "sim/core/input_error.hpp"
+#include "sim/core/key_catalogue.hpp"
 
 namespace kunsim {
 
@@ -31,18 +32,25 @@ class JsonFields {
   JsonFields(const Json& j, std::string path);
 
   bool has(const std::string& key) const;
-  std::int64_t integer(const std::string& key, std::int64_t dflt, std::int64_t lo, std::int64_t hi);
-  std::int64_t integer(const std::string& key, std::int64_t lo, std::int64_t hi);  // required
-  double number(const std::string& key, double dflt, double lo, double hi);
-  double number(const std::string& key, double lo, double hi);  // required
-  bool boolean(const std::string& key, bool dflt);
-  std::string string(const std::string& key, const std::string& dflt);
-  std::string string(const std::string& key);  // required
+  // Typed reads. Each takes the key's help string last; while a KeyCatalogue is installed
+  // (kunsim list params) every read records the key, its default, range and help.
+  std::int64_t integer(const std::string& key, std::int64_t dflt, std::int64_t lo, std::int64_t hi, Help help = {});
+  std::int64_t integer(const std::string& key, std::int64_t lo, std::int64_t hi, Help help = {});  // required
+  double number(const std::string& key, double dflt, double lo, double hi, Help help = {});
+  double number(const std::string& key, double lo, double hi, Help help = {});  // required
+  bool boolean(const std::string& key, bool dflt, Help help = {});
+  std::string string(const std::string& key, const std::string& dflt, Help help = {});
+  std::string string(const std::string& key, Help help = {});  // required
   // One of `allowed`; the error lists them.
-  std::string choice(const std::string& key, const std::string& dflt, const std::vector<std::string>& allowed);
-  // A child value to read with its own reader; marks the key as read.
-  const Json* child(const std::string& key);
-  const Json& required_child(const std::string& key);
+  std::string choice(const std::string& key, const std::string& dflt, const std::vector<std::string>& allowed,
+                     Help help = {});
+  // A child value to read with its own reader; marks the key as read. `shape` says what it may
+  // be ("object", "a model name or an object", ...), for the catalogue.
+  const Json* child(const std::string& key, Help help = {}, const char* shape = "object");
+  const Json& required_child(const std::string& key, Help help = {}, const char* shape = "object");
+  // A key read by other means (a number or a map, say): documents it in the catalogue only.
+  void document(const std::string& key, const std::string& type, const std::string& dflt, const std::string& range,
+                Help help) const;
   std::string path_of(const std::string& key) const { return join_path(path_, key); }
   const std::string& path() const { return path_; }
   // Throws naming the first key that was never read (sorted, so the message is stable).

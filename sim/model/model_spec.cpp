@@ -25,18 +25,22 @@ std::int64_t ModelSpec::embedding_weight_bytes() const {
 ModelSpec model_from_json(const Json& j, const std::string& path, const std::string& name) {
   JsonFields f(j, path);
   ModelSpec m;
-  m.name = f.string("name", name);
-  m.layers = static_cast<int>(f.integer("layers", 1, 1024));
-  m.hidden = static_cast<int>(f.integer("hidden", 64, 1 << 17));
-  m.heads = static_cast<int>(f.integer("heads", 1, 1024));
-  m.kv_heads = static_cast<int>(f.integer("kv_heads", m.heads, 1, 1024));
-  m.head_dim = static_cast<int>(f.integer("head_dim", m.hidden / m.heads, 8, 1024));
-  m.ffn = static_cast<int>(f.integer("ffn", 64, 1 << 20));
-  m.vocab = static_cast<int>(f.integer("vocab", 32000, 1, 1 << 22));
-  m.dtype_bytes = static_cast<int>(f.integer("dtype_bytes", 2, 1, 4));
-  m.qkv_bias = f.boolean("qkv_bias", false);
-  m.tied_embeddings = f.boolean("tied_embeddings", false);
-  m.max_model_len = static_cast<int>(f.integer("max_model_len", 32768, 2, 1 << 24));
+  m.name = f.string("name", name, Help{"the inline model's name (outputs and messages)"});
+  m.layers = static_cast<int>(f.integer("layers", 1, 1024, Help{"transformer layers"}));
+  m.hidden = static_cast<int>(f.integer("hidden", 64, 1 << 17, Help{"hidden size"}));
+  m.heads = static_cast<int>(f.integer("heads", 1, 1024, Help{"attention (query) heads"}));
+  m.kv_heads =
+      static_cast<int>(f.integer("kv_heads", m.heads, 1, 1024, Help{"KV heads (fewer than heads: GQA)", "heads"}));
+  m.head_dim = static_cast<int>(
+      f.integer("head_dim", m.hidden / m.heads, 8, 1024, Help{"per-head dimension", "hidden / heads"}));
+  m.ffn = static_cast<int>(f.integer("ffn", 64, 1 << 20, Help{"MLP intermediate size"}));
+  m.vocab = static_cast<int>(f.integer("vocab", 32000, 1, 1 << 22, Help{"vocabulary size"}));
+  m.dtype_bytes =
+      static_cast<int>(f.integer("dtype_bytes", 2, 1, 4, Help{"bytes per weight and KV element (2: bf16)"}));
+  m.qkv_bias = f.boolean("qkv_bias", false, Help{"QKV projections carry a bias (Qwen)"});
+  m.tied_embeddings = f.boolean("tied_embeddings", false, Help{"the LM head shares the embedding weights"});
+  m.max_model_len =
+      static_cast<int>(f.integer("max_model_len", 32768, 2, 1 << 24, Help{"the model's native context in tokens"}));
   f.finish();
   if (m.heads % m.kv_heads != 0)
     throw InputError(join_path(path, "kv_heads") + ": must divide heads (" + std::to_string(m.heads) + ")");
@@ -45,6 +49,7 @@ ModelSpec model_from_json(const Json& j, const std::string& path, const std::str
 
 const std::vector<ModelSpec>& model_catalogue() {
   static const std::vector<ModelSpec> models = [] {
+    const KeyCatalogue::Pause not_scenario_keys;  // the catalogue file is not a scenario
     const Json j = parse_json_text(std::string(embedded::model_catalogue_json), "sim/model/catalogue.json");
     std::vector<ModelSpec> out;
     for (auto it = j.begin(); it != j.end(); ++it) out.push_back(model_from_json(it.value(), it.key(), it.key()));

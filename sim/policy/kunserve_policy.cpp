@@ -141,22 +141,42 @@ class KunServePolicy final : public MemoryOverloadPolicy {
 
 PolicyMaker make_kunserve(JsonFields& f) {
   KunServeParams p;
-  p.check_interval_s = f.number("check_interval_s", p.check_interval_s, 1e-3, 60);
-  p.drop_usage = f.number("drop_usage", p.drop_usage, 0.01, 1.0);
-  p.restore_usage = f.number("restore_usage", p.restore_usage, 0.0, 1.0);
-  p.trend_window = static_cast<int>(f.integer("trend_window", p.trend_window, 2, 10000));
-  p.min_dwell_s = f.number("min_dwell_s", p.min_dwell_s, 0, 3600);
-  p.enable_restore = f.boolean("enable_restore", p.enable_restore);
-  p.grow = f.boolean("grow", p.grow);
-  const std::string mode = f.choice("stale_kv", "exchange", {"exchange", "blocking-exchange", "recompute"});
+  p.check_interval_s = f.number("check_interval_s", p.check_interval_s, 1e-3, 60,
+                                Help{"seconds between the overload and restore checks"});
+  p.drop_usage = f.number("drop_usage", p.drop_usage, 0.01, 1.0,
+                          Help{"an instance votes to drop at this KV usage (and queued blocks >= free blocks)"});
+  p.restore_usage =
+      f.number("restore_usage", p.restore_usage, 0.0, 1.0,
+               Help{"a pipeline restores at or below this KV usage, with nothing queued and usage falling"});
+  p.trend_window = static_cast<int>(
+      f.integer("trend_window", p.trend_window, 2, 10000, Help{"checks over which usage must fall before a restore"}));
+  p.min_dwell_s = f.number("min_dwell_s", p.min_dwell_s, 0, 3600,
+                           Help{"no drop or restore within this long of an instance's last reconfiguration"});
+  p.enable_restore =
+      f.boolean("enable_restore", p.enable_restore, Help{"restore pipelines to normal instances after the burst"});
+  p.grow = f.boolean("grow", p.grow, Help{"a pipeline that votes again grows to a multiple of its stages"});
+  const std::string mode = f.choice(
+      "stale_kv", "exchange", {"exchange", "blocking-exchange", "recompute"},
+      Help{"requests running at a drop: exchange their KV while serving, exchange while blocked, or recompute"});
   p.fuse.stale_kv = mode == "exchange" ? StaleKvMode::LiveExchange
                     : mode == "recompute" ? StaleKvMode::Recompute
                                           : StaleKvMode::BlockingExchange;
-  p.fuse.exchange_batch = static_cast<int>(f.integer("exchange_batch", p.fuse.exchange_batch, 1, 4096));
-  p.fuse.exchange_interval = seconds_to_ns(f.number("exchange_interval_s", ns_to_seconds(p.fuse.exchange_interval), 0, 60));
-  p.planner.max_group_size = static_cast<int>(f.integer("max_group_size", p.planner.max_group_size, 2, 64));
-  if (f.has("group_size")) p.planner.group_size = static_cast<int>(f.integer("group_size", 2, 64));
-  p.planner.growth_tokens = static_cast<int>(f.integer("growth_tokens", p.planner.growth_tokens, 0, 1 << 20));
+  p.fuse.exchange_batch =
+      static_cast<int>(f.integer("exchange_batch", p.fuse.exchange_batch, 1, 4096,
+                                 Help{"requests per exchange round, as the reference's exchange routine counts them"}));
+  p.fuse.exchange_interval =
+      seconds_to_ns(f.number("exchange_interval_s", ns_to_seconds(p.fuse.exchange_interval), 0, 60,
+                             Help{"a live exchange starts a round this often, or when the last ends if later"}));
+  p.planner.max_group_size = static_cast<int>(f.integer("max_group_size", p.planner.max_group_size, 2, 64,
+                                                        Help{"the most stages the planner gives a pipeline"}));
+  if (f.has("group_size"))
+    p.planner.group_size =
+        static_cast<int>(f.integer("group_size", 2, 64,
+                                   Help{"a static number of stages for every pipeline (the reference's --group-size)",
+                                        "none: the planner picks"}));
+  p.planner.growth_tokens =
+      static_cast<int>(f.integer("growth_tokens", p.planner.growth_tokens, 0, 1 << 20,
+                                 Help{"tokens of decode growth the planner reserves per running request"}));
   if (p.restore_usage >= p.drop_usage)
     throw InputError(f.path_of("restore_usage") + ": must be below drop_usage, or groups would flap");
   return [p] { return std::make_unique<KunServePolicy>(p); };

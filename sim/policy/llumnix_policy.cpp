@@ -81,10 +81,14 @@ class LlumnixPolicy final : public MemoryOverloadPolicy {
 
 PolicyMaker make_llumnix(JsonFields& f) {
   LlumnixParams p;
-  p.check_interval_s = f.number("check_interval_s", p.check_interval_s, 1e-3, 60);
-  p.migrate_out_freeness = f.number("migrate_out_freeness", p.migrate_out_freeness, -1e9, 1e9);
-  p.migrate_in_freeness = f.number("migrate_in_freeness", p.migrate_in_freeness, -1e9, 1e9);
-  p.migrations_per_tick = static_cast<int>(f.integer("migrations_per_tick", p.migrations_per_tick, 1, 64));
+  p.check_interval_s =
+      f.number("check_interval_s", p.check_interval_s, 1e-3, 60, Help{"seconds between migration checks"});
+  p.migrate_out_freeness = f.number("migrate_out_freeness", p.migrate_out_freeness, -1e9, 1e9,
+                                    Help{"an instance below this freeness migrates a request out"});
+  p.migrate_in_freeness = f.number("migrate_in_freeness", p.migrate_in_freeness, -1e9, 1e9,
+                                   Help{"an instance above this freeness takes migrated requests"});
+  p.migrations_per_tick = static_cast<int>(f.integer("migrations_per_tick", p.migrations_per_tick, 1, 64,
+                                                     Help{"migrations started per check and instance group"}));
   return [p] { return std::make_unique<LlumnixPolicy>(p); };
 }
 

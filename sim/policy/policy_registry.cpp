@@ -9,7 +9,9 @@ Registry<PolicyFactory>& policy_registry() {
 
 PolicyMaker policy_maker(const Json& section, const std::string& path) {
   JsonFields f(section, path);
-  const std::string name = f.string("name", "vllm");
+  const std::string name = f.string(
+      "name", "vllm", Help{"overload policy: vllm, vllm-swap, infercept, llumnix, kunserve (kunsim list policies)"});
+  const KeyCatalogue::When when(f.path_of("name") + "=" + name);  // its own keys, in `kunsim list params`
   PolicyMaker maker = policy_registry().at(name, f.path_of("name"))(f);
   f.finish();
   return maker;
