@@ -20,21 +20,11 @@
 #include "calibrate/grid.hpp"
 #include "calibrate/model_shard.hpp"
 #include "kernels/cuda_check.hpp"
+#include "sim/cluster/gpu_spec.hpp"
 
 namespace {
 
 using namespace kunsim::calibrate;
-
-// The simulator's GPU kinds (sim/cluster/gpu_spec), from the name the driver reports.
-std::string kind_of(const std::string& name) {
-  if (name.find("H200") != std::string::npos) return "h200";
-  // The PCIe cards report "H100 PCIe" and "H100 NVL"; the SXM part "H100 80GB HBM3".
-  if (name.find("H100 PCIe") != std::string::npos) return "h100-pcie";
-  if (name.find("H100 NVL") != std::string::npos) return "h100-nvl";
-  if (name.find("H100") != std::string::npos) return "h100-sxm";
-  if (name.find("A100") != std::string::npos) return "a100-80g";
-  return "";
-}
 
 // The ceilings an earlier session measured into `dir` (meta.json), so a run with --no-ceilings
 // keeps them and still reports efficiencies; none when there is no such file.
@@ -171,7 +161,8 @@ int main(int argc, char** argv) {
     }
     cudaDeviceProp p{};
     KUNSIM_CUDA(cudaGetDeviceProperties(&p, 0));
-    if (kind.empty()) kind = kind_of(p.name);
+    if (kind.empty())
+      if (const kunsim::GpuSpec* g = kunsim::gpu_for_driver_name(p.name)) kind = g->name;
     if (kind.empty()) throw BadInput(std::string("--kind: cannot tell the GPU kind of \"") + p.name + "\"; name it");
     if (out.empty()) out = "calibrate/profiles/" + kind + "/kunsim-kernels";
 

@@ -327,7 +327,10 @@ int main(int argc, char** argv) {
       else if (what == "dispatchers") print(dispatcher_registry());
       else if (what == "trace-formats") print(trace_formats());
       else if (what == "cost-models") print(cost_model_registry());
-      else print(gpu_registry());
+      else  // gpus: the kind, its aiconfigurator system (or -), its datasheet line
+        for (const auto& [name, e] : gpu_registry().items())
+          std::printf("%-14s %-10s %s\n", name.c_str(),
+                      e.entry.aiconfigurator_system.empty() ? "-" : e.entry.aiconfigurator_system.c_str(), e.help.c_str());
       return 0;
     }
     if (app.got_subcommand("trace-stats")) {

@@ -21,7 +21,11 @@ def pct(x):
     return f"{100 * x:.1f}%"
 
 
-SYSTEMS = {"a100-80g": "a100_sxm", "b200": "b200_sxm", "h100-sxm": "h100_sxm", "h200": "h200_sxm"}
+def systems(kunsim):
+    """GPU kind -> aiconfigurator system, from each kind's entry (`kunsim list gpus`)."""
+    out = subprocess.run([kunsim, "list", "gpus"], check=True, capture_output=True, text=True).stdout
+    rows = (line.split(None, 2) for line in out.splitlines() if line.strip())
+    return {kind: system for kind, system, *_ in rows if system != "-"}
 
 
 def fit(kunsim, root, kind):
@@ -37,7 +41,7 @@ def main():
     ap.add_argument("--kunsim", default="build/kunsim")
     root = os.path.join(os.path.dirname(__file__), "..")
     args = ap.parse_args()
-    reports = [(kind, fit(args.kunsim, root, kind)) for kind in sorted(SYSTEMS)]
+    reports = [(kind, fit(args.kunsim, root, kind)) for kind in sorted(systems(args.kunsim))]
     print(HEAD)
     print("## Interpolation: held-out error per op family\n")
     print("`kunsim fit` holds back every fifth interior point of each measured curve (curves of 6 points")

@@ -13,8 +13,9 @@ out="${2:-$root/calibrate/profiles}"
 kunsim="${KUNSIM:-$root/build/kunsim}"
 [ -x "$kunsim" ] || { echo "tools/import-profiles.sh: build kunsim first (tools/dev.sh build)" >&2; exit 2; }
 [ -d "$db" ] || { echo "tools/import-profiles.sh: $db: no aiconfigurator tables there" >&2; exit 2; }
-for pair in h100_sxm:h100-sxm h200_sxm:h200 a100_sxm:a100-80g b200_sxm:b200; do
-  system="${pair%%:*}" kind="${pair##*:}"
+# Every GPU kind whose entry names an aiconfigurator system (`kunsim list gpus`: kind, system or -).
+"$kunsim" list gpus | while read -r kind system _; do
+  [ "$system" = "-" ] && continue
   mkdir -p "$out/$kind"
   "$kunsim" import aiconfigurator "$db" --system "$system" --out "$out/$kind/aiconfigurator-vllm"
 done

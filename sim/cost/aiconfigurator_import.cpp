@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "sim/cluster/gpu_spec.hpp"
 #include "sim/cost/csv_rows.hpp"
 #include "sim/cost/kernel_table_interp.hpp"
 
@@ -188,17 +189,10 @@ std::string attention_label(const std::string& source) {
   return it == labels.end() ? source : it->second;
 }
 
-const std::map<std::string, std::string>& system_kinds() {
-  static const std::map<std::string, std::string> kinds = {
-      {"h100_sxm", "h100-sxm"}, {"h200_sxm", "h200"}, {"a100_sxm", "a100-80g"}, {"b200_sxm", "b200"}};
-  return kinds;
-}
-
+// The GPU kind whose entry (sim/cluster/gpu_spec.cpp) names this aiconfigurator system.
 std::string gpu_kind_of(const std::string& system) {
-  const auto it = system_kinds().find(system);
-  if (it == system_kinds().end())
-    throw InputError("--system " + system + ": no kunsim GPU kind known for it (give --gpu-kind)");
-  return it->second;
+  if (const GpuSpec* g = gpu_for_aiconfigurator_system(system)) return g->name;
+  throw InputError("--system " + system + ": no kunsim GPU kind names it as its aiconfigurator system (give --gpu-kind)");
 }
 
 }  // namespace
@@ -327,9 +321,8 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
 }
 
 std::string aiconfigurator_system(const std::string& gpu_kind) {
-  for (const auto& [system, kind] : system_kinds())
-    if (kind == gpu_kind) return system;
-  return {};
+  const auto* kind = gpu_registry().find(gpu_kind);
+  return kind ? kind->entry.aiconfigurator_system : std::string();
 }
 
 std::string aiconfigurator_dir() {
