@@ -3,7 +3,9 @@
 // rest of the row (instance, request, blocks, reason, the planner's estimates) is free-form
 // JSON. The file's format is unchanged: a row is {"t_ns", "kind", ["phase"], fields...}.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -11,13 +13,36 @@
 
 namespace kunsim {
 
-enum class DecisionKind : std::uint8_t { Reject, Preempt, SwapOut, SwapIn, Abort, Drop, Grow, KvExchange, Restore, Migrate, Handoff };
-inline constexpr int kDecisionKinds = 11;
-enum class DecisionPhase : std::uint8_t { None, Begin, Pull, Gather, Split, Done, End };
-inline constexpr int kDecisionPhases = 7;
+// Each kind and phase is one line below, with its name in decisions.jsonl: the enum, the names
+// and the counts that size DecisionLog's arrays all come from these lists, so none can drift.
+#define KUNSIM_DECISION_KINDS(X)                                                                  \
+  X(Reject, "reject") X(Preempt, "preempt") X(SwapOut, "swap_out") X(SwapIn, "swap_in") X(Abort, "abort") \
+  X(Drop, "drop") X(Grow, "grow") X(KvExchange, "kv_exchange") X(Restore, "restore") X(Migrate, "migrate") \
+  X(Handoff, "handoff")
+#define KUNSIM_DECISION_PHASES(X)                                                                          \
+  X(None, "") X(Begin, "begin") X(Pull, "pull") X(Gather, "gather") X(Split, "split") X(Done, "done") X(End, "end")
 
-const char* decision_kind_name(DecisionKind k);
-const char* decision_phase_name(DecisionPhase p);
+#define KUNSIM_DECISION_ENUMERATOR(e, name) e,
+#define KUNSIM_DECISION_NAME(e, name) name,
+#define KUNSIM_DECISION_ONE(e, name) +1
+enum class DecisionKind : std::uint8_t { KUNSIM_DECISION_KINDS(KUNSIM_DECISION_ENUMERATOR) };
+enum class DecisionPhase : std::uint8_t { KUNSIM_DECISION_PHASES(KUNSIM_DECISION_ENUMERATOR) };
+inline constexpr int kDecisionKinds = 0 KUNSIM_DECISION_KINDS(KUNSIM_DECISION_ONE);
+inline constexpr int kDecisionPhases = 0 KUNSIM_DECISION_PHASES(KUNSIM_DECISION_ONE);
+
+inline const char* decision_kind_name(DecisionKind k) {
+  static constexpr const char* kNames[] = {KUNSIM_DECISION_KINDS(KUNSIM_DECISION_NAME)};
+  const auto i = static_cast<std::size_t>(k);
+  return i < std::size(kNames) ? kNames[i] : "?";
+}
+inline const char* decision_phase_name(DecisionPhase p) {
+  static constexpr const char* kNames[] = {KUNSIM_DECISION_PHASES(KUNSIM_DECISION_NAME)};
+  const auto i = static_cast<std::size_t>(p);
+  return i < std::size(kNames) ? kNames[i] : "?";
+}
+#undef KUNSIM_DECISION_ENUMERATOR
+#undef KUNSIM_DECISION_NAME
+#undef KUNSIM_DECISION_ONE
 
 struct Decision {
   SimTime t = kSimTimeZero;
@@ -34,35 +59,5 @@ struct Decision {
     return j;
   }
 };
-
-inline const char* decision_kind_name(DecisionKind k) {
-  switch (k) {
-    case DecisionKind::Reject: return "reject";
-    case DecisionKind::Preempt: return "preempt";
-    case DecisionKind::SwapOut: return "swap_out";
-    case DecisionKind::SwapIn: return "swap_in";
-    case DecisionKind::Abort: return "abort";
-    case DecisionKind::Drop: return "drop";
-    case DecisionKind::Grow: return "grow";
-    case DecisionKind::KvExchange: return "kv_exchange";
-    case DecisionKind::Restore: return "restore";
-    case DecisionKind::Migrate: return "migrate";
-    case DecisionKind::Handoff: return "handoff";
-  }
-  return "?";
-}
-
-inline const char* decision_phase_name(DecisionPhase p) {
-  switch (p) {
-    case DecisionPhase::None: return "";
-    case DecisionPhase::Begin: return "begin";
-    case DecisionPhase::Pull: return "pull";
-    case DecisionPhase::Gather: return "gather";
-    case DecisionPhase::Split: return "split";
-    case DecisionPhase::Done: return "done";
-    case DecisionPhase::End: return "end";
-  }
-  return "?";
-}
 
 }  // namespace kunsim
