@@ -11,7 +11,7 @@
 
 #include "sim/cluster/cluster_spec.hpp"
 #include "sim/cost/profile.hpp"
-#include "sim/cost/roofline_cost_model.hpp"
+#include "sim/cost/roofline_params.hpp"
 #include "sim/model/engine_params.hpp"
 #include "sim/model/memory_plan.hpp"
 #include "sim/model/model_spec.hpp"

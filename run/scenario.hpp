@@ -12,7 +12,7 @@
 #include "sim/cluster/cluster_spec.hpp"
 #include "sim/core/json_fields.hpp"
 #include "sim/cost/profile.hpp"
-#include "sim/cost/roofline_cost_model.hpp"
+#include "sim/cost/roofline_params.hpp"
 #include <memory>
 #include "sim/metrics/request_metrics.hpp"
 #include "sim/model/engine_params.hpp"

@@ -4,8 +4,6 @@
 #include <stdexcept>
 
 #include "sim/cost/aiconfigurator_import.hpp"
-#include "sim/cost/kernel_table_cost_model.hpp"
-#include "sim/cost/profile_cost_model.hpp"
 #include "sim/cost/shipped_profiles.hpp"
 
 namespace kunsim {
@@ -21,18 +19,6 @@ std::unique_ptr<CostModel> make_cost_model(const std::string& kind, const Profil
   if (k.needs_profile && !profile) throw std::logic_error("cost model " + kind + " built without a profile");
   return k.make({profile, model, cluster, tp, params});
 }
-
-// A measured profile: NVIDIA's imported production-kernel tables (format 2), or the per-op
-// times kunsim-calibrate measured of kunsim's own kernels.
-KUNSIM_REGISTER_COST_MODEL(profile, "profile", "measured kernel times: imported production tables or kunsim-calibrate's",
-                           (CostModelKind{true, [](const CostModelInputs& in) -> std::unique_ptr<CostModel> {
-                              const GpuSpec& gpu = in.cluster.gpu;
-                              if (in.profile->format == 2)
-                                return std::make_unique<KernelTableCostModel>(*in.profile, in.model, gpu, in.cluster.nvlink,
-                                                                              in.tp, in.params);
-                              return std::make_unique<ProfileCostModel>(*in.profile, in.model, gpu, in.cluster.nvlink, in.tp,
-                                                                        in.params);
-                            }}));
 
 // Which copy of a profile priced a run: a start-up import of the user's tables, or a folder
 // committed to the repository (embedded in the binary).

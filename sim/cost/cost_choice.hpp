@@ -2,8 +2,9 @@
 // scenario, and the cost models by name. "auto" takes the GPU kind's shipped profile (the
 // production-kernel import first) that covers the model and TP degree, else the roofline;
 // "profile" takes the named shipped profile or a folder; "roofline" takes the roofline. The
-// source line says what priced what. A new cost model is its class in sim/cost/ plus a
-// KUNSIM_REGISTER_COST_MODEL line.
+// source line says what priced what. A new cost model is one file in sim/cost/: its class and a
+// KUNSIM_REGISTER_COST_MODEL line there, with its own keys' parser (kunsim_cost is linked whole,
+// so a registration nothing else refers to is kept).
 #pragma once
 #include <functional>
 #include <memory>
@@ -11,8 +12,9 @@
 
 #include "sim/cluster/cluster_spec.hpp"
 #include "sim/core/registry.hpp"
+#include "sim/cost/cost_model.hpp"
+#include "sim/cost/cost_spec.hpp"
 #include "sim/cost/profile.hpp"
-#include "sim/cost/roofline_cost_model.hpp"
 
 namespace kunsim {
 
@@ -27,6 +29,8 @@ struct CostModelInputs {
 struct CostModelKind {
   bool needs_profile = false;  // priced from measured tables (cost.profile or auto)
   std::function<std::unique_ptr<CostModel>(const CostModelInputs&)> make;
+  // Reads the model's own `cost.<key>` parameters into the spec (none: it has no keys).
+  std::function<void(JsonFields&, CostSpec&)> read_params;
 };
 
 Registry<CostModelKind>& cost_model_registry();

@@ -14,7 +14,7 @@
 #pragma once
 #include "sim/core/json_fields.hpp"
 #include "sim/cost/profile.hpp"
-#include "sim/cost/roofline_cost_model.hpp"
+#include "sim/cost/roofline_params.hpp"
 
 namespace kunsim {
 

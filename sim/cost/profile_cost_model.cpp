@@ -1,5 +1,8 @@
 #include "sim/cost/profile_cost_model.hpp"
 
+#include "sim/cost/cost_choice.hpp"
+#include "sim/cost/kernel_table_cost_model.hpp"
+
 namespace kunsim {
 namespace {
 
@@ -76,5 +79,19 @@ IterationCost ProfileCostModel::iteration(const BatchShape& s) const {
   c.cpu = r.cpu;
   return c;
 }
+
+// A measured profile: NVIDIA's imported production-kernel tables (format 2), or the per-op
+// times kunsim-calibrate measured of kunsim's own kernels.
+KUNSIM_REGISTER_COST_MODEL(profile, "profile",
+                           "measured kernel times: imported production tables or kunsim-calibrate's",
+                           (CostModelKind{.needs_profile = true,
+                                          .make = [](const CostModelInputs& in) -> std::unique_ptr<CostModel> {
+                                            const GpuSpec& gpu = in.cluster.gpu;
+                                            if (in.profile->format == 2)
+                                              return std::make_unique<KernelTableCostModel>(
+                                                  *in.profile, in.model, gpu, in.cluster.nvlink, in.tp, in.params);
+                                            return std::make_unique<ProfileCostModel>(
+                                                *in.profile, in.model, gpu, in.cluster.nvlink, in.tp, in.params);
+                                          }}));
 
 }  // namespace kunsim

@@ -7,66 +7,6 @@
 
 namespace kunsim {
 
-CostSpec cost_spec_from_json(const Json* j, const std::string& path) {
-  CostSpec spec;
-  if (!j) return spec;
-  JsonFields f(*j, path);
-  spec.model = f.string("model", "auto",
-                        Help{"auto (the GPU kind's committed measured profile when it covers the model and TP, else "
-                             "roofline), roofline, profile (kunsim list cost-models)"});
-  if (spec.model != "auto" && !cost_model_registry().find(spec.model))
-    throw InputError(f.path_of("model") + ": unknown cost model \"" + spec.model +
-                     "\" (known: auto, " + cost_model_registry().names() + ")");
-  spec.profile =
-      f.string("profile", "",
-               Help{"a committed profile's name or a profile folder (with model=profile, or to choose under auto)"});
-  if (spec.model == "profile" && spec.profile.empty())
-    throw InputError(f.path_of("profile") + ": a profile (a shipped profile's name or a folder) is needed with cost.model=profile");
-  RooflineParams& p = spec.roofline;
-  p.gemm_efficiency = f.number("gemm_efficiency", p.gemm_efficiency, 0.01, 1.0,
-                               Help{"roofline: GEMM throughput as a share of bf16 peak"});
-  p.gemm_latency_us = f.number("gemm_latency_us", p.gemm_latency_us, 0, 1e4, Help{"roofline: fixed time per GEMM"});
-  p.attention_efficiency = f.number("attention_efficiency", p.attention_efficiency, 0.01, 1.0,
-                                    Help{"roofline: prefill attention at long prompts, share of bf16 peak"});
-  p.attention_half_len = f.number("attention_half_len", p.attention_half_len, 0, 1e7,
-                                  Help{"roofline: prompt length at which prefill attention reaches half that"});
-  p.attention_latency_us =
-      f.number("attention_latency_us", p.attention_latency_us, 0, 1e4, Help{"roofline: fixed time per attention call"});
-  p.memory_efficiency = f.number("memory_efficiency", p.memory_efficiency, 0.01, 1.0,
-                                 Help{"roofline: share of HBM peak for GEMM operands"});
-  p.attention_memory_efficiency = f.number("attention_memory_efficiency", p.attention_memory_efficiency, 0.01, 1.0,
-                                           Help{"roofline: share of HBM peak for attention reading the KV cache"});
-  p.elementwise_bw_factor = f.number("elementwise_bw_factor", p.elementwise_bw_factor, 0.01, 1.0,
-                                     Help{"roofline: element-wise kernels run at HBM x this"});
-  p.elementwise_latency_us = f.number("elementwise_latency_us", p.elementwise_latency_us, 0, 1e4,
-                                      Help{"roofline: fixed time per element-wise kernel"});
-  p.nccl_latency_us =
-      f.number("nccl_latency_us", p.nccl_latency_us, 0, 1e4, Help{"NCCL all-reduce latency (ring over NVLink)"});
-  p.nccl_efficiency = f.number("nccl_efficiency", p.nccl_efficiency, 0.01, 1.0,
-                               Help{"NCCL: share of NVLink bandwidth in bus bytes for large messages"});
-  p.nccl_half_bytes =
-      f.number("nccl_half_bytes", p.nccl_half_bytes, 0, 1e12, Help{"NCCL: message size at which it reaches half that"});
-  p.custom_latency_us = f.number("custom_latency_us", p.custom_latency_us, 0, 1e4,
-                                 Help{"vLLM custom all-reduce latency under CUDA graphs"});
-  p.custom_eager_latency_us = f.number("custom_eager_latency_us", p.custom_eager_latency_us, 0, 1e4,
-                                       Help{"vLLM custom all-reduce latency run eagerly"});
-  p.custom_efficiency = f.number("custom_efficiency", p.custom_efficiency, 0.01, 1.0,
-                                 Help{"vLLM custom all-reduce: share of NVLink bandwidth in bus bytes"});
-  p.allreduce = f.choice("allreduce", "auto", {"auto", "custom", "nccl"},
-                         Help{"auto: vLLM's custom all-reduce up to custom_allreduce_max_bytes, then NCCL"});
-  p.custom_allreduce_max_bytes = f.number("custom_allreduce_max_bytes", p.custom_allreduce_max_bytes, 0, 1e12,
-                                          Help{"the custom all-reduce's buffer, bytes"});
-  p.graph_overhead_us = f.number("graph_overhead_us", p.graph_overhead_us, 0, 1e6,
-                                 Help{"host time per iteration replayed from a CUDA graph"});
-  p.eager_overhead_us = f.number("eager_overhead_us", p.eager_overhead_us, 0, 1e6,
-                                 Help{"host time per iteration run eagerly (prefill, mixed, big batches)"});
-  p.cpu_per_seq_us = f.number("cpu_per_seq_us", p.cpu_per_seq_us, 0, 1e4, Help{"host time per sequence in the batch"});
-  p.cuda_graph_max_batch = static_cast<int>(f.integer("cuda_graph_max_batch", p.cuda_graph_max_batch, 0, 1 << 20,
-                                                      Help{"decode-only batches up to this size replay a CUDA graph"}));
-  f.finish();
-  return spec;
-}
-
 double RooflineParams::overhead_s(const BatchShape& s) const {
   const double seqs = s.num_decodes + static_cast<double>(s.prefills.size());
   return ((graphed(s) ? graph_overhead_us : eager_overhead_us) + cpu_per_seq_us * seqs) * 1e-6;
@@ -196,10 +136,62 @@ std::string RooflineCostModel::describe() const {
   return buf;
 }
 
+namespace {
+
+// The roofline's own `cost.*` keys (and the host terms every model charges), parsed where the
+// model registers.
+void read_roofline_params(JsonFields& f, CostSpec& spec) {
+  RooflineParams& p = spec.roofline;
+  p.gemm_efficiency = f.number("gemm_efficiency", p.gemm_efficiency, 0.01, 1.0,
+                               Help{"roofline: GEMM throughput as a share of bf16 peak"});
+  p.gemm_latency_us = f.number("gemm_latency_us", p.gemm_latency_us, 0, 1e4, Help{"roofline: fixed time per GEMM"});
+  p.attention_efficiency = f.number("attention_efficiency", p.attention_efficiency, 0.01, 1.0,
+                                    Help{"roofline: prefill attention at long prompts, share of bf16 peak"});
+  p.attention_half_len = f.number("attention_half_len", p.attention_half_len, 0, 1e7,
+                                  Help{"roofline: prompt length at which prefill attention reaches half that"});
+  p.attention_latency_us =
+      f.number("attention_latency_us", p.attention_latency_us, 0, 1e4, Help{"roofline: fixed time per attention call"});
+  p.memory_efficiency = f.number("memory_efficiency", p.memory_efficiency, 0.01, 1.0,
+                                 Help{"roofline: share of HBM peak for GEMM operands"});
+  p.attention_memory_efficiency = f.number("attention_memory_efficiency", p.attention_memory_efficiency, 0.01, 1.0,
+                                           Help{"roofline: share of HBM peak for attention reading the KV cache"});
+  p.elementwise_bw_factor = f.number("elementwise_bw_factor", p.elementwise_bw_factor, 0.01, 1.0,
+                                     Help{"roofline: element-wise kernels run at HBM x this"});
+  p.elementwise_latency_us = f.number("elementwise_latency_us", p.elementwise_latency_us, 0, 1e4,
+                                      Help{"roofline: fixed time per element-wise kernel"});
+  p.nccl_latency_us =
+      f.number("nccl_latency_us", p.nccl_latency_us, 0, 1e4, Help{"NCCL all-reduce latency (ring over NVLink)"});
+  p.nccl_efficiency = f.number("nccl_efficiency", p.nccl_efficiency, 0.01, 1.0,
+                               Help{"NCCL: share of NVLink bandwidth in bus bytes for large messages"});
+  p.nccl_half_bytes =
+      f.number("nccl_half_bytes", p.nccl_half_bytes, 0, 1e12, Help{"NCCL: message size at which it reaches half that"});
+  p.custom_latency_us = f.number("custom_latency_us", p.custom_latency_us, 0, 1e4,
+                                 Help{"vLLM custom all-reduce latency under CUDA graphs"});
+  p.custom_eager_latency_us = f.number("custom_eager_latency_us", p.custom_eager_latency_us, 0, 1e4,
+                                       Help{"vLLM custom all-reduce latency run eagerly"});
+  p.custom_efficiency = f.number("custom_efficiency", p.custom_efficiency, 0.01, 1.0,
+                                 Help{"vLLM custom all-reduce: share of NVLink bandwidth in bus bytes"});
+  p.allreduce = f.choice("allreduce", "auto", {"auto", "custom", "nccl"},
+                         Help{"auto: vLLM's custom all-reduce up to custom_allreduce_max_bytes, then NCCL"});
+  p.custom_allreduce_max_bytes = f.number("custom_allreduce_max_bytes", p.custom_allreduce_max_bytes, 0, 1e12,
+                                          Help{"the custom all-reduce's buffer, bytes"});
+  p.graph_overhead_us = f.number("graph_overhead_us", p.graph_overhead_us, 0, 1e6,
+                                 Help{"host time per iteration replayed from a CUDA graph"});
+  p.eager_overhead_us = f.number("eager_overhead_us", p.eager_overhead_us, 0, 1e6,
+                                 Help{"host time per iteration run eagerly (prefill, mixed, big batches)"});
+  p.cpu_per_seq_us = f.number("cpu_per_seq_us", p.cpu_per_seq_us, 0, 1e4, Help{"host time per sequence in the batch"});
+  p.cuda_graph_max_batch = static_cast<int>(f.integer("cuda_graph_max_batch", p.cuda_graph_max_batch, 0, 1 << 20,
+                                                      Help{"decode-only batches up to this size replay a CUDA graph"}));
+}
+
+}  // namespace
+
 KUNSIM_REGISTER_COST_MODEL(roofline, "roofline", "datasheet peaks x fitted efficiencies, plus fixed overheads",
-                           (CostModelKind{false, [](const CostModelInputs& in) -> std::unique_ptr<CostModel> {
-                              return std::make_unique<RooflineCostModel>(in.model, in.cluster.gpu, in.cluster.nvlink, in.tp,
-                                                                         in.params);
-                            }}));
+                           (CostModelKind{.needs_profile = false,
+                                          .make = [](const CostModelInputs& in) -> std::unique_ptr<CostModel> {
+                                            return std::make_unique<RooflineCostModel>(in.model, in.cluster.gpu,
+                                                                                       in.cluster.nvlink, in.tp, in.params);
+                                          },
+                                          .read_params = read_roofline_params}));
 
 }  // namespace kunsim
