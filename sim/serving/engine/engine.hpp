@@ -218,7 +218,7 @@ class Engine final : public EventHandler, public EngineView {
   DecodeRun price_decode_run(const BatchShape& shape) const;
   void cut_jump(SimTime now);
   void check_memory() const;
-  // Prefix caching (instance_prefix.cpp). A stale request's keys are salted by its home: its
+  // Prefix caching (engine_prefix.cpp). A stale request's keys are salted by its home: its
   // shared prefix is a copy on that member until the KV exchange spreads it.
   static std::uint64_t prefix_salt(const Request& r) { return r.stale() ? static_cast<std::uint64_t>(r.home) + 1 : 0; }
   // Holds r's first cached_keys keys here; returns the blocks that had to be brought (new entries).

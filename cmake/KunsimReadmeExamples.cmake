@@ -1,0 +1,37 @@
+# kunsim_readme_examples(README OUT_DIR OUT_VAR): writes each code block of README that follows a
+# `<!-- example: NAME -->` line to OUT_DIR/NAME.cpp (the list indentation taken off) and returns
+# the files in OUT_VAR. tests/ compiles them (kunsim_readme_examples), so the README's extension
+# guide cannot drift from the code it describes. The README is a configure dependency: editing it
+# extracts again.
+function(kunsim_readme_examples readme out_dir out_var)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${readme}")
+  file(READ "${readme}" text)
+  set(files)
+  set(marker "<!-- example: ")
+  while(TRUE)
+    string(FIND "${text}" "${marker}" at)
+    if(at EQUAL -1)
+      break()
+    endif()
+    string(LENGTH "${marker}" marker_len)
+    math(EXPR name_at "${at} + ${marker_len}")
+    string(SUBSTRING "${text}" ${name_at} -1 text)
+    string(FIND "${text}" " -->" name_end)
+    string(SUBSTRING "${text}" 0 ${name_end} name)
+    string(FIND "${text}" "```cpp\n" open)
+    math(EXPR body_at "${open} + 7")
+    string(SUBSTRING "${text}" ${body_at} -1 text)
+    string(FIND "${text}" "```" close)
+    string(SUBSTRING "${text}" 0 ${close} code)
+    string(SUBSTRING "${text}" ${close} -1 text)
+    # The block sits in a list item: take its indentation off every line.
+    string(REGEX REPLACE "\n  " "\n" code "\n${code}")
+    string(REGEX REPLACE "^\n" "" code "${code}")
+    set(file "${out_dir}/${name}.cpp")
+    file(WRITE "${file}.new" "// Extracted from README.md (example: ${name}) by cmake/KunsimReadmeExamples.cmake.\n${code}")
+    file(COPY_FILE "${file}.new" "${file}" ONLY_IF_DIFFERENT)
+    file(REMOVE "${file}.new")
+    list(APPEND files "${file}")
+  endwhile()
+  set(${out_var} ${files} PARENT_SCOPE)
+endfunction()
