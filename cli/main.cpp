@@ -9,7 +9,7 @@
 #include "compare_profiles.hpp"
 #include "mpi_sweep.hpp"
 #include "output_folder.hpp"
-#include "plan.hpp"
+#include "whatif/plan.hpp"
 #include "report.hpp"
 #include "run/key_survey.hpp"
 #include "run/scenario.hpp"
@@ -23,7 +23,7 @@
 #include "sim/metrics/decision_diff.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "sim/serving/dispatch/dispatcher.hpp"
-#include "sweep.hpp"
+#include "whatif/sweep.hpp"
 #include "traces/trace_format_registry.hpp"
 #include "traces/workload_profile.hpp"
 
@@ -108,25 +108,27 @@ int run_sweep_command(const std::string& file, int jobs, std::string out_dir, co
   opt.progress = !quiet;  // every rank counts; rank 0 shows the whole sweep
   opt.rank = ranks.rank;
   opt.ranks = ranks.size;
-  std::vector<std::pair<std::size_t, std::string>> mine;
+  std::vector<std::pair<std::size_t, std::string>> mine;  // (index, packed row): what crosses ranks
   std::string error;
   try {
-    mine = run_sweep(spec, opt);
+    for (const SweepRow& row : run_sweep(spec, opt)) mine.emplace_back(row.index, row.packed());
   } catch (const std::exception& e) {
     if (ranks.size == 1) throw;
     error = e.what();
   }
-  const auto rows = mpi_gather_rows(mine, ranks, error);
+  const auto gathered = mpi_gather_rows(mine, ranks, error);
   if (!error.empty()) throw InputError(error);
   if (ranks.rank != 0) return 0;
   std::string csv = sweep_csv_header(spec) + "\n";
   std::size_t ran = 0;
   std::string first_reason;
-  for (const auto& [i, row] : rows) {
-    csv += row + "\n";
-    if (row.find(",infeasible: ") == std::string::npos && row.find(",\"infeasible: ") == std::string::npos) ++ran;
-    else if (first_reason.empty()) first_reason = "run " + std::to_string(i) + ": " + row.substr(row.find("infeasible"));
+  for (const auto& [i, packed] : gathered) {
+    const SweepRow row = SweepRow::unpacked(packed);
+    csv += row.csv + "\n";
+    if (row.status == SweepStatus::Ok) ++ran;
+    else if (first_reason.empty()) first_reason = "run " + std::to_string(i) + ": infeasible: " + row.reason;
   }
+  const std::size_t total = gathered.size();
   // Exit 2 only when no point could run (then the folder is left as it was).
   if (ran == 0) throw InputError("sweep " + spec.name + ": no point could run; " + first_reason);
   write_text(folder.path() / "sweep.csv", csv);
@@ -134,7 +136,7 @@ int run_sweep_command(const std::string& file, int jobs, std::string out_dir, co
   folder.commit();
   if (!quiet)
     std::printf("sweep %s: %zu runs (%zu infeasible, recorded with their reasons), %s/sweep.csv\n", spec.name.c_str(),
-                rows.size(), rows.size() - ran, out_dir.c_str());
+                total, total - ran, out_dir.c_str());
   return 0;
 }
 

@@ -35,6 +35,19 @@ std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& su
 // The row of a point that could not run: its values, empty metrics, and the reason.
 std::string sweep_csv_infeasible_row(std::size_t index, const SweepRun& run, const std::string& reason);
 
+// One point's outcome: it ran (its metrics in `csv`), or it could not run (`reason`: a
+// deployment that does not fit, an impossible setting; `csv` holds its values and the reason).
+enum class SweepStatus { Ok, Infeasible };
+struct SweepRow {
+  std::size_t index = 0;
+  SweepStatus status = SweepStatus::Ok;
+  std::string reason;  // why it could not run (Infeasible only)
+  std::string csv;     // its sweep.csv row, without the newline
+  // One line of text and back, to cross MPI ranks.
+  std::string packed() const;
+  static SweepRow unpacked(const std::string& line);
+};
+
 struct SweepOptions {
   int threads = 1;
   std::string out_dir;
@@ -43,7 +56,7 @@ struct SweepOptions {
   int rank = 0, ranks = 1;  // this process runs the indices i with i % ranks == rank
 };
 
-// Runs this process's share; returns each of those runs' CSV rows, by index.
-std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec, const SweepOptions& opt);
+// Runs this process's share; returns each of those runs' rows, by index.
+std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt);
 
 }  // namespace kunsim

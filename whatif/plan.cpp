@@ -1,4 +1,4 @@
-#include "plan.hpp"
+#include "whatif/plan.hpp"
 
 #include <algorithm>
 #include <cmath>

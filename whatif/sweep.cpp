@@ -1,4 +1,4 @@
-#include "sweep.hpp"
+#include "whatif/sweep.hpp"
 
 #include "sim/core/version.hpp"
 
@@ -163,7 +163,17 @@ std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s)
   return row;
 }
 
-std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
+std::string SweepRow::packed() const {
+  return Json{{"index", index}, {"ok", status == SweepStatus::Ok}, {"reason", reason}, {"csv", csv}}.dump();
+}
+
+SweepRow SweepRow::unpacked(const std::string& line) {
+  const Json j = Json::parse(line);
+  return {j["index"].get<std::size_t>(), j["ok"].get<bool>() ? SweepStatus::Ok : SweepStatus::Infeasible,
+          j["reason"].get<std::string>(), j["csv"].get<std::string>()};
+}
+
+std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
   // Validate every run first. A point that cannot run (a deployment that does not fit, an
   // impossible setting) is recorded in sweep.csv with its reason and the sweep goes on.
   const TracePaths paths = trace_paths(opt.trace_dir, spec.base_dir);
@@ -171,14 +181,14 @@ std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec
   for (std::size_t i = 0; i < spec.runs.size(); ++i)
     if (static_cast<int>(i % opt.ranks) == opt.rank) mine.push_back(i);
   std::vector<Scenario> scenarios(spec.runs.size());
-  std::vector<std::string> rows(spec.runs.size());
+  std::vector<SweepRow> rows(spec.runs.size());
   std::vector<std::size_t> feasible;
   for (std::size_t i : mine) {
     try {
       scenarios[i] = scenario_from_json(spec.runs[i].scenario, paths);
       feasible.push_back(i);
     } catch (const InputError& e) {
-      rows[i] = sweep_csv_infeasible_row(i, spec.runs[i], e.what());
+      rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(i, spec.runs[i], e.what())};
     }
   }
   auto has = [&](const char* o) { return std::find(spec.outputs.begin(), spec.outputs.end(), o) != spec.outputs.end(); };
@@ -202,7 +212,7 @@ std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec
         ro.decisions_jsonl = has("decisions");
         Json summary = Simulation(scenarios[i], ro).run();
         if (has("summary")) std::ofstream(fs::path(out) / "summary.json") << summary.dump(2) << "\n";
-        rows[i] = sweep_csv_row(i, spec.runs[i], summary);
+        rows[i] = {i, SweepStatus::Ok, "", sweep_csv_row(i, spec.runs[i], summary)};
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(error_mu);
         if (error.empty()) error = "run " + std::to_string(i) + ": " + e.what();
@@ -254,8 +264,8 @@ std::vector<std::pair<std::size_t, std::string>> run_sweep(const SweepSpec& spec
   if (opt.progress && tty && opt.rank == 0)
     std::fprintf(stderr, "\rsweep %s: %zu/%zu runs done%*s\n", spec.name.c_str(), std::min(whole(), total), total, 30, "");
   if (!error.empty()) throw std::runtime_error(error);
-  std::vector<std::pair<std::size_t, std::string>> out;
-  for (std::size_t i : mine) out.emplace_back(i, rows[i]);
+  std::vector<SweepRow> out;
+  for (std::size_t i : mine) out.push_back(rows[i]);
   return out;
 }
 
