@@ -56,7 +56,8 @@ TEST(Sweep, ImpossiblePointsAreRecordedAndMalformedSweepsStopIt) {
   EXPECT_NE(log.find("zip.seed: 2 values, but zip.deployment.instances has 1"), std::string::npos) << log;
 }
 
-TEST(Plan, FewestInstancesMeetsTheTargetAndOneLessDoesNot) {
+// The search itself is tested in tests/whatif/plan_test.cpp; here, the command around it.
+TEST(Plan, TheCommandWritesPlanJsonAndItsTable) {
   const auto dir = scratch("plan");
   Json s = test::tiny_cluster_scenario();
   s["workload"]["synthetic"]["rate"] = 60;
@@ -68,16 +69,10 @@ TEST(Plan, FewestInstancesMeetsTheTargetAndOneLessDoesNot) {
   const Json plan = Json::parse(read_file(dir / "plan" / "plan.json"));
   const Json& r = plan["policies"]["vllm"];
   ASSERT_TRUE(r["value"].is_number()) << plan.dump(2);
-  const long long n = r["value"];
-  bool met = false, below_fails = n == 1;
-  for (const auto& p : r["probes"]) {
-    if (p["deployment.instances"] == n) met = p["meets"];
-    if (p["deployment.instances"] == n - 1) below_fails = !p["meets"].get<bool>();
-  }
-  EXPECT_TRUE(met);
-  EXPECT_TRUE(below_fails);
-  EXPECT_GT(n, 1) << "60 req/s is more than one instance carries at this SLO";
+  EXPECT_GT(r["value"].get<long long>(), 1) << "60 req/s is more than one instance carries at this SLO";
+  EXPECT_FALSE(r["probes"].empty());
   EXPECT_NE(log.find("fewest instances meeting the target"), std::string::npos) << log;
+  EXPECT_NE(log.find("wrote " + (dir / "plan").string() + "/plan.json"), std::string::npos) << log;
 }
 
 TEST(Report, DrawsRunsSweepsAndPlansIntoOneSelfContainedPage) {

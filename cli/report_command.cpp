@@ -1,12 +1,16 @@
-#include "report.hpp"
-
+// `kunsim report OUT_DIR`: charts of a run, a folder of runs, a sweep or a plan in one
+// self-contained HTML page. The drawing is tools/report.py (matplotlib), shipped inside the
+// binary and run with python3, so the command works from any folder.
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <string>
 
+#include "command.hpp"
 #include "sim/core/input_error.hpp"
 
 namespace kunsim {
@@ -20,8 +24,8 @@ std::string quoted(const std::string& s) {
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
 }
-}  // namespace
 
+// Returns the exit code; InputError when python3 with matplotlib is missing.
 int run_report(const std::string& out_dir, const std::string& html_path) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(out_dir)) throw InputError(out_dir + ": not a folder");
@@ -36,9 +40,25 @@ int run_report(const std::string& out_dir, const std::string& html_path) {
     throw InputError("kunsim report needs python3 with matplotlib: apt-get install python3-matplotlib");
   const fs::path script = fs::temp_directory_path() / ("kunsim-report-" + std::to_string(::getpid()) + ".py");
   std::ofstream(script) << embedded::report_py;
-  const int status = std::system((python + " " + quoted(script.string()) + " " + quoted(out_dir) + " " + quoted(html_path)).c_str());
+  const int status =
+      std::system((python + " " + quoted(script.string()) + " " + quoted(out_dir) + " " + quoted(html_path)).c_str());
   fs::remove(script);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+}  // namespace
+
+CommandRunner add_report_command(CLI::App& app) {
+  struct Args {
+    std::string dir, html;
+  };
+  auto a = std::make_shared<Args>();
+  auto* report = app.add_subcommand("report", "HTML report with charts of a run, runs, a sweep or a plan");
+  report->add_option("out_dir", a->dir, "A kunsim output folder")->required();
+  report->add_option("--html", a->html, "Where to write the page (default OUT_DIR/report.html)");
+  return [a](const CommandContext&) {
+    return run_report(a->dir, a->html.empty() ? (std::filesystem::path(a->dir) / "report.html").string() : a->html);
+  };
 }
 
 }  // namespace kunsim

@@ -1,0 +1,57 @@
+// `kunsim plan [SCENARIO]`: the capacity search of whatif/plan.hpp, into plan.json and a table.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "command.hpp"
+#include "output_folder.hpp"
+#include "whatif/plan.hpp"
+
+namespace kunsim {
+
+CommandRunner add_plan_command(CLI::App& app) {
+  struct Args {
+    PlanOptions opt;
+    std::string scenario, policies, out, trace_dir;
+    std::vector<std::string> sets;
+    bool overwrite = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* plan = app.add_subcommand("plan", "Capacity search: fewest instances or highest rate meeting the SLO target");
+  plan->add_option("scenario", a->scenario, "Scenario JSON file (default: the embedded default)");
+  plan->add_option("--target", a->opt.target,
+                   "What to meet: SLO attainment (0.99), or ttft.p99<=2, itl.p99<=0.1, tpot.mean<=0.05, goodput>=X, "
+                   "throughput>=X");
+  plan->add_option("--vary", a->opt.vary,
+                   "deployment.instances, deployment.groups.<name>.count or workload.rate_scale");
+  plan->add_option("--policies", a->policies, "Comma-separated policies (default: the scenario's)");
+  plan->add_option("--min", a->opt.min, "Lower end of the search");
+  plan->add_option("--max", a->opt.max, "Upper end of the search");
+  plan->add_option("-j,--jobs", a->opt.threads, "Policies searched in parallel")->check(CLI::Range(1, 1024));
+  plan->add_option("--out", a->out, "Folder for plan.json (default out/plan-<scenario name>)");
+  plan->add_option("--set", a->sets, "Override a scenario key")->take_all();
+  plan->add_option("--trace-dir", a->trace_dir, "Folder that relative trace paths resolve against");
+  plan->add_flag("--overwrite", a->overwrite, kOverwriteHelp);
+  return [a](const CommandContext&) {
+    PlanOptions opt = a->opt;
+    const std::string& csv = a->policies;
+    for (std::size_t from = 0, to; from <= csv.size() && !csv.empty(); from = to + 1) {
+      to = csv.find(',', from);
+      if (to == std::string::npos) to = csv.size();
+      if (to > from) opt.policies.push_back(csv.substr(from, to - from));
+    }
+    opt.trace_dir = a->trace_dir;
+    const Json p = run_plan(a->scenario, a->sets, opt);
+    const std::string out_dir =
+        a->out.empty() ? (std::filesystem::path("out") / ("plan-" + p["scenario"].get<std::string>())).string()
+                       : a->out;
+    OutputFolder folder(out_dir, a->overwrite);
+    write_file_atomic(folder.path() / "plan.json", p.dump(2) + "\n");
+    folder.commit();
+    std::fputs(plan_table(p).c_str(), stdout);
+    std::printf("wrote %s/plan.json\n", out_dir.c_str());
+    return 0;
+  };
+}
+
+}  // namespace kunsim

@@ -1,0 +1,96 @@
+// `kunsim sweep SWEEP.json`: a base scenario over lists of values (whatif/sweep.hpp), on
+// threads or MPI ranks, into sweep.csv and one folder per run.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "command.hpp"
+#include "mpi_sweep.hpp"
+#include "output_folder.hpp"
+#include "whatif/sweep.hpp"
+
+namespace kunsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+int run_sweep_command(const std::string& file, int jobs, std::string out_dir, const std::string& trace_dir, bool quiet,
+                      bool overwrite, const SweepRanks& ranks) {
+  const SweepSpec spec = load_sweep(file);
+  if (out_dir.empty()) out_dir = (fs::path("out") / spec.name).string();
+  // Rank 0 prepares the folder; every rank writes its runs into it; rank 0 commits once all
+  // rows are gathered (every rank has finished).
+  OutputFolder folder(out_dir, overwrite, ranks.rank == 0);
+  mpi_barrier(ranks);
+  SweepOptions opt;
+  opt.threads = jobs;
+  opt.out_dir = folder.path().string();
+  opt.trace_dir = trace_dir;
+  opt.progress = !quiet;  // every rank counts; rank 0 shows the whole sweep
+  opt.rank = ranks.rank;
+  opt.ranks = ranks.size;
+  std::vector<std::pair<std::size_t, std::string>> mine;  // (index, packed row): what crosses ranks
+  std::string error;
+  try {
+    for (const SweepRow& row : run_sweep(spec, opt)) mine.emplace_back(row.index, row.packed());
+  } catch (const std::exception& e) {
+    if (ranks.size == 1) throw;
+    error = e.what();
+  }
+  const auto gathered = mpi_gather_rows(mine, ranks, error);
+  if (!error.empty()) throw InputError(error);
+  if (ranks.rank != 0) return 0;
+  std::string csv = sweep_csv_header(spec) + "\n";
+  std::size_t ran = 0;
+  std::string first_reason;
+  for (const auto& [i, packed] : gathered) {
+    const SweepRow row = SweepRow::unpacked(packed);
+    csv += row.csv + "\n";
+    if (row.status == SweepStatus::Ok)
+      ++ran;
+    else if (first_reason.empty())
+      first_reason = "run " + std::to_string(i) + ": infeasible: " + row.reason;
+  }
+  const std::size_t total = gathered.size();
+  // Exit 2 only when no point could run (then the folder is left as it was).
+  if (ran == 0) throw InputError("sweep " + spec.name + ": no point could run; " + first_reason);
+  write_file_atomic(folder.path() / "sweep.csv", csv);
+  for (int r = 0; r < ranks.size; ++r) fs::remove(folder.path() / (".progress-" + std::to_string(r)));
+  folder.commit();
+  if (!quiet)
+    std::printf("sweep %s: %zu runs (%zu infeasible, recorded with their reasons), %s/sweep.csv\n", spec.name.c_str(),
+                total, total - ran, out_dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
+CommandRunner add_sweep_command(CLI::App& app) {
+  struct Args {
+    std::string sweep, out, trace_dir;
+    int jobs = 1;
+    bool quiet = false, overwrite = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* sweep = app.add_subcommand("sweep", "Run a base scenario over lists of values (sweep.csv, one folder per run)");
+  sweep->add_option("sweep", a->sweep, "Sweep JSON file")->required();
+  sweep->add_option("-j,--jobs", a->jobs, "Runs in parallel")->check(CLI::Range(1, 1024));
+  sweep->add_option("--out", a->out, "Output folder (default out/<sweep name>)");
+  sweep->add_option("--trace-dir", a->trace_dir, "Folder that relative trace paths resolve against");
+  sweep->add_flag("--quiet", a->quiet, "No progress bar");
+  sweep->add_flag("--overwrite", a->overwrite, kOverwriteHelp);
+  return [a](const CommandContext& ctx) {
+    const SweepRanks ranks = mpi_start(ctx.argc, ctx.argv);
+    int rc = 0;
+    try {
+      rc = run_sweep_command(a->sweep, a->jobs, a->out, a->trace_dir, a->quiet, a->overwrite, ranks);
+    } catch (...) {
+      mpi_stop();
+      throw;
+    }
+    mpi_stop();
+    return rc;
+  };
+}
+
+}  // namespace kunsim
