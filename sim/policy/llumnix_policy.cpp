@@ -23,7 +23,8 @@ struct LlumnixParams {
 };
 
 double freeness(const EngineView& e, SimTime now) {
-  const double free = static_cast<double>(e.kv_capacity() - e.kv_used_at(now) - e.queued_blocks());
+  const EngineView::KvLoad l = e.kv_load_at(now);
+  const double free = static_cast<double>(l.capacity - l.used - l.queued);
   return free / std::max(1, e.running());
 }
 

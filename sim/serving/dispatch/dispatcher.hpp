@@ -28,7 +28,8 @@ class Dispatcher {
 // An instance's KV load as least_kv weighs it: (blocks used at `now` + blocks its waiting
 // requests need) / capacity.
 inline double kv_load(const EngineView& inst, SimTime now) {
-  return static_cast<double>(inst.kv_used_at(now) + inst.queued_blocks()) / static_cast<double>(inst.kv_capacity());
+  const EngineView::KvLoad l = inst.kv_load_at(now);
+  return static_cast<double>(l.used + l.queued) / static_cast<double>(l.capacity);
 }
 
 struct DispatchParams {

@@ -421,6 +421,8 @@ std::int64_t Engine::kv_used_at(SimTime t) const {
   return kv_.used() + probe_.blocks;
 }
 
+EngineView::KvLoad Engine::kv_load_at(SimTime t) const { return {kv_used_at(t), queued_blocks_, kv_.capacity()}; }
+
 std::int64_t Engine::member_used_at(int m, SimTime t) const { return member_blocks(members_, m, kv_used_at(t)); }
 
 }  // namespace kunsim

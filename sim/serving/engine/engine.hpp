@@ -113,6 +113,7 @@ class Engine final : public EventHandler, public EngineView {
     return std::max<std::int64_t>(0, std::min(kv_.cached(), kv_.capacity() - kv_used_at(t)));
   }
   std::int64_t queued_blocks() const override { return queued_blocks_; }
+  KvLoad kv_load_at(SimTime t) const override;
   int running() const override { return running_.size(); }
   int waiting() const override { return static_cast<int>(waiting_.size()); }
   int decoding() const override { return cohort_.size(); }

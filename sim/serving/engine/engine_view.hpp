@@ -45,6 +45,11 @@ class EngineView {
   virtual std::int64_t kv_cached_at(SimTime t) const = 0;
   // Blocks the waiting requests would need to be admitted (prompt + outputs so far).
   virtual std::int64_t queued_blocks() const = 0;
+  // The three together, in one call: dispatchers weigh every engine at every arrival.
+  struct KvLoad {
+    std::int64_t used = 0, queued = 0, capacity = 0;
+  };
+  virtual KvLoad kv_load_at(SimTime t) const = 0;
 
   // Queues: requests running (decoding or prefilling), waiting, decoding. request_count()
   // counts every request here, whatever its state.
