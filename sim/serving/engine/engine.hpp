@@ -87,7 +87,7 @@ struct IterationPlan {
   const std::vector<int>* stale_by_home = nullptr;  // stale tokens per home member
 };
 
-class Engine final : public EventHandler, public EngineView {
+class Engine final : public EngineView, public EventHandler {
  public:
   Engine(int id, std::vector<Member> members, const ServingContext& ctx, std::int64_t host_swap_blocks);
 
