@@ -168,14 +168,23 @@ std::string shortest(double x) {  // the shortest text that reads back as x
   const auto r = std::to_chars(buf, buf + sizeof buf, x);
   return std::string(buf, r.ptr);
 }
-std::string range_text(double lo, double hi) { return "[" + shortest(lo) + ", " + shortest(hi) + "]"; }
+std::string range_text(double lo, double hi) {
+  std::string out(1, '[');  // appended piece by piece: GCC 12 warns falsely on "[" + std::string&&
+  out.append(shortest(lo)).append(", ").append(shortest(hi)).push_back(']');
+  return out;
+}
 
 }  // namespace
 
 void JsonFields::document(const std::string& key, const std::string& type, const std::string& dflt,
                           const std::string& range, Help help) const {
   if (KeyCatalogue* c = KeyCatalogue::active())
-    c->record({path_of(key), type, help.dflt ? help.dflt : dflt, range, help.text});
+    c->record({.path = path_of(key),
+               .type = type,
+               .dflt = help.dflt ? help.dflt : dflt,
+               .range = range,
+               .help = help.text,
+               .when = ""});  // the catalogue sets the condition
 }
 
 std::int64_t JsonFields::integer(const std::string& key, std::int64_t dflt, std::int64_t lo, std::int64_t hi,

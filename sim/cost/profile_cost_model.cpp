@@ -92,6 +92,7 @@ KUNSIM_REGISTER_COST_MODEL(profile, "profile",
                                                   *in.profile, in.model, gpu, in.cluster.nvlink, in.tp, in.params);
                                             return std::make_unique<ProfileCostModel>(
                                                 *in.profile, in.model, gpu, in.cluster.nvlink, in.tp, in.params);
-                                          }}));
+                                          },
+                                          .read_params = nullptr}));  // priced by tables; the roofline's keys serve it
 
 }  // namespace kunsim
