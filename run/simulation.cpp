@@ -234,7 +234,7 @@ struct Simulation::Impl final : ServingObserver {
     EventLoop loop(events);
 #ifndef NDEBUG
     loop.run(horizon, [this] { check_conservation(); });
-    for (const Engine* e : cluster->engines()) e->check_prefix_holders();
+    for (const Engine* e : cluster->engine_list()) e->check_prefix_holders();
 #else
     loop.run(horizon);
 #endif
