@@ -17,7 +17,7 @@
 #include "sim/metrics/run_summary.hpp"
 #include "sim/metrics/timeline.hpp"
 #include "sim/policy/policy_registry.hpp"
-#include "sim/serving/engine/client_timeouts.hpp"
+#include "sim/serving/fleet/client_timeouts.hpp"
 #include "sim/serving/fleet/serving_cluster.hpp"
 #include "sim/core/input_error.hpp"
 #include "sim/serving/engine/request_pool.hpp"

@@ -1,4 +1,4 @@
-#include "sim/serving/engine/client_timeouts.hpp"
+#include "sim/serving/fleet/client_timeouts.hpp"
 
 #include "sim/serving/fleet/serving_cluster.hpp"
 
