@@ -178,52 +178,53 @@ std::string range_text(double lo, double hi) {
 
 void JsonFields::document(const std::string& key, const std::string& type, const std::string& dflt,
                           const std::string& range, Help help) const {
-  if (KeyCatalogue* c = KeyCatalogue::active())
-    c->record({.path = path_of(key),
-               .type = type,
-               .dflt = help.dflt ? help.dflt : dflt,
-               .range = range,
-               .help = help.text,
-               .when = ""});  // the catalogue sets the condition
+  KeyCatalogue::active()->record({.path = path_of(key),
+                                  .type = type,
+                                  .dflt = help.dflt ? help.dflt : dflt,
+                                  .range = range,
+                                  .help = help.text,
+                                  .when = ""});  // the catalogue sets the condition
 }
 
 std::int64_t JsonFields::integer(const std::string& key, std::int64_t dflt, std::int64_t lo, std::int64_t hi,
                                  Help help) {
-  document(key, "integer", std::to_string(dflt), range_text(static_cast<double>(lo), static_cast<double>(hi)), help);
+  if (recording())
+    document(key, "integer", std::to_string(dflt), range_text(static_cast<double>(lo), static_cast<double>(hi)), help);
   if (!has(key)) return dflt;
   return json_integer(at(key), path_of(key), lo, hi);
 }
 std::int64_t JsonFields::integer(const std::string& key, std::int64_t lo, std::int64_t hi, Help help) {
-  document(key, "integer", "required", range_text(static_cast<double>(lo), static_cast<double>(hi)), help);
+  if (recording())
+    document(key, "integer", "required", range_text(static_cast<double>(lo), static_cast<double>(hi)), help);
   if (!has(key)) fail(key, "integer");
   return json_integer(at(key), path_of(key), lo, hi);
 }
 double JsonFields::number(const std::string& key, double dflt, double lo, double hi, Help help) {
-  document(key, "number", shortest(dflt), range_text(lo, hi), help);
+  if (recording()) document(key, "number", shortest(dflt), range_text(lo, hi), help);
   if (!has(key)) return dflt;
   return json_number(at(key), path_of(key), lo, hi);
 }
 double JsonFields::number(const std::string& key, double lo, double hi, Help help) {
-  document(key, "number", "required", range_text(lo, hi), help);
+  if (recording()) document(key, "number", "required", range_text(lo, hi), help);
   if (!has(key)) fail(key, "number");
   return json_number(at(key), path_of(key), lo, hi);
 }
 bool JsonFields::boolean(const std::string& key, bool dflt, Help help) {
-  document(key, "boolean", dflt ? "true" : "false", "", help);
+  if (recording()) document(key, "boolean", dflt ? "true" : "false", "", help);
   if (!has(key)) return dflt;
   const Json& v = at(key);
   if (!v.is_boolean()) fail(key, "boolean");
   return v.get<bool>();
 }
 std::string JsonFields::string(const std::string& key, const std::string& dflt, Help help) {
-  document(key, "string", dflt, "", help);
+  if (recording()) document(key, "string", dflt, "", help);
   if (!has(key)) return dflt;
   const Json& v = at(key);
   if (!v.is_string()) fail(key, "string");
   return v.get<std::string>();
 }
 std::string JsonFields::string(const std::string& key, Help help) {
-  document(key, "string", "required", "", help);
+  if (recording()) document(key, "string", "required", "", help);
   if (!has(key)) fail(key, "string");
   const Json& v = at(key);
   if (!v.is_string()) fail(key, "string");
@@ -231,24 +232,27 @@ std::string JsonFields::string(const std::string& key, Help help) {
 }
 std::string JsonFields::choice(const std::string& key, const std::string& dflt, const std::vector<std::string>& allowed,
                                Help help) {
-  std::string list;
-  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  document(key, "choice", dflt, list, help);
+  auto listed = [&] {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    return list;
+  };
+  if (recording()) document(key, "choice", dflt, listed(), help);
   if (!has(key)) return dflt;
   const Json& j = at(key);
   if (!j.is_string()) fail(key, "string");
   const std::string v = j.get<std::string>();
   for (const auto& a : allowed)
     if (a == v) return v;
-  throw InputError(path_of(key) + ": expected one of " + list + ", got \"" + v + "\"");
+  throw InputError(path_of(key) + ": expected one of " + listed() + ", got \"" + v + "\"");
 }
 const Json* JsonFields::child(const std::string& key, Help help, const char* shape) {
-  document(key, shape, "", "", help);
+  if (recording()) document(key, shape, "", "", help);
   if (!has(key)) return nullptr;
   return &at(key);
 }
 const Json& JsonFields::required_child(const std::string& key, Help help, const char* shape) {
-  document(key, shape, "required", "", help);
+  if (recording()) document(key, shape, "required", "", help);
   if (!has(key)) fail(key, "a value");
   return at(key);
 }

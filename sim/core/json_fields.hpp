@@ -48,9 +48,6 @@ class JsonFields {
   // be ("object", "a model name or an object", ...), for the catalogue.
   const Json* child(const std::string& key, Help help = {}, const char* shape = "object");
   const Json& required_child(const std::string& key, Help help = {}, const char* shape = "object");
-  // A key read by other means (a number or a map, say): documents it in the catalogue only.
-  void document(const std::string& key, const std::string& type, const std::string& dflt, const std::string& range,
-                Help help) const;
   std::string path_of(const std::string& key) const { return join_path(path_, key); }
   const std::string& path() const { return path_; }
   // Throws naming the first key that was never read (sorted, so the message is stable).
@@ -59,6 +56,11 @@ class JsonFields {
   [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
 
  private:
+  // While a KeyCatalogue is installed (kunsim list params), each read records its key; the
+  // default and range are formatted only then, not on every scenario parse.
+  static bool recording() { return KeyCatalogue::active() != nullptr; }
+  void document(const std::string& key, const std::string& type, const std::string& dflt, const std::string& range,
+                Help help) const;
   const Json& at(const std::string& key);
   const Json& j_;
   std::string path_;

@@ -55,8 +55,9 @@ TEST(KeySurvey, EveryKeyHasHelpAndADefaultOrSaysRequired) {
   for (const KeyDoc& k : keys) {
     EXPECT_FALSE(k.help.empty()) << k.path << " has no help string where it is parsed";
     const bool section = k.type.find("object") != std::string::npos || k.type == "array";
-    if (!section && k.type != "string")
+    if (!section && k.type != "string") {
       EXPECT_FALSE(k.dflt.empty()) << k.path << " (" << k.when << ") has neither a default nor \"required\"";
+    }
   }
 }
 
