@@ -70,6 +70,9 @@ void print_run(const Json& s, const std::string& out_dir) {
   std::printf("  sim       %s simulated s in %s wall s  (%s requests/wall s, real-time factor %s)\n",
               fmt(m["simulated_s"], "%.1f").c_str(), fmt(m["wall_s"], "%.3f").c_str(),
               fmt(m["requests_per_wall_s"], "%.0f").c_str(), fmt(m["realtime_factor"], "%.0f").c_str());
+  if (m.contains("timeline_capped_at_rows"))
+    std::printf("  timeline  capped at %lld rows (the limit; raise sim.timeline_interval_s, or give --force)\n",
+                m["timeline_capped_at_rows"].get<long long>());
   if (!out_dir.empty()) std::printf("  outputs   %s/\n", out_dir.c_str());
 }
 

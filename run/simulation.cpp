@@ -1,5 +1,7 @@
 #include "run/simulation.hpp"
 
+#include "run/run_limits.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -66,6 +68,8 @@ struct Simulation::Impl final : ServingObserver {
   std::uint64_t next_id = 0;
   std::int64_t in_flight = 0;
   std::int64_t rejects = 0;
+  std::int64_t timeline_rows = 0;
+  bool timeline_capped = false;  // kMaxTimelineRows reached: the samples stopped there
   SimTime now = kSimTimeZero;
 
   struct ArrivalHandler final : EventHandler {
@@ -219,6 +223,13 @@ struct Simulation::Impl final : ServingObserver {
       const auto [engine, member] = cluster->slot(slot);
       timeline.sample(t, slot, *engine, member);
     }
+    timeline_rows += cluster->num_slots();
+    // Past the cap the samples stop (with or without a file: each is an event), and the summary
+    // says where; a few requests spread over years would otherwise sample for hours.
+    if (!opt.force && timeline_rows + cluster->num_slots() > kMaxTimelineRows) {
+      timeline_capped = true;
+      return;
+    }
     // Re-arm while the run has work left; a quiet queue means the run is over.
     if (live() && !events.empty()) events.schedule(t + seconds_to_ns(sc.timeline_interval_s), &sample_handler);
   }
@@ -239,6 +250,11 @@ struct Simulation::Impl final : ServingObserver {
     loop.run(horizon);
 #endif
     now = loop.now();
+    // A run that ends before its first arrival measured nothing; its attainment of 1 would be a lie.
+    if (metrics.arrived() == 0)
+      throw InputError("sim.max_time_s: the run stops at " + format_number(*sc.max_time_s) +
+                       " s, before the first request arrives at " + format_number(ns_to_seconds(pending->arrival)) +
+                       " s: nothing was measured");
     // What is left when the run stops: requests still in instances, never-arrived ones are
     // not counted (they did not arrive within the run).
     for (Request* r : cluster->requests_in_flight()) {
@@ -295,6 +311,7 @@ struct Simulation::Impl final : ServingObserver {
     facts.events = processed;
     facts.wall_s = wall;
     Json j = run_summary(facts, metrics, decisions, *cluster);
+    if (timeline_capped) j["sim"]["timeline_capped_at_rows"] = timeline_rows;
     if (File f = open_out(opt.out_dir, "vllm-bench.json")) {
       const std::string text = metrics.vllm_bench_json().dump(2) + "\n";
       std::fwrite(text.data(), 1, text.size(), f.get());
@@ -303,8 +320,10 @@ struct Simulation::Impl final : ServingObserver {
   }
 };
 
-Simulation::Simulation(const Scenario& scenario, RunOptions options)
-    : impl_(std::make_unique<Impl>(scenario, std::move(options))) {}
+Simulation::Simulation(const Scenario& scenario, RunOptions options) {
+  check_run_limits(scenario, options.force);  // before any output file is opened
+  impl_ = std::make_unique<Impl>(scenario, std::move(options));
+}
 Simulation::~Simulation() = default;
 Json Simulation::run() { return impl_->run(); }
 

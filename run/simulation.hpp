@@ -19,6 +19,7 @@ struct RunOptions {
   // Which files to write into out_dir (summary.json is written by the caller).
   bool requests_csv = true, timeline_csv = true, decisions_jsonl = true;
   bool perfetto = false;     // trace.json in Chrome trace format
+  bool force = false;        // --force: lift the limits of run/run_limits.hpp
 };
 
 class Simulation {

@@ -27,6 +27,8 @@ class ArrivalSource {
   virtual ~ArrivalSource() = default;
   virtual std::optional<TraceRequest> next() = 0;
   virtual std::string describe() const = 0;
+  // Where the last request came from, for errors: file:line for a file, else describe().
+  virtual std::string where() const { return describe(); }
   virtual std::int64_t skipped() const { return 0; }
   // Synthetic lengths cut to their distribution's `max` (reported, never silent).
   virtual std::int64_t clipped() const { return 0; }

@@ -16,6 +16,10 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
+std::int64_t days_in_month(std::int64_t y, unsigned m) {
+  return days_from_civil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) - days_from_civil(y, m, 1);
+}
+
 class AzureTrace final : public TraceFile {
  public:
   using TraceFile::TraceFile;
@@ -36,9 +40,10 @@ class AzureTrace final : public TraceFile {
     if (ts.size() < 19 || ts[4] != '-' || ts[7] != '-' || (ts[10] != ' ' && ts[10] != 'T') || ts[13] != ':' ||
         ts[16] != ':')
       fail("TIMESTAMP: expected YYYY-MM-DD HH:MM:SS[.fraction], got \"" + std::string(ts.substr(0, 40)) + "\"");
-    const auto y = parse_int(ts.substr(0, 4), "TIMESTAMP year", 1970, 9999);
+    // Years to 2200 keep nanoseconds since 1970 inside int64 (which ends in 2262).
+    const auto y = parse_int(ts.substr(0, 4), "TIMESTAMP year", 1970, 2200);
     const auto mo = parse_int(ts.substr(5, 2), "TIMESTAMP month", 1, 12);
-    const auto d = parse_int(ts.substr(8, 2), "TIMESTAMP day", 1, 31);
+    const auto d = parse_int(ts.substr(8, 2), "TIMESTAMP day", 1, days_in_month(y, static_cast<unsigned>(mo)));
     const auto h = parse_int(ts.substr(11, 2), "TIMESTAMP hour", 0, 23);
     const auto mi = parse_int(ts.substr(14, 2), "TIMESTAMP minute", 0, 59);
     const auto s = parse_int(ts.substr(17, 2), "TIMESTAMP second", 0, 60);

@@ -47,8 +47,9 @@ class KunsimTrace final : public TraceFile {
   bool parse_row(std::string_view line, TraceRequest& out) override {
     const nlohmann::json j = object(line);
     const auto at = j.find("arrival_s");
-    if (at == j.end() || !at->is_number() || at->get<double>() < 0) fail("\"arrival_s\": expected seconds >= 0");
-    out.arrival = at_seconds(at->get<double>());
+    const auto arrival = at != j.end() && at->is_number() ? checked_seconds(at->get<double>()) : std::nullopt;
+    if (!arrival) fail("\"arrival_s\": expected seconds in [0, 1e9]");
+    out.arrival = kSimTimeZero + *arrival;
     out.prompt = static_cast<int>(integer(j, "input_tokens", 0, 10'000'000));
     out.output = static_cast<int>(integer(j, "output_tokens", 0, 10'000'000));
     out.prefix.clear();

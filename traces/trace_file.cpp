@@ -38,13 +38,13 @@ std::int64_t TraceFile::parse_int(std::string_view f, const char* name, std::int
   return v;
 }
 
-double TraceFile::parse_double(std::string_view f, const char* name) const {
+double TraceFile::parse_seconds(std::string_view f, const char* name) const {
   while (!f.empty() && f.front() == ' ') f.remove_prefix(1);
   while (!f.empty() && f.back() == ' ') f.remove_suffix(1);
   double v = 0;
   const auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
-  if (ec != std::errc() || p != f.data() + f.size() || !std::isfinite(v) || v < 0 || v > 1e10)
-    fail(std::string(name) + ": expected a finite number in [0, 1e10], got \"" + std::string(f.substr(0, 40)) + "\"");
+  if (ec != std::errc() || p != f.data() + f.size() || !std::isfinite(v) || v < 0 || v > kMaxInputSeconds)
+    fail(std::string(name) + ": expected a finite number in [0, 1e9], got \"" + std::string(f.substr(0, 40)) + "\"");
   return v;
 }
 
@@ -70,6 +70,10 @@ std::optional<TraceRequest> TraceFile::next() {
       started_ = true;
       base_ = last_ = r.arrival;
     }
+    // Every format's arrivals are >= 0 ns, so this difference cannot wrap; it must fit the limit.
+    if (r.arrival - base_ > kMaxInputSpan)
+      fail("arrival " + std::to_string(ns_to_seconds(r.arrival - base_)) +
+           " s after the first row is past the longest trace kunsim takes (1e9 s, about 31.7 years)");
     if (r.arrival < last_)
       fail("arrival time goes back (" + std::to_string(ns_to_seconds(r.arrival - base_)) + " s after " +
            std::to_string(ns_to_seconds(last_ - base_)) + " s): traces must be in arrival order");

@@ -18,6 +18,7 @@ class TraceFile : public ArrivalSource {
   explicit TraceFile(std::string path);
   std::optional<TraceRequest> next() final;
   std::string describe() const override { return path_; }
+  std::string where() const override { return path_ + ":" + std::to_string(line_no_); }
   std::int64_t skipped() const override { return skipped_; }
 
  protected:
@@ -29,11 +30,11 @@ class TraceFile : public ArrivalSource {
   virtual bool parse_header(std::string_view line) = 0;
 
   [[noreturn]] void fail(const std::string& what) const;
-  std::string where() const { return path_ + ":" + std::to_string(line_no_); }
   // Splits on commas (no quoting: none of the supported formats quote fields).
   const std::vector<std::string_view>& split_csv(std::string_view line, std::size_t expected);
   std::int64_t parse_int(std::string_view field, const char* name, std::int64_t lo, std::int64_t hi) const;
-  double parse_double(std::string_view field, const char* name) const;
+  // Seconds: a finite number in [0, kMaxInputSeconds].
+  double parse_seconds(std::string_view field, const char* name) const;
   // Token counts: integers in [0, 10M]; a row with zero prompt or output tokens is skipped.
   bool tokens(std::string_view prompt, std::string_view output, TraceRequest& out) const;
 

@@ -24,13 +24,19 @@ class ShapedTrace final : public ArrivalSource {
     while (auto r = inner_->next()) {
       if (r->arrival < start) continue;
       if (r->arrival >= stop) return std::nullopt;
-      r->arrival = kSimTimeZero + round_ns(static_cast<double>((r->arrival - start).ns()) / s_.rate_scale);
+      const double scaled_ns = static_cast<double>((r->arrival - start).ns()) / s_.rate_scale;
+      if (scaled_ns > static_cast<double>(kMaxInputSpan.ns()))
+        throw InputError("workload.rate_scale: " + format_number(s_.rate_scale) + " stretches the arrival at " +
+                         inner_->where() + " to " + format_number(scaled_ns * 1e-9) +
+                         " s, past the longest run kunsim takes (1e9 s)");
+      r->arrival = kSimTimeZero + round_ns(scaled_ns);
       ++emitted_;
       return r;
     }
     return std::nullopt;
   }
   std::string describe() const override { return inner_->describe(); }
+  std::string where() const override { return inner_->where(); }
   std::int64_t skipped() const override { return inner_->skipped(); }
 
  private:
@@ -210,11 +216,12 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
   return s;
 }
 
-std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& s, const Rng& rng) {
-  if (s.kind == WorkloadSpec::Kind::Trace)
-    return std::make_unique<ShapedTrace>(open_trace(s.trace_format, s.trace_path, "workload.trace.format"), s);
+namespace {
+
+// The arrival rate over the run of a synthetic or profile workload: its segments, bursts,
+// rate_scale and window, with time restarting at the window's start.
+RateSchedule schedule_of(const WorkloadSpec& s) {
   std::vector<RateSegment> segs;
-  LengthDistribution in = s.input, out = s.output;
   if (s.kind == WorkloadSpec::Kind::Synthetic) {
     const double end = s.duration_s > 0 ? s.duration_s : (s.window_duration_s ? s.window_start_s + *s.window_duration_s : 1e9);
     segs.push_back({kSimTimeZero, at_seconds(end), s.rate, s.cv});
@@ -225,8 +232,6 @@ std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& s, const 
       segs.push_back({at_seconds(a), at_seconds(std::min(a + p.window_s, std::max(p.duration_s, a + 1e-3))),
                       p.rate[w], p.cv[w]});
     }
-    in = LengthDistribution::quantiles(p.input_quantiles);
-    out = LengthDistribution::quantiles(p.output_quantiles);
   }
   RateSchedule sched(std::move(segs));
   sched.apply_bursts(s.bursts);
@@ -243,19 +248,33 @@ std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& s, const 
     g.end = kSimTimeZero + (g.end - a);
     cut.push_back(g);
   }
-  auto source = std::make_unique<SyntheticSource>(RateSchedule(std::move(cut)), std::move(in), std::move(out),
-                                                  s.max_requests, rng, s.describe());
+  return RateSchedule(std::move(cut));
+}
+
+}  // namespace
+
+std::optional<double> expected_requests(const WorkloadSpec& s) {
+  if (s.kind == WorkloadSpec::Kind::Trace) return std::nullopt;
+  double n = 0;
+  const RateSchedule schedule = schedule_of(s);
+  for (const RateSegment& g : schedule.segments()) n += g.rate * ns_to_seconds(g.end - g.start);
+  if (s.max_requests) n = std::min(n, static_cast<double>(*s.max_requests));
+  return n;
+}
+
+std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& s, const Rng& rng) {
+  if (s.kind == WorkloadSpec::Kind::Trace)
+    return std::make_unique<ShapedTrace>(open_trace(s.trace_format, s.trace_path, "workload.trace.format"), s);
+  LengthDistribution in = s.input, out = s.output;
+  if (s.kind == WorkloadSpec::Kind::Profile) {
+    in = LengthDistribution::quantiles(s.profile->input_quantiles);
+    out = LengthDistribution::quantiles(s.profile->output_quantiles);
+  }
+  auto source = std::make_unique<SyntheticSource>(schedule_of(s), std::move(in), std::move(out), s.max_requests, rng,
+                                                  s.describe());
   if (!s.sharing || !s.sharing->any()) return source;
   return with_prefix_sharing(std::move(source), *s.sharing, rng.fork(0x5AA2E));
 }
-
-namespace {
-std::string format_seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", s);
-  return buf;
-}
-}  // namespace
 
 std::string WorkloadSpec::empty_message(std::int64_t skipped_rows) const {
   std::string why = "workload: " + describe() + " yields no request";
@@ -264,7 +283,7 @@ std::string WorkloadSpec::empty_message(std::int64_t skipped_rows) const {
   else if (kind == Kind::Trace && window_start_s == 0 && !window_duration_s)
     why += ": the trace has no data rows";
   if (window_start_s > 0 || window_duration_s)
-    why += " (workload.window starts at " + format_seconds(window_start_s) + " s: past the workload's end?)";
+    why += " (workload.window starts at " + format_number(window_start_s) + " s: past the workload's end?)";
   if (max_requests && *max_requests <= 0) why += " (workload.max_requests is 0)";
   return why;
 }

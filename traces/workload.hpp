@@ -59,6 +59,9 @@ std::string resolve_trace_path(const std::string& path, const TracePaths& paths,
 
 WorkloadSpec workload_from_json(const Json& j, const std::string& path, const TracePaths& paths);
 std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& spec, const Rng& rng);
+// The mean number of requests a synthetic or profile workload generates (its rate integrated
+// over its span, capped by max_requests); nullopt for a trace, which has as many as its rows.
+std::optional<double> expected_requests(const WorkloadSpec& spec);
 
 // What `kunsim validate` checks: a trace is read to its end as a run reads it (bad rows are
 // InputErrors with file:line), and any workload must yield at least one request. Returns the

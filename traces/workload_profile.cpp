@@ -71,6 +71,10 @@ WorkloadProfile WorkloadProfile::from_json(const Json& j, const std::string& ori
   f.number("mean_rate", 0, 0, 1e9);
   f.number("peak_window_rate", 0, 0, 1e9);
   p.window_s = f.number("window_s", 1e-3, 1e9);
+  if (p.duration_s / p.window_s > static_cast<double>(kMaxProfileWindows))
+    throw InputError(f.path_of("window_s") + ": " + std::to_string(p.window_s) + " s over duration_s " +
+                     std::to_string(p.duration_s) + " makes more than " + std::to_string(kMaxProfileWindows) +
+                     " windows");
   p.rate = numbers(f.required_child("rate"), f.path_of("rate"), 0, 1e9);
   p.cv = numbers(f.required_child("cv"), f.path_of("cv"), 0.01, 100);
   if (p.rate.empty() || p.rate.size() != p.cv.size())
@@ -93,6 +97,8 @@ WorkloadProfile compute_profile(ArrivalSource& src, double window_s, const std::
   WorkloadProfile p;
   p.source = source_name;
   p.window_s = window_s;
+  if (!(window_s >= 1e-3 && window_s <= kMaxInputSeconds))
+    throw InputError("--window-s: expected seconds in [0.001, 1e9], got " + std::to_string(window_s));
   const SimDuration win = seconds_to_ns(window_s);
   std::vector<int> in, out;
   // Per window: count, and sum / sum of squares of inter-arrival gaps that start in it.
@@ -103,6 +109,10 @@ WorkloadProfile compute_profile(ArrivalSource& src, double window_s, const std::
   while (auto r = src.next()) {
     reuse.add(*r);
     const auto w = static_cast<std::size_t>(r->arrival.since_start() / win);
+    if (w >= kMaxProfileWindows)
+      throw InputError(src.where() + ": a window of " + std::to_string(window_s) + " s over this trace's " +
+                       std::to_string(ns_to_seconds(r->arrival)) + " s makes more than " +
+                       std::to_string(kMaxProfileWindows) + " windows; give a larger --window-s");
     if (n.size() <= w) {
       n.resize(w + 1, 0);
       gs.resize(w + 1, 0);

@@ -35,6 +35,10 @@ struct WorkloadProfile {
 };
 
 // Reads the whole stream once (memory: the lengths, 8 bytes a request).
+// A profile holds one rate per window; past this many (a tiny --window-s over a long trace, or a
+// hostile profile file) it is refused, since each window costs memory and a replayed segment.
+inline constexpr std::size_t kMaxProfileWindows = 1'000'000;
+// window_s must be at least 1 ms (InputError naming --window-s otherwise).
 WorkloadProfile compute_profile(ArrivalSource& src, double window_s, const std::string& source_name);
 
 // Shipped profiles (scenarios/profiles/*.json, embedded): "azure-conv", "azure-code",

@@ -2,6 +2,7 @@
 // The message always names where the problem is: a JSON path (`cluster.gpus_per_node`) or a
 // file:line, so the user can fix it without reading kunsim's code.
 #pragma once
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -11,5 +12,12 @@ class InputError : public std::runtime_error {
  public:
   explicit InputError(const std::string& what) : std::runtime_error(what) {}
 };
+
+// A number as a message shows it: 6 significant digits, no trailing zeros ("0.001", "1.8e+09").
+inline std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 }  // namespace kunsim

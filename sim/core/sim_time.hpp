@@ -11,6 +11,7 @@
 #include <compare>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <ostream>
 
 namespace kunsim {
@@ -70,6 +71,18 @@ constexpr SimDuration ns_span(std::int64_t ns) { return SimDuration::from_ns(ns)
 
 // Rounds to the nearest nanosecond; callers validate that `s` is finite and in range.
 inline SimDuration seconds_to_ns(double s) { return SimDuration::from_ns(std::llround(s * 1e9)); }
+// The longest time kunsim takes from any input: a trace's span after rebasing to its first row and
+// after `rate_scale`, and every scenario key in seconds. 1e9 s is about 31.7 years; int64
+// nanoseconds hold 9.2e9 s, so an arrival at the limit plus all a run does after it still fits,
+// and no sum of two input times (a window's start and its length) can overflow.
+inline constexpr double kMaxInputSeconds = 1e9;
+inline constexpr SimDuration kMaxInputSpan = SimDuration::from_ns(1'000'000'000LL * 1'000'000'000LL);
+// The one conversion of a user's seconds: nullopt unless finite, >= 0 and <= kMaxInputSeconds.
+// Callers turn nullopt into an InputError that names their key or file:line.
+inline std::optional<SimDuration> checked_seconds(double s) {
+  if (!(s >= 0 && s <= kMaxInputSeconds)) return std::nullopt;  // also false for NaN
+  return seconds_to_ns(s);
+}
 // A cost in (fractional) nanoseconds, rounded once.
 inline SimDuration round_ns(double ns) { return SimDuration::from_ns(std::llround(ns)); }
 inline double ns_to_seconds(SimDuration d) { return static_cast<double>(d.ns()) * 1e-9; }

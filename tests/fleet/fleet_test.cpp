@@ -317,7 +317,9 @@ TEST(Disaggregation, EveryRequestIsPrefilledThenHandedOffWithItsKv) {
   EXPECT_EQ(static_cast<std::size_t>(multi), handoffs.size());
   // Prefill instances never decode; decode instances never prefill a prompt (no recompute here).
   for (const auto& e : s["instances"])
-    if (e["id"].get<int>() < 2) EXPECT_EQ(e["jumped_steps"], 0) << e.dump();
+    if (e["id"].get<int>() < 2) {
+      EXPECT_EQ(e["jumped_steps"], 0) << e.dump();
+    }
   EXPECT_GT(s["prefill_done_s"]["p50"].get<double>(), 0);
   EXPECT_LT(s["prefill_done_s"]["p50"].get<double>(), s["ttft_s"]["p50"].get<double>());
 }
@@ -371,7 +373,9 @@ TEST(Disaggregation, KvIsReshardedBetweenTpDegreesOverEveryRanksLinks) {
   const auto dir = scratch("pd-layerwise");
   run_scenario(lw, dir);
   for (const auto& h : rows_of(dir / "decisions.jsonl", "handoff"))
-    if (h["request"] == 0) EXPECT_LT(h["transfer_s"].get<double>(), t11);
+    if (h["request"] == 0) {
+      EXPECT_LT(h["transfer_s"].get<double>(), t11);
+    }
 }
 
 TEST(FleetCli, PlanSearchesANamedGroupAndPricesEachKind) {

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "run/run_limits.hpp"
 #include "sim/policy/policy_registry.hpp"
 #include "test_support.hpp"
 
@@ -104,6 +105,50 @@ TEST(Simulation, HorizonLeavesUnfinishedRequestsCounted) {
   expect_conserved(s);
   EXPECT_GT(s["requests"]["unfinished"].get<int>(), 0);
   EXPECT_DOUBLE_EQ(s["sim"]["simulated_s"].get<double>(), 12.0);
+}
+
+std::string input_error_of(const Json& j, bool force = false) {
+  try {
+    const Scenario sc = scenario_from_json(j, TracePaths{});
+    RunOptions ro;
+    ro.force = force;
+    Simulation(sc, ro).run();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// A run that stops before its first arrival measured nothing: it is refused, not "attainment 1".
+TEST(Simulation, ARunWithNoArrivalIsAnInputError) {
+  Json j = tiny_cluster_scenario();
+  j["sim"] = {{"max_time_s", 0.001}};
+  EXPECT_EQ(input_error_of(j).rfind("sim.max_time_s: the run stops at 0.001 s, before the first request arrives", 0),
+            0u);
+}
+
+// The limits of run/run_limits.hpp: generated requests are estimated and refused before the run
+// starts (and --force lifts it); timeline samples stop at their cap, and the summary says so.
+TEST(Simulation, LimitsRefuseOrCapWhatWouldNotFit) {
+  Json j = tiny_cluster_scenario();
+  j["workload"]["synthetic"]["rate"] = 1e7;
+  j["workload"]["synthetic"]["duration_s"] = 1e9;
+  EXPECT_EQ(input_error_of(j).rfind("workload: about 1e+16 requests would be generated", 0), 0u) << input_error_of(j);
+  j["workload"]["synthetic"]["max_requests"] = 10;  // not a key of synthetic: refused by name
+  EXPECT_NE(input_error_of(j).find("max_requests"), std::string::npos);
+  j["workload"]["synthetic"].erase("max_requests");
+  j["workload"]["max_requests"] = 50;
+  EXPECT_EQ(input_error_of(j), "(no error)");  // capped by max_requests: within the limit
+
+  // Three requests weeks apart: without the cap, 4 rows a second for about 3e6 s.
+  Json sparse = tiny_cluster_scenario();
+  sparse["workload"]["synthetic"]["rate"] = 1e-6;
+  sparse["workload"]["synthetic"]["duration_s"] = 1e9;
+  sparse["workload"]["max_requests"] = 3;
+  sparse["sim"] = {{"timeline_interval_s", 1}};
+  const Json s = run_scenario(sparse);
+  EXPECT_EQ(s["sim"]["timeline_capped_at_rows"].get<std::int64_t>(), kMaxTimelineRows);
+  expect_conserved(s);
 }
 
 TEST(Simulation, ImpossibleRequestsAreRejectedWithAReason) {

@@ -133,6 +133,63 @@ TEST(TraceReaders, BadRowsNameFileAndLine) {
   EXPECT_NE(error_of("mooncake", p).find(p + ":1: \"input_length\": expected an integer"), std::string::npos);
 }
 
+// Every format's times must fit int64 nanoseconds with room to run: each refuses a span past
+// 1e9 s at file:line, whatever unit it writes time in, instead of wrapping (which once made
+// requests vanish, or "time went backwards").
+TEST(TraceReaders, EveryFormatRefusesTimesPastTheLimit) {
+  const auto dir = scratch("overflow");
+  const std::string p = (dir / "t").string();
+  const auto refused = [&](const std::string& format, const std::string& text, const std::string& expected) {
+    write_file(p, text);
+    const std::string e = error_of(format, p);
+    EXPECT_EQ(e.rfind(p + expected, 0), 0u) << format << ": " << e;
+  };
+  refused("kunsim", "{\"format\": \"kunsim-requests\", \"hash_block_tokens\": 16}\n"
+          "{\"arrival_s\": 1e300, \"input_tokens\": 4, \"output_tokens\": 4}\n",
+          ":2: \"arrival_s\": expected seconds in [0, 1e9]");
+  refused("vidur", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,4,4\n9.3e9,4,4\n",
+          ":3: arrived_at: expected a finite number in [0, 1e9]");
+  refused("burstgpt", "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n1e10,m,4,4,8,x\n",
+          ":2: Timestamp: expected a finite number in [0, 1e9]");
+  // Azure's absolute dates: 1970 to 2200 fit int64 ns, but not a span of more than 1e9 s.
+  refused("azure", "TIMESTAMP,ContextTokens,GeneratedTokens\n1970-01-01 00:00:00,4,4\n2200-01-01 00:00:00,4,4\n",
+          ":3: arrival 7258118400.000000 s after the first row is past the longest trace");
+  refused("azure", "TIMESTAMP,ContextTokens,GeneratedTokens\n9999-01-01 00:00:00,4,4\n",
+          ":2: TIMESTAMP year: expected an integer in [1970, 2200]");
+  refused("azure", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-31 00:00:00,4,4\n",
+          ":2: TIMESTAMP day: expected an integer in [1, 30]");
+  refused("mooncake", "{\"timestamp\": 0, \"input_length\": 4, \"output_length\": 4}\n"
+          "{\"timestamp\": 99999999999, \"input_length\": 4, \"output_length\": 4}\n",
+          ":2: \"timestamp\": expected an integer in [0, 10000000000]");
+  // rate_scale stretches a trace's time; the stretched arrival must fit as well.
+  write_file(p, "arrived_at,num_prefill_tokens,num_decode_tokens\n0,4,4\n9e8,4,4\n");
+  const Json j = Json::parse(R"({"trace": {"format": "vidur", "path": ")" + p + R"("}, "rate_scale": 0.5})");
+  auto src = make_arrival_source(workload_from_json(j, "workload", TracePaths{}), Rng(1));
+  ASSERT_TRUE(src->next());
+  try {
+    src->next();
+    ADD_FAILURE() << "a stretched arrival past 1e9 s was accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("workload.rate_scale: 0.5 stretches the arrival at " + p + ":3 to 1.8e+09 s", 0),
+              0u) << e.what();
+  }
+}
+
+TEST(Workload, TraceStatsRefusesWindowsItCannotHold) {
+  const auto dir = scratch("windows");
+  const std::string p = (dir / "t.csv").string();
+  write_file(p, "arrived_at,num_prefill_tokens,num_decode_tokens\n0,4,4\n9e8,4,4\n");
+  auto src = open_trace("vidur", p, "format");
+  EXPECT_THROW(compute_profile(*src, 1e-300, "t"), InputError);  // was SIGFPE: a 0 ns window
+  auto again = open_trace("vidur", p, "format");
+  try {
+    compute_profile(*again, 1, "t");
+    ADD_FAILURE() << "9e8 one-second windows were accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(p + ":3: a window of 1.000000 s"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Workload, SyntheticGammaHasItsRateAndBurstsMultiplyIt) {
   const Json j = Json::parse(R"({"synthetic": {"arrival": "gamma", "rate": 50, "cv": 2, "duration_s": 200},
                                  "bursts": [{"start_s": 100, "duration_s": 50, "multiplier": 4}]})");

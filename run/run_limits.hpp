@@ -1,0 +1,25 @@
+// RunLimits: how much a scenario may ask of one run before kunsim stops it at the door. A typo
+// (`rate: 1e7` with `duration_s: 1e9`) or a hostile file should not fill the disk or the
+// memory, so each size a run can grow with is estimated before it starts and refused (exit 2,
+// with the estimate and the limit) or capped (with a message), as the README's table says.
+// `--force` lifts what can be lifted, for the run that really is that big. What is refused:
+//   generated requests   rate x span of a synthetic or profile workload   > 100,000,000
+// What is capped (the run goes on; summary.json and the console say so):
+//   timeline.csv rows    one per slot per sim.timeline_interval_s         > 5,000,000
+// Sweep points, trace-stats windows and JSON documents have limits of their own, where they
+// are read (whatif/sweep.hpp, traces/workload_profile.hpp, sim/core/input_file.hpp).
+#pragma once
+#include <cstdint>
+
+#include "run/scenario.hpp"
+
+namespace kunsim {
+
+inline constexpr double kMaxGeneratedRequests = 1e8;
+inline constexpr std::int64_t kMaxTimelineRows = 5'000'000;
+
+// InputError, naming the key and the estimate, when the scenario is past a refused limit and
+// `force` is false.
+void check_run_limits(const Scenario& scenario, bool force);
+
+}  // namespace kunsim
