@@ -29,6 +29,7 @@ struct Command {
 // Every command, in the order `kunsim --help` lists them.
 std::span<const Command> commands();
 
+inline constexpr const char* kForceHelp = "Lift the limits on a run's size (README: Limits), for a run that is that big";
 inline constexpr const char* kOverwriteHelp = "Replace a non-empty --out folder that kunsim did not write";
 
 // Each command's adder (cli/<name>_command.cpp).

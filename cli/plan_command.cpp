@@ -32,6 +32,7 @@ CommandRunner add_plan_command(CLI::App& app) {
   plan->add_option("--set", a->sets, "Override a scenario key")->take_all();
   plan->add_option("--trace-dir", a->trace_dir, "Folder that relative trace paths resolve against");
   plan->add_flag("--overwrite", a->overwrite, kOverwriteHelp);
+  plan->add_flag("--force", a->opt.force, kForceHelp);
   return [a](const CommandContext&) {
     PlanOptions opt = a->opt;
     const std::string& csv = a->policies;

@@ -79,7 +79,7 @@ void print_run(const Json& s, const std::string& out_dir) {
 struct RunArgs {
   std::string scenario, out, trace_dir;
   std::vector<std::string> sets;
-  bool quiet = false, no_wall = false, perfetto = false, overwrite = false;
+  bool quiet = false, no_wall = false, perfetto = false, overwrite = false, force = false;
 };
 
 }  // namespace
@@ -95,6 +95,7 @@ CommandRunner add_run_command(CLI::App& app) {
   run->add_flag("--no-wall-clock", a->no_wall, "Write 0 for wall-time figures, so summary.json is byte-identical");
   run->add_flag("--perfetto", a->perfetto, "Also write trace.json (Chrome trace format; open in ui.perfetto.dev)");
   run->add_flag("--overwrite", a->overwrite, kOverwriteHelp);
+  run->add_flag("--force", a->force, kForceHelp);
   return [a](const CommandContext&) {
     const Scenario sc = load_scenario(a->scenario, a->sets, a->trace_dir);
     const std::string out_dir = a->out.empty() ? (fs::path("out") / sc.name).string() : a->out;
@@ -105,6 +106,7 @@ CommandRunner add_run_command(CLI::App& app) {
       ro.out_dir = folder.path().string();
       ro.wall_clock = !a->no_wall;
       ro.perfetto = a->perfetto;
+      ro.force = a->force;
       Simulation sim(sc, ro);
       summary = sim.run();
     }

@@ -14,18 +14,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int run_sweep_command(const std::string& file, int jobs, std::string out_dir, const std::string& trace_dir, bool quiet,
-                      bool overwrite, const SweepRanks& ranks) {
-  const SweepSpec spec = load_sweep(file);
+struct SweepArgs {
+  std::string sweep, out, trace_dir;
+  int jobs = 1;
+  bool quiet = false, overwrite = false, force = false;
+};
+
+int run_sweep_command(const SweepArgs& a, const SweepRanks& ranks) {
+  const SweepSpec spec = load_sweep(a.sweep, a.force);
+  const bool quiet = a.quiet;
+  std::string out_dir = a.out;
   if (out_dir.empty()) out_dir = (fs::path("out") / spec.name).string();
   // Rank 0 prepares the folder; every rank writes its runs into it; rank 0 commits once all
   // rows are gathered (every rank has finished).
-  OutputFolder folder(out_dir, overwrite, ranks.rank == 0);
+  OutputFolder folder(out_dir, a.overwrite, ranks.rank == 0);
   mpi_barrier(ranks);
   SweepOptions opt;
-  opt.threads = jobs;
+  opt.threads = a.jobs;
   opt.out_dir = folder.path().string();
-  opt.trace_dir = trace_dir;
+  opt.trace_dir = a.trace_dir;
+  opt.force = a.force;
   opt.progress = !quiet;  // every rank counts; rank 0 shows the whole sweep
   opt.rank = ranks.rank;
   opt.ranks = ranks.size;
@@ -66,12 +74,7 @@ int run_sweep_command(const std::string& file, int jobs, std::string out_dir, co
 }  // namespace
 
 CommandRunner add_sweep_command(CLI::App& app) {
-  struct Args {
-    std::string sweep, out, trace_dir;
-    int jobs = 1;
-    bool quiet = false, overwrite = false;
-  };
-  auto a = std::make_shared<Args>();
+  auto a = std::make_shared<SweepArgs>();
   auto* sweep = app.add_subcommand("sweep", "Run a base scenario over lists of values (sweep.csv, one folder per run)");
   sweep->add_option("sweep", a->sweep, "Sweep JSON file")->required();
   sweep->add_option("-j,--jobs", a->jobs, "Runs in parallel")->check(CLI::Range(1, 1024));
@@ -79,11 +82,12 @@ CommandRunner add_sweep_command(CLI::App& app) {
   sweep->add_option("--trace-dir", a->trace_dir, "Folder that relative trace paths resolve against");
   sweep->add_flag("--quiet", a->quiet, "No progress bar");
   sweep->add_flag("--overwrite", a->overwrite, kOverwriteHelp);
+  sweep->add_flag("--force", a->force, kForceHelp);
   return [a](const CommandContext& ctx) {
     const SweepRanks ranks = mpi_start(ctx.argc, ctx.argv);
     int rc = 0;
     try {
-      rc = run_sweep_command(a->sweep, a->jobs, a->out, a->trace_dir, a->quiet, a->overwrite, ranks);
+      rc = run_sweep_command(*a, ranks);
     } catch (...) {
       mpi_stop();
       throw;

@@ -3,8 +3,8 @@
 #include <memory>
 
 #include "command.hpp"
+#include "run/run_limits.hpp"
 #include "run/scenario.hpp"
-#include "sim/core/rng.hpp"
 
 namespace kunsim {
 
@@ -12,15 +12,17 @@ CommandRunner add_validate_command(CLI::App& app) {
   struct Args {
     std::string scenario, trace_dir;
     std::vector<std::string> sets;
+    bool force = false;
   };
   auto a = std::make_shared<Args>();
   auto* validate = app.add_subcommand("validate", "Check a scenario without running it");
   validate->add_option("scenario", a->scenario, "Scenario JSON file")->required();
   validate->add_option("--set", a->sets, "Override a scenario key")->take_all();
   validate->add_option("--trace-dir", a->trace_dir, "Folder that relative trace paths resolve against");
+  validate->add_flag("--force", a->force, kForceHelp);
   return [a](const CommandContext&) {
     const Scenario sc = load_scenario(a->scenario, a->sets, a->trace_dir);
-    check_workload(sc.workload, Rng(sc.seed).fork(0xA11));
+    check_scenario(sc, a->force);
     if (sc.deployment.groups.size() == 1) {
       std::printf("%s: ok (%s, %d x %s tp=%d, %lld KV blocks per instance, policy %s, %s; costs: %s)\n",
                   a->scenario.c_str(), sc.name.c_str(), sc.instances, sc.model.name.c_str(), sc.engine.tp,

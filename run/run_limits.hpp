@@ -22,4 +22,14 @@ inline constexpr std::int64_t kMaxTimelineRows = 5'000'000;
 // `force` is false.
 void check_run_limits(const Scenario& scenario, bool force);
 
+// What `kunsim validate` checks beyond parsing, each as a run would find it: the limits, the
+// workload read to its end (bad rows at file:line), and a request arriving before
+// sim.max_time_s. Returns the requests a trace yields (1 for generated workloads).
+std::int64_t check_scenario(const Scenario& scenario, bool force);
+
+// The Rng stream a run draws its arrivals from (Rng(seed).fork(kArrivalStream)).
+inline constexpr std::uint64_t kArrivalStream = 0xA11;
+// The input error of a run that stops before its first arrival (it measured nothing).
+std::string no_arrival_message(double max_time_s, SimTime first_arrival);
+
 }  // namespace kunsim

@@ -128,7 +128,7 @@ struct Simulation::Impl final : ServingObserver {
       timeouts = std::make_unique<ClientTimeouts>(*cluster, events, seconds_to_ns(*sc.workload.client_timeout_s));
     arrival_handler.sim = this;
     sample_handler.sim = this;
-    source = make_arrival_source(sc.workload, rng.fork(0xA11));
+    source = make_arrival_source(sc.workload, rng.fork(kArrivalStream));
     if (trace_json) {
       trace = std::make_unique<PerfettoTrace>(trace_json.get());
       links.on_transfer = [this](LinkId id, SimTime a, SimTime b, std::int64_t bytes) {
@@ -252,9 +252,7 @@ struct Simulation::Impl final : ServingObserver {
     now = loop.now();
     // A run that ends before its first arrival measured nothing; its attainment of 1 would be a lie.
     if (metrics.arrived() == 0)
-      throw InputError("sim.max_time_s: the run stops at " + format_number(*sc.max_time_s) +
-                       " s, before the first request arrives at " + format_number(ns_to_seconds(pending->arrival)) +
-                       " s: nothing was measured");
+      throw InputError(no_arrival_message(*sc.max_time_s, pending->arrival));
     // What is left when the run stops: requests still in instances, never-arrived ones are
     // not counted (they did not arrive within the run).
     for (Request* r : cluster->requests_in_flight()) {

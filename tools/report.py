@@ -216,7 +216,8 @@ def plan_charts(root):
     vary = plan["vary"]
     fig, ax = plt.subplots(figsize=(7, 4))
     for policy, r in plan["policies"].items():
-        pts = sorted((p[vary], p["attainment"]) for p in r["probes"])
+        # A probe that could not run ("infeasible": why) has no attainment to draw.
+        pts = sorted((p[vary], p["attainment"]) for p in r["probes"] if "attainment" in p)
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=f"{policy} -> {r['value']}")
     ax.axhline(plan["target"], color="gray", ls="--", lw=0.8)
     ax.set_xlabel(vary)

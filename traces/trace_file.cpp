@@ -4,12 +4,11 @@
 #include <cmath>
 
 #include "sim/core/input_error.hpp"
+#include "sim/core/input_file.hpp"
 
 namespace kunsim {
 
-TraceFile::TraceFile(std::string path) : path_(std::move(path)), in_(path_, std::ios::binary) {
-  if (!in_) throw InputError(path_ + ": cannot open trace file");
-}
+TraceFile::TraceFile(std::string path) : path_(std::move(path)), in_(open_input_file(path_, "trace")) {}
 
 void TraceFile::fail(const std::string& what) const { throw InputError(where() + ": " + what); }
 

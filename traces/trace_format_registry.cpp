@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "sim/core/input_error.hpp"
+#include "sim/core/input_file.hpp"
 
 namespace kunsim {
 
@@ -17,8 +18,7 @@ std::unique_ptr<ArrivalSource> open_trace(const std::string& format, const std::
 }
 
 std::string detect_trace_format(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open trace file");
+  std::ifstream in = open_input_file(path, "trace");
   std::string first;
   std::getline(in, first);
   if (!first.empty() && first.back() == '\r') first.pop_back();

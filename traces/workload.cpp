@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "sim/core/input_file.hpp"
 #include "traces/trace_format_registry.hpp"
 
 namespace kunsim {
@@ -112,8 +113,10 @@ std::string resolve_trace_path(const std::string& path, const TracePaths& paths,
   }
   std::string looked;
   for (const auto& t : tried) {
-    std::error_code ec;
-    if (fs::is_regular_file(t, ec)) return t.string();
+    const std::string why = not_a_regular_file(t.string());
+    if (why.empty()) return t.string();
+    // Something is there but it is no file (a folder, /dev/null, a FIFO): say so, not "not found".
+    if (why != "does not exist") throw InputError(json_path + ": " + t.string() + " " + why + ", not a trace file");
     looked += (looked.empty() ? "" : ", ") + t.string();
   }
   throw InputError(json_path + ": trace file \"" + path + "\" not found (looked in: " + looked +
@@ -175,7 +178,18 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
     if (const WorkloadProfile* builtin = builtin_profile(s.profile_name)) {
       s.profile = std::make_shared<WorkloadProfile>(*builtin);
     } else {
-      const std::string file = resolve_trace_path(s.profile_name, paths, f.path_of("profile"));
+      std::string file;
+      try {
+        file = resolve_trace_path(s.profile_name, paths, f.path_of("profile"));
+      } catch (const InputError& e) {
+        std::string shipped;
+        for (const std::string& n : builtin_profile_names()) shipped += (shipped.empty() ? "" : ", ") + n;
+        const std::string what = e.what();
+        const auto looked = what.find("(looked in:");
+        throw InputError(f.path_of("profile") + ": \"" + s.profile_name + "\" is neither a shipped profile (" +
+                         shipped + ") nor a profile file" +
+                         (looked == std::string::npos ? ": " + what : " " + what.substr(looked, what.find(')', looked) + 1 - looked)));
+      }
       s.profile = std::make_shared<WorkloadProfile>(WorkloadProfile::from_json(parse_json_file(file), file));
     }
   }
@@ -288,16 +302,17 @@ std::string WorkloadSpec::empty_message(std::int64_t skipped_rows) const {
   return why;
 }
 
-std::int64_t check_workload(const WorkloadSpec& spec, const Rng& rng) {
+WorkloadCheck check_workload(const WorkloadSpec& spec, const Rng& rng) {
   auto src = make_arrival_source(spec, rng);
-  std::int64_t n = 0;
-  if (spec.kind == WorkloadSpec::Kind::Trace) {
-    while (src->next()) ++n;
-  } else if (src->next()) {
-    n = 1;
+  WorkloadCheck c;
+  if (auto first = src->next()) {
+    c.requests = 1;
+    c.first_arrival = first->arrival;
+    if (spec.kind == WorkloadSpec::Kind::Trace)
+      while (src->next()) ++c.requests;
   }
-  if (n == 0) throw InputError(spec.empty_message(src->skipped()));
-  return n;
+  if (c.requests == 0) throw InputError(spec.empty_message(src->skipped()));
+  return c;
 }
 
 std::string WorkloadSpec::describe() const {

@@ -65,7 +65,12 @@ std::optional<double> expected_requests(const WorkloadSpec& spec);
 
 // What `kunsim validate` checks: a trace is read to its end as a run reads it (bad rows are
 // InputErrors with file:line), and any workload must yield at least one request. Returns the
-// requests a trace yields (synthetic workloads: 1 when non-empty; they are not drawn out).
-std::int64_t check_workload(const WorkloadSpec& spec, const Rng& rng);
+// requests a trace yields (synthetic workloads: 1 when non-empty; they are not drawn out), and
+// the first arrival (with the run's own `rng`, the run's own).
+struct WorkloadCheck {
+  std::int64_t requests = 0;
+  SimTime first_arrival = kSimTimeZero;
+};
+WorkloadCheck check_workload(const WorkloadSpec& spec, const Rng& rng);
 
 }  // namespace kunsim

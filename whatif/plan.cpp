@@ -66,7 +66,20 @@ class Search {
   Probe probe(double value) {
     const bool integer = !knob_.override_path.empty();
     const Scenario sc = scenario_at(value);
-    Json s = Simulation(sc, RunOptions{"", false}).run();
+    RunOptions ro;
+    ro.wall_clock = false;
+    ro.force = opt_.force;
+    Json s;
+    try {
+      s = Simulation(sc, ro).run();
+    } catch (const InputError& e) {
+      // A point that cannot run once it starts (no arrival before sim.max_time_s, a limit) does
+      // not meet the target: the search goes on past it, and plan.json says why.
+      Json p = {{opt_.vary, integer ? Json(std::llround(value)) : Json(value)}, {"meets", false},
+                {"infeasible", e.what()}};
+      probes_.push_back(p);
+      return {value, Json(), false};
+    }
     const bool meets = target_.meets(s);
     Json p = {{opt_.vary, integer ? Json(std::llround(value)) : Json(value)},
               {"target_value", target_.value(s)},

@@ -35,6 +35,7 @@ struct PlanOptions {
   double min = 0, max = 0;            // 0: defaults (instances 1..max(cluster, 4x); rate 0.25..4096)
   int threads = 1;
   std::string trace_dir;
+  bool force = false;  // lift the run limits (run/run_limits.hpp) in every probe
 };
 
 // Returns plan.json's content; throws InputError for bad options.

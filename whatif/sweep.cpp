@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -47,7 +48,7 @@ Json with_values(const Json& base, const std::vector<std::pair<std::string, Json
 
 }  // namespace
 
-SweepSpec load_sweep(const std::string& path) {
+SweepSpec load_sweep(const std::string& path, bool force) {
   const Json root = parse_json_file(path);
   JsonFields f(root, "");
   SweepSpec spec;
@@ -98,9 +99,24 @@ SweepSpec load_sweep(const std::string& path) {
   f.finish();
   for (const auto& [k, v] : grid) spec.keys.push_back(k);
   for (const auto& [k, v] : zip) spec.keys.push_back(k);
-  std::size_t combos = 1;
-  for (const auto& [k, v] : grid) combos *= v.size();
-  if (combos * zip_len > 1'000'000) throw InputError(path + ": more than 1,000,000 runs");
+  for (const auto& [k, v] : grid)
+    for (const auto& [z, zv] : zip)
+      if (k == z) throw InputError("zip." + k + ": the key is also in grid; a key is varied one way");
+  // Counted with a check at every factor: a product of list lengths can wrap size_t.
+  std::size_t points = zip_len;
+  for (const auto& [k, v] : grid) {
+    if (points > kMaxSweepPoints && !force) break;
+    points = v.size() > std::numeric_limits<std::size_t>::max() / std::max<std::size_t>(points, 1)
+                 ? std::numeric_limits<std::size_t>::max()
+                 : points * v.size();
+  }
+  if (points > kMaxSweepPoints && !force)
+    throw InputError(path + ": the grid and zip make " + (points == std::numeric_limits<std::size_t>::max()
+                                                               ? std::string("more than 2^64")
+                                                               : std::to_string(points)) +
+                     " runs, past the limit of " + std::to_string(kMaxSweepPoints) +
+                     " (give --force for a sweep that big, or plan a search instead)");
+  const std::size_t combos = points / zip_len;
   for (std::size_t c = 0; c < combos; ++c)
     for (std::size_t z = 0; z < zip_len; ++z) {
       SweepRun run;
@@ -210,9 +226,14 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
         ro.requests_csv = has("requests");
         ro.timeline_csv = has("timeline");
         ro.decisions_jsonl = has("decisions");
+        ro.force = opt.force;
         Json summary = Simulation(scenarios[i], ro).run();
         if (has("summary")) std::ofstream(fs::path(out) / "summary.json") << summary.dump(2) << "\n";
         rows[i] = {i, SweepStatus::Ok, "", sweep_csv_row(i, spec.runs[i], summary)};
+      } catch (const InputError& e) {
+        // Found only once the point runs (a bad trace row, no arrival before max_time_s, a
+        // limit): the point could not run, like one refused up front; the sweep goes on.
+        rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(i, spec.runs[i], e.what())};
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(error_mu);
         if (error.empty()) error = "run " + std::to_string(i) + ": " + e.what();

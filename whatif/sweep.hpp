@@ -27,7 +27,10 @@ struct SweepSpec {
   std::string base_dir;           // where relative trace paths of the base resolve
 };
 
-SweepSpec load_sweep(const std::string& path);
+// A sweep of more than this many runs is refused unless `force` (each point is held in memory
+// from the start, and 10,000 runs is hours even of small scenarios).
+inline constexpr std::size_t kMaxSweepPoints = 10'000;
+SweepSpec load_sweep(const std::string& path, bool force = false);
 
 // One sweep.csv row (without the trailing newline) from a run's values and summary.
 std::string sweep_csv_header(const SweepSpec& spec);
@@ -53,6 +56,7 @@ struct SweepOptions {
   std::string out_dir;
   std::string trace_dir;
   bool progress = true;
+  bool force = false;  // lift the run limits (run/run_limits.hpp) in every point
   int rank = 0, ranks = 1;  // this process runs the indices i with i % ranks == rank
 };
 

@@ -1,5 +1,6 @@
 #include "sim/core/json_fields.hpp"
 
+#include "sim/core/input_file.hpp"
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -105,9 +106,7 @@ Json parse_json_text(const std::string& text, const std::string& origin) {
 }
 
 Json parse_json_file(const std::string& path) {
-  if (std::filesystem::is_directory(path)) throw InputError(path + ": is a folder, not a JSON file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open file");
+  std::ifstream in = open_input_file(path, "JSON", kMaxJsonDocumentBytes);
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_json_text(ss.str(), path);

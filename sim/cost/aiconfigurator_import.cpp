@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "sim/core/input_file.hpp"
 #include "sim/cluster/gpu_spec.hpp"
 #include "sim/cost/csv_rows.hpp"
 #include "sim/cost/kernel_table_interp.hpp"
@@ -21,8 +22,7 @@ namespace fs = std::filesystem;
 // A CSV whose columns are found by name (the tables' column sets differ by system and version).
 class NamedCsv {
  public:
-  explicit NamedCsv(const fs::path& path) : path_(path.string()), in_(path) {
-    if (!in_) throw InputError(path_ + ": cannot open file");
+  explicit NamedCsv(const fs::path& path) : path_(path.string()), in_(open_input_file(path_, "measured table")) {
     std::string header;
     if (!std::getline(in_, header)) throw InputError(path_ + ":1: empty file, expected a header");
     if (!header.empty() && header.back() == '\r') header.pop_back();
@@ -167,8 +167,7 @@ ImportedAttention read_attention(const fs::path& path, bool decode, const std::s
 // `key: value` lines of the system yaml (numbers only; comments dropped).
 std::map<std::string, double> yaml_numbers(const fs::path& path) {
   std::map<std::string, double> out;
-  std::ifstream in(path);
-  if (!in) throw InputError(path.string() + ": cannot open file");
+  std::ifstream in = open_input_file(path.string(), "system yaml");
   static const std::regex kv(R"(^\s*([A-Za-z0-9_]+):\s*([0-9.eE+-]+)\s*(#.*)?$)");
   std::string line;
   while (std::getline(in, line)) {

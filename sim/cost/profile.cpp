@@ -1,5 +1,6 @@
 #include "sim/cost/profile.hpp"
 
+#include "sim/core/input_file.hpp"
 #include "sim/cost/csv_rows.hpp"
 #include "sim/cost/kernel_table_interp.hpp"
 
@@ -26,8 +27,7 @@ const std::vector<ProfilePoint>* Profile::find(const std::string& op, const std:
 }
 
 NcclTestsLog parse_nccl_tests(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open file");
+  std::ifstream in = open_input_file(path, "nccl-tests log");
   std::string op, line;
   std::vector<ProfilePoint> pts;
   std::size_t n = 0;
@@ -92,9 +92,9 @@ void read_batches(std::vector<IterationPoint>& into, std::istream& in, const std
 
 // The file's contents, or "" when it does not exist.
 std::string read_if_present(const fs::path& path) {
-  if (!fs::exists(path)) return {};
-  std::ifstream in(path);
-  if (!in) throw InputError(path.string() + ": cannot open file");
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return {};
+  std::ifstream in = open_input_file(path.string(), "profile", kMaxJsonDocumentBytes);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();

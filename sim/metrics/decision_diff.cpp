@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 
+#include "sim/core/input_file.hpp"
 #include "sim/core/json_fields.hpp"
 
 namespace kunsim {
@@ -11,9 +12,7 @@ namespace {
 
 class Rows {
  public:
-  explicit Rows(std::string path) : path_(std::move(path)), in_(path_, std::ios::binary) {
-    if (!in_) throw InputError(path_ + ": cannot open file");
-  }
+  explicit Rows(std::string path) : path_(std::move(path)), in_(open_input_file(path_, "decision log")) {}
   // The next non-empty row, parsed.
   std::optional<Json> next() {
     std::string line;

@@ -65,3 +65,65 @@ TEST(SweepLibrary, ARowCrossesRanksIntact) {
 
 }  // namespace
 }  // namespace kunsim
+
+namespace kunsim {
+namespace {
+
+std::string load_error(const std::filesystem::path& file, bool force = false) {
+  try {
+    load_sweep(file.string(), force);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// A point that fails only once it runs (a bad trace row past the first, no arrival before
+// max_time_s) is an infeasible row like one refused up front, not an aborted sweep.
+TEST(SweepLibrary, APointThatFailsWhileRunningIsInfeasible) {
+  const auto dir = test::scratch("whatif-sweep-run-error");
+  test::write_file(dir / "good.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,100,4\n0.5,100,4\n");
+  test::write_file(dir / "bad.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,100,4\n0.5,abc,4\n");
+  Json base = test::tiny_cluster_scenario();
+  base["workload"] = {{"trace", {{"format", "vidur"}, {"path", "good.csv"}}}};
+  const Json s = {{"name", "t"}, {"base", base}, {"outputs", Json::array()},
+                  {"grid", {{"workload.trace.path", {(dir / "good.csv").string(), (dir / "bad.csv").string()}},
+                            {"sim.max_time_s", {0.001, 10}}}}};
+  test::write_file(dir / "sweep.json", s.dump());
+  SweepOptions opt;
+  opt.progress = false;
+  const std::vector<SweepRow> rows = run_sweep(load_sweep((dir / "sweep.json").string()), opt);
+  // Rows by (max_time_s, path), the path fastest; the bad trace's row 3 is read while running.
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].status, SweepStatus::Ok);
+  EXPECT_EQ(rows[2].status, SweepStatus::Ok);
+  for (std::size_t i : {1u, 3u}) {
+    EXPECT_EQ(rows[i].status, SweepStatus::Infeasible);
+    EXPECT_NE(rows[i].reason.find("bad.csv:3: prompt tokens"), std::string::npos) << rows[i].reason;
+  }
+  // And a point whose run stops before its first arrival (a synthetic one, at 1 ms).
+  Json quick = test::tiny_cluster_scenario();
+  quick["sim"] = {{"max_time_s", 0.001}};
+  test::write_file(dir / "quick.json",
+                   Json({{"name", "q"}, {"base", quick}, {"outputs", Json::array()}, {"grid", {{"seed", {1, 2}}}}}).dump());
+  for (const SweepRow& r : run_sweep(load_sweep((dir / "quick.json").string()), opt)) {
+    EXPECT_EQ(r.status, SweepStatus::Infeasible);
+    EXPECT_NE(r.reason.find("sim.max_time_s: the run stops at 0.001 s"), std::string::npos) << r.reason;
+  }
+}
+
+TEST(SweepLibrary, AKeyInGridAndZipAndTooManyPointsAreRefused) {
+  const auto dir = test::scratch("whatif-sweep-limits");
+  EXPECT_EQ(load_error(write_sweep(dir, {{"seed", {1, 2}}}, {{"seed", {3, 4}}})),
+            "zip.seed: the key is also in grid; a key is varied one way");
+  Json big = Json::array();
+  for (int i = 0; i < 101; ++i) big.push_back(i + 1);
+  const auto file = write_sweep(dir, {{"seed", big}, {"deployment.instances", Json::array({1, 2})}},
+                                {{"workload.synthetic.rate", Json(std::vector<int>(50, 5))}});
+  EXPECT_NE(load_error(file).find("the grid and zip make 10100 runs, past the limit of 10000"), std::string::npos)
+      << load_error(file);
+  EXPECT_EQ(load_error(file, /*force=*/true), "(no error)");
+}
+
+}  // namespace
+}  // namespace kunsim
