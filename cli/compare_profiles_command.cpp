@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "command.hpp"
-#include "output_folder.hpp"
+#include "sim/core/output_folder.hpp"
 #include "sim/core/input_error.hpp"
 #include "sim/cost/profile_compare.hpp"
 #include "sim/cost/shipped_profiles.hpp"
@@ -44,7 +44,7 @@ CommandRunner add_compare_profiles_command(CLI::App& app) {
   cmd->add_option("b", args->b, "Profile B, the reference: a folder, or KIND/NAME")->required();
   cmd->add_option("--model", args->models, "Model shards to compare (repeatable, with --tp; default: what A measured)");
   cmd->add_option("--tp", args->tps, "TP degree of each --model (default 1)")->check(CLI::Range(1, 64));
-  cmd->add_option("--out", args->out, "Also write the comparison as JSON to this file");
+  cmd->add_option("--out", args->out, "Also write the comparison as JSON to this file")->check(kOutputPath);
   return [args](const CommandContext&) {
     if (!args->tps.empty() && args->tps.size() != args->models.size())
       throw InputError("--tp: give one per --model (" + std::to_string(args->models.size()) + " models, " +

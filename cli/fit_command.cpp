@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "command.hpp"
-#include "output_folder.hpp"
+#include "sim/core/output_folder.hpp"
 #include "sim/cost/cost_spec.hpp"
 #include "sim/cost/fit_report.hpp"
 
@@ -20,7 +20,7 @@ CommandRunner add_fit_command(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* fit = app.add_subcommand("fit", "Fit the cost model to a measured profile; write fit-report.json");
   fit->add_option("profile_dir", a->profile_dir, "A profile folder: calibrate/profiles/<gpu>/<name>")->required();
-  fit->add_option("--out", a->out, "Folder for fit-report.json (default: the profile folder)");
+  fit->add_option("--out", a->out, "Folder for fit-report.json (default: the profile folder)")->check(kOutputPath);
   fit->add_option("--set", a->sets, "Roofline parameters to check against kernel tables: --set cost.gemm_latency_us=5")
       ->take_all();
   fit->add_option("--max-mape", a->max_mape,

@@ -12,6 +12,7 @@ CommandRunner add_import_command(CLI::App& app) {
   struct Args {
     AiconfiguratorImport aic;
     std::string out;
+    bool overwrite = false;
   };
   auto a = std::make_shared<Args>();
   auto* import_cmd = app.add_subcommand("import", "Make a kunsim profile from published measurements");
@@ -26,11 +27,12 @@ CommandRunner add_import_command(CLI::App& app) {
   aic->add_option("--kernel-source", a->aic.kernel_source,
                   "Attention kernel_source (default: the most measured bf16 one, vLLM's default on that GPU)");
   aic->add_option("--gpu-kind", a->aic.gpu_kind, "kunsim GPU kind (default: the kind whose entry names the system)");
-  aic->add_option("--out", a->out, "Profile folder to write, e.g. calibrate/profiles/h100-sxm/aiconfigurator-vllm")
+  aic->add_option("--out", a->out, "Profile folder to write, e.g. calibrate/profiles/h100-sxm/aiconfigurator-vllm")->check(kOutputPath)
       ->required();
+  aic->add_flag("--overwrite", a->overwrite, kOverwriteHelp);
   return [a](const CommandContext&) {
     const ImportedProfile p = import_aiconfigurator(a->aic);
-    write_kernel_table_profile(a->out, p);
+    write_kernel_table_profile(a->out, p, OutputRules{.overwrite = a->overwrite, .inputs = {a->aic.dir}});
     std::printf("wrote %s: %s GEMM, %s prefill, %s decode, %s all-reduce rows (%s %s, %s)\n", a->out.c_str(),
                 p.meta["rows"]["gemm"].dump().c_str(), p.meta["rows"]["attn_prefill"].dump().c_str(),
                 p.meta["rows"]["attn_decode"].dump().c_str(), p.meta["rows"]["allreduce"].dump().c_str(),

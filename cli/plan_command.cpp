@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "command.hpp"
-#include "output_folder.hpp"
+#include "sim/core/output_folder.hpp"
 #include "whatif/plan.hpp"
 
 namespace kunsim {
@@ -28,7 +28,7 @@ CommandRunner add_plan_command(CLI::App& app) {
   plan->add_option("--min", a->opt.min, "Lower end of the search");
   plan->add_option("--max", a->opt.max, "Upper end of the search");
   plan->add_option("-j,--jobs", a->opt.threads, "Policies searched in parallel")->check(CLI::Range(1, 1024));
-  plan->add_option("--out", a->out, "Folder for plan.json (default out/plan-<scenario name>)");
+  plan->add_option("--out", a->out, "Folder for plan.json (default out/plan-<scenario name>)")->check(kOutputPath);
   plan->add_option("--set", a->sets, "Override a scenario key")->take_all();
   plan->add_option("--trace-dir", a->trace_dir, "Folder that relative trace paths resolve against");
   plan->add_flag("--overwrite", a->overwrite, kOverwriteHelp);
@@ -46,8 +46,8 @@ CommandRunner add_plan_command(CLI::App& app) {
     const std::string out_dir =
         a->out.empty() ? (std::filesystem::path("out") / ("plan-" + p["scenario"].get<std::string>())).string()
                        : a->out;
-    OutputFolder folder(out_dir, a->overwrite);
-    write_file_atomic(folder.path() / "plan.json", p.dump(2) + "\n");
+    OutputFolder folder(out_dir, OutputRules{.overwrite = a->overwrite, .inputs = {a->scenario}});
+    write_text(folder.path() / "plan.json", p.dump(2) + "\n");
     folder.commit();
     std::fputs(plan_table(p).c_str(), stdout);
     std::printf("wrote %s/plan.json\n", out_dir.c_str());

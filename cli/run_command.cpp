@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "command.hpp"
-#include "output_folder.hpp"
+#include "sim/core/output_folder.hpp"
 #include "run/scenario.hpp"
 #include "run/simulation.hpp"
 
@@ -76,6 +76,13 @@ void print_run(const Json& s, const std::string& out_dir) {
   if (!out_dir.empty()) std::printf("  outputs   %s/\n", out_dir.c_str());
 }
 
+// What a run reads, which its output folder may never hold: the scenario and its trace.
+std::vector<std::string> scenario_inputs(const std::string& file, const Scenario& sc) {
+  std::vector<std::string> in{file};
+  if (sc.workload.kind == WorkloadSpec::Kind::Trace) in.push_back(sc.workload.trace_path);
+  return in;
+}
+
 struct RunArgs {
   std::string scenario, out, trace_dir;
   std::vector<std::string> sets;
@@ -88,7 +95,7 @@ CommandRunner add_run_command(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Run a scenario (default: the embedded scenarios/default.json)");
   run->add_option("scenario", a->scenario, "Scenario JSON file");
-  run->add_option("--out", a->out, "Output folder (default out/<scenario name>)");
+  run->add_option("--out", a->out, "Output folder (default out/<scenario name>)")->check(kOutputPath);
   run->add_option("--set", a->sets, "Override a scenario key: --set deployment.instances=8")->take_all();
   run->add_option("--trace-dir", a->trace_dir, "Folder that relative trace paths resolve against");
   run->add_flag("--quiet", a->quiet, "Print nothing on success");
@@ -99,7 +106,7 @@ CommandRunner add_run_command(CLI::App& app) {
   return [a](const CommandContext&) {
     const Scenario sc = load_scenario(a->scenario, a->sets, a->trace_dir);
     const std::string out_dir = a->out.empty() ? (fs::path("out") / sc.name).string() : a->out;
-    OutputFolder folder(out_dir, a->overwrite);
+    OutputFolder folder(out_dir, OutputRules{.overwrite = a->overwrite, .inputs = scenario_inputs(a->scenario, sc)});
     Json summary;
     {
       RunOptions ro;
@@ -110,8 +117,8 @@ CommandRunner add_run_command(CLI::App& app) {
       Simulation sim(sc, ro);
       summary = sim.run();
     }
-    write_file_atomic(folder.path() / "summary.json", summary.dump(2) + "\n");
-    write_file_atomic(folder.path() / "scenario.json", sc.resolved.dump(2) + "\n");
+    write_text(folder.path() / "summary.json", summary.dump(2) + "\n");
+    write_text(folder.path() / "scenario.json", sc.resolved.dump(2) + "\n");
     folder.commit();
     if (!a->quiet) print_run(summary, out_dir);
     return 0;

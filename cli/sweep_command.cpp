@@ -6,7 +6,7 @@
 
 #include "command.hpp"
 #include "mpi_sweep.hpp"
-#include "output_folder.hpp"
+#include "sim/core/output_folder.hpp"
 #include "whatif/sweep.hpp"
 
 namespace kunsim {
@@ -27,7 +27,8 @@ int run_sweep_command(const SweepArgs& a, const SweepRanks& ranks) {
   if (out_dir.empty()) out_dir = (fs::path("out") / spec.name).string();
   // Rank 0 prepares the folder; every rank writes its runs into it; rank 0 commits once all
   // rows are gathered (every rank has finished).
-  OutputFolder folder(out_dir, a.overwrite, ranks.rank == 0);
+  OutputFolder folder(out_dir, OutputRules{.overwrite = a.overwrite, .inputs = {a.sweep, spec.base_dir}},
+                      ranks.rank == 0);
   mpi_barrier(ranks);
   SweepOptions opt;
   opt.threads = a.jobs;
@@ -62,7 +63,7 @@ int run_sweep_command(const SweepArgs& a, const SweepRanks& ranks) {
   const std::size_t total = gathered.size();
   // Exit 2 only when no point could run (then the folder is left as it was).
   if (ran == 0) throw InputError("sweep " + spec.name + ": no point could run; " + first_reason);
-  write_file_atomic(folder.path() / "sweep.csv", csv);
+  write_text(folder.path() / "sweep.csv", csv);
   for (int r = 0; r < ranks.size; ++r) fs::remove(folder.path() / (".progress-" + std::to_string(r)));
   folder.commit();
   if (!quiet)
@@ -78,7 +79,7 @@ CommandRunner add_sweep_command(CLI::App& app) {
   auto* sweep = app.add_subcommand("sweep", "Run a base scenario over lists of values (sweep.csv, one folder per run)");
   sweep->add_option("sweep", a->sweep, "Sweep JSON file")->required();
   sweep->add_option("-j,--jobs", a->jobs, "Runs in parallel")->check(CLI::Range(1, 1024));
-  sweep->add_option("--out", a->out, "Output folder (default out/<sweep name>)");
+  sweep->add_option("--out", a->out, "Output folder (default out/<sweep name>)")->check(kOutputPath);
   sweep->add_option("--trace-dir", a->trace_dir, "Folder that relative trace paths resolve against");
   sweep->add_flag("--quiet", a->quiet, "No progress bar");
   sweep->add_flag("--overwrite", a->overwrite, kOverwriteHelp);

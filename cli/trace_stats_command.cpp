@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "command.hpp"
-#include "output_folder.hpp"
+#include "sim/core/output_folder.hpp"
 #include "traces/trace_format_registry.hpp"
 #include "traces/workload_profile.hpp"
 
@@ -21,7 +21,7 @@ CommandRunner add_trace_stats_command(CLI::App& app) {
   stats->add_option("trace", a->trace, "Trace file")->required();
   stats->add_option("--format", a->format, "Trace format (default: detected from the header)");
   stats->add_option("--window-s", a->window_s, "Window for rate and burstiness, seconds")->check(CLI::PositiveNumber);
-  stats->add_option("--out", a->out, "Write the profile here instead of stdout");
+  stats->add_option("--out", a->out, "Write the profile here instead of stdout")->check(kOutputPath);
   return [a](const CommandContext&) {
     const std::string fmt_name = a->format.empty() ? detect_trace_format(a->trace) : a->format;
     auto src = open_trace(fmt_name, a->trace, "--format");

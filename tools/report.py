@@ -256,13 +256,10 @@ def main(root, out):
         return 2
     style = ("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}img{display:block;margin:1em 0}</style>")
-    # Written beside the page, then renamed: a failed report never leaves a half-written page.
-    tmp = os.path.join(os.path.dirname(os.path.abspath(out)), "." + os.path.basename(out) + ".kunsim-tmp")
-    with open(tmp, "w") as f:
+    # `out` is in kunsim's private folder; kunsim moves it into place once this succeeds.
+    with open(out, "w") as f:
         f.write("<!doctype html><html><head><meta charset='utf-8'><title>kunsim report</title>" + style +
                 "</head><body>" + "\n".join(p for p in parts if p) + "</body></html>\n")
-    os.replace(tmp, out)
-    print(f"wrote {out}")
     return 0
 
 

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "sim/core/interruption.hpp"
+
 #include "run/simulation.hpp"
 
 namespace kunsim {
@@ -325,6 +327,8 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
         Json r = !knob.override_path.empty() ? search.instances(lo, hi) : search.rate(lo, hi);
         std::lock_guard<std::mutex> l(mu);
         results[policy] = std::move(r);
+      } catch (const Interrupted&) {
+        return;  // the signal is still recorded: rethrown once every worker is back
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> l(mu);
         if (error.empty()) error = "policy " + policy + ": " + e.what();
@@ -335,6 +339,7 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   for (int t = 0; t < std::max(1, std::min<int>(opt.threads, static_cast<int>(policies.size()))); ++t)
     pool.emplace_back(worker);
   for (auto& t : pool) t.join();
+  throw_if_interrupted();
   if (!error.empty()) throw InputError(error);
   Json plan;
   plan["scenario"] = sc.name;

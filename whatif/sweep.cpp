@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "run/simulation.hpp"
+#include "sim/core/interruption.hpp"
 
 namespace kunsim {
 namespace {
@@ -214,6 +215,10 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
   auto worker = [&] {
     for (std::size_t k; (k = next.fetch_add(1)) < feasible.size();) {
       const std::size_t i = feasible[k];
+      if (interrupt_requested()) {  // the remaining points are not started
+        ++done;
+        continue;
+      }
       try {
         char dir[32];
         std::snprintf(dir, sizeof dir, "run-%05zu", i);
@@ -234,6 +239,8 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
         // Found only once the point runs (a bad trace row, no arrival before max_time_s, a
         // limit): the point could not run, like one refused up front; the sweep goes on.
         rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(i, spec.runs[i], e.what())};
+      } catch (const Interrupted&) {
+        // The signal stays recorded; the sweep rethrows it once every worker is back.
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(error_mu);
         if (error.empty()) error = "run " + std::to_string(i) + ": " + e.what();
@@ -281,6 +288,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
     }
   }
   for (auto& t : pool) t.join();
+  throw_if_interrupted();
   publish();
   if (opt.progress && tty && opt.rank == 0)
     std::fprintf(stderr, "\rsweep %s: %zu/%zu runs done%*s\n", spec.name.c_str(), std::min(whole(), total), total, 30, "");

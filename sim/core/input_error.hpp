@@ -13,6 +13,24 @@ class InputError : public std::runtime_error {
   explicit InputError(const std::string& what) : std::runtime_error(what) {}
 };
 
+// `text` with every control byte (and DEL) written as \xNN: a message quotes trace fields and
+// JSON keys a user gave, and terminal escape sequences in them must not reach the terminal.
+inline std::string escape_control_bytes(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      out.push_back(c);
+      continue;
+    }
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", u);
+    out += buf;
+  }
+  return out;
+}
+
 // A number as a message shows it: 6 significant digits, no trailing zeros ("0.001", "1.8e+09").
 inline std::string format_number(double v) {
   char buf[32];

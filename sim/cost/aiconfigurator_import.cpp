@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "sim/core/input_file.hpp"
+#include "sim/core/output_folder.hpp"
 #include "sim/cluster/gpu_spec.hpp"
 #include "sim/cost/csv_rows.hpp"
 #include "sim/cost/kernel_table_interp.hpp"
@@ -360,25 +361,11 @@ std::shared_ptr<const Profile> aiconfigurator_profile(const std::string& gpu_kin
   return p;
 }
 
-void write_kernel_table_profile(const std::string& out, const ImportedProfile& p) {
-  const fs::path dest(out);
-  std::string tmp_name(".");  // appended, not "." + name: GCC 12 warns falsely on that
-  tmp_name.append(dest.filename().string()).append(".kunsim-tmp");
-  const fs::path tmp = dest.parent_path() / tmp_name;
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  if (ec) throw InputError(tmp.string() + ": cannot create folder (" + ec.message() + ")");
-  auto write = [&](const std::string& name, const std::string& text) {
-    std::ofstream f(tmp / name, std::ios::binary);
-    f << text;
-    if (!f) throw InputError((tmp / name).string() + ": cannot write");
-  };
-  write("meta.json", p.meta.dump(2) + "\n");
-  for (const char* file : kKernelTableFiles) write(file, kernel_table_text(p.tables, file));
-  fs::remove_all(dest, ec);
-  fs::rename(tmp, dest, ec);
-  if (ec) throw InputError(dest.string() + ": cannot replace (" + ec.message() + ")");
+void write_kernel_table_profile(const std::string& out, const ImportedProfile& p, const OutputRules& rules) {
+  OutputFolder folder(out, rules);
+  write_text(folder.path() / "meta.json", p.meta.dump(2) + "\n");
+  for (const char* file : kKernelTableFiles) write_text(folder.path() / file, kernel_table_text(p.tables, file));
+  folder.commit();
 }
 
 }  // namespace kunsim

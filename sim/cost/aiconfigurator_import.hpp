@@ -11,6 +11,7 @@
 #include <string>
 
 #include "sim/core/json_fields.hpp"
+#include "sim/core/output_folder.hpp"
 #include "sim/cost/kernel_tables.hpp"
 #include "sim/cost/profile.hpp"
 
@@ -51,8 +52,9 @@ std::string aiconfigurator_dir();
 // kImportedProfileName), made once per process and shared; null where the variable is unset or
 // its folder has no tables for the kind. A variable naming no folder is an InputError.
 std::shared_ptr<const Profile> aiconfigurator_profile(const std::string& gpu_kind);
-// Writes meta.json and the table files into `out`, replacing the folder whole (written beside
-// it, then renamed), so a failed import leaves an existing profile untouched.
-void write_kernel_table_profile(const std::string& out, const ImportedProfile& p);
+// Writes meta.json and the table files into `out` through an OutputFolder (sim/core/output_folder.hpp):
+// the folder is replaced whole, a failed import leaves an existing profile untouched, and a
+// folder kunsim did not write is refused unless `rules.overwrite`.
+void write_kernel_table_profile(const std::string& out, const ImportedProfile& p, const OutputRules& rules = {});
 
 }  // namespace kunsim

@@ -95,7 +95,7 @@ TEST(Cli, ImpossibleDeploymentsSayWhy) {
 }
 
 TEST(Cli, MissingFilesAndBadTraceRows) {
-  expect_bad_input(kunsim("run /nonexistent/s.json"), "kunsim: /nonexistent/s.json: cannot open file");
+  expect_bad_input(kunsim("run /nonexistent/s.json"), "kunsim: /nonexistent/s.json: JSON file not found");
   const auto f = scenario_file("trace", {{"workload", {{"synthetic", nullptr}, {"trace", {{"format", "vidur"}, {"path", "t.csv"}}}}}});
   expect_bad_input(kunsim("validate " + f.string()), "kunsim: workload.trace.path: trace file \"t.csv\" not found");
   write_file(f.parent_path() / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0.0,10,2\n0.1,10,x\n");

@@ -1,9 +1,16 @@
 // Hostile inputs, one test per kind a hostile trial found (issue "Hardening II"): each gets exit
 // 2 and one line naming the real cause, never a hang, a crash or a silently dropped request.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
 
 #include "test_support.hpp"
 
@@ -60,6 +67,120 @@ TEST(Hardening, OnlyRegularFilesAreRead) {
   // A JSON document past its cap is refused by its size, before it is read.
   write_file(dir / "big.json", "{\"name\": \"" + std::string((64u << 20) + 1, 'x') + "\"}");
   expect_refused(kunsim("validate " + (dir / "big.json").string()), "JSON file is 64 MiB, past the limit of 64 MiB");
+}
+
+// --overwrite replaces a folder kunsim did not write, but never the working folder, one that holds
+// it, or one that holds the command's input; and an output needs a name a file system can hold.
+TEST(Hardening, OutputsNeverReplaceTheirInputsOrTheWorkingFolder) {
+  const auto dir = scratch("overwrite-rules");
+  const std::string s = scenario_with(dir, {{"workload", {{"synthetic", {{"duration_s", 2}}}}}});
+  expect_refused(kunsim("run " + s + " --overwrite --out " + dir.string()),
+                 dir.string() + ": holds " + s + ", an input of this command");
+  expect_refused(kunsim("run " + s + " --overwrite --out " + dir.parent_path().string()), ", an input of this command");
+  Cli cwd;
+  cwd.code = test::run_kunsim("run " + s + " --overwrite --out .", &cwd.output, "cd " + dir.string() + " &&");
+  expect_refused(cwd, "--out must name a folder or file of its own, not . or ..");
+  const auto sub = dir / "sub";
+  std::filesystem::create_directories(sub);
+  Cli above;
+  above.code = test::run_kunsim("run " + s + " --overwrite --out " + dir.string(), &above.output, "cd " + sub.string() + " &&");
+  expect_refused(above, "is the working folder or holds it");
+  expect_refused(kunsim("run " + s + " --out ''"), "--out: an empty path names no output");
+  expect_refused(kunsim("run " + s + " --out " + (dir / std::string(300, 'n')).string()),
+                 "the output's name is 300 characters, past the limit of 240");
+  // import refuses a folder it did not write, as run does.
+  const auto foreign = dir / "foreign";
+  write_file(foreign / "notes.txt", "mine\n");
+  if (std::filesystem::exists(test::shared_measured() + "/h100_sxm.yaml")) {
+    expect_refused(kunsim("import aiconfigurator " + test::shared_measured() + " --system h100_sxm --out " +
+                          foreign.string()),
+                   foreign.string() + ": folder is not empty and was not written by kunsim (give --overwrite");
+    EXPECT_EQ(read_file(foreign / "notes.txt"), "mine\n");
+  }
+}
+
+// Control bytes a user put in a key or a trace field are shown escaped, never sent to the terminal.
+TEST(Hardening, ControlBytesInMessagesAreEscaped) {
+  const auto dir = scratch("escapes");
+  write_file(dir / "t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,4,4\n\x1b[31m,4,4\n");
+  const Cli r = kunsim("trace-stats " + (dir / "t.csv").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.output.find('\x1b'), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\\x1b[31m"), std::string::npos) << r.output;
+}
+
+std::map<std::string, std::string> folder_bytes(const std::filesystem::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out[std::filesystem::relative(e.path(), dir).string()] = read_file(e.path());
+  return out;
+}
+
+// Starts kunsim with `args` and the test hook that holds every commit before its rename.
+pid_t spawn_held(const std::vector<std::string>& args) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setenv("KUNSIM_TEST_HOLD_BEFORE_RENAME", "1", 1);
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    std::vector<char*> argv{const_cast<char*>(KUNSIM_BIN)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(KUNSIM_BIN, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// A signal while a command holds its temporary output: exit 128+signal, no temporary left, and
+// the earlier output byte-identical. The signal is sent only once the temporary exists, and the
+// hook holds the commit until it comes, so the test never races a fast rename.
+TEST(Hardening, ASignalLeavesTheOldOutputAndNoTemporary) {
+  const auto dir = scratch("signals");
+  Json j = test::tiny_cluster_scenario();
+  j["workload"]["synthetic"]["duration_s"] = 5;
+  write_file(dir / "s.json", j.dump());
+  write_file(dir / "sweep.json", Json({{"name", "sw"}, {"base", "s.json"}, {"grid", {{"seed", {1, 2}}}}}).dump());
+  const std::string run_out = (dir / "run").string(), sweep_out = (dir / "sweep").string();
+  ASSERT_EQ(kunsim("run " + (dir / "s.json").string() + " --quiet --out " + run_out).code, 0);
+  ASSERT_EQ(kunsim("sweep " + (dir / "sweep.json").string() + " --quiet --out " + sweep_out).code, 0);
+  write_file(dir / "profile.json", "old profile\n");
+  const std::string vidur = (dir / "t.csv").string();
+  write_file(vidur, "arrived_at,num_prefill_tokens,num_decode_tokens\n0,4,4\n1,4,4\n");
+  struct Case {
+    std::vector<std::string> args;
+    std::filesystem::path out, tmp;
+    int signal;
+  };
+  const std::vector<Case> cases = {
+      {{"run", (dir / "s.json").string(), "--quiet", "--out", run_out}, run_out, dir / ".run.kunsim-tmp", SIGINT},
+      {{"sweep", (dir / "sweep.json").string(), "--quiet", "--out", sweep_out}, sweep_out, dir / ".sweep.kunsim-tmp",
+       SIGTERM},
+      {{"trace-stats", vidur, "--out", (dir / "profile.json").string()}, dir / "profile.json",
+       dir / ".profile.json.kunsim-tmp", SIGINT},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args[0]);
+    const auto before = std::filesystem::is_directory(c.out) ? folder_bytes(c.out)
+                                                             : std::map<std::string, std::string>{{"", read_file(c.out)}};
+    const pid_t pid = spawn_held(c.args);
+    bool seen = false;
+    for (int i = 0; i < 3000 && !seen; ++i) {
+      seen = std::filesystem::exists(c.tmp);
+      if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(seen) << c.tmp << " never appeared";
+    kill(pid, c.signal);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal instead of cleaning up";
+    EXPECT_EQ(WEXITSTATUS(status), 128 + c.signal);
+    EXPECT_FALSE(std::filesystem::exists(c.tmp));
+    const auto after = std::filesystem::is_directory(c.out) ? folder_bytes(c.out)
+                                                            : std::map<std::string, std::string>{{"", read_file(c.out)}};
+    EXPECT_EQ(after, before);
+  }
 }
 
 }  // namespace

@@ -126,7 +126,7 @@ TEST(TraceReaders, BadRowsNameFileAndLine) {
   binary += ",2\n";
   write_file(p, binary);
   EXPECT_NE(error_of("vidur", p).find(":2: binary data"), std::string::npos);
-  EXPECT_EQ(error_of("vidur", (dir / "missing.csv").string()), (dir / "missing.csv").string() + ": cannot open trace file");
+  EXPECT_EQ(error_of("vidur", (dir / "missing.csv").string()), (dir / "missing.csv").string() + ": trace file not found");
   write_file(p, "{\"timestamp\": 44444444454444444e4444444444444, \"input_length\": 4}\n");  // found by fuzzing
   EXPECT_NE(error_of("mooncake", p).find(p + ":1: malformed JSON line"), std::string::npos);
   write_file(p, "{\"timestamp\": 0, \"input_length\": -4, \"output_length\": 1}\n");
