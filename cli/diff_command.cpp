@@ -1,5 +1,5 @@
-// `kunsim diff A B`: the first decision where two decisions.jsonl files differ (exit 1), for CI
-// that must notice when a planner decision changes.
+// `kunsim diff A B`: the first decision where two decisions.jsonl files (or the run folders
+// holding them) differ (exit 1), for CI that must notice when a planner decision changes.
 #include <cstdio>
 #include <memory>
 
@@ -13,9 +13,10 @@ CommandRunner add_diff_command(CLI::App& app) {
     std::string a, b;
   };
   auto a = std::make_shared<Args>();
-  auto* diff = app.add_subcommand("diff", "First differing decision of two decisions.jsonl files (exit 1 if any)");
-  diff->add_option("a", a->a, "Expected decisions.jsonl")->required();
-  diff->add_option("b", a->b, "Actual decisions.jsonl")->required();
+  auto* diff = app.add_subcommand(
+      "diff", "First differing decision of two decisions.jsonl files or run folders (exit 1 if any)");
+  diff->add_option("a", a->a, "Expected decisions.jsonl, or a run folder")->required();
+  diff->add_option("b", a->b, "Actual decisions.jsonl, or a run folder")->required();
   return [a](const CommandContext&) {
     const DecisionDiffResult r = diff_decisions(a->a, a->b);
     std::fputs(r.report.c_str(), stdout);

@@ -1,5 +1,6 @@
 #include "sim/metrics/decision_diff.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -53,8 +54,17 @@ std::string fields_that_differ(const Json& a, const Json& b) {
 
 }  // namespace
 
+std::string decision_log_of(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) return path;  // a file: open_input_file checks it is one
+  const std::string log = (std::filesystem::path(path) / "decisions.jsonl").string();
+  if (!not_a_regular_file(log).empty())
+    throw InputError(path + ": a folder without decisions.jsonl; give two run folders or two decisions.jsonl files");
+  return log;
+}
+
 DecisionDiffResult diff_decisions(const std::string& a_path, const std::string& b_path) {
-  Rows a(a_path), b(b_path);
+  Rows a(decision_log_of(a_path)), b(decision_log_of(b_path));
   DecisionDiffResult r;
   std::optional<Json> prev;
   for (;;) {

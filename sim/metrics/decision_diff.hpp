@@ -13,7 +13,9 @@ struct DecisionDiffResult {
   std::string report;        // human-readable, ends with a newline
 };
 
-// Throws InputError naming file:line for unreadable files or malformed rows.
+// `a_path` and `b_path` are decisions.jsonl files or run folders holding one (anything else,
+// or a folder without one, is an InputError). Throws InputError naming file:line for
+// unreadable files or malformed rows.
 DecisionDiffResult diff_decisions(const std::string& a_path, const std::string& b_path);
 
 }  // namespace kunsim

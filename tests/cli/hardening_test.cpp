@@ -109,6 +109,24 @@ TEST(Hardening, ControlBytesInMessagesAreEscaped) {
   EXPECT_NE(r.output.find("\\x1b[31m"), std::string::npos) << r.output;
 }
 
+// diff compares two run folders by their decisions.jsonl (a CI gate on folders once passed
+// whatever they held), and refuses a folder with none.
+TEST(Hardening, DiffComparesRunFoldersByTheirDecisions) {
+  const auto dir = scratch("diff-folders");
+  const std::string s = std::string(KUNSIM_SOURCE_DIR) + "/scenarios/preempt.json";  // it preempts: decisions
+  ASSERT_EQ(kunsim("run " + s + " --quiet --out " + (dir / "a").string()).code, 0);
+  ASSERT_EQ(kunsim("run " + s + " --quiet --out " + (dir / "b").string() + " --set seed=2").code, 0);
+  ASSERT_EQ(kunsim("run " + s + " --quiet --out " + (dir / "c").string()).code, 0);
+  const Cli differ = kunsim("diff " + (dir / "a").string() + " " + (dir / "b").string());
+  EXPECT_EQ(differ.code, 1) << differ.output;
+  EXPECT_NE(differ.output.find("first difference at decision"), std::string::npos) << differ.output;
+  const Cli same = kunsim("diff " + (dir / "a").string() + " " + (dir / "c" / "decisions.jsonl").string());
+  EXPECT_EQ(same.code, 0) << same.output;
+  std::filesystem::create_directories(dir / "empty");
+  expect_refused(kunsim("diff " + (dir / "a").string() + " " + (dir / "empty").string()),
+                 "empty: a folder without decisions.jsonl; give two run folders or two decisions.jsonl files");
+}
+
 std::map<std::string, std::string> folder_bytes(const std::filesystem::path& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
