@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "sim/core/version.hpp"
 #include "sim/metrics/distribution.hpp"
@@ -11,22 +12,46 @@ namespace {
 
 double round6(double x) { return std::round(x * 1e6) / 1e6; }
 
-nlohmann::json engine_json(const Engine& e, SimTime end) {
+double fraction(SimDuration part, SimTime end) {
+  return end > kSimTimeZero ? round6(static_cast<double>(part.ns()) / static_cast<double>(end.ns())) : 0.0;
+}
+
+// One deployment instance (slot): its share of the work by SlotLedger's rule, and the engine
+// serving it at the end (itself, or the pipeline group it is a stage of).
+nlohmann::json instance_json(int slot, const SlotFigures& f, const Engine& e, int member, SimTime end) {
   std::vector<int> slots;
   for (const Member& m : e.members()) slots.push_back(m.slot);
-  const EngineCounters& c = e.counters();
-  return {{"id", e.id()},
+  const EngineCounters& c = f.credited;
+  return {{"id", slot},
           {"group", e.context().group},
+          {"engine", e.id()},
           {"slots", slots},
-          {"gpus", e.gpus()},
+          {"stage", member},
           {"stages", e.stages()},
+          {"gpus", e.gpus()},
           {"iterations", c.iterations},
+          {"fused_iterations", f.fused_iterations},
           {"decode_jumps", c.jumps},
           {"jumped_steps", c.jumped_steps},
-          {"busy_fraction", end > kSimTimeZero ? round6(static_cast<double>(c.busy_ns.ns()) / static_cast<double>(end.ns())) : 0.0},
+          {"busy_s", round6(ns_to_seconds(c.busy_ns))},
+          {"busy_fraction", fraction(c.busy_ns, end)},
+          {"fused_busy_fraction", fraction(f.fused_busy, end)},
           {"peak_kv_blocks", e.kv().peak_used()},
           {"kv_capacity", e.kv().capacity()},
-          {"preemptions", c.preemptions}};
+          {"preemptions", c.preemptions},
+          {"recomputes", c.recomputes},
+          {"swaps_out", c.swaps_out}};
+}
+
+// The rows must add up to the run's totals (SlotLedger's rule); a miscount is kunsim's bug.
+void check_rows_add_up(const std::vector<SlotFigures>& rows, const EngineCounters& total) {
+  EngineCounters sum;
+  for (const SlotFigures& f : rows) sum += f.credited;
+  if (sum.iterations != total.iterations || sum.jumps != total.jumps || sum.jumped_steps != total.jumped_steps ||
+      sum.preemptions != total.preemptions || sum.recomputes != total.recomputes || sum.swaps_out != total.swaps_out ||
+      sum.busy_ns != total.busy_ns)
+    throw std::logic_error("run summary: instances[] do not add up to the run's totals (" +
+                           std::to_string(sum.iterations) + " of " + std::to_string(total.iterations) + " iterations)");
 }
 
 }  // namespace
@@ -46,11 +71,15 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
   for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();
 
   const EngineCounters total = cluster.total_counters();
+  const std::vector<SlotFigures> rows = cluster.slot_figures();
+  check_rows_add_up(rows, total);  // once per run, over the slots: cheap enough for every build
   nlohmann::json per = nlohmann::json::array();
   double peak = 0;
-  for (const Engine* e : cluster.engine_list()) {
+  for (const Engine* e : cluster.engine_list())
     peak = std::max(peak, static_cast<double>(e->kv().peak_used()) / static_cast<double>(e->kv().capacity()));
-    per.push_back(engine_json(*e, f.end));
+  for (int s = 0; s < cluster.num_slots(); ++s) {
+    const auto [engine, member] = cluster.slot(s);
+    per.push_back(instance_json(s, rows[static_cast<std::size_t>(s)], *engine, member, f.end));
   }
   nlohmann::json kinds = nlohmann::json::object();
   for (const auto& [k, n] : decisions.counts()) kinds[k] = n;

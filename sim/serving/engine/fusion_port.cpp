@@ -54,6 +54,5 @@ void FusionPort::adopt_waiting(Request* r) {
   e_.queued_blocks_ += Request::blocks_for(r->prefill_target, e_.ctx_.engine->block_size);
 }
 
-void FusionPort::absorb_counters(const EngineCounters& c) { e_.counters_ += c; }
 
 }  // namespace kunsim

@@ -14,7 +14,6 @@
 namespace kunsim {
 
 class Engine;
-struct EngineCounters;
 
 class FusionPort {
  public:
@@ -27,8 +26,6 @@ class FusionPort {
   void adopt_running(Request* r);
   // Queues a waiting request in arrival order (the merged queue of a fused group).
   void adopt_waiting(Request* r);
-  // Counters carried over from the engines it was made of.
-  void absorb_counters(const EngineCounters& c);
   // The state the timeline shows ("normal", "pipeline", "vacating", "restoring").
   void set_state(std::string s);
   // Admission cap (blocks): a restoring group admits only within what its members will have

@@ -42,6 +42,7 @@ ServingCluster::ServingCluster(const ServingContext& ctx, std::vector<InstanceGr
       min_taker_room_ = room;
   }
   slot_engine_.resize(slot_group_.size());
+  ledger_ = SlotLedger(num_slots());
   next_pipeline_id_ = static_cast<int>(slot_group_.size());
   for (int s = 0; s < num_slots(); ++s) make_normal(s);
 }
@@ -91,6 +92,7 @@ void ServingCluster::install(std::unique_ptr<Engine> e) {
 Engine* ServingCluster::uninstall(int id) {
   auto it = engines_.find(id);
   Engine* e = it->second.get();
+  ledger_.credit(*e);  // its work so far, before a group it joins or replaces does more
   fusion_port(*e).retire();
   retired_engines_.push_back(std::move(it->second));
   engines_.erase(it);
@@ -229,11 +231,9 @@ std::vector<Request*> ServingCluster::requests_in_flight() const {
   return out;
 }
 
-EngineCounters ServingCluster::total_counters() const {
-  EngineCounters t = retired_;
-  for (Engine* e : engine_list_) t += e->counters();
-  return t;
-}
+EngineCounters ServingCluster::total_counters() const { return ledger_.total(engine_list_); }
+
+std::vector<SlotFigures> ServingCluster::slot_figures() const { return ledger_.with(engine_list_); }
 
 // ---- restore ----
 
@@ -296,7 +296,6 @@ void ServingCluster::done(EventHandler* process, const std::vector<int>& engines
 
 std::vector<Engine*> ServingCluster::split(int pipeline_id) {
   Engine* g = uninstall(pipeline_id);
-  retired_ += g->counters();
   std::vector<Engine*> parts;
   for (const Member& m : g->members()) parts.push_back(make_normal(m.slot));
   return parts;

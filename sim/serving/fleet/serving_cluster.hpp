@@ -30,6 +30,7 @@
 #include "sim/serving/dispatch/dispatcher.hpp"
 #include "sim/serving/engine/engine.hpp"
 #include "sim/serving/fleet/instance_group.hpp"
+#include "sim/serving/fleet/slot_ledger.hpp"
 #include "sim/serving/reconfig/kv_handoff.hpp"
 #include "sim/serving/reconfig/reconfiguration.hpp"
 
@@ -97,8 +98,10 @@ class ServingCluster final : public EventHandler,
 
   // Every request still in an engine (for the end-of-run count).
   std::vector<Request*> requests_in_flight() const;
-  // Counters summed over every engine that ever ran (groups absorb their parts').
+  // Counters summed over every engine that ever ran, each counted once.
   EngineCounters total_counters() const;
+  // Each deployment instance's share of them, by SlotLedger's rule (summary.json's instances[]).
+  std::vector<SlotFigures> slot_figures() const;
   void log(Decision d) override { ctx_.observer->on_decision(d); }
 
  private:
@@ -162,7 +165,7 @@ class ServingCluster final : public EventHandler,
   std::set<int> restoring_;                        // groups that no longer take arrivals
   std::vector<std::unique_ptr<EventHandler>> processes_;  // exchanges, restores, migrations in flight
   std::vector<std::unique_ptr<EventHandler>> finished_;   // ended inside their last event
-  EngineCounters retired_;
+  SlotLedger ledger_{0};  // the work of retired engines, by slot
   int next_pipeline_id_;
 };
 

@@ -52,10 +52,8 @@ bool ServingCluster::fuse(const std::vector<int>& ids, const FuseOptions& opt, S
 struct ServingCluster::Joining {
   std::vector<Request*> running, waiting;
   std::int64_t stale_requests = 0, stale_blocks = 0, kept_blocks = 0, recomputed = 0;
-  EngineCounters absorbed;
 
   void take(Engine& part, FusionPort& port, int home, Member* m, StaleKvMode mode) {
-    absorbed += part.counters();
     // Cached prefixes its running requests hold: one copy each, kept like their own KV (stale
     // on this home, or re-laid per stage); prefixes nobody holds are not carried over.
     if (mode != StaleKvMode::Recompute) {
@@ -91,7 +89,6 @@ Engine* ServingCluster::install_pipeline(std::vector<Member> members, Joining& j
   const InstanceGroup& kind = groups_[slot_group_[members[0].slot]];
   auto group = std::make_unique<Engine>(next_pipeline_id_++, std::move(members), kind.ctx, kind.host_blocks_per_instance * g);
   FusionPort& fusion = fusion_port(*group);
-  fusion.absorb_counters(j.absorbed);
   fusion.set_state("pipeline");
   for (Request* r : j.running) fusion.adopt_running(r);
   for (Request* r : j.waiting) fusion.adopt_waiting(r);
