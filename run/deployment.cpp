@@ -63,10 +63,17 @@ void read_deployment_knobs(JsonFields& d, const ModelSpec& model, EngineParams& 
   e.max_model_len = static_cast<int>(
       d.integer("max_model_len", model.max_model_len, 2, 1 << 24,
                 Help{"longest prompt + output; no more than the model's context", "the model's context"}));
-  if (e.max_model_len > model.max_model_len)
+  if (e.max_model_len > model.max_model_len) {
+    // Suggest catalogued models whose context is long enough, other than this one.
+    std::string longer;
+    for (const ModelSpec& m : model_catalogue())
+      if (m.name != model.name && m.max_model_len >= e.max_model_len) longer += (longer.empty() ? "" : ", ") + m.name;
     throw InputError(d.path_of("max_model_len") + ": " + std::to_string(e.max_model_len) + " exceeds " + model.name +
-                     "'s context of " + std::to_string(model.max_model_len) +
-                     " tokens (vLLM refuses it; use a long-context model such as llama-3.1-8b)");
+                     "'s context of " + std::to_string(model.max_model_len) + " tokens (vLLM refuses it; " +
+                     (longer.empty() ? std::string("no catalogued model has a context that long")
+                                     : "models with a context that long: " + longer) +
+                     ")");
+  }
 }
 
 // A node kind by GPU name: the first node group of that kind.

@@ -56,8 +56,15 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   {
     const auto policy = s.make_policy();
     s.policy_name = policy->name();
-    const std::string why = policy->fleet_refusal(
-        {static_cast<int>(s.deployment.groups.size()), s.deployment.disaggregated()});
+    int largest = 0;
+    for (const auto& g : s.deployment.groups) largest = std::max(largest, g.count);
+    const std::string why = policy->fleet_refusal({.groups = static_cast<int>(s.deployment.groups.size()),
+                                                   .disaggregated = s.deployment.disaggregated(),
+                                                   .largest_group = largest});
+    // A refusal that starts with one of the section's keys ("group_size: ...") names that key.
+    const auto colon = why.find(": ");
+    if (!why.empty() && colon != std::string::npos && pj && pj->contains(why.substr(0, colon)))
+      throw InputError("policy." + why);
     if (!why.empty()) throw InputError((pj && pj->contains("name") ? "policy.name" : "policy") + std::string(": ") + why);
   }
 

@@ -303,6 +303,13 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
     if (hi <= 0) hi = static_cast<double>(std::max((knob.nodes * knob.gpus_per_node - knob.other_gpus) / knob.tp,
                                                    4LL * std::max(1, g.count)));
     if (lo > hi) throw InputError("--min/--max: empty instance range");
+    // The search adds nodes as the count grows; the largest count must fit a cluster kunsim takes.
+    const double nodes = std::ceil((static_cast<double>(knob.other_gpus) + hi * static_cast<double>(knob.tp)) /
+                                   static_cast<double>(knob.gpus_per_node));
+    if (nodes > static_cast<double>(kMaxClusterNodes))
+      throw InputError("--max: " + fmt_with(hi, "%g") + " instances of " + std::to_string(knob.tp) + " GPUs need " +
+                       fmt_with(nodes, "%.0f") + " nodes of " + std::to_string(knob.gpus_per_node) +
+                       " GPUs, past the " + std::to_string(kMaxClusterNodes) + " nodes a cluster may have");
   } else {
     if (lo <= 0) lo = 0.25;
     if (hi <= 0) hi = 4096;

@@ -19,7 +19,7 @@ LinkParams link_from_json(const Json* j, const std::string& path, double dflt_gb
 NodeGroupSpec node_group_from(JsonFields& f) {
   NodeGroupSpec c;
   c.gpu = find_gpu(f.string("gpu", "h100-sxm", Help{"GPU kind (kunsim list gpus)"}), f.path_of("gpu"));
-  c.nodes = static_cast<int>(f.integer("nodes", 1, 1, 4096, Help{"nodes of this kind"}));
+  c.nodes = static_cast<int>(f.integer("nodes", 1, 1, kMaxClusterNodes, Help{"nodes of this kind"}));
   c.gpus_per_node = static_cast<int>(f.integer("gpus_per_node", 8, 1, 64, Help{"GPUs per node"}));
   if (f.has("gpu_memory_gib"))
     c.gpu.memory_bytes = static_cast<std::int64_t>(

@@ -14,6 +14,9 @@
 
 namespace kunsim {
 
+// The most nodes of one kind a cluster may have (cluster.nodes; plan's searches stay within it).
+inline constexpr int kMaxClusterNodes = 4096;
+
 struct LinkParams {
   double bytes_per_s = 0;
   std::int64_t latency_ns = 0;

@@ -1,6 +1,7 @@
 #include "sim/core/json_fields.hpp"
 
 #include "sim/core/input_file.hpp"
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -256,9 +257,39 @@ const Json& JsonFields::required_child(const std::string& key, Help help, const 
   return at(key);
 }
 
+namespace {
+
+// Edit distance (insertions, deletions, substitutions), for did-you-mean.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
 void JsonFields::finish() const {
-  for (auto it = j_.begin(); it != j_.end(); ++it)
-    if (!read_.count(it.key())) throw InputError(path_of(it.key()) + ": unknown key");
+  for (auto it = j_.begin(); it != j_.end(); ++it) {
+    if (read_.count(it.key())) continue;
+    // The known keys at this path are the ones asked for: suggest the nearest, if near enough.
+    std::string best;
+    std::size_t best_d = std::max<std::size_t>(2, it.key().size() / 4) + 1;
+    for (const std::string& k : read_)
+      if (const std::size_t d = edit_distance(it.key(), k); d < best_d) {
+        best_d = d;
+        best = k;
+      }
+    throw InputError(path_of(it.key()) + ": unknown key" + (best.empty() ? "" : " (did you mean " + path_of(best) + "?)"));
+  }
 }
 
 void apply_override(Json& root, const std::string& assignment) {

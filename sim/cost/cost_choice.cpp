@@ -34,9 +34,15 @@ CostChoice choose_cost(const CostSpec& spec, const ModelSpec& model, const Clust
   CostChoice c;
   const std::string& kind = cluster.gpu.name;
   const std::string where = model.name + " tp=" + std::to_string(tp);
-  auto use = [&](std::shared_ptr<const Profile> p, const std::string& why) {
+  auto use = [&](std::shared_ptr<const Profile> p, std::string why) {
     if (!p->covers(model.name, tp))
       throw InputError(profile_path + ": " + p->dir + " has no measurements for " + where);
+    if (p->kind() != kind) {
+      if (!spec.allow_foreign_profile)
+        throw InputError(profile_path + ": " + p->dir + " was measured on " + p->kind() + ", not " + kind +
+                         "; set cost.allow_foreign_profile to price this cluster with it deliberately");
+      why += "; measured on " + p->kind() + ", pricing " + kind + " by cost.allow_foreign_profile";
+    }
     c.model = "profile";
     c.profile = std::move(p);
     c.source = make_cost_model(c.model, c.profile.get(), model, cluster, tp, spec.roofline)->describe() + " (" + why + ")";

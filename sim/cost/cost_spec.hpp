@@ -16,6 +16,9 @@ struct CostSpec {
   // profile's name or a folder).
   std::string model = "auto";
   std::string profile;
+  // A profile measured on another GPU kind prices this cluster only when the user says it is
+  // deliberate (e.g. an H100 profile standing in for an H800); cost_source then says so.
+  bool allow_foreign_profile = false;
   RooflineParams roofline;
 };
 

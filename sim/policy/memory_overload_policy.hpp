@@ -18,12 +18,14 @@ namespace kunsim {
 struct FleetShape {
   int groups = 1;
   bool disaggregated = false;
+  int largest_group = 1;  // instances in the largest instance group (the most that can fuse)
 };
 
 class MemoryOverloadPolicy : public PolicyHooks {
  public:
   // Why this policy cannot serve `fleet` (empty: it can). The scenario refuses such a pairing
-  // before it runs, naming the policy.
+  // before it runs, naming the policy, or the key of the policy section the reason starts
+  // with ("group_size: ...").
   virtual std::string fleet_refusal(const FleetShape& /*fleet*/) const { return {}; }
   PreemptDecision on_preempt(const EngineView& inst, const Request& victim) final;
   void on_tick(const ClusterView& cluster, ClusterCommands& commands, SimTime now) final;

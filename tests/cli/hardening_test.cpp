@@ -127,6 +127,25 @@ TEST(Hardening, DiffComparesRunFoldersByTheirDecisions) {
                  "empty: a folder without decisions.jsonl; give two run folders or two decisions.jsonl files");
 }
 
+// Each weak answer of the trial, now refused with the real cause.
+TEST(Hardening, WeakAnswersNameTheRealCause) {
+  const auto dir = scratch("weak-answers");
+  const std::string s = scenario_with(dir, Json::object());
+  expect_refused(kunsim("validate " + s + " --set policy.name=kunserve --set policy.group_size=8"),
+                 "policy.group_size: 8 is more instances than an instance group has (4)");
+  expect_refused(kunsim("validate " + s +
+                        " --set 'model={\"name\":\"m\",\"layers\":2,\"hidden\":64,\"heads\":2,\"kv_heads\":2,"
+                        "\"head_dim\":32,\"ffn\":128,\"vocab\":100,\"dtype_bytes\":3}'"),
+                 "model.dtype_bytes: 3 is not priced");
+  const Cli len = kunsim("validate " + s + " --set model=llama-3.1-8b --set deployment.max_model_len=200000");
+  expect_refused(len, "deployment.max_model_len: 200000 exceeds llama-3.1-8b's context of 131072 tokens");
+  EXPECT_EQ(len.output.find("such as llama-3.1-8b"), std::string::npos) << "never suggest the model in use";
+  expect_refused(kunsim("plan " + s + " --max 1e9 --out " + (dir / "p").string()),
+                 "--max: 1e+09 instances of 1 GPUs need 500000000 nodes of 2 GPUs, past the 4096 nodes");
+  expect_refused(kunsim("validate " + s + " --set deployment.instance=3"),
+                 "deployment.instance: unknown key (did you mean deployment.instances?)");
+}
+
 std::map<std::string, std::string> folder_bytes(const std::filesystem::path& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir))

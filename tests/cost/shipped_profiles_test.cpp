@@ -102,9 +102,14 @@ TEST_F(CommittedProfiles, AScenarioCanNameAProfileOrAFolder) {
   j["cost"] = {{"profile", kCommittedProfileName}};
   EXPECT_NE(scenario_from_json(j, TracePaths{}).cost_source.find("cost.profile=aiconfigurator-vllm, committed in"),
             std::string::npos);
+  // A folder measured on another kind (H200 tables, an H100 cluster) prices it only when told.
   j["cost"] = {{"model", "profile"}, {"profile", committed_folder("h200").string()}};
+  EXPECT_THROW(scenario_from_json(j, TracePaths{}), InputError);
+  j["cost"]["allow_foreign_profile"] = true;
   const Scenario folder = scenario_from_json(j, TracePaths{});
   EXPECT_NE(folder.cost_source.find("H200"), std::string::npos) << folder.cost_source;
+  EXPECT_NE(folder.cost_source.find("measured on h200, pricing h100-sxm by cost.allow_foreign_profile"),
+            std::string::npos) << folder.cost_source;
 }
 
 TEST_F(CommittedProfiles, AKindWithoutAProfileIsPricedByTheRooflineThatSaysWhy) {
