@@ -33,8 +33,10 @@ void print_run(const Json& s, const std::string& out_dir) {
   }
   std::printf("  slo       ttft<=%ss tpot<=%ss  attainment %s\n", fmt(s["slo"]["ttft_s"], "%g").c_str(),
               fmt(s["slo"]["tpot_s"], "%g").c_str(), fmt(s["slo"]["attainment"], "%.4f").c_str());
-  std::printf("  throughput %s tokens/s  %s requests/s\n", fmt(s["throughput"]["tokens_per_s"], "%.1f").c_str(),
-              fmt(s["throughput"]["requests_per_s"], "%.2f").c_str());
+  const auto& tp = s["throughput"];
+  std::printf("  throughput output %s tokens/s  input %s tokens/s  total %s tokens/s  %s requests/s\n",
+              fmt(tp["output_tokens_per_s"], "%.1f").c_str(), fmt(tp["input_tokens_per_s"], "%.1f").c_str(),
+              fmt(tp["total_tokens_per_s"], "%.1f").c_str(), fmt(tp["requests_per_s"], "%.2f").c_str());
   std::printf("  planner   preemptions %lld  swaps_out %lld  drops %lld  restores %lld\n",
               s["planner"]["preemptions"].get<long long>(), s["planner"]["swaps_out"].get<long long>(),
               s["planner"]["drops"].get<long long>(), s["planner"]["restores"].get<long long>());
@@ -63,6 +65,9 @@ void print_run(const Json& s, const std::string& out_dir) {
         fmt(h["transfer_s"]["p50"], "%.4f").c_str(), fmt(h["transfer_s"]["p99"], "%.4f").c_str(),
         fmt(h["wait_s"]["p99"], "%.3f").c_str());
   }
+  if (s["workload"].contains("rate_scale_effect"))
+    std::printf("  workload  %s: %s\n", s["workload"]["source"].get<std::string>().c_str(),
+                s["workload"]["rate_scale_effect"].get<std::string>().c_str());
   if (s["workload"].value("clipped_samples", 0LL) > 0)
     std::printf("  workload  %lld synthetic lengths were cut to their distribution's max (workload.*_tokens.max)\n",
                 s["workload"]["clipped_samples"].get<long long>());

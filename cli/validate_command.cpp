@@ -7,6 +7,14 @@
 #include "run/scenario.hpp"
 
 namespace kunsim {
+namespace {
+
+std::string workload_text(const WorkloadSpec& w) {
+  const std::string effect = w.rate_scale_effect();
+  return effect.empty() ? w.describe() : w.describe() + ": " + effect;
+}
+
+}  // namespace
 
 CommandRunner add_validate_command(CLI::App& app) {
   struct Args {
@@ -26,12 +34,12 @@ CommandRunner add_validate_command(CLI::App& app) {
     if (sc.deployment.groups.size() == 1) {
       std::printf("%s: ok (%s, %d x %s tp=%d, %lld KV blocks per instance, policy %s, %s; costs: %s)\n",
                   a->scenario.c_str(), sc.name.c_str(), sc.instances, sc.model.name.c_str(), sc.engine.tp,
-                  static_cast<long long>(sc.memory.num_blocks), sc.policy_name.c_str(), sc.workload.describe().c_str(),
+                  static_cast<long long>(sc.memory.num_blocks), sc.policy_name.c_str(), workload_text(sc.workload).c_str(),
                   sc.cost_source.c_str());
       return 0;
     }
     std::printf("%s: ok (%s, %s, policy %s, %s)\n", a->scenario.c_str(), sc.name.c_str(), sc.model.name.c_str(),
-                sc.policy_name.c_str(), sc.workload.describe().c_str());
+                sc.policy_name.c_str(), workload_text(sc.workload).c_str());
     for (const DeploymentGroup& g : sc.deployment.groups)
       std::printf("  %s: %d x %s tp=%d %s, %lld KV blocks per instance; costs: %s\n", g.name.c_str(), g.count,
                   g.hardware.gpu.name.c_str(), g.engine.tp, instance_role_name(g.role),

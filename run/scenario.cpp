@@ -84,7 +84,12 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   if (const Json* sj = f.child("slo", Help{"per-request service-level objectives"})) {
     JsonFields sf(*sj, "slo");
     s.slo.ttft_s = sf.number("ttft_s", s.slo.ttft_s, 0, 1e6, Help{"time-to-first-token SLO, seconds"});
-    s.slo.tpot_s = sf.number("tpot_s", s.slo.tpot_s, 0, 1e6, Help{"time-per-output-token SLO, seconds"});
+    s.slo.tpot_s = sf.number("tpot_s", s.slo.tpot_s, 0, 1e6, Help{"time-per-output-token SLO, seconds (at most 10)"});
+    // Seconds per token: over 10 s is no latency target, most likely milliseconds given as seconds.
+    if (s.slo.tpot_s > 10)
+      throw InputError("slo.tpot_s: " + format_number(s.slo.tpot_s) + " s per output token is no latency target (at "
+                       "most 10 s; in milliseconds? " + format_number(s.slo.tpot_s / 1000) + " s is " +
+                       format_number(s.slo.tpot_s) + " ms)");
     sf.finish();
   }
   if (const Json* rj = f.child("sim", Help{"simulation settings"})) {

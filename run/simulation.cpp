@@ -298,6 +298,8 @@ struct Simulation::Impl final : ServingObserver {
     facts.cost_model = cost_models.front()->describe();
     facts.cost_source = sc.cost_source;
     facts.workload = sc.workload.describe();
+    facts.rate_scale = sc.workload.rate_scale;
+    facts.rate_scale_effect = sc.workload.rate_scale_effect();
     facts.skipped_rows = source->skipped();
     facts.clipped_samples = source->clipped();
     facts.rejects = rejects;

@@ -151,7 +151,7 @@ def summary_table(root, runs, keys):
         name = os.path.relpath(run, root)
         cells = [name if name != "." else os.path.basename(os.path.abspath(root))] + [values.get(k, "") for k in keys] + [
                  s["policy"], s["requests"]["arrived"], f"{s['ttft_s']['p50']:.3f}",
-                 f"{s['ttft_s']['p99']:.3f}", f"{s['tpot_s']['mean']:.4f}", f"{s['throughput']['tokens_per_s']:.0f}",
+                 f"{s['ttft_s']['p99']:.3f}", f"{s['tpot_s']['mean']:.4f}", f"{s['throughput']['output_tokens_per_s']:.0f}",
                  f"{s['slo']['attainment']:.3f}", s["planner"]["preemptions"], s["planner"]["drops"],
                  s["planner"]["restores"]]
         out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
@@ -167,9 +167,9 @@ def sweep_charts(root):
     if not rows:
         return ""
     metrics = {"status", "arrived", "completed", "rejected", "unfinished", "aborted", "ttft_p50_s", "ttft_p99_s", "tpot_mean_s",
-               "tpot_p99_s", "e2e_p99_s", "queue_p99_s", "tokens_per_s", "requests_per_s", "slo_attainment",
-               "preemptions", "drops", "restores", "migrations", "simulated_s", "run", "kunsim",
-               "output_tokens_per_s"}
+               "tpot_p99_s", "e2e_p99_s", "queue_p99_s", "output_tokens_per_s", "input_tokens_per_s",
+               "total_tokens_per_s", "requests_per_s", "slo_attainment", "preemptions", "drops", "restores",
+               "migrations", "simulated_s", "run", "kunsim"}
     keys = [k for k in rows[0].keys() if k not in metrics]
 
     def numeric(k):
@@ -185,7 +185,7 @@ def sweep_charts(root):
     x = xs[0]
     groups = [k for k in keys if k != x]
     out = []
-    for metric in ("ttft_p99_s", "tpot_mean_s", "slo_attainment", "tokens_per_s"):
+    for metric in ("ttft_p99_s", "tpot_mean_s", "slo_attainment", "output_tokens_per_s"):
         fig, ax = plt.subplots(figsize=(7, 4))
         series = {}
         for r in rows:

@@ -70,7 +70,7 @@ def main(root):
             b = burst_ttft_p99(root, s, p, window)
             in_burst = "-" if b is None else f"{b:.3f}"
             print(f"| {p} | {r['ttft_s']['p50']:.3f} | {r['ttft_s']['p99']:.3f} | {in_burst} | {r['tpot_s']['mean']:.4f} | "
-                  f"{r['tpot_s']['p99']:.4f} | {r['e2e_s']['p99']:.2f} | {r['throughput']['tokens_per_s']:.0f} | "
+                  f"{r['tpot_s']['p99']:.4f} | {r['e2e_s']['p99']:.2f} | {r['throughput']['output_tokens_per_s']:.0f} | "
                   f"{r['slo']['attainment']:.3f} | {pl['preemptions']} | {pl['drops']} | {pl.get('grows', 0)} | {pl.get('migrations', 0)} |")
         k = rows.get("kunserve")
         if k:
@@ -85,7 +85,7 @@ def main(root):
             ratios.append((s, ratio, best[0] / k["ttft_s"]["p99"], best[1], in_burst))
             print(f"\nKunServe vs vLLM: P99 TTFT {ratio:.2f}x lower; mean TPOT "
                   f"{k['tpot_s']['mean'] / v['tpot_s']['mean']:.2f}x; throughput "
-                  f"{k['throughput']['tokens_per_s'] / v['throughput']['tokens_per_s']:.3f}x.\n")
+                  f"{k['throughput']['output_tokens_per_s'] / v['throughput']['output_tokens_per_s']:.3f}x.\n")
     skipped = os.path.join(root, "skipped.txt")
     if os.path.exists(skipped):
         print("## Skipped\n")
@@ -116,7 +116,7 @@ def main(root):
             if not m or not r:
                 continue
             print(f"| {s} | {p} | {m['ttft_s']['p99']:.3f} | {r['ttft_s']['p99']:.3f} | {m['tpot_s']['mean']:.4f} | "
-                  f"{r['tpot_s']['mean']:.4f} | {m['throughput']['tokens_per_s']:.0f} | {r['throughput']['tokens_per_s']:.0f} |")
+                  f"{r['tpot_s']['mean']:.4f} | {m['throughput']['output_tokens_per_s']:.0f} | {r['throughput']['output_tokens_per_s']:.0f} |")
     print()
     dispatch_rows = [(s, p, load(root, s, p), load(root, s, p + "@least_kv")) for s in scenarios for p in ("vllm", "kunserve")]
     dispatch_rows = [row for row in dispatch_rows if row[2] and row[3]]
@@ -326,8 +326,8 @@ def up_to(path):
 
 
 SWEEP_METRICS = {"run", "status", "kunsim", "arrived", "completed", "rejected", "unfinished", "aborted", "ttft_p50_s",
-                 "ttft_p99_s", "tpot_mean_s", "tpot_p99_s", "e2e_p99_s", "queue_p99_s", "tokens_per_s",
-                 "requests_per_s", "slo_attainment", "preemptions", "drops", "restores", "migrations", "simulated_s"}
+                 "ttft_p99_s", "tpot_mean_s", "tpot_p99_s", "e2e_p99_s", "queue_p99_s", "output_tokens_per_s",
+                 "input_tokens_per_s", "total_tokens_per_s", "requests_per_s", "slo_attainment", "preemptions", "drops", "restores", "migrations", "simulated_s"}
 
 WHY = """## Why kunsim's gains differ from the paper's
 

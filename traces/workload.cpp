@@ -315,6 +315,21 @@ WorkloadCheck check_workload(const WorkloadSpec& spec, const Rng& rng) {
   return c;
 }
 
+std::string WorkloadSpec::rate_scale_effect() const {
+  if (rate_scale == 1) return "";
+  const std::string x = format_number(rate_scale >= 1 ? rate_scale : 1 / rate_scale) + "x";
+  switch (kind) {
+    case Kind::Trace:
+      return "trace time " + std::string(rate_scale > 1 ? "compressed " : "stretched ") + x +
+             " by rate_scale (the same requests, " + (rate_scale > 1 ? "sooner" : "later") + ")";
+    case Kind::Synthetic: return "rate x" + format_number(rate_scale) + " by rate_scale";
+    case Kind::Profile:
+      return "profile rates x" + format_number(rate_scale) + " over its span of " + format_number(profile->duration_s) +
+             " s by rate_scale (more requests in the same time)";
+  }
+  return "";
+}
+
 std::string WorkloadSpec::describe() const {
   switch (kind) {
     case Kind::Trace: return trace_format + " trace " + trace_path;

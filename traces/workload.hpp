@@ -48,6 +48,10 @@ struct WorkloadSpec {
   std::optional<double> client_timeout_s;
 
   std::string describe() const;
+  // How rate_scale acts on this source, for the console ("" at 1): a trace's time is compressed
+  // (the same requests, sooner), a profile's or a synthetic rate is multiplied over its span
+  // (more requests in the same time).
+  std::string rate_scale_effect() const;
   // The input error for a workload that yielded no request: what emptied it (the trace, its
   // skipped rows, the window, the rate), naming the JSON path.
   std::string empty_message(std::int64_t skipped_rows) const;

@@ -147,14 +147,14 @@ std::string sweep_csv_header(const SweepSpec& spec) {
     h += csv_cell(k);
   }
   h += ",arrived,completed,rejected,unfinished,aborted,ttft_p50_s,ttft_p99_s,tpot_mean_s,tpot_p99_s,e2e_p99_s,queue_p99_s,"
-       "tokens_per_s,requests_per_s,slo_attainment,preemptions,drops,restores,migrations,simulated_s,status,kunsim";
+       "output_tokens_per_s,input_tokens_per_s,total_tokens_per_s,requests_per_s,slo_attainment,preemptions,drops,restores,migrations,simulated_s,status,kunsim";
   return h;
 }
 
 std::string sweep_csv_infeasible_row(std::size_t index, const SweepRun& run, const std::string& reason) {
   std::string row = std::to_string(index);
   for (const auto& [k, v] : run.values) row.append(",").append(csv_cell(v));
-  row.append(19, ',');  // the metrics, empty
+  row.append(21, ',');  // the metrics, empty
   return row + "," + csv_cell(Json(std::string("infeasible: ").append(reason))) + "," + kunsim_describe();
 }
 
@@ -164,7 +164,8 @@ std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s)
   const auto& q = s["requests"];
   for (const char* k : {"arrived", "completed", "rejected", "unfinished", "aborted"}) cells.push_back(q[k].dump());
   for (const Json* x : {&s["ttft_s"]["p50"], &s["ttft_s"]["p99"], &s["tpot_s"]["mean"], &s["tpot_s"]["p99"],
-                        &s["e2e_s"]["p99"], &s["queue_s"]["p99"], &s["throughput"]["tokens_per_s"],
+                        &s["e2e_s"]["p99"], &s["queue_s"]["p99"], &s["throughput"]["output_tokens_per_s"],
+                        &s["throughput"]["input_tokens_per_s"], &s["throughput"]["total_tokens_per_s"],
                         &s["throughput"]["requests_per_s"], &s["slo"]["attainment"]})
     cells.push_back(fmt(*x));
   const auto& p = s["planner"];

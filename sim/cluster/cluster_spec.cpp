@@ -36,15 +36,24 @@ NodeGroupSpec node_group_from(JsonFields& f) {
 }
 
 // `price_per_gpu_hour`: one number for every kind, or a map by kind naming each kind present.
+// A price per GPU-hour: a zero one would make every cost 0 and look like a free answer.
+double price(const Json& j, const std::string& path) {
+  const double v = json_number(j, path, 0, 1e6);
+  if (v == 0)
+    throw InputError(path + ": a price of 0 makes every dollar figure 0; leave price_per_gpu_hour out for a run "
+                     "without costs");
+  return v;
+}
+
 void read_prices(const Json& pj, const std::string& pp, std::vector<NodeGroupSpec*> groups) {
   if (!pj.is_object()) {
-    const double v = json_number(pj, pp, 0, 1e6);
+    const double v = price(pj, pp);
     for (NodeGroupSpec* g : groups) g->price_per_gpu_hour = v;
     return;
   }
   for (auto it = pj.begin(); it != pj.end(); ++it) {
     find_gpu(it.key(), pp + "." + it.key());  // every key must be a known GPU kind
-    const double v = json_number(it.value(), pp + "." + it.key(), 0, 1e6);
+    const double v = price(it.value(), pp + "." + it.key());
     for (NodeGroupSpec* g : groups)
       if (it.key() == g->gpu.name) g->price_per_gpu_hour = v;
   }

@@ -131,9 +131,8 @@ nlohmann::json RequestMetrics::summary_json() const {
   const double span = span_s();
   auto rate = [&](double n) { return span > 0 ? std::round(n / span * 1e3) / 1e3 : 0.0; };
   const auto in = static_cast<double>(input_tokens_), out = static_cast<double>(output_tokens_);
-  // tokens_per_s (output tokens) is kept for one release beside the names that say what they count.
-  j["throughput"] = {{"tokens_per_s", rate(out)},
-                     {"requests_per_s", rate(static_cast<double>(completed_))},
+  // Each rate names what it counts (an unqualified "tokens" was read as input + output).
+  j["throughput"] = {{"requests_per_s", rate(static_cast<double>(completed_))},
                      {"output_tokens_per_s", rate(out)},
                      {"input_tokens_per_s", rate(in)},
                      {"total_tokens_per_s", rate(in + out)}};

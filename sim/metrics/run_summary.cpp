@@ -67,6 +67,10 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
   j["cost_model"] = f.cost_model;
   j["cost_source"] = f.cost_source;
   j["workload"] = {{"source", f.workload}, {"skipped_rows", f.skipped_rows}, {"clipped_samples", f.clipped_samples}};
+  if (!f.rate_scale_effect.empty()) {
+    j["workload"]["rate_scale"] = f.rate_scale;
+    j["workload"]["rate_scale_effect"] = f.rate_scale_effect;
+  }
   const nlohmann::json req = metrics.summary_json();
   for (auto it = req.begin(); it != req.end(); ++it) j[it.key()] = it.value();
 

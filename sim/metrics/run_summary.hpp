@@ -17,6 +17,8 @@ namespace kunsim {
 
 struct RunFacts {
   std::string scenario, policy, model, cost_model, cost_source, workload;
+  double rate_scale = 1;
+  std::string rate_scale_effect;  // how rate_scale acted on this workload ("" at 1)
   std::uint64_t seed = 0;
   std::int64_t skipped_rows = 0, clipped_samples = 0;
   std::int64_t rejects = 0;

@@ -146,6 +146,37 @@ TEST(Hardening, WeakAnswersNameTheRealCause) {
                  "deployment.instance: unknown key (did you mean deployment.instances?)");
 }
 
+// The planner's confusions: what rate_scale did, a trace of another format, implausible values,
+// and rates that say what they count.
+TEST(Hardening, PlannerConfusionsAreAnsweredOnTheConsole) {
+  const auto dir = scratch("confusions");
+  const Cli profile = kunsim("run --quiet --out " + (dir / "d").string());  // the default: azure-conv x4
+  ASSERT_EQ(profile.code, 0) << profile.output;
+  const Json s = Json::parse(read_file(dir / "d" / "summary.json"));
+  EXPECT_EQ(s["workload"]["rate_scale_effect"], "profile rates x4 over its span of 3501.72 s by rate_scale (more "
+                                                 "requests in the same time)");
+  EXPECT_FALSE(s["throughput"].contains("tokens_per_s")) << "rates name what they count";
+  for (const char* k : {"output_tokens_per_s", "input_tokens_per_s", "total_tokens_per_s"})
+    EXPECT_TRUE(s["throughput"].contains(k)) << k;
+  const std::string trace = (dir / "t.csv").string();
+  write_file(trace, "arrived_at,num_prefill_tokens,num_decode_tokens\n0,40,4\n1,40,4\n");
+  const std::string sc = scenario_with(dir, {{"workload", {{"synthetic", nullptr},
+                                                           {"trace", {{"format", "vidur"}, {"path", trace}}},
+                                                           {"rate_scale", 3}}}});
+  const Cli run = kunsim("run " + sc + " --out " + (dir / "t").string());
+  EXPECT_NE(run.output.find("trace time compressed 3x by rate_scale (the same requests, sooner)"), std::string::npos)
+      << run.output;
+  expect_refused(kunsim("validate " + sc + " --set workload.trace.format=mooncake"),
+                 "workload.trace.format: \"mooncake\", but " + trace + " looks like a vidur trace");
+  expect_refused(kunsim("validate " + sc + " --set slo.tpot_s=50"), "slo.tpot_s: 50 s per output token is no latency target");
+  expect_refused(kunsim("validate " + sc + " --set cluster.price_per_gpu_hour=0"),
+                 "cluster.price_per_gpu_hour: a price of 0 makes every dollar figure 0");
+  write_file(dir / "sweep.json", Json({{"name", "sw"}, {"base", "s.json"}, {"grid", {{"seed", {1}}}}}).dump());
+  ASSERT_EQ(kunsim("sweep " + (dir / "sweep.json").string() + " --quiet --out " + (dir / "sw").string()).code, 0);
+  const std::string header = read_file(dir / "sw" / "sweep.csv").substr(0, read_file(dir / "sw" / "sweep.csv").find('\n'));
+  EXPECT_NE(header.find(",output_tokens_per_s,input_tokens_per_s,total_tokens_per_s,"), std::string::npos) << header;
+}
+
 std::map<std::string, std::string> folder_bytes(const std::filesystem::path& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
