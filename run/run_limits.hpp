@@ -5,7 +5,7 @@
 // `--force` lifts what can be lifted, for the run that really is that big. What is refused:
 //   generated requests   rate x span of a synthetic or profile workload   > 100,000,000
 // What is capped (the run goes on; summary.json and the console say so):
-//   timeline.csv rows    one per slot per sim.timeline_interval_s         > 5,000,000
+//   timeline.csv rows    one per slot per sim.timeline_interval_s         > 2,000,000
 // Sweep points, trace-stats windows and JSON documents have limits of their own, where they
 // are read (whatif/sweep.hpp, traces/workload_profile.hpp, sim/core/input_file.hpp).
 #pragma once
@@ -16,7 +16,7 @@
 namespace kunsim {
 
 inline constexpr double kMaxGeneratedRequests = 1e8;
-inline constexpr std::int64_t kMaxTimelineRows = 5'000'000;
+inline constexpr std::int64_t kMaxTimelineRows = 2'000'000;  // about 140 MB of timeline.csv
 
 // InputError, naming the key and the estimate, when the scenario is past a refused limit and
 // `force` is false.
