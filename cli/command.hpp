@@ -29,7 +29,8 @@ struct Command {
 // Every command, in the order `kunsim --help` lists them.
 std::span<const Command> commands();
 
-inline constexpr const char* kForceHelp = "Lift the limits on a run's size (README: Limits), for a run that is that big";
+inline constexpr const char* kForceHelp =
+    "Lift the limits on a run's size (README: Limits), for a run that is that big";
 // --out and --html: a path given must name something (an empty one is refused, not defaulted).
 inline const CLI::Validator kOutputPath(
     [](std::string& path) { return path.empty() ? std::string("an empty path names no output") : std::string(); },

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "command.hpp"
-#include "sim/core/output_folder.hpp"
 #include "sim/core/input_error.hpp"
+#include "sim/core/output_folder.hpp"
 #include "sim/cost/profile_compare.hpp"
 #include "sim/cost/shipped_profiles.hpp"
 

@@ -27,7 +27,8 @@ CommandRunner add_import_command(CLI::App& app) {
   aic->add_option("--kernel-source", a->aic.kernel_source,
                   "Attention kernel_source (default: the most measured bf16 one, vLLM's default on that GPU)");
   aic->add_option("--gpu-kind", a->aic.gpu_kind, "kunsim GPU kind (default: the kind whose entry names the system)");
-  aic->add_option("--out", a->out, "Profile folder to write, e.g. calibrate/profiles/h100-sxm/aiconfigurator-vllm")->check(kOutputPath)
+  aic->add_option("--out", a->out, "Profile folder to write, e.g. calibrate/profiles/h100-sxm/aiconfigurator-vllm")
+      ->check(kOutputPath)
       ->required();
   aic->add_flag("--overwrite", a->overwrite, kOverwriteHelp);
   return [a](const CommandContext&) {

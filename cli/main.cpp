@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::fprintf(stderr, "kunsim: %s (kunsim --help lists the commands and flags)\n", escape_control_bytes(e.what()).c_str());
+    std::fprintf(stderr, "kunsim: %s (kunsim --help lists the commands and flags)\n",
+                 escape_control_bytes(e.what()).c_str());
     return 2;
   }
 
@@ -38,7 +39,9 @@ int main(int argc, char** argv) {
     return 2;  // require_subcommand(1) makes this unreachable
   } catch (const Interrupted& e) {
     std::fprintf(stderr, "kunsim: interrupted by %s; outputs left as they were\n",
-                 e.signal() == SIGINT ? "SIGINT" : e.signal() == SIGTERM ? "SIGTERM" : "a signal");
+                 e.signal() == SIGINT    ? "SIGINT"
+                 : e.signal() == SIGTERM ? "SIGTERM"
+                                         : "a signal");
     return 128 + e.signal();
   } catch (const InputError& e) {
     std::fprintf(stderr, "kunsim: %s\n", escape_control_bytes(e.what()).c_str());

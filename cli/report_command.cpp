@@ -68,8 +68,8 @@ int run_report(const std::string& out_dir, const std::string& html_path) {
   const fs::path script = work.path() / "report.py", page = work.path() / "report.html";
   write_text(script, std::string(embedded::report_py));
   OutputFile html(html_path);
-  const int status =
-      std::system((python + " " + quoted(script.string()) + " " + quoted(out_dir) + " " + quoted(page.string())).c_str());
+  const int status = std::system(
+      (python + " " + quoted(script.string()) + " " + quoted(out_dir) + " " + quoted(page.string())).c_str());
   throw_if_interrupted();
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
   if (code != 0) return code;

@@ -4,9 +4,9 @@
 #include <memory>
 
 #include "command.hpp"
-#include "sim/core/output_folder.hpp"
 #include "run/scenario.hpp"
 #include "run/simulation.hpp"
+#include "sim/core/output_folder.hpp"
 
 namespace kunsim {
 namespace {

@@ -34,8 +34,8 @@ CommandRunner add_validate_command(CLI::App& app) {
     if (sc.deployment.groups.size() == 1) {
       std::printf("%s: ok (%s, %d x %s tp=%d, %lld KV blocks per instance, policy %s, %s; costs: %s)\n",
                   a->scenario.c_str(), sc.name.c_str(), sc.instances, sc.model.name.c_str(), sc.engine.tp,
-                  static_cast<long long>(sc.memory.num_blocks), sc.policy_name.c_str(), workload_text(sc.workload).c_str(),
-                  sc.cost_source.c_str());
+                  static_cast<long long>(sc.memory.num_blocks), sc.policy_name.c_str(),
+                  workload_text(sc.workload).c_str(), sc.cost_source.c_str());
       return 0;
     }
     std::printf("%s: ok (%s, %s, policy %s, %s)\n", a->scenario.c_str(), sc.name.c_str(), sc.model.name.c_str(),

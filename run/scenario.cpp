@@ -87,9 +87,10 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
     s.slo.tpot_s = sf.number("tpot_s", s.slo.tpot_s, 0, 1e6, Help{"time-per-output-token SLO, seconds (at most 10)"});
     // Seconds per token: over 10 s is no latency target, most likely milliseconds given as seconds.
     if (s.slo.tpot_s > 10)
-      throw InputError("slo.tpot_s: " + format_number(s.slo.tpot_s) + " s per output token is no latency target (at "
-                       "most 10 s; in milliseconds? " + format_number(s.slo.tpot_s / 1000) + " s is " +
-                       format_number(s.slo.tpot_s) + " ms)");
+      throw InputError("slo.tpot_s: " + format_number(s.slo.tpot_s) +
+                       " s per output token is no latency target (at "
+                       "most 10 s; in milliseconds? " +
+                       format_number(s.slo.tpot_s / 1000) + " s is " + format_number(s.slo.tpot_s) + " ms)");
     sf.finish();
   }
   if (const Json* rj = f.child("sim", Help{"simulation settings"})) {

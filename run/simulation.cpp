@@ -1,16 +1,16 @@
 #include "run/simulation.hpp"
 
-#include "run/run_limits.hpp"
-
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <stdexcept>
 
+#include "run/run_limits.hpp"
 #include "sim/cluster/link_scheduler.hpp"
 #include "sim/cluster/topology.hpp"
-#include "sim/core/rng.hpp"
 #include "sim/core/event_loop.hpp"
+#include "sim/core/input_error.hpp"
+#include "sim/core/rng.hpp"
 #include "sim/cost/cost_choice.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/metrics/decision_log.hpp"
@@ -19,10 +19,9 @@
 #include "sim/metrics/run_summary.hpp"
 #include "sim/metrics/timeline.hpp"
 #include "sim/policy/policy_registry.hpp"
+#include "sim/serving/engine/request_pool.hpp"
 #include "sim/serving/fleet/client_timeouts.hpp"
 #include "sim/serving/fleet/serving_cluster.hpp"
-#include "sim/core/input_error.hpp"
-#include "sim/serving/engine/request_pool.hpp"
 
 namespace kunsim {
 namespace {
@@ -251,8 +250,7 @@ struct Simulation::Impl final : ServingObserver {
 #endif
     now = loop.now();
     // A run that ends before its first arrival measured nothing; its attainment of 1 would be a lie.
-    if (metrics.arrived() == 0)
-      throw InputError(no_arrival_message(*sc.max_time_s, pending->arrival));
+    if (metrics.arrived() == 0) throw InputError(no_arrival_message(*sc.max_time_s, pending->arrival));
     // What is left when the run stops: requests still in instances, never-arrived ones are
     // not counted (they did not arrive within the run).
     for (Request* r : cluster->requests_in_flight()) {

@@ -1,9 +1,8 @@
 #include "traces/workload.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-
-#include <cmath>
 #include <filesystem>
 
 #include "sim/core/input_file.hpp"
@@ -42,7 +41,7 @@ class ShapedTrace final : public ArrivalSource {
 
  private:
   std::unique_ptr<ArrivalSource> inner_;
-  const WorkloadSpec& s_;
+  const WorkloadSpec s_;  // a copy: the source may outlive the spec it was made from
   std::int64_t emitted_ = 0;
 };
 
@@ -188,7 +187,9 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
         const auto looked = what.find("(looked in:");
         throw InputError(f.path_of("profile") + ": \"" + s.profile_name + "\" is neither a shipped profile (" +
                          shipped + ") nor a profile file" +
-                         (looked == std::string::npos ? ": " + what : " " + what.substr(looked, what.find(')', looked) + 1 - looked)));
+                         (looked == std::string::npos
+                              ? ": " + what
+                              : " " + what.substr(looked, what.find(')', looked) + 1 - looked)));
       }
       s.profile = std::make_shared<WorkloadProfile>(WorkloadProfile::from_json(parse_json_file(file), file));
     }
@@ -322,7 +323,8 @@ std::string WorkloadSpec::rate_scale_effect() const {
     case Kind::Trace:
       return "trace time " + std::string(rate_scale > 1 ? "compressed " : "stretched ") + x +
              " by rate_scale (the same requests, " + (rate_scale > 1 ? "sooner" : "later") + ")";
-    case Kind::Synthetic: return "rate x" + format_number(rate_scale) + " by rate_scale";
+    case Kind::Synthetic:
+      return "rate x" + format_number(rate_scale) + " by rate_scale";
     case Kind::Profile:
       return "profile rates x" + format_number(rate_scale) + " over its span of " + format_number(profile->duration_s) +
              " s by rate_scale (more requests in the same time)";

@@ -8,9 +8,8 @@
 #include <mutex>
 #include <thread>
 
-#include "sim/core/interruption.hpp"
-
 #include "run/simulation.hpp"
+#include "sim/core/interruption.hpp"
 
 namespace kunsim {
 namespace {
@@ -77,8 +76,8 @@ class Search {
     } catch (const InputError& e) {
       // A point that cannot run once it starts (no arrival before sim.max_time_s, a limit) does
       // not meet the target: the search goes on past it, and plan.json says why.
-      Json p = {{opt_.vary, integer ? Json(std::llround(value)) : Json(value)}, {"meets", false},
-                {"infeasible", e.what()}};
+      Json p = {
+          {opt_.vary, integer ? Json(std::llround(value)) : Json(value)}, {"meets", false}, {"infeasible", e.what()}};
       probes_.push_back(p);
       return {value, Json(), false};
     }

@@ -1,7 +1,5 @@
 #include "whatif/sweep.hpp"
 
-#include "sim/core/version.hpp"
-
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +14,7 @@
 
 #include "run/simulation.hpp"
 #include "sim/core/interruption.hpp"
+#include "sim/core/version.hpp"
 
 namespace kunsim {
 namespace {
@@ -112,11 +111,11 @@ SweepSpec load_sweep(const std::string& path, bool force) {
                  : points * v.size();
   }
   if (points > kMaxSweepPoints && !force)
-    throw InputError(path + ": the grid and zip make " + (points == std::numeric_limits<std::size_t>::max()
-                                                               ? std::string("more than 2^64")
-                                                               : std::to_string(points)) +
-                     " runs, past the limit of " + std::to_string(kMaxSweepPoints) +
-                     " (give --force for a sweep that big, or plan a search instead)");
+    throw InputError(
+        path + ": the grid and zip make " +
+        (points == std::numeric_limits<std::size_t>::max() ? std::string("more than 2^64") : std::to_string(points)) +
+        " runs, past the limit of " + std::to_string(kMaxSweepPoints) +
+        " (give --force for a sweep that big, or plan a search instead)");
   const std::size_t combos = points / zip_len;
   for (std::size_t c = 0; c < combos; ++c)
     for (std::size_t z = 0; z < zip_len; ++z) {
@@ -146,8 +145,10 @@ std::string sweep_csv_header(const SweepSpec& spec) {
     h += ',';
     h += csv_cell(k);
   }
-  h += ",arrived,completed,rejected,unfinished,aborted,ttft_p50_s,ttft_p99_s,tpot_mean_s,tpot_p99_s,e2e_p99_s,queue_p99_s,"
-       "output_tokens_per_s,input_tokens_per_s,total_tokens_per_s,requests_per_s,slo_attainment,preemptions,drops,restores,migrations,simulated_s,status,kunsim";
+  h += ",arrived,completed,rejected,unfinished,aborted,ttft_p50_s,ttft_p99_s,tpot_mean_s,tpot_p99_s,e2e_p99_s,queue_"
+       "p99_s,"
+       "output_tokens_per_s,input_tokens_per_s,total_tokens_per_s,requests_per_s,slo_attainment,preemptions,drops,"
+       "restores,migrations,simulated_s,status,kunsim";
   return h;
 }
 
@@ -163,10 +164,10 @@ std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s)
   for (const auto& [k, v] : run.values) cells.push_back(csv_cell(v));
   const auto& q = s["requests"];
   for (const char* k : {"arrived", "completed", "rejected", "unfinished", "aborted"}) cells.push_back(q[k].dump());
-  for (const Json* x : {&s["ttft_s"]["p50"], &s["ttft_s"]["p99"], &s["tpot_s"]["mean"], &s["tpot_s"]["p99"],
-                        &s["e2e_s"]["p99"], &s["queue_s"]["p99"], &s["throughput"]["output_tokens_per_s"],
-                        &s["throughput"]["input_tokens_per_s"], &s["throughput"]["total_tokens_per_s"],
-                        &s["throughput"]["requests_per_s"], &s["slo"]["attainment"]})
+  for (const Json* x :
+       {&s["ttft_s"]["p50"], &s["ttft_s"]["p99"], &s["tpot_s"]["mean"], &s["tpot_s"]["p99"], &s["e2e_s"]["p99"],
+        &s["queue_s"]["p99"], &s["throughput"]["output_tokens_per_s"], &s["throughput"]["input_tokens_per_s"],
+        &s["throughput"]["total_tokens_per_s"], &s["throughput"]["requests_per_s"], &s["slo"]["attainment"]})
     cells.push_back(fmt(*x));
   const auto& p = s["planner"];
   for (const char* k : {"preemptions", "drops", "restores", "migrations"}) cells.push_back(p.value(k, Json(0)).dump());

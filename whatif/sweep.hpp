@@ -56,7 +56,7 @@ struct SweepOptions {
   std::string out_dir;
   std::string trace_dir;
   bool progress = true;
-  bool force = false;  // lift the run limits (run/run_limits.hpp) in every point
+  bool force = false;       // lift the run limits (run/run_limits.hpp) in every point
   int rank = 0, ranks = 1;  // this process runs the indices i with i % ranks == rank
 };
 

@@ -40,7 +40,8 @@ NodeGroupSpec node_group_from(JsonFields& f) {
 double price(const Json& j, const std::string& path) {
   const double v = json_number(j, path, 0, 1e6);
   if (v == 0)
-    throw InputError(path + ": a price of 0 makes every dollar figure 0; leave price_per_gpu_hour out for a run "
+    throw InputError(path +
+                     ": a price of 0 makes every dollar figure 0; leave price_per_gpu_hour out for a run "
                      "without costs");
   return v;
 }

@@ -12,14 +12,21 @@ std::string not_a_regular_file(const std::string& path) {
   std::error_code ec;
   // status() follows symlinks and opens nothing: a FIFO is named, never waited on.
   switch (fs::status(path, ec).type()) {
-    case fs::file_type::regular: return "";
-    case fs::file_type::not_found: return "does not exist";
-    case fs::file_type::directory: return "is a folder";
-    case fs::file_type::fifo: return "is a FIFO (a named pipe)";
+    case fs::file_type::regular:
+      return "";
+    case fs::file_type::not_found:
+      return "does not exist";
+    case fs::file_type::directory:
+      return "is a folder";
+    case fs::file_type::fifo:
+      return "is a FIFO (a named pipe)";
     case fs::file_type::character:
-    case fs::file_type::block: return "is a device";
-    case fs::file_type::socket: return "is a socket";
-    default: return ec ? "cannot be read (" + ec.message() + ")" : "is not a regular file";
+    case fs::file_type::block:
+      return "is a device";
+    case fs::file_type::socket:
+      return "is a socket";
+    default:
+      return ec ? "cannot be read (" + ec.message() + ")" : "is not a regular file";
   }
 }
 

@@ -1,12 +1,13 @@
 #include "sim/core/json_fields.hpp"
 
-#include "sim/core/input_file.hpp"
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "sim/core/input_file.hpp"
 
 namespace kunsim {
 namespace {
@@ -288,7 +289,8 @@ void JsonFields::finish() const {
         best_d = d;
         best = k;
       }
-    throw InputError(path_of(it.key()) + ": unknown key" + (best.empty() ? "" : " (did you mean " + path_of(best) + "?)"));
+    throw InputError(path_of(it.key()) + ": unknown key" +
+                     (best.empty() ? "" : " (did you mean " + path_of(best) + "?)"));
   }
 }
 

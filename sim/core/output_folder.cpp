@@ -70,14 +70,17 @@ OutputFolder::OutputFolder(const std::string& dest, const OutputRules& rules, bo
   if (fs::exists(dest_) && !fs::is_directory(dest_))
     throw InputError(dest_.string() + ": --out names a file, not a folder");
   if (within(fs::current_path(ec), dest_))
-    throw InputError(dest_.string() + ": is the working folder or holds it; kunsim replaces its output folder whole, "
+    throw InputError(dest_.string() +
+                     ": is the working folder or holds it; kunsim replaces its output folder whole, "
                      "so give --out a folder of its own");
   for (const std::string& in : rules.inputs)
     if (!in.empty() && within(in, dest_))
-      throw InputError(dest_.string() + ": holds " + in + ", an input of this command; kunsim replaces its output "
+      throw InputError(dest_.string() + ": holds " + in +
+                       ", an input of this command; kunsim replaces its output "
                        "folder whole, so give --out a folder of its own");
   if (fs::is_directory(dest_) && !fs::is_empty(dest_, ec) && !fs::exists(dest_ / kOutputMarker) && !rules.overwrite)
-    throw InputError(dest_.string() + ": folder is not empty and was not written by kunsim (give --overwrite to replace it)");
+    throw InputError(dest_.string() +
+                     ": folder is not empty and was not written by kunsim (give --overwrite to replace it)");
   fs::remove_all(tmp_, ec);
   fs::create_directories(tmp_, ec);
   if (ec) throw InputError(tmp_.string() + ": cannot create output folder (" + ec.message() + ")");
@@ -94,7 +97,9 @@ OutputFolder::~OutputFolder() {
 
 void OutputFolder::commit() {
   if (!owner_) return;
-  { std::ofstream(tmp_ / kOutputMarker) << "written by kunsim; the folder is replaced whole by the next run into it\n"; }
+  {
+    std::ofstream(tmp_ / kOutputMarker) << "written by kunsim; the folder is replaced whole by the next run into it\n";
+  }
   hold_for_tests();
   throw_if_interrupted();  // the last point at which the old folder is still whole
   std::error_code ec;

@@ -1,17 +1,17 @@
 #include "sim/cost/aiconfigurator_import.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <regex>
 #include <sstream>
 
+#include "sim/cluster/gpu_spec.hpp"
 #include "sim/core/input_file.hpp"
 #include "sim/core/output_folder.hpp"
-#include "sim/cluster/gpu_spec.hpp"
 #include "sim/cost/csv_rows.hpp"
 #include "sim/cost/kernel_table_interp.hpp"
 

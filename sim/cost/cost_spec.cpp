@@ -17,9 +17,9 @@ CostSpec cost_spec_from_json(const Json* j, const std::string& path) {
   spec.profile =
       f.string("profile", "",
                Help{"a committed profile's name or a profile folder (with model=profile, or to choose under auto)"});
-  spec.allow_foreign_profile = f.boolean(
-      "allow_foreign_profile", false,
-      Help{"let a profile measured on another GPU kind price this cluster (cost_source says so)"});
+  spec.allow_foreign_profile =
+      f.boolean("allow_foreign_profile", false,
+                Help{"let a profile measured on another GPU kind price this cluster (cost_source says so)"});
   if (spec.model == "profile" && spec.profile.empty())
     throw InputError(f.path_of("profile") + ": a profile (a shipped profile's name or a folder) is needed with cost.model=profile");
   // Every other key is a registered cost model's own (the roofline's host terms price them all).

@@ -1,15 +1,15 @@
 #include "sim/cost/profile.hpp"
 
-#include "sim/core/input_file.hpp"
-#include "sim/cost/csv_rows.hpp"
-#include "sim/cost/kernel_table_interp.hpp"
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "sim/core/input_file.hpp"
+#include "sim/cost/csv_rows.hpp"
+#include "sim/cost/kernel_table_interp.hpp"
 
 namespace kunsim {
 namespace {

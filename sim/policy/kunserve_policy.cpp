@@ -43,8 +43,9 @@ class KunServePolicy final : public MemoryOverloadPolicy {
   // (whose requests arrive by hand-off) is not modelled.
   std::string fleet_refusal(const FleetShape& fleet) const override {
     if (p_.planner.group_size > fleet.largest_group)
-      return "group_size: " + std::to_string(p_.planner.group_size) + " is more instances than an instance group has (" +
-             std::to_string(fleet.largest_group) + "): no pipeline could ever form, and kunserve would never act";
+      return "group_size: " + std::to_string(p_.planner.group_size) +
+             " is more instances than an instance group has (" + std::to_string(fleet.largest_group) +
+             "): no pipeline could ever form, and kunserve would never act";
     if (!fleet.disaggregated) return {};
     return "kunserve fuses instances that serve requests whole; a fleet with prefill and decode roles "
            "(deployment.groups.*.role) is not supported: run it with vllm, vllm-swap, infercept or llumnix, "

@@ -1,8 +1,8 @@
 // Hostile inputs, one test per kind a hostile trial found (issue "Hardening II"): each gets exit
 // 2 and one line naming the real cause, never a hang, a crash or a silently dropped request.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,7 +83,8 @@ TEST(Hardening, OutputsNeverReplaceTheirInputsOrTheWorkingFolder) {
   const auto sub = dir / "sub";
   std::filesystem::create_directories(sub);
   Cli above;
-  above.code = test::run_kunsim("run " + s + " --overwrite --out " + dir.string(), &above.output, "cd " + sub.string() + " &&");
+  above.code =
+      test::run_kunsim("run " + s + " --overwrite --out " + dir.string(), &above.output, "cd " + sub.string() + " &&");
   expect_refused(above, "is the working folder or holds it");
   expect_refused(kunsim("run " + s + " --out ''"), "--out: an empty path names no output");
   expect_refused(kunsim("run " + s + " --out " + (dir / std::string(300, 'n')).string()),
@@ -92,9 +93,9 @@ TEST(Hardening, OutputsNeverReplaceTheirInputsOrTheWorkingFolder) {
   const auto foreign = dir / "foreign";
   write_file(foreign / "notes.txt", "mine\n");
   if (std::filesystem::exists(test::shared_measured() + "/h100_sxm.yaml")) {
-    expect_refused(kunsim("import aiconfigurator " + test::shared_measured() + " --system h100_sxm --out " +
-                          foreign.string()),
-                   foreign.string() + ": folder is not empty and was not written by kunsim (give --overwrite");
+    expect_refused(
+        kunsim("import aiconfigurator " + test::shared_measured() + " --system h100_sxm --out " + foreign.string()),
+        foreign.string() + ": folder is not empty and was not written by kunsim (give --overwrite");
     EXPECT_EQ(read_file(foreign / "notes.txt"), "mine\n");
   }
 }
@@ -153,27 +154,30 @@ TEST(Hardening, PlannerConfusionsAreAnsweredOnTheConsole) {
   const Cli profile = kunsim("run --quiet --out " + (dir / "d").string());  // the default: azure-conv x4
   ASSERT_EQ(profile.code, 0) << profile.output;
   const Json s = Json::parse(read_file(dir / "d" / "summary.json"));
-  EXPECT_EQ(s["workload"]["rate_scale_effect"], "profile rates x4 over its span of 3501.72 s by rate_scale (more "
-                                                 "requests in the same time)");
+  EXPECT_EQ(s["workload"]["rate_scale_effect"],
+            "profile rates x4 over its span of 3501.72 s by rate_scale (more "
+            "requests in the same time)");
   EXPECT_FALSE(s["throughput"].contains("tokens_per_s")) << "rates name what they count";
   for (const char* k : {"output_tokens_per_s", "input_tokens_per_s", "total_tokens_per_s"})
     EXPECT_TRUE(s["throughput"].contains(k)) << k;
   const std::string trace = (dir / "t.csv").string();
   write_file(trace, "arrived_at,num_prefill_tokens,num_decode_tokens\n0,40,4\n1,40,4\n");
-  const std::string sc = scenario_with(dir, {{"workload", {{"synthetic", nullptr},
-                                                           {"trace", {{"format", "vidur"}, {"path", trace}}},
-                                                           {"rate_scale", 3}}}});
+  const std::string sc = scenario_with(
+      dir,
+      {{"workload", {{"synthetic", nullptr}, {"trace", {{"format", "vidur"}, {"path", trace}}}, {"rate_scale", 3}}}});
   const Cli run = kunsim("run " + sc + " --out " + (dir / "t").string());
   EXPECT_NE(run.output.find("trace time compressed 3x by rate_scale (the same requests, sooner)"), std::string::npos)
       << run.output;
   expect_refused(kunsim("validate " + sc + " --set workload.trace.format=mooncake"),
                  "workload.trace.format: \"mooncake\", but " + trace + " looks like a vidur trace");
-  expect_refused(kunsim("validate " + sc + " --set slo.tpot_s=50"), "slo.tpot_s: 50 s per output token is no latency target");
+  expect_refused(kunsim("validate " + sc + " --set slo.tpot_s=50"),
+                 "slo.tpot_s: 50 s per output token is no latency target");
   expect_refused(kunsim("validate " + sc + " --set cluster.price_per_gpu_hour=0"),
                  "cluster.price_per_gpu_hour: a price of 0 makes every dollar figure 0");
   write_file(dir / "sweep.json", Json({{"name", "sw"}, {"base", "s.json"}, {"grid", {{"seed", {1}}}}}).dump());
   ASSERT_EQ(kunsim("sweep " + (dir / "sweep.json").string() + " --quiet --out " + (dir / "sw").string()).code, 0);
-  const std::string header = read_file(dir / "sw" / "sweep.csv").substr(0, read_file(dir / "sw" / "sweep.csv").find('\n'));
+  const std::string header =
+      read_file(dir / "sw" / "sweep.csv").substr(0, read_file(dir / "sw" / "sweep.csv").find('\n'));
   EXPECT_NE(header.find(",output_tokens_per_s,input_tokens_per_s,total_tokens_per_s,"), std::string::npos) << header;
 }
 
@@ -223,15 +227,20 @@ TEST(Hardening, ASignalLeavesTheOldOutputAndNoTemporary) {
   };
   const std::vector<Case> cases = {
       {{"run", (dir / "s.json").string(), "--quiet", "--out", run_out}, run_out, dir / ".run.kunsim-tmp", SIGINT},
-      {{"sweep", (dir / "sweep.json").string(), "--quiet", "--out", sweep_out}, sweep_out, dir / ".sweep.kunsim-tmp",
+      {{"sweep", (dir / "sweep.json").string(), "--quiet", "--out", sweep_out},
+       sweep_out,
+       dir / ".sweep.kunsim-tmp",
        SIGTERM},
-      {{"trace-stats", vidur, "--out", (dir / "profile.json").string()}, dir / "profile.json",
-       dir / ".profile.json.kunsim-tmp", SIGINT},
+      {{"trace-stats", vidur, "--out", (dir / "profile.json").string()},
+       dir / "profile.json",
+       dir / ".profile.json.kunsim-tmp",
+       SIGINT},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.args[0]);
-    const auto before = std::filesystem::is_directory(c.out) ? folder_bytes(c.out)
-                                                             : std::map<std::string, std::string>{{"", read_file(c.out)}};
+    const auto before = std::filesystem::is_directory(c.out)
+                            ? folder_bytes(c.out)
+                            : std::map<std::string, std::string>{{"", read_file(c.out)}};
     const pid_t pid = spawn_held(c.args);
     bool seen = false;
     for (int i = 0; i < 3000 && !seen; ++i) {
@@ -245,8 +254,9 @@ TEST(Hardening, ASignalLeavesTheOldOutputAndNoTemporary) {
     ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal instead of cleaning up";
     EXPECT_EQ(WEXITSTATUS(status), 128 + c.signal);
     EXPECT_FALSE(std::filesystem::exists(c.tmp));
-    const auto after = std::filesystem::is_directory(c.out) ? folder_bytes(c.out)
-                                                            : std::map<std::string, std::string>{{"", read_file(c.out)}};
+    const auto after = std::filesystem::is_directory(c.out)
+                           ? folder_bytes(c.out)
+                           : std::map<std::string, std::string>{{"", read_file(c.out)}};
     EXPECT_EQ(after, before);
   }
 }

@@ -109,7 +109,8 @@ TEST_F(CommittedProfiles, AScenarioCanNameAProfileOrAFolder) {
   const Scenario folder = scenario_from_json(j, TracePaths{});
   EXPECT_NE(folder.cost_source.find("H200"), std::string::npos) << folder.cost_source;
   EXPECT_NE(folder.cost_source.find("measured on h200, pricing h100-sxm by cost.allow_foreign_profile"),
-            std::string::npos) << folder.cost_source;
+            std::string::npos)
+      << folder.cost_source;
 }
 
 TEST_F(CommittedProfiles, AKindWithoutAProfileIsPricedByTheRooflineThatSaysWhy) {

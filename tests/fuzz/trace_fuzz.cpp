@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     // Read with rate_scale's stretch too: a scaled arrival past the limit must be refused, not wrap.
     const kunsim::Json w = {{"trace", {{"format", format}, {"path", path}}}, {"rate_scale", 1e-6}};
-    auto src = kunsim::make_arrival_source(kunsim::workload_from_json(w, "workload", kunsim::TracePaths{}), kunsim::Rng(1));
+    auto src =
+        kunsim::make_arrival_source(kunsim::workload_from_json(w, "workload", kunsim::TracePaths{}), kunsim::Rng(1));
     while (src->next()) {
     }
   } catch (const kunsim::InputError&) {

@@ -126,7 +126,8 @@ TEST(TraceReaders, BadRowsNameFileAndLine) {
   binary += ",2\n";
   write_file(p, binary);
   EXPECT_NE(error_of("vidur", p).find(":2: binary data"), std::string::npos);
-  EXPECT_EQ(error_of("vidur", (dir / "missing.csv").string()), (dir / "missing.csv").string() + ": trace file not found");
+  EXPECT_EQ(error_of("vidur", (dir / "missing.csv").string()),
+            (dir / "missing.csv").string() + ": trace file not found");
   write_file(p, "{\"timestamp\": 44444444454444444e4444444444444, \"input_length\": 4}\n");  // found by fuzzing
   EXPECT_NE(error_of("mooncake", p).find(p + ":1: malformed JSON line"), std::string::npos);
   write_file(p, "{\"timestamp\": 0, \"input_length\": -4, \"output_length\": 1}\n");
@@ -144,7 +145,8 @@ TEST(TraceReaders, EveryFormatRefusesTimesPastTheLimit) {
     const std::string e = error_of(format, p);
     EXPECT_EQ(e.rfind(p + expected, 0), 0u) << format << ": " << e;
   };
-  refused("kunsim", "{\"format\": \"kunsim-requests\", \"hash_block_tokens\": 16}\n"
+  refused("kunsim",
+          "{\"format\": \"kunsim-requests\", \"hash_block_tokens\": 16}\n"
           "{\"arrival_s\": 1e300, \"input_tokens\": 4, \"output_tokens\": 4}\n",
           ":2: \"arrival_s\": expected seconds in [0, 1e9]");
   refused("vidur", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,4,4\n9.3e9,4,4\n",
@@ -158,7 +160,8 @@ TEST(TraceReaders, EveryFormatRefusesTimesPastTheLimit) {
           ":2: TIMESTAMP year: expected an integer in [1970, 2200]");
   refused("azure", "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-31 00:00:00,4,4\n",
           ":2: TIMESTAMP day: expected an integer in [1, 30]");
-  refused("mooncake", "{\"timestamp\": 0, \"input_length\": 4, \"output_length\": 4}\n"
+  refused("mooncake",
+          "{\"timestamp\": 0, \"input_length\": 4, \"output_length\": 4}\n"
           "{\"timestamp\": 99999999999, \"input_length\": 4, \"output_length\": 4}\n",
           ":2: \"timestamp\": expected an integer in [0, 10000000000]");
   // rate_scale stretches a trace's time; the stretched arrival must fit as well.
@@ -170,8 +173,10 @@ TEST(TraceReaders, EveryFormatRefusesTimesPastTheLimit) {
     src->next();
     ADD_FAILURE() << "a stretched arrival past 1e9 s was accepted";
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("workload.rate_scale: 0.5 stretches the arrival at " + p + ":3 to 1.8e+09 s", 0),
-              0u) << e.what();
+    EXPECT_EQ(
+        std::string(e.what()).rfind("workload.rate_scale: 0.5 stretches the arrival at " + p + ":3 to 1.8e+09 s", 0),
+        0u)
+        << e.what();
   }
 }
 

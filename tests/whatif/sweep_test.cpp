@@ -86,9 +86,12 @@ TEST(SweepLibrary, APointThatFailsWhileRunningIsInfeasible) {
   test::write_file(dir / "bad.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,100,4\n0.5,abc,4\n");
   Json base = test::tiny_cluster_scenario();
   base["workload"] = {{"trace", {{"format", "vidur"}, {"path", "good.csv"}}}};
-  const Json s = {{"name", "t"}, {"base", base}, {"outputs", Json::array()},
-                  {"grid", {{"workload.trace.path", {(dir / "good.csv").string(), (dir / "bad.csv").string()}},
-                            {"sim.max_time_s", {0.001, 10}}}}};
+  const Json s = {{"name", "t"},
+                  {"base", base},
+                  {"outputs", Json::array()},
+                  {"grid",
+                   {{"workload.trace.path", {(dir / "good.csv").string(), (dir / "bad.csv").string()}},
+                    {"sim.max_time_s", {0.001, 10}}}}};
   test::write_file(dir / "sweep.json", s.dump());
   SweepOptions opt;
   opt.progress = false;
@@ -104,8 +107,9 @@ TEST(SweepLibrary, APointThatFailsWhileRunningIsInfeasible) {
   // And a point whose run stops before its first arrival (a synthetic one, at 1 ms).
   Json quick = test::tiny_cluster_scenario();
   quick["sim"] = {{"max_time_s", 0.001}};
-  test::write_file(dir / "quick.json",
-                   Json({{"name", "q"}, {"base", quick}, {"outputs", Json::array()}, {"grid", {{"seed", {1, 2}}}}}).dump());
+  test::write_file(
+      dir / "quick.json",
+      Json({{"name", "q"}, {"base", quick}, {"outputs", Json::array()}, {"grid", {{"seed", {1, 2}}}}}).dump());
   for (const SweepRow& r : run_sweep(load_sweep((dir / "quick.json").string()), opt)) {
     EXPECT_EQ(r.status, SweepStatus::Infeasible);
     EXPECT_NE(r.reason.find("sim.max_time_s: the run stops at 0.001 s"), std::string::npos) << r.reason;

@@ -54,5 +54,4 @@ void FusionPort::adopt_waiting(Request* r) {
   e_.queued_blocks_ += Request::blocks_for(r->prefill_target, e_.ctx_.engine->block_size);
 }
 
-
 }  // namespace kunsim

@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/serving/fleet/cluster_view.hpp"
 #include "sim/serving/dispatch/dispatcher.hpp"
 #include "sim/serving/engine/engine.hpp"
+#include "sim/serving/fleet/cluster_view.hpp"
 #include "sim/serving/fleet/instance_group.hpp"
 #include "sim/serving/fleet/slot_ledger.hpp"
 #include "sim/serving/reconfig/kv_handoff.hpp"
@@ -165,7 +165,7 @@ class ServingCluster final : public EventHandler,
   std::set<int> restoring_;                        // groups that no longer take arrivals
   std::vector<std::unique_ptr<EventHandler>> processes_;  // exchanges, restores, migrations in flight
   std::vector<std::unique_ptr<EventHandler>> finished_;   // ended inside their last event
-  SlotLedger ledger_{0};  // the work of retired engines, by slot
+  SlotLedger ledger_{0};                                  // the work of retired engines, by slot
   int next_pipeline_id_;
 };
 

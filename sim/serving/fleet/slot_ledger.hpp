@@ -20,9 +20,9 @@
 namespace kunsim {
 
 struct SlotFigures {
-  EngineCounters credited;              // this slot's share by the rule above
-  std::int64_t fused_iterations = 0;    // iterations of the groups it was a stage of
-  SimDuration fused_busy;               // its share of those groups' busy time (within credited)
+  EngineCounters credited;            // this slot's share by the rule above
+  std::int64_t fused_iterations = 0;  // iterations of the groups it was a stage of
+  SimDuration fused_busy;             // its share of those groups' busy time (within credited)
 };
 
 class SlotLedger {
