@@ -13,8 +13,10 @@ class HandCost final : public CostModel {
     IterationCost c;
     c.mlp = 1e-3;
     c.attn_decode = 1e-4 * s.num_decodes;
+    c.lm_head = lm_head_s;
     return c;
   }
+  double lm_head_s = 0;  // per micro-batch, on the last stage
   std::int64_t activation_bytes(std::int64_t) const override { return 0; }
   std::string describe() const override { return "by hand"; }
 };
@@ -33,6 +35,16 @@ TEST(PipelineCost, NoStaleTokensIsTwoStagesOfEqualWork) {
   const HandCost cost;
   const PipelineGeometry geo{2, 1, 2, PipelineLinks{}};
   EXPECT_NEAR(pipeline_cycle_ns(cost, geo, decodes(8), 0), 2.8e6, 1e-3);
+}
+
+// The lm_head runs on the last stage, after its layers: 0.5 ms per micro-batch makes stage 1
+// busy 2 x (1.4 + 0.5) = 3.8 ms a cycle, over the traversal (1.4 + 1.4 + 0.5 = 3.3 ms) that
+// alone once counted it.
+TEST(PipelineCost, TheLmHeadIsInTheLastStagesBusyTime) {
+  HandCost cost;
+  cost.lm_head_s = 5e-4;
+  const PipelineGeometry geo{2, 1, 2, PipelineLinks{}};
+  EXPECT_NEAR(pipeline_cycle_ns(cost, geo, decodes(8), 0), 3.8e6, 1e-3);
 }
 
 // Four of the eight decodes are stale, all homed on member 0: 2 per micro-batch, whose

@@ -26,6 +26,8 @@ double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, con
     const double base = (c.sum() - c.cpu - c.lm_head) * 1e9;
     const double send = mb.tokens() > 0 ? cost.pipeline_send(mb.tokens(), links.hop_bytes_per_s, links.hop_latency_ns) * 1e9 : 0;
     const double stale_here = s.tokens() > 0 ? stale_tokens * static_cast<double>(mb.tokens()) / s.tokens() : 0;
+    // The lm_head (and sampling) runs on the last stage only, after its layers: its busy time too.
+    stage_sum[g - 1] += c.lm_head * 1e9;
     if (stale_here <= 0) {  // every stage runs the micro-batch in the same time
       for (double& t : stage_sum) t += base;
       traversal = std::max(traversal, g * base + (g - 1) * send + c.lm_head * 1e9);
