@@ -61,11 +61,12 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
     const std::string why = policy->fleet_refusal({.groups = static_cast<int>(s.deployment.groups.size()),
                                                    .disaggregated = s.deployment.disaggregated(),
                                                    .largest_group = largest});
-    // A refusal that starts with one of the section's keys ("group_size: ...") names that key.
-    const auto colon = why.find(": ");
-    if (!why.empty() && colon != std::string::npos && pj && pj->contains(why.substr(0, colon)))
-      throw InputError("policy." + why);
-    if (!why.empty()) throw InputError((pj && pj->contains("name") ? "policy.name" : "policy") + std::string(": ") + why);
+    if (!why.empty()) {
+      // A refusal that starts with one of the section's keys ("group_size: ...") names that key.
+      const auto colon = why.find(": ");
+      if (colon != std::string::npos && pj && pj->contains(why.substr(0, colon))) throw InputError("policy." + why);
+      throw InputError((pj && pj->contains("name") ? "policy.name" : "policy") + std::string(": ") + why);
+    }
   }
 
   s.workload = workload_from_json(f.required_child("workload", Help{"one of trace, synthetic, profile, then shaping"}),
@@ -88,8 +89,7 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
     // Seconds per token: over 10 s is no latency target, most likely milliseconds given as seconds.
     if (s.slo.tpot_s > 10)
       throw InputError("slo.tpot_s: " + format_number(s.slo.tpot_s) +
-                       " s per output token is no latency target (at "
-                       "most 10 s; in milliseconds? " +
+                       " s per output token is no latency target (at most 10 s; in milliseconds? " +
                        format_number(s.slo.tpot_s / 1000) + " s is " + format_number(s.slo.tpot_s) + " ms)");
     sf.finish();
   }

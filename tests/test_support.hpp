@@ -1,17 +1,17 @@
 // Shared helpers for tests: where the public traces are, a scratch folder, a small scenario
 // builder (TinyCluster: 2 nodes x 2 H100s) and a runner that returns summary.json.
 #pragma once
-#include <cstdlib>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "run/scenario.hpp"
 #include "run/simulation.hpp"
@@ -115,6 +115,24 @@ inline int run_kunsim(const std::string& args, std::string* output = nullptr, co
   const int status = pclose(p);
   if (output) *output = out;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// What `kunsim ARGS` answered: its exit code and everything it printed (stderr folded in).
+struct CliResult {
+  int code = -1;
+  std::string output;
+};
+inline CliResult cli(const std::string& args, const std::string& env = "") {
+  CliResult r;
+  r.code = run_kunsim(args, &r.output, env);
+  return r;
+}
+
+// Bad input's contract: exit 2 and one line holding `message`.
+inline void expect_bad_input(const CliResult& r, const std::string& message) {
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find(message), std::string::npos) << "got: " << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << "one line: " << r.output;
 }
 
 inline Json run_scenario(const Json& j, const std::filesystem::path& out = {}, bool wall_clock = false) {

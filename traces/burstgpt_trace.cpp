@@ -19,7 +19,7 @@ class BurstGptTrace final : public TraceFile {
   }
   bool parse_row(std::string_view line, TraceRequest& out) override {
     const auto& f = split_csv(line, 6);
-    out.arrival = at_seconds(parse_seconds(f[0], "Timestamp"));
+    out.arrival = parse_seconds(f[0], "Timestamp");
     const bool ok = tokens(f[2], f[3], out);
     const auto total = parse_int(f[4], "Total tokens", 0, 20'000'000);
     if (total != std::int64_t{out.prompt} + out.output)

@@ -1,7 +1,6 @@
 #include "traces/trace_file.hpp"
 
 #include <charconv>
-#include <cmath>
 
 #include "sim/core/input_error.hpp"
 #include "sim/core/input_file.hpp"
@@ -37,14 +36,15 @@ std::int64_t TraceFile::parse_int(std::string_view f, const char* name, std::int
   return v;
 }
 
-double TraceFile::parse_seconds(std::string_view f, const char* name) const {
+SimTime TraceFile::parse_seconds(std::string_view f, const char* name) const {
   while (!f.empty() && f.front() == ' ') f.remove_prefix(1);
   while (!f.empty() && f.back() == ' ') f.remove_suffix(1);
   double v = 0;
   const auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
-  if (ec != std::errc() || p != f.data() + f.size() || !std::isfinite(v) || v < 0 || v > kMaxInputSeconds)
+  const auto t = ec == std::errc() && p == f.data() + f.size() ? checked_seconds(v) : std::nullopt;
+  if (!t)
     fail(std::string(name) + ": expected a finite number in [0, 1e9], got \"" + std::string(f.substr(0, 40)) + "\"");
-  return v;
+  return kSimTimeZero + *t;
 }
 
 bool TraceFile::tokens(std::string_view prompt, std::string_view output, TraceRequest& out) const {

@@ -33,8 +33,8 @@ class TraceFile : public ArrivalSource {
   // Splits on commas (no quoting: none of the supported formats quote fields).
   const std::vector<std::string_view>& split_csv(std::string_view line, std::size_t expected);
   std::int64_t parse_int(std::string_view field, const char* name, std::int64_t lo, std::int64_t hi) const;
-  // Seconds: a finite number in [0, kMaxInputSeconds].
-  double parse_seconds(std::string_view field, const char* name) const;
+  // An instant in seconds: a finite number in [0, kMaxInputSeconds] (checked_seconds).
+  SimTime parse_seconds(std::string_view field, const char* name) const;
   // Token counts: integers in [0, 10M]; a row with zero prompt or output tokens is skipped.
   bool tokens(std::string_view prompt, std::string_view output, TraceRequest& out) const;
 

@@ -17,7 +17,7 @@ class VidurTrace final : public TraceFile {
   }
   bool parse_row(std::string_view line, TraceRequest& out) override {
     const auto& f = split_csv(line, 3);
-    out.arrival = at_seconds(parse_seconds(f[0], "arrived_at"));
+    out.arrival = parse_seconds(f[0], "arrived_at");
     return tokens(f[1], f[2], out);
   }
 };

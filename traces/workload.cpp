@@ -101,7 +101,14 @@ std::vector<Burst> bursts_from_json(const Json& j, const std::string& path) {
 
 }  // namespace
 
-std::string resolve_trace_path(const std::string& path, const TracePaths& paths, const std::string& json_path) {
+namespace {
+
+// The first regular file `path` names, relative to paths.trace_dir, then paths.scenario_dir, then
+// the working folder; nullopt when none exists, with `looked` listing every place tried. A path
+// that exists but is no file (a folder, /dev/null, a FIFO) is an InputError saying what it is,
+// not "not found".
+std::optional<std::string> locate(const std::string& path, const TracePaths& paths, const std::string& json_path,
+                                  const char* what, std::string& looked) {
   const fs::path p(path);
   std::vector<fs::path> tried;
   if (p.is_absolute()) tried.push_back(p);
@@ -110,14 +117,20 @@ std::string resolve_trace_path(const std::string& path, const TracePaths& paths,
     if (!paths.scenario_dir.empty()) tried.push_back(fs::path(paths.scenario_dir) / p);
     tried.push_back(p);
   }
-  std::string looked;
   for (const auto& t : tried) {
     const std::string why = not_a_regular_file(t.string());
     if (why.empty()) return t.string();
-    // Something is there but it is no file (a folder, /dev/null, a FIFO): say so, not "not found".
-    if (why != "does not exist") throw InputError(json_path + ": " + t.string() + " " + why + ", not a trace file");
+    if (why != kDoesNotExist) throw InputError(json_path + ": " + t.string() + " " + why + ", not a " + what + " file");
     looked += (looked.empty() ? "" : ", ") + t.string();
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string resolve_trace_path(const std::string& path, const TracePaths& paths, const std::string& json_path) {
+  std::string looked;
+  if (auto file = locate(path, paths, json_path, "trace", looked)) return *file;
   throw InputError(json_path + ": trace file \"" + path + "\" not found (looked in: " + looked +
                    "); point --trace-dir or KUNSIM_TRACE_DIR at your copy of the public traces");
 }
@@ -177,20 +190,15 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
     if (const WorkloadProfile* builtin = builtin_profile(s.profile_name)) {
       s.profile = std::make_shared<WorkloadProfile>(*builtin);
     } else {
-      std::string file;
-      try {
-        file = resolve_trace_path(s.profile_name, paths, f.path_of("profile"));
-      } catch (const InputError& e) {
+      std::string looked;
+      const auto found = locate(s.profile_name, paths, f.path_of("profile"), "profile", looked);
+      if (!found) {
         std::string shipped;
         for (const std::string& n : builtin_profile_names()) shipped += (shipped.empty() ? "" : ", ") + n;
-        const std::string what = e.what();
-        const auto looked = what.find("(looked in:");
         throw InputError(f.path_of("profile") + ": \"" + s.profile_name + "\" is neither a shipped profile (" +
-                         shipped + ") nor a profile file" +
-                         (looked == std::string::npos
-                              ? ": " + what
-                              : " " + what.substr(looked, what.find(')', looked) + 1 - looked)));
+                         shipped + ") nor a profile file (looked in: " + looked + ")");
       }
+      const std::string& file = *found;
       s.profile = std::make_shared<WorkloadProfile>(WorkloadProfile::from_json(parse_json_file(file), file));
     }
   }

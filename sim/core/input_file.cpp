@@ -15,7 +15,7 @@ std::string not_a_regular_file(const std::string& path) {
     case fs::file_type::regular:
       return "";
     case fs::file_type::not_found:
-      return "does not exist";
+      return kDoesNotExist;
     case fs::file_type::directory:
       return "is a folder";
     case fs::file_type::fifo:
@@ -32,7 +32,7 @@ std::string not_a_regular_file(const std::string& path) {
 
 std::ifstream open_input_file(const std::string& path, const std::string& what, std::uintmax_t max_bytes) {
   if (const std::string why = not_a_regular_file(path); !why.empty()) {
-    if (why == "does not exist") throw InputError(path + ": " + what + " file not found");
+    if (why == kDoesNotExist) throw InputError(path + ": " + what + " file not found");
     throw InputError(path + ": " + why + ", not a " + what + " file");
   }
   std::error_code ec;

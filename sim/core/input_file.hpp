@@ -19,8 +19,9 @@ inline constexpr std::uintmax_t kMaxJsonDocumentBytes = std::uintmax_t{64} << 20
 // and "PATH: WHAT file is N MiB, past the limit of M MiB" past `max_bytes` (0: no cap).
 std::ifstream open_input_file(const std::string& path, const std::string& what, std::uintmax_t max_bytes = 0);
 
-// "" for a regular file (after symlinks), else what `path` is: "does not exist", "is a folder",
+// "" for a regular file (after symlinks), else what `path` is: kDoesNotExist, "is a folder",
 // "is a FIFO", "is a device", "is a socket", "is not a regular file".
+inline constexpr const char* kDoesNotExist = "does not exist";
 std::string not_a_regular_file(const std::string& path);
 
 }  // namespace kunsim

@@ -53,6 +53,17 @@ bool within(const fs::path& inner, const fs::path& outer) {
   return true;
 }
 
+// Every temporary counts in g_live from its creation until it is committed or removed, so the
+// signal handler knows whether there is anything to clean up.
+void hold(bool& live) {
+  live = true;
+  g_live.fetch_add(1);
+}
+void let_go(bool& live) {
+  live = false;
+  g_live.fetch_sub(1);
+}
+
 void hold_for_tests() {
   if (!std::getenv(kHoldBeforeRenameEnv)) return;
   for (int i = 0; i < 6000 && !interrupt_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -84,15 +95,14 @@ OutputFolder::OutputFolder(const std::string& dest, const OutputRules& rules, bo
   fs::remove_all(tmp_, ec);
   fs::create_directories(tmp_, ec);
   if (ec) throw InputError(tmp_.string() + ": cannot create output folder (" + ec.message() + ")");
-  live_ = true;
-  g_live.fetch_add(1);
+  hold(live_);
 }
 
 OutputFolder::~OutputFolder() {
   if (!live_) return;
   std::error_code ec;
   fs::remove_all(tmp_, ec);
-  g_live.fetch_sub(1);
+  let_go(live_);
 }
 
 void OutputFolder::commit() {
@@ -116,22 +126,20 @@ void OutputFolder::commit() {
     throw InputError(dest_.string() + ": cannot move the new output into place (" + ec.message() + ")");
   }
   fs::remove_all(old, ec);
-  live_ = false;
-  g_live.fetch_sub(1);
+  let_go(live_);
 }
 
 OutputFile::OutputFile(const std::string& dest) : dest_(checked_dest(dest)), tmp_(sibling(dest_, ".kunsim-tmp")) {
   std::error_code ec;
   if (fs::is_directory(dest_, ec)) throw InputError(dest_.string() + ": is a folder; --out names a file here");
-  live_ = true;
-  g_live.fetch_add(1);
+  hold(live_);
 }
 
 OutputFile::~OutputFile() {
   if (!live_) return;
   std::error_code ec;
   fs::remove(tmp_, ec);
-  g_live.fetch_sub(1);
+  let_go(live_);
 }
 
 void OutputFile::commit() {
@@ -140,8 +148,7 @@ void OutputFile::commit() {
   std::error_code ec;
   fs::rename(tmp_, dest_, ec);
   if (ec) throw InputError(dest_.string() + ": cannot write output file (" + ec.message() + ")");
-  live_ = false;
-  g_live.fetch_sub(1);
+  let_go(live_);
 }
 
 void write_text(const fs::path& path, const std::string& text) {
@@ -152,11 +159,7 @@ void write_text(const fs::path& path, const std::string& text) {
 
 void write_file_atomic(const fs::path& path, const std::string& text) {
   OutputFile file(path.string());
-  {
-    std::ofstream out(file.path(), std::ios::binary);
-    out << text;
-    if (!out) throw InputError(path.string() + ": cannot write output file");
-  }
+  write_text(file.path(), text);
   file.commit();
 }
 

@@ -14,16 +14,10 @@ using test::read_file;
 using test::scratch;
 using test::write_file;
 
-struct CliResult {
-  int code = -1;
-  std::string output;
-};
+using test::CliResult;
+using test::expect_bad_input;
 
-CliResult kunsim(const std::string& args) {
-  CliResult r;
-  r.code = test::run_kunsim(args, &r.output);
-  return r;
-}
+CliResult kunsim(const std::string& args) { return test::cli(args); }
 
 // A valid scenario file with a 60 s window, in its own folder.
 std::filesystem::path scenario_file(const std::string& name, const Json& patch = Json::object()) {
@@ -33,12 +27,6 @@ std::filesystem::path scenario_file(const std::string& name, const Json& patch =
   j.merge_patch(patch);
   write_file(dir / "s.json", j.dump(2));
   return dir / "s.json";
-}
-
-void expect_bad_input(const CliResult& r, const std::string& message) {
-  EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find(message), std::string::npos) << "got: " << r.output;
-  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << "one line: " << r.output;
 }
 
 TEST(Cli, RunWritesTheContractFiles) {

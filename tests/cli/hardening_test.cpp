@@ -21,22 +21,10 @@ using test::read_file;
 using test::scratch;
 using test::write_file;
 
-struct Cli {
-  int code = -1;
-  std::string output;
-};
+using Cli = test::CliResult;
+const auto expect_refused = test::expect_bad_input;
 
-Cli kunsim(const std::string& args) {
-  Cli r;
-  r.code = test::run_kunsim(args, &r.output);
-  return r;
-}
-
-void expect_refused(const Cli& r, const std::string& message) {
-  EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find(message), std::string::npos) << "got: " << r.output;
-  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << "one line: " << r.output;
-}
+Cli kunsim(const std::string& args) { return test::cli(args); }
 
 std::string scenario_with(const std::filesystem::path& dir, const Json& patch) {
   Json j = test::tiny_cluster_scenario();
@@ -77,15 +65,12 @@ TEST(Hardening, OutputsNeverReplaceTheirInputsOrTheWorkingFolder) {
   expect_refused(kunsim("run " + s + " --overwrite --out " + dir.string()),
                  dir.string() + ": holds " + s + ", an input of this command");
   expect_refused(kunsim("run " + s + " --overwrite --out " + dir.parent_path().string()), ", an input of this command");
-  Cli cwd;
-  cwd.code = test::run_kunsim("run " + s + " --overwrite --out .", &cwd.output, "cd " + dir.string() + " &&");
-  expect_refused(cwd, "--out must name a folder or file of its own, not . or ..");
+  expect_refused(test::cli("run " + s + " --overwrite --out .", "cd " + dir.string() + " &&"),
+                 "--out must name a folder or file of its own, not . or ..");
   const auto sub = dir / "sub";
   std::filesystem::create_directories(sub);
-  Cli above;
-  above.code =
-      test::run_kunsim("run " + s + " --overwrite --out " + dir.string(), &above.output, "cd " + sub.string() + " &&");
-  expect_refused(above, "is the working folder or holds it");
+  expect_refused(test::cli("run " + s + " --overwrite --out " + dir.string(), "cd " + sub.string() + " &&"),
+                 "is the working folder or holds it");
   expect_refused(kunsim("run " + s + " --out ''"), "--out: an empty path names no output");
   expect_refused(kunsim("run " + s + " --out " + (dir / std::string(300, 'n')).string()),
                  "the output's name is 300 characters, past the limit of 240");

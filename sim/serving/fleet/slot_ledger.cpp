@@ -2,9 +2,8 @@
 
 namespace kunsim {
 
-void SlotLedger::credit(const Engine& e, std::vector<SlotFigures>& slots, EngineCounters& total) {
+void SlotLedger::share(const Engine& e, std::vector<SlotFigures>& slots) {
   const EngineCounters c = e.counters();
-  total += c;
   const std::vector<Member>& members = e.members();
   const auto g = static_cast<std::int64_t>(members.size());
   SlotFigures& first = slots[static_cast<std::size_t>(members[0].slot)];
@@ -25,8 +24,7 @@ void SlotLedger::credit(const Engine& e, std::vector<SlotFigures>& slots, Engine
 
 std::vector<SlotFigures> SlotLedger::with(const std::vector<Engine*>& live) const {
   std::vector<SlotFigures> out = slots_;
-  EngineCounters ignored;
-  for (const Engine* e : live) credit(*e, out, ignored);
+  for (const Engine* e : live) share(*e, out);
   return out;
 }
 

@@ -28,14 +28,18 @@ struct SlotFigures {
 class SlotLedger {
  public:
   explicit SlotLedger(int slots) : slots_(static_cast<std::size_t>(slots)) {}
-  void credit(const Engine& e) { credit(e, slots_, total_); }
+  void credit(const Engine& e) {
+    total_ += e.counters();
+    share(e, slots_);
+  }
   // The ledger with `live` engines credited as well (the summary's view at the end of a run).
   std::vector<SlotFigures> with(const std::vector<Engine*>& live) const;
   // Every engine's counters, retired and live, each counted once.
   EngineCounters total(const std::vector<Engine*>& live) const;
 
  private:
-  static void credit(const Engine& e, std::vector<SlotFigures>& slots, EngineCounters& total);
+  // Adds `e`'s counters to its slots by the rule above.
+  static void share(const Engine& e, std::vector<SlotFigures>& slots);
   std::vector<SlotFigures> slots_;
   EngineCounters total_;
 };
