@@ -40,6 +40,10 @@ void print_run(const Json& s, const std::string& out_dir) {
   std::printf("  planner   preemptions %lld  swaps_out %lld  drops %lld  restores %lld\n",
               s["planner"]["preemptions"].get<long long>(), s["planner"]["swaps_out"].get<long long>(),
               s["planner"]["drops"].get<long long>(), s["planner"]["restores"].get<long long>());
+  if (const auto& p = s["planner"]; p.contains("drop_stall_s"))
+    std::printf("  drops     %lld requests running at a drop: gap to their next token mean %s  p99 %s  max %s s\n",
+                p["drop_stall_requests"].get<long long>(), fmt(p["drop_stall_s"]["mean"], "%.4f").c_str(),
+                fmt(p["drop_stall_s"]["p99"], "%.4f").c_str(), fmt(p["drop_stall_s"]["max"], "%.4f").c_str());
   // Only where something was cached: a workload without prefix identity prints as it did.
   if (const auto& pc = s["prefix_cache"]; pc["hit_tokens"].get<long long>() > 0)
     std::printf("  prefix    hit %s of prompt tokens (%lld of %lld)  evicted %lld blocks\n",

@@ -146,6 +146,7 @@ struct Simulation::Impl final : ServingObserver {
     pool.release(&r);
   }
   void on_token_gaps(const TokenGaps& g) override { metrics.on_token_gaps(g); }
+  void on_drop_gap(SimDuration gap) override { metrics.on_drop_gap(ns_to_seconds(gap)); }
   void on_decision(const Decision& d) override {
     const Json row = d.row();
     if (trace) trace->decision(row);

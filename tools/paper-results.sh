@@ -67,6 +67,15 @@ for p in $policies; do
 done
 "$build_dir/kunsim" run scenarios/fleet/two-kind.json --set deployment.dispatch=least_kv --out "$out/fleet/two-kind/vllm@least_kv" --quiet
 "$build_dir/kunsim" sweep scenarios/sweeps/tp4x4-vs-tp8x2.json -j "$(nproc)" --out "$out/fleet/tp-sweep" --quiet
+# KunServe's stale requests mode by mode (and the exchange's transport), where drops happen.
+for s in scenarios/burst.json scenarios/paper/long-output.json; do
+  name=$(basename "$s" .json)
+  [ -d "$out/$name/kunserve" ] || continue
+  for mode in stall-exchange@p2p stall-exchange@host remote-attention@p2p blocking-exchange@p2p recompute@p2p; do
+    "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name=kunserve --set policy.stale_kv="${mode%@*}" \
+      --set policy.exchange_path="${mode#*@}" --out "$out/modes/$name/$mode" --quiet
+  done
+done
 # Where the paper's "up to" lives: a search over burst size, burst length and memory headroom.
 "$build_dir/kunsim" sweep scenarios/sweeps/up-to.json -j "$(nproc)" --out "$out/up-to" --quiet
 python3 tools/results_table.py "$out" > docs/results.md

@@ -102,6 +102,7 @@ def main(root):
         in_burst = "-" if burst is None else f"{burst:.2f}x"
         print(f"| {s} | {r:.2f}x | {b:.2f}x | {who} | {in_burst} |")
     print()
+    stale_modes(root)
     up_to(os.path.join(root, "up-to", "sweep.csv"))
     prefix_caching(os.path.join(root, "prefix"))
     fleets(root, os.path.join(root, "fleet"))
@@ -139,6 +140,48 @@ def main(root):
                       f"(with the reference's dispatch: {load(root, s, 'vllm')['ttft_s']['p99'] / load(root, s, 'kunserve')['ttft_s']['p99']:.2f}x).")
         print()
     print(WHY)
+
+
+STALE_MODES = [("stall-exchange@p2p", "stall-exchange, p2p (the default)"),
+               ("stall-exchange@host", "stall-exchange, host-staged"),
+               ("remote-attention@p2p", "remote-attention, p2p"),
+               ("blocking-exchange@p2p", "blocking-exchange, p2p"),
+               ("recompute@p2p", "recompute")]
+
+
+STALE_MODES_INTRO = """## KunServe's stale requests, mode by mode
+
+Every other KunServe row in this file runs kunsim's defaults: `policy.stale_kv: stall-exchange` (requests
+running at a drop wait until their KV is exchanged; each step exchanges up to 8 of them per stage, on the
+step's critical path, as the reference's livereshard does) over `policy.exchange_path: p2p`. Here the same
+scenarios under each mode. The drop's stall: for each request running at a drop, the gap from its last token
+before the drop to its first after it (`planner.drop_stall_s` in summary.json).
+"""
+
+
+def stale_modes(root):
+    """KunServe with each policy.stale_kv (and exchange_path), from build/paper-results/modes/."""
+    base = os.path.join(root, "modes")
+    if not os.path.isdir(base):
+        return
+    print(STALE_MODES_INTRO)
+    for s in sorted(os.listdir(base), key=lambda x: ORDER.index(x) if x in ORDER else len(ORDER)):
+        window = burst_window(root, s, "vllm")
+        print(f"### {s}\n")
+        print("| stale_kv | TTFT p99 | TTFT p99 in the burst | TPOT mean | TPOT p99 | stall mean | stall p99 | stall max | running at drops | drops | restores |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for mode, label in STALE_MODES:
+            r = load(base, s, mode)
+            if not r:
+                continue
+            pl = r["planner"]
+            st = pl.get("drop_stall_s")
+            stall = f"{st['mean']:.3f} | {st['p99']:.3f} | {st['max']:.3f}" if st else "- | - | -"
+            b = burst_ttft_p99(base, s, mode, window)
+            in_burst = "-" if b is None else f"{b:.3f}"
+            print(f"| {label} | {r['ttft_s']['p99']:.3f} | {in_burst} | {r['tpot_s']['mean']:.4f} | {r['tpot_s']['p99']:.4f} | "
+                  f"{stall} | {pl.get('drop_stall_requests', 0)} | {pl['drops']} | {pl['restores']} |")
+        print()
 
 
 HOPELESS_S = 60  # every policy's P99 queueing beyond this: overloaded for minutes, whatever it does
@@ -331,9 +374,10 @@ SWEEP_METRICS = {"run", "status", "kunsim", "arrived", "completed", "rejected", 
 
 WHY = """## Why kunsim's gains differ from the paper's
 
-kunsim models KunServe as the reference runs it: stale requests keep remote attention (charged to
-the member holding their KV) while a live exchange moves 8 requests a round, one round every
-0.25 s; the new paper-shaped scenarios dispatch as the reference's client does (least unfinished
+kunsim models KunServe as the reference runs it: requests running at a drop stall until their KV is
+exchanged, each step of the group exchanging up to 8 of them per stage on its critical path (the
+reference's livereshard; remote attention, the paper's first design, is a mode of its own, compared
+above); the new paper-shaped scenarios dispatch as the reference's client does (least unfinished
 requests, from reports every 0.5 s). What the tables show:
 
 - **Where memory is tight and decode growth overloads it, the gains are large.** In long-output

@@ -32,6 +32,9 @@ class RequestMetrics {
   void on_unfinished(const Request& r);
   void on_aborted(const Request& r);
   void on_token_gaps(const TokenGaps& g) { itl_.add(g); }
+  // A request running at a KunServe drop got its next token `gap_s` after its last one before.
+  void on_drop_gap(double gap_s) { drop_gaps_.push_back(gap_s); }
+  const std::vector<double>& drop_gaps() const { return drop_gaps_; }
 
   std::int64_t arrived() const { return arrived_; }
   std::int64_t completed() const { return completed_; }
@@ -62,6 +65,7 @@ class RequestMetrics {
   std::vector<double> ttft_, tpot_, e2e_, queue_, prefill_done_;
   std::int64_t handed_off_ = 0;  // finished requests whose first token came after a KV hand-off
   TokenGapHistogram itl_;
+  std::vector<double> drop_gaps_;  // one per request running at a drop (seconds)
   std::string line_;  // reused for each requests.csv row
 };
 

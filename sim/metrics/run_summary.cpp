@@ -97,6 +97,12 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
                   {"swaps_in", total.swaps_in},
                   {"rejects", f.rejects},
                   {"decisions", kinds}};
+  // KunServe: each request running at a drop, the gap to its first token after it (under
+  // stall-exchange, its stall until its KV was exchanged).
+  if (!metrics.drop_gaps().empty()) {
+    j["planner"]["drop_stall_s"] = summarize(metrics.drop_gaps()).to_json();
+    j["planner"]["drop_stall_requests"] = metrics.drop_gaps().size();
+  }
   // Automatic prefix caching: the prompt tokens asked to prefill at each admission (again
   // after a recompute) and those found cached, as vLLM's prefix-cache hit rate counts them.
   const auto queried = total.prefix_queried_tokens;

@@ -160,17 +160,28 @@ PolicyMaker make_kunserve(JsonFields& f) {
       f.boolean("enable_restore", p.enable_restore, Help{"restore pipelines to normal instances after the burst"});
   p.grow = f.boolean("grow", p.grow, Help{"a pipeline that votes again grows to a multiple of its stages"});
   const std::string mode = f.choice(
-      "stale_kv", "exchange", {"exchange", "blocking-exchange", "recompute"},
-      Help{"requests running at a drop: exchange their KV while serving, exchange while blocked, or recompute"});
-  p.fuse.stale_kv = mode == "exchange" ? StaleKvMode::LiveExchange
-                    : mode == "recompute" ? StaleKvMode::Recompute
-                                          : StaleKvMode::BlockingExchange;
-  p.fuse.exchange_batch =
-      static_cast<int>(f.integer("exchange_batch", p.fuse.exchange_batch, 1, 4096,
-                                 Help{"requests per exchange round, as the reference's exchange routine counts them"}));
-  p.fuse.exchange_interval =
-      seconds_to_ns(f.number("exchange_interval_s", ns_to_seconds(p.fuse.exchange_interval), 0, 60,
-                             Help{"a live exchange starts a round this often, or when the last ends if later"}));
+      "stale_kv", "stall-exchange",
+      {"stall-exchange", "remote-attention", "blocking-exchange", "recompute", "exchange"},
+      Help{"requests running at a drop: wait for their KV exchange, a part of every step (the reference's "
+           "livereshard); decode by remote attention meanwhile (the paper's v1 design; 'exchange' is its old name); "
+           "stop the group until all is exchanged; or recompute"});
+  p.fuse.stale_kv = mode == "stall-exchange"                           ? StaleKvMode::StallExchange
+                    : mode == "remote-attention" || mode == "exchange" ? StaleKvMode::RemoteAttention
+                    : mode == "recompute"                              ? StaleKvMode::Recompute
+                                                                       : StaleKvMode::BlockingExchange;
+  p.fuse.exchange.batch = static_cast<int>(
+      f.integer("exchange_batch", p.fuse.exchange.batch, 1, 4096,
+                Help{"stale requests each virtual engine (stage) exchanges per step, as the reference's "
+                     "exchange_batch_size counts them; per round of a blocking exchange"}));
+  p.fuse.exchange.path =
+      f.choice("exchange_path", "p2p", {"p2p", "host"},
+               Help{"the exchange's transport: GPU to GPU (NVLink within a node), or staged through host memory "
+                    "as the reference's evaluation ran it (NCCL_P2P_DISABLE=1)"}) == "host"
+          ? ExchangePath::Host
+          : ExchangePath::P2p;
+  p.fuse.exchange.interval = seconds_to_ns(f.number(
+      "exchange_interval_s", ns_to_seconds(p.fuse.exchange.interval), 0, 60,
+      Help{"a what-if: at least this long between two steps that exchange (0: every step, as the reference)"}));
   p.planner.max_group_size = static_cast<int>(f.integer("max_group_size", p.planner.max_group_size, 2, 64,
                                                         Help{"the most stages the planner gives a pipeline"}));
   if (f.has("group_size"))

@@ -32,6 +32,8 @@ struct Recorded : ServingObserver {
   void on_first_token(const Request&, SimTime) override {}
   void on_request_done(Request& r, SimTime) override { done.push_back(&r); }
   void on_decision(const Decision& d) override { decisions.push_back(d.row()); }
+  std::vector<SimDuration> drop_gaps;
+  void on_drop_gap(SimDuration gap) override { drop_gaps.push_back(gap); }
 };
 
 struct InstanceFixture {

@@ -40,7 +40,7 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
   f.run_until({}, 1'000'000'000, [&] { f.check(); });
 
   FuseOptions opt;
-  opt.stale_kv = StaleKvMode::LiveExchange;
+  opt.stale_kv = StaleKvMode::RemoteAttention;
   ASSERT_TRUE(f.cluster->fuse({0, 1}, opt, f.now));
   f.run_until({}, 1'500'000'000, [&] { f.check(); });
 
@@ -78,6 +78,90 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
   ASSERT_EQ(f.observer.done.size(), 3u);
   for (const Request* r : {a, b, c}) EXPECT_EQ(r->generated, 600);
   for (Engine* e : f.cluster->engine_list()) EXPECT_EQ(e->kv().used(), 0);
+}
+
+// stall-exchange, the reference's livereshard, by hand. Slot 0 holds a and b, slot 1 holds c;
+// each home is one virtual engine taking up to 8 a step. The first step after the drop: VE 0
+// splits {a, b} into 2 slices (a, then b), VE 1's {c} is its second slice; the three go one
+// after another, each its blocks x 1 MiB (16 of 32 layers x 2 MiB / 32) to the other member.
+// Nothing else runs in that step (all three are stalled), so it is the exchange alone; from the
+// next step on all three decode again.
+struct StallRun {
+  std::int64_t stale_blocks = 0;
+  double critical_path_s = 0, exchange_done_s = 0, drop_s = 0;
+  std::int64_t steps = 0, bytes = 0;
+  std::vector<int> generated_at_drop, generated_at_exchange;
+  std::vector<SimDuration> drop_gaps;
+};
+
+StallRun stall_exchange(ExchangePath path) {
+  ClusterFixture f(1000);
+  std::vector<Request*> rs{f.add(0, 0, 1600, 600), f.add(1, 0, 1600, 600), f.add(2, 0, 800, 600)};
+  f.cluster->instance(0)->enqueue(rs[0], kSimTimeZero);
+  f.cluster->instance(0)->enqueue(rs[1], kSimTimeZero);
+  f.cluster->instance(1)->enqueue(rs[2], kSimTimeZero);
+  f.run_until({}, 1'000'000'000, [&] { f.check(); });
+  FuseOptions opt;  // stall-exchange is the default
+  opt.exchange.path = path;
+  EXPECT_TRUE(f.cluster->fuse({0, 1}, opt, f.now));
+  StallRun out;
+  // Stop at the drop (the step boundary after f.now) and at the exchange's end.
+  auto at = [&](const char* kind, const char* phase) { return f.decision(kind, phase) != nullptr; };
+  f.run_until({}, kSimTimeMax, [&] {
+    f.check();
+    if (out.generated_at_drop.empty() && at("drop", "")) {
+      for (Request* r : rs) out.generated_at_drop.push_back(r->generated);  // synced by the fusion
+      const Engine* g = f.cluster->engine_list().back();
+      EXPECT_EQ(g->decoding(), 0) << "stalled requests decode nothing";
+    }
+    if (out.generated_at_exchange.empty() && at("kv_exchange", "done")) {
+      for (Request* r : rs) {
+        f.cluster->engine_list().back()->sync(r);
+        out.generated_at_exchange.push_back(r->generated);
+      }
+    }
+  });
+  const nlohmann::json& drop = *f.decision("drop");
+  const nlohmann::json& done = *f.decision("kv_exchange", "done");
+  out.stale_blocks = drop["stale_blocks"];
+  out.drop_s = drop["t_ns"].get<double>() * 1e-9;
+  out.exchange_done_s = done["t_ns"].get<double>() * 1e-9;
+  out.critical_path_s = done["critical_path_s"];
+  out.steps = done["steps"];
+  out.bytes = done["bytes"];
+  EXPECT_EQ(done["requests"], 3);
+  EXPECT_EQ(done["path"], exchange_path_name(path));
+  for (Request* r : rs) EXPECT_EQ(r->generated, 600) << "nothing lost";
+  out.drop_gaps = f.observer.drop_gaps;
+  return out;
+}
+
+TEST(ServingCluster, StallExchangeStallsStaleRequestsUntilTheirStepsExchangeEndsThenTheyResume) {
+  const StallRun p2p = stall_exchange(ExchangePath::P2p);
+  EXPECT_EQ(p2p.steps, 1) << "3 requests, up to 8 a virtual engine: one step";
+  EXPECT_EQ(p2p.bytes, p2p.stale_blocks * 1'048'576);
+  // Three transfers one after another over NVLink: 2 x 2 us latency + bytes / 450 GB/s each
+  // (each rounded up to the ns: within 3 ns of the sum).
+  const double expected = 3 * 4e-6 + static_cast<double>(p2p.stale_blocks) * 1'048'576 / 450e9;
+  EXPECT_NEAR(p2p.critical_path_s, expected, 3e-9);
+  // The step was the exchange alone: it ended exactly when the exchange did.
+  EXPECT_NEAR(p2p.exchange_done_s - p2p.drop_s, expected, 3e-9);
+  // No request produced a token between the drop and the end of its exchange.
+  EXPECT_EQ(p2p.generated_at_exchange, p2p.generated_at_drop);
+  // Each resumed at the next step: its gap across the drop is longer than the exchange.
+  ASSERT_EQ(p2p.drop_gaps.size(), 3u);
+  for (SimDuration gap : p2p.drop_gaps) EXPECT_GT(ns_to_seconds(gap), expected);
+}
+
+TEST(ServingCluster, AHostStagedExchangeRunsAtPcieSpeed) {
+  const StallRun p2p = stall_exchange(ExchangePath::P2p);
+  const StallRun host = stall_exchange(ExchangePath::Host);
+  EXPECT_EQ(host.bytes, p2p.bytes);
+  // Through the host: the sender's GPU-to-host and the receiver's host-to-GPU PCIe (64 GB/s,
+  // 5 us) at once, per transfer.
+  const double expected = 3 * 5e-6 + static_cast<double>(host.stale_blocks) * 1'048'576 / 64e9;
+  EXPECT_NEAR(host.critical_path_s, expected, 3e-9);
+  EXPECT_GT(host.critical_path_s, 6 * p2p.critical_path_s);
 }
 
 TEST(ServingCluster, RecomputeModeDropsStaleKvAndPrefillsAgain) {

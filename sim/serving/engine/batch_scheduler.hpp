@@ -26,7 +26,7 @@ struct EngineQueues {
   const KvBlockManager& kv;
   const std::int64_t& watermark_blocks;              // kept free at admission
   const std::optional<std::int64_t>& admission_cap;  // blocks, while a group restores
-  const int& stale_decodes;                          // decodes paying remote attention
+  const int& stale;                                  // stale requests (KV not yet exchanged)
   int stages = 1;                                    // g: a pipeline group runs g micro-batches
 };
 

@@ -26,8 +26,15 @@ Engine::Engine(int id, std::vector<Member> members, const ServingContext& ctx, s
       cohort_(ctx.engine->block_size),
       stale_(static_cast<int>(members_.size())),
       scheduler_(make_vllm_scheduler(*ctx.engine)),
-      queues_{running_,          waiting_,       swapped_,           cohort_, kv_, watermark_blocks_, admission_cap_,
-              stale_.decodes_ref(), static_cast<int>(members_.size())} {
+      queues_{running_,
+              waiting_,
+              swapped_,
+              cohort_,
+              kv_,
+              watermark_blocks_,
+              admission_cap_,
+              stale_.count_ref(),
+              static_cast<int>(members_.size())} {
   if (members_.empty()) throw std::logic_error("Engine: no members");
   std::int64_t base = 0;
   for (const Member& m : members_) base += m.base_blocks;
@@ -245,7 +252,7 @@ void Engine::run_iteration(SimTime now) {
   prefills_.clear();
   int finishing_prefills = 0, stale_tokens = stale_.decodes();
   for (Request* r = running_.front(); r && budget > 0; r = r->next) {
-    if (r->phase != Phase::Prefill) continue;
+    if (r->phase != Phase::Prefill || r->stalled) continue;
     const int chunk = static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, budget));
     budget -= chunk;
     prefills_.emplace_back(r, chunk);
@@ -276,17 +283,26 @@ void Engine::run_iteration(SimTime now) {
     shape_.prefills.push_back({chunk, r->prefilled});
     finishing_prefills += r->prefilled + chunk == r->prefill_target;
   }
-  if (!decoded_ && prefills_.empty()) return;  // everything was preempted away: wait for work
+  // 5. A pipeline group's live KV exchange: this step's share, before (and so on the critical
+  //    path of) its forwards.
+  const SimTime forwards =
+      exchange_ ? exchange_->begin_step(ctx_, members_, pipeline_port_, blocked_until) : blocked_until;
+  const bool exchanging = exchange_ && exchange_->exchanging();
+  if (!decoded_ && prefills_.empty() && !exchanging) {
+    // Everything was preempted away, or only stalled requests are left: wait for work.
+    if (stale_.stalled() > 0) recompute_a_stalled_request(now);
+    return;
+  }
 
   shape_.num_decodes = cohort_.size();
   shape_.decode_context_sum = cohort_.context_sum();
   shape_.layers = ctx_.model->layers;
   shape_.sampled = cohort_.size() + finishing_prefills;
-  const SimDuration compute = round_ns(price_ns(shape_, stale_tokens));
+  const SimDuration compute = decoded_ || !prefills_.empty() ? round_ns(price_ns(shape_, stale_tokens)) : SimDuration{};
   busy_ = true;
   work_ = Work::Iteration;
   work_start_ = now;
-  work_end_ = std::max({blocked_until + compute, book_links(shape_, stale_tokens, 1, blocked_until), overlap_until_});
+  work_end_ = std::max({forwards + compute, book_links(shape_, stale_tokens, 1, forwards), overlap_until_});
   ++counters_.iterations;
   ctx_.events->schedule(work_end_, this, ++work_generation_);
 }
@@ -348,6 +364,7 @@ void Engine::finish_decodes(SimTime now) {
 }
 
 void Engine::leave_cohort(Request* r) {
+  if (r->stalled) return;  // never joined: its outputs, blocks and last token are as they were
   cohort_.remove(r);
   gaps_.left(r);
 }
@@ -374,8 +391,11 @@ void Engine::end_iteration(SimTime now) {
     cache_prefilled(r);
     if (r->prefilled < r->prefill_target) continue;
     // A prefill after preemption (recompute) resumes a stream: its wait is an inter-token gap.
-    if (r->generated > 0 && r->last_token >= kSimTimeZero)
+    if (r->generated > 0 && r->last_token >= kSimTimeZero) {
       ctx_.observer->on_token_gaps({static_cast<double>((now - r->last_token).ns()), 0, 1, 1});
+      if (r->gap_spans_drop) ctx_.observer->on_drop_gap(now - r->last_token);
+    }
+    r->gap_spans_drop = false;
     r->last_token = now;
     r->generated += 1;  // the prefill's last position samples the next token
     if (!r->prefill_done) r->prefill_done = now;
@@ -395,6 +415,23 @@ void Engine::end_iteration(SimTime now) {
     }
   }
   prefills_.clear();
+  if (exchange_) {
+    exchange_->end_step(pipeline_port_);  // those exchanged run from the next step on
+    if (stale_.empty()) {
+      ctx_.observer->on_decision(
+          {now, DecisionKind::KvExchange, DecisionPhase::Done, exchange_->done_fields(id_, now)});
+      exchange_.reset();
+    }
+  }
+}
+
+void Engine::recompute_a_stalled_request(SimTime now) {
+  Request* victim = nullptr;
+  for (const auto& [id, r] : stale_.all())
+    if (r->stalled && (!victim || r->blocks > victim->blocks)) victim = r;
+  SimTime unused = now;
+  preempt(victim, now, unused);
+  kick(now);
 }
 
 SimDuration Engine::swap_copy_time(std::int64_t blocks) const {

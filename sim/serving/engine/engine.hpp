@@ -32,18 +32,19 @@
 #include "sim/serving/engine/engine_view.hpp"
 #include "sim/serving/engine/fusion_port.hpp"
 #include "sim/serving/engine/handoff_end.hpp"
+#include "sim/serving/engine/kv_block_manager.hpp"
+#include "sim/serving/engine/member.hpp"
 #include "sim/serving/engine/migration_end.hpp"
 #include "sim/serving/engine/pipeline_port.hpp"
-#include "sim/serving/engine/kv_block_manager.hpp"
-#include "sim/serving/reconfig/kv_handoff.hpp"
-#include "sim/serving/engine/member.hpp"
-#include "sim/serving/reconfig/kunserve/micro_batches.hpp"
-#include "sim/serving/reconfig/kunserve/pipeline_cost.hpp"
 #include "sim/serving/engine/running_list.hpp"
 #include "sim/serving/engine/serving_context.hpp"
-#include "sim/serving/reconfig/kunserve/stale_requests.hpp"
 #include "sim/serving/engine/swap_space.hpp"
 #include "sim/serving/engine/token_gap_tracker.hpp"
+#include "sim/serving/reconfig/kunserve/micro_batches.hpp"
+#include "sim/serving/reconfig/kunserve/pipeline_cost.hpp"
+#include "sim/serving/reconfig/kunserve/stale_requests.hpp"
+#include "sim/serving/reconfig/kunserve/step_exchange.hpp"
+#include "sim/serving/reconfig/kv_handoff.hpp"
 
 namespace kunsim {
 
@@ -154,7 +155,7 @@ class Engine final : public EngineView, public EventHandler {
   std::vector<Request*> requests_in_flight() const;
   // Writes a decoding request's current outputs and blocks into it (they are tracked lazily).
   void sync(Request* r) const {
-    if (r->phase == Phase::Decode) cohort_.sync(r);
+    if (in_cohort(r)) cohort_.sync(r);
   }
   // Debug check: the prefix cache's holder counts are the running requests holding each key.
   void check_prefix_holders() const;
@@ -272,7 +273,14 @@ class Engine final : public EngineView, public EventHandler {
   // (the id tells a request that finished meanwhile, and whose storage was reused, apart).
   std::vector<std::pair<Request*, RequestId>> aborting_;
   TokenGapTracker gaps_;
-  void leave_cohort(Request* r);  // remembers r's last token time
+  void leave_cohort(Request* r);  // remembers r's last token time; nothing for a stalled one
+  // A decode in the cohort: a stalled stale request decodes nothing until its KV is exchanged.
+  static bool in_cohort(const Request* r) { return r->phase == Phase::Decode && !r->stalled; }
+  // A pipeline group's live KV exchange, when it runs in its steps (StepExchange).
+  std::optional<StepExchange> exchange_;
+  // Nothing runs and no stalled request's KV fits the peers: one is recomputed instead, so the
+  // group never waits for room that only its stalled requests could free.
+  void recompute_a_stalled_request(SimTime now);
   BatchShape shape_;
   PipelineGeometry geometry_;  // g > 1: what a cycle is priced over
   EngineCounters counters_;

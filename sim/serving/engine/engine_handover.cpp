@@ -119,7 +119,7 @@ void Engine::each_request(const std::function<void(const Request&)>& visit) cons
 template <class Visit>
 void Engine::for_each_request(Visit visit) const {
   for (Request* r = running_.front(); r; r = r->next) {
-    if (r->phase == Phase::Decode) cohort_.sync(r);
+    if (in_cohort(r)) cohort_.sync(r);
     visit(r);
   }
   for (Request* r : swapped_) visit(r);
@@ -134,7 +134,7 @@ void Engine::adopt_running(Request* r) {
   kv_.allocate(r->blocks);
   running_.push_back(r);
   if (r->stale()) stale_.add(r);
-  if (r->phase == Phase::Decode) {
+  if (in_cohort(r)) {
     cohort_.add(r);
     gaps_.joined(r);
   }

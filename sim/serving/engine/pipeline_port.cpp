@@ -38,11 +38,21 @@ bool PipelinePort::mark_exchanged(RequestId id) {
   if (it == e_.stale_.all().end()) return false;  // finished or preempted meanwhile
   Request* r = it->second;
   if (!exchange_fits(*r)) return false;  // no room on the peers now: retried later
+  const bool was_stalled = r->stalled;
   e_.let_go_prefix(r);
   e_.stale_.forget(r, e_.members_);
   e_.refresh_capacity();
   e_.hold_prefix(r);
+  if (was_stalled && r->phase == Phase::Decode) {  // it decodes again from the next step
+    e_.cohort_.add(r);
+    e_.gaps_.joined(r);
+  }
   return true;
+}
+
+void PipelinePort::exchange_in_steps(StepExchangeSettings s, SimTime now) {
+  if (e_.stale_.empty()) return;
+  e_.exchange_.emplace(s, now);
 }
 
 void PipelinePort::set_blocked(bool blocked, SimTime now) {

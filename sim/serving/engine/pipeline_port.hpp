@@ -11,6 +11,7 @@
 
 #include "sim/core/sim_time.hpp"
 #include "sim/serving/engine/request.hpp"
+#include "sim/serving/reconfig/kunserve/step_exchange.hpp"
 
 namespace kunsim {
 
@@ -27,10 +28,13 @@ class PipelinePort {
   // shared prefix blocks the owner lacks (not yet laid out per stage, no copy of its own as a
   // home, not in `sent`: the keys already sent it this round), so each moves once per stage.
   std::int64_t exchange_blocks(const Request& r, int owner, std::unordered_set<std::uint64_t>& sent) const;
-  // A stale request whose KV was exchanged: it is now laid out per stage. False when it is no
-  // longer stale here, or when its pages laid out per stage would not fit the peers now (it
-  // stays stale; the exchange retries it).
+  // A stale request whose KV was exchanged: it is now laid out per stage, and a stalled one
+  // runs from the next step on. False when it is no longer stale here, or when its pages laid
+  // out per stage would not fit the peers now (it stays stale; the exchange retries it).
   bool mark_exchanged(RequestId id);
+  // The live exchange from now on is part of every step (StepExchange), until no stale
+  // request is left.
+  void exchange_in_steps(StepExchangeSettings s, SimTime now);
   // While blocked (a blocking KV exchange, a stage relay), no iteration starts; unblocking
   // plans again.
   void set_blocked(bool blocked, SimTime now);

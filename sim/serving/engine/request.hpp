@@ -54,11 +54,17 @@ struct Request {
   int swaps = 0;
 
   // Pipeline groups: a request running when its instance fused is "stale": its KV for all
-  // layers sits on member `home` (attention runs there: remote attention) until the live KV
-  // exchange spreads it over the stages. `stale_blocks` is what it held at the fusion.
+  // layers sits on member `home` until the KV exchange spreads it over the stages.
+  // `stale_blocks` is what it held at the fusion. Under stale_kv=stall-exchange (the
+  // reference's livereshard) it is `stalled`: it neither decodes nor prefills until its KV is
+  // exchanged; under remote-attention it runs, its attention on its home.
   int home = -1;
   std::int64_t stale_blocks = 0;
+  bool stalled = false;
   bool stale() const { return home >= 0; }
+  // Running when its instance fused (or grew) with a token already out: its next token's gap
+  // is the drop's stall for it, reported apart from the other inter-token gaps.
+  bool gap_spans_drop = false;
 
   // Intrusive links of the instance's running list (admission order).
   Request* prev = nullptr;

@@ -32,6 +32,9 @@ class ServingObserver {
                        int /*decodes*/, std::int64_t /*prefill_tokens*/) {}
   // Gaps between successive output tokens of requests (ITL); the first token's wait is TTFT.
   virtual void on_token_gaps(const TokenGaps& /*gaps*/) {}
+  // A request running at a KunServe drop got its first token after it: `gap` since its last
+  // one before (already among the token gaps too). Under stall-exchange it is the stall.
+  virtual void on_drop_gap(SimDuration /*gap*/) {}
 };
 
 }  // namespace kunsim

@@ -29,8 +29,12 @@ class TokenGapTracker {
     const auto settled = static_cast<std::int64_t>(cohort_size - static_cast<int>(joined_.size()));
     if (settled > 0 && last_boundary_ >= kSimTimeZero)
       obs.on_token_gaps({static_cast<double>((first_end - last_boundary_).ns()), 0, 1, settled});
-    for (const Request* j : joined_)
-      if (j->last_token >= kSimTimeZero) obs.on_token_gaps({static_cast<double>((first_end - j->last_token).ns()), 0, 1, 1});
+    for (Request* j : joined_) {
+      if (j->last_token < kSimTimeZero) continue;
+      obs.on_token_gaps({static_cast<double>((first_end - j->last_token).ns()), 0, 1, 1});
+      if (j->gap_spans_drop) obs.on_drop_gap(first_end - j->last_token);
+      j->gap_spans_drop = false;
+    }
     joined_.clear();
     if (rest && rest_steps > 0)
       obs.on_token_gaps({rest->first_ns + rest->slope_ns, rest->slope_ns, rest_steps, std::int64_t{cohort_size}});

@@ -41,10 +41,9 @@ class VllmScheduler final : public BatchScheduler {
     for (const Request* r = q.running.front(); r && !prefilling; r = r->next) prefilling = r->phase == Phase::Prefill;
     const bool admissible = (!q.swapped.empty() && can_swap_in(q, *q.swapped.front())) ||
                             (!q.waiting.empty() && can_admit(q, *q.waiting.front()));
-    // Stale requests pay remote attention per layer; their cycles are priced one by one so their
-    // link traffic interleaves with the KV exchange.
-    if (prefilling || admissible || q.cohort.blocks_needed(1) > q.kv.free() || q.stale_decodes > 0)
-      return NextWork::Iteration;
+    // While a pipeline group has stale requests, every step may exchange some of them (and
+    // remote attention's traffic interleaves with it): steps go one by one.
+    if (prefilling || admissible || q.cohort.blocks_needed(1) > q.kv.free() || q.stale > 0) return NextWork::Iteration;
     // Only decodes until the next finish: nothing can be admitted before blocks are freed, and
     // blocks are freed only by a finish.
     return q.cohort.size() > 0 ? NextWork::Jump : NextWork::Wait;

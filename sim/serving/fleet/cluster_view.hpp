@@ -8,25 +8,33 @@
 // to instance groups (`EngineView::instance_group()`); fusion, growth and migration take engines
 // of one group only.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "sim/cluster/topology.hpp"
 #include "sim/serving/engine/engine_view.hpp"
+#include "sim/serving/reconfig/kunserve/step_exchange.hpp"
 
 namespace kunsim {
 
-enum class StaleKvMode { LiveExchange, BlockingExchange, Recompute };
+// What happens to the requests running at a drop (stale: their KV whole on their old member).
+//   StallExchange: they wait until their KV is exchanged, the exchange a part of every step
+//     (the reference's livereshard; StepExchange).
+//   RemoteAttention: they decode meanwhile, attention on their home member (the paper's v1
+//     design; the reference's remote-attention path is never called); exchanged the same way.
+//   BlockingExchange: the group runs nothing until all their KV is exchanged (reshard).
+//   Recompute: their KV is dropped and they prefill again in the group.
+enum class StaleKvMode { StallExchange, RemoteAttention, BlockingExchange, Recompute };
 const char* stale_kv_mode_name(StaleKvMode m);
 
 struct FuseOptions {
-  StaleKvMode stale_kv = StaleKvMode::LiveExchange;
-  int exchange_batch = 8;   // requests per exchange round (bounds the scratch buffer)
-  SimDuration exchange_interval = kNsPerSecond / 4;  // a live exchange's rounds start this far apart
-  nlohmann::json plan;      // the planner's inputs and estimates, logged with the drop
+  StaleKvMode stale_kv = StaleKvMode::StallExchange;
+  // The exchange: requests per virtual engine per step (or per round of a blocking exchange),
+  // its transport, and (a what-if) the least time between two steps that exchange.
+  StepExchangeSettings exchange;
+  nlohmann::json plan;  // the planner's inputs and estimates, logged with the drop
 };
 
 class ClusterView {

@@ -10,7 +10,10 @@ namespace kunsim {
 
 const char* stale_kv_mode_name(StaleKvMode m) {
   switch (m) {
-    case StaleKvMode::LiveExchange: return "exchange";
+    case StaleKvMode::StallExchange:
+      return "stall-exchange";
+    case StaleKvMode::RemoteAttention:
+      return "remote-attention";
     case StaleKvMode::BlockingExchange: return "blocking-exchange";
     case StaleKvMode::Recompute: return "recompute";
   }
@@ -239,7 +242,8 @@ std::vector<SlotFigures> ServingCluster::slot_figures() const { return ledger_.w
 
 bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
   Engine* g = instance(id);
-  if (!g || g->stages() < 2 || locked_.count(id)) return false;
+  // Stale KV still whole on its home member must be exchanged first (no restore mid-exchange).
+  if (!g || g->stages() < 2 || locked_.count(id) || g->stale_requests() > 0) return false;
   locked_.insert(id);
   restoring_.insert(id);
   rebuild_lists();

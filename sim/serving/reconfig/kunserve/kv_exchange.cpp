@@ -8,7 +8,10 @@ namespace kunsim {
 
 namespace {
 constexpr std::uint64_t kLayerSent = 0;  // a layer's transfers of the round ended
-constexpr std::uint64_t kRoundDue = 1;   // the pacing interval since the last round is over
+constexpr std::uint64_t kRoundDue = 1;   // look again for a request that fits
+// Nothing fits until some stale request finishes: the group serves meanwhile and the exchange
+// looks again this much later.
+constexpr SimDuration kRetry = kNsPerSecond / 4;
 }  // namespace
 
 void KvExchange::start_round(SimTime now) {
@@ -22,7 +25,7 @@ void KvExchange::start_round(SimTime now) {
   if (round_.empty() && !port_.stale().empty()) {
     // Nothing fits until some stale request finishes: let the group serve and look again.
     port_.set_blocked(false, now);
-    host_.context().events->schedule(now + (interval_ > SimDuration{} ? interval_ : kNsPerSecond / 4), this, kRoundDue);
+    host_.context().events->schedule(now + kRetry, this, kRoundDue);
     return;
   }
   if (round_.empty()) {
@@ -35,11 +38,6 @@ void KvExchange::start_round(SimTime now) {
     host_.done(this, {pipeline_.id()});
     return;
   }
-  if (round_started_ >= kSimTimeZero && now < round_started_ + interval_) {
-    host_.context().events->schedule(round_started_ + interval_, this, kRoundDue);  // re-collected then
-    return;
-  }
-  round_started_ = now;
   layer_ = 0;
   send_layer(now);
 }
@@ -62,7 +60,7 @@ void KvExchange::send_layer(SimTime now) {
     }
     SimTime end = now;
     for (const auto& [home, bytes] : from_home) {
-      end = std::max(end, transfer_between(*ctx.links, *ctx.topology, members[home], members[owner], bytes, now));
+      end = std::max(end, transfer_over(path_, ctx, members[home], members[owner], bytes, now));
       bytes_ += bytes * static_cast<std::int64_t>(members[home].gpus.size());
     }
     if (end > now) {

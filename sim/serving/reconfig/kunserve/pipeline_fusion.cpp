@@ -47,8 +47,10 @@ bool ServingCluster::fuse(const std::vector<int>& ids, const FuseOptions& opt, S
 }
 
 // The requests of an engine joining a group, sorted out. Running ones whose KV stays where it
-// is: stale (whole on member `home`) or, with `home` < 0, per-stage KV the group re-lays. With
-// stale_kv=recompute their KV is dropped and they prefill again in the group.
+// is: stale (whole on member `home`; stalled under stall-exchange) or, with `home` < 0,
+// per-stage KV the group re-lays. With stale_kv=recompute their KV is dropped and they prefill
+// again in the group. Every running one with a token out has its next gap reported as the
+// drop's stall for it.
 struct ServingCluster::Joining {
   std::vector<Request*> running, waiting;
   std::int64_t stale_requests = 0, stale_blocks = 0, kept_blocks = 0, recomputed = 0;
@@ -66,6 +68,7 @@ struct ServingCluster::Joining {
     }
     for (Request* r : port.take_all()) {
       const bool was_running = r->phase == Phase::Decode || r->phase == Phase::Prefill;
+      r->gap_spans_drop = was_running && r->generated > 0;
       if (!was_running || mode == StaleKvMode::Recompute) {
         if (was_running) ++recomputed;
         waiting.push_back(r);
@@ -74,6 +77,7 @@ struct ServingCluster::Joining {
       kept_blocks += r->blocks;
       if (home >= 0) {
         r->home = home;
+        r->stalled = mode == StaleKvMode::StallExchange;
         r->stale_blocks = r->blocks;
         m->stale_blocks += r->blocks;
         stale_blocks += r->blocks;
@@ -111,7 +115,8 @@ nlohmann::json ServingCluster::pipeline_fields(const Engine& gp, const Joining& 
           {"stale_requests", j.stale_requests},
           {"stale_blocks", j.stale_blocks},
           {"recomputed", j.recomputed},
-          {"stale_kv", stale_kv_mode_name(opt.stale_kv)}};
+          {"stale_kv", stale_kv_mode_name(opt.stale_kv)},
+          {"exchange_path", exchange_path_name(opt.exchange.path)}};
 }
 
 void ServingCluster::log_with_plan(Decision row, const FuseOptions& opt) {
@@ -121,12 +126,13 @@ void ServingCluster::log_with_plan(Decision row, const FuseOptions& opt) {
 
 bool ServingCluster::start_exchange(Engine& gp, const FuseOptions& opt, SimTime now) {
   if (pipeline_port(gp).stale().empty()) return false;
-  const bool blocking = opt.stale_kv == StaleKvMode::BlockingExchange;
-  if (blocking) pipeline_port(gp).set_blocked(true, now);
+  if (opt.stale_kv != StaleKvMode::BlockingExchange) {  // live: a part of the group's steps
+    pipeline_port(gp).exchange_in_steps(opt.exchange, now);
+    return true;
+  }
+  pipeline_port(gp).set_blocked(true, now);
   locked_.insert(gp.id());  // no restore or growth while its exchange runs
-  // A blocking exchange runs its rounds back to back; a live one is paced.
-  const SimDuration interval = blocking ? SimDuration{} : opt.exchange_interval;
-  auto exchange = std::make_unique<KvExchange>(host(), gp, opt.exchange_batch, interval, now);
+  auto exchange = std::make_unique<KvExchange>(host(), gp, opt.exchange, now);
   KvExchange* x = exchange.get();
   start(std::move(exchange));
   x->begin(now);
@@ -220,9 +226,11 @@ void ServingCluster::do_grow(int pipeline_id, const std::vector<int>& partners, 
   auto relay = std::make_unique<StageRelay>(
       host(), *gp, g, relaid,
       [this, gp, opt](SimTime t) {
-        const bool exchanging = start_exchange(*gp, opt, t);
-        if (!exchanging || opt.stale_kv != StaleKvMode::BlockingExchange) pipeline_port(*gp).set_blocked(false, t);
-        return exchanging;
+        // Only a blocking exchange is a process that takes the group over; a live one is a
+        // part of its steps.
+        const bool blocking = start_exchange(*gp, opt, t) && opt.stale_kv == StaleKvMode::BlockingExchange;
+        if (!blocking) pipeline_port(*gp).set_blocked(false, t);
+        return blocking;
       },
       now);
   StageRelay* sr = relay.get();

@@ -1,8 +1,10 @@
 // StaleRequests: the requests of a KunServe pipeline group that were running when it fused.
-// Their KV for all layers sits whole on their home member (Request::home), so attention for
-// them runs there (remote attention), until the KV exchange lays their KV out per stage. The
-// group's pool counts their blocks on their home; decodes among them are counted per home,
-// since each stage pays remote attention to each home in proportion.
+// Their KV for all layers sits whole on their home member (Request::home) until the KV
+// exchange lays it out per stage. Meanwhile either they wait (stalled: stall-exchange, as the
+// reference runs them) or attention for them runs on their home (remote attention). The
+// group's pool counts their blocks on their home; decodes paying remote attention are counted
+// per home, since each stage pays remote attention to each home in proportion; stalled ones
+// are counted apart, since they run nothing.
 #pragma once
 #include <map>
 #include <vector>
@@ -17,27 +19,37 @@ class StaleRequests {
   explicit StaleRequests(int members) : decodes_by_home_(members, 0) {}
   const std::map<RequestId, Request*>& all() const { return stale_; }  // ordered: deterministic
   bool empty() const { return stale_.empty(); }
-  int decodes() const { return decodes_; }
-  const int& decodes_ref() const { return decodes_; }
+  int decodes() const { return decodes_; }  // decoding by remote attention
+  int stalled() const { return stalled_; }  // waiting for their exchange
+  const int& count_ref() const { return count_; }
   const std::vector<int>& decodes_by_home() const { return decodes_by_home_; }
 
   void add(Request* r) {
     stale_[r->id] = r;
-    if (r->phase == Phase::Decode) counted(r, +1);
+    ++count_;
+    if (r->stalled)
+      ++stalled_;
+    else if (r->phase == Phase::Decode)
+      counted(r, +1);
   }
-  // A stale request's prefill finished: it decodes from now on.
+  // A stale request's prefill finished: it decodes from now on (a stalled one runs no prefill).
   void started_decoding(const Request* r) {
-    if (r->stale()) counted(r, +1);
+    if (r->stale() && !r->stalled) counted(r, +1);
   }
   // `r` is no longer stale (finished, preempted, aborted, exchanged, moved): its blocks leave
-  // its home's count. Call before changing its phase.
+  // its home's count, and it is no longer stalled. Call before changing its phase.
   void forget(Request* r, std::vector<Member>& members) {
     if (!r->stale()) return;
     members[r->home].stale_blocks -= r->stale_blocks;
-    if (r->phase == Phase::Decode) counted(r, -1);
+    if (r->stalled)
+      --stalled_;
+    else if (r->phase == Phase::Decode)
+      counted(r, -1);
     stale_.erase(r->id);
+    --count_;
     r->home = -1;
     r->stale_blocks = 0;
+    r->stalled = false;
   }
 
  private:
@@ -48,6 +60,8 @@ class StaleRequests {
   std::map<RequestId, Request*> stale_;
   std::vector<int> decodes_by_home_;
   int decodes_ = 0;
+  int stalled_ = 0;
+  int count_ = 0;  // stale_.size(), as an int the scheduler's view can refer to
 };
 
 }  // namespace kunsim
