@@ -76,6 +76,13 @@ for s in scenarios/burst.json scenarios/paper/long-output.json; do
       --set policy.exchange_path="${mode#*@}" --out "$out/modes/$name/$mode" --quiet
   done
 done
+# KunServe's drops and restores without kunsim's hysteresis (min_dwell_s 0; the reference has none).
+for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
+  name=$(basename "$s" .json)
+  [ -d "$out/$name/kunserve" ] || continue
+  "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name=kunserve --set policy.min_dwell_s=0 \
+    --out "$out/dwell0/$name" --quiet
+done
 # Where the paper's "up to" lives: a search over burst size, burst length and memory headroom.
 "$build_dir/kunsim" sweep scenarios/sweeps/up-to.json -j "$(nproc)" --out "$out/up-to" --quiet
 python3 tools/results_table.py "$out" > docs/results.md

@@ -3,7 +3,10 @@
 // blocks its queue needs >= its free blocks; the DropPlanner turns the votes into groups, and
 // each group fuses into one pipeline (ServingCluster::fuse) whose dropped weights became KV
 // blocks. A group votes to restore when nothing is queued, usage <= restore_usage and usage
-// is falling over the trend window. A group that votes to drop again (as an instance votes)
+// is falling over the trend window, usage counted against its base blocks (the members' own KV
+// region, not the blocks made from weights), as the reference's valley_check does; only its
+// leader (first member) votes, with the usage history its instance kept before the drop. A
+// group that votes to drop again (as an instance votes)
 // grows instead (g -> k*g, DropPlanner::grow) with instances no new group took, unless
 // `grow` is off or group_size is static. Hysteresis: neither a drop nor a restore is considered
 // within min_dwell_s of the instances' last reconfiguration. Preemption recomputes, as the
@@ -30,6 +33,7 @@ struct KunServeParams {
   int trend_window = 30;  // ticks
   double min_dwell_s = 5.0;
   bool enable_restore = true;
+  RestorePull restore_pull = RestorePull::Stall;
   bool grow = true;
   FuseOptions fuse;
   DropPlannerParams planner;
@@ -61,8 +65,13 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     std::vector<InstanceLoad> growing;  // groups voting to drop again
     for (const EngineView* e : engines) {
       const double usage = e->kv_capacity() ? static_cast<double>(e->kv_used_at(now)) / e->kv_capacity() : 0;
-      auto& hist = history_[e->id()];
-      hist.push_back(usage);
+      // The restore's usage: against the base blocks, in the history of the leader's slot (a
+      // normal instance is its own leader, and its base is its capacity).
+      std::int64_t base = 0;
+      for (const Member& m : e->members()) base += m.base_blocks;
+      const double base_usage = base ? static_cast<double>(e->kv_used_at(now)) / base : 0;
+      auto& hist = history_[e->members()[0].slot];
+      hist.push_back(base_usage);
       if (static_cast<int>(hist.size()) > p_.trend_window) hist.pop_front();
       // A group's dwell starts the first time it is seen (fusion completes at a step boundary).
       if (e->stages() > 1 && !settled_.count(e->id())) settled_[e->id()] = now + seconds_to_ns(p_.min_dwell_s);
@@ -73,7 +82,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       } else if (l.votes && p_.grow) {
         growing.push_back(l);
       } else {
-        consider_restore(cmd, *e, usage, hist, now);
+        consider_restore(cmd, *e, base_usage, hist, now);
       }
     }
     bool any_vote = !growing.empty();
@@ -128,9 +137,10 @@ class KunServePolicy final : public MemoryOverloadPolicy {
   void consider_restore(ClusterCommands& cmd, const EngineView& e, double usage, const std::deque<double>& hist, SimTime now) {
     if (!p_.enable_restore || e.waiting() > 0 || usage > p_.restore_usage) return;
     if (static_cast<int>(hist.size()) < p_.trend_window || !(hist.back() < hist.front())) return;
-    const std::string why = "nothing queued, usage " + std::to_string(usage) + " <= " + std::to_string(p_.restore_usage) +
-                            " and falling (" + std::to_string(hist.front()) + " -> " + std::to_string(hist.back()) + ")";
-    if (cmd.restore(e.id(), now, why))
+    const std::string why = "nothing queued, usage of the base blocks " + std::to_string(usage) +
+                            " <= " + std::to_string(p_.restore_usage) + " and falling (" +
+                            std::to_string(hist.front()) + " -> " + std::to_string(hist.back()) + ")";
+    if (cmd.restore(e.id(), now, why, p_.restore_pull))
       for (const Member& m : e.members()) settled_[m.slot] = now + seconds_to_ns(p_.min_dwell_s);
   }
 
@@ -151,13 +161,20 @@ PolicyMaker make_kunserve(JsonFields& f) {
                           Help{"an instance votes to drop at this KV usage (and queued blocks >= free blocks)"});
   p.restore_usage =
       f.number("restore_usage", p.restore_usage, 0.0, 1.0,
-               Help{"a pipeline restores at or below this KV usage, with nothing queued and usage falling"});
+               Help{"a pipeline restores at or below this usage of its base KV blocks (without those made from "
+                    "weights), with nothing queued and usage falling"});
   p.trend_window = static_cast<int>(
       f.integer("trend_window", p.trend_window, 2, 10000, Help{"checks over which usage must fall before a restore"}));
   p.min_dwell_s = f.number("min_dwell_s", p.min_dwell_s, 0, 3600,
                            Help{"no drop or restore within this long of an instance's last reconfiguration"});
   p.enable_restore =
       f.boolean("enable_restore", p.enable_restore, Help{"restore pipelines to normal instances after the burst"});
+  p.restore_pull =
+      f.choice("restore_pull", "stall", {"stall", "overlap"},
+               Help{"a restore's pull of the dropped layers: the group serves nothing meanwhile (stall, as "
+                    "the reference's worker actors run it between forwards) or keeps serving (overlap)"}) == "overlap"
+          ? RestorePull::Overlap
+          : RestorePull::Stall;
   p.grow = f.boolean("grow", p.grow, Help{"a pipeline that votes again grows to a multiple of its stages"});
   const std::string mode = f.choice(
       "stale_kv", "stall-exchange",

@@ -57,7 +57,7 @@ TEST(PolicyHooks, CommandsSayNoToWhatTheRulesForbid) {
   ClusterCommands& cmd = *f.cluster;
   EXPECT_FALSE(cmd.fuse({0}, {}, kSimTimeZero));            // a group of one
   EXPECT_FALSE(cmd.fuse({0, 7}, {}, kSimTimeZero));         // no engine 7
-  EXPECT_FALSE(cmd.restore(0, kSimTimeZero, "why"));        // not a group
+  EXPECT_FALSE(cmd.restore(0, kSimTimeZero, "why", RestorePull::Stall));  // not a group
   EXPECT_FALSE(cmd.migrate(0, 42, 1, kSimTimeZero));        // no such request decoding on 0
   EXPECT_FALSE(cmd.migrate(0, 42, 0, kSimTimeZero));        // to itself
   ASSERT_TRUE(cmd.fuse({0, 1}, {}, kSimTimeZero));          // idle engines fuse at once

@@ -132,6 +132,28 @@ TEST(Simulation, EveryPolicyConservesRequestsAndMemoryWithSharedPrefixes) {
   }
 }
 
+// KunServe restores as the reference's valley_check votes: usage counted against the group's
+// base blocks (its members' own KV region, not the blocks made from weights), at most
+// restore_usage (0.5), nothing queued. Counting against the whole pool (base + extra, about 2.7x
+// the base for qwen2.5-14b at g=2) would restore groups with up to 1.35x their base in use.
+TEST(Simulation, KunServeRestoresAtHalfOfItsBaseBlocks) {
+  Json j = parse_json_file(std::string(KUNSIM_SOURCE_DIR) + "/scenarios/burst.json");
+  j["policy"] = {{"name", "kunserve"}};
+  const auto dir = scratch("kunserve-restore-base");
+  run_scenario(j, dir);
+  std::istringstream in(read_file(dir / "decisions.jsonl"));
+  int restores = 0;
+  for (std::string line; std::getline(in, line);) {
+    const Json d = Json::parse(line);
+    if (d["kind"] != "restore" || d.value("phase", "") != "begin") continue;
+    ++restores;
+    EXPECT_LE(d["kv_used"].get<double>(), 0.5 * d["base_blocks"].get<double>()) << line;
+    EXPECT_LT(d["base_blocks"].get<double>(), d["kv_capacity"].get<double>()) << "a group's pool is more than its base";
+    EXPECT_NE(d["reason"].get<std::string>().find("usage of the base blocks"), std::string::npos);
+  }
+  EXPECT_GT(restores, 0);
+}
+
 TEST(Simulation, HorizonLeavesUnfinishedRequestsCounted) {
   Json j = overloaded("vllm");
   j["sim"] = {{"max_time_s", 12}};

@@ -109,7 +109,7 @@ TEST(GroupGrowth, TwoStagesGrowToFourWithHandCheckedFigures) {
   EXPECT_EQ(g->kv().capacity(), 4 * (1000 + 4992));
 
   // Restored to four instances, nothing is lost.
-  ASSERT_TRUE(f.cluster->restore(g->id(), f.now, "test"));
+  ASSERT_TRUE(f.cluster->restore(g->id(), f.now, "test", RestorePull::Overlap));
   f.run_until({}, kSimTimeMax, [&] { f.check(); });
   ASSERT_NE(f.decision("restore", "split"), nullptr);
   EXPECT_EQ(f.cluster->engine_list().size(), 4u);

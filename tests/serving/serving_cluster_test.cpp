@@ -12,7 +12,7 @@ namespace {
 using test::InstanceFixture;
 
 struct ClusterFixture : test::ClusterOf {
-  explicit ClusterFixture(std::int64_t blocks) : ClusterOf(2, blocks) {}
+  explicit ClusterFixture(std::int64_t blocks, int instances = 2) : ClusterOf(instances, blocks) {}
   // Every slot's member usage within its capacity; requests never lost.
   void check() {
     for (int s = 0; s < cluster->num_slots(); ++s) {
@@ -63,7 +63,7 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
   EXPECT_EQ(g->stale_requests(), 0);
   EXPECT_EQ(g->kv().capacity(), 2 * (1000 + 3328)) << "no stale KV left: the whole pool is per-stage";
 
-  ASSERT_TRUE(f.cluster->restore(g->id(), f.now, "test"));
+  ASSERT_TRUE(f.cluster->restore(g->id(), f.now, "test", RestorePull::Overlap));
   f.run_until({}, kSimTimeMax, [&] { f.check(); });
   // Pull: each member fetches 16 layers (6,979,584,000 B) over NVLink (450 GB/s, two 2 us
   // hops): 15,510,186.67 ns + 4,000 ns -> 15,514,187 ns; both directions run in parallel.
@@ -162,6 +162,68 @@ TEST(ServingCluster, AHostStagedExchangeRunsAtPcieSpeed) {
   const double expected = 3 * 5e-6 + static_cast<double>(host.stale_blocks) * 1'048'576 / 64e9;
   EXPECT_NEAR(host.critical_path_s, expected, 3e-9);
   EXPECT_GT(host.critical_path_s, 6 * p2p.critical_path_s);
+}
+
+// A restore's pull: under RestorePull::Stall the group pauses at its next step boundary and
+// runs no step until the pull ends (the reference's worker actors run the pull between
+// forwards); under Overlap it keeps decoding. Before the pull the group still takes arrivals.
+struct PullRun {
+  int generated_at_pull = -1, generated_at_gather = -1;
+  double pull_s = 0;
+  bool dispatchable_while_vacating = false, dispatchable_during_pull = true;
+};
+
+PullRun restore_with(RestorePull pull) {
+  ClusterFixture f(1000, 3);  // a third instance takes the arrivals a restoring group does not
+  Request* a = f.add(0, 0, 1600, 4000);
+  f.cluster->instance(0)->enqueue(a, kSimTimeZero);
+  f.run_until({}, 500'000'000, [&] { f.check(); });
+  EXPECT_TRUE(f.cluster->fuse({0, 1}, FuseOptions{}, f.now));
+  f.run_until({}, 1'000'000'000, [&] { f.check(); });
+  Engine* g = f.cluster->engine_list().back();
+  EXPECT_EQ(g->stale_requests(), 0);
+  // 25 more of 100 blocks each: the group holds more than its 2 x 1000 base blocks, so the
+  // restore must first vacate.
+  for (RequestId id = 1; id <= 25; ++id) g->enqueue(f.add(id, f.now.ns(), 1600, 200), f.now);
+  f.run_until({}, 1'600'000'000, [&] { f.check(); });
+  EXPECT_GT(g->kv().used(), 2000);
+  EXPECT_TRUE(f.cluster->restore(g->id(), f.now, "test", pull));
+  EXPECT_EQ(f.decision("restore", "pull"), nullptr) << "still vacating";
+  auto takes_arrivals = [&] {
+    for (const EngineView* e : f.cluster->dispatchable())
+      if (e->id() == g->id()) return true;
+    return false;
+  };
+  PullRun out;
+  out.dispatchable_while_vacating = takes_arrivals();
+  f.run_until({}, kSimTimeMax, [&] {
+    f.check();
+    if (out.generated_at_pull < 0 && f.decision("restore", "pull")) {
+      g->sync(a);
+      out.generated_at_pull = a->generated;
+      out.pull_s = (*f.decision("restore", "pull"))["duration_s"];
+      out.dispatchable_during_pull = takes_arrivals();
+    }
+    if (out.generated_at_gather < 0 && f.decision("restore", "gather")) {
+      g->sync(a);
+      out.generated_at_gather = a->generated;
+    }
+  });
+  EXPECT_EQ(a->generated, 4000) << "nothing lost";
+  return out;
+}
+
+TEST(ServingCluster, ARestoresPullStallsTheGroupOrOverlapsItsSteps) {
+  const PullRun stall = restore_with(RestorePull::Stall);
+  EXPECT_TRUE(stall.dispatchable_while_vacating);
+  EXPECT_FALSE(stall.dispatchable_during_pull);
+  // 15.5 ms of pull (16 layers each way over NVLink, as above), and not one token meanwhile.
+  EXPECT_NEAR(stall.pull_s, 15'514'187e-9, 1e-9);
+  EXPECT_EQ(stall.generated_at_gather, stall.generated_at_pull);
+  const PullRun overlap = restore_with(RestorePull::Overlap);
+  EXPECT_NEAR(overlap.pull_s, stall.pull_s, 1e-9);
+  // A g=2 decode step of one request is a few ms: the group decodes through the pull.
+  EXPECT_GT(overlap.generated_at_gather, overlap.generated_at_pull + 1);
 }
 
 TEST(ServingCluster, RecomputeModeDropsStaleKvAndPrefillsAgain) {

@@ -29,6 +29,11 @@ namespace kunsim {
 enum class StaleKvMode { StallExchange, RemoteAttention, BlockingExchange, Recompute };
 const char* stale_kv_mode_name(StaleKvMode m);
 
+// A restore's pull of the dropped layers: `Stall`, as the reference runs it (the pull's NCCL
+// calls queue on the same worker actors as the forwards, one at a time, so the group serves
+// nothing meanwhile), or `Overlap` (a what-if: the group serves while the layers come back).
+enum class RestorePull { Stall, Overlap };
+
 struct FuseOptions {
   StaleKvMode stale_kv = StaleKvMode::StallExchange;
   // The exchange: requests per virtual engine per step (or per round of a blocking exchange),
@@ -42,6 +47,7 @@ class ClusterView {
   virtual ~ClusterView() = default;
   // Every engine, by id; and those taking arrivals (a restoring group takes none).
   virtual std::span<const EngineView* const> engines() const = 0;
+  // (A restoring group takes arrivals until its pull begins.)
   virtual std::span<const EngineView* const> dispatchable() const = 0;
   virtual const EngineView* engine(int id) const = 0;
   virtual bool reconfiguring(int engine_id) const = 0;
@@ -69,8 +75,9 @@ class ClusterCommands {
   // unless |partners| is a non-zero multiple of g, the group is unlocked, not restoring and has
   // no stale KV left, and every partner is a normal, unlocked engine without swapped requests.
   virtual bool grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) = 0;
-  // A group back to normal instances. False for a normal engine or one under reconfiguration.
-  virtual bool restore(int engine_id, SimTime now, const std::string& reason) = 0;
+  // A group back to normal instances, its pull as `pull` says. False for a normal engine, one
+  // under reconfiguration, or one with stale KV not yet exchanged.
+  virtual bool restore(int engine_id, SimTime now, const std::string& reason, RestorePull pull) = 0;
   // Llumnix's live migration of a decoding request. False when either end is locked or not a
   // normal engine, the two are of different instance groups, the request is not decoding on
   // `src`, or `dst` has no room.

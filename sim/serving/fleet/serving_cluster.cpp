@@ -240,13 +240,11 @@ std::vector<SlotFigures> ServingCluster::slot_figures() const { return ledger_.w
 
 // ---- restore ----
 
-bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
+bool ServingCluster::restore(int id, SimTime now, const std::string& reason, RestorePull pull) {
   Engine* g = instance(id);
   // Stale KV still whole on its home member must be exchanged first (no restore mid-exchange).
   if (!g || g->stages() < 2 || locked_.count(id) || g->stale_requests() > 0) return false;
-  locked_.insert(id);
-  restoring_.insert(id);
-  rebuild_lists();
+  locked_.insert(id);  // it takes arrivals until its pull begins (stop_dispatching)
   std::int64_t base = 0;
   for (const Member& m : g->members()) base += m.base_blocks;
   fusion_port(*g).set_admission_cap(base);
@@ -255,7 +253,7 @@ bool ServingCluster::restore(int id, SimTime now, const std::string& reason) {
        {"kv_capacity", g->kv().capacity()}, {"base_blocks", base}, {"reason", reason}}});
   // The restore waits for the group to vacate, checking at the policy's interval.
   const SimDuration poll = ctx_.policy->tick_interval() > SimDuration{} ? ctx_.policy->tick_interval() : kNsPerSecond / 10;
-  auto process = std::make_unique<RestoreProcess>(host(), id, poll, now);
+  auto process = std::make_unique<RestoreProcess>(host(), id, pull, poll, now);
   RestoreProcess* p = process.get();
   start(std::move(process));
   p->begin(now);
@@ -296,6 +294,11 @@ void ServingCluster::done(EventHandler* process, const std::vector<int>& engines
   if (it == processes_.end()) throw std::logic_error("ServingCluster: an unknown process ended");
   finished_.push_back(std::move(*it));  // deleted later: it is inside its own event now
   processes_.erase(it);
+}
+
+void ServingCluster::stop_dispatching(int engine_id) {
+  restoring_.insert(engine_id);
+  rebuild_lists();
 }
 
 std::vector<Engine*> ServingCluster::split(int pipeline_id) {

@@ -3,13 +3,14 @@
 // carries out, as events on the simulated cluster:
 //   fuse     - KunServe's drop: pause g instances at a step boundary, drop (g-1)/g of each
 //              one's layer weights into KV blocks, run them as one pipeline; stale requests keep
-//              their KV and use remote attention while a KvExchange spreads it (or recompute);
+//              their KV until the exchange spreads it (StepExchange, KvExchange), or recompute;
 //   grow     - a fused group of g takes in normal instances to become g' = k*g stages: each
 //              old stage splits among its member and k-1 newcomers (members drop more layers,
 //              pull none back), a StageRelay moves the per-stage KV to the new boundaries,
 //              then the newcomers' stale KV is exchanged as after a drop;
 //   restore  - vacate the extra blocks, pull the dropped layers back from the peers over their
-//              routes while serving, gather each request's KV on one member, split;
+//              routes (the group stalled, or serving meanwhile), gather each request's KV on
+//              one member, split;
 //   migrate  - Llumnix's live migration of a decoding request and its KV to another instance;
 //   hand off - a prefill instance's prefilled request moves, with its KV, to a decode instance
 //              (KvHandoffs, disaggregated fleets).
@@ -91,7 +92,7 @@ class ServingCluster final : public EventHandler,
   // ClusterCommands.
   bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) override;
   bool grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) override;
-  bool restore(int engine_id, SimTime now, const std::string& reason) override;
+  bool restore(int engine_id, SimTime now, const std::string& reason, RestorePull pull) override;
   bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now) override;
   // The client of `r` (in an engine) gave up: the engine holding it aborts it.
   void abort(Request* r, SimTime now);
@@ -109,6 +110,7 @@ class ServingCluster final : public EventHandler,
   std::vector<Engine*> split(int pipeline_id) override;
   void done(EventHandler* process, const std::vector<int>& engines) override;
   const std::vector<Engine*>& decoders() const override { return decoders_; }
+  void stop_dispatching(int engine_id) override;
   PipelinePort& pipeline_port(Engine& e) override { return e.pipeline_port_; }
   MigrationEnd& migration_end(Engine& e) override { return e.migration_end_; }
   HandoffEnd& handoff_end(Engine& e) override { return e.handoff_end_; }

@@ -28,6 +28,8 @@ class ReconfigurationHost {
   // Restore's last step: the paused group `id` is replaced by a normal instance on each of its
   // members' slots (returned in member order, paused: the caller resumes them).
   virtual std::vector<Engine*> split(int pipeline_id) = 0;
+  // Restore: engine `engine_id` takes no more arrivals (until the process is done).
+  virtual void stop_dispatching(int engine_id) = 0;
   // `process` is over: the engines it held are unlocked (`engines`) and it is deleted once the
   // event it is handling has returned.
   virtual void done(EventHandler* process, const std::vector<int>& engines) = 0;

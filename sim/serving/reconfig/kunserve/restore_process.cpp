@@ -9,7 +9,12 @@ namespace kunsim {
 void RestoreProcess::handle_event(SimTime now, std::uint64_t) {
   switch (step_) {
     case Step::Vacate: poll(now); break;
-    case Step::Pull: pipeline().pause(now, [this](SimTime t) { gather(t); }); break;
+    case Step::Pull:
+      if (pull_ == RestorePull::Stall)
+        gather(now);  // paused since the pull began
+      else
+        pipeline().pause(now, [this](SimTime t) { gather(t); });
+      break;
     case Step::Gather: split(now); break;
   }
 }
@@ -26,7 +31,11 @@ void RestoreProcess::poll(SimTime now) {
     host_.context().events->schedule(now + poll_interval_, this);
     return;
   }
-  pull(now);
+  host_.stop_dispatching(id_);
+  if (pull_ == RestorePull::Stall)
+    pipeline().pause(now, [this](SimTime t) { pull(t); });
+  else
+    pull(now);
 }
 
 void RestoreProcess::pull(SimTime now) {
@@ -45,10 +54,14 @@ void RestoreProcess::pull(SimTime now) {
       bytes += b * static_cast<std::int64_t>(g.members()[r].gpus.size());
     }
   host_.fusion_port(g).set_state("restoring");
-  host_.log(Decision{now, DecisionKind::Restore, DecisionPhase::Pull, {{"instance", id_},
-             {"bytes", bytes},
-             {"duration_s", ns_to_seconds(end - now)},
-             {"reason", "extra KV blocks vacated; pulling dropped layers from their peers"}}});
+  host_.log(Decision{now,
+                     DecisionKind::Restore,
+                     DecisionPhase::Pull,
+                     {{"instance", id_},
+                      {"bytes", bytes},
+                      {"duration_s", ns_to_seconds(end - now)},
+                      {"serving", pull_ == RestorePull::Stall ? "stalled" : "overlapped"},
+                      {"reason", "extra KV blocks vacated; pulling dropped layers from their peers"}}});
   step_ = Step::Pull;
   ctx.events->schedule(end, this);
 }
