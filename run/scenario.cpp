@@ -53,22 +53,6 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   const Json* pj = f.child("policy", Help{"the memory-overload policy and its knobs"});
   s.policy = pj ? *pj : Json::object();
   s.make_policy = policy_maker(s.policy, "policy");
-  {
-    const auto policy = s.make_policy();
-    s.policy_name = policy->name();
-    int largest = 0;
-    for (const auto& g : s.deployment.groups) largest = std::max(largest, g.count);
-    const std::string why = policy->fleet_refusal({.groups = static_cast<int>(s.deployment.groups.size()),
-                                                   .disaggregated = s.deployment.disaggregated(),
-                                                   .largest_group = largest});
-    if (!why.empty()) {
-      // A refusal that starts with one of the section's keys ("group_size: ...") names that key.
-      const auto colon = why.find(": ");
-      if (colon != std::string::npos && pj && pj->contains(why.substr(0, colon))) throw InputError("policy." + why);
-      throw InputError((pj && pj->contains("name") ? "policy.name" : "policy") + std::string(": ") + why);
-    }
-  }
-
   s.workload = workload_from_json(f.required_child("workload", Help{"one of trace, synthetic, profile, then shaping"}),
                                   "workload", paths);
   if (s.workload.sharing && s.workload.sharing->hash_block_tokens % s.engine.block_size != 0)
@@ -92,6 +76,33 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
                        " s per output token is no latency target (at most 10 s; in milliseconds? " +
                        format_number(s.slo.tpot_s / 1000) + " s is " + format_number(s.slo.tpot_s) + " ms)");
     sf.finish();
+  }
+  {
+    // The policy fitted to the deployment (defaults that follow from it), and refused where it
+    // cannot serve it.
+    FleetShape shape{.groups = static_cast<int>(s.deployment.groups.size()),
+                     .disaggregated = s.deployment.disaggregated(),
+                     .largest_group = 0,
+                     .counts = {},
+                     .tpot_slo_s = s.slo.tpot_s};
+    for (const auto& g : s.deployment.groups) {
+      shape.largest_group = std::max(shape.largest_group, g.count);
+      shape.counts.push_back(g.count);
+    }
+    s.make_policy = [maker = std::move(s.make_policy), shape] {
+      auto policy = maker();
+      policy->fit(shape);
+      return policy;
+    };
+    const auto policy = s.make_policy();
+    s.policy_name = policy->name();
+    const std::string why = policy->fleet_refusal(shape);
+    if (!why.empty()) {
+      // A refusal that starts with one of the section's keys ("group_size: ...") names that key.
+      const auto colon = why.find(": ");
+      if (colon != std::string::npos && pj && pj->contains(why.substr(0, colon))) throw InputError("policy." + why);
+      throw InputError((pj && pj->contains("name") ? "policy.name" : "policy") + std::string(": ") + why);
+    }
   }
   if (const Json* rj = f.child("sim", Help{"simulation settings"})) {
     JsonFields rf(*rj, "sim");

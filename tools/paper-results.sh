@@ -16,11 +16,19 @@ out="$build_dir/paper-results"
 rm -rf "$out"
 mkdir -p "$out"
 policies="vllm vllm-swap infercept llumnix kunserve"
+# KunServe on the paper's scenarios runs as the reference's coordinator does: static groups of 2
+# (--group-size), every group dropped and restored together (drop_scope all, the default with a
+# group_size). g = 2 is what kunsim's own planner picks in every drop of these runs, and the
+# smallest pipeline. burst and preempt, the golden scenarios, keep kunsim's planner (planned).
+kunserve_args() {
+  case "$1" in scenarios/paper/*) [ "$2" = kunserve ] && echo "--set policy.group_size=2" ;; esac
+}
 for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
   name=$(basename "$s" .json)
   for p in $policies; do
-    if ! "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name="$p" --out "$out/$name/$p" --quiet \
-        2> "$out/$name.$p.err"; then
+    # shellcheck disable=SC2046
+    if ! "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name="$p" $(kunserve_args "$s" "$p") \
+        --out "$out/$name/$p" --quiet 2> "$out/$name.$p.err"; then
       echo "$name: skipped ($(head -c 300 "$out/$name.$p.err"))" >> "$out/skipped.txt"
       break
     fi
@@ -29,11 +37,13 @@ for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
   # scenario dispatches as the reference's client does, with the idealised least_kv dispatcher.
   if [ -d "$out/$name/vllm" ]; then
     for p in vllm kunserve; do
+      # shellcheck disable=SC2046
       "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name="$p" --set cost.model=roofline \
-        --out "$out/$name/$p@roofline" --quiet
+        $(kunserve_args "$s" "$p") --out "$out/$name/$p@roofline" --quiet
       if grep -q '"least_unfinished"' "$s"; then
+        # shellcheck disable=SC2046
         "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name="$p" --set deployment.dispatch=least_kv \
-          --out "$out/$name/$p@least_kv" --quiet
+          $(kunserve_args "$s" "$p") --out "$out/$name/$p@least_kv" --quiet
       fi
     done
   fi
@@ -72,16 +82,22 @@ for s in scenarios/burst.json scenarios/paper/long-output.json; do
   name=$(basename "$s" .json)
   [ -d "$out/$name/kunserve" ] || continue
   for mode in stall-exchange@p2p stall-exchange@host remote-attention@p2p blocking-exchange@p2p recompute@p2p; do
+    # shellcheck disable=SC2046
     "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name=kunserve --set policy.stale_kv="${mode%@*}" \
-      --set policy.exchange_path="${mode#*@}" --out "$out/modes/$name/$mode" --quiet
+      --set policy.exchange_path="${mode#*@}" $(kunserve_args "$s" kunserve) --out "$out/modes/$name/$mode" --quiet
   done
 done
 # KunServe's drops and restores without kunsim's hysteresis (min_dwell_s 0; the reference has none).
 for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
   name=$(basename "$s" .json)
   [ -d "$out/$name/kunserve" ] || continue
+  # shellcheck disable=SC2046
   "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name=kunserve --set policy.min_dwell_s=0 \
-    --out "$out/dwell0/$name" --quiet
+    $(kunserve_args "$s" kunserve) --out "$out/dwell0/$name" --quiet
+  # And the paper's scenarios with kunsim's planner instead of static groups.
+  case "$s" in scenarios/paper/*)
+    "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name=kunserve --out "$out/planned/$name" --quiet ;;
+  esac
 done
 # Where the paper's "up to" lives: a search over burst size, burst length and memory headroom.
 "$build_dir/kunsim" sweep scenarios/sweeps/up-to.json -j "$(nproc)" --out "$out/up-to" --quiet

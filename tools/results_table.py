@@ -103,7 +103,8 @@ def main(root):
         print(f"| {s} | {r:.2f}x | {b:.2f}x | {who} | {in_burst} |")
     print()
     stale_modes(root)
-    dwell(root, scenarios)
+    kunserve_against(root, scenarios, "dwell0", DWELL_INTRO, ("(5 s)", "(0)"))
+    kunserve_against(root, scenarios, "planned", SCOPE_INTRO, ("all", "planned"))
     up_to(os.path.join(root, "up-to", "sweep.csv"))
     prefix_caching(os.path.join(root, "prefix"))
     fleets(root, os.path.join(root, "fleet"))
@@ -185,21 +186,36 @@ def stale_modes(root):
         print()
 
 
-def dwell(root, scenarios):
-    """KunServe's drop and restore counts with kunsim's hysteresis (min_dwell_s 5, the default) and without."""
-    rows = [(s, load(root, s, "kunserve"), load(os.path.join(root, "dwell0"), s, "")) for s in scenarios]
+DWELL_INTRO = """## KunServe's drops and restores, with and without hysteresis
+
+A group restores when nothing is queued, its usage of its base blocks is at most 0.5 and falling (the
+reference's valley_check). kunsim's `policy.min_dwell_s` (5 s) also holds an instance still after each
+drop or restore; the reference has no such wait (its GRACE_PERIOD is commented out). With 0:
+"""
+
+SCOPE_INTRO = """## KunServe's drop scope: the reference's static groups or kunsim's planner
+
+On the paper's scenarios KunServe runs as the reference's coordinator does (`--set policy.group_size=2`,
+so `drop_scope: all`): the instances form static groups of 2 consecutive ones, and once one group's
+vote passes every group drops; once one leader votes to restore every group restores. g = 2 is what
+kunsim's planner picks in every drop of these runs. `drop_scope: planned` fuses only the voters' groups,
+each g the smallest whose freed blocks cover the demand and whose estimated cycle is within the TPOT SLO:
+"""
+
+
+def kunserve_against(root, scenarios, folder, intro, names):
+    """KunServe's rows beside the same runs with one setting changed (build/paper-results/<folder>/<scenario>/)."""
+    rows = [(s, load(root, s, "kunserve"), load(os.path.join(root, folder), s, "")) for s in scenarios]
     rows = [r for r in rows if r[1] and r[2]]
     if not rows:
         return
-    print("## KunServe's drops and restores, with and without hysteresis\n")
-    print("A group restores when nothing is queued, its usage of its base blocks is at most 0.5 and falling (the")
-    print("reference's valley_check). kunsim's `policy.min_dwell_s` (5 s) also holds an instance still after each")
-    print("drop or restore; the reference has no such wait (its GRACE_PERIOD is commented out). With 0:\n")
-    print("| scenario | drops (5 s) | restores (5 s) | TTFT p99 (5 s) | drops (0) | restores (0) | TTFT p99 (0) |")
-    print("|---|---|---|---|---|---|---|")
-    for s, five, zero in rows:
-        print(f"| {s} | {five['planner']['drops']} | {five['planner']['restores']} | {five['ttft_s']['p99']:.3f} | "
-              f"{zero['planner']['drops']} | {zero['planner']['restores']} | {zero['ttft_s']['p99']:.3f} |")
+    print(intro)
+    figures = [("TTFT p99", lambda r: f"{r['ttft_s']['p99']:.3f}"), ("TPOT mean", lambda r: f"{r['tpot_s']['mean']:.4f}"),
+               ("drops", lambda r: str(r["planner"]["drops"])), ("restores", lambda r: str(r["planner"]["restores"]))]
+    print("| scenario | " + " | ".join(f"{f} {n}" for f, _ in figures for n in names) + " |")
+    print("|---|" + "---|" * (2 * len(figures)))
+    for s, a, b in rows:
+        print(f"| {s} | " + " | ".join(f"{get(a)} | {get(b)}" for _, get in figures) + " |")
     print()
 
 

@@ -111,7 +111,7 @@ PipelinePlan DropPlanner::grow(const InstanceLoad& group, const std::vector<Inst
   return best;
 }
 
-std::vector<PipelinePlan> DropPlanner::plan(std::vector<InstanceLoad> loads) const {
+std::vector<PipelinePlan> DropPlanner::plan(std::vector<InstanceLoad> loads, std::vector<PipelinePlan>* refused) const {
   std::vector<PipelinePlan> plans;
   std::set<int> used;
   std::vector<const InstanceLoad*> voters;
@@ -124,6 +124,7 @@ std::vector<PipelinePlan> DropPlanner::plan(std::vector<InstanceLoad> loads) con
     taken.insert(seed->id);
     const std::vector<const InstanceLoad*> cands = partners(loads, taken, node_of(seed->id));
     PipelinePlan best;
+    std::string too_slow;  // the g refused for their cycles
     const int g_min = p_.group_size > 0 ? p_.group_size : 2, g_max = p_.group_size > 0 ? p_.group_size : p_.max_group_size;
     for (int g = g_min; g <= g_max && g - 1 <= static_cast<int>(cands.size()); ++g) {
       std::vector<const InstanceLoad*> members{seed};
@@ -143,10 +144,25 @@ std::vector<PipelinePlan> DropPlanner::plan(std::vector<InstanceLoad> loads) con
       std::vector<InstanceLoad> ms;
       for (auto* m : members) ms.push_back(*m);
       std::tie(p.est_step_s, p.est_cycle_s) = estimate(ms);
+      if (p_.max_cycle_s > 0 && p.est_cycle_s > p_.max_cycle_s) {
+        too_slow += (too_slow.empty() ? "" : ", ") + std::string("g=") + std::to_string(g) + " cycle " +
+                    std::to_string(p.est_cycle_s) + " s";
+        continue;
+      }
       best = p;
       if (p.covered) break;
     }
-    if (best.g < 2) continue;
+    if (best.g < 2) {
+      if (refused && !too_slow.empty()) {
+        PipelinePlan no;
+        no.ids = {seed->id};
+        no.votes = seed->votes;
+        no.demand = seed->demand;
+        no.refusal = "no group size passes: " + too_slow + " > max_cycle_s " + std::to_string(p_.max_cycle_s);
+        refused->push_back(no);
+      }
+      continue;
+    }
     for (int id : best.ids) used.insert(id);
     plans.push_back(best);
   }

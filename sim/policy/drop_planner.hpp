@@ -10,7 +10,11 @@
 //      covers it, the largest allowed g is taken. A static group_size skips the choice: every
 //      group has that g (when enough instances and votes are there);
 //   4. each plan carries its estimated overhead from the cost model: a pipeline cycle over
-//      the group's stages with activations on the actual route, against a normal step.
+//      the group's stages with activations on the actual route, against a normal step. A g
+//      whose cycle (one token of every decode in the group) would exceed max_cycle_s (the
+//      scenario's TPOT SLO unless set) is not a candidate: that is the plan's balance between
+//      memory and cooperative execution's overhead. A seed no g passes for is not fused; the
+//      plan comes back refused, with why.
 // Growth: a fused group of g stages that votes again grows to g' = k*g (k >= 2, up to
 // max_group_size; each old stage splits among its member and k-1 partners, so members drop
 // more layers and pull none back). Partners are chosen as in step 2, from the instances no new
@@ -43,6 +47,7 @@ struct PipelinePlan {
   std::int64_t demand = 0, freed = 0, partner_free = 0;
   bool covered = false;
   double est_step_s = 0, est_cycle_s = 0;
+  std::string refusal;  // a refused plan (g == 0, ids = the seed): why no g was allowed
   nlohmann::json to_json() const;
 };
 
@@ -50,12 +55,14 @@ struct DropPlannerParams {
   int max_group_size = 4;
   int group_size = 0;  // a static g for every group (the reference's --group-size); 0: chosen as above
   int growth_tokens = 64;
+  double max_cycle_s = 0;  // the longest estimated pipeline cycle allowed (0: any)
 };
 
 class DropPlanner {
  public:
   DropPlanner(const ClusterView& cluster, DropPlannerParams p) : c_(cluster), p_(p) {}
-  std::vector<PipelinePlan> plan(std::vector<InstanceLoad> loads) const;
+  // The groups to fuse; seeds for which no g passes max_cycle_s go to `refused` (if given).
+  std::vector<PipelinePlan> plan(std::vector<InstanceLoad> loads, std::vector<PipelinePlan>* refused = nullptr) const;
   // Growth of the group whose load is `group` (its id, g = its stages) by normal instances from
   // `normals` not in `taken`. The plan's ids: the group first, then the partners in the order
   // ClusterCommands::grow takes them; g is g'. None (g == 0) when no growth is allowed.

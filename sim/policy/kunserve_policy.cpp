@@ -16,15 +16,22 @@
 // pipeline's cost (pipeline_cost.*, which DropPlanner prices plans with too), the live KV
 // exchange (kv_exchange.*), the stage relay of a growth (stage_relay.*) and the restore
 // (restore_process.*). The engine's side of it is sim/serving/engine/pipeline_port.*.
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "sim/policy/drop_planner.hpp"
 #include "sim/policy/policy_registry.hpp"
 
 namespace kunsim {
 namespace {
+
+// all: the reference's coordinator, every static group of group_size at once; planned: kunsim's
+// greedy DropPlanner, the voters' groups only.
+enum class DropScope { All, Planned };
 
 struct KunServeParams {
   double check_interval_s = 0.1;
@@ -35,6 +42,8 @@ struct KunServeParams {
   bool enable_restore = true;
   RestorePull restore_pull = RestorePull::Stall;
   bool grow = true;
+  DropScope scope = DropScope::Planned;
+  bool max_cycle_given = false;  // else the scenario's TPOT SLO
   FuseOptions fuse;
   DropPlannerParams planner;
 };
@@ -50,6 +59,12 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       return "group_size: " + std::to_string(p_.planner.group_size) +
              " is more instances than an instance group has (" + std::to_string(fleet.largest_group) +
              "): no pipeline could ever form, and kunserve would never act";
+    if (p_.scope == DropScope::All)
+      for (int count : fleet.counts)
+        if (count % p_.planner.group_size != 0)
+          return "group_size: " + std::to_string(p_.planner.group_size) + " does not divide an instance group of " +
+                 std::to_string(count) +
+                 " instances: drop_scope all fuses consecutive instances [k*g, (k+1)*g) of each group";
     if (!fleet.disaggregated) return {};
     return "kunserve fuses instances that serve requests whole; a fleet with prefill and decode roles "
            "(deployment.groups.*.role) is not supported: run it with vllm, vllm-swap, infercept or llumnix, "
@@ -57,13 +72,17 @@ class KunServePolicy final : public MemoryOverloadPolicy {
   }
   SimDuration tick_interval() const override { return seconds_to_ns(p_.check_interval_s); }
 
+  void fit(const FleetShape& fleet) override {
+    if (!p_.max_cycle_given) p_.planner.max_cycle_s = fleet.tpot_slo_s;
+  }
+
   void do_on_tick(const ClusterView& c, ClusterCommands& cmd, SimTime now) override {
-    // Normal instances by instance group: groups fuse and grow only within themselves.
-    std::map<int, std::vector<InstanceLoad>> loads;
     // A snapshot: a restore below, or a fuse of idle instances, changes the engine list.
     const std::vector<const EngineView*> engines(c.engines().begin(), c.engines().end());
-    std::vector<InstanceLoad> growing;  // groups voting to drop again
+    std::map<int, Seen> seen;  // by engine id
     for (const EngineView* e : engines) {
+      Seen& v = seen[e->id()];
+      v.engine = e;
       const double usage = e->kv_capacity() ? static_cast<double>(e->kv_used_at(now)) / e->kv_capacity() : 0;
       // The restore's usage: against the base blocks, in the history of the leader's slot (a
       // normal instance is its own leader, and its base is its capacity).
@@ -75,14 +94,39 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       if (static_cast<int>(hist.size()) > p_.trend_window) hist.pop_front();
       // A group's dwell starts the first time it is seen (fusion completes at a step boundary).
       if (e->stages() > 1 && !settled_.count(e->id())) settled_[e->id()] = now + seconds_to_ns(p_.min_dwell_s);
-      if (c.reconfiguring(e->id()) || now < settled_[e->id()]) continue;
-      const InstanceLoad l = load_of(*e, usage, now);
-      if (e->stages() == 1) {
-        loads[e->instance_group()].push_back(l);
-      } else if (l.votes && p_.grow) {
-        growing.push_back(l);
-      } else {
-        consider_restore(cmd, *e, base_usage, hist, now);
+      v.free = !c.reconfiguring(e->id()) && now >= settled_[e->id()];
+      v.load = load_of(*e, usage, now);
+      if (v.free && e->stages() > 1) v.restore_vote = restore_vote(*e, base_usage, hist);
+    }
+    if (p_.scope == DropScope::All)
+      tick_all(cmd, seen, now);
+    else
+      tick_planned(c, cmd, seen, now);
+  }
+
+ private:
+  // One engine as this tick sees it.
+  struct Seen {
+    const EngineView* engine = nullptr;
+    bool free = false;         // not reconfiguring, and past its dwell
+    InstanceLoad load;         // with its drop vote
+    std::string restore_vote;  // a group's leader votes to restore: why (empty: no vote)
+  };
+
+  // drop_scope planned: kunsim's greedy fuses the voters' groups, grows groups that vote again,
+  // and restores each group on its own vote.
+  void tick_planned(const ClusterView& c, ClusterCommands& cmd, const std::map<int, Seen>& seen, SimTime now) {
+    // Normal instances by instance group: groups fuse and grow only within themselves.
+    std::map<int, std::vector<InstanceLoad>> loads;
+    std::vector<InstanceLoad> growing;  // groups voting to drop again
+    for (const auto& [id, v] : seen) {
+      if (!v.free) continue;
+      if (v.engine->stages() == 1) {
+        loads[v.engine->instance_group()].push_back(v.load);
+      } else if (v.load.votes && p_.grow) {
+        growing.push_back(v.load);
+      } else if (!v.restore_vote.empty() && cmd.restore(id, now, v.restore_vote, p_.restore_pull)) {
+        for (const Member& m : v.engine->members()) settled_[m.slot] = now + seconds_to_ns(p_.min_dwell_s);
       }
     }
     bool any_vote = !growing.empty();
@@ -91,11 +135,19 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     if (!any_vote) return;
     const DropPlanner planner(c, p_.planner);
     std::set<int> taken;
-    for (const auto& [group, ls] : loads)
-      for (const PipelinePlan& plan : planner.plan(ls)) {
+    for (const auto& [group, ls] : loads) {
+      std::vector<PipelinePlan> refused;
+      for (const PipelinePlan& plan : planner.plan(ls, &refused)) {
         taken.insert(plan.ids.begin(), plan.ids.end());
         act(plan, now, [&](const FuseOptions& opt) { return cmd.fuse(plan.ids, opt, now); });
       }
+      for (const PipelinePlan& no : refused) {
+        nlohmann::json fields = no.to_json();
+        fields["instance"] = no.ids.front();
+        fields["reason"] = no.refusal;
+        cmd.record(Decision{now, DecisionKind::NoDrop, DecisionPhase::None, std::move(fields)});
+      }
+    }
     std::stable_sort(growing.begin(), growing.end(), [](const auto& a, const auto& b) { return a.demand > b.demand; });
     for (const InstanceLoad& l : growing) {
       const PipelinePlan plan = planner.grow(l, loads[c.engine(l.id)->instance_group()], taken);
@@ -134,23 +186,88 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     for (int id : plan.ids) settled_[id] = now + seconds_to_ns(p_.min_dwell_s);
   }
 
-  void consider_restore(ClusterCommands& cmd, const EngineView& e, double usage, const std::deque<double>& hist, SimTime now) {
-    if (!p_.enable_restore || e.waiting() > 0 || usage > p_.restore_usage) return;
-    if (static_cast<int>(hist.size()) < p_.trend_window || !(hist.back() < hist.front())) return;
-    const std::string why = "nothing queued, usage of the base blocks " + std::to_string(usage) +
-                            " <= " + std::to_string(p_.restore_usage) + " and falling (" +
-                            std::to_string(hist.front()) + " -> " + std::to_string(hist.back()) + ")";
-    if (cmd.restore(e.id(), now, why, p_.restore_pull))
-      for (const Member& m : e.members()) settled_[m.slot] = now + seconds_to_ns(p_.min_dwell_s);
+  // A group's leader votes to restore (valley_check): why, or empty for no vote.
+  std::string restore_vote(const EngineView& e, double usage, const std::deque<double>& hist) const {
+    if (!p_.enable_restore || e.waiting() > 0 || usage > p_.restore_usage) return {};
+    if (static_cast<int>(hist.size()) < p_.trend_window || !(hist.back() < hist.front())) return {};
+    return "nothing queued, usage of the base blocks " + std::to_string(usage) +
+           " <= " + std::to_string(p_.restore_usage) + " and falling (" + std::to_string(hist.front()) + " -> " +
+           std::to_string(hist.back()) + ")";
   }
 
- private:
+  // drop_scope all, as the reference's coordinator runs it: the instances of each instance group
+  // form static groups of g consecutive ones, [k*g, (k+1)*g). Once one group's vote passes
+  // (votes > 0 and votes >= g/2), every group balloons; a member that cannot join yet (locked,
+  // swapping) makes its group wait for the next check. Once one group's leader votes to
+  // restore, every group restores (a group with stale KV left waits for its exchange).
+  void tick_all(ClusterCommands& cmd, const std::map<int, Seen>& seen, SimTime now) {
+    if (static_groups_.empty()) {
+      std::map<int, std::vector<int>> slots;  // by instance group, ascending
+      for (const auto& [id, v] : seen)
+        for (const Member& m : v.engine->members()) slots[v.engine->instance_group()].push_back(m.slot);
+      for (auto& [group, ss] : slots) {
+        std::sort(ss.begin(), ss.end());
+        for (std::size_t k = 0; k + p_.planner.group_size <= ss.size(); k += p_.planner.group_size)
+          static_groups_.emplace_back(ss.begin() + static_cast<std::ptrdiff_t>(k),
+                                      ss.begin() + static_cast<std::ptrdiff_t>(k) + p_.planner.group_size);
+      }
+    }
+    std::map<int, const Seen*> by_slot;
+    for (const auto& [id, v] : seen)
+      for (const Member& m : v.engine->members()) by_slot[m.slot] = &v;
+    auto fused = [&](const std::vector<int>& g) { return by_slot.at(g[0])->engine->stages() > 1; };
+    const bool any_fused = std::any_of(static_groups_.begin(), static_groups_.end(), fused);
+    const bool all_fused = std::all_of(static_groups_.begin(), static_groups_.end(), fused);
+    if (!any_fused) restoring_all_.clear();
+    if (all_fused) ballooning_.clear();
+    // A restore under way finishes first; then a passed vote balloons every group.
+    if (restoring_all_.empty() && ballooning_.empty()) {
+      for (std::size_t k = 0; k < static_groups_.size() && ballooning_.empty(); ++k) {
+        const std::vector<int>& g = static_groups_[k];
+        if (fused(g)) continue;
+        int votes = 0;
+        bool settled = true;
+        for (int slot : g) {
+          votes += by_slot.at(slot)->load.votes;
+          settled &= by_slot.at(slot)->free;
+        }
+        if (settled && votes > 0 && 2 * votes >= static_cast<int>(g.size()))
+          ballooning_ = "group " + std::to_string(k) + ": " + std::to_string(votes) + " of " +
+                        std::to_string(g.size()) + " voted (KV usage >= " + std::to_string(p_.drop_usage) +
+                        " and queued blocks >= free blocks); drop_scope all fuses every group";
+      }
+      for (std::size_t k = 0; k < static_groups_.size() && ballooning_.empty() && all_fused; ++k) {
+        const Seen& leader = *by_slot.at(static_groups_[k][0]);
+        if (!leader.restore_vote.empty())
+          restoring_all_ = "group " + std::to_string(k) + "'s leader: " + leader.restore_vote +
+                           "; drop_scope all restores every group";
+      }
+    }
+    for (std::size_t k = 0; k < static_groups_.size(); ++k) {
+      const std::vector<int>& g = static_groups_[k];
+      const Seen& first = *by_slot.at(g[0]);
+      if (!ballooning_.empty() && !fused(g)) {
+        FuseOptions opt = p_.fuse;
+        opt.plan = {{"scope", "all"}, {"group", k}, {"reason", ballooning_}};
+        if (cmd.fuse(g, opt, now))
+          for (int id : g) settled_[id] = now + seconds_to_ns(p_.min_dwell_s);
+      } else if (!restoring_all_.empty() && fused(g) && first.free &&
+                 cmd.restore(first.engine->id(), now, restoring_all_, p_.restore_pull)) {
+        for (int slot : g) settled_[slot] = now + seconds_to_ns(p_.min_dwell_s);
+      }
+    }
+  }
+
   PreemptDecision do_on_preempt(const EngineView&, const Request&) override {
     return {PreemptMode::Recompute, "kunserve preempt_method=recompute"};
   }
   KunServeParams p_;
   std::map<int, std::deque<double>> history_;
   std::map<int, SimTime> settled_;  // engine or slot id -> no reconfiguration before
+  // drop_scope all: the static groups (slots), and the vote that set every group ballooning or
+  // restoring (empty: none under way).
+  std::vector<std::vector<int>> static_groups_;
+  std::string ballooning_, restoring_all_;
 };
 
 PolicyMaker make_kunserve(JsonFields& f) {
@@ -175,7 +292,7 @@ PolicyMaker make_kunserve(JsonFields& f) {
                     "the reference's worker actors run it between forwards) or keeps serving (overlap)"}) == "overlap"
           ? RestorePull::Overlap
           : RestorePull::Stall;
-  p.grow = f.boolean("grow", p.grow, Help{"a pipeline that votes again grows to a multiple of its stages"});
+  p.grow = f.boolean("grow", p.grow, Help{"a pipeline that votes again grows to a multiple of its stages (planned)"});
   const std::string mode = f.choice(
       "stale_kv", "stall-exchange",
       {"stall-exchange", "remote-attention", "blocking-exchange", "recompute", "exchange"},
@@ -209,6 +326,28 @@ PolicyMaker make_kunserve(JsonFields& f) {
   p.planner.growth_tokens =
       static_cast<int>(f.integer("growth_tokens", p.planner.growth_tokens, 0, 1 << 20,
                                  Help{"tokens of decode growth the planner reserves per running request"}));
+  const bool static_g = f.has("group_size");
+  p.scope = f.choice("drop_scope", static_g ? "all" : "planned", {"all", "planned"},
+                     Help{"all: once a static group's vote passes, every group of group_size consecutive instances "
+                          "fuses, and every group restores together (the reference's coordinator); planned: kunsim's "
+                          "greedy fuses the voters' groups",
+                          "all with group_size, else planned"}) == "all"
+                ? DropScope::All
+                : DropScope::Planned;
+  if (p.scope == DropScope::All) {
+    if (!static_g)
+      throw InputError(f.path_of("drop_scope") + ": all needs policy.group_size (the reference's --group-size)");
+    if (f.has("grow") && p.grow)
+      throw InputError(f.path_of("grow") + ": a group never grows under drop_scope all (static groups of group_size)");
+    p.grow = false;
+  }
+  if (f.has("max_cycle_s")) {
+    p.planner.max_cycle_s = f.number("max_cycle_s", 1e-4, 60,
+                                     Help{"planned: no group size whose estimated pipeline cycle (a token of every "
+                                          "decode in the group) exceeds this",
+                                          "the scenario's slo.tpot_s"});
+    p.max_cycle_given = true;
+  }
   if (p.restore_usage >= p.drop_usage)
     throw InputError(f.path_of("restore_usage") + ": must be below drop_usage, or groups would flap");
   return [p] { return std::make_unique<KunServePolicy>(p); };

@@ -6,19 +6,23 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sim/core/json_fields.hpp"
-#include "sim/serving/fleet/cluster_view.hpp"
 #include "sim/serving/engine/policy_hooks.hpp"
+#include "sim/serving/fleet/cluster_view.hpp"
 
 namespace kunsim {
 
 // What a policy must know of the deployment before a run: how many instance groups, and
-// whether prefill and decode run on instances of their own (deployment.groups roles).
+// whether prefill and decode run on instances of their own (deployment.groups roles), and the
+// scenario's per-request TPOT SLO.
 struct FleetShape {
   int groups = 1;
   bool disaggregated = false;
-  int largest_group = 1;  // instances in the largest instance group (the most that can fuse)
+  int largest_group = 1;    // instances in the largest instance group (the most that can fuse)
+  std::vector<int> counts;  // instances of each instance group, in deployment order
+  double tpot_slo_s = 0.2;  // slo.tpot_s
 };
 
 class MemoryOverloadPolicy : public PolicyHooks {
@@ -27,6 +31,8 @@ class MemoryOverloadPolicy : public PolicyHooks {
   // before it runs, naming the policy, or the key of the policy section the reason starts
   // with ("group_size: ...").
   virtual std::string fleet_refusal(const FleetShape& /*fleet*/) const { return {}; }
+  // Fits the policy's defaults that follow from the deployment (before fleet_refusal and run).
+  virtual void fit(const FleetShape& /*fleet*/) {}
   PreemptDecision on_preempt(const EngineView& inst, const Request& victim) final;
   void on_tick(const ClusterView& cluster, ClusterCommands& commands, SimTime now) final;
   int pick_engine(const ClusterView& cluster, const Request& r, SimTime now) final;

@@ -58,8 +58,8 @@ TEST(DropPlanner, RealContextsChangeTheEstimate) {
 
 // Three instances, two voting with a demand that g = 2 covers: the planner takes g = 2; with a
 // static group size of 3 (the reference's --group-size) the group has all three.
-TEST(DropPlanner, AStaticGroupSizeFixesG) {
-  test::ClusterOf f(3, 2000);
+// Instances 0 and 1 nearly full and voting, each with `demand`; instance 2 nearly empty.
+std::vector<InstanceLoad> two_voters_of_three(std::int64_t decodes, std::int64_t context, std::int64_t demand) {
   std::vector<InstanceLoad> loads;
   for (int id = 0; id < 3; ++id) {
     InstanceLoad l;
@@ -68,12 +68,18 @@ TEST(DropPlanner, AStaticGroupSizeFixesG) {
     l.used = id < 2 ? 1990 : 100;
     l.free = l.capacity - l.used;
     l.queued = id < 2 ? 50 : 0;
-    l.decodes = 10;
-    l.context_sum = 10 * 1000;
+    l.decodes = decodes;
+    l.context_sum = decodes * context;
     l.votes = id < 2;
-    l.demand = id < 2 ? 40 : 0;
+    l.demand = id < 2 ? demand : 0;
     loads.push_back(l);
   }
+  return loads;
+}
+
+TEST(DropPlanner, AStaticGroupSizeFixesG) {
+  test::ClusterOf f(3, 2000);
+  const std::vector<InstanceLoad> loads = two_voters_of_three(10, 1000, 40);
   const auto chosen = DropPlanner(*f.cluster, {}).plan(loads);
   ASSERT_EQ(chosen.size(), 1u);
   EXPECT_EQ(chosen[0].g, 2);
@@ -84,6 +90,38 @@ TEST(DropPlanner, AStaticGroupSizeFixesG) {
   ASSERT_EQ(three.size(), 1u);
   EXPECT_EQ(three[0].g, 3);
   EXPECT_EQ(three[0].ids, (std::vector<int>{0, 2, 1}));  // the seed, then the least used partner first
+}
+
+// The plan balances memory against cooperation's overhead: a g whose estimated cycle (a token of
+// every decode in the group) exceeds max_cycle_s is no candidate, and where none passes nothing
+// fuses and the refusal says why. Three instances, two voting; a demand no g covers, so
+// without a bound the planner would take the largest, g = 3.
+TEST(DropPlanner, AGWhoseCycleIsTooLongIsRefusedAndNoneLeavesNoDrop) {
+  test::ClusterOf f(3, 2000);
+  const std::vector<InstanceLoad> loads = two_voters_of_three(40, 2000, 1'000'000);
+  DropPlannerParams p;
+  p.max_group_size = 3;
+  const DropPlanner free_planner(*f.cluster, p);
+  const double cycle2 = free_planner.estimate({loads[0], loads[2]}).second;  // the seed, then the least used
+  const double cycle3 = free_planner.estimate({loads[0], loads[2], loads[1]}).second;
+  ASSERT_LT(cycle2, cycle3);
+  ASSERT_EQ(free_planner.plan(loads)[0].g, 3);
+  // Between the two: g = 3 is refused for its cycle, g = 2 is taken.
+  p.max_cycle_s = (cycle2 + cycle3) / 2;
+  std::vector<PipelinePlan> refused;
+  const auto two = DropPlanner(*f.cluster, p).plan(loads, &refused);
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0].g, 2);
+  EXPECT_DOUBLE_EQ(two[0].est_cycle_s, cycle2);
+  EXPECT_TRUE(refused.empty());
+  // Below both: no group at all; each voting seed comes back refused, naming the cycles.
+  p.max_cycle_s = cycle2 / 2;
+  const auto none = DropPlanner(*f.cluster, p).plan(loads, &refused);
+  EXPECT_TRUE(none.empty());
+  ASSERT_EQ(refused.size(), 2u);
+  EXPECT_EQ(refused[0].g, 0);
+  EXPECT_NE(refused[0].refusal.find("g=2 cycle"), std::string::npos) << refused[0].refusal;
+  EXPECT_NE(refused[0].refusal.find("g=3 cycle"), std::string::npos) << refused[0].refusal;
 }
 
 // A group of two (engine 4, slots 0 and 1) that votes again grows to four with the two normal

@@ -154,6 +154,56 @@ TEST(Simulation, KunServeRestoresAtHalfOfItsBaseBlocks) {
   EXPECT_GT(restores, 0);
 }
 
+// drop_scope all (the default with a static group_size), as the reference's coordinator: 4
+// instances in static groups {0, 1} and {2, 3}; once one group's vote passes both fuse, and once
+// one leader votes to restore both restore. So every drop of one group has the other's beside
+// it (within a check or two: a member busy in a step joins at its boundary), and so has every
+// restore.
+TEST(Simulation, KunServeDropScopeAllFusesAndRestoresEveryGroup) {
+  Json j = overloaded("kunserve");
+  j["policy"]["group_size"] = 2;
+  const auto dir = scratch("kunserve-scope-all");
+  const Json s = run_scenario(j, dir);
+  expect_conserved(s);
+  std::map<std::string, std::vector<std::int64_t>> drops, restores;  // by the group's instances
+  std::istringstream in(read_file(dir / "decisions.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    const Json d = Json::parse(line);
+    if (d["kind"] == "drop") {
+      EXPECT_EQ(d["scope"], "all") << line;
+      drops[d["instances"].dump()].push_back(d["t_ns"]);
+    }
+    if (d["kind"] == "restore" && d.value("phase", "") == "split") restores[d["instances"].dump()].push_back(d["t_ns"]);
+  }
+  ASSERT_EQ(drops.size(), 2u) << "two static groups, [0,1] and [2,3]";
+  EXPECT_TRUE(drops.count("[0,1]") && drops.count("[2,3]"));
+  const auto& a = drops["[0,1]"];
+  const auto& b = drops["[2,3]"];
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_GT(a.size(), 0u);
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_LE(std::llabs(a[i] - b[i]), 1'000'000'000LL) << "drop " << i;
+  ASSERT_EQ(restores.size(), 2u);
+  EXPECT_EQ(restores["[0,1]"].size(), restores["[2,3]"].size());
+  EXPECT_GT(s["planner"]["restores"].get<int>(), 0);
+  EXPECT_EQ(s["planner"]["grows"].get<int>(), 0) << "static groups never grow";
+}
+
+// N % g != 0 cannot be split into static groups: refused before the run.
+TEST(Simulation, KunServeDropScopeAllRefusesAGroupSizeThatDoesNotDivideTheInstances) {
+  Json j = overloaded("kunserve");
+  j["policy"]["group_size"] = 3;
+  try {
+    run_scenario(j);
+    ADD_FAILURE() << "ran";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("policy.group_size: 3 does not divide an instance group of 4 instances"),
+              std::string::npos)
+        << e.what();
+  }
+  j["policy"]["drop_scope"] = "planned";
+  EXPECT_NO_THROW(run_scenario(j));  // kunsim's greedy takes any 3 of them
+}
+
 TEST(Simulation, HorizonLeavesUnfinishedRequestsCounted) {
   Json j = overloaded("vllm");
   j["sim"] = {{"max_time_s", 12}};

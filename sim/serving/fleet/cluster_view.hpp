@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sim/cluster/topology.hpp"
+#include "sim/serving/engine/decision.hpp"
 #include "sim/serving/engine/engine_view.hpp"
 #include "sim/serving/reconfig/kunserve/step_exchange.hpp"
 
@@ -78,6 +79,8 @@ class ClusterCommands {
   // A group back to normal instances, its pull as `pull` says. False for a normal engine, one
   // under reconfiguration, or one with stale KV not yet exchanged.
   virtual bool restore(int engine_id, SimTime now, const std::string& reason, RestorePull pull) = 0;
+  // A decision that changes nothing (a vote the planner turned down), logged as it is.
+  virtual void record(Decision d) = 0;
   // Llumnix's live migration of a decoding request. False when either end is locked or not a
   // normal engine, the two are of different instance groups, the request is not decoding on
   // `src`, or `dst` has no room.

@@ -93,6 +93,7 @@ class ServingCluster final : public EventHandler,
   bool fuse(const std::vector<int>& engine_ids, const FuseOptions& opt, SimTime now) override;
   bool grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) override;
   bool restore(int engine_id, SimTime now, const std::string& reason, RestorePull pull) override;
+  void record(Decision d) override { log(std::move(d)); }
   bool migrate(int src_engine, RequestId request, int dst_engine, SimTime now) override;
   // The client of `r` (in an engine) gave up: the engine holding it aborts it.
   void abort(Request* r, SimTime now);
