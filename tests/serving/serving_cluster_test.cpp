@@ -88,13 +88,13 @@ TEST(ServingCluster, DropExchangeRestoreWithHandCheckedFigures) {
 // next step on all three decode again.
 struct StallRun {
   std::int64_t stale_blocks = 0;
-  double critical_path_s = 0, exchange_done_s = 0, drop_s = 0;
+  double critical_path_s = 0, exchange_done_s = 0, drop_s = 0, duration_s = 0;
   std::int64_t steps = 0, bytes = 0;
   std::vector<int> generated_at_drop, generated_at_exchange;
   std::vector<SimDuration> drop_gaps;
 };
 
-StallRun stall_exchange(ExchangePath path) {
+StallRun stall_exchange(ExchangePath path, int batch = 8, SimDuration interval = {}) {
   ClusterFixture f(1000);
   std::vector<Request*> rs{f.add(0, 0, 1600, 600), f.add(1, 0, 1600, 600), f.add(2, 0, 800, 600)};
   f.cluster->instance(0)->enqueue(rs[0], kSimTimeZero);
@@ -103,6 +103,8 @@ StallRun stall_exchange(ExchangePath path) {
   f.run_until({}, 1'000'000'000, [&] { f.check(); });
   FuseOptions opt;  // stall-exchange is the default
   opt.exchange.path = path;
+  opt.exchange.batch = batch;
+  opt.exchange.interval = interval;
   EXPECT_TRUE(f.cluster->fuse({0, 1}, opt, f.now));
   StallRun out;
   // Stop at the drop (the step boundary after f.now) and at the exchange's end.
@@ -127,6 +129,7 @@ StallRun stall_exchange(ExchangePath path) {
   out.drop_s = drop["t_ns"].get<double>() * 1e-9;
   out.exchange_done_s = done["t_ns"].get<double>() * 1e-9;
   out.critical_path_s = done["critical_path_s"];
+  out.duration_s = done["duration_s"];
   out.steps = done["steps"];
   out.bytes = done["bytes"];
   EXPECT_EQ(done["requests"], 3);
@@ -162,6 +165,21 @@ TEST(ServingCluster, AHostStagedExchangeRunsAtPcieSpeed) {
   const double expected = 3 * 5e-6 + static_cast<double>(host.stale_blocks) * 1'048'576 / 64e9;
   EXPECT_NEAR(host.critical_path_s, expected, 3e-9);
   EXPECT_GT(host.critical_path_s, 6 * p2p.critical_path_s);
+}
+
+// One request per virtual engine per step: step 1 exchanges a (VE 0) and c (VE 1), step 2 b, so
+// b stalls a step longer. With exchange_interval_s (a what-if) the second exchanging step waits
+// for the interval.
+TEST(ServingCluster, StallExchangeTakesABatchPerVirtualEngineAStepAndAnIntervalSpacesThem) {
+  const StallRun every_step = stall_exchange(ExchangePath::P2p, 1);
+  EXPECT_EQ(every_step.steps, 2);
+  ASSERT_EQ(every_step.drop_gaps.size(), 3u);
+  EXPECT_LT(every_step.duration_s, 0.1) << "two steps of the group";
+  const StallRun spaced = stall_exchange(ExchangePath::P2p, 1, kNsPerSecond / 2);
+  EXPECT_EQ(spaced.steps, 2);
+  EXPECT_GE(spaced.duration_s, 0.5);
+  EXPECT_LT(spaced.duration_s, 0.6);
+  EXPECT_EQ(spaced.bytes, every_step.bytes);
 }
 
 // A restore's pull: under RestorePull::Stall the group pauses at its next step boundary and
