@@ -1,21 +1,25 @@
 // kunserve: KunServe's parameter-centric answer to KV overload (arXiv 2412.18169). Every
 // check_interval_s each normal instance votes to drop when its KV usage >= drop_usage and the
-// blocks its queue needs >= its free blocks; the DropPlanner turns the votes into groups, and
-// each group fuses into one pipeline (ServingCluster::fuse) whose dropped weights became KV
-// blocks. A group votes to restore when nothing is queued, usage <= restore_usage and usage
-// is falling over the trend window, usage counted against its base blocks (the members' own KV
-// region, not the blocks made from weights), as the reference's valley_check does; only its
-// leader (first member) votes, with the usage history its instance kept before the drop. A
-// group that votes to drop again (as an instance votes)
-// grows instead (g -> k*g, DropPlanner::grow) with instances no new group took, unless
-// `grow` is off or group_size is static. Hysteresis: neither a drop nor a restore is considered
-// within min_dwell_s of the instances' last reconfiguration. Preemption recomputes, as the
-// reference's preempt_method does.
+// blocks its queue needs >= its free blocks. What the votes fuse depends on drop_scope:
+//   all (the default with group_size; the reference's coordinator): static groups of g
+//     consecutive instances; once one group's vote passes, every group fuses; once one group's
+//     leader votes to restore, every group restores (tick_all);
+//   planned (kunsim's): the DropPlanner turns the votes into groups, each g the smallest that
+//     covers the demand within max_cycle_s, and a fused group that votes again grows
+//     (g -> k*g, DropPlanner::grow) unless `grow` is off (tick_planned).
+// Each group fuses into one pipeline (ServingCluster::fuse) whose dropped weights became KV
+// blocks. A group's leader (first member) votes to restore when nothing is queued and the
+// group's usage of its base blocks (the members' own KV region, not the blocks made from
+// weights) is <= restore_usage and falling over the trend window of the leader's history, as
+// the reference's valley_check does. Hysteresis, kunsim's own (the reference has none):
+// neither a drop nor a restore within min_dwell_s of the instances' last reconfiguration.
+// Preemption recomputes, as the reference's preempt_method does.
 // This file decides; the mechanics it asks for are driven by the serving layer, below policies,
 // all in sim/serving/reconfig/kunserve/: the fusion and growth (pipeline_fusion.cpp), the
 // pipeline's cost (pipeline_cost.*, which DropPlanner prices plans with too), the live KV
-// exchange (kv_exchange.*), the stage relay of a growth (stage_relay.*) and the restore
-// (restore_process.*). The engine's side of it is sim/serving/engine/pipeline_port.*.
+// exchange within the group's steps (step_exchange.*) or blocking (kv_exchange.*), the stage
+// relay of a growth (stage_relay.*) and the restore (restore_process.*). The engine's side of
+// it is sim/serving/engine/pipeline_port.*.
 #include <algorithm>
 #include <deque>
 #include <map>

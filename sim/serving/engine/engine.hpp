@@ -1,8 +1,9 @@
 // Engine: one engine (a vLLM engine) over one or more members. With one member it is a
 // normal TP instance holding all layers. With g members it is a KunServe pipeline group: the
 // members are the stages, micro-batches flow through them, and requests that were running
-// when the group fused stay "stale" (KV on their home member, served by remote attention:
-// StaleRequests) until the KV exchange spreads them.
+// when the group fused stay "stale" (KV on their home member: StaleRequests), stalled or served
+// by remote attention, until the KV exchange spreads them: a part of every step (StepExchange)
+// or a process of its own that blocks the group (KvExchange).
 // Continuous batching under a BatchScheduler's rules (vLLM's: vllm_scheduler.cpp): each
 // iteration runs every decode once, continues running prefills in chunks, then admits waiting
 // requests while the rules allow; when decodes need blocks that are not free it preempts the
