@@ -59,7 +59,7 @@ TEST(GroupGrowth, TwoStagesGrowToFourWithHandCheckedFigures) {
                             f.add(3, 0, 800, 1500)};
   for (int i = 0; i < 4; ++i) f.cluster->instance(i < 2 ? 0 : i - 1)->enqueue(all[i], kSimTimeZero);
   f.run_until({}, 500'000'000, [&] { f.check(); });
-  FuseOptions opt;  // live exchange, 8 requests a round, a round every 0.25 s
+  FuseOptions opt;  // stall-exchange: up to 8 stale requests per virtual engine each step
   ASSERT_TRUE(f.cluster->fuse({0, 1}, opt, f.now));
   // The group's exchange is running: no growth until its stale KV is laid out.
   EXPECT_FALSE(f.cluster->grow(4, {2, 3}, opt, f.now));

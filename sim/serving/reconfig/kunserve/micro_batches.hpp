@@ -1,10 +1,14 @@
 // Pipeline execution helpers: splitting one iteration's batch into the g micro-batches that
 // flow through a pipeline group's stages, and the link figures of a group's GPUs.
-// The split follows the reference batch former: decodes are spread evenly (its decode
-// rebalance), each micro-batch carrying an equal share of the decode context; prefill chunks
-// go longest first to the micro-batch with the fewest tokens (greedy multiway partition), and
-// a long one is chunked so that every micro-batch carries the same number of tokens (its
-// packed prefill). What stays unequal shows up as pipeline bubbles.
+// The split follows the reference's balancing batch former, which it runs only when asked
+// (enable_look_ahead; not its default): decodes are spread evenly (its decode rebalance), each
+// micro-batch carrying an equal share of the decode context; prefill chunks go longest first
+// to the micro-batch with the fewest tokens (greedy multiway partition), and a long one is
+// chunked so that every micro-batch carries the same number of tokens (its packed prefill).
+// What stays unequal shows up as pipeline bubbles. The reference's default (each arrival to
+// the virtual engine with the fewest unfinished requests, decodes staying there, prefill-only
+// steps for a virtual engine with prefills) is not modelled yet: these micro-batches are the
+// idealised, balanced ones.
 #pragma once
 #include <vector>
 

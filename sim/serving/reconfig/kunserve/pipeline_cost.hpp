@@ -4,8 +4,9 @@
 //
 // A cycle runs g micro-batches over g stages: every stage runs each micro-batch once (the
 // stage-bound term), and each micro-batch crosses every stage (the traversal term). Unequal
-// micro-batches make the traversal term win: those are the bubbles. Stale tokens (requests
-// whose KV is still whole on their home member) pay remote attention every layer of a stage:
+// micro-batches make the traversal term win: those are the bubbles. Under
+// stale_kv=remote-attention, stale tokens (requests whose KV is still whole on their home
+// member) pay remote attention every layer of a stage:
 // Q, K, V out to the home and O back, with the attention itself charged to the home member's
 // GPU, which holds the KV (so a member that is home to many stale requests bounds the cycle).
 #pragma once
