@@ -325,7 +325,8 @@ PolicyMaker make_kunserve(JsonFields& f) {
   if (f.has("group_size"))
     p.planner.group_size =
         static_cast<int>(f.integer("group_size", 2, 64,
-                                   Help{"a static number of stages for every pipeline (the reference's --group-size)",
+                                   Help{"a static number of stages for every pipeline (the reference's --group-size); "
+                                        "with it drop_scope defaults to all",
                                         "none: the planner picks"}));
   p.planner.growth_tokens =
       static_cast<int>(f.integer("growth_tokens", p.planner.growth_tokens, 0, 1 << 20,
