@@ -92,10 +92,17 @@ OutputFolder::OutputFolder(const std::string& dest, const OutputRules& rules, bo
   if (fs::is_directory(dest_) && !fs::is_empty(dest_, ec) && !fs::exists(dest_ / kOutputMarker) && !rules.overwrite)
     throw InputError(dest_.string() +
                      ": folder is not empty and was not written by kunsim (give --overwrite to replace it)");
+  // Held before the temporary exists, so a signal never finds it on disk and uncounted (the
+  // handler would take the default action and leave it behind).
+  hold(live_);
   fs::remove_all(tmp_, ec);
   fs::create_directories(tmp_, ec);
-  if (ec) throw InputError(tmp_.string() + ": cannot create output folder (" + ec.message() + ")");
-  hold(live_);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove_all(tmp_, ignored);
+    let_go(live_);
+    throw InputError(tmp_.string() + ": cannot create output folder (" + ec.message() + ")");
+  }
 }
 
 OutputFolder::~OutputFolder() {

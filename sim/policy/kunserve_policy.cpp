@@ -252,7 +252,7 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       const Seen& first = *by_slot.at(g[0]);
       if (!ballooning_.empty() && !fused(g)) {
         FuseOptions opt = p_.fuse;
-        opt.plan = {{"scope", "all"}, {"group", k}, {"reason", ballooning_}};
+        opt.plan = {{"scope", "all"}, {"static_group", k}, {"reason", ballooning_}};
         if (cmd.fuse(g, opt, now))
           for (int id : g) settled_[id] = now + seconds_to_ns(p_.min_dwell_s);
       } else if (!restoring_all_.empty() && fused(g) && first.free &&
