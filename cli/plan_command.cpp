@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "command.hpp"
 #include "sim/core/output_folder.hpp"
@@ -13,15 +15,16 @@ CommandRunner add_plan_command(CLI::App& app) {
   struct Args {
     PlanOptions opt;
     std::string scenario, policies, out, trace_dir;
+    std::vector<std::string> targets;
     std::vector<std::string> sets;
     bool overwrite = false;
   };
   auto a = std::make_shared<Args>();
   auto* plan = app.add_subcommand("plan", "Capacity search: fewest instances or highest rate meeting the SLO target");
   plan->add_option("scenario", a->scenario, "Scenario JSON file (default: the embedded default)");
-  plan->add_option("--target", a->opt.target,
+  plan->add_option("--target", a->targets,
                    "What to meet: SLO attainment (0.99), or ttft.p99<=2, itl.p99<=0.1, tpot.mean<=0.05, goodput>=X, "
-                   "throughput>=X");
+                   "throughput>=X; several: give it again, or a comma list (all must be met)");
   plan->add_option("--vary", a->opt.vary,
                    "deployment.instances, deployment.groups.<name>.count or workload.rate_scale");
   plan->add_option("--policies", a->policies, "Comma-separated policies (default: the scenario's)");
@@ -35,6 +38,10 @@ CommandRunner add_plan_command(CLI::App& app) {
   plan->add_flag("--force", a->opt.force, kForceHelp);
   return [a](const CommandContext&) {
     PlanOptions opt = a->opt;
+    if (!a->targets.empty()) {
+      opt.target.clear();
+      for (const std::string& t : a->targets) opt.target += (opt.target.empty() ? "" : ",") + t;
+    }
     const std::string& csv = a->policies;
     for (std::size_t from = 0, to; from <= csv.size() && !csv.empty(); from = to + 1) {
       to = csv.find(',', from);

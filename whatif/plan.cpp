@@ -37,7 +37,7 @@ struct CountKnob {
 
 class Search {
  public:
-  Search(Json base, TracePaths paths, const PlanOptions& opt, const PlanTarget& target, const CountKnob& knob)
+  Search(Json base, TracePaths paths, const PlanOptions& opt, const PlanTargets& target, const CountKnob& knob)
       : base_(std::move(base)), paths_(std::move(paths)), opt_(opt), target_(target), knob_(knob) {}
 
   // A scenario with the knob at `value`; a count outgrowing its kind's nodes adds nodes of
@@ -79,11 +79,17 @@ class Search {
       Json p = {
           {opt_.vary, integer ? Json(std::llround(value)) : Json(value)}, {"meets", false}, {"infeasible", e.what()}};
       probes_.push_back(p);
+      missed_[value] = {"infeasible"};
       return {value, Json(), false};
     }
     const bool meets = target_.meets(s);
+    Json values = Json::object();
+    for (const PlanTarget& t : target_.all) values[t.text] = t.value(s);
+    missed_[value] = target_.missed(s);
     Json p = {{opt_.vary, integer ? Json(std::llround(value)) : Json(value)},
-              {"target_value", target_.value(s)},
+              {"target_value", target_.all.front().value(s)},
+              {"target_values", values},
+              {"missed", missed_[value]},
               {"attainment", s["slo"]["attainment"]},
               {"ttft_p99_s", s["ttft_s"]["p99"]},
               {"tpot_mean_s", s["tpot_s"]["mean"]},
@@ -119,17 +125,18 @@ class Search {
 
   Json instances(double lo_in, double hi_in) {
     auto lo = static_cast<long long>(lo_in), hi = static_cast<long long>(hi_in);
-    if (!probe(static_cast<double>(hi)).meets) return result(std::nullopt, "not met even at " + std::to_string(hi) + " instances");
+    if (!probe(static_cast<double>(hi)).meets)
+      return result(std::nullopt, "not met even at " + std::to_string(hi) + " instances", static_cast<double>(hi));
     if (probe(static_cast<double>(lo)).meets) return result(static_cast<double>(lo), "met at the minimum");
     while (hi - lo > 1) {  // invariant: lo fails, hi meets
       const long long mid = lo + (hi - lo) / 2;
       (probe(static_cast<double>(mid)).meets ? hi : lo) = mid;
     }
-    return result(static_cast<double>(hi), "fewest instances meeting the target");
+    return result(static_cast<double>(hi), "fewest instances meeting the target", static_cast<double>(lo));
   }
 
   Json rate(double lo, double hi) {
-    if (!probe(lo).meets) return result(std::nullopt, "not met even at rate_scale " + Json(lo).dump());
+    if (!probe(lo).meets) return result(std::nullopt, "not met even at rate_scale " + Json(lo).dump(), lo);
     double good = lo, bad = 0;
     for (double r = lo * 2; r <= hi; r *= 2) {
       if (probe(r).meets) good = r;
@@ -143,14 +150,17 @@ class Search {
       const double mid = (good + bad) / 2;
       (probe(mid).meets ? good : bad) = mid;
     }
-    return result(good, "highest rate_scale meeting the target (within 1%)");
+    return result(good, "highest rate_scale meeting the target (within 1%)", bad);
   }
 
  private:
-  Json result(std::optional<double> v, const std::string& why) {
+  // `failed`: the nearest probe that failed, whose missed targets bind the answer (none given:
+  // nothing failed, nothing binds).
+  Json result(std::optional<double> v, const std::string& why, std::optional<double> failed = std::nullopt) {
     Json j;
     j["value"] = v ? Json(!knob_.override_path.empty() ? Json(std::llround(*v)) : Json(*v)) : Json(nullptr);
     j["reason"] = why;
+    j["binding"] = failed ? Json(missed_.at(*failed)) : Json::array();
     // The answer in the planner's units: the chosen probe's GPUs and dollars.
     for (const Json& p : probes_)
       if (v && p[opt_.vary] == j["value"])
@@ -162,9 +172,10 @@ class Search {
   Json base_;
   TracePaths paths_;
   const PlanOptions& opt_;
-  const PlanTarget& target_;
+  const PlanTargets& target_;
   const CountKnob& knob_;
   Json probes_ = Json::array();
+  std::map<double, std::vector<std::string>> missed_;  // by probed value: the targets it missed
 };
 
 }  // namespace
@@ -213,6 +224,39 @@ PlanTarget PlanTarget::parse(const std::string& text) {
                      "(ttft, tpot, itl, e2e, queue).STAT with <= or >=");
   }
   return t;
+}
+
+PlanTargets PlanTargets::parse(const std::string& list) {
+  PlanTargets t;
+  for (std::size_t from = 0, to; from <= list.size(); from = to + 1) {
+    to = std::min(list.find(',', from), list.size());
+    const std::string one = list.substr(from, to - from);
+    if (one.empty()) throw InputError("--target " + list + ": an empty target in the list");
+    t.all.push_back(PlanTarget::parse(one));
+  }
+  return t;
+}
+
+bool PlanTargets::meets(const Json& s) const {
+  return std::all_of(all.begin(), all.end(), [&](const PlanTarget& t) { return t.meets(s); });
+}
+
+std::vector<std::string> PlanTargets::missed(const Json& s) const {
+  std::vector<std::string> out;
+  for (const PlanTarget& t : all)
+    if (!t.meets(s)) out.push_back(t.text);
+  return out;
+}
+
+std::string PlanTargets::text() const {
+  std::string out;
+  for (const PlanTarget& t : all) out += (out.empty() ? "" : ",") + t.text;
+  return out;
+}
+
+bool PlanTargets::uses_slo() const {
+  return std::any_of(all.begin(), all.end(),
+                     [](const PlanTarget& t) { return t.metric == "attainment" || t.metric == "goodput"; });
 }
 
 double PlanTarget::value(const Json& s) const {
@@ -285,7 +329,7 @@ CountKnob count_knob(const std::string& vary, const Json& base, const Scenario& 
 }  // namespace
 
 Json run_plan(const std::string& file, const std::vector<std::string>& overrides, const PlanOptions& opt) {
-  const PlanTarget target = PlanTarget::parse(opt.target);
+  const PlanTargets target = PlanTargets::parse(opt.target);
   Json base = file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file);
   for (const auto& o : overrides) apply_override(base, o);
   const TracePaths paths = trace_paths(opt.trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string());
@@ -349,7 +393,9 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   if (!error.empty()) throw InputError(error);
   Json plan;
   plan["scenario"] = sc.name;
-  plan["target"] = target.text;
+  plan["target"] = target.text();
+  plan["targets"] = Json::array();
+  for (const PlanTarget& t : target.all) plan["targets"].push_back(t.text);
   if (sc.cluster.single_kind()) {
     if (sc.cluster.price_per_gpu_hour) plan["price_per_gpu_hour"] = *sc.cluster.price_per_gpu_hour;
     plan["gpu"] = sc.cluster.gpu.name;
@@ -360,7 +406,8 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   }
   if (!knob.override_path.empty() && sc.deployment.groups.size() > 1) plan["group"] = sc.deployment.groups[knob.group].name;
   plan["vary"] = opt.vary;
-  plan["slo"] = {{"ttft_s", sc.slo.ttft_s}, {"tpot_s", sc.slo.tpot_s}};
+  // The per-request SLO only where a target counts requests meeting it.
+  if (target.uses_slo()) plan["slo"] = {{"ttft_s", sc.slo.ttft_s}, {"tpot_s", sc.slo.tpot_s}};
   plan["policies"] = Json::object();
   for (const auto& p : policies) plan["policies"][p] = results[p];
   return plan;
@@ -368,11 +415,13 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
 
 std::string plan_table(const Json& plan) {
   std::string out;
-  char line[256];
-  std::snprintf(line, sizeof line, "plan: %s, target %s (SLO ttft <= %gs, tpot <= %gs), varying %s\n",
-                plan["scenario"].get<std::string>().c_str(), plan["target"].get<std::string>().c_str(),
-                plan["slo"]["ttft_s"].get<double>(), plan["slo"]["tpot_s"].get<double>(),
-                plan["vary"].get<std::string>().c_str());
+  char line[512];
+  std::string slo;
+  if (plan.contains("slo"))
+    slo = " (SLO ttft <= " + fmt_with(plan["slo"]["ttft_s"].get<double>(), "%g") +
+          "s, tpot <= " + fmt_with(plan["slo"]["tpot_s"].get<double>(), "%g") + "s)";
+  std::snprintf(line, sizeof line, "plan: %s, target %s%s, varying %s\n", plan["scenario"].get<std::string>().c_str(),
+                plan["target"].get<std::string>().c_str(), slo.c_str(), plan["vary"].get<std::string>().c_str());
   out += line;
   std::snprintf(line, sizeof line, "%-12s %14s %6s %10s %12s %8s  %s\n", "policy", "value", "GPUs", "$/hour",
                 "$/M tokens", "probes", "result");
@@ -382,11 +431,14 @@ std::string plan_table(const Json& plan) {
     auto money = [&](const char* k, const char* f) {
       return r.contains(k) && r[k].is_number() ? fmt_with(r[k].get<double>(), f) : std::string("-");
     };
+    std::string binding;
+    for (const Json& b : r["binding"]) binding += (binding.empty() ? "" : ", ") + b.get<std::string>();
+    const std::string reason = r["reason"].get<std::string>() +
+                               (binding.empty() ? "" : (r["value"].is_null() ? "; missed: " : "; binds: ") + binding);
     std::snprintf(line, sizeof line, "%-12s %14s %6s %10s %12s %8zu  %s\n", it.key().c_str(),
                   r["value"].is_null() ? "-" : r["value"].dump().c_str(),
                   r.contains("gpus") ? r["gpus"].dump().c_str() : "-", money("dollars_per_hour", "%.2f").c_str(),
-                  money("dollars_per_million_output_tokens", "%.3f").c_str(), r["probes"].size(),
-                  r["reason"].get<std::string>().c_str());
+                  money("dollars_per_million_output_tokens", "%.3f").c_str(), r["probes"].size(), reason.c_str());
     out += line;
   }
   return out;

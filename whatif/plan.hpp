@@ -28,8 +28,22 @@ struct PlanTarget {
   bool meets(const Json& summary) const { return at_most ? value(summary) <= bound : value(summary) >= bound; }
 };
 
+// Several targets, all to be met: `--target` given more than once, or a comma list
+// (`ttft.p99<=2,tpot.mean<=0.05`). The one a search's answer barely passes binds it: the targets
+// missed at the nearest probe that failed.
+struct PlanTargets {
+  std::vector<PlanTarget> all;
+  static PlanTargets parse(const std::string& comma_list);
+  bool meets(const Json& summary) const;
+  std::vector<std::string> missed(const Json& summary) const;  // their texts
+  std::string text() const;                                    // comma-joined
+  // Whether the scenario's per-request SLO enters a target (attainment and goodput count the
+  // requests meeting it), so the answer must show it.
+  bool uses_slo() const;
+};
+
 struct PlanOptions {
-  std::string target = "0.99";
+  std::string target = "0.99";  // one target, or several as a comma list (PlanTargets)
   std::string vary = "deployment.instances";
   std::vector<std::string> policies;  // empty: the scenario's own policy
   double min = 0, max = 0;            // 0: defaults (instances 1..max(cluster, 4x); rate 0.25..4096)

@@ -49,6 +49,34 @@ TEST(PlanLibrary, TheFewestInstancesMeetTheTargetAndOneLessDoesNot) {
   EXPECT_TRUE(below_fails);
 }
 
+// Several targets: the answer is the fewest instances meeting all of them, which (the knob being
+// monotone) is the larger of the two single-target answers; the target of that larger answer is
+// the one named as binding. A plan of latency targets only shows no per-request SLO.
+TEST(PlanLibrary, SeveralTargetsAreAllMetAndTheOneThatBindsIsNamed) {
+  const std::string file = scenario_file("whatif-plan-two", 60);
+  auto answer = [&](const std::string& target) {
+    PlanOptions opt;
+    opt.target = target;
+    return run_plan(file, {}, opt);
+  };
+  const char* ttft = "ttft.p99<=0.3";
+  const char* tpot = "tpot.mean<=0.02";
+  const Json a = answer(ttft), b = answer(tpot), both = answer(std::string(ttft) + "," + tpot);
+  const Json& ra = a["policies"]["vllm"];
+  const Json& rb = b["policies"]["vllm"];
+  const Json& r = both["policies"]["vllm"];
+  ASSERT_TRUE(ra["value"].is_number() && rb["value"].is_number() && r["value"].is_number()) << both.dump(2);
+  const long long na = ra["value"], nb = rb["value"];
+  ASSERT_NE(na, nb) << "the test needs targets that bind at different counts";
+  EXPECT_EQ(r["value"].get<long long>(), std::max(na, nb));
+  EXPECT_EQ(r["binding"], Json::array({na > nb ? ttft : tpot})) << r.dump(2);
+  EXPECT_EQ(both["targets"], Json::array({ttft, tpot}));
+  EXPECT_FALSE(both.contains("slo")) << "no target counts requests meeting the SLO";
+  EXPECT_TRUE(answer(std::string("0.9,") + ttft).contains("slo"));
+  EXPECT_NE(plan_table(both).find("binds: "), std::string::npos) << plan_table(both);
+  EXPECT_THROW(answer(std::string(ttft) + ",,"), InputError);
+}
+
 TEST(PlanLibrary, NothingMeetingInTheRangeIsAnAnswerWithItsReason) {
   PlanOptions opt;
   opt.target = "0.95";
