@@ -27,6 +27,8 @@ CommandRunner add_plan_command(CLI::App& app) {
                    "throughput>=X; several: give it again, or a comma list (all must be met)");
   plan->add_option("--vary", a->opt.vary,
                    "deployment.instances, deployment.groups.<name>.count or workload.rate_scale");
+  plan->add_option("--headroom", a->opt.headroom,
+                   "Size instances for this many times the workload's rate (e.g. 1.2; default 1)");
   plan->add_option("--policies", a->policies, "Comma-separated policies (default: the scenario's)");
   plan->add_option("--min", a->opt.min, "Lower end of the search");
   plan->add_option("--max", a->opt.max, "Upper end of the search");

@@ -333,6 +333,17 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   Json base = file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file);
   for (const auto& o : overrides) apply_override(base, o);
   const TracePaths paths = trace_paths(opt.trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string());
+  if (!(opt.headroom >= 1 && opt.headroom <= 100))
+    throw InputError("--headroom: expected a factor in [1, 100] on the workload's rate, got " +
+                     fmt_with(opt.headroom, "%g"));
+  if (opt.headroom != 1) {
+    if (opt.vary == "workload.rate_scale")
+      throw InputError(
+          "--headroom: sizes instances for a rate above the workload's; with --vary workload.rate_scale "
+          "the answer is the highest rate itself");
+    const double scale = scenario_from_json(base, paths).workload.rate_scale * opt.headroom;
+    apply_override(base, "workload.rate_scale=" + Json(scale).dump());
+  }
   const Scenario sc = scenario_from_json(base, paths);  // validates before searching
   const CountKnob knob = count_knob(opt.vary, base, sc);
   std::vector<std::string> policies = opt.policies.empty() ? std::vector<std::string>{sc.policy_name} : opt.policies;
@@ -406,6 +417,7 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   }
   if (!knob.override_path.empty() && sc.deployment.groups.size() > 1) plan["group"] = sc.deployment.groups[knob.group].name;
   plan["vary"] = opt.vary;
+  if (opt.headroom != 1) plan["headroom"] = {{"factor", opt.headroom}, {"rate_scale", sc.workload.rate_scale}};
   // The per-request SLO only where a target counts requests meeting it.
   if (target.uses_slo()) plan["slo"] = {{"ttft_s", sc.slo.ttft_s}, {"tpot_s", sc.slo.tpot_s}};
   plan["policies"] = Json::object();
@@ -420,8 +432,13 @@ std::string plan_table(const Json& plan) {
   if (plan.contains("slo"))
     slo = " (SLO ttft <= " + fmt_with(plan["slo"]["ttft_s"].get<double>(), "%g") +
           "s, tpot <= " + fmt_with(plan["slo"]["tpot_s"].get<double>(), "%g") + "s)";
-  std::snprintf(line, sizeof line, "plan: %s, target %s%s, varying %s\n", plan["scenario"].get<std::string>().c_str(),
-                plan["target"].get<std::string>().c_str(), slo.c_str(), plan["vary"].get<std::string>().c_str());
+  std::string headroom;
+  if (plan.contains("headroom"))
+    headroom = ", " + fmt_with(plan["headroom"]["factor"].get<double>(), "%g") + "x headroom (workload.rate_scale " +
+               fmt_with(plan["headroom"]["rate_scale"].get<double>(), "%g") + ")";
+  std::snprintf(line, sizeof line, "plan: %s, target %s%s, varying %s%s\n", plan["scenario"].get<std::string>().c_str(),
+                plan["target"].get<std::string>().c_str(), slo.c_str(), plan["vary"].get<std::string>().c_str(),
+                headroom.c_str());
   out += line;
   std::snprintf(line, sizeof line, "%-12s %14s %6s %10s %12s %8s  %s\n", "policy", "value", "GPUs", "$/hour",
                 "$/M tokens", "probes", "result");

@@ -50,6 +50,9 @@ struct PlanOptions {
   int threads = 1;
   std::string trace_dir;
   bool force = false;  // lift the run limits (run/run_limits.hpp) in every probe
+  // Instances sized for this many times the workload's rate (workload.rate_scale multiplied by
+  // it in every probe): room for growth or a burst the trace does not hold. 1: none.
+  double headroom = 1;
 };
 
 // Returns plan.json's content; throws InputError for bad options.

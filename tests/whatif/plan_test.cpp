@@ -77,6 +77,25 @@ TEST(PlanLibrary, SeveralTargetsAreAllMetAndTheOneThatBindsIsNamed) {
   EXPECT_THROW(answer(std::string(ttft) + ",,"), InputError);
 }
 
+// --headroom 2 sizes for twice the rate: the same answer and probes as the plan of the workload
+// at twice its rate, and a headroom with --vary workload.rate_scale is refused.
+TEST(PlanLibrary, HeadroomSizesForAHigherRate) {
+  PlanOptions opt;
+  opt.target = "0.95";
+  const Json doubled = run_plan(scenario_file("whatif-plan-60", 60), {}, opt);
+  opt.headroom = 2;
+  const Json roomy = run_plan(scenario_file("whatif-plan-30", 30), {}, opt);
+  EXPECT_EQ(roomy["policies"]["vllm"]["value"], doubled["policies"]["vllm"]["value"]) << roomy.dump(2);
+  EXPECT_EQ(roomy["policies"]["vllm"]["probes"], doubled["policies"]["vllm"]["probes"]);
+  EXPECT_EQ(roomy["headroom"]["rate_scale"], 2.0);
+  EXPECT_NE(plan_table(roomy).find("2x headroom"), std::string::npos);
+  opt.vary = "workload.rate_scale";
+  EXPECT_THROW(run_plan(scenario_file("whatif-plan-30r", 30), {}, opt), InputError);
+  opt.vary = "deployment.instances";
+  opt.headroom = 0.5;
+  EXPECT_THROW(run_plan(scenario_file("whatif-plan-30h", 30), {}, opt), InputError);
+}
+
 TEST(PlanLibrary, NothingMeetingInTheRangeIsAnAnswerWithItsReason) {
   PlanOptions opt;
   opt.target = "0.95";
