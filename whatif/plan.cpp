@@ -10,6 +10,7 @@
 
 #include "run/simulation.hpp"
 #include "sim/core/interruption.hpp"
+#include "sim/cost/csv_rows.hpp"
 
 namespace kunsim {
 namespace {
@@ -228,12 +229,11 @@ PlanTarget PlanTarget::parse(const std::string& text) {
 
 PlanTargets PlanTargets::parse(const std::string& list) {
   PlanTargets t;
-  for (std::size_t from = 0, to; from <= list.size(); from = to + 1) {
-    to = std::min(list.find(',', from), list.size());
-    const std::string one = list.substr(from, to - from);
+  for (const std::string& one : split_fields(list)) {
     if (one.empty()) throw InputError("--target " + list + ": an empty target in the list");
     t.all.push_back(PlanTarget::parse(one));
   }
+  if (t.all.empty()) throw InputError("--target: expected at least one target");
   return t;
 }
 

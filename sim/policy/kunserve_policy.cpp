@@ -87,12 +87,12 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     for (const EngineView* e : engines) {
       Seen& v = seen[e->id()];
       v.engine = e;
-      const double usage = e->kv_capacity() ? static_cast<double>(e->kv_used_at(now)) / e->kv_capacity() : 0;
+      const auto used = static_cast<double>(e->kv_used_at(now));
+      const double usage = e->kv_capacity() ? used / static_cast<double>(e->kv_capacity()) : 0;
       // The restore's usage: against the base blocks, in the history of the leader's slot (a
       // normal instance is its own leader, and its base is its capacity).
-      std::int64_t base = 0;
-      for (const Member& m : e->members()) base += m.base_blocks;
-      const double base_usage = base ? static_cast<double>(e->kv_used_at(now)) / base : 0;
+      const std::int64_t base = base_blocks(e->members());
+      const double base_usage = base ? used / static_cast<double>(base) : 0;
       auto& hist = history_[e->members()[0].slot];
       hist.push_back(base_usage);
       if (static_cast<int>(hist.size()) > p_.trend_window) hist.pop_front();

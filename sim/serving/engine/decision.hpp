@@ -15,12 +15,12 @@ namespace kunsim {
 
 // Each kind and phase is one line below, with its name in decisions.jsonl: the enum, the names
 // and the counts that size DecisionLog's arrays all come from these lists, so none can drift.
-#define KUNSIM_DECISION_KINDS(X)                                                                     \
-  X(Reject, "reject")                                                                                \
-  X(Preempt, "preempt")                                                                              \
-  X(SwapOut, "swap_out") X(SwapIn, "swap_in") X(Abort, "abort") X(Drop, "drop") X(Grow, "grow")      \
-      X(KvExchange, "kv_exchange") X(Restore, "restore") X(Migrate, "migrate") X(Handoff, "handoff") \
-          X(NoDrop, "no_drop")
+// clang-format off
+#define KUNSIM_DECISION_KINDS(X)                                                                           \
+  X(Reject, "reject") X(Preempt, "preempt") X(SwapOut, "swap_out") X(SwapIn, "swap_in") X(Abort, "abort") \
+  X(Drop, "drop") X(Grow, "grow") X(KvExchange, "kv_exchange") X(Restore, "restore") X(Migrate, "migrate") \
+  X(Handoff, "handoff") X(NoDrop, "no_drop")
+// clang-format on
 #define KUNSIM_DECISION_PHASES(X)                                                                          \
   X(None, "") X(Begin, "begin") X(Pull, "pull") X(Gather, "gather") X(Split, "split") X(Done, "done") X(End, "end")
 

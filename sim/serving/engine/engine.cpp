@@ -36,9 +36,7 @@ Engine::Engine(int id, std::vector<Member> members, const ServingContext& ctx, s
               stale_.count_ref(),
               static_cast<int>(members_.size())} {
   if (members_.empty()) throw std::logic_error("Engine: no members");
-  std::int64_t base = 0;
-  for (const Member& m : members_) base += m.base_blocks;
-  watermark_blocks_ = ctx.engine->watermark_blocks(base);
+  watermark_blocks_ = ctx.engine->watermark_blocks(base_blocks(members_));
   refresh_capacity();
   if (ctx.prefix_directory) kv_.attach_directory(ctx.prefix_directory, id_);
   geometry_ = {stages(), static_cast<int>(members_[0].gpus.size()), ctx.model->layers, PipelineLinks{}};
@@ -391,10 +389,7 @@ void Engine::end_iteration(SimTime now) {
     cache_prefilled(r);
     if (r->prefilled < r->prefill_target) continue;
     // A prefill after preemption (recompute) resumes a stream: its wait is an inter-token gap.
-    if (r->generated > 0 && r->last_token >= kSimTimeZero) {
-      ctx_.observer->on_token_gaps({static_cast<double>((now - r->last_token).ns()), 0, 1, 1});
-      if (r->gap_spans_drop) ctx_.observer->on_drop_gap(now - r->last_token);
-    }
+    if (r->generated > 0) TokenGapTracker::resumed(*ctx_.observer, r, now);
     r->gap_spans_drop = false;
     r->last_token = now;
     r->generated += 1;  // the prefill's last position samples the next token

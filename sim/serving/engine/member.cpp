@@ -18,6 +18,12 @@ std::int64_t pool_blocks(const std::vector<Member>& members) {
   return g * room + stale;
 }
 
+std::int64_t base_blocks(const std::vector<Member>& members) {
+  std::int64_t b = 0;
+  for (const Member& m : members) b += m.base_blocks;
+  return b;
+}
+
 std::int64_t member_blocks(const std::vector<Member>& members, int m, std::int64_t used) {
   if (members.size() == 1) return used;
   std::int64_t stale = 0;

@@ -44,6 +44,9 @@ inline int stage_layers(int r, int g, int layers) {
 // pipeline group: per-stage KV of a block is 1/g of a whole-model block on every member, while
 // stale KV sits whole on its home, so the member with the least room bounds the per-stage KV.
 std::int64_t pool_blocks(const std::vector<Member>& members);
+// The members' own KV blocks, as normal instances: a group's pool without the blocks made
+// from dropped weights (what a restore must fit in, and what its usage is counted against).
+std::int64_t base_blocks(const std::vector<Member>& members);
 // Blocks member `m` holds when the pool holds `used`: its stale KV, and its stage's share of
 // the rest.
 std::int64_t member_blocks(const std::vector<Member>& members, int m, std::int64_t used);

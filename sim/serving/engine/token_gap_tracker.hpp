@@ -29,15 +29,19 @@ class TokenGapTracker {
     const auto settled = static_cast<std::int64_t>(cohort_size - static_cast<int>(joined_.size()));
     if (settled > 0 && last_boundary_ >= kSimTimeZero)
       obs.on_token_gaps({static_cast<double>((first_end - last_boundary_).ns()), 0, 1, settled});
-    for (Request* j : joined_) {
-      if (j->last_token < kSimTimeZero) continue;
-      obs.on_token_gaps({static_cast<double>((first_end - j->last_token).ns()), 0, 1, 1});
-      if (j->gap_spans_drop) obs.on_drop_gap(first_end - j->last_token);
-      j->gap_spans_drop = false;
-    }
+    for (Request* j : joined_) resumed(obs, j, first_end);
     joined_.clear();
     if (rest && rest_steps > 0)
       obs.on_token_gaps({rest->first_ns + rest->slope_ns, rest->slope_ns, rest_steps, std::int64_t{cohort_size}});
+  }
+  // `r`, out of a cohort since its last token (joined since, or prefilled again after a
+  // recompute), got a token at `now`: that one gap, and the drop's stall if it spans a drop.
+  static void resumed(ServingObserver& obs, Request* r, SimTime now) {
+    if (r->last_token >= kSimTimeZero) {
+      obs.on_token_gaps({static_cast<double>((now - r->last_token).ns()), 0, 1, 1});
+      if (r->gap_spans_drop) obs.on_drop_gap(now - r->last_token);
+    }
+    r->gap_spans_drop = false;
   }
   // The step boundary at `now`: every decode in the cohort has its latest token now.
   void boundary(SimTime now) {

@@ -245,8 +245,7 @@ bool ServingCluster::restore(int id, SimTime now, const std::string& reason, Res
   // Stale KV still whole on its home member must be exchanged first (no restore mid-exchange).
   if (!g || g->stages() < 2 || locked_.count(id) || g->stale_requests() > 0) return false;
   locked_.insert(id);  // it takes arrivals until its pull begins (stop_dispatching)
-  std::int64_t base = 0;
-  for (const Member& m : g->members()) base += m.base_blocks;
+  const std::int64_t base = base_blocks(g->members());
   fusion_port(*g).set_admission_cap(base);
   fusion_port(*g).set_state("vacating");
   log(Decision{now, DecisionKind::Restore, DecisionPhase::Begin, {{"instance", id}, {"kv_used", g->kv().used()},

@@ -19,15 +19,9 @@ void RestoreProcess::handle_event(SimTime now, std::uint64_t) {
   }
 }
 
-std::int64_t RestoreProcess::base_blocks() const {
-  std::int64_t b = 0;
-  for (const Member& m : pipeline().members()) b += m.base_blocks;
-  return b;
-}
-
 void RestoreProcess::poll(SimTime now) {
   Engine& g = pipeline();
-  if (g.kv_used_at(now) > base_blocks() || !host_.pipeline_port(g).stale().empty()) {
+  if (g.kv_used_at(now) > base_blocks(g.members()) || !host_.pipeline_port(g).stale().empty()) {
     host_.context().events->schedule(now + poll_interval_, this);
     return;
   }

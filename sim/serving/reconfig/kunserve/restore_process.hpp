@@ -26,7 +26,6 @@ class RestoreProcess final : public EventHandler {
  private:
   enum class Step { Vacate, Pull, Gather };
   Engine& pipeline() const { return *host_.instance(id_); }
-  std::int64_t base_blocks() const;
   void poll(SimTime now);
   void pull(SimTime now);
   void gather(SimTime now);
