@@ -209,7 +209,10 @@ struct Simulation::Impl final : ServingObserver {
     const bool holders = ++checks_ % 64 == 0;
     for (const Engine* e : cluster->engine_list()) {
       held += e->request_count();
-      if (holders) e->check_prefix_holders();
+      if (holders) {
+        e->check_prefix_holders();
+        e->check_virtual_engines();
+      }
     }
     if (held != in_flight) throw std::logic_error("simulation: " + std::to_string(in_flight) + " requests in flight, " +
                                                   std::to_string(held) + " held by engines");
@@ -245,7 +248,10 @@ struct Simulation::Impl final : ServingObserver {
     EventLoop loop(events);
 #ifndef NDEBUG
     loop.run(horizon, [this] { check_conservation(); });
-    for (const Engine* e : cluster->engine_list()) e->check_prefix_holders();
+    for (const Engine* e : cluster->engine_list()) {
+      e->check_prefix_holders();
+      e->check_virtual_engines();
+    }
 #else
     loop.run(horizon);
 #endif

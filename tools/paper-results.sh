@@ -94,6 +94,10 @@ for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
   # shellcheck disable=SC2046
   "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name=kunserve --set policy.min_dwell_s=0 \
     $(kunserve_args "$s" kunserve) --out "$out/dwell0/$name" --quiet
+  # The reference's opt-in look-ahead micro-batches instead of its virtual engines.
+  # shellcheck disable=SC2046
+  "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name=kunserve --set policy.micro_batches=look-ahead \
+    $(kunserve_args "$s" kunserve) --out "$out/lookahead/$name" --quiet
   # And the paper's scenarios with kunsim's planner instead of static groups.
   case "$s" in scenarios/paper/*)
     "$build_dir/kunsim" run "$s" --trace-dir "$trace_dir" --set policy.name=kunserve --out "$out/planned/$name" --quiet ;;

@@ -105,6 +105,7 @@ def main(root):
     stale_modes(root)
     kunserve_against(root, scenarios, "dwell0", DWELL_INTRO, ("(5 s)", "(0)"))
     kunserve_against(root, scenarios, "planned", SCOPE_INTRO, ("all", "planned"))
+    kunserve_against(root, scenarios, "lookahead", MICRO_BATCHES_INTRO, ("virtual engines", "look-ahead"))
     up_to(os.path.join(root, "up-to", "sweep.csv"))
     prefix_caching(os.path.join(root, "prefix"))
     fleets(root, os.path.join(root, "fleet"))
@@ -155,7 +156,8 @@ STALE_MODES_INTRO = """## KunServe's stale requests, mode by mode
 
 Every other KunServe row in this file runs kunsim's defaults: `policy.stale_kv: stall-exchange` (requests
 running at a drop wait until their KV is exchanged; each step exchanges up to 8 of them per stage, on the
-step's critical path, as the reference's livereshard does) over `policy.exchange_path: p2p`. Here the same
+step's critical path, as the reference's livereshard does) over `policy.exchange_path: p2p`, with
+micro-batches formed by the reference's virtual engines (`policy.micro_batches: virtual-engines`). Here the same
 scenarios under each mode. The drop's stall: for each request running at a drop, the gap from its last token
 before the drop to its first after it (`planner.drop_stall_s` in summary.json).
 """
@@ -200,6 +202,16 @@ so `drop_scope: all`): the instances form static groups of 2 consecutive ones, a
 vote passes every group drops; once one leader votes to restore every group restores. g = 2 is what
 kunsim's planner picks in every drop of these runs. `drop_scope: planned` fuses only the voters' groups,
 each g the smallest whose freed blocks cover the demand and whose estimated cycle is within the TPOT SLO:
+"""
+
+
+MICRO_BATCHES_INTRO = """## KunServe's micro-batches: the reference's virtual engines or its look-ahead balancing
+
+Every KunServe row above forms a group's micro-batches as the reference does by default
+(`policy.micro_batches: virtual-engines`): each arrival is bound to the virtual engine with the fewest
+unfinished requests, and an engine with prefills steps prefill-only while its decodes sit the step out, so
+micro-batches are unequal and the pipeline has bubbles. `look-ahead` is the reference's opt-in balancing
+(`enable_look_ahead`): decodes spread evenly, prompts split longest first. The same runs with it:
 """
 
 

@@ -317,6 +317,15 @@ PolicyMaker make_kunserve(JsonFields& f) {
                     "as the reference's evaluation ran it (NCCL_P2P_DISABLE=1)"}) == "host"
           ? ExchangePath::Host
           : ExchangePath::P2p;
+  p.fuse.micro_batching =
+      f.choice("micro_batches", "virtual-engines", {"virtual-engines", "look-ahead"},
+               Help{"how a pipeline group forms its micro-batches: each request bound to one virtual engine, the "
+                    "one with the fewest unfinished requests at its arrival, and an engine with prefills stepping "
+                    "prefill-only while its decodes wait (the reference's default); or balanced micro-batches, "
+                    "decodes spread evenly and prompts split longest first (the reference's opt-in "
+                    "enable_look_ahead)"}) == "look-ahead"
+          ? MicroBatching::LookAhead
+          : MicroBatching::VirtualEngines;
   p.fuse.exchange.interval = seconds_to_ns(f.number(
       "exchange_interval_s", ns_to_seconds(p.fuse.exchange.interval), 0, 60,
       Help{"a what-if: at least this long between two steps that exchange (0: every step, as the reference)"}));

@@ -42,6 +42,7 @@ void BM_DecodeCohortJumpPlanning(benchmark::State& state) {
     rs[i].prompt = 100 + static_cast<int>(rng.next_u64() % 2000);
     rs[i].output = 2000;
     rs[i].generated = 1 + static_cast<int>(rng.next_u64() % 500);
+    rs[i].ve = 0;
     c.add(&rs[i]);
   }
   for (auto _ : state) {

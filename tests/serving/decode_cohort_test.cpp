@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <stdexcept>
 
 #include "sim/core/rng.hpp"
 
@@ -35,6 +36,7 @@ TEST(DecodeCohort, BlocksNeededMatchesStepByStep) {
       r.prompt = 1 + static_cast<int>(rng.next_u64() % 3000);
       r.output = 2000;
       r.generated = 1 + static_cast<int>(rng.next_u64() % 500);
+      r.ve = 0;
       copy.push_back(r);
       c.add(&r);
     }
@@ -49,8 +51,8 @@ TEST(DecodeCohort, BlocksNeededMatchesStepByStep) {
 TEST(DecodeCohort, TracksOutputsContextAndFinishOrder) {
   DecodeCohort c(16);
   Request a, b;
-  a.id = 1, a.prompt = 100, a.output = 10, a.generated = 1;
-  b.id = 2, b.prompt = 50, b.output = 4, b.generated = 1;
+  a.id = 1, a.prompt = 100, a.output = 10, a.generated = 1, a.ve = 0;
+  b.id = 2, b.prompt = 50, b.output = 4, b.generated = 1, b.ve = 0;
   c.add(&a);
   c.add(&b);
   EXPECT_EQ(c.context_sum(), 101 + 51);
@@ -66,6 +68,47 @@ TEST(DecodeCohort, TracksOutputsContextAndFinishOrder) {
   c.sync(&a);
   EXPECT_EQ(a.generated, 4);
   EXPECT_EQ(c.steps_to_next_finish(), 6);
+}
+
+// A pipeline group's virtual engines are lanes: each counts its own decodes and contexts, and a
+// lane that sits a step out falls one output behind, needing no block for that step.
+TEST(DecodeCohort, LanesCountTheirOwnDecodesAndOneSitsOutAStep) {
+  DecodeCohort c(16, 2);
+  Request a, b, d;
+  a.id = 1, a.prompt = 100, a.output = 10, a.generated = 1, a.ve = 0;
+  b.id = 2, b.prompt = 48, b.output = 10, b.generated = 1, b.ve = 1;  // its next token opens block 4
+  d.id = 3, d.prompt = 20, d.output = 4, d.generated = 2, d.ve = 1;
+  for (Request* r : {&a, &b, &d}) c.add(r);
+  EXPECT_EQ(c.lane_size(0), 1);
+  EXPECT_EQ(c.lane_size(1), 2);
+  EXPECT_EQ(c.lane_context_sum(0), 101);
+  EXPECT_EQ(c.lane_context_sum(1), 49 + 22);
+  EXPECT_EQ(c.blocks_needed(1), 1) << "b's 49th token opens a block";
+  EXPECT_EQ(c.steps_to_next_finish(), 2) << "d has 2 of 4 outputs";
+  c.sit_out(1);  // lane 1 runs a prefill-only step
+  EXPECT_EQ(c.running(), 1);
+  EXPECT_EQ(c.running_context_sum(), 101);
+  EXPECT_EQ(c.blocks_needed(1), 0) << "b sits the step out";
+  EXPECT_EQ(c.blocks_needed(2), 1);
+  EXPECT_EQ(c.steps_to_next_finish(), 3);
+  c.advance(1);
+  EXPECT_FALSE(c.sitting_out(1));
+  c.advance(1);
+  c.sync(&a);
+  c.sync(&b);
+  EXPECT_EQ(a.generated, 3);
+  EXPECT_EQ(b.generated, 2) << "one step sat out";
+  EXPECT_EQ(c.lane_context_sum(0), 103);
+  EXPECT_EQ(c.lane_context_sum(1), 50 + 23);
+  EXPECT_EQ(c.context_sum(), c.lane_context_sum(0) + c.lane_context_sum(1));
+  c.advance(1);
+  const auto done = c.take_finished();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0], &d);
+  EXPECT_EQ(d.generated, 4);
+  Request stray;
+  stray.id = 4, stray.prompt = 5, stray.output = 3, stray.generated = 1, stray.ve = 2;
+  EXPECT_THROW(c.add(&stray), std::logic_error) << "a virtual engine the group does not have";
 }
 
 }  // namespace

@@ -120,6 +120,30 @@ TEST(GroupGrowth, TwoStagesGrowToFourWithHandCheckedFigures) {
 
 // With stale_kv=recompute the re-lay is not made: the group's requests and the newcomers'
 // prefill again in the grown group.
+// The grown group adopts the old group's KV re-laid evenly over all four stages, beside each
+// partner's own KV on its member. With 20000 base blocks a member (24992 at g = 4), partners
+// holding 19000 blocks each leave 5992 a stage: 4 x 5992 + 38000 < the 30000 re-laid + 38000.
+// The growth is refused, where partners holding 2000 each leave room.
+bool grows_beside_partners_holding(int partner_requests) {
+  struct Big : test::ClusterOf {
+    Big() : ClusterOf(4, 20000) {}
+  } f;
+  RequestId id = 0;
+  for (int i = 0; i < 300; ++i) f.cluster->instance(i % 2)->enqueue(f.add(id++, 0, 1600, 20000), kSimTimeZero);
+  f.run_until({}, 5'000'000'000, [] {});
+  EXPECT_TRUE(f.cluster->fuse({0, 1}, FuseOptions{}, f.now));
+  for (int i = 0; i < 2 * partner_requests; ++i)
+    f.cluster->instance(2 + i % 2)->enqueue(f.add(id++, f.now.ns(), 1600, 20000), f.now);
+  f.run_until({}, 15'000'000'000, [] {});
+  EXPECT_EQ(f.cluster->engine_list().back()->stale_requests(), 0);
+  return f.cluster->grow(4, {2, 3}, FuseOptions{}, f.now);
+}
+
+TEST(GroupGrowth, AGrowthWhoseReLaidKvWouldNotFitBesideThePartnersIsRefused) {
+  EXPECT_FALSE(grows_beside_partners_holding(190));
+  EXPECT_TRUE(grows_beside_partners_holding(20));
+}
+
 TEST(GroupGrowth, RecomputeModeRecomputesInsteadOfReLaying) {
   GrowFixture f;
   std::vector<Request*> all{f.add(0, 0, 1600, 600), f.add(1, 0, 800, 600)};

@@ -37,6 +37,17 @@ TEST(PipelineCost, NoStaleTokensIsTwoStagesOfEqualWork) {
   EXPECT_NEAR(pipeline_cycle_ns(cost, geo, decodes(8), 0), 2.8e6, 1e-3);
 }
 
+// Micro-batches as the virtual engines form them: all 8 decodes in one (1.8 ms a stage), none in
+// the other (1 ms). Each stage is busy 2.8 ms a cycle as before, but the full micro-batch
+// crosses both stages in 3.6 ms: the 0.8 ms bubble the balanced split avoids.
+TEST(PipelineCost, UnequalMicroBatchesAsGivenLeaveABubble) {
+  const HandCost cost;
+  const PipelineGeometry geo{2, 1, 2, PipelineLinks{}};
+  BatchShape none = decodes(0);
+  EXPECT_NEAR(pipeline_cycle_ns(cost, geo, decodes(8), {decodes(8), none}, 0, nullptr), 3.6e6, 1e-3);
+  EXPECT_NEAR(pipeline_cycle_ns(cost, geo, decodes(8), {decodes(4), decodes(4)}, 0, nullptr), 2.8e6, 1e-3);
+}
+
 // The lm_head runs on the last stage, after its layers: 0.5 ms per micro-batch makes stage 1
 // busy 2 x (1.4 + 0.5) = 3.8 ms a cycle, over the traversal (1.4 + 1.4 + 0.5 = 3.3 ms) that
 // alone once counted it.

@@ -5,6 +5,11 @@
 // and a histogram of the step phase at which each needs its next KV block, so "how many blocks
 // do the next k steps need" is O(block_size) and "how many steps fit in F free blocks" is a
 // binary search over that. This is what lets the simulator jump over decode steps.
+//
+// A pipeline group's decodes are split among its virtual engines (Request::ve), each the lane
+// of one micro-batch, and each lane keeps all of the above with a step counter of its own: a
+// virtual engine that runs a prefill-only step sits it out (sit_out), so its decodes produce
+// nothing that step, at no cost per request. A normal instance has one lane.
 #pragma once
 #include <cstdint>
 #include <set>
@@ -18,9 +23,9 @@ namespace kunsim {
 
 class DecodeCohort {
  public:
-  explicit DecodeCohort(int block_size) : bs_(block_size), phase_count_(block_size, 0) {}
+  explicit DecodeCohort(int block_size, int lanes = 1);
 
-  // `r` has r.generated outputs and prompt + generated - 1 tokens cached.
+  // `r` has r.generated outputs and prompt + generated - 1 tokens cached; r.ve is its lane.
   void add(Request* r);
   // Removes `r`, first writing its current `generated` and `blocks` back into it.
   void remove(Request* r);
@@ -28,32 +33,58 @@ class DecodeCohort {
   void sync(Request* r) const;
 
   int size() const { return count_; }
-  std::int64_t steps() const { return steps_; }
   // Sum over decodes of tokens attended by the next step (prompt + generated).
-  std::int64_t context_sum() const { return base_sum_ + count_ * steps_; }
+  std::int64_t context_sum() const;
+  // Lane `j` (a pipeline group's virtual engine j): its decodes, and their context sum.
+  int lanes() const { return static_cast<int>(lanes_.size()); }
+  int lane_size(int j) const { return lanes_[static_cast<std::size_t>(j)].count; }
+  std::int64_t lane_context_sum(int j) const {
+    const Lane& l = lanes_[static_cast<std::size_t>(j)];
+    return l.base_sum + l.count * l.steps;
+  }
+  // Lane `j` sits out the next step: its decodes produce nothing in it (and need no blocks for
+  // it). Cleared by the next advance() or clear_sitting().
+  void sit_out(int j) { lanes_[static_cast<std::size_t>(j)].sitting = true; }
+  bool sitting_out(int j) const { return lanes_[static_cast<std::size_t>(j)].sitting; }
+  void clear_sitting();
+  // Decodes that run in the next step (those of lanes not sitting it out), and their contexts.
+  int running() const;
+  std::int64_t running_context_sum() const;
   // KV blocks the next k steps allocate, all decodes together.
   std::int64_t blocks_needed(std::int64_t k) const;
   // KV blocks the j-th next step (0-based) allocates.
-  std::int64_t blocks_needed_at(std::int64_t j) const { return count_ ? phase_count_[(steps_ + j) % bs_] : 0; }
+  std::int64_t blocks_needed_at(std::int64_t j) const;
   // The most steps (<= limit) whose blocks fit in `free_blocks`.
   std::int64_t steps_fitting(std::int64_t free_blocks, std::int64_t limit) const;
   // Steps until the first decode finishes (its last output is produced); 0 if none.
   std::int64_t steps_to_next_finish() const;
-  // Advances all decodes by k steps (the caller allocated blocks_needed(k) first).
-  void advance(std::int64_t k) { steps_ += k; }
-  // Pops the requests whose last output was produced by the steps done so far (the vector
-  // is reused by the next call).
+  // Advances all decodes by k steps (the caller allocated blocks_needed(k) first); a lane
+  // sitting out the first of them advances k - 1.
+  void advance(std::int64_t k);
+  // Pops the requests whose last output was produced by the steps done so far, earliest finish
+  // first, ties by id (the vector is reused by the next call).
   const std::vector<Request*>& take_finished();
 
  private:
+  struct Lane {
+    std::int64_t steps = 0;
+    int count = 0;
+    std::int64_t base_sum = 0;  // sum of (prompt - step_origin)
+    std::vector<std::int64_t> phase_count;
+    // (finishing step, id, request): ordered by step, ties by id, so finishing order is stable.
+    std::set<std::tuple<std::int64_t, RequestId, Request*>> finish_at;
+    bool sitting = false;
+    // Steps lane `l` advances in the first `k` of the cohort's.
+    std::int64_t steps_in(std::int64_t k) const { return sitting ? std::max<std::int64_t>(k - 1, 0) : k; }
+  };
   int phase_of(const Request* r) const;
+  Lane& lane_of(const Request* r);
+  const Lane& lane_of(const Request* r) const;
+  // Blocks lane `l` allocates over its `k` next steps.
+  std::int64_t lane_blocks(const Lane& l, std::int64_t k) const;
   int bs_;
-  std::int64_t steps_ = 0;
   int count_ = 0;
-  std::int64_t base_sum_ = 0;  // sum of (prompt - step_origin)
-  std::vector<std::int64_t> phase_count_;
-  // (finishing step, id, request): ordered by step, ties by id, so finishing order is stable.
-  std::set<std::tuple<std::int64_t, RequestId, Request*>> finish_at_;
+  std::vector<Lane> lanes_;
   std::vector<Request*> finished_;
 };
 

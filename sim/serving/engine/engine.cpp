@@ -23,7 +23,7 @@ Engine::Engine(int id, std::vector<Member> members, const ServingContext& ctx, s
       kv_(0),
       swap_(host_swap_blocks),
       watermark_blocks_(0),
-      cohort_(ctx.engine->block_size),
+      cohort_(ctx.engine->block_size, static_cast<int>(members_.size())),
       stale_(static_cast<int>(members_.size())),
       scheduler_(make_vllm_scheduler(*ctx.engine)),
       queues_{running_,
@@ -41,7 +41,21 @@ Engine::Engine(int id, std::vector<Member> members, const ServingContext& ctx, s
   if (ctx.prefix_directory) kv_.attach_directory(ctx.prefix_directory, id_);
   geometry_ = {stages(), static_cast<int>(members_[0].gpus.size()), ctx.model->layers, PipelineLinks{}};
   if (members_.size() > 1) geometry_.links = pipeline_links(*ctx.topology, members_, *ctx.model);
+  ve_load_.assign(members_.size(), 0);
+  gaps_ = TokenGapTracker(stages());
   check_memory();
+}
+
+void Engine::bind_ve(Request* r, bool keep) {
+  if (!(keep && r->ve >= 0 && r->ve < stages()))
+    r->ve = static_cast<int>(std::min_element(ve_load_.begin(), ve_load_.end()) - ve_load_.begin());
+  ++ve_load_[static_cast<std::size_t>(r->ve)];
+}
+
+void Engine::unbind_ve(Request* r) {
+  if (r->ve < 0) return;
+  --ve_load_[static_cast<std::size_t>(r->ve)];
+  r->ve = -1;
 }
 
 // Invariant: on every GPU, the weights it keeps + its KV blocks + workspace and reserve fit in
@@ -63,6 +77,7 @@ void Engine::enqueue(Request* r, SimTime now) {
   r->phase = Phase::Waiting;
   r->prefill_target = r->prompt + r->generated;
   r->prefilled = 0;
+  bind_ve(r, false);
   waiting_.push_back(r);
   queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
   // Planned in an event of its own at this same instant: FIFO order at equal times runs it after
@@ -119,9 +134,25 @@ void Engine::plan(SimTime now) {
   }
 }
 
-double Engine::price_ns(const BatchShape& s, int stale_tokens) const {
+double Engine::price_ns(const BatchShape& s, int stale_tokens, std::int64_t ahead) const {
   if (members_.size() == 1) return ctx_.cost->iteration(s).sum() * 1e9;
-  return pipeline_cycle_ns(*ctx_.cost, geometry_, s, stale_tokens, &stale_.decodes_by_home());
+  if (!by_virtual_engine()) return pipeline_cycle_ns(*ctx_.cost, geometry_, s, stale_tokens, &stale_.decodes_by_home());
+  // Each virtual engine's micro-batch: its prefill chunks this step, or else its decodes.
+  const int g = stages();
+  micro_batches_.assign(static_cast<std::size_t>(g), BatchShape{});
+  for (int v = 0; v < g; ++v) {
+    BatchShape& mb = micro_batches_[static_cast<std::size_t>(v)];
+    mb.layers = stage_layers(g - 1, g, ctx_.model->layers);
+    mb.num_decodes = cohort_.sitting_out(v) ? 0 : cohort_.lane_size(v);
+    mb.decode_context_sum = cohort_.lane_context_sum(v) + ahead * mb.num_decodes;
+    mb.sampled = mb.num_decodes;
+  }
+  for (auto [r, chunk] : prefills_) {
+    BatchShape& mb = micro_batches_[static_cast<std::size_t>(r->ve)];
+    mb.prefills.push_back({chunk, r->prefilled});
+    mb.sampled += r->prefilled + chunk == r->prefill_target;
+  }
+  return pipeline_cycle_ns(*ctx_.cost, geometry_, s, micro_batches_, stale_tokens, &stale_.decodes_by_home());
 }
 
 SimTime Engine::book_links(const BatchShape& s, int stale_tokens, std::int64_t steps, SimTime start) {
@@ -133,7 +164,7 @@ DecodeRun Engine::price_decode_run(const BatchShape& s) const {
   const double t0 = price_ns(s, 0);
   BatchShape next = s;
   next.decode_context_sum += s.num_decodes;
-  return DecodeRun{t0, price_ns(next, 0) - t0};
+  return DecodeRun{t0, price_ns(next, 0, 1) - t0};
 }
 
 void Engine::start_jump(SimTime now, std::int64_t steps) {
@@ -228,7 +259,6 @@ void Engine::swap_in(Request* r, SimTime now, SimTime& blocked_until) {
 }
 
 void Engine::run_iteration(SimTime now) {
-  const EngineParams& e = *ctx_.engine;
   SimTime blocked_until = now;
   overlap_until_ = now;
   bool preempted = false;
@@ -243,43 +273,37 @@ void Engine::run_iteration(SimTime now) {
     swap_in(swapped_.front(), now, blocked_until);
   kv_.allocate(cohort_.blocks_needed(1));
   decoded_ = cohort_.size() > 0;
+  // A group of virtual engines gives each its own budget: a step of one is prefill-only or
+  // decode-only, so its decodes never count against its prefills.
+  const bool by_ve = by_virtual_engine();
   std::int64_t budget = scheduler_->token_budget(queues_) - cohort_.size();
+  if (by_ve) ve_budget_.assign(ve_load_.size(), scheduler_->token_budget(queues_) / stages());
 
   // 3. Running prefills continue, in admission order.
   shape_.prefills.clear();
   prefills_.clear();
   int finishing_prefills = 0, stale_tokens = stale_.decodes();
-  for (Request* r = running_.front(); r && budget > 0; r = r->next) {
+  for (Request* r = running_.front(); r && (by_ve || budget > 0); r = r->next) {
     if (r->phase != Phase::Prefill || r->stalled) continue;
-    const int chunk = static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, budget));
-    budget -= chunk;
-    prefills_.emplace_back(r, chunk);
-    shape_.prefills.push_back({chunk, r->prefilled});
-    finishing_prefills += r->prefilled + chunk == r->prefill_target;
-    if (r->stale()) stale_tokens += chunk;
+    std::int64_t& left = by_ve ? ve_budget_[static_cast<std::size_t>(r->ve)] : budget;
+    if (left <= 0) continue;
+    if (r->stale()) stale_tokens += static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, left));
+    take_chunk(r, left, finishing_prefills);
   }
   // 4. Admit waiting requests FCFS (head-of-line: the first that does not fit stops admission).
   //    After a preemption vLLM admits nothing new, unless the batch would otherwise be empty.
   const bool allow_admit =
       !preempted || scheduler_->admit_after_preemption(queues_, cohort_.size() == 0 && prefills_.empty());
-  while (allow_admit && budget > 0 && !waiting_.empty() && scheduler_->can_admit(queues_, *waiting_.front())) {
+  if (by_ve) {
+    if (allow_admit) admit_by_virtual_engine(now, finishing_prefills);
+    sit_out_prefilling_engines(stale_tokens);
+  }
+  while (!by_ve && allow_admit && budget > 0 && !waiting_.empty() &&
+         scheduler_->can_admit(queues_, *waiting_.front())) {
     Request* r = waiting_.front();
     waiting_.pop_front();
-    const std::int64_t all_blocks = Request::blocks_for(r->prefill_target, e.block_size);
-    queued_blocks_ -= all_blocks;
-    r->prefilled = 0;
-    counters_.prefix_queried_tokens += r->prefill_target;
-    if (!r->prefix.empty()) admit_prefix(r);  // its prefill starts after its cached prefix
-    r->blocks = all_blocks - r->cached_blocks();
-    kv_.allocate(r->blocks);
-    r->phase = Phase::Prefill;
-    if (!r->scheduled) r->scheduled = now;
-    running_.push_back(r);
-    const int chunk = static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, budget));
-    budget -= chunk;
-    prefills_.emplace_back(r, chunk);
-    shape_.prefills.push_back({chunk, r->prefilled});
-    finishing_prefills += r->prefilled + chunk == r->prefill_target;
+    admit(r, now);
+    take_chunk(r, budget, finishing_prefills);
   }
   // 5. A pipeline group's live KV exchange: this step's share, before (and so on the critical
   //    path of) its forwards.
@@ -292,10 +316,10 @@ void Engine::run_iteration(SimTime now) {
     return;
   }
 
-  shape_.num_decodes = cohort_.size();
-  shape_.decode_context_sum = cohort_.context_sum();
+  shape_.num_decodes = cohort_.running();
+  shape_.decode_context_sum = cohort_.running_context_sum();
   shape_.layers = ctx_.model->layers;
-  shape_.sampled = cohort_.size() + finishing_prefills;
+  shape_.sampled = shape_.num_decodes + finishing_prefills;
   const SimDuration compute = decoded_ || !prefills_.empty() ? round_ns(price_ns(shape_, stale_tokens)) : SimDuration{};
   busy_ = true;
   work_ = Work::Iteration;
@@ -303,6 +327,65 @@ void Engine::run_iteration(SimTime now) {
   work_end_ = std::max({forwards + compute, book_links(shape_, stale_tokens, 1, forwards), overlap_until_});
   ++counters_.iterations;
   ctx_.events->schedule(work_end_, this, ++work_generation_);
+}
+
+void Engine::admit(Request* r, SimTime now) {
+  const std::int64_t all_blocks = Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+  queued_blocks_ -= all_blocks;
+  r->prefilled = 0;
+  counters_.prefix_queried_tokens += r->prefill_target;
+  if (!r->prefix.empty()) admit_prefix(r);  // its prefill starts after its cached prefix
+  r->blocks = all_blocks - r->cached_blocks();
+  kv_.allocate(r->blocks);
+  r->phase = Phase::Prefill;
+  if (!r->scheduled) r->scheduled = now;
+  running_.push_back(r);
+}
+
+void Engine::take_chunk(Request* r, std::int64_t& budget, int& finishing_prefills) {
+  const int chunk = static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, budget));
+  budget -= chunk;
+  prefills_.emplace_back(r, chunk);
+  shape_.prefills.push_back({chunk, r->prefilled});
+  finishing_prefills += r->prefilled + chunk == r->prefill_target;
+}
+
+void Engine::admit_by_virtual_engine(SimTime now, int& finishing_prefills) {
+  ve_refused_.assign(ve_load_.size(), 0);
+  int open = 0;
+  for (std::int64_t b : ve_budget_) open += b > 0;
+  // One walk of the shared queue in arrival order; an engine closes when its budget is spent or
+  // its head does not fit, and the walk stops once every engine is closed.
+  for (auto it = waiting_.begin(); open > 0 && it != waiting_.end();) {
+    Request* r = *it;
+    const auto v = static_cast<std::size_t>(r->ve);
+    if (ve_budget_[v] <= 0 || ve_refused_[v]) {
+      ++it;
+      continue;
+    }
+    if (!scheduler_->can_admit(queues_, *r)) {
+      ve_refused_[v] = 1;
+      --open;
+      ++it;
+      continue;
+    }
+    it = waiting_.erase(it);
+    admit(r, now);
+    take_chunk(r, ve_budget_[v], finishing_prefills);
+    if (ve_budget_[v] <= 0) --open;
+  }
+}
+
+void Engine::sit_out_prefilling_engines(int& stale_tokens) {
+  if (prefills_.empty()) return;
+  const std::int64_t growth = cohort_.blocks_needed(1);
+  for (const auto& [r, chunk] : prefills_) {
+    if (cohort_.sitting_out(r->ve)) continue;
+    cohort_.sit_out(r->ve);
+    stale_tokens -= stale_.decodes_by_home()[static_cast<std::size_t>(r->ve)];  // stale decodes stay home
+  }
+  kv_.release(growth - cohort_.blocks_needed(1));  // their next token's blocks, not needed yet
+  decoded_ = cohort_.running() > 0;
 }
 
 void Engine::handle_event(SimTime now, std::uint64_t arg) {
@@ -333,6 +416,7 @@ void Engine::handle_event(SimTime now, std::uint64_t arg) {
 }
 
 void Engine::release(Request* r) {
+  unbind_ve(r);
   let_go_prefix(r);
   r->cached_keys = 0;
   stale_.forget(r, members_);
@@ -368,8 +452,8 @@ void Engine::leave_cohort(Request* r) {
 }
 
 void Engine::end_jump(SimTime now) {
-  gaps_.steps_done(*ctx_.observer, cohort_.size(), work_start_ + jump_run_.elapsed(1), &jump_run_, jump_steps_ - 1);
-  gaps_.boundary(now);
+  gaps_.steps_done(*ctx_.observer, cohort_, work_start_ + jump_run_.elapsed(1), &jump_run_, jump_steps_ - 1);
+  gaps_.boundary(now, cohort_);
   kv_.allocate(cohort_.blocks_needed(jump_steps_));
   cohort_.advance(jump_steps_);
   ++counters_.jumps;
@@ -378,11 +462,13 @@ void Engine::end_jump(SimTime now) {
 }
 
 void Engine::end_iteration(SimTime now) {
-  if (decoded_) gaps_.steps_done(*ctx_.observer, cohort_.size(), now, nullptr, 0);
-  gaps_.boundary(now);
+  if (decoded_) gaps_.steps_done(*ctx_.observer, cohort_, now, nullptr, 0);
+  gaps_.boundary(now, cohort_);
   if (decoded_) {
     cohort_.advance(1);
     finish_decodes(now);
+  } else {
+    cohort_.clear_sitting();
   }
   for (auto [r, chunk] : prefills_) {
     r->prefilled += chunk;
@@ -406,6 +492,7 @@ void Engine::end_iteration(SimTime now) {
       finish(r, now);
     } else {
       cohort_.add(r);
+      gaps_.started(r, now);
       stale_.started_decoding(r);
     }
   }

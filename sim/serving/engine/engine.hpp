@@ -160,6 +160,8 @@ class Engine final : public EngineView, public EventHandler {
   }
   // Debug check: the prefix cache's holder counts are the running requests holding each key.
   void check_prefix_holders() const;
+  // Debug check: each virtual engine's load is the requests here bound to it.
+  void check_virtual_engines() const;
   ~Engine() override { kv_.detach_directory(); }
 
  private:
@@ -215,11 +217,17 @@ class Engine final : public EngineView, public EventHandler {
   void kick(SimTime now);  // plans at `now` in an event of its own, unless work is in flight
   void decision(SimTime now, DecisionKind kind, const Request& r, const std::string& reason, std::int64_t blocks);
   // Nanoseconds of one iteration of `shape` (one pipeline cycle for g > 1), and the booking of
-  // its link traffic for `steps` steps from `start` (when the links release it).
-  double price_ns(const BatchShape& shape, int stale_tokens) const;
+  // its link traffic for `steps` steps from `start` (when the links release it). A group whose
+  // micro-batches are its virtual engines' prices each from its own requests, its decodes
+  // `ahead` steps on (a jump's later steps).
+  double price_ns(const BatchShape& shape, int stale_tokens, std::int64_t ahead = 0) const;
   SimTime book_links(const BatchShape& shape, int stale_tokens, std::int64_t steps, SimTime start);
   DecodeRun price_decode_run(const BatchShape& shape) const;
   void cut_jump(SimTime now);
+  // Starts `r`'s prefill: queue bookkeeping, its cached prefix held, its blocks allocated.
+  void admit(Request* r, SimTime now);
+  // Puts the next chunk of `r`'s prefill, within `budget` (spent), into this step.
+  void take_chunk(Request* r, std::int64_t& budget, int& finishing_prefills);
   void check_memory() const;
   // Prefix caching (engine_prefix.cpp). A stale request's keys are salted by its home: its
   // shared prefix is a copy on that member until the KV exchange spreads it.
@@ -284,6 +292,27 @@ class Engine final : public EngineView, public EventHandler {
   void recompute_a_stalled_request(SimTime now);
   BatchShape shape_;
   PipelineGeometry geometry_;  // g > 1: what a cycle is priced over
+
+  // ---- a pipeline group's virtual engines (MicroBatching::VirtualEngines) ----
+  MicroBatching micro_batching_ = MicroBatching::VirtualEngines;
+  bool by_virtual_engine() const { return members_.size() > 1 && micro_batching_ == MicroBatching::VirtualEngines; }
+  // Unfinished requests bound to each virtual engine (waiting, running, swapped): an arrival
+  // goes to the one with the fewest, ties to the lowest.
+  std::vector<std::int64_t> ve_load_;
+  // Binds `r` to a virtual engine here: the one it names where `keep` and it is one of ours
+  // (a member's requests at a fusion), else the least loaded. Unbinding is idempotent.
+  void bind_ve(Request* r, bool keep);
+  void unbind_ve(Request* r);
+  // This step's token budget of each virtual engine, and whether its waiting head was refused.
+  std::vector<std::int64_t> ve_budget_;
+  std::vector<char> ve_refused_;
+  // Admits waiting requests to the virtual engines with budget, each engine's queue FCFS with
+  // its own head of line (the reference's per-scheduler queues).
+  void admit_by_virtual_engine(SimTime now, int& finishing_prefills);
+  // A virtual engine with prefills in this step runs prefill-only: its decodes sit the step out
+  // (DecodeCohort::sit_out; the blocks for their next token given back until they run).
+  void sit_out_prefilling_engines(int& stale_tokens);
+  mutable std::vector<BatchShape> micro_batches_;  // reused by price_ns
   EngineCounters counters_;
 };
 

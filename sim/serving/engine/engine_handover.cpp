@@ -67,6 +67,7 @@ void Engine::abort_pending(SimTime now) {
 }
 
 void Engine::end_aborted(Request* r, const char* where, std::int64_t blocks, SimTime now) {
+  unbind_ve(r);
   r->phase = Phase::Aborted;
   if (r->first_token && *r->first_token >= now) r->first_token.reset();  // came after the client left
   decision(now, DecisionKind::Abort, *r, std::string("client timeout while ") + where, blocks);
@@ -130,6 +131,7 @@ void Engine::for_each_request(Visit visit) const {
 
 void Engine::adopt_running(Request* r) {
   r->instance = id_;
+  bind_ve(r, true);
   hold_prefix(r);
   kv_.allocate(r->blocks);
   running_.push_back(r);
@@ -138,6 +140,21 @@ void Engine::adopt_running(Request* r) {
     cohort_.add(r);
     gaps_.joined(r);
   }
+}
+
+void Engine::check_virtual_engines() const {
+  // Bound from arrival (or adoption) until it leaves; a hand-off's inbox is adopted, and bound,
+  // at the next step boundary.
+  std::vector<std::int64_t> bound(ve_load_.size(), 0);
+  auto count = [&](const Request* r) {
+    if (r->ve < 0 || r->ve >= stages()) throw std::logic_error("Engine: a request bound to no virtual engine here");
+    ++bound[static_cast<std::size_t>(r->ve)];
+  };
+  for (const Request* r = running_.front(); r; r = r->next) count(r);
+  for (const Request* r : swapped_) count(r);
+  for (const Request* r : waiting_) count(r);
+  for (const auto& [id, r] : handing_off_) count(r);
+  if (bound != ve_load_) throw std::logic_error("Engine: virtual engine loads miscounted");
 }
 
 bool Engine::reserve_blocks(std::int64_t n) {

@@ -36,6 +36,7 @@ std::vector<Request*> FusionPort::take_all() {
   out.insert(out.end(), e_.waiting_.begin(), e_.waiting_.end());
   e_.swapped_.clear();
   e_.waiting_.clear();
+  std::fill(e_.ve_load_.begin(), e_.ve_load_.end(), 0);  // each is bound again where it is adopted
   e_.queued_blocks_ = 0;
   e_.swap_.clear();
   return out;
@@ -48,6 +49,7 @@ void FusionPort::adopt_waiting(Request* r) {
   r->prefilled = 0;
   r->blocks = 0;
   r->cached_keys = 0;
+  e_.bind_ve(r, true);
   auto pos = std::upper_bound(e_.waiting_.begin(), e_.waiting_.end(), r,
                               [](const Request* a, const Request* b) { return a->id < b->id; });
   e_.waiting_.insert(pos, r);

@@ -18,6 +18,7 @@ void HandoffEnd::unreserve(std::int64_t blocks) { e_.unreserve_blocks(blocks); }
 
 void HandoffEnd::hand_over(Request* r, SimTime now) {
   if (e_.handing_off_.erase(r->id) == 0) throw std::logic_error("Engine: handing over a request it does not hold");
+  e_.unbind_ve(r);
   e_.let_go_prefix(r);  // the decode side holds its own copies
   e_.kv_.release(r->blocks);
   e_.kick(now);  // room for waiting prompts

@@ -22,6 +22,7 @@ void MigrationEnd::release(Request* r) {
   if (e_.busy_ || r->phase != Phase::Decode || r->stale())
     throw std::logic_error("Engine: migrating a request that is not a settled decode");
   e_.leave_cohort(r);
+  e_.unbind_ve(r);
   e_.let_go_prefix(r);  // the destination holds them (bringing what it lacks)
   e_.running_.erase(r);
   e_.kv_.release(r->blocks);

@@ -55,6 +55,8 @@ void PipelinePort::exchange_in_steps(StepExchangeSettings s, SimTime now) {
   e_.exchange_.emplace(s, now);
 }
 
+void PipelinePort::set_micro_batching(MicroBatching m) { e_.micro_batching_ = m; }
+
 void PipelinePort::set_blocked(bool blocked, SimTime now) {
   e_.blocked_ = blocked;
   if (!e_.blocked_) e_.resume(now);

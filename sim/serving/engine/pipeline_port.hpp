@@ -11,6 +11,7 @@
 
 #include "sim/core/sim_time.hpp"
 #include "sim/serving/engine/request.hpp"
+#include "sim/serving/reconfig/kunserve/micro_batches.hpp"
 #include "sim/serving/reconfig/kunserve/step_exchange.hpp"
 
 namespace kunsim {
@@ -35,6 +36,8 @@ class PipelinePort {
   // The live exchange from now on is part of every step (StepExchange), until no stale
   // request is left.
   void exchange_in_steps(StepExchangeSettings s, SimTime now);
+  // How the group forms its micro-batches (set when it is installed, before it runs).
+  void set_micro_batching(MicroBatching m);
   // While blocked (a blocking KV exchange, a stage relay), no iteration starts; unblocking
   // plans again.
   void set_blocked(bool blocked, SimTime now);

@@ -62,6 +62,10 @@ struct Request {
   std::int64_t stale_blocks = 0;
   bool stalled = false;
   bool stale() const { return home >= 0; }
+  // Its virtual engine in a pipeline group of g stages (0 .. g-1; 0 in a normal instance): the
+  // micro-batch it runs in, as the reference binds each arrival to one of the group's
+  // schedulers; -1 while in no engine.
+  int ve = -1;
   // Running when its instance fused (or grew) with a token already out: its next token's gap
   // is the drop's stall for it, reported apart from the other inter-token gaps.
   bool gap_spans_drop = false;

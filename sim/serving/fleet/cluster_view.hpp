@@ -16,6 +16,7 @@
 #include "sim/cluster/topology.hpp"
 #include "sim/serving/engine/decision.hpp"
 #include "sim/serving/engine/engine_view.hpp"
+#include "sim/serving/reconfig/kunserve/micro_batches.hpp"
 #include "sim/serving/reconfig/kunserve/step_exchange.hpp"
 
 namespace kunsim {
@@ -40,6 +41,9 @@ struct FuseOptions {
   // The exchange: requests per virtual engine per step (or per round of a blocking exchange),
   // its transport, and (a what-if) the least time between two steps that exchange.
   StepExchangeSettings exchange;
+  // How the group forms its micro-batches (micro_batches.hpp): the reference's virtual engines
+  // by default, or its opt-in look-ahead balancing.
+  MicroBatching micro_batching = MicroBatching::VirtualEngines;
   nlohmann::json plan;  // the planner's inputs and estimates, logged with the drop
 };
 
@@ -74,7 +78,8 @@ class ClusterCommands {
   // is split among its member (which keeps the stage's first layers) and |partners|/g of the
   // partners, in order, so no member ever needs back a layer it dropped. False (nothing done)
   // unless |partners| is a non-zero multiple of g, the group is unlocked, not restoring and has
-  // no stale KV left, and every partner is a normal, unlocked engine without swapped requests.
+  // no stale KV left, every partner is a normal, unlocked engine without swapped requests, and the
+  // grown group can hold what it adopts (the group's KV re-laid beside each partner's own).
   virtual bool grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) = 0;
   // A group back to normal instances, its pull as `pull` says. False for a normal engine, one
   // under reconfiguration, or one with stale KV not yet exchanged.

@@ -125,7 +125,8 @@ class ServingCluster final : public EventHandler,
   void lock_and_pause(const std::vector<int>& ids, SimTime now, std::function<void(SimTime)> then);
   void do_fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now);
   void do_grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now);
-  Engine* install_pipeline(std::vector<Member> members, Joining& j);
+  bool grown_fits(const Engine& group, const std::vector<int>& partners, SimTime now) const;
+  Engine* install_pipeline(std::vector<Member> members, Joining& j, const FuseOptions& opt);
   static nlohmann::json pipeline_fields(const Engine& gp, const Joining& j, const FuseOptions& opt);
   void log_with_plan(Decision row, const FuseOptions& opt);
   // Starts the exchange of `gp`'s stale KV, if it has any (false: none to exchange).

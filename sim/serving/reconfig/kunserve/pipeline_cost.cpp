@@ -9,6 +9,14 @@ namespace kunsim {
 double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, const BatchShape& s, int stale_tokens,
                          const std::vector<int>* stale_by_home) {
   const int g = geo.stages;
+  return pipeline_cycle_ns(cost, geo, s, split_micro_batches(s, g, stage_layers(g - 1, g, geo.model_layers)),
+                           stale_tokens, stale_by_home);
+}
+
+double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, const BatchShape& s,
+                         const std::vector<BatchShape>& micro_batches, int stale_tokens,
+                         const std::vector<int>* stale_by_home) {
+  const int g = geo.stages;
   const int stage_layers_max = stage_layers(g - 1, g, geo.model_layers);
   const PipelineLinks& links = geo.links;
   // Where the stale tokens' KV is: the share homed on each member (even when not given).
@@ -21,7 +29,7 @@ double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, con
   }
   std::vector<double> stage_sum(g, 0.0);  // each stage's busy time over the cycle
   double traversal = 0;
-  for (const BatchShape& mb : split_micro_batches(s, g, stage_layers_max)) {
+  for (const BatchShape& mb : micro_batches) {
     const IterationCost c = cost.iteration(mb);
     const double base = (c.sum() - c.cpu - c.lm_head) * 1e9;
     const double send = mb.tokens() > 0 ? cost.pipeline_send(mb.tokens(), links.hop_bytes_per_s, links.hop_latency_ns) * 1e9 : 0;

@@ -26,9 +26,16 @@ struct PipelineGeometry {
   PipelineLinks links;
 };
 
-// `stale_by_home`: stale decodes per member (nullptr: spread evenly).
+// `stale_by_home`: stale decodes per member (nullptr: spread evenly). The batch `shape` is split
+// into balanced micro-batches (split_micro_batches: the reference's look-ahead former, and what
+// the DropPlanner assumes of a group it has not formed yet).
 double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, const BatchShape& shape, int stale_tokens,
                          const std::vector<int>* stale_by_home = nullptr);
+// The same over micro-batches as given (one per virtual engine, each with the stage's layers),
+// `whole` being all of them together (for the host's share and the stale tokens' spread).
+double pipeline_cycle_ns(const CostModel& cost, const PipelineGeometry& geo, const BatchShape& whole,
+                         const std::vector<BatchShape>& micro_batches, int stale_tokens,
+                         const std::vector<int>* stale_by_home);
 
 // Books the link traffic of `steps` cycles of `shape` from `start`: activations across each
 // stage boundary (each TP rank sends its share), and every stage's remote attention to each home

@@ -50,12 +50,15 @@ bool ServingCluster::fuse(const std::vector<int>& ids, const FuseOptions& opt, S
 // is: stale (whole on member `home`; stalled under stall-exchange) or, with `home` < 0,
 // per-stage KV the group re-lays. With stale_kv=recompute their KV is dropped and they prefill
 // again in the group. Every running one with a token out has its next gap reported as the
-// drop's stall for it.
+// drop's stall for it. Each joins virtual engine `ve` of the group (the reference merges each
+// member's scheduler, queues and all, as the group's virtual engine of that member); ve < 0
+// keeps the one it had in a group of g that grows k-fold (virtual engine v becomes k*v, as
+// old stage v becomes stage k*v).
 struct ServingCluster::Joining {
   std::vector<Request*> running, waiting;
   std::int64_t stale_requests = 0, stale_blocks = 0, kept_blocks = 0, recomputed = 0;
 
-  void take(Engine& part, FusionPort& port, int home, Member* m, StaleKvMode mode) {
+  void take(Engine& part, FusionPort& port, int home, Member* m, StaleKvMode mode, int ve, int k = 1) {
     // Cached prefixes its running requests hold: one copy each, kept like their own KV (stale
     // on this home, or re-laid per stage); prefixes nobody holds are not carried over.
     if (mode != StaleKvMode::Recompute) {
@@ -67,6 +70,7 @@ struct ServingCluster::Joining {
       }
     }
     for (Request* r : port.take_all()) {
+      r->ve = ve >= 0 ? ve : r->ve * k;
       const bool was_running = r->phase == Phase::Decode || r->phase == Phase::Prefill;
       r->gap_spans_drop = was_running && r->generated > 0;
       if (!was_running || mode == StaleKvMode::Recompute) {
@@ -88,12 +92,13 @@ struct ServingCluster::Joining {
   }
 };
 
-Engine* ServingCluster::install_pipeline(std::vector<Member> members, Joining& j) {
+Engine* ServingCluster::install_pipeline(std::vector<Member> members, Joining& j, const FuseOptions& opt) {
   const int g = static_cast<int>(members.size());
   const InstanceGroup& kind = groups_[slot_group_[members[0].slot]];
   auto group = std::make_unique<Engine>(next_pipeline_id_++, std::move(members), kind.ctx, kind.host_blocks_per_instance * g);
   FusionPort& fusion = fusion_port(*group);
   fusion.set_state("pipeline");
+  pipeline_port(*group).set_micro_batching(opt.micro_batching);
   for (Request* r : j.running) fusion.adopt_running(r);
   for (Request* r : j.waiting) fusion.adopt_waiting(r);
   Engine* gp = group.get();
@@ -116,7 +121,8 @@ nlohmann::json ServingCluster::pipeline_fields(const Engine& gp, const Joining& 
           {"stale_blocks", j.stale_blocks},
           {"recomputed", j.recomputed},
           {"stale_kv", stale_kv_mode_name(opt.stale_kv)},
-          {"exchange_path", exchange_path_name(opt.exchange.path)}};
+          {"exchange_path", exchange_path_name(opt.exchange.path)},
+          {"micro_batches", micro_batching_name(opt.micro_batching)}};
 }
 
 void ServingCluster::log_with_plan(Decision row, const FuseOptions& opt) {
@@ -149,10 +155,10 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
     Member m = part->members()[0];
     m.extra_blocks = group_freed_blocks(part->context().group, idx, g);
     m.stale_blocks = 0;
-    j.take(*part, fusion_port(*part), idx, &m, opt.stale_kv);
+    j.take(*part, fusion_port(*part), idx, &m, opt.stale_kv, idx);
     members.push_back(m);
   }
-  Engine* gp = install_pipeline(std::move(members), j);
+  Engine* gp = install_pipeline(std::move(members), j, opt);
   log_with_plan(Decision{now, DecisionKind::Drop, DecisionPhase::None, pipeline_fields(*gp, j, opt)}, opt);
   start_exchange(*gp, opt, now);
   gp->resume(now);
@@ -170,9 +176,33 @@ bool ServingCluster::grow(int pipeline_id, const std::vector<int>& partners, con
     return false;
   std::vector<int> ids{pipeline_id};
   ids.insert(ids.end(), partners.begin(), partners.end());
-  if (!one_group(*this, ids)) return false;
+  if (!one_group(*this, ids) || !grown_fits(*gp, partners, now)) return false;
   lock_and_pause(ids, now, [this, pipeline_id, partners, opt](SimTime t) { do_grow(pipeline_id, partners, opt, t); });
   return true;
+}
+
+// The grown group adopts everything: the old group's KV re-laid evenly over all G stages, beside
+// each partner's KV, stale on its own member. A partner nearly full of its own KV leaves less
+// room on its stage than the even share needs, however much the others have. Usage is taken
+// with a block per running request to spare: the most the steps until every engine pauses add.
+bool ServingCluster::grown_fits(const Engine& gp, const std::vector<int>& partners, SimTime now) const {
+  const int g = gp.stages(), k = 1 + static_cast<int>(partners.size()) / g, G = k * g;
+  std::vector<Member> members;
+  std::int64_t need = gp.kv_used_at(now) + gp.running();
+  for (int r = 0; r < g; ++r) {
+    members.push_back(gp.members()[static_cast<std::size_t>(r)]);
+    for (int p = 0; p < k - 1; ++p) {
+      const Engine& part = *instance(partners[static_cast<std::size_t>(r * (k - 1) + p)]);
+      members.push_back(part.members()[0]);
+      members.back().stale_blocks = part.kv_used_at(now) + part.running();
+      need += members.back().stale_blocks;
+    }
+  }
+  for (int idx = 0; idx < G; ++idx) {
+    members[static_cast<std::size_t>(idx)].extra_blocks = group_freed_blocks(gp.context().group, idx, G);
+    if (idx % k == 0) members[static_cast<std::size_t>(idx)].stale_blocks = 0;
+  }
+  return pool_blocks(members) >= need;
 }
 
 void ServingCluster::do_grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
@@ -196,15 +226,15 @@ void ServingCluster::do_grow(int pipeline_id, const std::vector<int>& partners, 
     members[idx].extra_blocks = group_freed_blocks(old->context().group, idx, G);
     members[idx].stale_blocks = 0;
   }
-  j.take(*old, fusion_port(*old), -1, nullptr, opt.stale_kv);  // per-stage KV: re-laid, never stale
+  j.take(*old, fusion_port(*old), -1, nullptr, opt.stale_kv, -1, k);  // per-stage KV: re-laid, never stale
   const std::int64_t relaid = j.kept_blocks;
   const std::int64_t relaid_requests = static_cast<std::int64_t>(j.running.size());
   for (int idx = 0, p = 0; idx < G; ++idx)
     if (idx % k != 0) {
       Engine& part = *joining[p++];
-      j.take(part, fusion_port(part), idx, &members[idx], opt.stale_kv);
+      j.take(part, fusion_port(part), idx, &members[idx], opt.stale_kv, idx);
     }
-  Engine* gp = install_pipeline(std::move(members), j);
+  Engine* gp = install_pipeline(std::move(members), j, opt);
   std::vector<int> added;
   for (Engine* part : joining) added.push_back(part->members()[0].slot);
   nlohmann::json fields = pipeline_fields(*gp, j, opt);
