@@ -355,7 +355,9 @@ void Engine::admit_by_virtual_engine(SimTime now, int& finishing_prefills) {
   int open = 0;
   for (std::int64_t b : ve_budget_) open += b > 0;
   // One walk of the shared queue in arrival order; an engine closes when its budget is spent or
-  // its head does not fit, and the walk stops once every engine is closed.
+  // its head does not fit, and the walk stops once every engine is closed. An engine with nothing
+  // waiting never closes, so the walk can reach the queue's end: O(waiting) a step at worst, as
+  // the running list's walk is (per-engine queues would bound it by the admitted).
   for (auto it = waiting_.begin(); open > 0 && it != waiting_.end();) {
     Request* r = *it;
     const auto v = static_cast<std::size_t>(r->ve);
