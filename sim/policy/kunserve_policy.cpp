@@ -326,6 +326,11 @@ PolicyMaker make_kunserve(JsonFields& f) {
                     "enable_look_ahead)"}) == "look-ahead"
           ? MicroBatching::LookAhead
           : MicroBatching::VirtualEngines;
+  p.fuse.drop_latency = seconds_to_ns(
+      f.number("drop_latency_s", 0, 0, 60,
+               Help{"seconds a drop takes before its group serves: the reference stops the engines, merges their "
+                    "schedulers over Ray, converts free blocks and unmaps the dropped layers (pmm_drop), for which "
+                    "no measured rate is at hand: give your own (0: instantaneous once the engines pause)"}));
   p.fuse.exchange.interval = seconds_to_ns(f.number(
       "exchange_interval_s", ns_to_seconds(p.fuse.exchange.interval), 0, 60,
       Help{"a what-if: at least this long between two steps that exchange (0: every step, as the reference)"}));

@@ -44,6 +44,8 @@ struct FuseOptions {
   // How the group forms its micro-batches (micro_batches.hpp): the reference's virtual engines
   // by default, or its opt-in look-ahead balancing.
   MicroBatching micro_batching = MicroBatching::VirtualEngines;
+  // The drop's own work before the group serves (DropWork); 0: none.
+  SimDuration drop_latency;
   nlohmann::json plan;  // the planner's inputs and estimates, logged with the drop
 };
 

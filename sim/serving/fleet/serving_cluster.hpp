@@ -126,6 +126,9 @@ class ServingCluster final : public EventHandler,
   void do_fuse(const std::vector<int>& ids, const FuseOptions& opt, SimTime now);
   void do_grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now);
   bool grown_fits(const Engine& group, const std::vector<int>& partners, SimTime now) const;
+  // After a drop's work or a growth's relay: the stale KV's exchange starts; the group is
+  // unblocked unless a blocking exchange took it over (returned true).
+  bool exchange_or_release(Engine& group, const FuseOptions& opt, SimTime now);
   Engine* install_pipeline(std::vector<Member> members, Joining& j, const FuseOptions& opt);
   static nlohmann::json pipeline_fields(const Engine& gp, const Joining& j, const FuseOptions& opt);
   void log_with_plan(Decision row, const FuseOptions& opt);

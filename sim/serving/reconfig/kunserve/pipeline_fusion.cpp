@@ -6,8 +6,9 @@
 #include <algorithm>
 #include <memory>
 
-#include "sim/serving/reconfig/kunserve/kv_exchange.hpp"
 #include "sim/serving/fleet/serving_cluster.hpp"
+#include "sim/serving/reconfig/kunserve/drop_work.hpp"
+#include "sim/serving/reconfig/kunserve/kv_exchange.hpp"
 #include "sim/serving/reconfig/kunserve/stage_relay.hpp"
 
 namespace kunsim {
@@ -160,8 +161,26 @@ void ServingCluster::do_fuse(const std::vector<int>& ids, const FuseOptions& opt
   }
   Engine* gp = install_pipeline(std::move(members), j, opt);
   log_with_plan(Decision{now, DecisionKind::Drop, DecisionPhase::None, pipeline_fields(*gp, j, opt)}, opt);
+  if (opt.drop_latency.ns() > 0) {  // the drop's own work first, nothing served meanwhile
+    locked_.insert(gp->id());
+    auto work = std::make_unique<DropWork>(host(), *gp, opt.drop_latency,
+                                           [this, gp, opt](SimTime t) { return exchange_or_release(*gp, opt, t); });
+    DropWork* w = work.get();
+    start(std::move(work));
+    w->begin(now);
+    gp->resume(now);
+    return;
+  }
   start_exchange(*gp, opt, now);
   gp->resume(now);
+}
+
+bool ServingCluster::exchange_or_release(Engine& gp, const FuseOptions& opt, SimTime now) {
+  // Only a blocking exchange is a process that takes the group over; a live one is a part of
+  // its steps.
+  const bool blocking = start_exchange(gp, opt, now) && opt.stale_kv == StaleKvMode::BlockingExchange;
+  if (!blocking) pipeline_port(gp).set_blocked(false, now);
+  return blocking;
 }
 
 // ---- grow ----
@@ -254,15 +273,7 @@ void ServingCluster::do_grow(int pipeline_id, const std::vector<int>& partners, 
   pipeline_port(*gp).set_blocked(true, now);
   locked_.insert(gp->id());
   auto relay = std::make_unique<StageRelay>(
-      host(), *gp, g, relaid,
-      [this, gp, opt](SimTime t) {
-        // Only a blocking exchange is a process that takes the group over; a live one is a
-        // part of its steps.
-        const bool blocking = start_exchange(*gp, opt, t) && opt.stale_kv == StaleKvMode::BlockingExchange;
-        if (!blocking) pipeline_port(*gp).set_blocked(false, t);
-        return blocking;
-      },
-      now);
+      host(), *gp, g, relaid, [this, gp, opt](SimTime t) { return exchange_or_release(*gp, opt, t); }, now);
   StageRelay* sr = relay.get();
   start(std::move(relay));
   sr->begin(now);
