@@ -109,7 +109,8 @@ def decision_marks(run):
             row = json.loads(line)
             kind = row.get("kind")
             phase = row.get("phase", "")
-            if kind in ("drop",) or (kind == "restore" and phase == "split") or (kind == "migrate" and phase == "begin"):
+            if (kind == "drop" and phase == "") or (kind == "restore" and phase == "split") or \
+                    (kind == "migrate" and phase == "begin"):
                 marks.append((row["t_ns"] / 1e9, kind))
     return marks
 

@@ -87,7 +87,8 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
   }
   nlohmann::json kinds = nlohmann::json::object();
   for (const auto& [k, n] : decisions.counts()) kinds[k] = n;
-  j["planner"] = {{"drops", decisions.count(DecisionKind::Drop)},
+  // A drop is its one row; with policy.drop_latency_s a "done" row follows it.
+  j["planner"] = {{"drops", decisions.count(DecisionKind::Drop, DecisionPhase::None)},
                   {"grows", decisions.count(DecisionKind::Grow, DecisionPhase::Begin)},
                   {"restores", decisions.count(DecisionKind::Restore, DecisionPhase::Split)},
                   {"migrations", decisions.count(DecisionKind::Migrate, DecisionPhase::Begin)},

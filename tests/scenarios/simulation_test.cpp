@@ -154,6 +154,32 @@ TEST(Simulation, KunServeRestoresAtHalfOfItsBaseBlocks) {
   EXPECT_GT(restores, 0);
 }
 
+// policy.drop_latency_s: each drop is followed by its work's "done" row, that long after; the
+// summary counts drops, not rows.
+TEST(Simulation, KunServeDropLatencyIsOneDoneRowPerDropAndCountsOnce) {
+  Json j = parse_json_file(std::string(KUNSIM_SOURCE_DIR) + "/scenarios/burst.json");
+  j["policy"] = {{"name", "kunserve"}, {"drop_latency_s", 0.25}};
+  const auto dir = scratch("kunserve-drop-latency");
+  const Json s = run_scenario(j, dir);
+  expect_conserved(s);
+  std::map<std::int64_t, std::int64_t> dropped_at;  // group -> its drop's time
+  int done = 0;
+  std::istringstream in(read_file(dir / "decisions.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    const Json d = Json::parse(line);
+    if (d["kind"] != "drop") continue;
+    if (!d.contains("phase")) {
+      dropped_at[d["instance"].get<std::int64_t>()] = d["t_ns"].get<std::int64_t>();
+      continue;
+    }
+    ++done;
+    EXPECT_EQ(d["phase"], "done");
+    EXPECT_EQ(d["t_ns"].get<std::int64_t>() - dropped_at.at(d["instance"].get<std::int64_t>()), 250'000'000) << line;
+  }
+  EXPECT_GT(done, 0);
+  EXPECT_EQ(s["planner"]["drops"].get<int>(), done);
+}
+
 // drop_scope all (the default with a static group_size), as the reference's coordinator: 4
 // instances in static groups {0, 1} and {2, 3}; once one group's vote passes both fuse, and once
 // one leader votes to restore both restore. So every drop of one group has the other's beside
