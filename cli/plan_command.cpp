@@ -29,6 +29,11 @@ CommandRunner add_plan_command(CLI::App& app) {
                    "deployment.instances, deployment.groups.<name>.count or workload.rate_scale");
   plan->add_option("--headroom", a->opt.headroom,
                    "Size instances for this many times the workload's rate (e.g. 1.2; default 1)");
+  plan->add_option("--seeds", a->opt.seeds,
+                   "Search once per seed (the scenario's seed and the next ones): the answer holds for every seed, "
+                   "and plan.json gives each seed's answer and their spread (default 1)");
+  plan->add_option("--seed-quantile", a->opt.seed_quantile,
+                   "With --seeds: the fraction of seeds that must meet the targets (default 1: all)");
   plan->add_option("--policies", a->policies, "Comma-separated policies (default: the scenario's)");
   plan->add_option("--min", a->opt.min, "Lower end of the search");
   plan->add_option("--max", a->opt.max, "Upper end of the search");

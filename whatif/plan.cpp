@@ -328,6 +328,53 @@ CountKnob count_knob(const std::string& vary, const Json& base, const Scenario& 
 
 }  // namespace
 
+// The answer over seeds: a value is feasible when at least ceil(quantile x N) seeds meet the
+// targets there. Each seed's own search gives the least count (or the highest rate) it meets
+// at; assuming each is monotone, the answer is the order statistic of those, and their range
+// is the answer's spread. The chosen seed's probe gives the GPUs and dollars.
+static Json over_seeds(const std::vector<Json>& per_seed, double quantile, std::uint64_t first_seed, bool instances) {
+  const auto n = static_cast<int>(per_seed.size());
+  const int need = std::max(1, static_cast<int>(std::ceil(quantile * n - 1e-9)));
+  // Seeds ordered from the best answer to the worst; a seed with no answer is the worst.
+  std::vector<int> order(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+  auto better = [&](int a, int b) {
+    const Json& va = per_seed[static_cast<std::size_t>(a)]["value"];
+    const Json& vb = per_seed[static_cast<std::size_t>(b)]["value"];
+    if (va.is_null()) return false;
+    if (vb.is_null()) return true;
+    return instances ? va.get<double>() < vb.get<double>() : va.get<double>() > vb.get<double>();
+  };
+  std::stable_sort(order.begin(), order.end(), better);
+  const int chosen = order[static_cast<std::size_t>(need - 1)];
+  Json r = per_seed[static_cast<std::size_t>(chosen)];
+  Json seeds = Json::array(), probes = Json::array();
+  Json lo, hi;
+  int met = 0;
+  for (int i = 0; i < n; ++i) {
+    const Json& s = per_seed[static_cast<std::size_t>(i)];
+    const std::uint64_t seed = first_seed + static_cast<std::uint64_t>(i);
+    seeds.push_back({{"seed", seed}, {"value", s["value"]}, {"reason", s["reason"]}});
+    for (Json p : s["probes"]) {
+      p["seed"] = seed;
+      probes.push_back(std::move(p));
+    }
+    if (s["value"].is_null()) continue;
+    ++met;
+    const double v = s["value"].get<double>();
+    if (lo.is_null() || v < lo.get<double>()) lo = s["value"];
+    if (hi.is_null() || v > hi.get<double>()) hi = s["value"];
+  }
+  r["seeds"] = seeds;
+  r["spread"] = {{"min", lo}, {"max", hi}, {"seeds_with_an_answer", met}};
+  r["probes"] = probes;
+  r["reason"] = r["reason"].get<std::string>() + "; " + std::to_string(need) + " of " + std::to_string(n) +
+                " seeds must meet (seed " + std::to_string(first_seed + static_cast<std::uint64_t>(chosen)) +
+                " binds; the seeds' answers span " + (lo.is_null() ? "-" : lo.dump()) + " to " +
+                (hi.is_null() ? "-" : hi.dump()) + ")";
+  return r;
+}
+
 Json run_plan(const std::string& file, const std::vector<std::string>& overrides, const PlanOptions& opt) {
   const PlanTargets target = PlanTargets::parse(opt.target);
   Json base = file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file);
@@ -369,25 +416,37 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
     if (hi <= 0) hi = 4096;
     if (lo > hi) throw InputError("--min/--max: empty rate_scale range");
   }
-  std::map<std::string, Json> results;
+  if (opt.seeds < 1 || opt.seeds > 100)
+    throw InputError("--seeds: expected 1 to 100, got " + std::to_string(opt.seeds));
+  if (!(opt.seed_quantile > 0 && opt.seed_quantile <= 1))
+    throw InputError("--seed-quantile: expected a fraction of the seeds in (0, 1], got " +
+                     fmt_with(opt.seed_quantile, "%g"));
+  // One search per policy and seed (seeds sc.seed, sc.seed + 1, ...), run on the pool.
+  std::map<std::string, std::vector<Json>> results;
+  for (const auto& p : policies) results[p].resize(static_cast<std::size_t>(opt.seeds));
   std::mutex mu;
   std::string error;
   std::size_t next = 0;
+  const std::size_t items = policies.size() * static_cast<std::size_t>(opt.seeds);
   auto worker = [&] {
     for (;;) {
       std::string policy;
+      std::size_t seed_index = 0;
       {
         std::lock_guard<std::mutex> l(mu);
-        if (next >= policies.size()) return;
-        policy = policies[next++];
+        if (next >= items) return;
+        policy = policies[next / static_cast<std::size_t>(opt.seeds)];
+        seed_index = next % static_cast<std::size_t>(opt.seeds);
+        ++next;
       }
       try {
         Json b = base;
         apply_override(b, "policy.name=" + policy);
+        if (opt.seeds > 1) apply_override(b, "seed=" + std::to_string(sc.seed + seed_index));
         Search search(b, paths, opt, target, knob);
         Json r = !knob.override_path.empty() ? search.instances(lo, hi) : search.rate(lo, hi);
         std::lock_guard<std::mutex> l(mu);
-        results[policy] = std::move(r);
+        results[policy][seed_index] = std::move(r);
       } catch (const Interrupted&) {
         return;  // the signal is still recorded: rethrown once every worker is back
       } catch (const std::exception& e) {
@@ -397,8 +456,7 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 0; t < std::max(1, std::min<int>(opt.threads, static_cast<int>(policies.size()))); ++t)
-    pool.emplace_back(worker);
+  for (int t = 0; t < std::max(1, std::min<int>(opt.threads, static_cast<int>(items))); ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
   throw_if_interrupted();
   if (!error.empty()) throw InputError(error);
@@ -420,8 +478,11 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
   if (opt.headroom != 1) plan["headroom"] = {{"factor", opt.headroom}, {"rate_scale", sc.workload.rate_scale}};
   // The per-request SLO only where a target counts requests meeting it.
   if (target.uses_slo()) plan["slo"] = {{"ttft_s", sc.slo.ttft_s}, {"tpot_s", sc.slo.tpot_s}};
+  if (opt.seeds > 1) plan["seeds"] = {{"count", opt.seeds}, {"first", sc.seed}, {"quantile", opt.seed_quantile}};
   plan["policies"] = Json::object();
-  for (const auto& p : policies) plan["policies"][p] = results[p];
+  for (const auto& p : policies)
+    plan["policies"][p] =
+        opt.seeds > 1 ? over_seeds(results[p], opt.seed_quantile, sc.seed, !knob.override_path.empty()) : results[p][0];
   return plan;
 }
 
@@ -436,6 +497,11 @@ std::string plan_table(const Json& plan) {
   if (plan.contains("headroom"))
     headroom = ", " + fmt_with(plan["headroom"]["factor"].get<double>(), "%g") + "x headroom (workload.rate_scale " +
                fmt_with(plan["headroom"]["rate_scale"].get<double>(), "%g") + ")";
+  if (plan.contains("seeds")) {
+    const double q = plan["seeds"]["quantile"].get<double>();
+    headroom += ", over " + plan["seeds"]["count"].dump() + " seeds (" +
+                (q >= 1 ? std::string("every one") : fmt_with(q, "%g") + " of them") + " must meet)";
+  }
   std::snprintf(line, sizeof line, "plan: %s, target %s%s, varying %s%s\n", plan["scenario"].get<std::string>().c_str(),
                 plan["target"].get<std::string>().c_str(), slo.c_str(), plan["vary"].get<std::string>().c_str(),
                 headroom.c_str());

@@ -53,6 +53,10 @@ struct PlanOptions {
   // Instances sized for this many times the workload's rate (workload.rate_scale multiplied by
   // it in every probe): room for growth or a burst the trace does not hold. 1: none.
   double headroom = 1;
+  // Each policy searched once per seed (the scenario's seed and the next seeds - 1); a value is
+  // feasible when at least seed_quantile of the seeds meet the targets there (1: every seed).
+  int seeds = 1;
+  double seed_quantile = 1;
 };
 
 // Returns plan.json's content; throws InputError for bad options.

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "test_support.hpp"
 
 namespace kunsim {
@@ -94,6 +97,44 @@ TEST(PlanLibrary, HeadroomSizesForAHigherRate) {
   opt.vary = "deployment.instances";
   opt.headroom = 0.5;
   EXPECT_THROW(run_plan(scenario_file("whatif-plan-30h", 30), {}, opt), InputError);
+}
+
+// --seeds 3: one search per seed; the answer holds for every seed, so (each seed's search being
+// monotone) it is the largest of the three single-seed answers, and with a quantile of 1/3 the
+// smallest; plan.json lists each seed's answer and their spread.
+TEST(PlanLibrary, SeedsAnswerForEverySeedOrTheQuantileNamed) {
+  const std::string file = scenario_file("whatif-plan-seeds", 60);
+  PlanOptions opt;
+  opt.target = "ttft.p99<=0.3";
+  const std::uint64_t first = 1;
+  std::vector<long long> single;
+  for (std::uint64_t seed = first; seed < first + 3; ++seed) {
+    const Json p = run_plan(file, {"seed=" + std::to_string(seed)}, opt);
+    ASSERT_TRUE(p["policies"]["vllm"]["value"].is_number()) << p.dump(2);
+    single.push_back(p["policies"]["vllm"]["value"]);
+  }
+  ASSERT_NE(*std::min_element(single.begin(), single.end()), *std::max_element(single.begin(), single.end()))
+      << "the test needs seeds whose answers differ";
+  opt.seeds = 3;
+  const Json all = run_plan(file, {"seed=" + std::to_string(first)}, opt);
+  const Json& r = all["policies"]["vllm"];
+  EXPECT_EQ(r["value"].get<long long>(), *std::max_element(single.begin(), single.end())) << r["reason"];
+  EXPECT_EQ(r["spread"]["min"].get<long long>(), *std::min_element(single.begin(), single.end()));
+  EXPECT_EQ(r["spread"]["max"].get<long long>(), *std::max_element(single.begin(), single.end()));
+  ASSERT_EQ(r["seeds"].size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(r["seeds"][i]["seed"].get<std::uint64_t>(), first + i);
+    EXPECT_EQ(r["seeds"][i]["value"].get<long long>(), single[i]);
+  }
+  EXPECT_EQ(all["seeds"]["count"], 3);
+  opt.seed_quantile = 1.0 / 3;
+  const Json any = run_plan(file, {"seed=" + std::to_string(first)}, opt);
+  EXPECT_EQ(any["policies"]["vllm"]["value"].get<long long>(), *std::min_element(single.begin(), single.end()));
+  opt.seeds = 0;
+  EXPECT_THROW(run_plan(file, {}, opt), InputError);
+  opt.seeds = 3;
+  opt.seed_quantile = 0;
+  EXPECT_THROW(run_plan(file, {}, opt), InputError);
 }
 
 TEST(PlanLibrary, NothingMeetingInTheRangeIsAnAnswerWithItsReason) {
