@@ -183,7 +183,7 @@ struct Simulation::Impl final : ServingObserver {
       r->prefix = std::move(tr.prefix);
       r->prefix_unit = tr.prefix_block_tokens / sc.engine.block_size;
     }
-    metrics.on_arrival();
+    metrics.on_arrival(r->arrival);
     ++in_flight;
     const std::string why = cluster->never_fits(*r);
     if (!why.empty()) {
@@ -318,7 +318,7 @@ struct Simulation::Impl final : ServingObserver {
     Json j = run_summary(facts, metrics, decisions, *cluster);
     if (timeline_capped) j["sim"]["timeline_capped_at_rows"] = timeline_rows;
     if (File f = open_out(opt.out_dir, "vllm-bench.json")) {
-      const std::string text = metrics.vllm_bench_json().dump(2) + "\n";
+      const std::string text = metrics.vllm_bench_json(sc.model.name).dump(2) + "\n";
       std::fwrite(text.data(), 1, text.size(), f.get());
     }
     return j;

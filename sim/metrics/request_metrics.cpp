@@ -79,6 +79,8 @@ void RequestMetrics::on_finished(const Request& r) {
   const double tpot = r.output > 1 ? ns_to_seconds(*r.finished - *r.first_token) / (r.output - 1) : 0.0;
   ttft_.push_back(ttft);
   e2e_.push_back(e2e);
+  const double sent = ns_to_seconds(r.arrival - kSimTimeZero);
+  spans_.push_back({sent, sent + ttft, sent + e2e, r.output});
   if (r.prefill_done && *r.prefill_done < *r.first_token) ++handed_off_;
   if (r.prefill_done) prefill_done_.push_back(ns_to_seconds(*r.prefill_done - r.arrival + frontend_));
   queue_.push_back(ns_to_seconds(*r.scheduled - r.arrival));
@@ -145,11 +147,63 @@ double RequestMetrics::span_s() const {
   return first_arrival_ >= kSimTimeZero && last_finish_ > first_arrival_ ? ns_to_seconds(last_finish_ - first_arrival_) : 0;
 }
 
-nlohmann::json RequestMetrics::vllm_bench_json() const {
+RequestMetrics::Peaks RequestMetrics::peaks() const {
+  Peaks p;
+  if (spans_.empty()) return p;
+  double t0 = spans_[0].start, last = spans_[0].end;
+  for (const Span& s : spans_) {
+    t0 = std::min(t0, s.start);
+    last = std::max(last, s.end);
+  }
+  const auto buckets = static_cast<std::size_t>(std::ceil(last - t0)) + 1;
+  std::vector<double> tokens(buckets, 0.0);
+  std::vector<std::int64_t> active(buckets + 1, 0);  // a difference array
+  auto bucket = [&](double t) { return std::min(buckets - 1, static_cast<std::size_t>(std::max(0.0, t - t0))); };
+  for (const Span& s : spans_) {
+    ++active[bucket(s.start)];
+    --active[bucket(s.end) + 1];
+    tokens[bucket(s.first)] += 1;
+    // Tokens 2..n at first + k (end - first) / (n - 1), k = 1..n-1, counted per bucket they span:
+    // those before the bucket's end less those before its start; the last bucket takes the rest.
+    const int rest = s.tokens - 1;
+    if (rest <= 0) continue;
+    const double step = (s.end - s.first) / rest;
+    const std::size_t from = bucket(s.first), to = bucket(s.end);
+    if (step <= 0 || from == to) {
+      tokens[from] += rest;
+      continue;
+    }
+    auto before = [&](double t) { return std::clamp(static_cast<int>(std::ceil((t - s.first) / step)) - 1, 0, rest); };
+    int counted = 0;
+    for (std::size_t b = from; b < to; ++b) {
+      const int upto = before(t0 + static_cast<double>(b + 1));
+      tokens[b] += upto - counted;
+      counted = upto;
+    }
+    tokens[to] += rest - counted;
+  }
+  std::int64_t now = 0;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    now += active[b];
+    p.concurrent_requests = std::max(p.concurrent_requests, now);
+    p.output_tokens_per_s = std::max(p.output_tokens_per_s, tokens[b]);
+  }
+  return p;
+}
+
+nlohmann::json RequestMetrics::vllm_bench_json(const std::string& model_id) const {
   const double span = span_s();
   auto per_s = [&](double n) { return span > 0 ? n / span : 0.0; };
   nlohmann::json j;
   j["backend"] = "kunsim";
+  // The client's setup: every arrival sent open loop at the rate the arrivals were offered.
+  j["model_id"] = model_id;
+  j["tokenizer_id"] = model_id;
+  j["num_prompts"] = arrived_;
+  const double offered = ns_to_seconds(last_arrival_ - std::max(first_arrival_, kSimTimeZero));
+  j["request_rate"] =
+      arrived_ > 1 && offered > 0 ? nlohmann::json(static_cast<double>(arrived_ - 1) / offered) : nlohmann::json("inf");
+  j["max_concurrency"] = nullptr;
   j["duration"] = span;
   j["completed"] = completed_;
   j["failed"] = rejected_ + unfinished_ + aborted_;
@@ -159,6 +213,9 @@ nlohmann::json RequestMetrics::vllm_bench_json() const {
   j["request_goodput"] = per_s(static_cast<double>(met_slo_));
   j["output_throughput"] = per_s(static_cast<double>(output_tokens_));
   j["total_token_throughput"] = per_s(static_cast<double>(input_tokens_ + output_tokens_));
+  const Peaks peak = peaks();
+  j["max_output_tokens_per_s"] = peak.output_tokens_per_s;
+  j["max_concurrent_requests"] = peak.concurrent_requests;
   for (const char* name : {"ttft", "tpot", "itl", "e2el"}) {
     const std::string n = name;
     const DistributionSummary d = n == "ttft"   ? summarize(ttft_)

@@ -1,9 +1,9 @@
 // RequestMetrics: the per-request record of a run. Each request that ends (finished, rejected,
 // or unfinished when the run stops) becomes one row of requests.csv, written as it ends so
-// memory stays bounded by what is in flight plus four numbers per finished request (kept for
-// the percentiles). SLO attainment counts every arrived request: a rejected, aborted or
-// unfinished one misses its SLO. Aborted requests (their client gave up) are failures, as in
-// vLLM's benchmark: their latencies stay out of the percentiles above and are reported apart.
+// memory stays bounded by what is in flight plus a few numbers per finished request (kept for
+// the percentiles, and for vllm bench serve's peaks). SLO attainment counts every arrived request: a rejected, aborted
+// or unfinished one misses its SLO. Aborted requests (their client gave up) are failures, as in vLLM's benchmark: their
+// latencies stay out of the percentiles above and are reported apart.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -26,7 +26,10 @@ class RequestMetrics {
   // `csv` may be null (no requests.csv). `frontend` (ns) is the front-end's time per request,
   // added to the TTFT and E2E the client sees (requests.csv, the summary and the SLO).
   RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend = {});
-  void on_arrival() { ++arrived_; }
+  void on_arrival(SimTime at) {
+    ++arrived_;
+    if (last_arrival_ < at) last_arrival_ = at;
+  }
   void on_finished(const Request& r);
   void on_rejected(const Request& r, const std::string& reason);
   void on_unfinished(const Request& r);
@@ -47,8 +50,18 @@ class RequestMetrics {
   // The summary's request-level blocks (requests, ttft_s, ..., slo, throughput, goodput).
   nlohmann::json summary_json() const;
   // The same figures under `vllm bench serve`'s flat keys and units (ms, per second), for
-  // dashboards built on vLLM's benchmark (vllm-bench.json).
-  nlohmann::json vllm_bench_json() const;
+  // dashboards built on vLLM's benchmark (vllm-bench.json). `model_id` is the model's name
+  // (vLLM's tokenizer_id defaults to it, as here).
+  nlohmann::json vllm_bench_json(const std::string& model_id = "") const;
+  // vllm bench serve's peaks over one-second buckets counted from the first completed request's
+  // start: the most output tokens in a bucket, and the most completed requests active in one.
+  // vLLM buckets each token at its own time; kunsim keeps no per-token times, so a request's
+  // tokens after its first are spread evenly up to its end.
+  struct Peaks {
+    double output_tokens_per_s = 0;
+    std::int64_t concurrent_requests = 0;
+  };
+  Peaks peaks() const;
 
  private:
   void row(const Request& r, const char* status);
@@ -63,6 +76,12 @@ class RequestMetrics {
   double span_s() const;  // first arrival to last finish
   SimTime first_arrival_ = kNoTime, last_finish_ = kSimTimeZero;
   std::vector<double> ttft_, tpot_, e2e_, queue_, prefill_done_;
+  SimTime last_arrival_ = kSimTimeZero;
+  struct Span {  // a completed request as its client saw it (seconds): sent, first token, done
+    double start, first, end;
+    int tokens;
+  };
+  std::vector<Span> spans_;
   std::int64_t handed_off_ = 0;  // finished requests whose first token came after a KV hand-off
   TokenGapHistogram itl_;
   std::vector<double> drop_gaps_;  // one per request running at a drop (seconds)

@@ -23,7 +23,7 @@ Request finished(RequestId id, std::int64_t arrival_ns, std::int64_t first_ns, s
 
 TEST(RequestMetrics, CountsLatenciesAndFailuresAsVllmBenchDoes) {
   RequestMetrics m(nullptr, Slo{1.0, 0.1}, ns_span(10'000'000));  // 10 ms front end
-  for (int i = 0; i < 4; ++i) m.on_arrival();
+  for (int i = 0; i < 4; ++i) m.on_arrival(kSimTimeZero);
   // 0.5 s TTFT, 11 outputs over 1 s: TPOT 0.1 s. Meets (0.51 <= 1, 0.1 <= 0.1).
   m.on_finished(finished(0, 0, 500'000'000, 1'500'000'000, 11));
   // 2 s TTFT: misses.
@@ -53,6 +53,31 @@ TEST(RequestMetrics, CountsLatenciesAndFailuresAsVllmBenchDoes) {
   EXPECT_EQ(b["completed"], 2);
   EXPECT_EQ(b["failed"], 2);  // rejected + aborted
   EXPECT_EQ(b["total_output_tokens"], 13);
+  // The client's setup, with vLLM's names: all four sent at once is request_rate "inf".
+  EXPECT_EQ(b["num_prompts"], 4);
+  EXPECT_EQ(b["request_rate"], "inf");
+  EXPECT_TRUE(b["max_concurrency"].is_null());
+  // Peaks over one-second buckets from the first start (0), as the client saw the requests (10 ms
+  // front end): request 0's first token at 0.51 s and ten more every 0.1 s to 1.51 s (0.61-0.91 in
+  // bucket 0, 1.01-1.51 in bucket 1); request 1's two at 2.01 and 2.11 s. Bucket 1 holds the most
+  // tokens (6); buckets 0 and 1 have both requests active.
+  EXPECT_EQ(b["max_output_tokens_per_s"], 6.0);
+  EXPECT_EQ(b["max_concurrent_requests"], 2);
+  EXPECT_EQ(m.vllm_bench_json("llama-3-8b")["model_id"], "llama-3-8b");
+  EXPECT_EQ(m.vllm_bench_json("llama-3-8b")["tokenizer_id"], "llama-3-8b");
+}
+
+// Arrivals spread over time give the offered rate: 5 arrivals over 2 s is 2 a second.
+TEST(RequestMetrics, TheRequestRateIsTheOfferedOne) {
+  RequestMetrics m(nullptr, Slo{});
+  for (int i = 0; i < 5; ++i) {
+    m.on_arrival(at_ns(i * 500'000'000LL));
+    m.on_finished(finished(static_cast<RequestId>(i), i * 500'000'000LL, i * 500'000'000LL + 100'000'000,
+                           i * 500'000'000LL + 200'000'000, 3));
+  }
+  EXPECT_DOUBLE_EQ(m.vllm_bench_json()["request_rate"].get<double>(), 2.0);
+  // One at a time, but vLLM counts a request in every second it touches: two share each second.
+  EXPECT_EQ(m.vllm_bench_json()["max_concurrent_requests"], 2);
 }
 
 }  // namespace
