@@ -287,8 +287,8 @@ void Engine::run_iteration(SimTime now) {
     if (r->phase != Phase::Prefill || r->stalled) continue;
     std::int64_t& left = by_ve ? ve_budget_[static_cast<std::size_t>(r->ve)] : budget;
     if (left <= 0) continue;
-    if (r->stale()) stale_tokens += static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, left));
-    take_chunk(r, left, finishing_prefills);
+    const int chunk = take_chunk(r, left, finishing_prefills);
+    if (r->stale()) stale_tokens += chunk;
   }
   // 4. Admit waiting requests FCFS (head-of-line: the first that does not fit stops admission).
   //    After a preemption vLLM admits nothing new, unless the batch would otherwise be empty.
@@ -342,12 +342,13 @@ void Engine::admit(Request* r, SimTime now) {
   running_.push_back(r);
 }
 
-void Engine::take_chunk(Request* r, std::int64_t& budget, int& finishing_prefills) {
+int Engine::take_chunk(Request* r, std::int64_t& budget, int& finishing_prefills) {
   const int chunk = static_cast<int>(std::min<std::int64_t>(r->prefill_target - r->prefilled, budget));
   budget -= chunk;
   prefills_.emplace_back(r, chunk);
   shape_.prefills.push_back({chunk, r->prefilled});
   finishing_prefills += r->prefilled + chunk == r->prefill_target;
+  return chunk;
 }
 
 void Engine::admit_by_virtual_engine(SimTime now, int& finishing_prefills) {

@@ -226,8 +226,8 @@ class Engine final : public EngineView, public EventHandler {
   void cut_jump(SimTime now);
   // Starts `r`'s prefill: queue bookkeeping, its cached prefix held, its blocks allocated.
   void admit(Request* r, SimTime now);
-  // Puts the next chunk of `r`'s prefill, within `budget` (spent), into this step.
-  void take_chunk(Request* r, std::int64_t& budget, int& finishing_prefills);
+  // Puts the next chunk of `r`'s prefill, within `budget` (spent), into this step; returns it.
+  int take_chunk(Request* r, std::int64_t& budget, int& finishing_prefills);
   void check_memory() const;
   // Prefix caching (engine_prefix.cpp). A stale request's keys are salted by its home: its
   // shared prefix is a copy on that member until the KV exchange spreads it.
