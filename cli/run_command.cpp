@@ -33,6 +33,15 @@ void print_run(const Json& s, const std::string& out_dir) {
   }
   std::printf("  slo       ttft<=%ss tpot<=%ss  attainment %s\n", fmt(s["slo"]["ttft_s"], "%g").c_str(),
               fmt(s["slo"]["tpot_s"], "%g").c_str(), fmt(s["slo"]["attainment"], "%.4f").c_str());
+  if (s.contains("windows"))
+    for (const auto& [name, w] : s["windows"].items()) {
+      const double start = w["start_s"].get<double>();
+      std::printf(
+          "  window    %s [%g, %g) s: %lld arrived  ttft p50 %s p99 %s  tpot mean %s  itl p99 %s  attainment %s\n",
+          name.c_str(), start, start + w["duration_s"].get<double>(), w["requests"]["arrived"].get<long long>(),
+          fmt(w["ttft_s"]["p50"]).c_str(), fmt(w["ttft_s"]["p99"]).c_str(), fmt(w["tpot_s"]["mean"]).c_str(),
+          fmt(w["itl_s"]["p99"]).c_str(), fmt(w["slo"]["attainment"], "%.4f").c_str());
+    }
   const auto& tp = s["throughput"];
   std::printf("  throughput output %s tokens/s  input %s tokens/s  total %s tokens/s  %s requests/s\n",
               fmt(tp["output_tokens_per_s"], "%.1f").c_str(), fmt(tp["input_tokens_per_s"], "%.1f").c_str(),

@@ -104,6 +104,8 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
       throw InputError((pj && pj->contains("name") ? "policy.name" : "policy") + std::string(": ") + why);
     }
   }
+  s.windows = metric_windows_from_json(f.child("metrics", Help{"what a run measures beyond the whole-run figures"}),
+                                       s.workload);
   if (const Json* rj = f.child("sim", Help{"simulation settings"})) {
     JsonFields rf(*rj, "sim");
     s.timeline_interval_s =

@@ -4,16 +4,17 @@
 // JSON after --set overrides, so outputs can say exactly what ran.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "run/deployment.hpp"
+#include "run/metric_windows.hpp"
 #include "sim/cluster/cluster_spec.hpp"
 #include "sim/core/json_fields.hpp"
 #include "sim/cost/profile.hpp"
 #include "sim/cost/roofline_params.hpp"
-#include <memory>
 #include "sim/metrics/request_metrics.hpp"
 #include "sim/model/engine_params.hpp"
 #include "sim/model/memory_plan.hpp"
@@ -46,6 +47,7 @@ struct Scenario {
   std::string policy_name;
   WorkloadSpec workload;
   Slo slo;
+  std::vector<MetricWindow> windows;  // metrics.windows and the bursts (run/metric_windows.hpp)
   double timeline_interval_s = 1.0;
   std::optional<double> max_time_s;
   Json resolved;

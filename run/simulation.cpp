@@ -92,7 +92,7 @@ struct Simulation::Impl final : ServingObserver {
         links(topology),
         prefix_caching(s.deployment.prefix_caching()),
         policy(s.make_policy()),
-        metrics(requests_csv.get(), s.slo, seconds_to_ns(s.deployment.frontend_s)),
+        metrics(requests_csv.get(), s.slo, seconds_to_ns(s.deployment.frontend_s), s.windows),
         decisions(decisions_jsonl.get()),
         timeline(timeline_csv.get()) {
     ctx.events = &events;

@@ -8,32 +8,17 @@ POLICIES = ["vllm", "vllm-swap", "infercept", "llumnix", "kunserve"]
 ORDER = ["burst", "preempt", "azure-conv", "azure-code", "bursty", "tight-14b", "long-output", "long-output-70b"]
 
 
-def burst_window(root, scenario, policy):
-    """The first burst's [start, end) in run time (s), from the scenario as it ran; None without."""
-    path = os.path.join(root, scenario, policy, "scenario.json")
-    if not os.path.exists(path):
-        return None
-    w = json.load(open(path)).get("workload", {})
-    bursts = w.get("bursts") or []
-    if not bursts:
-        return None
-    start = bursts[0]["start_s"] - w.get("window", {}).get("start_s", 0)
-    return start, start + bursts[0]["duration_s"]
+def first_burst(summary):
+    """The first burst's window as kunsim measured it (summary.json's windows.burst, or burst1 of
+    several): requests arriving in it; None without bursts."""
+    windows = (summary or {}).get("windows", {})
+    return windows.get("burst") or windows.get("burst1")
 
 
-def burst_ttft_p99(root, scenario, policy, window):
-    """P99 TTFT of the requests that arrived during the burst (those never served count as infinite)."""
-    path = os.path.join(root, scenario, policy, "requests.csv")
-    if not window or not os.path.exists(path):
-        return None
-    ttfts = []
-    for row in csv.DictReader(open(path)):
-        if window[0] <= float(row["arrival_s"]) < window[1]:
-            ttfts.append(float(row["ttft_s"]) if row["ttft_s"] else float("inf"))
-    if not ttfts:
-        return None
-    ttfts.sort()
-    return ttfts[min(len(ttfts) - 1, max(0, -(-99 * len(ttfts) // 100) - 1))]
+def burst_ttft_p99(summary):
+    """P99 TTFT of the requests that arrived during the burst, from kunsim's own window figures."""
+    w = first_burst(summary)
+    return None if w is None or w["requests"]["completed"] == 0 else w["ttft_s"]["p99"]
 
 
 def load(root, scenario, policy):
@@ -57,9 +42,10 @@ def main(root):
         first = next(r for r in rows.values() if r)
         print(f"## {s}\n")
         print(f"{first['requests']['arrived']} requests, model {first['model']}, costs: {first['cost_source']}.\n")
-        window = burst_window(root, s, "vllm")
+        window = first_burst(first)
         if window:
-            print(f"TTFT p99 in the burst: over requests arriving in {window[0]:g}-{window[1]:g} s.\n")
+            print(f"TTFT p99 in the burst: over the requests arriving in {window['start_s']:g}-"
+                  f"{window['start_s'] + window['duration_s']:g} s (kunsim's `windows.burst`).\n")
         print("| policy | TTFT p50 | TTFT p99 | TTFT p99 in the burst | TPOT mean | TPOT p99 | E2E p99 | throughput | SLO attainment | preemptions | drops | grows | migrations |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for p in POLICIES:
@@ -67,7 +53,7 @@ def main(root):
             if not r:
                 continue
             pl = r["planner"]
-            b = burst_ttft_p99(root, s, p, window)
+            b = burst_ttft_p99(r)
             in_burst = "-" if b is None else f"{b:.3f}"
             print(f"| {p} | {r['ttft_s']['p50']:.3f} | {r['ttft_s']['p99']:.3f} | {in_burst} | {r['tpot_s']['mean']:.4f} | "
                   f"{r['tpot_s']['p99']:.4f} | {r['e2e_s']['p99']:.2f} | {r['throughput']['output_tokens_per_s']:.0f} | "
@@ -80,7 +66,7 @@ def main(root):
                     best = (rows[p]["ttft_s"]["p99"], p)
             v = rows["vllm"]
             ratio = v["ttft_s"]["p99"] / k["ttft_s"]["p99"] if k["ttft_s"]["p99"] > 0 else float("inf")
-            vb, kb = burst_ttft_p99(root, s, "vllm", window), burst_ttft_p99(root, s, "kunserve", window)
+            vb, kb = burst_ttft_p99(v), burst_ttft_p99(k)
             in_burst = vb / kb if vb is not None and kb else None
             ratios.append((s, ratio, best[0] / k["ttft_s"]["p99"], best[1], in_burst))
             print(f"\nKunServe vs vLLM: P99 TTFT {ratio:.2f}x lower; mean TPOT "
@@ -170,7 +156,6 @@ def stale_modes(root):
         return
     print(STALE_MODES_INTRO)
     for s in sorted(os.listdir(base), key=lambda x: ORDER.index(x) if x in ORDER else len(ORDER)):
-        window = burst_window(root, s, "vllm")
         print(f"### {s}\n")
         print("| stale_kv | TTFT p99 | TTFT p99 in the burst | TPOT mean | TPOT p99 | stall mean | stall p99 | stall max | running at drops | drops | restores |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -181,7 +166,7 @@ def stale_modes(root):
             pl = r["planner"]
             st = pl.get("drop_stall_s")
             stall = f"{st['mean']:.3f} | {st['p99']:.3f} | {st['max']:.3f}" if st else "- | - | -"
-            b = burst_ttft_p99(base, s, mode, window)
+            b = burst_ttft_p99(r)
             in_burst = "-" if b is None else f"{b:.3f}"
             print(f"| {label} | {r['ttft_s']['p99']:.3f} | {in_burst} | {r['tpot_s']['mean']:.4f} | {r['tpot_s']['p99']:.4f} | "
                   f"{stall} | {pl.get('drop_stall_requests', 0)} | {pl['drops']} | {pl['restores']} |")
@@ -374,7 +359,7 @@ def up_to(path):
     for row in csv.DictReader(open(path)):
         if row["status"] != "ok":
             continue
-        key = tuple((k, row[k]) for k in row if k not in SWEEP_METRICS and k != "policy.name")
+        key = tuple((k, row[k]) for k in row if not is_metric(k) and k != "policy.name")
         points.setdefault(key, {})[row["policy.name"]] = row
     found = []
     for key, runs in points.items():
@@ -418,6 +403,13 @@ def up_to(path):
 SWEEP_METRICS = {"run", "status", "kunsim", "arrived", "completed", "rejected", "unfinished", "aborted", "ttft_p50_s",
                  "ttft_p99_s", "tpot_mean_s", "tpot_p99_s", "e2e_p99_s", "queue_p99_s", "output_tokens_per_s",
                  "input_tokens_per_s", "total_tokens_per_s", "requests_per_s", "slo_attainment", "preemptions", "drops", "restores", "migrations", "simulated_s"}
+# A metric window's columns: <window>.<one of these>.
+WINDOW_METRICS = {"arrived", "ttft_p50_s", "ttft_p99_s", "tpot_mean_s", "tpot_p99_s", "itl_p99_s", "e2e_p99_s",
+                  "slo_attainment"}
+
+
+def is_metric(column):
+    return column in SWEEP_METRICS or column.split(".")[-1] in WINDOW_METRICS
 
 WHY = """## Why kunsim's gains differ from the paper's
 

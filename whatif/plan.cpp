@@ -181,6 +181,15 @@ class Search {
 
 }  // namespace
 
+namespace {
+const std::vector<std::string> kLatencies = {"ttft", "tpot", "itl", "e2e", "queue"};
+const std::vector<std::string> kStats = {"mean", "p50", "p90", "p95", "p99", "p999", "max"};
+bool known(const std::string& metric) {
+  return metric == "attainment" || metric == "goodput" || metric == "throughput" ||
+         std::find(kLatencies.begin(), kLatencies.end(), metric) != kLatencies.end();
+}
+}  // namespace
+
 PlanTarget PlanTarget::parse(const std::string& text) {
   PlanTarget t;
   t.text = text;
@@ -203,17 +212,24 @@ PlanTarget PlanTarget::parse(const std::string& text) {
   } else {
     const auto at = le != std::string::npos ? le : ge;
     t.at_most = le != std::string::npos;
-    const std::string lhs = text.substr(0, at);
+    std::string lhs = text.substr(0, at);
     t.bound = number(text.substr(at + 2));
-    const auto dot = lhs.find('.');
+    auto dot = lhs.find('.');
     t.metric = lhs.substr(0, dot);
+    if (dot != std::string::npos && !known(t.metric)) {  // <window>.<metric>[.STAT]
+      t.window = t.metric;
+      lhs = lhs.substr(dot + 1);
+      dot = lhs.find('.');
+      t.metric = lhs.substr(0, dot);
+      if (t.metric == "goodput" || t.metric == "throughput")
+        throw InputError("--target " + text + ": a window has attainment and latencies (" + t.window +
+                         ".ttft.p99<=X, " + t.window + ".attainment>=X), not " + t.metric);
+    }
     if (dot != std::string::npos) t.stat = lhs.substr(dot + 1);
   }
-  static const std::vector<std::string> latencies = {"ttft", "tpot", "itl", "e2e", "queue"};
-  static const std::vector<std::string> stats = {"mean", "p50", "p90", "p95", "p99", "p999", "max"};
-  const bool latency = std::find(latencies.begin(), latencies.end(), t.metric) != latencies.end();
+  const bool latency = std::find(kLatencies.begin(), kLatencies.end(), t.metric) != kLatencies.end();
   if (latency) {
-    if (std::find(stats.begin(), stats.end(), t.stat) == stats.end())
+    if (std::find(kStats.begin(), kStats.end(), t.stat) == kStats.end())
       throw InputError("--target " + text + ": expected " + t.metric + ".STAT with STAT one of mean, p50, p90, p95, p99, p999, max");
     if (!t.at_most) throw InputError("--target " + text + ": a latency is bounded from above (" + t.metric + "." + t.stat + "<=X)");
   } else if (t.metric == "attainment" || t.metric == "goodput" || t.metric == "throughput") {
@@ -222,7 +238,8 @@ PlanTarget PlanTarget::parse(const std::string& text) {
       throw InputError("--target " + text + ": attainment is a share in (0, 1]");
   } else {
     throw InputError("--target " + text + ": expected attainment, goodput, throughput or a latency " +
-                     "(ttft, tpot, itl, e2e, queue).STAT with <= or >=");
+                     "(ttft, tpot, itl, e2e, queue).STAT with <= or >=, each after a metric window's name if one " +
+                     "(burst.ttft.p99<=2)");
   }
   return t;
 }
@@ -259,7 +276,8 @@ bool PlanTargets::uses_slo() const {
                      [](const PlanTarget& t) { return t.metric == "attainment" || t.metric == "goodput"; });
 }
 
-double PlanTarget::value(const Json& s) const {
+double PlanTarget::value(const Json& summary) const {
+  const Json& s = window.empty() ? summary : summary.at("windows").at(window);
   if (metric == "attainment") return s["slo"]["attainment"].get<double>();
   if (metric == "goodput") return s["goodput"]["requests_per_s"].get<double>();
   if (metric == "throughput") return s["throughput"]["output_tokens_per_s"].get<double>();
@@ -392,6 +410,16 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
     apply_override(base, "workload.rate_scale=" + Json(scale).dump());
   }
   const Scenario sc = scenario_from_json(base, paths);  // validates before searching
+  for (const PlanTarget& t : target.all) {
+    if (t.window.empty()) continue;
+    std::string names;
+    for (const MetricWindow& w : sc.windows) names += (names.empty() ? "" : ", ") + w.name;
+    if (std::none_of(sc.windows.begin(), sc.windows.end(), [&](const MetricWindow& w) { return w.name == t.window; }))
+      throw InputError("--target " + t.text + ": the scenario has no metric window \"" + t.window + "\" (" +
+                       (sc.windows.empty() ? std::string("it has none: metrics.windows, or workload.bursts")
+                                           : "its windows: " + names) +
+                       ")");
+  }
   const CountKnob knob = count_knob(opt.vary, base, sc);
   std::vector<std::string> policies = opt.policies.empty() ? std::vector<std::string>{sc.policy_name} : opt.policies;
   double lo = opt.min, hi = opt.max;

@@ -16,11 +16,15 @@ namespace kunsim {
 
 // What a plan must meet: SLO attainment (a bare number, or `attainment>=X`), a latency bound
 // (`ttft.p99<=2`, `tpot.mean<=0.05`, `itl.p99<=0.1`, `e2e.p50<=10`, `queue.p99<=1`), goodput (`goodput>=X`,
-// requests/s meeting every SLO) or output throughput (`throughput>=X`, tokens/s).
+// requests/s meeting every SLO) or output throughput (`throughput>=X`, tokens/s). Attainment and
+// latencies may name a metric window first (`burst.ttft.p99<=2`, `burst.attainment>=0.9`).
 struct PlanTarget {
   std::string text;    // as given
   std::string metric;  // "attainment", "goodput", "throughput", or a latency ("ttft", ...)
   std::string stat;    // for latencies: mean, p50, p90, p95, p99, p999, max
+  // A metric window's name (`burst.ttft.p99<=2`): the figure is the window's (WindowMetrics);
+  // empty: the whole run's.
+  std::string window;
   double bound = 0.99;
   bool at_most = false;  // latencies: value <= bound; the others: value >= bound
   static PlanTarget parse(const std::string& text);

@@ -39,6 +39,20 @@ std::string fmt(double x) {
   return b;
 }
 
+// A metric window's sweep.csv columns, after its name: requests arriving in it, then their
+// latencies and attainment, and the ITL of the gaps ending in it (WindowMetrics).
+constexpr const char* kWindowColumns[] = {"arrived",    "ttft_p50_s", "ttft_p99_s", "tpot_mean_s",
+                                          "tpot_p99_s", "itl_p99_s",  "e2e_p99_s",  "slo_attainment"};
+
+std::string window_cell(const Json& w, const std::string& column) {
+  if (column == "arrived") return w["requests"]["arrived"].dump();
+  if (column == "slo_attainment") return fmt(w["slo"]["attainment"].get<double>());
+  // <metric>_<stat>_s
+  const auto cut = column.find('_');
+  const std::string metric = column.substr(0, cut), stat = column.substr(cut + 1, column.size() - cut - 3);
+  return fmt(w[metric + "_s"][stat].get<double>());
+}
+
 // Key paths in `--set` form ("a.b.c") applied to a copy of the base.
 Json with_values(const Json& base, const std::vector<std::pair<std::string, Json>>& values) {
   Json j = base;
@@ -97,6 +111,7 @@ SweepSpec load_sweep(const std::string& path, bool force) {
     spec.outputs = {"summary", "decisions"};
   }
   f.finish();
+  spec.windows = metric_window_names(base);
   for (const auto& [k, v] : grid) spec.keys.push_back(k);
   for (const auto& [k, v] : zip) spec.keys.push_back(k);
   for (const auto& [k, v] : grid)
@@ -148,18 +163,21 @@ std::string sweep_csv_header(const SweepSpec& spec) {
   h += ",arrived,completed,rejected,unfinished,aborted,ttft_p50_s,ttft_p99_s,tpot_mean_s,tpot_p99_s,e2e_p99_s,queue_"
        "p99_s,"
        "output_tokens_per_s,input_tokens_per_s,total_tokens_per_s,requests_per_s,slo_attainment,preemptions,drops,"
-       "restores,migrations,simulated_s,status,kunsim";
-  return h;
+       "restores,migrations,simulated_s";
+  for (const std::string& w : spec.windows)
+    for (const char* c : kWindowColumns) h.append(",").append(csv_cell(w + "." + c));
+  return h + ",status,kunsim";
 }
 
-std::string sweep_csv_infeasible_row(std::size_t index, const SweepRun& run, const std::string& reason) {
+std::string sweep_csv_infeasible_row(const SweepSpec& spec, std::size_t index, const std::string& reason) {
   std::string row = std::to_string(index);
-  for (const auto& [k, v] : run.values) row.append(",").append(csv_cell(v));
-  row.append(21, ',');  // the metrics, empty
+  for (const auto& [k, v] : spec.runs[index].values) row.append(",").append(csv_cell(v));
+  row.append(21 + spec.windows.size() * std::size(kWindowColumns), ',');  // the metrics, empty
   return row + "," + csv_cell(Json(std::string("infeasible: ").append(reason))) + "," + kunsim_describe();
 }
 
-std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s) {
+std::string sweep_csv_row(const SweepSpec& spec, std::size_t index, const Json& s) {
+  const SweepRun& run = spec.runs[index];
   std::vector<std::string> cells{std::to_string(index)};
   for (const auto& [k, v] : run.values) cells.push_back(csv_cell(v));
   const auto& q = s["requests"];
@@ -172,6 +190,10 @@ std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& s)
   const auto& p = s["planner"];
   for (const char* k : {"preemptions", "drops", "restores", "migrations"}) cells.push_back(p.value(k, Json(0)).dump());
   cells.push_back(fmt(s["sim"]["simulated_s"]));
+  for (const std::string& w : spec.windows) {
+    const Json* m = s.contains("windows") && s["windows"].contains(w) ? &s["windows"][w] : nullptr;
+    for (const char* c : kWindowColumns) cells.push_back(m ? window_cell(*m, c) : "");
+  }
   cells.push_back("ok");
   cells.push_back(kunsim_describe());
   std::string row;
@@ -207,7 +229,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
       scenarios[i] = scenario_from_json(spec.runs[i].scenario, paths);
       feasible.push_back(i);
     } catch (const InputError& e) {
-      rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(i, spec.runs[i], e.what())};
+      rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(spec, i, e.what())};
     }
   }
   auto has = [&](const char* o) { return std::find(spec.outputs.begin(), spec.outputs.end(), o) != spec.outputs.end(); };
@@ -236,11 +258,11 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
         ro.force = opt.force;
         Json summary = Simulation(scenarios[i], ro).run();
         if (has("summary")) std::ofstream(fs::path(out) / "summary.json") << summary.dump(2) << "\n";
-        rows[i] = {i, SweepStatus::Ok, "", sweep_csv_row(i, spec.runs[i], summary)};
+        rows[i] = {i, SweepStatus::Ok, "", sweep_csv_row(spec, i, summary)};
       } catch (const InputError& e) {
         // Found only once the point runs (a bad trace row, no arrival before max_time_s, a
         // limit): the point could not run, like one refused up front; the sweep goes on.
-        rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(i, spec.runs[i], e.what())};
+        rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(spec, i, e.what())};
       } catch (const Interrupted&) {
         // The signal stays recorded; the sweep rethrows it once every worker is back.
       } catch (const std::exception& e) {

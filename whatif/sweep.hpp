@@ -25,6 +25,9 @@ struct SweepSpec {
   std::vector<SweepRun> runs;
   std::vector<std::string> outputs;
   std::string base_dir;           // where relative trace paths of the base resolve
+  // The base scenario's metric windows (run/metric_windows.hpp): each gets sweep.csv columns
+  // (<name>.ttft_p99_s, ...), empty for a point whose run has no such window.
+  std::vector<std::string> windows;
 };
 
 // A sweep of more than this many runs is refused unless `force` (each point is held in memory
@@ -34,9 +37,9 @@ SweepSpec load_sweep(const std::string& path, bool force = false);
 
 // One sweep.csv row (without the trailing newline) from a run's values and summary.
 std::string sweep_csv_header(const SweepSpec& spec);
-std::string sweep_csv_row(std::size_t index, const SweepRun& run, const Json& summary);
+std::string sweep_csv_row(const SweepSpec& spec, std::size_t index, const Json& summary);
 // The row of a point that could not run: its values, empty metrics, and the reason.
-std::string sweep_csv_infeasible_row(std::size_t index, const SweepRun& run, const std::string& reason);
+std::string sweep_csv_infeasible_row(const SweepSpec& spec, std::size_t index, const std::string& reason);
 
 // One point's outcome: it ran (its metrics in `csv`), or it could not run (`reason`: a
 // deployment that does not fit, an impossible setting; `csv` holds its values and the reason).

@@ -6,7 +6,8 @@
 
 namespace kunsim {
 
-RequestMetrics::RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend) : csv_(csv), slo_(slo), frontend_(frontend) {
+RequestMetrics::RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend, const std::vector<MetricWindow>& windows)
+    : csv_(csv), slo_(slo), frontend_(frontend), windows_(windows.begin(), windows.end()) {
   if (csv_)
     std::fputs("id,arrival_s,instance,prompt_tokens,output_tokens,generated_tokens,status,queue_s,ttft_s,tpot_s,e2e_s,"
                "preemptions,swaps,prefill_done_s\n",
@@ -85,12 +86,17 @@ void RequestMetrics::on_finished(const Request& r) {
   if (r.prefill_done) prefill_done_.push_back(ns_to_seconds(*r.prefill_done - r.arrival + frontend_));
   queue_.push_back(ns_to_seconds(*r.scheduled - r.arrival));
   if (r.output > 1) tpot_.push_back(tpot);
-  if (ttft <= slo_.ttft_s && tpot <= slo_.tpot_s) ++met_slo_;
+  const bool met = ttft <= slo_.ttft_s && tpot <= slo_.tpot_s;
+  if (met) ++met_slo_;
+  for (WindowMetrics& w : windows_)
+    if (w.holds(r.arrival)) w.on_finished(ttft, tpot, e2e, queue_.back(), r.output > 1, met);
   row(r, "finished");
 }
 
 void RequestMetrics::on_rejected(const Request& r, const std::string&) {
   ++rejected_;
+  for (WindowMetrics& w : windows_)
+    if (w.holds(r.arrival)) w.on_rejected();
   row(r, "rejected");
 }
 
@@ -100,11 +106,15 @@ void RequestMetrics::on_aborted(const Request& r) {
   if (!r.scheduled) ++aborted_queued_;
   else if (!r.first_token) ++aborted_prefilling_;
   else aborted_ttft_.push_back(ns_to_seconds(*r.first_token - r.arrival + frontend_));
+  for (WindowMetrics& w : windows_)
+    if (w.holds(r.arrival)) w.on_aborted();
   row(r, "aborted");
 }
 
 void RequestMetrics::on_unfinished(const Request& r) {
   ++unfinished_;
+  for (WindowMetrics& w : windows_)
+    if (w.holds(r.arrival)) w.on_unfinished();
   row(r, "unfinished");
 }
 
@@ -140,6 +150,10 @@ nlohmann::json RequestMetrics::summary_json() const {
                      {"total_tokens_per_s", rate(in + out)}};
   // Goodput, as vLLM's benchmark defines it: completed requests meeting every SLO, per second.
   j["goodput"] = {{"requests_per_s", rate(static_cast<double>(met_slo_))}, {"requests", met_slo_}};
+  if (!windows_.empty()) {
+    nlohmann::json& w = j["windows"];
+    for (const WindowMetrics& m : windows_) w[m.window().name] = m.to_json();
+  }
   return j;
 }
 

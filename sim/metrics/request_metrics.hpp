@@ -12,6 +12,7 @@
 
 #include "sim/metrics/distribution.hpp"
 #include "sim/metrics/token_gaps.hpp"
+#include "sim/metrics/window_metrics.hpp"
 #include "sim/serving/engine/request.hpp"
 
 namespace kunsim {
@@ -25,16 +26,22 @@ class RequestMetrics {
  public:
   // `csv` may be null (no requests.csv). `frontend` (ns) is the front-end's time per request,
   // added to the TTFT and E2E the client sees (requests.csv, the summary and the SLO).
-  RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend = {});
+  // `windows` (metrics.windows, the bursts) get their own figures (WindowMetrics).
+  RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend = {}, const std::vector<MetricWindow>& windows = {});
   void on_arrival(SimTime at) {
     ++arrived_;
     if (last_arrival_ < at) last_arrival_ = at;
+    for (WindowMetrics& w : windows_)
+      if (w.holds(at)) w.on_arrival();
   }
   void on_finished(const Request& r);
   void on_rejected(const Request& r, const std::string& reason);
   void on_unfinished(const Request& r);
   void on_aborted(const Request& r);
-  void on_token_gaps(const TokenGaps& g) { itl_.add(g); }
+  void on_token_gaps(const TokenGaps& g) {
+    itl_.add(g);
+    for (WindowMetrics& w : windows_) w.on_token_gaps(g);
+  }
   // A request running at a KunServe drop got its next token `gap_s` after its last one before.
   void on_drop_gap(double gap_s) { drop_gaps_.push_back(gap_s); }
   const std::vector<double>& drop_gaps() const { return drop_gaps_; }
@@ -47,7 +54,8 @@ class RequestMetrics {
   std::int64_t output_tokens() const { return output_tokens_; }
   SimTime first_arrival() const { return first_arrival_; }
   SimTime last_finish() const { return last_finish_; }
-  // The summary's request-level blocks (requests, ttft_s, ..., slo, throughput, goodput).
+  // The summary's request-level blocks (requests, ttft_s, ..., slo, throughput, goodput), and
+  // `windows` (by name) when there are any.
   nlohmann::json summary_json() const;
   // The same figures under `vllm bench serve`'s flat keys and units (ms, per second), for
   // dashboards built on vLLM's benchmark (vllm-bench.json). `model_id` is the model's name
@@ -85,6 +93,7 @@ class RequestMetrics {
   std::int64_t handed_off_ = 0;  // finished requests whose first token came after a KV hand-off
   TokenGapHistogram itl_;
   std::vector<double> drop_gaps_;  // one per request running at a drop (seconds)
+  std::vector<WindowMetrics> windows_;
   std::string line_;  // reused for each requests.csv row
 };
 

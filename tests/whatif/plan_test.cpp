@@ -26,6 +26,24 @@ TEST(PlanLibrary, TargetsParseOrSayWhyNot) {
   EXPECT_THROW(PlanTarget::parse("1.5"), InputError);
 }
 
+TEST(PlanLibrary, AWindowTargetNamesItsWindow) {
+  const PlanTarget t = PlanTarget::parse("burst.ttft.p99<=2");
+  EXPECT_EQ(t.window, "burst");
+  EXPECT_EQ(t.metric, "ttft");
+  EXPECT_EQ(t.stat, "p99");
+  const PlanTarget a = PlanTarget::parse("burst.attainment>=0.9");
+  EXPECT_EQ(a.window, "burst");
+  EXPECT_EQ(a.metric, "attainment");
+  EXPECT_TRUE(PlanTarget::parse("ttft.p99<=2").window.empty());
+  EXPECT_THROW(PlanTarget::parse("burst.goodput>=1"), InputError);
+  EXPECT_THROW(PlanTarget::parse("burst.ttft.p42<=2"), InputError);
+  // The figure is the window's, not the run's.
+  const Json s = {{"ttft_s", {{"p99", 1.0}}}, {"windows", {{"burst", {{"ttft_s", {{"p99", 3.0}}}}}}}};
+  EXPECT_DOUBLE_EQ(t.value(s), 3.0);
+  EXPECT_FALSE(t.meets(s));
+  EXPECT_TRUE(PlanTarget::parse("ttft.p99<=2").meets(s));
+}
+
 std::string scenario_file(const char* name, double rate) {
   const auto dir = test::scratch(name);
   Json s = test::tiny_cluster_scenario();
@@ -82,6 +100,28 @@ TEST(PlanLibrary, SeveralTargetsAreAllMetAndTheOneThatBindsIsNamed) {
 
 // --headroom 2 sizes for twice the rate: the same answer and probes as the plan of the workload
 // at twice its rate, and a headroom with --vary workload.rate_scale is refused.
+// A window target is met by the window's own figure at every probe; a window the scenario lacks
+// is refused before the search, naming the windows it has.
+TEST(PlanLibrary, AWindowTargetIsSearchedOnTheWindowsFigure) {
+  PlanOptions opt;
+  opt.target = "burst.ttft.p99<=2";
+  try {
+    run_plan(scenario_file("whatif-plan-nowindow", 60), {}, opt);
+    ADD_FAILURE() << "a target on a missing window is accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no metric window \"burst\""), std::string::npos) << e.what();
+  }
+  opt.target = "burst.ttft.p99<=0.5";
+  const Json plan = run_plan(scenario_file("whatif-plan-window", 60),
+                             {R"(workload.bursts=[{"start_s": 4, "duration_s": 2, "multiplier": 3}])"}, opt);
+  const Json& r = plan["policies"]["vllm"];
+  ASSERT_TRUE(r["value"].is_number()) << plan.dump(2);
+  for (const auto& p : r["probes"]) {
+    const double v = p["target_values"]["burst.ttft.p99<=0.5"];
+    EXPECT_EQ(p["meets"].get<bool>(), v <= 0.5) << p.dump();
+  }
+}
+
 TEST(PlanLibrary, HeadroomSizesForAHigherRate) {
   PlanOptions opt;
   opt.target = "0.95";

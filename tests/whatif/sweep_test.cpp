@@ -52,6 +52,52 @@ TEST(SweepLibrary, AnImpossiblePointIsATypedInfeasibleRowAndTheOthersRun) {
   EXPECT_NE(rows[0].csv.find(",ok,"), std::string::npos) << rows[0].csv;
 }
 
+// The base's metric windows (here its burst) are columns of every row, the same figures as the
+// run's summary; an infeasible row leaves them empty and keeps the column count.
+TEST(SweepLibrary, MetricWindowsAreColumns) {
+  const auto dir = test::scratch("whatif-sweep-windows");
+  Json base = test::tiny_cluster_scenario();
+  base["workload"]["synthetic"]["duration_s"] = 5;
+  base["workload"]["bursts"] = Json::parse(R"([{"start_s": 2, "duration_s": 1, "multiplier": 3}])");
+  test::write_file(
+      dir / "sweep.json",
+      Json{{"name", "t"}, {"base", base}, {"grid", {{"deployment.instances", {2, 99}}}}, {"outputs", {"summary"}}}
+          .dump());
+  const SweepSpec spec = load_sweep((dir / "sweep.json").string());
+  EXPECT_EQ(spec.windows, std::vector<std::string>{"burst"});
+  const std::string header = sweep_csv_header(spec);
+  EXPECT_NE(header.find(",burst.arrived,burst.ttft_p50_s,burst.ttft_p99_s,"), std::string::npos) << header;
+  EXPECT_NE(header.find("burst.slo_attainment,status,kunsim"), std::string::npos) << header;
+  SweepOptions opt;
+  opt.progress = false;
+  opt.out_dir = (dir / "o").string();
+  const std::vector<SweepRow> rows = run_sweep(spec, opt);
+  ASSERT_EQ(rows.size(), 2u);
+  auto cells = [](const std::string& line) {
+    std::vector<std::string> c;
+    std::string cur;
+    bool quoted = false;
+    for (char ch : line) {
+      if (ch == '"')
+        quoted = !quoted;
+      else if (ch == ',' && !quoted)
+        c.push_back(std::exchange(cur, ""));
+      else
+        cur += ch;
+    }
+    c.push_back(cur);
+    return c;
+  };
+  const auto names = cells(header), ok = cells(rows[0].csv), bad = cells(rows[1].csv);
+  ASSERT_EQ(ok.size(), names.size());
+  ASSERT_EQ(bad.size(), names.size());
+  const auto col = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+  const Json s = Json::parse(test::read_file(dir / "o" / "run-00000" / "summary.json"));
+  EXPECT_EQ(ok[col("burst.arrived")], s["windows"]["burst"]["requests"]["arrived"].dump());
+  EXPECT_NEAR(std::stod(ok[col("burst.ttft_p99_s")]), s["windows"]["burst"]["ttft_s"]["p99"].get<double>(), 1e-5);
+  EXPECT_EQ(bad[col("burst.ttft_p99_s")], "");
+}
+
 TEST(SweepLibrary, ARowCrossesRanksIntact) {
   const SweepRow row{7, SweepStatus::Infeasible, "a reason, with \"quotes\"\nand a newline", "7,99,\"x\""};
   const std::string packed = row.packed();

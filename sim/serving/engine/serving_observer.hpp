@@ -12,11 +12,14 @@ namespace kunsim {
 class Engine;
 
 // Inter-token gaps, as a run: `count` requests each got a token after each of `steps` gaps,
-// the i-th gap being first_ns + step_ns * i. An engine reports one run per iteration or decode
-// jump (not per token), so the ITL distribution costs nothing per generated token.
+// the i-th gap being first_ns + step_ns * i, back to back from `from` (the first gap's start;
+// per-window ITL cuts a run at a window's edges by it). An engine reports one run per
+// iteration or decode jump (not per token), so the ITL distribution costs nothing per
+// generated token.
 struct TokenGaps {
   double first_ns = 0, step_ns = 0;
   std::int64_t steps = 1, count = 1;
+  SimTime from = kSimTimeZero;
 };
 
 class ServingObserver {

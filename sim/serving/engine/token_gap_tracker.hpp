@@ -42,7 +42,8 @@ class TokenGapTracker {
           n += settled_[k];
           if (k > j) settled_[k] = 0;
         }
-      obs.on_token_gaps({static_cast<double>((first_end - boundary_[j]).ns()), 0, 1, n});
+      obs.on_token_gaps(
+          {.first_ns = static_cast<double>((first_end - boundary_[j]).ns()), .count = n, .from = boundary_[j]});
     }
     std::erase_if(joined_, [&](Request* j) {
       if (c.sitting_out(j->ve)) return false;  // still waiting for its first token here
@@ -50,7 +51,11 @@ class TokenGapTracker {
       return true;
     });
     if (rest && rest_steps > 0)
-      obs.on_token_gaps({rest->first_ns + rest->slope_ns, rest->slope_ns, rest_steps, std::int64_t{c.size()}});
+      obs.on_token_gaps({.first_ns = rest->first_ns + rest->slope_ns,
+                         .step_ns = rest->slope_ns,
+                         .steps = rest_steps,
+                         .count = std::int64_t{c.size()},
+                         .from = first_end});
   }
   // `r` joined the cohort at `now`, the step boundary that gave its first token: a lane that sat
   // that step out has an older boundary, so `r` counts from its own token instead.
@@ -61,7 +66,7 @@ class TokenGapTracker {
   // recompute), got a token at `now`: that one gap, and the drop's stall if it spans a drop.
   static void resumed(ServingObserver& obs, Request* r, SimTime now) {
     if (r->last_token >= kSimTimeZero) {
-      obs.on_token_gaps({static_cast<double>((now - r->last_token).ns()), 0, 1, 1});
+      obs.on_token_gaps({.first_ns = static_cast<double>((now - r->last_token).ns()), .from = r->last_token});
       if (r->gap_spans_drop) obs.on_drop_gap(now - r->last_token);
     }
     r->gap_spans_drop = false;
