@@ -16,7 +16,7 @@ CommandRunner add_plan_command(CLI::App& app) {
     PlanOptions opt;
     std::string scenario, policies, out, trace_dir;
     std::vector<std::string> targets;
-    std::vector<std::string> sets;
+    std::vector<std::string> sets, vary;
     bool overwrite = false;
   };
   auto a = std::make_shared<Args>();
@@ -25,8 +25,10 @@ CommandRunner add_plan_command(CLI::App& app) {
   plan->add_option("--target", a->targets,
                    "What to meet: SLO attainment (0.99), or ttft.p99<=2, itl.p99<=0.1, tpot.mean<=0.05, goodput>=X, "
                    "throughput>=X; several: give it again, or a comma list (all must be met)");
-  plan->add_option("--vary", a->opt.vary,
-                   "deployment.instances, deployment.groups.<name>.count or workload.rate_scale");
+  plan->add_option("--vary", a->vary,
+                   "What is searched: deployment.instances (default), deployment.groups.<name>.count or "
+                   "workload.rate_scale; and KEY=V1,V2,... (again for more axes) plans every shape, e.g. "
+                   "cluster.gpu=h100-sxm,h200 deployment.tp=4,8");
   plan->add_option("--headroom", a->opt.headroom,
                    "Size instances for this many times the workload's rate (e.g. 1.2; default 1)");
   plan->add_option("--seeds", a->opt.seeds,
@@ -45,6 +47,18 @@ CommandRunner add_plan_command(CLI::App& app) {
   plan->add_flag("--force", a->opt.force, kForceHelp);
   return [a](const CommandContext&) {
     PlanOptions opt = a->opt;
+    bool knob_given = false;
+    for (const std::string& v : a->vary) {
+      if (v.find('=') != std::string::npos) {
+        opt.shapes.push_back(v);
+      } else {
+        if (knob_given && opt.vary != v)
+          throw InputError("--vary " + v + ": one knob is searched (" + opt.vary +
+                           " given already); shape axes are KEY=LIST");
+        opt.vary = v;
+        knob_given = true;
+      }
+    }
     if (!a->targets.empty()) {
       opt.target.clear();
       for (const std::string& t : a->targets) opt.target += (opt.target.empty() ? "" : ",") + t;

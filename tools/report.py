@@ -209,18 +209,60 @@ def sweep_charts(root):
     return "\n".join(out)
 
 
+def shape_chart(plan):
+    """A shape search: each shape's cost per policy ($/hour, or GPUs without prices), the cheapest
+    marked; shapes that cannot hold one instance are listed under the chart with the reason."""
+    rows = [r for r in plan["shapes"] if "policies" in r]
+    policies = sorted({p for r in rows for p in r["policies"]})
+    priced = any("price_per_gpu_hour" in r for r in rows)
+    unit = "dollars_per_hour" if priced else "gpus"
+    labels = [" ".join(str(v) for v in r["shape"].values()) for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.35 * max(1, len(rows)) * max(1, len(policies))))
+    height = 0.8 / max(1, len(policies))
+    for k, policy in enumerate(policies):
+        ys, xs, marks = [], [], []
+        for i, r in enumerate(rows):
+            a = r["policies"].get(policy, {})
+            if a.get("value") is None:
+                continue
+            ys.append(i + k * height)
+            xs.append(a.get(unit, 0))
+            marks.append(f"{a['value']} x tp{r.get('tp', '?')}" + (" (cheapest)" if a.get("cheapest") else ""))
+        bars = ax.barh(ys, xs, height=height, label=policy)
+        for b, m in zip(bars, marks):
+            ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + m, va="center", fontsize=6)
+    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(rows))])
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("$ per hour" if priced else "GPUs")
+    ax.set_title(f"plan: {plan['scenario']}, fewest instances per shape (target {plan['target']})", fontsize=8)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=7)
+    out = png(fig)
+    infeasible = [r for r in plan["shapes"] if "infeasible" in r]
+    if infeasible:
+        out += "<ul>" + "".join(
+            f"<li>{' '.join(str(v) for v in r['shape'].values())}: {html.escape(r['infeasible'])}</li>" for r in infeasible) + "</ul>"
+    return out
+
+
 def plan_charts(root):
     path = os.path.join(root, "plan.json")
     if not os.path.exists(path):
         return ""
     plan = json.load(open(path))
+    if "shapes" in plan:
+        return shape_chart(plan)
     vary = plan["vary"]
     fig, ax = plt.subplots(figsize=(7, 4))
     for policy, r in plan["policies"].items():
         # A probe that could not run ("infeasible": why) has no attainment to draw.
         pts = sorted((p[vary], p["attainment"]) for p in r["probes"] if "attainment" in p)
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=f"{policy} -> {r['value']}")
-    ax.axhline(plan["target"], color="gray", ls="--", lw=0.8)
+    try:  # an attainment target is a number on this axis; a latency target is not drawn here
+        ax.axhline(float(plan["target"]), color="gray", ls="--", lw=0.8)
+    except ValueError:
+        pass
     ax.set_xlabel(vary)
     ax.set_ylabel("SLO attainment")
     ax.set_title(f"plan: {plan['scenario']} (target {plan['target']})")

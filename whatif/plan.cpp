@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "run/simulation.hpp"
@@ -41,29 +43,31 @@ class Search {
   Search(Json base, TracePaths paths, const PlanOptions& opt, const PlanTargets& target, const CountKnob& knob)
       : base_(std::move(base)), paths_(std::move(paths)), opt_(opt), target_(target), knob_(knob) {}
 
-  // A scenario with the knob at `value`; a count outgrowing its kind's nodes adds nodes of
-  // that kind (one more when first-fit placement leaves GPUs stranded).
-  Scenario scenario_at(double value) {
+  // The scenario with the knob at `value`, and its JSON; a count outgrowing its kind's nodes adds
+  // nodes of that kind (one more when first-fit placement leaves GPUs stranded).
+  std::pair<Json, Scenario> at(double value) {
     Json j = base_;
     const bool integer = !knob_.override_path.empty();
     if (!integer) {
       apply_override(j, opt_.vary + "=" + Json(value).dump());
-      return scenario_from_json(j, paths_);
+      Scenario sc = scenario_from_json(j, paths_);
+      return {std::move(j), std::move(sc)};
     }
     apply_override(j, knob_.override_path + "=" + std::to_string(std::llround(value)));
     const long long need = knob_.other_gpus + std::llround(value) * knob_.tp;
     const long long nodes = std::max(knob_.nodes, (need + knob_.gpus_per_node - 1) / knob_.gpus_per_node);
-    if (nodes == knob_.nodes) return scenario_from_json(j, paths_);
     for (long long extra = 0;; ++extra) {
       Json k = j;
-      apply_override(k, knob_.nodes_path + "=" + std::to_string(nodes + extra));
+      if (nodes + extra != knob_.nodes) apply_override(k, knob_.nodes_path + "=" + std::to_string(nodes + extra));
       try {
-        return scenario_from_json(k, paths_);
+        Scenario sc = scenario_from_json(k, paths_);
+        return {std::move(k), std::move(sc)};
       } catch (const InputError&) {
-        if (extra >= 2) throw;
+        if (nodes == knob_.nodes || extra >= 2) throw;
       }
     }
   }
+  Scenario scenario_at(double value) { return at(value).second; }
 
   Probe probe(double value) {
     const bool integer = !knob_.override_path.empty();
@@ -97,14 +101,14 @@ class Search {
               {"output_tokens_per_s", s["throughput"]["output_tokens_per_s"]},
               {"goodput_requests_per_s", s["goodput"]["requests_per_s"]},
               {"meets", meets}};
-    costs(p, sc, s["throughput"]["output_tokens_per_s"].get<double>());
+    costs(p, sc, s["throughput"]);
     probes_.push_back(p);
     return {value, std::move(s), meets};
   }
 
-  // GPUs (in all, and by kind on a fleet), $/hour and $ per million output tokens of a probe
-  // (the dollars when every kind has a price).
-  static void costs(Json& p, const Scenario& sc, double output_tokens_per_s) {
+  // GPUs (in all, and by kind on a fleet), the whole nodes they take, $/hour and $ per million
+  // output and input tokens of a probe (the dollars when every kind has a price).
+  static void costs(Json& p, const Scenario& sc, const Json& throughput) {
     long long gpus = 0;
     double per_hour = 0;
     bool priced = true;
@@ -116,12 +120,21 @@ class Search {
       if (g.hardware.price_per_gpu_hour) per_hour += g.gpu_count() * *g.hardware.price_per_gpu_hour;
       else priced = false;
     }
+    long long nodes = 0;
+    for (const NodeGroupSpec& k : sc.cluster.node_groups())
+      if (by_kind.contains(k.gpu.name))
+        nodes += (by_kind[k.gpu.name].get<long long>() + k.gpus_per_node - 1) / k.gpus_per_node;
     p["gpus"] = gpus;
+    p["nodes"] = nodes;
     if (by_kind.size() > 1) p["gpus_by_kind"] = by_kind;
     if (!priced) return;
     p["dollars_per_hour"] = per_hour;
-    p["dollars_per_million_output_tokens"] =
-        output_tokens_per_s > 0 ? Json(per_hour / (output_tokens_per_s * 3600.0) * 1e6) : Json(nullptr);
+    auto per_million = [&](const char* rate) {
+      const double tokens_per_s = throughput[rate].get<double>();
+      return tokens_per_s > 0 ? Json(per_hour / (tokens_per_s * 3600.0) * 1e6) : Json(nullptr);
+    };
+    p["dollars_per_million_output_tokens"] = per_million("output_tokens_per_s");
+    p["dollars_per_million_input_tokens"] = per_million("input_tokens_per_s");
   }
 
   Json instances(double lo_in, double hi_in) {
@@ -165,7 +178,8 @@ class Search {
     // The answer in the planner's units: the chosen probe's GPUs and dollars.
     for (const Json& p : probes_)
       if (v && p[opt_.vary] == j["value"])
-        for (const char* k : {"gpus", "gpus_by_kind", "dollars_per_hour", "dollars_per_million_output_tokens", "target_value"})
+        for (const char* k : {"gpus", "nodes", "gpus_by_kind", "dollars_per_hour", "dollars_per_million_output_tokens",
+                              "dollars_per_million_input_tokens", "target_value"})
           if (p.contains(k)) j[k] = p[k];
     j["probes"] = probes_;
     return j;
@@ -386,40 +400,57 @@ static Json over_seeds(const std::vector<Json>& per_seed, double quantile, std::
   r["seeds"] = seeds;
   r["spread"] = {{"min", lo}, {"max", hi}, {"seeds_with_an_answer", met}};
   r["probes"] = probes;
+  const std::string spread = met == n && lo == hi
+                                 ? "every seed answers " + lo.dump()
+                                 : "seed " + std::to_string(first_seed + static_cast<std::uint64_t>(chosen)) +
+                                       " binds; the seeds' answers span " + (lo.is_null() ? "-" : lo.dump()) + " to " +
+                                       (hi.is_null() ? "-" : hi.dump());
   r["reason"] = r["reason"].get<std::string>() + "; " + std::to_string(need) + " of " + std::to_string(n) +
-                " seeds must meet (seed " + std::to_string(first_seed + static_cast<std::uint64_t>(chosen)) +
-                " binds; the seeds' answers span " + (lo.is_null() ? "-" : lo.dump()) + " to " +
-                (hi.is_null() ? "-" : hi.dump()) + ")";
+                " seeds must meet (" + spread + ")";
   return r;
 }
 
-Json run_plan(const std::string& file, const std::vector<std::string>& overrides, const PlanOptions& opt) {
-  const PlanTargets target = PlanTargets::parse(opt.target);
-  Json base = file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file);
-  for (const auto& o : overrides) apply_override(base, o);
-  const TracePaths paths = trace_paths(opt.trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string());
-  if (!(opt.headroom >= 1 && opt.headroom <= 100))
-    throw InputError("--headroom: expected a factor in [1, 100] on the workload's rate, got " +
-                     fmt_with(opt.headroom, "%g"));
-  if (opt.headroom != 1) {
-    if (opt.vary == "workload.rate_scale")
-      throw InputError(
-          "--headroom: sizes instances for a rate above the workload's; with --vary workload.rate_scale "
-          "the answer is the highest rate itself");
-    const double scale = scenario_from_json(base, paths).workload.rate_scale * opt.headroom;
-    apply_override(base, "workload.rate_scale=" + Json(scale).dump());
-  }
-  const Scenario sc = scenario_from_json(base, paths);  // validates before searching
-  for (const PlanTarget& t : target.all) {
-    if (t.window.empty()) continue;
-    std::string names;
-    for (const MetricWindow& w : sc.windows) names += (names.empty() ? "" : ", ") + w.name;
-    if (std::none_of(sc.windows.begin(), sc.windows.end(), [&](const MetricWindow& w) { return w.name == t.window; }))
-      throw InputError("--target " + t.text + ": the scenario has no metric window \"" + t.window + "\" (" +
-                       (sc.windows.empty() ? std::string("it has none: metrics.windows, or workload.bursts")
-                                           : "its windows: " + names) +
-                       ")");
-  }
+namespace {
+
+// Runs fn(0) .. fn(items - 1) on up to `threads` threads. An interruption stops the workers and
+// is rethrown once all are back; otherwise the first error is rethrown as an InputError.
+void parallel_for(std::size_t items, int threads, const std::function<void(std::size_t)>& fn) {
+  std::mutex mu;
+  std::string error;
+  std::size_t next = 0;
+  auto worker = [&] {
+    for (;;) {
+      std::size_t i = 0;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        if (next >= items) return;
+        i = next++;
+      }
+      try {
+        fn(i);
+      } catch (const Interrupted&) {
+        return;  // the signal is still recorded: rethrown once every worker is back
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> l(mu);
+        if (error.empty()) error = e.what();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, std::min<int>(threads, static_cast<int>(items))); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  throw_if_interrupted();
+  if (!error.empty()) throw InputError(error);
+}
+
+// The largest rate a count carries may exceed the rate it was sized for many times over; the
+// headroom search stops at this multiple of it.
+constexpr double kMaxHeadroom = 16;
+
+// One plan of one deployment shape: `base` is the scenario with every shape key and the
+// headroom applied.
+Json plan_one(const Json& base, const TracePaths& paths, const PlanOptions& opt, const PlanTargets& target) {
+  const Scenario sc = scenario_from_json(base, paths);
   const CountKnob knob = count_knob(opt.vary, base, sc);
   std::vector<std::string> policies = opt.policies.empty() ? std::vector<std::string>{sc.policy_name} : opt.policies;
   double lo = opt.min, hi = opt.max;
@@ -444,50 +475,63 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
     if (hi <= 0) hi = 4096;
     if (lo > hi) throw InputError("--min/--max: empty rate_scale range");
   }
-  if (opt.seeds < 1 || opt.seeds > 100)
-    throw InputError("--seeds: expected 1 to 100, got " + std::to_string(opt.seeds));
-  if (!(opt.seed_quantile > 0 && opt.seed_quantile <= 1))
-    throw InputError("--seed-quantile: expected a fraction of the seeds in (0, 1], got " +
-                     fmt_with(opt.seed_quantile, "%g"));
-  // One search per policy and seed (seeds sc.seed, sc.seed + 1, ...), run on the pool.
-  std::map<std::string, std::vector<Json>> results;
-  for (const auto& p : policies) results[p].resize(static_cast<std::size_t>(opt.seeds));
-  std::mutex mu;
-  std::string error;
-  std::size_t next = 0;
-  const std::size_t items = policies.size() * static_cast<std::size_t>(opt.seeds);
-  auto worker = [&] {
-    for (;;) {
-      std::string policy;
-      std::size_t seed_index = 0;
-      {
-        std::lock_guard<std::mutex> l(mu);
-        if (next >= items) return;
-        policy = policies[next / static_cast<std::size_t>(opt.seeds)];
-        seed_index = next % static_cast<std::size_t>(opt.seeds);
-        ++next;
-      }
-      try {
-        Json b = base;
-        apply_override(b, "policy.name=" + policy);
-        if (opt.seeds > 1) apply_override(b, "seed=" + std::to_string(sc.seed + seed_index));
-        Search search(b, paths, opt, target, knob);
-        Json r = !knob.override_path.empty() ? search.instances(lo, hi) : search.rate(lo, hi);
-        std::lock_guard<std::mutex> l(mu);
-        results[policy][seed_index] = std::move(r);
-      } catch (const Interrupted&) {
-        return;  // the signal is still recorded: rethrown once every worker is back
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> l(mu);
-        if (error.empty()) error = "policy " + policy + ": " + e.what();
-      }
-    }
+  // Each policy and seed (sc.seed, sc.seed + 1, ...) on its own scenario.
+  const auto seeds = static_cast<std::size_t>(opt.seeds);
+  auto scenario_of = [&](const std::string& policy, std::size_t seed_index) {
+    Json b = base;
+    apply_override(b, "policy.name=" + policy);
+    if (opt.seeds > 1) apply_override(b, "seed=" + std::to_string(sc.seed + seed_index));
+    return b;
   };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::max(1, std::min<int>(opt.threads, static_cast<int>(items))); ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
-  throw_if_interrupted();
-  if (!error.empty()) throw InputError(error);
+  // One search per policy and seed, run on the pool.
+  std::map<std::string, std::vector<Json>> results;
+  for (const auto& p : policies) results[p].resize(seeds);
+  std::mutex mu;
+  parallel_for(policies.size() * seeds, opt.threads, [&](std::size_t item) {
+    const std::string& policy = policies[item / seeds];
+    try {
+      Search search(scenario_of(policy, item % seeds), paths, opt, target, knob);
+      Json r = !knob.override_path.empty() ? search.instances(lo, hi) : search.rate(lo, hi);
+      std::lock_guard<std::mutex> l(mu);
+      results[policy][item % seeds] = std::move(r);
+    } catch (const InputError& e) {
+      throw InputError("policy " + policy + ": " + e.what());
+    }
+  });
+  Json answers = Json::object();
+  for (const auto& p : policies)
+    answers[p] =
+        opt.seeds > 1 ? over_seeds(results[p], opt.seed_quantile, sc.seed, !knob.override_path.empty()) : results[p][0];
+  // Headroom: at each answer's count, the highest rate_scale still meeting the targets (each
+  // seed's, then the same order statistic as the answer), over the rate it was sized for.
+  if (!knob.override_path.empty()) {
+    const double sized_for = sc.workload.rate_scale;
+    std::map<std::string, std::vector<Json>> rates;
+    for (const auto& p : policies) rates[p].resize(seeds);
+    PlanOptions by_rate = opt;
+    by_rate.vary = "workload.rate_scale";
+    parallel_for(policies.size() * seeds, opt.threads, [&](std::size_t item) {
+      const std::string& policy = policies[item / seeds];
+      const Json& count = answers[policy]["value"];
+      if (count.is_null()) return;
+      Search at_count(scenario_of(policy, item % seeds), paths, opt, target, knob);
+      Search search(at_count.at(count.get<double>()).first, paths, by_rate, target, CountKnob{});
+      Json r = search.rate(sized_for, sized_for * kMaxHeadroom);
+      std::lock_guard<std::mutex> l(mu);
+      rates[policy][item % seeds] = std::move(r);
+    });
+    for (const auto& p : policies) {
+      Json& answer = answers[p];
+      if (answer["value"].is_null()) continue;
+      const Json rate = opt.seeds > 1 ? over_seeds(rates[p], opt.seed_quantile, sc.seed, false) : rates[p][0];
+      if (rate["value"].is_null()) continue;  // a seed quantile below 1: the chosen count may miss at some seeds
+      const double max_rate = rate["value"].get<double>();
+      answer["headroom"] = {{"max_rate_scale", max_rate},
+                            {"factor", max_rate / sized_for},
+                            {"capped", rate["reason"].get<std::string>().rfind("met up to the maximum", 0) == 0},
+                            {"probes", rate["probes"].size()}};
+    }
+  }
   Json plan;
   plan["scenario"] = sc.name;
   plan["target"] = target.text();
@@ -501,22 +545,191 @@ Json run_plan(const std::string& file, const std::vector<std::string>& overrides
     for (const NodeGroupSpec& k : sc.cluster.node_groups())
       plan["gpus"][k.gpu.name] = k.price_per_gpu_hour ? Json{{"price_per_gpu_hour", *k.price_per_gpu_hour}} : Json::object();
   }
+  if (!knob.override_path.empty()) plan["tp"] = knob.tp;
   if (!knob.override_path.empty() && sc.deployment.groups.size() > 1) plan["group"] = sc.deployment.groups[knob.group].name;
   plan["vary"] = opt.vary;
   if (opt.headroom != 1) plan["headroom"] = {{"factor", opt.headroom}, {"rate_scale", sc.workload.rate_scale}};
   // The per-request SLO only where a target counts requests meeting it.
   if (target.uses_slo()) plan["slo"] = {{"ttft_s", sc.slo.ttft_s}, {"tpot_s", sc.slo.tpot_s}};
   if (opt.seeds > 1) plan["seeds"] = {{"count", opt.seeds}, {"first", sc.seed}, {"quantile", opt.seed_quantile}};
-  plan["policies"] = Json::object();
-  for (const auto& p : policies)
-    plan["policies"][p] =
-        opt.seeds > 1 ? over_seeds(results[p], opt.seed_quantile, sc.seed, !knob.override_path.empty()) : results[p][0];
+  plan["policies"] = std::move(answers);
   return plan;
 }
 
-std::string plan_table(const Json& plan) {
-  std::string out;
-  char line[512];
+// `--vary KEY=V1,V2,...`: a shape axis (the values as `--set` takes them).
+std::pair<std::string, std::vector<std::string>> shape_axis(const std::string& text) {
+  const auto eq = text.find('=');
+  const std::string key = text.substr(0, eq);
+  std::vector<std::string> values;
+  for (const std::string& v : split_fields(text.substr(eq + 1))) {
+    if (v.empty()) throw InputError("--vary " + text + ": an empty value in the list");
+    values.push_back(v);
+  }
+  if (key.empty() || values.empty()) throw InputError("--vary " + text + ": expected KEY=V1,V2,...");
+  if (key == "deployment.instances" || key == "workload.rate_scale" || key == "policy.name" || key == "seed" ||
+      key.rfind("deployment.groups", 0) == 0)
+    throw InputError("--vary " + text + ": " + key +
+                     " is not a shape axis (the count is searched, policies are --policies, seeds --seeds)");
+  return {key, values};
+}
+
+// The shape search: every combination of the axes (the first axis slowest), each planned as a
+// plan of its own from one instance up; a shape that cannot hold one instance is a row with the
+// reason. The count range is the same GPU budget for every shape unless --max is given: the
+// larger of the shape's cluster and 4x the base scenario's GPUs.
+Json plan_shapes(const Json& base, const Scenario& base_sc, const TracePaths& paths, const PlanOptions& opt,
+                 const PlanTargets& target) {
+  if (opt.vary != "deployment.instances")
+    throw InputError("--vary KEY=LIST searches deployment shapes by their fewest deployment.instances; --vary " +
+                     opt.vary + " cannot be searched with it");
+  if (base.contains("deployment") && base["deployment"].contains("groups"))
+    throw InputError(
+        "--vary KEY=LIST: the scenario lists deployment.groups; shapes are searched on a "
+        "single-group deployment (deployment.instances, deployment.tp)");
+  std::vector<std::pair<std::string, std::vector<std::string>>> axes;
+  for (const std::string& a : opt.shapes) axes.push_back(shape_axis(a));
+  const long long base_gpus = static_cast<long long>(base_sc.instances) * base_sc.engine.tp;
+  std::size_t combos = 1;
+  for (const auto& [k, v] : axes) combos *= v.size();
+  if (combos > 256) throw InputError("--vary: " + std::to_string(combos) + " shapes, past the limit of 256");
+  Json rows = Json::array();
+  for (std::size_t c = 0; c < combos; ++c) {
+    Json b = base, shape = Json::object();
+    std::size_t rest = c;
+    std::vector<std::string> assignment(axes.size());
+    for (std::size_t a = axes.size(); a-- > 0;) {
+      assignment[a] = axes[a].second[rest % axes[a].second.size()];
+      rest /= axes[a].second.size();
+    }
+    for (std::size_t a = 0; a < axes.size(); ++a) {
+      apply_override(b, axes[a].first + "=" + assignment[a]);
+      shape[axes[a].first] = assignment[a];
+    }
+    apply_override(b, "deployment.instances=1");
+    Json row = {{"shape", shape}};
+    try {
+      const Scenario one = scenario_from_json(b, paths);
+      PlanOptions o = opt;
+      if (o.max <= 0) {
+        const long long gpus = std::max<long long>(one.cluster.total_gpus(), 4 * base_gpus);
+        o.max = static_cast<double>(std::max<long long>(1, gpus / one.engine.tp));
+      }
+      Json p = plan_one(b, paths, o, target);
+      for (const char* k : {"gpu", "price_per_gpu_hour", "tp", "policies"})
+        if (p.contains(k)) row[k] = p[k];
+    } catch (const InputError& e) {
+      const std::string why = e.what();
+      if (why.find(": unknown key") != std::string::npos) throw;  // a misspelt axis, not a shape
+      row["infeasible"] = why;
+    }
+    rows.push_back(std::move(row));
+  }
+  // The cheapest feasible shape per policy: by $/hour where every shape is priced, else by GPUs.
+  std::set<std::string> policies;
+  for (const Json& r : rows)
+    if (r.contains("policies"))
+      for (auto it = r["policies"].begin(); it != r["policies"].end(); ++it) policies.insert(it.key());
+  for (const std::string& p : policies) {
+    std::vector<Json*> feasible;
+    bool priced = true;
+    for (Json& r : rows)
+      if (r.contains("policies") && !r["policies"][p]["value"].is_null()) {
+        feasible.push_back(&r["policies"][p]);
+        priced = priced && feasible.back()->contains("dollars_per_hour");
+      }
+    auto cost = [&](const Json* a) { return (*a)[priced ? "dollars_per_hour" : "gpus"].get<double>(); };
+    const auto best = std::min_element(feasible.begin(), feasible.end(),
+                                       [&](const Json* x, const Json* y) { return cost(x) < cost(y); });
+    if (best == feasible.end()) continue;
+    const double least = cost(*best);
+    for (Json* a : feasible)
+      if (cost(a) <= least * (1 + 1e-12)) (*a)["cheapest"] = true;  // every shape tied at the least
+  }
+  Json plan;
+  plan["scenario"] = base_sc.name;
+  plan["target"] = target.text();
+  plan["targets"] = Json::array();
+  for (const PlanTarget& t : target.all) plan["targets"].push_back(t.text);
+  plan["vary"] = opt.vary;
+  plan["axes"] = Json::array();
+  for (const auto& [k, v] : axes) plan["axes"].push_back({{"key", k}, {"values", v}});
+  if (opt.headroom != 1) plan["headroom"] = {{"factor", opt.headroom}, {"rate_scale", base_sc.workload.rate_scale}};
+  if (target.uses_slo()) plan["slo"] = {{"ttft_s", base_sc.slo.ttft_s}, {"tpot_s", base_sc.slo.tpot_s}};
+  if (opt.seeds > 1) plan["seeds"] = {{"count", opt.seeds}, {"first", base_sc.seed}, {"quantile", opt.seed_quantile}};
+  plan["shapes"] = std::move(rows);
+  return plan;
+}
+
+}  // namespace
+
+Json run_plan(const std::string& file, const std::vector<std::string>& overrides, const PlanOptions& opt) {
+  const PlanTargets target = PlanTargets::parse(opt.target);
+  Json base = file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file);
+  for (const auto& o : overrides) apply_override(base, o);
+  const TracePaths paths =
+      trace_paths(opt.trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string());
+  if (!(opt.headroom >= 1 && opt.headroom <= 100))
+    throw InputError("--headroom: expected a factor in [1, 100] on the workload's rate, got " +
+                     fmt_with(opt.headroom, "%g"));
+  if (opt.seeds < 1 || opt.seeds > 100)
+    throw InputError("--seeds: expected 1 to 100, got " + std::to_string(opt.seeds));
+  if (!(opt.seed_quantile > 0 && opt.seed_quantile <= 1))
+    throw InputError("--seed-quantile: expected a fraction of the seeds in (0, 1], got " +
+                     fmt_with(opt.seed_quantile, "%g"));
+  if (opt.headroom != 1) {
+    if (opt.vary == "workload.rate_scale")
+      throw InputError(
+          "--headroom: sizes instances for a rate above the workload's; with --vary workload.rate_scale "
+          "the answer is the highest rate itself");
+    const double scale = scenario_from_json(base, paths).workload.rate_scale * opt.headroom;
+    apply_override(base, "workload.rate_scale=" + Json(scale).dump());
+  }
+  const Scenario sc = scenario_from_json(base, paths);  // validates before searching
+  for (const PlanTarget& t : target.all) {
+    if (t.window.empty()) continue;
+    std::string names;
+    for (const MetricWindow& w : sc.windows) names += (names.empty() ? "" : ", ") + w.name;
+    if (std::none_of(sc.windows.begin(), sc.windows.end(), [&](const MetricWindow& w) { return w.name == t.window; }))
+      throw InputError("--target " + t.text + ": the scenario has no metric window \"" + t.window + "\" (" +
+                       (sc.windows.empty() ? std::string("it has none: metrics.windows, or workload.bursts")
+                                           : "its windows: " + names) +
+                       ")");
+  }
+  if (!opt.shapes.empty()) return plan_shapes(base, sc, paths, opt, target);
+  return plan_one(base, paths, opt, target);
+}
+
+namespace {
+
+// A policy's answer as table cells: value, GPUs, nodes, $/hour, $/M output and input tokens,
+// headroom, and the result text.
+struct AnswerCells {
+  std::string value, gpus, nodes, per_hour, per_m_out, per_m_in, headroom, result;
+};
+
+AnswerCells answer_cells(const Json& r) {
+  auto money = [&](const char* k, const char* f) {
+    return r.contains(k) && r[k].is_number() ? fmt_with(r[k].get<double>(), f) : std::string("-");
+  };
+  AnswerCells c;
+  c.value = r["value"].is_null() ? "-" : r["value"].dump();
+  c.gpus = r.contains("gpus") ? r["gpus"].dump() : "-";
+  c.nodes = r.contains("nodes") ? r["nodes"].dump() : "-";
+  c.per_hour = money("dollars_per_hour", "%.2f");
+  c.per_m_out = money("dollars_per_million_output_tokens", "%.3f");
+  c.per_m_in = money("dollars_per_million_input_tokens", "%.3f");
+  c.headroom = "-";
+  if (r.contains("headroom"))
+    c.headroom = (r["headroom"]["capped"].get<bool>() ? ">=" : "") +
+                 fmt_with(r["headroom"]["factor"].get<double>(), "%.2f") + "x";
+  std::string binding;
+  for (const Json& b : r["binding"]) binding += (binding.empty() ? "" : ", ") + b.get<std::string>();
+  c.result = r["reason"].get<std::string>() +
+             (binding.empty() ? "" : (r["value"].is_null() ? "; missed: " : "; binds: ") + binding);
+  return c;
+}
+
+std::string plan_header(const Json& plan, const std::string& varying) {
   std::string slo;
   if (plan.contains("slo"))
     slo = " (SLO ttft <= " + fmt_with(plan["slo"]["ttft_s"].get<double>(), "%g") +
@@ -530,28 +743,69 @@ std::string plan_table(const Json& plan) {
     headroom += ", over " + plan["seeds"]["count"].dump() + " seeds (" +
                 (q >= 1 ? std::string("every one") : fmt_with(q, "%g") + " of them") + " must meet)";
   }
-  std::snprintf(line, sizeof line, "plan: %s, target %s%s, varying %s%s\n", plan["scenario"].get<std::string>().c_str(),
-                plan["target"].get<std::string>().c_str(), slo.c_str(), plan["vary"].get<std::string>().c_str(),
-                headroom.c_str());
-  out += line;
-  std::snprintf(line, sizeof line, "%-12s %14s %6s %10s %12s %8s  %s\n", "policy", "value", "GPUs", "$/hour",
-                "$/M tokens", "probes", "result");
-  out += line;
-  for (auto it = plan["policies"].begin(); it != plan["policies"].end(); ++it) {
-    const Json& r = it.value();
-    auto money = [&](const char* k, const char* f) {
-      return r.contains(k) && r[k].is_number() ? fmt_with(r[k].get<double>(), f) : std::string("-");
-    };
-    std::string binding;
-    for (const Json& b : r["binding"]) binding += (binding.empty() ? "" : ", ") + b.get<std::string>();
-    const std::string reason = r["reason"].get<std::string>() +
-                               (binding.empty() ? "" : (r["value"].is_null() ? "; missed: " : "; binds: ") + binding);
-    std::snprintf(line, sizeof line, "%-12s %14s %6s %10s %12s %8zu  %s\n", it.key().c_str(),
-                  r["value"].is_null() ? "-" : r["value"].dump().c_str(),
-                  r.contains("gpus") ? r["gpus"].dump().c_str() : "-", money("dollars_per_hour", "%.2f").c_str(),
-                  money("dollars_per_million_output_tokens", "%.3f").c_str(), r["probes"].size(), reason.c_str());
-    out += line;
+  return "plan: " + plan["scenario"].get<std::string>() + ", target " + plan["target"].get<std::string>() + slo +
+         ", varying " + varying + headroom + "\n";
+}
+
+std::string cells_line(const std::string& lead, const AnswerCells& c) {
+  char line[1024];
+  std::snprintf(line, sizeof line, "%s %9s %6s %6s %9s %9s %9s %9s  %s\n", lead.c_str(), c.value.c_str(),
+                c.gpus.c_str(), c.nodes.c_str(), c.per_hour.c_str(), c.per_m_out.c_str(), c.per_m_in.c_str(),
+                c.headroom.c_str(), c.result.c_str());
+  return line;
+}
+
+const AnswerCells kColumnNames{"value", "GPUs", "nodes", "$/hour", "$/M out", "$/M in", "headroom", "result"};
+
+}  // namespace
+
+std::string plan_table(const Json& plan) {
+  char lead[256];
+  if (!plan.contains("shapes")) {
+    std::string out = plan_header(plan, plan["vary"].get<std::string>());
+    std::snprintf(lead, sizeof lead, "%-12s", "policy");
+    out += cells_line(lead, kColumnNames);
+    for (auto it = plan["policies"].begin(); it != plan["policies"].end(); ++it) {
+      AnswerCells c = answer_cells(it.value());
+      c.result = std::to_string(it.value()["probes"].size()) + " probes; " + c.result;
+      std::snprintf(lead, sizeof lead, "%-12s", it.key().c_str());
+      out += cells_line(lead, c);
+    }
+    return out;
   }
+  // A shape search: one row per shape and policy, the cheapest per policy marked *.
+  std::string axes;
+  for (const Json& a : plan["axes"]) axes += (axes.empty() ? "" : " x ") + a["key"].get<std::string>();
+  std::string out = plan_header(plan, "the fewest " + plan["vary"].get<std::string>() + " over " +
+                                          std::to_string(plan["shapes"].size()) + " shapes (" + axes + ")");
+  auto shape_text = [](const Json& shape) {
+    std::string t;
+    for (auto it = shape.begin(); it != shape.end(); ++it) t += (t.empty() ? "" : " ") + it.value().get<std::string>();
+    return t;
+  };
+  std::size_t width = 8;
+  for (const Json& r : plan["shapes"]) width = std::max(width, shape_text(r["shape"]).size());
+  const auto w = static_cast<int>(width);
+  std::snprintf(lead, sizeof lead, "%-*s %-12s", w, "shape", "policy");
+  AnswerCells names = kColumnNames;
+  names.value = "instances";
+  out += cells_line(lead, names);
+  for (const Json& r : plan["shapes"]) {
+    const std::string shape = shape_text(r["shape"]);
+    if (r.contains("infeasible")) {
+      std::snprintf(lead, sizeof lead, "%-*s %-12s", w, shape.c_str(), "-");
+      out += lead + std::string("  infeasible: ") + r["infeasible"].get<std::string>() + "\n";
+      continue;
+    }
+    for (auto it = r["policies"].begin(); it != r["policies"].end(); ++it) {
+      const bool cheapest = it.value().value("cheapest", false);
+      std::snprintf(lead, sizeof lead, "%-*s %-12s", w, shape.c_str(), (it.key() + (cheapest ? " *" : "")).c_str());
+      out += cells_line(lead, answer_cells(it.value()));
+    }
+  }
+  const bool priced = std::any_of(plan["shapes"].begin(), plan["shapes"].end(),
+                                  [](const Json& r) { return r.contains("price_per_gpu_hour"); });
+  out += std::string("* the cheapest shape for the policy") + (priced ? " ($/hour)\n" : " (fewest GPUs: no prices)\n");
   return out;
 }
 

@@ -49,6 +49,9 @@ struct PlanTargets {
 struct PlanOptions {
   std::string target = "0.99";  // one target, or several as a comma list (PlanTargets)
   std::string vary = "deployment.instances";
+  // Shape axes, `KEY=V1,V2,...` (`cluster.gpu=h100-sxm,h200`, `deployment.tp=2,4,8`): every
+  // combination is planned on its own and the answer is a table of shapes, the cheapest marked.
+  std::vector<std::string> shapes;
   std::vector<std::string> policies;  // empty: the scenario's own policy
   double min = 0, max = 0;            // 0: defaults (instances 1..max(cluster, 4x); rate 0.25..4096)
   int threads = 1;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include "test_support.hpp"
@@ -142,6 +143,91 @@ TEST(PlanLibrary, HeadroomSizesForAHigherRate) {
 // --seeds 3: one search per seed; the answer holds for every seed, so (each seed's search being
 // monotone) it is the largest of the three single-seed answers, and with a quantile of 1/3 the
 // smallest; plan.json lists each seed's answer and their spread.
+// Headroom: the answer's count still meets the targets at the highest rate found, which is at
+// least the rate it was sized for.
+TEST(PlanLibrary, HeadroomIsTheHighestRateTheAnswerCarries) {
+  PlanOptions opt;
+  opt.target = "ttft.p99<=0.5";
+  const std::string file = scenario_file("whatif-plan-headroom", 60);
+  const Json plan = run_plan(file, {}, opt);
+  const Json& r = plan["policies"]["vllm"];
+  ASSERT_TRUE(r["value"].is_number()) << plan.dump(2);
+  const Json& h = r["headroom"];
+  ASSERT_TRUE(h.is_object()) << r.dump(2);
+  EXPECT_GE(h["factor"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(h["factor"].get<double>(), h["max_rate_scale"].get<double>());  // sized for rate_scale 1
+  Json at = Json::parse(test::read_file(file));
+  at["deployment"]["instances"] = r["value"];
+  at["workload"]["rate_scale"] = h["max_rate_scale"];
+  at["cluster"]["nodes"] = (r["value"].get<int>() + 1) / 2;
+  EXPECT_LE(test::run_scenario(at)["ttft_s"]["p99"].get<double>(), 0.5);
+  EXPECT_NE(plan_table(plan).find(" headroom "), std::string::npos);
+}
+
+// The shape search, worked by hand: llama-3.1-70b on H100 or H200 at TP 2 or 4. TP 2 on an 80 GB
+// H100 cannot hold the weights (a row with the reason); every other shape's answer is the plan of
+// that shape alone; its dollars are instances x TP x the kind's price, its nodes the GPUs over 8
+// rounded up; and the cheapest $/hour is marked.
+TEST(PlanLibrary, AShapeSearchPlansEveryShapeAndMarksTheCheapest) {
+  const auto dir = test::scratch("whatif-plan-shapes");
+  Json s = test::tiny_cluster_scenario();  // its workload, at 16 requests/s of shorter requests
+  s["model"] = "llama-3.1-70b";
+  s["cluster"] = Json::parse(R"({"gpu": "h100-sxm", "nodes": 1, "gpus_per_node": 8,
+                                 "price_per_gpu_hour": {"h100-sxm": 2.0, "h200": 3.0}})");
+  s["deployment"] = {{"instances", 1}, {"tp", 4}};
+  Json& w = s["workload"]["synthetic"];
+  w["rate"] = 16;
+  w["duration_s"] = 20;
+  w["input_tokens"]["min"] = 200;
+  w["input_tokens"]["max_value"] = 1200;
+  w["output_tokens"]["min"] = 20;
+  w["output_tokens"]["max_value"] = 200;
+  test::write_file(dir / "s.json", s.dump());
+  PlanOptions opt;
+  opt.target = "ttft.p99<=0.4,tpot.mean<=0.03";
+  opt.shapes = {"cluster.gpu=h100-sxm,h200", "deployment.tp=2,4"};
+  opt.max = 8;
+  opt.threads = 2;
+  const Json plan = run_plan((dir / "s.json").string(), {}, opt);
+  const Json& rows = plan["shapes"];
+  ASSERT_EQ(rows.size(), 4u) << plan.dump(2);
+  const std::vector<std::pair<std::string, int>> order = {{"h100-sxm", 2}, {"h100-sxm", 4}, {"h200", 2}, {"h200", 4}};
+  const std::map<std::string, double> price = {{"h100-sxm", 2.0}, {"h200", 3.0}};
+  ASSERT_TRUE(rows[0].contains("infeasible")) << rows[0].dump(2);
+  EXPECT_NE(rows[0]["infeasible"].get<std::string>().find("does not fit"), std::string::npos);
+  double least = 1e300;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const auto& [gpu, tp] = order[i];
+    EXPECT_EQ(rows[i]["shape"]["cluster.gpu"], gpu);
+    EXPECT_EQ(rows[i]["shape"]["deployment.tp"], std::to_string(tp));
+    const Json& a = rows[i]["policies"]["vllm"];
+    ASSERT_TRUE(a["value"].is_number()) << rows[i].dump(2);
+    PlanOptions one = opt;
+    one.shapes.clear();
+    const Json alone =
+        run_plan((dir / "s.json").string(),
+                 {"cluster.gpu=" + gpu, "deployment.tp=" + std::to_string(tp), "deployment.instances=1"}, one);
+    EXPECT_EQ(a["value"], alone["policies"]["vllm"]["value"]) << gpu << " tp " << tp;
+    const long long n = a["value"], gpus = n * tp;
+    EXPECT_EQ(a["gpus"].get<long long>(), gpus);
+    EXPECT_EQ(a["nodes"].get<long long>(), (gpus + 7) / 8);
+    EXPECT_DOUBLE_EQ(a["dollars_per_hour"].get<double>(), static_cast<double>(gpus) * price.at(gpu));
+    least = std::min(least, a["dollars_per_hour"].get<double>());
+  }
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const Json& a = rows[i]["policies"]["vllm"];
+    EXPECT_EQ(a.value("cheapest", false), a["dollars_per_hour"].get<double>() == least) << rows[i].dump(2);
+  }
+  const std::string table = plan_table(plan);
+  EXPECT_NE(table.find("infeasible: "), std::string::npos) << table;
+  EXPECT_NE(table.find("vllm *"), std::string::npos) << table;
+  // A misspelt axis is bad input, not four infeasible shapes.
+  opt.shapes = {"cluster.gpuu=h100-sxm,h200"};
+  EXPECT_THROW(run_plan((dir / "s.json").string(), {}, opt), InputError);
+  opt.shapes = {"deployment.instances=1,2"};
+  EXPECT_THROW(run_plan((dir / "s.json").string(), {}, opt), InputError);
+}
+
 TEST(PlanLibrary, SeedsAnswerForEverySeedOrTheQuantileNamed) {
   const std::string file = scenario_file("whatif-plan-seeds", 60);
   PlanOptions opt;
