@@ -50,11 +50,12 @@ int run_sweep_command(const SweepArgs& a, const SweepRanks& ranks) {
   if (!error.empty()) throw InputError(error);
   if (ranks.rank != 0) return 0;
   std::string csv = sweep_csv_header(spec) + "\n";
-  std::size_t ran = 0;
-  std::string first_reason;
+  std::size_t ran = 0, grown = 0;
+  std::string first_reason, first_grown;
   for (const auto& [i, packed] : gathered) {
     const SweepRow row = SweepRow::unpacked(packed);
     csv += row.csv + "\n";
+    if (!row.grown.empty() && grown++ == 0) first_grown = "run " + std::to_string(i) + ": " + row.grown;
     if (row.status == SweepStatus::Ok)
       ++ran;
     else if (first_reason.empty())
@@ -69,6 +70,9 @@ int run_sweep_command(const SweepArgs& a, const SweepRanks& ranks) {
   if (!quiet)
     std::printf("sweep %s: %zu runs (%zu infeasible, recorded with their reasons), %s/sweep.csv\n", spec.name.c_str(),
                 total, total - ran, out_dir.c_str());
+  if (!quiet && grown > 0)
+    std::printf("sweep %s: %zu runs added nodes to place their instances, as plan does (%s%s)\n", spec.name.c_str(),
+                grown, first_grown.c_str(), grown > 1 ? ", ..." : "");
   return 0;
 }
 

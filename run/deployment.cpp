@@ -130,16 +130,21 @@ void place(std::vector<DeploymentGroup>& groups, const ClusterSpec& cluster, boo
       auto it = std::find_if(nodes.begin(), nodes.end(),
                              [&](const Node& n) { return n.gpu == g.hardware.gpu.name && n.size - n.used >= tp; });
       if (it == nodes.end()) {
+        const std::string& kind = g.hardware.gpu.name;
         int kind_gpus = 0;
-        for (const Node& n : nodes) kind_gpus += n.gpu == g.hardware.gpu.name ? n.size : 0;
+        for (const Node& n : nodes) kind_gpus += n.gpu == kind ? n.size : 0;
+        long long needed = 0;
+        for (const DeploymentGroup& o : groups) needed += o.hardware.gpu.name == kind ? o.gpu_count() : 0;
         if (single_form)
-          throw InputError("deployment.instances: " + std::to_string(g.count) + " instances x tp " + std::to_string(tp) +
-                           " need " + std::to_string(g.gpu_count()) + " GPUs, the cluster has " +
-                           std::to_string(cluster.total_gpus()));
-        throw InputError(g.path + ".count: " + std::to_string(g.count) + " instances x tp " + std::to_string(tp) +
-                         " do not fit: instance " + std::to_string(i) + " finds no " + g.hardware.gpu.name +
-                         " node with " + std::to_string(tp) + " free GPUs (the cluster has " +
-                         std::to_string(kind_gpus) + " " + g.hardware.gpu.name + " GPUs; groups before it took some)");
+          throw PlacementShortfall("deployment.instances: " + std::to_string(g.count) + " instances x tp " +
+                                       std::to_string(tp) + " need " + std::to_string(g.gpu_count()) +
+                                       " GPUs, the cluster has " + std::to_string(cluster.total_gpus()),
+                                   kind, needed);
+        throw PlacementShortfall(g.path + ".count: " + std::to_string(g.count) + " instances x tp " +
+                                     std::to_string(tp) + " do not fit: instance " + std::to_string(i) + " finds no " +
+                                     kind + " node with " + std::to_string(tp) + " free GPUs (the cluster has " +
+                                     std::to_string(kind_gpus) + " " + kind + " GPUs; groups before it took some)",
+                                 kind, needed);
       }
       std::vector<int> gpus;
       for (int r = 0; r < tp; ++r) gpus.push_back(it->first + it->used + r);

@@ -65,6 +65,17 @@ struct Deployment {
   bool prefix_caching() const;  // some group has prefix caching on
 };
 
+// The instances outgrow the cluster's nodes of one GPU kind: an InputError that says which kind
+// and how many of its GPUs the groups need, so that plan and sweep can add nodes
+// (run/cluster_growth.hpp) where a run refuses.
+class PlacementShortfall : public InputError {
+ public:
+  PlacementShortfall(const std::string& what, std::string gpu_kind, long long gpus_needed)
+      : InputError(what), gpu_kind(std::move(gpu_kind)), gpus_needed(gpus_needed) {}
+  std::string gpu_kind;
+  long long gpus_needed;
+};
+
 // Validates the section and places the instances; every error names its JSON path.
 Deployment deployment_from_json(const DeploymentInputs& in);
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "run/cluster_growth.hpp"
 #include "run/simulation.hpp"
 #include "sim/core/interruption.hpp"
 #include "sim/cost/csv_rows.hpp"
@@ -43,29 +44,18 @@ class Search {
   Search(Json base, TracePaths paths, const PlanOptions& opt, const PlanTargets& target, const CountKnob& knob)
       : base_(std::move(base)), paths_(std::move(paths)), opt_(opt), target_(target), knob_(knob) {}
 
-  // The scenario with the knob at `value`, and its JSON; a count outgrowing its kind's nodes adds
-  // nodes of that kind (one more when first-fit placement leaves GPUs stranded).
+  // The scenario with the knob at `value`, and its JSON; a count outgrowing its cluster adds nodes
+  // (run/cluster_growth.hpp, the rule sweep places by too).
   std::pair<Json, Scenario> at(double value) {
     Json j = base_;
-    const bool integer = !knob_.override_path.empty();
-    if (!integer) {
+    if (knob_.override_path.empty()) {
       apply_override(j, opt_.vary + "=" + Json(value).dump());
       Scenario sc = scenario_from_json(j, paths_);
       return {std::move(j), std::move(sc)};
     }
     apply_override(j, knob_.override_path + "=" + std::to_string(std::llround(value)));
-    const long long need = knob_.other_gpus + std::llround(value) * knob_.tp;
-    const long long nodes = std::max(knob_.nodes, (need + knob_.gpus_per_node - 1) / knob_.gpus_per_node);
-    for (long long extra = 0;; ++extra) {
-      Json k = j;
-      if (nodes + extra != knob_.nodes) apply_override(k, knob_.nodes_path + "=" + std::to_string(nodes + extra));
-      try {
-        Scenario sc = scenario_from_json(k, paths_);
-        return {std::move(k), std::move(sc)};
-      } catch (const InputError&) {
-        if (nodes == knob_.nodes || extra >= 2) throw;
-      }
-    }
+    GrownScenario g = scenario_adding_nodes(std::move(j), paths_);
+    return {std::move(g.json), std::move(g.scenario)};
   }
   Scenario scenario_at(double value) { return at(value).second; }
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "run/cluster_growth.hpp"
 #include "run/simulation.hpp"
 #include "sim/core/interruption.hpp"
 #include "sim/core/version.hpp"
@@ -205,13 +206,14 @@ std::string sweep_csv_row(const SweepSpec& spec, std::size_t index, const Json& 
 }
 
 std::string SweepRow::packed() const {
-  return Json{{"index", index}, {"ok", status == SweepStatus::Ok}, {"reason", reason}, {"csv", csv}}.dump();
+  return Json{{"index", index}, {"ok", status == SweepStatus::Ok}, {"reason", reason}, {"csv", csv}, {"grown", grown}}
+      .dump();
 }
 
 SweepRow SweepRow::unpacked(const std::string& line) {
   const Json j = Json::parse(line);
   return {j["index"].get<std::size_t>(), j["ok"].get<bool>() ? SweepStatus::Ok : SweepStatus::Infeasible,
-          j["reason"].get<std::string>(), j["csv"].get<std::string>()};
+          j["reason"].get<std::string>(), j["csv"].get<std::string>(), j["grown"].get<std::string>()};
 }
 
 std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) {
@@ -223,10 +225,14 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
     if (static_cast<int>(i % opt.ranks) == opt.rank) mine.push_back(i);
   std::vector<Scenario> scenarios(spec.runs.size());
   std::vector<SweepRow> rows(spec.runs.size());
+  std::vector<std::string> grown(spec.runs.size());  // the nodes a point added
   std::vector<std::size_t> feasible;
   for (std::size_t i : mine) {
     try {
-      scenarios[i] = scenario_from_json(spec.runs[i].scenario, paths);
+      // Instances outgrowing the cluster add nodes, as in plan (one placement rule).
+      GrownScenario g = scenario_adding_nodes(spec.runs[i].scenario, paths);
+      scenarios[i] = std::move(g.scenario);
+      for (const std::string& a : g.added) grown[i] += (grown[i].empty() ? "" : ", ") + a;
       feasible.push_back(i);
     } catch (const InputError& e) {
       rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(spec, i, e.what())};
@@ -258,7 +264,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
         ro.force = opt.force;
         Json summary = Simulation(scenarios[i], ro).run();
         if (has("summary")) std::ofstream(fs::path(out) / "summary.json") << summary.dump(2) << "\n";
-        rows[i] = {i, SweepStatus::Ok, "", sweep_csv_row(spec, i, summary)};
+        rows[i] = {i, SweepStatus::Ok, "", sweep_csv_row(spec, i, summary), grown[i]};
       } catch (const InputError& e) {
         // Found only once the point runs (a bad trace row, no arrival before max_time_s, a
         // limit): the point could not run, like one refused up front; the sweep goes on.

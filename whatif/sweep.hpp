@@ -3,8 +3,9 @@
 //              "grid": {key: [values]} (cartesian product), "zip": {key: [values]} (lists of
 //              equal length, advanced together), "outputs": ["summary","decisions","timeline",
 //              "requests"]}.
-// Every run is validated before any starts; a point that cannot run is a sweep.csv row whose
-// status says why ("infeasible: ..."), and the others run. Runs go to N threads (or MPI ranks); results are
+// Every run is validated before any starts; instances outgrowing the cluster add nodes as in
+// plan (run/cluster_growth.hpp); a point that still cannot run is a sweep.csv row whose status
+// says why ("infeasible: ..."), and the others run. Runs go to N threads (or MPI ranks); results are
 // put in run order, so sweep.csv is identical for any -j and any rank count.
 #pragma once
 #include <string>
@@ -49,6 +50,9 @@ struct SweepRow {
   SweepStatus status = SweepStatus::Ok;
   std::string reason;  // why it could not run (Infeasible only)
   std::string csv;     // its sweep.csv row, without the newline
+  // The nodes it added to fit its instances (run/cluster_growth.hpp), "cluster.nodes 1 -> 13";
+  // empty when the cluster held them.
+  std::string grown;
   // One line of text and back, to cross MPI ranks.
   std::string packed() const;
   static SweepRow unpacked(const std::string& line);

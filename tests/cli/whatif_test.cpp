@@ -45,10 +45,14 @@ TEST(Sweep, SameCsvForAnyJobsAndOneFolderPerRun) {
 TEST(Sweep, ImpossiblePointsAreRecordedAndMalformedSweepsStopIt) {
   const auto dir = scratch("sweep-bad");
   std::string log;
-  auto f = small_sweep(dir, {{"deployment.instances", {2, 99}}});
+  // 9,999 instances would add nodes (as plan does) past the most a cluster may have.
+  auto f = small_sweep(dir, {{"deployment.instances", {2, 9999}}});
   EXPECT_EQ(run_kunsim("sweep " + f.string() + " --quiet --out " + (dir / "o").string(), &log), 0) << log;
-  EXPECT_NE(read_file(dir / "o" / "sweep.csv").find("\"infeasible: deployment.instances: 99 instances x tp 1 need 99 GPUs"),
-            std::string::npos);
+  EXPECT_NE(read_file(dir / "o" / "sweep.csv")
+                .find("\"infeasible: deployment.instances: 9999 instances x tp 1 need 9999 GPUs"),
+            std::string::npos)
+      << read_file(dir / "o" / "sweep.csv");
+  EXPECT_NE(read_file(dir / "o" / "sweep.csv").find("past the 4096 a cluster may have"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir / "o" / "run-00000"));
   EXPECT_FALSE(std::filesystem::exists(dir / "o" / "run-00001")) << "an impossible point does not run";
   f = small_sweep(dir, {{"seed", {1}}}, {{"seed", {1, 2}}, {"deployment.instances", {1}}});

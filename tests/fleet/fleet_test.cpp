@@ -404,23 +404,34 @@ TEST(FleetCli, PlanSearchesANamedGroupAndPricesEachKind) {
   EXPECT_NE(log.find("no instance group named x (groups: a, h)"), std::string::npos) << log;
 }
 
-TEST(FleetCli, ASweepZipsGroupFieldsAndRecordsInfeasiblePoints) {
+// TP4 x 2 outgrows the A100 node: the sweep adds an A100 node as plan does (one placement rule;
+// until it did, the point was infeasible). TP3 divides no node: that point is infeasible.
+TEST(FleetCli, ASweepZipsGroupFieldsAddsNodesAndRecordsInfeasiblePoints) {
   const auto dir = scratch("fleet-sweep");
   Json base = two_kind();
   test::write_file(dir / "base.json", base.dump());
-  // TP2 x 2 and TP4 x 1 fit the A100 node; TP4 x 2 does not.
-  test::write_file(dir / "s.json", Json{{"name", "tp"}, {"base", (dir / "base.json").string()},
-                                        {"zip", {{"deployment.groups.0.tp", {2, 4, 4}},
-                                                 {"deployment.groups.0.count", {2, 1, 2}}}}}.dump());
+  test::write_file(
+      dir / "s.json",
+      Json{{"name", "tp"},
+           {"base", (dir / "base.json").string()},
+           {"zip", {{"deployment.groups.0.tp", {2, 4, 4, 3}}, {"deployment.groups.0.count", {2, 1, 2, 1}}}}}
+          .dump());
   std::string log;
-  ASSERT_EQ(test::run_kunsim("sweep " + (dir / "s.json").string() + " --out " + (dir / "out").string() + " --quiet", &log), 0)
+  ASSERT_EQ(test::run_kunsim("sweep " + (dir / "s.json").string() + " --out " + (dir / "out").string(), &log), 0)
       << log;
   const std::string csv = read_file(dir / "out" / "sweep.csv");
   // Columns: count, then tp (keys in order).
   EXPECT_NE(csv.find("\n0,2,2,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\n1,1,4,"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("\n2,2,4,,"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("infeasible: deployment.groups.0.count: 2 instances x tp 4 do not fit"), std::string::npos) << csv;
+  const auto row2 = csv.find("\n2,2,4,");
+  ASSERT_NE(row2, std::string::npos) << csv;
+  EXPECT_NE(csv.find(",ok,", row2), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("\n2,2,4,,"), std::string::npos) << csv;
+  EXPECT_NE(log.find("1 runs added nodes to place their instances, as plan does (run 2: cluster.node_groups."),
+            std::string::npos)
+      << log;
+  EXPECT_NE(csv.find("\n3,1,3,,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("infeasible: deployment.groups.0.tp: 3 does not divide"), std::string::npos) << csv;
 }
 
 }  // namespace

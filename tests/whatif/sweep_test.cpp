@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "run/cluster_growth.hpp"
 #include "test_support.hpp"
 
 namespace kunsim {
@@ -33,7 +34,7 @@ TEST(SweepLibrary, GridThenZipInAFixedOrder) {
 
 TEST(SweepLibrary, AnImpossiblePointIsATypedInfeasibleRowAndTheOthersRun) {
   const auto dir = test::scratch("whatif-sweep-infeasible");
-  const SweepSpec spec = load_sweep(write_sweep(dir, {{"deployment.instances", {2, 99, 3}}}).string());
+  const SweepSpec spec = load_sweep(write_sweep(dir, {{"deployment.tp", {1, 3, 2}}}).string());
   SweepOptions opt;
   opt.progress = false;
   opt.out_dir = (dir / "o").string();
@@ -43,11 +44,10 @@ TEST(SweepLibrary, AnImpossiblePointIsATypedInfeasibleRowAndTheOthersRun) {
   EXPECT_EQ(rows[0].status, SweepStatus::Ok);
   EXPECT_EQ(rows[1].status, SweepStatus::Infeasible);
   EXPECT_EQ(rows[2].status, SweepStatus::Ok);
-  EXPECT_NE(rows[1].reason.find("deployment.instances: 99 instances x tp 1 need 99 GPUs"), std::string::npos)
-      << rows[1].reason;
+  EXPECT_NE(rows[1].reason.find("deployment.tp: 3 does not divide"), std::string::npos) << rows[1].reason;
   EXPECT_TRUE(rows[0].reason.empty());
   // The CSV row of an infeasible point keeps its values and says why, in the status column.
-  EXPECT_EQ(rows[1].csv.rfind("1,99,", 0), 0u) << rows[1].csv;
+  EXPECT_EQ(rows[1].csv.rfind("1,3,", 0), 0u) << rows[1].csv;
   EXPECT_NE(rows[1].csv.find("infeasible: "), std::string::npos);
   EXPECT_NE(rows[0].csv.find(",ok,"), std::string::npos) << rows[0].csv;
 }
@@ -61,8 +61,7 @@ TEST(SweepLibrary, MetricWindowsAreColumns) {
   base["workload"]["bursts"] = Json::parse(R"([{"start_s": 2, "duration_s": 1, "multiplier": 3}])");
   test::write_file(
       dir / "sweep.json",
-      Json{{"name", "t"}, {"base", base}, {"grid", {{"deployment.instances", {2, 99}}}}, {"outputs", {"summary"}}}
-          .dump());
+      Json{{"name", "t"}, {"base", base}, {"grid", {{"deployment.tp", {1, 3}}}}, {"outputs", {"summary"}}}.dump());
   const SweepSpec spec = load_sweep((dir / "sweep.json").string());
   EXPECT_EQ(spec.windows, std::vector<std::string>{"burst"});
   const std::string header = sweep_csv_header(spec);
@@ -96,6 +95,23 @@ TEST(SweepLibrary, MetricWindowsAreColumns) {
   EXPECT_EQ(ok[col("burst.arrived")], s["windows"]["burst"]["requests"]["arrived"].dump());
   EXPECT_NEAR(std::stod(ok[col("burst.ttft_p99_s")]), s["windows"]["burst"]["ttft_s"]["p99"].get<double>(), 1e-5);
   EXPECT_EQ(bad[col("burst.ttft_p99_s")], "");
+}
+
+// One placement rule: 9 instances of TP1 outgrow the 2 nodes of 2 GPUs, and the point adds nodes
+// as plan's probe of 9 instances does (5 nodes), where it once was infeasible.
+TEST(SweepLibrary, APointOutgrowingTheClusterAddsNodesAsPlanDoes) {
+  const auto dir = test::scratch("whatif-sweep-grow");
+  const SweepSpec spec = load_sweep(write_sweep(dir, {{"deployment.instances", {9}}}).string());
+  SweepOptions opt;
+  opt.progress = false;
+  opt.out_dir = (dir / "o").string();
+  const std::vector<SweepRow> rows = run_sweep(spec, opt);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, SweepStatus::Ok) << rows[0].reason;
+  EXPECT_EQ(rows[0].grown, "cluster.nodes 2 -> 5");
+  const GrownScenario g = scenario_adding_nodes(spec.runs[0].scenario, TracePaths{});
+  EXPECT_EQ(g.scenario.cluster.nodes, 5);
+  EXPECT_EQ(SweepRow::unpacked(rows[0].packed()).grown, rows[0].grown);
 }
 
 TEST(SweepLibrary, ARowCrossesRanksIntact) {
