@@ -318,7 +318,11 @@ struct Simulation::Impl final : ServingObserver {
     Json j = run_summary(facts, metrics, decisions, *cluster);
     if (timeline_capped) j["sim"]["timeline_capped_at_rows"] = timeline_rows;
     if (File f = open_out(opt.out_dir, "vllm-bench.json")) {
-      const std::string text = metrics.vllm_bench_json(sc.model.name).dump(2) + "\n";
+      // A synthetic workload's gaps are gamma with one CV (Poisson: 1), as vLLM's client draws them.
+      const WorkloadSpec& w = sc.workload;
+      const std::optional<double> burstiness =
+          w.kind == WorkloadSpec::Kind::Synthetic ? std::optional<double>(1 / (w.cv * w.cv)) : std::nullopt;
+      const std::string text = metrics.vllm_bench_json(sc.model.name, burstiness).dump(2) + "\n";
       std::fwrite(text.data(), 1, text.size(), f.get());
     }
     return j;

@@ -205,7 +205,7 @@ RequestMetrics::Peaks RequestMetrics::peaks() const {
   return p;
 }
 
-nlohmann::json RequestMetrics::vllm_bench_json(const std::string& model_id) const {
+nlohmann::json RequestMetrics::vllm_bench_json(const std::string& model_id, std::optional<double> burstiness) const {
   const double span = span_s();
   auto per_s = [&](double n) { return span > 0 ? n / span : 0.0; };
   nlohmann::json j;
@@ -218,6 +218,7 @@ nlohmann::json RequestMetrics::vllm_bench_json(const std::string& model_id) cons
   j["request_rate"] =
       arrived_ > 1 && offered > 0 ? nlohmann::json(static_cast<double>(arrived_ - 1) / offered) : nlohmann::json("inf");
   j["max_concurrency"] = nullptr;
+  j["burstiness"] = burstiness ? nlohmann::json(*burstiness) : nlohmann::json(nullptr);
   j["duration"] = span;
   j["completed"] = completed_;
   j["failed"] = rejected_ + unfinished_ + aborted_;

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,9 @@ class RequestMetrics {
   nlohmann::json summary_json() const;
   // The same figures under `vllm bench serve`'s flat keys and units (ms, per second), for
   // dashboards built on vLLM's benchmark (vllm-bench.json). `model_id` is the model's name
-  // (vLLM's tokenizer_id defaults to it, as here).
-  nlohmann::json vllm_bench_json(const std::string& model_id = "") const;
+  // (vLLM's tokenizer_id defaults to it, as here). `burstiness` is vLLM's gamma shape of the
+  // arrival gaps, 1 / CV^2 (1: Poisson), where the workload has one; null otherwise.
+  nlohmann::json vllm_bench_json(const std::string& model_id = "", std::optional<double> burstiness = {}) const;
   // vllm bench serve's peaks over one-second buckets counted from the first completed request's
   // start: the most output tokens in a bucket, and the most completed requests active in one.
   // vLLM buckets each token at its own time; kunsim keeps no per-token times, so a request's

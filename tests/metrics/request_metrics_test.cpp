@@ -65,6 +65,8 @@ TEST(RequestMetrics, CountsLatenciesAndFailuresAsVllmBenchDoes) {
   EXPECT_EQ(b["max_concurrent_requests"], 2);
   EXPECT_EQ(m.vllm_bench_json("llama-3-8b")["model_id"], "llama-3-8b");
   EXPECT_EQ(m.vllm_bench_json("llama-3-8b")["tokenizer_id"], "llama-3-8b");
+  EXPECT_TRUE(m.vllm_bench_json("llama-3-8b")["burstiness"].is_null());
+  EXPECT_DOUBLE_EQ(m.vllm_bench_json("llama-3-8b", 1 / (0.5 * 0.5))["burstiness"].get<double>(), 4.0);
 }
 
 // Arrivals spread over time give the offered rate: 5 arrivals over 2 s is 2 a second.
