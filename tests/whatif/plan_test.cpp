@@ -164,7 +164,8 @@ TEST(PlanLibrary, HeadroomIsTheHighestRateTheAnswerCarries) {
   EXPECT_NE(plan_table(plan).find(" headroom "), std::string::npos);
 }
 
-// The shape search, worked by hand: llama-3.1-70b on H100 or H200 at TP 2 or 4. TP 2 on an 80 GB
+// The shape search, worked by hand (the README's whole question in small: two targets, 20%
+// headroom, 2 seeds): llama-3.1-70b on H100 or H200 at TP 2 or 4. TP 2 on an 80 GB
 // H100 cannot hold the weights (a row with the reason); every other shape's answer is the plan of
 // that shape alone; its dollars are instances x TP x the kind's price, its nodes the GPUs over 8
 // rounded up; and the cheapest $/hour is marked.
@@ -186,6 +187,8 @@ TEST(PlanLibrary, AShapeSearchPlansEveryShapeAndMarksTheCheapest) {
   PlanOptions opt;
   opt.target = "ttft.p99<=0.4,tpot.mean<=0.03";
   opt.shapes = {"cluster.gpu=h100-sxm,h200", "deployment.tp=2,4"};
+  opt.headroom = 1.2;  // the whole question in small: two targets, headroom, seeds
+  opt.seeds = 2;
   opt.max = 8;
   opt.threads = 2;
   const Json plan = run_plan((dir / "s.json").string(), {}, opt);
@@ -212,6 +215,8 @@ TEST(PlanLibrary, AShapeSearchPlansEveryShapeAndMarksTheCheapest) {
     EXPECT_EQ(a["gpus"].get<long long>(), gpus);
     EXPECT_EQ(a["nodes"].get<long long>(), (gpus + 7) / 8);
     EXPECT_DOUBLE_EQ(a["dollars_per_hour"].get<double>(), static_cast<double>(gpus) * price.at(gpu));
+    EXPECT_GE(a["headroom"]["factor"].get<double>(), 1.0);
+    EXPECT_EQ(a["seeds"].size(), 2u);
     least = std::min(least, a["dollars_per_hour"].get<double>());
   }
   for (std::size_t i = 1; i < rows.size(); ++i) {
