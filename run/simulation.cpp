@@ -79,6 +79,15 @@ struct Simulation::Impl final : ServingObserver {
     Impl* sim;
     void handle_event(SimTime t, std::uint64_t) override { sim->on_sample(t); }
   } sample_handler;
+  // A closed loop (workload.max_concurrency, vllm bench serve's --max-concurrency): the client's
+  // free slots. A request is sent once it is offered and a slot is free; its slot frees when its
+  // response reaches the client, the front end's time after the engine is done with it.
+  std::optional<std::int64_t> free_slots;
+  bool waiting_for_slot = false;  // `pending` is offered, and waits for a slot
+  struct SlotHandler final : EventHandler {
+    Impl* sim;
+    void handle_event(SimTime t, std::uint64_t) override { sim->on_slot_free(t); }
+  } slot_handler;
 
   Impl(const Scenario& s, RunOptions o)
       : sc(s),
@@ -127,6 +136,8 @@ struct Simulation::Impl final : ServingObserver {
       timeouts = std::make_unique<ClientTimeouts>(*cluster, events, seconds_to_ns(*sc.workload.client_timeout_s));
     arrival_handler.sim = this;
     sample_handler.sim = this;
+    slot_handler.sim = this;
+    free_slots = sc.workload.max_concurrency;
     source = make_arrival_source(sc.workload, rng.fork(kArrivalStream));
     if (trace_json) {
       trace = std::make_unique<PerfettoTrace>(trace_json.get());
@@ -138,12 +149,13 @@ struct Simulation::Impl final : ServingObserver {
 
   // ServingObserver
   void on_first_token(const Request&, SimTime) override {}
-  void on_request_done(Request& r, SimTime) override {
+  void on_request_done(Request& r, SimTime t) override {
     if (r.phase == Phase::Aborted) metrics.on_aborted(r);
     else metrics.on_finished(r);
     if (timeouts) timeouts->on_done(r);
     --in_flight;
     pool.release(&r);
+    release_slot(t);
   }
   void on_token_gaps(const TokenGaps& g) override { metrics.on_token_gaps(g); }
   void on_drop_gap(SimDuration gap) override { metrics.on_drop_gap(ns_to_seconds(gap)); }
@@ -160,16 +172,37 @@ struct Simulation::Impl final : ServingObserver {
     trace->work(e.id(), name, start, end, steps, decodes, prefill_tokens);
   }
 
-  void schedule_next_arrival() {
+  // The next request the source offers, sent at its time (`now` at the earliest: a closed loop's
+  // request offered earlier waited for a slot).
+  void schedule_next_arrival(SimTime now) {
     pending = source->next();
-    if (pending) events.schedule(pending->arrival, &arrival_handler);
+    if (!pending) return;
+    metrics.on_offered(pending->arrival);
+    if (free_slots && *free_slots == 0) {
+      waiting_for_slot = true;  // sent by on_slot_free
+      return;
+    }
+    events.schedule(std::max(now, pending->arrival), &arrival_handler);
+  }
+
+  // Closed loop: the engine was done with a request at `t` (finished, aborted or rejected); its
+  // client gets the response, and its slot back, the front end's time later.
+  void release_slot(SimTime t) {
+    if (free_slots) events.schedule(t + seconds_to_ns(sc.deployment.frontend_s), &slot_handler);
+  }
+  void on_slot_free(SimTime t) {
+    ++*free_slots;
+    if (!waiting_for_slot) return;
+    waiting_for_slot = false;
+    events.schedule(std::max(t, pending->arrival), &arrival_handler);
   }
 
   void on_arrival(SimTime t) {
     TraceRequest tr = std::move(*pending);
+    if (free_slots) --*free_slots;  // sent: it holds a client slot until its response is back
     // The next arrival is scheduled first, so one due at this same instant is delivered before
     // the instance's planning event that this one may schedule.
-    schedule_next_arrival();
+    schedule_next_arrival(t);
     Request* r = pool.acquire();
     r->id = next_id++;
     r->arrival = t;
@@ -193,6 +226,7 @@ struct Simulation::Impl final : ServingObserver {
       metrics.on_rejected(*r, why);
       --in_flight;
       pool.release(r);
+      release_slot(t);
     } else {
       cluster->dispatch(r, t);
       if (timeouts) timeouts->watch(*r);
@@ -239,7 +273,7 @@ struct Simulation::Impl final : ServingObserver {
 
   Json run() {
     const auto wall0 = std::chrono::steady_clock::now();
-    schedule_next_arrival();
+    schedule_next_arrival(kSimTimeZero);
     // An empty workload would "pass" with attainment 1 and every percentile 0.
     if (!pending) throw InputError(sc.workload.empty_message(source->skipped()));
     events.schedule(kSimTimeZero, &sample_handler);
@@ -320,9 +354,10 @@ struct Simulation::Impl final : ServingObserver {
     if (File f = open_out(opt.out_dir, "vllm-bench.json")) {
       // A synthetic workload's gaps are gamma with one CV (Poisson: 1), as vLLM's client draws them.
       const WorkloadSpec& w = sc.workload;
-      const std::optional<double> burstiness =
-          w.kind == WorkloadSpec::Kind::Synthetic ? std::optional<double>(1 / (w.cv * w.cv)) : std::nullopt;
-      const std::string text = metrics.vllm_bench_json(sc.model.name, burstiness).dump(2) + "\n";
+      RequestMetrics::BenchClient client;
+      if (w.kind == WorkloadSpec::Kind::Synthetic && !std::isinf(w.rate)) client.burstiness = 1 / (w.cv * w.cv);
+      client.max_concurrency = w.max_concurrency;
+      const std::string text = metrics.vllm_bench_json(sc.model.name, client).dump(2) + "\n";
       std::fwrite(text.data(), 1, text.size(), f.get());
     }
     return j;

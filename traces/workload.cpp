@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include "sim/core/input_file.hpp"
 #include "traces/trace_format_registry.hpp"
@@ -48,8 +49,9 @@ class ShapedTrace final : public ArrivalSource {
 class SyntheticSource final : public ArrivalSource {
  public:
   SyntheticSource(RateSchedule sched, LengthDistribution in, LengthDistribution out, std::optional<std::int64_t> max,
-                  const Rng& rng, std::string what)
-      : sched_(std::move(sched)),
+                  const Rng& rng, std::string what, bool all_at_once = false)
+      : all_at_once_(all_at_once),
+        sched_(std::move(sched)),
         in_(std::move(in)),
         out_(std::move(out)),
         max_(max),
@@ -58,7 +60,9 @@ class SyntheticSource final : public ArrivalSource {
         what_(std::move(what)) {}
   std::optional<TraceRequest> next() override {
     if (max_ && emitted_ >= *max_) return std::nullopt;
-    const auto t = sched_.next_after(last_, arrivals_);
+    // A rate of "inf": every request at t = 0, as vllm bench serve sends them (a closed loop's
+    // max_concurrency then gates them).
+    const auto t = all_at_once_ ? std::optional<SimTime>(kSimTimeZero) : sched_.next_after(last_, arrivals_);
     if (!t) return std::nullopt;
     last_ = *t;
     ++emitted_;
@@ -74,6 +78,7 @@ class SyntheticSource final : public ArrivalSource {
   std::int64_t clipped() const override { return clipped_; }
 
  private:
+  bool all_at_once_;
   RateSchedule sched_;
   LengthDistribution in_, out_;
   std::optional<std::int64_t> max_;
@@ -165,7 +170,15 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
     JsonFields sf(*sy, f.path_of("synthetic"));
     const std::string arrival =
         sf.choice("arrival", "poisson", {"poisson", "gamma"}, Help{"inter-arrival law: poisson, or gamma with cv"});
-    s.rate = sf.number("rate", 1e-6, 1e7, Help{"requests per second"});
+    const Json& rate = sf.required_child(
+        "rate",
+        Help{"requests per second, or \"inf\": every request sent at once (vllm bench serve's --request-rate inf)"},
+        "number or \"inf\"");
+    s.rate = rate.is_string() && rate.get<std::string>() == "inf" ? std::numeric_limits<double>::infinity()
+                                                                  : json_number(rate, sf.path_of("rate"), 1e-6, 1e7);
+    if (std::isinf(s.rate) && arrival == "gamma")
+      throw InputError(sf.path_of("arrival") +
+                       ": gamma gaps mean nothing when every request is sent at once (rate \"inf\")");
     s.cv = arrival == "gamma"
                ? sf.number("cv", 0.05, 50,
                            Help{"gamma arrivals: coefficient of variation of the gaps", "required with gamma"})
@@ -232,7 +245,20 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
   if (f.has("client_timeout_s"))
     s.client_timeout_s = f.number("client_timeout_s", 1e-3, 1e9,
                                   Help{"clients give up after this long without their last token", "none: never"});
+  if (f.has("max_concurrency"))
+    s.max_concurrency = f.integer(
+        "max_concurrency", 1, 1LL << 20,
+        Help{"closed loop: at most this many requests out at once, the next sent when one's response comes back "
+             "(vllm bench serve's --max-concurrency; TTFT and E2E count from the send)",
+             "none: open loop"});
   f.finish();
+  if (s.kind == WorkloadSpec::Kind::Synthetic && std::isinf(s.rate)) {
+    if (!s.max_requests)
+      throw InputError(path +
+                       ".max_requests: a synthetic rate of \"inf\" sends every request at once; say how many "
+                       "(vllm bench serve's --num-prompts)");
+    if (!s.bursts.empty()) throw InputError(path + ".bursts: no burst multiplies a rate of \"inf\"");
+  }
   if (s.kind == WorkloadSpec::Kind::Synthetic && s.duration_s == 0 && !s.max_requests && !s.window_duration_s)
     throw InputError(path + ".synthetic.duration_s: a synthetic workload needs duration_s, max_requests or "
                      "window.duration_s to end");
@@ -278,6 +304,7 @@ RateSchedule schedule_of(const WorkloadSpec& s) {
 
 std::optional<double> expected_requests(const WorkloadSpec& s) {
   if (s.kind == WorkloadSpec::Kind::Trace) return std::nullopt;
+  if (s.kind == WorkloadSpec::Kind::Synthetic && std::isinf(s.rate)) return static_cast<double>(*s.max_requests);
   double n = 0;
   const RateSchedule schedule = schedule_of(s);
   for (const RateSegment& g : schedule.segments()) n += g.rate * ns_to_seconds(g.end - g.start);
@@ -293,8 +320,9 @@ std::unique_ptr<ArrivalSource> make_arrival_source(const WorkloadSpec& s, const 
     in = LengthDistribution::quantiles(s.profile->input_quantiles);
     out = LengthDistribution::quantiles(s.profile->output_quantiles);
   }
-  auto source = std::make_unique<SyntheticSource>(schedule_of(s), std::move(in), std::move(out), s.max_requests, rng,
-                                                  s.describe());
+  const bool all_at_once = s.kind == WorkloadSpec::Kind::Synthetic && std::isinf(s.rate);
+  auto source = std::make_unique<SyntheticSource>(all_at_once ? RateSchedule({}) : schedule_of(s), std::move(in),
+                                                  std::move(out), s.max_requests, rng, s.describe(), all_at_once);
   if (!s.sharing || !s.sharing->any()) return source;
   return with_prefix_sharing(std::move(source), *s.sharing, rng.fork(0x5AA2E));
 }
@@ -343,7 +371,8 @@ std::string WorkloadSpec::rate_scale_effect() const {
 std::string WorkloadSpec::describe() const {
   switch (kind) {
     case Kind::Trace: return trace_format + " trace " + trace_path;
-    case Kind::Synthetic: return cv == 1 ? "synthetic poisson" : "synthetic gamma";
+    case Kind::Synthetic:
+      return std::isinf(rate) ? "synthetic, all at once" : cv == 1 ? "synthetic poisson" : "synthetic gamma";
     case Kind::Profile: return "profile " + profile_name;
   }
   return "?";

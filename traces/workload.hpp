@@ -29,7 +29,7 @@ struct WorkloadSpec {
   enum class Kind { Trace, Synthetic, Profile } kind = Kind::Synthetic;
   // trace
   std::string trace_format, trace_path;
-  // synthetic
+  // synthetic; rate is infinite for "inf" (every request at t = 0)
   double rate = 1, cv = 1, duration_s = 0;
   LengthDistribution input = LengthDistribution::fixed(512), output = LengthDistribution::fixed(128);
   // profile
@@ -46,6 +46,8 @@ struct WorkloadSpec {
   std::optional<PrefixSharing> sharing;
   // Clients give up on a request not finished this long after it was sent (off when unset).
   std::optional<double> client_timeout_s;
+  // A closed loop (vllm bench serve's --max-concurrency): at most this many requests out at once.
+  std::optional<std::int64_t> max_concurrency;
 
   std::string describe() const;
   // How rate_scale acts on this source, for the console ("" at 1): a trace's time is compressed

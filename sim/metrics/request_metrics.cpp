@@ -205,7 +205,7 @@ RequestMetrics::Peaks RequestMetrics::peaks() const {
   return p;
 }
 
-nlohmann::json RequestMetrics::vllm_bench_json(const std::string& model_id, std::optional<double> burstiness) const {
+nlohmann::json RequestMetrics::vllm_bench_json(const std::string& model_id, const BenchClient& client) const {
   const double span = span_s();
   auto per_s = [&](double n) { return span > 0 ? n / span : 0.0; };
   nlohmann::json j;
@@ -214,11 +214,12 @@ nlohmann::json RequestMetrics::vllm_bench_json(const std::string& model_id, std:
   j["model_id"] = model_id;
   j["tokenizer_id"] = model_id;
   j["num_prompts"] = arrived_;
-  const double offered = ns_to_seconds(last_arrival_ - std::max(first_arrival_, kSimTimeZero));
+  // Offered, as the source gave the requests (a closed loop sends them later): "inf" when all at once.
+  const double offered = ns_to_seconds(last_offered_ - first_offered_);
   j["request_rate"] =
-      arrived_ > 1 && offered > 0 ? nlohmann::json(static_cast<double>(arrived_ - 1) / offered) : nlohmann::json("inf");
-  j["max_concurrency"] = nullptr;
-  j["burstiness"] = burstiness ? nlohmann::json(*burstiness) : nlohmann::json(nullptr);
+      offered_ > 1 && offered > 0 ? nlohmann::json(static_cast<double>(offered_ - 1) / offered) : nlohmann::json("inf");
+  j["max_concurrency"] = client.max_concurrency ? nlohmann::json(*client.max_concurrency) : nlohmann::json(nullptr);
+  j["burstiness"] = client.burstiness ? nlohmann::json(*client.burstiness) : nlohmann::json(nullptr);
   j["duration"] = span;
   j["completed"] = completed_;
   j["failed"] = rejected_ + unfinished_ + aborted_;

@@ -29,6 +29,11 @@ class RequestMetrics {
   // added to the TTFT and E2E the client sees (requests.csv, the summary and the SLO).
   // `windows` (metrics.windows, the bursts) get their own figures (WindowMetrics).
   RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend = {}, const std::vector<MetricWindow>& windows = {});
+  // The source offered a request at `at` (a closed loop may send it later): the offered rate.
+  void on_offered(SimTime at) {
+    if (offered_++ == 0) first_offered_ = at;
+    last_offered_ = at;
+  }
   void on_arrival(SimTime at) {
     ++arrived_;
     if (last_arrival_ < at) last_arrival_ = at;
@@ -60,9 +65,12 @@ class RequestMetrics {
   nlohmann::json summary_json() const;
   // The same figures under `vllm bench serve`'s flat keys and units (ms, per second), for
   // dashboards built on vLLM's benchmark (vllm-bench.json). `model_id` is the model's name
-  // (vLLM's tokenizer_id defaults to it, as here). `burstiness` is vLLM's gamma shape of the
-  // arrival gaps, 1 / CV^2 (1: Poisson), where the workload has one; null otherwise.
-  nlohmann::json vllm_bench_json(const std::string& model_id = "", std::optional<double> burstiness = {}) const;
+  // (vLLM's tokenizer_id defaults to it, as here).
+  struct BenchClient {
+    std::optional<double> burstiness;             // vLLM's gamma shape of the gaps, 1 / CV^2 (1: Poisson); null: none
+    std::optional<std::int64_t> max_concurrency;  // a closed loop's slots; null: open loop
+  };
+  nlohmann::json vllm_bench_json(const std::string& model_id = "", const BenchClient& client = {}) const;
   // vllm bench serve's peaks over one-second buckets counted from the first completed request's
   // start: the most output tokens in a bucket, and the most completed requests active in one.
   // vLLM buckets each token at its own time; kunsim keeps no per-token times, so a request's
@@ -87,6 +95,8 @@ class RequestMetrics {
   SimTime first_arrival_ = kNoTime, last_finish_ = kSimTimeZero;
   std::vector<double> ttft_, tpot_, e2e_, queue_, prefill_done_;
   SimTime last_arrival_ = kSimTimeZero;
+  std::int64_t offered_ = 0;
+  SimTime first_offered_ = kSimTimeZero, last_offered_ = kSimTimeZero;
   struct Span {  // a completed request as its client saw it (seconds): sent, first token, done
     double start, first, end;
     int tokens;

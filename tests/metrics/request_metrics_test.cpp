@@ -23,7 +23,10 @@ Request finished(RequestId id, std::int64_t arrival_ns, std::int64_t first_ns, s
 
 TEST(RequestMetrics, CountsLatenciesAndFailuresAsVllmBenchDoes) {
   RequestMetrics m(nullptr, Slo{1.0, 0.1}, ns_span(10'000'000));  // 10 ms front end
-  for (int i = 0; i < 4; ++i) m.on_arrival(kSimTimeZero);
+  for (int i = 0; i < 4; ++i) {
+    m.on_offered(kSimTimeZero);
+    m.on_arrival(kSimTimeZero);
+  }
   // 0.5 s TTFT, 11 outputs over 1 s: TPOT 0.1 s. Meets (0.51 <= 1, 0.1 <= 0.1).
   m.on_finished(finished(0, 0, 500'000'000, 1'500'000'000, 11));
   // 2 s TTFT: misses.
@@ -66,13 +69,15 @@ TEST(RequestMetrics, CountsLatenciesAndFailuresAsVllmBenchDoes) {
   EXPECT_EQ(m.vllm_bench_json("llama-3-8b")["model_id"], "llama-3-8b");
   EXPECT_EQ(m.vllm_bench_json("llama-3-8b")["tokenizer_id"], "llama-3-8b");
   EXPECT_TRUE(m.vllm_bench_json("llama-3-8b")["burstiness"].is_null());
-  EXPECT_DOUBLE_EQ(m.vllm_bench_json("llama-3-8b", 1 / (0.5 * 0.5))["burstiness"].get<double>(), 4.0);
+  EXPECT_DOUBLE_EQ(m.vllm_bench_json("llama-3-8b", {.burstiness = 1 / (0.5 * 0.5)})["burstiness"].get<double>(), 4.0);
+  EXPECT_EQ(m.vllm_bench_json("llama-3-8b", {.max_concurrency = 4})["max_concurrency"], 4);
 }
 
 // Arrivals spread over time give the offered rate: 5 arrivals over 2 s is 2 a second.
 TEST(RequestMetrics, TheRequestRateIsTheOfferedOne) {
   RequestMetrics m(nullptr, Slo{});
   for (int i = 0; i < 5; ++i) {
+    m.on_offered(at_ns(i * 500'000'000LL));
     m.on_arrival(at_ns(i * 500'000'000LL));
     m.on_finished(finished(static_cast<RequestId>(i), i * 500'000'000LL, i * 500'000'000LL + 100'000'000,
                            i * 500'000'000LL + 200'000'000, 3));
