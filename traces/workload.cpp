@@ -360,6 +360,7 @@ std::string WorkloadSpec::rate_scale_effect() const {
       return "trace time " + std::string(rate_scale > 1 ? "compressed " : "stretched ") + x +
              " by rate_scale (the same requests, " + (rate_scale > 1 ? "sooner" : "later") + ")";
     case Kind::Synthetic:
+      if (std::isinf(rate)) return "rate_scale has no effect: every request is sent at once (rate \"inf\")";
       return "rate x" + format_number(rate_scale) + " by rate_scale";
     case Kind::Profile:
       return "profile rates x" + format_number(rate_scale) + " over its span of " + format_number(profile->duration_s) +
