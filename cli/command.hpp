@@ -50,6 +50,7 @@ CommandRunner add_report_command(CLI::App& app);
 CommandRunner add_fit_command(CLI::App& app);
 CommandRunner add_compare_profiles_command(CLI::App& app);
 CommandRunner add_import_command(CLI::App& app);
+CommandRunner add_replay_bench_command(CLI::App& app);
 CommandRunner add_diff_command(CLI::App& app);
 
 }  // namespace kunsim

@@ -17,6 +17,7 @@ std::span<const Command> commands() {
       {"compare-profiles", add_compare_profiles_command},
       {"import", add_import_command},
       {"diff", add_diff_command},
+      {"replay-bench", add_replay_bench_command},
   };
   return table;
 }

@@ -352,15 +352,19 @@ struct Simulation::Impl final : ServingObserver {
     Json j = run_summary(facts, metrics, decisions, *cluster);
     if (timeline_capped) j["sim"]["timeline_capped_at_rows"] = timeline_rows;
     if (File f = open_out(opt.out_dir, "vllm-bench.json")) {
-      // A synthetic workload's gaps are gamma with one CV (Poisson: 1), as vLLM's client draws them.
-      const WorkloadSpec& w = sc.workload;
-      RequestMetrics::BenchClient client;
-      if (w.kind == WorkloadSpec::Kind::Synthetic && !std::isinf(w.rate)) client.burstiness = 1 / (w.cv * w.cv);
-      client.max_concurrency = w.max_concurrency;
-      const std::string text = metrics.vllm_bench_json(sc.model.name, client).dump(2) + "\n";
+      const std::string text = vllm_bench().dump(2) + "\n";
       std::fwrite(text.data(), 1, text.size(), f.get());
     }
     return j;
+  }
+
+  Json vllm_bench() const {
+    // A synthetic workload's gaps are gamma with one CV (Poisson: 1), as vLLM's client draws them.
+    const WorkloadSpec& w = sc.workload;
+    RequestMetrics::BenchClient client;
+    if (w.kind == WorkloadSpec::Kind::Synthetic && !std::isinf(w.rate)) client.burstiness = 1 / (w.cv * w.cv);
+    client.max_concurrency = w.max_concurrency;
+    return metrics.vllm_bench_json(sc.model.name, client);
   }
 };
 
@@ -370,5 +374,6 @@ Simulation::Simulation(const Scenario& scenario, RunOptions options) {
 }
 Simulation::~Simulation() = default;
 Json Simulation::run() { return impl_->run(); }
+Json Simulation::vllm_bench() const { return impl_->vllm_bench(); }
 
 }  // namespace kunsim

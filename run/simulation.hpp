@@ -30,6 +30,8 @@ class Simulation {
   Simulation& operator=(const Simulation&) = delete;
   // Runs to the end (or sim.max_time_s) and returns summary.json's content.
   Json run();
+  // After run(): vllm-bench.json's content (the figures under `vllm bench serve`'s keys).
+  Json vllm_bench() const;
 
  private:
   struct Impl;
