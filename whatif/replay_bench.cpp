@@ -163,6 +163,30 @@ std::map<std::string, double> parse_bench_block(const std::string& text) {
   return out;
 }
 
+namespace {
+template <typename One>
+void read_records(const Json& root, std::vector<BenchRecord>& out, One one) {
+  if (root.contains("records")) {
+    if (!root["records"].is_array()) throw InputError("records: expected an array");
+    for (std::size_t i = 0; i < root["records"].size(); ++i)
+      out.push_back(one(root["records"][i], "records[" + std::to_string(i) + "]"));
+  } else {
+    // A --save-result JSON with the serve and bench lines and the GPU added: its other keys stay.
+    Json j = Json::object();
+    for (const char* k : {"id", "source", "gpu", "serve", "bench", "recorded_mape"})
+      if (root.contains(k)) j[k] = root[k];
+    j["measured"] = Json::object();
+    for (auto it = root.begin(); it != root.end(); ++it)
+      if (it.value().is_number() && std::find(kCompared.begin(), kCompared.end(), it.key()) != kCompared.end())
+        j["measured"][it.key()] = it.value();
+    if (root.contains("completed")) j["measured"]["completed"] = root["completed"];
+    for (const char* k : {"total_input_tokens", "total_output_tokens"})
+      if (root.contains(k)) j["measured"][k] = root[k];
+    out.push_back(one(j, ""));
+  }
+}
+}  // namespace
+
 std::vector<BenchRecord> load_bench_records(const std::string& path) {
   const Json root = parse_json_file(path);
   std::vector<BenchRecord> out;
@@ -181,30 +205,15 @@ std::vector<BenchRecord> load_bench_records(const std::string& path) {
         if (it.value().is_number()) r.measured[it.key()] = it.value().get<double>();
     }
     if (f.has("block")) r.measured = parse_bench_block(f.string("block", Help{"the printed result block"}));
-    // A --save-result JSON carries the figures at its top level.
-    for (auto it = j.begin(); it != j.end(); ++it)
-      if (it.value().is_number() && std::find(kCompared.begin(), kCompared.end(), it.key()) != kCompared.end())
-        r.measured.emplace(it.key(), it.value().get<double>());
-    if (r.measured.empty()) throw InputError(at + ": no figures (measured, block, or vLLM's keys)");
+    f.finish();
+    if (r.measured.empty())
+      throw InputError((at.empty() ? "" : at + ": ") + "no figures (measured, block, or vLLM's keys)");
     return r;
   };
-  if (root.contains("records")) {
-    if (!root["records"].is_array()) throw InputError(path + ": records: expected an array");
-    for (std::size_t i = 0; i < root["records"].size(); ++i)
-      out.push_back(one(root["records"][i], "records[" + std::to_string(i) + "]"));
-  } else {
-    // A --save-result JSON with the serve and bench lines and the GPU added: its other keys stay.
-    Json j = Json::object();
-    for (const char* k : {"id", "source", "gpu", "serve", "bench", "recorded_mape"})
-      if (root.contains(k)) j[k] = root[k];
-    j["measured"] = Json::object();
-    for (auto it = root.begin(); it != root.end(); ++it)
-      if (it.value().is_number() && std::find(kCompared.begin(), kCompared.end(), it.key()) != kCompared.end())
-        j["measured"][it.key()] = it.value();
-    if (root.contains("completed")) j["measured"]["completed"] = root["completed"];
-    for (const char* k : {"total_input_tokens", "total_output_tokens"})
-      if (root.contains(k)) j["measured"][k] = root[k];
-    out.push_back(one(j, path));
+  try {
+    read_records(root, out, one);
+  } catch (const InputError& e) {
+    throw InputError(path + ": " + e.what());  // the JSON path inside the file
   }
   return out;
 }
