@@ -134,8 +134,10 @@ void DecodeCohort::advance(std::int64_t k) {
 const std::vector<Request*>& DecodeCohort::take_finished() {
   std::vector<Request*>& out = finished_;
   out.clear();
-  // (steps ago it finished, id): the earliest finish first, as one lane orders them.
-  std::vector<std::tuple<std::int64_t, RequestId, Request*>> done;
+  // (steps ago it finished, id): the earliest finish first, as one lane orders them. Reused: this
+  // runs after every step and jump.
+  auto& done = finishing_;
+  done.clear();
   for (Lane& l : lanes_)
     for (auto it = l.finish_at.begin(); it != l.finish_at.end() && std::get<0>(*it) <= l.steps; ++it)
       done.emplace_back(std::get<0>(*it) - l.steps, std::get<1>(*it), std::get<2>(*it));

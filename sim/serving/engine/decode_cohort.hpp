@@ -86,6 +86,7 @@ class DecodeCohort {
   int count_ = 0;
   std::vector<Lane> lanes_;
   std::vector<Request*> finished_;
+  std::vector<std::tuple<std::int64_t, RequestId, Request*>> finishing_;  // take_finished's scratch
 };
 
 }  // namespace kunsim

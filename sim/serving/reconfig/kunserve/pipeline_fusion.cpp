@@ -200,26 +200,48 @@ bool ServingCluster::grow(int pipeline_id, const std::vector<int>& partners, con
   return true;
 }
 
+namespace {
+
+// A grown group's stage order, for G = k x g stages from a group of g and (k-1) x g partners:
+// old stage r keeps the first part of its layers, and its k-1 partners follow it. Each stage is
+// the old group's stage `old_stage` (partner < 0) or the partner instance `partner`.
+struct GrownStage {
+  int old_stage = 0;
+  int partner = -1;
+};
+std::vector<GrownStage> grown_stages(int g, const std::vector<int>& partners) {
+  const int k = 1 + static_cast<int>(partners.size()) / g;
+  std::vector<GrownStage> out;
+  for (int r = 0; r < g; ++r) {
+    out.push_back({r, -1});
+    for (int p = 0; p < k - 1; ++p) out.push_back({r, partners[static_cast<std::size_t>(r * (k - 1) + p)]});
+  }
+  return out;
+}
+
+}  // namespace
+
 // The grown group adopts everything: the old group's KV re-laid evenly over all G stages, beside
 // each partner's KV, stale on its own member. A partner nearly full of its own KV leaves less
 // room on its stage than the even share needs, however much the others have. Usage is taken
 // with a block per running request to spare: the most the steps until every engine pauses add.
 bool ServingCluster::grown_fits(const Engine& gp, const std::vector<int>& partners, SimTime now) const {
-  const int g = gp.stages(), k = 1 + static_cast<int>(partners.size()) / g, G = k * g;
+  const std::vector<GrownStage> stages = grown_stages(gp.stages(), partners);
+  const int G = static_cast<int>(stages.size());
   std::vector<Member> members;
   std::int64_t need = gp.kv_used_at(now) + gp.running();
-  for (int r = 0; r < g; ++r) {
-    members.push_back(gp.members()[static_cast<std::size_t>(r)]);
-    for (int p = 0; p < k - 1; ++p) {
-      const Engine& part = *instance(partners[static_cast<std::size_t>(r * (k - 1) + p)]);
+  for (int idx = 0; idx < G; ++idx) {
+    const GrownStage& st = stages[static_cast<std::size_t>(idx)];
+    if (st.partner < 0) {
+      members.push_back(gp.members()[static_cast<std::size_t>(st.old_stage)]);
+      members.back().stale_blocks = 0;
+    } else {
+      const Engine& part = *instance(st.partner);
       members.push_back(part.members()[0]);
       members.back().stale_blocks = part.kv_used_at(now) + part.running();
       need += members.back().stale_blocks;
     }
-  }
-  for (int idx = 0; idx < G; ++idx) {
-    members[static_cast<std::size_t>(idx)].extra_blocks = group_freed_blocks(gp.context().group, idx, G);
-    if (idx % k == 0) members[static_cast<std::size_t>(idx)].stale_blocks = 0;
+    members.back().extra_blocks = group_freed_blocks(gp.context().group, idx, G);
   }
   return pool_blocks(members) >= need;
 }
@@ -227,35 +249,35 @@ bool ServingCluster::grown_fits(const Engine& gp, const std::vector<int>& partne
 void ServingCluster::do_grow(int pipeline_id, const std::vector<int>& partners, const FuseOptions& opt, SimTime now) {
   Engine* old = uninstall(pipeline_id);
   locked_.erase(pipeline_id);
-  const int g = old->stages(), k = 1 + static_cast<int>(partners.size()) / g, G = k * g;
-  // Stage order: old stage r keeps the first part of its layers; its k-1 partners follow it.
+  const int g = old->stages();
+  const std::vector<GrownStage> stages = grown_stages(g, partners);
+  const int G = static_cast<int>(stages.size()), k = G / g;
   std::vector<Member> members;
-  std::vector<Engine*> joining;
-  for (int r = 0; r < g; ++r) {
-    members.push_back(old->members()[r]);
-    for (int p = 0; p < k - 1; ++p) {
-      Engine* part = uninstall(partners[r * (k - 1) + p]);
+  std::vector<Engine*> joining(stages.size(), nullptr);  // by stage: the partner joining there
+  for (int idx = 0; idx < G; ++idx) {
+    const GrownStage& st = stages[static_cast<std::size_t>(idx)];
+    if (st.partner < 0) {
+      members.push_back(old->members()[static_cast<std::size_t>(st.old_stage)]);
+    } else {
+      Engine* part = uninstall(st.partner);
       locked_.erase(part->id());
-      joining.push_back(part);
+      joining[static_cast<std::size_t>(idx)] = part;
       members.push_back(part->members()[0]);
     }
+    members.back().extra_blocks = group_freed_blocks(old->context().group, idx, G);
+    members.back().stale_blocks = 0;
   }
   Joining j;
-  for (int idx = 0; idx < G; ++idx) {
-    members[idx].extra_blocks = group_freed_blocks(old->context().group, idx, G);
-    members[idx].stale_blocks = 0;
-  }
   j.take(*old, fusion_port(*old), -1, nullptr, opt.stale_kv, -1, k);  // per-stage KV: re-laid, never stale
   const std::int64_t relaid = j.kept_blocks;
   const std::int64_t relaid_requests = static_cast<std::int64_t>(j.running.size());
-  for (int idx = 0, p = 0; idx < G; ++idx)
-    if (idx % k != 0) {
-      Engine& part = *joining[p++];
-      j.take(part, fusion_port(part), idx, &members[idx], opt.stale_kv, idx);
-    }
+  for (int idx = 0; idx < G; ++idx)
+    if (Engine* part = joining[static_cast<std::size_t>(idx)])
+      j.take(*part, fusion_port(*part), idx, &members[static_cast<std::size_t>(idx)], opt.stale_kv, idx);
   Engine* gp = install_pipeline(std::move(members), j, opt);
   std::vector<int> added;
-  for (Engine* part : joining) added.push_back(part->members()[0].slot);
+  for (Engine* part : joining)
+    if (part) added.push_back(part->members()[0].slot);
   nlohmann::json fields = pipeline_fields(*gp, j, opt);
   fields["from_instance"] = pipeline_id;
   fields["from_g"] = g;
