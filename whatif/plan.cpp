@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "run/cluster_growth.hpp"
 #include "run/simulation.hpp"
@@ -178,7 +179,7 @@ class Search {
   TracePaths paths_;
   const PlanOptions& opt_;
   const PlanTargets& target_;
-  const CountKnob& knob_;
+  const CountKnob knob_;  // a copy: callers pass temporaries (the headroom search's none)
   Json probes_ = Json::array();
   std::map<double, std::vector<std::string>> missed_;  // by probed value: the targets it missed
 };
@@ -502,7 +503,7 @@ Json plan_one(const Json& base, const TracePaths& paths, const PlanOptions& opt,
     by_rate.vary = "workload.rate_scale";
     parallel_for(policies.size() * seeds, opt.threads, [&](std::size_t item) {
       const std::string& policy = policies[item / seeds];
-      const Json& count = answers[policy]["value"];
+      const Json& count = std::as_const(answers).at(policy).at("value");  // read by every thread
       if (count.is_null()) return;
       Search at_count(scenario_of(policy, item % seeds), paths, opt, target, knob);
       Search search(at_count.at(count.get<double>()).first, paths, by_rate, target, CountKnob{});
@@ -770,7 +771,10 @@ std::string plan_table(const Json& plan) {
                                           std::to_string(plan["shapes"].size()) + " shapes (" + axes + ")");
   auto shape_text = [](const Json& shape) {
     std::string t;
-    for (auto it = shape.begin(); it != shape.end(); ++it) t += (t.empty() ? "" : " ") + it.value().get<std::string>();
+    for (auto it = shape.begin(); it != shape.end(); ++it) {
+      if (!t.empty()) t += ' ';
+      t += it.value().get<std::string>();
+    }
     return t;
   };
   std::size_t width = 8;

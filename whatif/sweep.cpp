@@ -235,7 +235,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
       for (const std::string& a : g.added) grown[i] += (grown[i].empty() ? "" : ", ") + a;
       feasible.push_back(i);
     } catch (const InputError& e) {
-      rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(spec, i, e.what())};
+      rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(spec, i, e.what()), ""};
     }
   }
   auto has = [&](const char* o) { return std::find(spec.outputs.begin(), spec.outputs.end(), o) != spec.outputs.end(); };
@@ -268,7 +268,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
       } catch (const InputError& e) {
         // Found only once the point runs (a bad trace row, no arrival before max_time_s, a
         // limit): the point could not run, like one refused up front; the sweep goes on.
-        rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(spec, i, e.what())};
+        rows[i] = {i, SweepStatus::Infeasible, e.what(), sweep_csv_infeasible_row(spec, i, e.what()), ""};
       } catch (const Interrupted&) {
         // The signal stays recorded; the sweep rethrows it once every worker is back.
       } catch (const std::exception& e) {

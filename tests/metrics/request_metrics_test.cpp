@@ -69,8 +69,11 @@ TEST(RequestMetrics, CountsLatenciesAndFailuresAsVllmBenchDoes) {
   EXPECT_EQ(m.vllm_bench_json("llama-3-8b")["model_id"], "llama-3-8b");
   EXPECT_EQ(m.vllm_bench_json("llama-3-8b")["tokenizer_id"], "llama-3-8b");
   EXPECT_TRUE(m.vllm_bench_json("llama-3-8b")["burstiness"].is_null());
-  EXPECT_DOUBLE_EQ(m.vllm_bench_json("llama-3-8b", {.burstiness = 1 / (0.5 * 0.5)})["burstiness"].get<double>(), 4.0);
-  EXPECT_EQ(m.vllm_bench_json("llama-3-8b", {.max_concurrency = 4})["max_concurrency"], 4);
+  EXPECT_DOUBLE_EQ(
+      m.vllm_bench_json("llama-3-8b", {.burstiness = 1 / (0.5 * 0.5), .max_concurrency = std::nullopt})["burstiness"]
+          .get<double>(),
+      4.0);
+  EXPECT_EQ(m.vllm_bench_json("llama-3-8b", {.burstiness = std::nullopt, .max_concurrency = 4})["max_concurrency"], 4);
 }
 
 // Arrivals spread over time give the offered rate: 5 arrivals over 2 s is 2 a second.

@@ -115,7 +115,7 @@ TEST(SweepLibrary, APointOutgrowingTheClusterAddsNodesAsPlanDoes) {
 }
 
 TEST(SweepLibrary, ARowCrossesRanksIntact) {
-  const SweepRow row{7, SweepStatus::Infeasible, "a reason, with \"quotes\"\nand a newline", "7,99,\"x\""};
+  const SweepRow row{7, SweepStatus::Infeasible, "a reason, with \"quotes\"\nand a newline", "7,99,\"x\"", ""};
   const std::string packed = row.packed();
   EXPECT_EQ(packed.find('\n'), std::string::npos) << "one line";
   const SweepRow back = SweepRow::unpacked(packed);
