@@ -28,12 +28,11 @@ struct Probe {
 };
 
 // What a varied count means: `deployment.instances` (the single form) or the count of one
-// instance group (`deployment.groups.<name or index>.count`), with the JSON path it sets and
-// where its GPU kind's nodes are counted.
+// instance group (`deployment.groups.<name or index>.count`), with the JSON path it sets and its
+// GPU kind's nodes at the start (the search's default range; run/cluster_growth.hpp adds nodes).
 struct CountKnob {
   std::string override_path;   // empty: not a count (rate_scale)
   int group = -1;              // the instance group it counts
-  std::string nodes_path;      // the key of the nodes of its GPU kind
   long long tp = 1;
   long long other_gpus = 0;  // GPUs of its kind the other groups take
   long long gpus_per_node = 8;
@@ -300,15 +299,12 @@ std::string fmt_with(double v, const char* f) {
 
 namespace {
 
-// The node group of `kind` a plan adds nodes to: its JSON key, size and count.
-void nodes_of_kind(CountKnob& k, const Json& base, const Scenario& sc, const std::string& kind) {
-  const std::vector<NodeGroupSpec> kinds = sc.cluster.node_groups();
-  const bool listed = base.contains("cluster") && base["cluster"].contains("node_groups");
-  for (std::size_t i = 0; i < kinds.size(); ++i) {
-    if (kinds[i].gpu.name != kind) continue;
-    k.nodes_path = listed ? "cluster.node_groups." + std::to_string(i) + ".nodes" : "cluster.nodes";
-    k.gpus_per_node = kinds[i].gpus_per_node;
-    k.nodes = kinds[i].nodes;
+// The node group of `kind`: its size and count.
+void nodes_of_kind(CountKnob& k, const Scenario& sc, const std::string& kind) {
+  for (const NodeGroupSpec& n : sc.cluster.node_groups()) {
+    if (n.gpu.name != kind) continue;
+    k.gpus_per_node = n.gpus_per_node;
+    k.nodes = n.nodes;
     return;
   }
 }
@@ -345,7 +341,7 @@ CountKnob count_knob(const std::string& vary, const Json& base, const Scenario& 
   for (std::size_t i = 0; i < sc.deployment.groups.size(); ++i)
     if (static_cast<int>(i) != k.group && sc.deployment.groups[i].hardware.gpu.name == g.hardware.gpu.name)
       k.other_gpus += sc.deployment.groups[i].gpu_count();
-  nodes_of_kind(k, base, sc, g.hardware.gpu.name);
+  nodes_of_kind(k, sc, g.hardware.gpu.name);
   return k;
 }
 
@@ -438,6 +434,21 @@ void parallel_for(std::size_t items, int threads, const std::function<void(std::
 // headroom search stops at this multiple of it.
 constexpr double kMaxHeadroom = 16;
 
+// What every plan.json says of the question: the scenario, the targets, what was varied, the
+// headroom, the per-request SLO (only where a target counts requests meeting it) and the seeds.
+Json plan_head(const Scenario& sc, const PlanOptions& opt, const PlanTargets& target) {
+  Json plan;
+  plan["scenario"] = sc.name;
+  plan["target"] = target.text();
+  plan["targets"] = Json::array();
+  for (const PlanTarget& t : target.all) plan["targets"].push_back(t.text);
+  plan["vary"] = opt.vary;
+  if (opt.headroom != 1) plan["headroom"] = {{"factor", opt.headroom}, {"rate_scale", sc.workload.rate_scale}};
+  if (target.uses_slo()) plan["slo"] = {{"ttft_s", sc.slo.ttft_s}, {"tpot_s", sc.slo.tpot_s}};
+  if (opt.seeds > 1) plan["seeds"] = {{"count", opt.seeds}, {"first", sc.seed}, {"quantile", opt.seed_quantile}};
+  return plan;
+}
+
 // One plan of one deployment shape: `base` is the scenario with every shape key and the
 // headroom applied.
 Json plan_one(const Json& base, const TracePaths& paths, const PlanOptions& opt, const PlanTargets& target) {
@@ -523,11 +534,7 @@ Json plan_one(const Json& base, const TracePaths& paths, const PlanOptions& opt,
                             {"probes", rate["probes"].size()}};
     }
   }
-  Json plan;
-  plan["scenario"] = sc.name;
-  plan["target"] = target.text();
-  plan["targets"] = Json::array();
-  for (const PlanTarget& t : target.all) plan["targets"].push_back(t.text);
+  Json plan = plan_head(sc, opt, target);
   if (sc.cluster.single_kind()) {
     if (sc.cluster.price_per_gpu_hour) plan["price_per_gpu_hour"] = *sc.cluster.price_per_gpu_hour;
     plan["gpu"] = sc.cluster.gpu.name;
@@ -537,12 +544,8 @@ Json plan_one(const Json& base, const TracePaths& paths, const PlanOptions& opt,
       plan["gpus"][k.gpu.name] = k.price_per_gpu_hour ? Json{{"price_per_gpu_hour", *k.price_per_gpu_hour}} : Json::object();
   }
   if (!knob.override_path.empty()) plan["tp"] = knob.tp;
-  if (!knob.override_path.empty() && sc.deployment.groups.size() > 1) plan["group"] = sc.deployment.groups[knob.group].name;
-  plan["vary"] = opt.vary;
-  if (opt.headroom != 1) plan["headroom"] = {{"factor", opt.headroom}, {"rate_scale", sc.workload.rate_scale}};
-  // The per-request SLO only where a target counts requests meeting it.
-  if (target.uses_slo()) plan["slo"] = {{"ttft_s", sc.slo.ttft_s}, {"tpot_s", sc.slo.tpot_s}};
-  if (opt.seeds > 1) plan["seeds"] = {{"count", opt.seeds}, {"first", sc.seed}, {"quantile", opt.seed_quantile}};
+  if (!knob.override_path.empty() && sc.deployment.groups.size() > 1)
+    plan["group"] = sc.deployment.groups[knob.group].name;
   plan["policies"] = std::move(answers);
   return plan;
 }
@@ -636,17 +639,9 @@ Json plan_shapes(const Json& base, const Scenario& base_sc, const TracePaths& pa
     for (Json* a : feasible)
       if (cost(a) <= least * (1 + 1e-12)) (*a)["cheapest"] = true;  // every shape tied at the least
   }
-  Json plan;
-  plan["scenario"] = base_sc.name;
-  plan["target"] = target.text();
-  plan["targets"] = Json::array();
-  for (const PlanTarget& t : target.all) plan["targets"].push_back(t.text);
-  plan["vary"] = opt.vary;
+  Json plan = plan_head(base_sc, opt, target);
   plan["axes"] = Json::array();
   for (const auto& [k, v] : axes) plan["axes"].push_back({{"key", k}, {"values", v}});
-  if (opt.headroom != 1) plan["headroom"] = {{"factor", opt.headroom}, {"rate_scale", base_sc.workload.rate_scale}};
-  if (target.uses_slo()) plan["slo"] = {{"ttft_s", base_sc.slo.ttft_s}, {"tpot_s", base_sc.slo.tpot_s}};
-  if (opt.seeds > 1) plan["seeds"] = {{"count", opt.seeds}, {"first", base_sc.seed}, {"quantile", opt.seed_quantile}};
   plan["shapes"] = std::move(rows);
   return plan;
 }
