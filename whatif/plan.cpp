@@ -198,16 +198,9 @@ PlanTarget PlanTarget::parse(const std::string& text) {
   PlanTarget t;
   t.text = text;
   auto number = [&](const std::string& s) {
-    std::size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(s, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used == 0 || used != s.size() || !std::isfinite(v) || v < 0)
-      throw InputError("--target " + text + ": expected a number, got \"" + s + "\"");
-    return v;
+    const std::optional<double> v = parse_number(s);
+    if (!v || *v < 0) throw InputError("--target " + text + ": expected a number, got \"" + s + "\"");
+    return *v;
   };
   const auto le = text.find("<="), ge = text.find(">=");
   if (le == std::string::npos && ge == std::string::npos) {

@@ -81,16 +81,9 @@ Flags flags_of(const std::string& what, const std::string& line, std::size_t ski
 }
 
 double number_of(const std::string& what, const std::string& flag, const std::string& v) {
-  std::size_t used = 0;
-  double x = 0;
-  try {
-    x = std::stod(v, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (used == 0 || used != v.size() || !std::isfinite(x))
-    throw InputError(what + ": " + flag + " " + v + ": expected a number");
-  return x;
+  const std::optional<double> x = parse_number(v);
+  if (!x) throw InputError(what + ": " + flag + " " + v + ": expected a number");
+  return *x;
 }
 
 // The catalogue name of a Hugging Face model id: "Qwen/Qwen3-14B" -> qwen3-14b,

@@ -2,7 +2,9 @@
 // The message always names where the problem is: a JSON path (`cluster.gpus_per_node`) or a
 // file:line, so the user can fix it without reading kunsim's code.
 #pragma once
+#include <cmath>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -36,6 +38,20 @@ inline std::string format_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
+}
+
+// A command-line value read whole as a finite number ("2", "0.05", "1e3"), or nullopt: trailing
+// text, "inf" and "nan" are no number here. The caller names the flag in its error.
+inline std::optional<double> parse_number(const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (used == 0 || used != text.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
 }
 
 }  // namespace kunsim
