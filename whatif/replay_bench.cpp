@@ -56,11 +56,15 @@ struct Flags {
   std::vector<std::string> positionals;
 };
 
-Flags flags_of(const std::string& what, const std::string& line, std::size_t skip,
+Flags flags_of(const std::string& what, const std::string& line, const std::vector<std::string>& command,
                const std::set<std::string>& switch_names) {
   const std::vector<std::string> w = words_of(line);
+  std::string expected;
+  for (const std::string& c : command) expected += c + " ";
+  if (w.size() < command.size() || !std::equal(command.begin(), command.end(), w.begin()))
+    throw InputError(what + ": expected `" + expected + "...`");
   Flags f;
-  for (std::size_t i = skip; i < w.size(); ++i) {
+  for (std::size_t i = command.size(); i < w.size(); ++i) {
     const std::string& a = w[i];
     if (a.rfind("-", 0) != 0 || a == "-") {
       f.positionals.push_back(a);
@@ -215,19 +219,16 @@ Json scenario_of_record(const BenchRecord& r) {
   // The server.
   const std::string sw = "serve (" + r.id + ")";
   const Flags s = flags_of(
-      sw, r.serve, 2,
+      sw, r.serve, {"vllm", "serve"},
       {"--enable-prefix-caching", "--no-enable-prefix-caching", "--enable-expert-parallel", "--async-scheduling",
        "--trust-remote-code", "--disable-log-requests", "--enable-chunked-prefill", "--disable-log-stats"});
-  const std::vector<std::string> w = words_of(r.serve);
-  if (w.size() < 2 || w[0] != "vllm" || w[1] != "serve") throw InputError(sw + ": expected `vllm serve MODEL ...`");
   std::string hf = s.values.count("--model") ? s.values.at("--model") : "";
   if (hf.empty() && !s.positionals.empty()) hf = s.positionals.front();
   if (hf.empty()) throw InputError(sw + ": no model");
   const std::string model = catalogue_name(hf);
   find_model(model, sw + ": model " + hf);
-  for (const char* refused : {"--enable-expert-parallel"})
-    if (s.switches.count(refused))
-      throw InputError(sw + ": " + refused + " needs expert parallelism, which kunsim does not model yet (MoE)");
+  if (s.switches.count("--enable-expert-parallel"))
+    throw InputError(sw + ": --enable-expert-parallel needs expert parallelism, which kunsim does not model yet (MoE)");
   if (s.switches.count("--async-scheduling"))
     throw InputError(sw +
                      ": --async-scheduling overlaps the host's scheduling with the GPU's step, which kunsim's "
@@ -277,11 +278,9 @@ Json scenario_of_record(const BenchRecord& r) {
 
   // The client.
   const std::string bw = "bench (" + r.id + ")";
-  const Flags b = flags_of(
-      bw, r.bench, 3, {"--ignore-eos", "--trust-remote-code", "--save-result", "--save-detailed", "--disable-tqdm"});
-  const std::vector<std::string> bwords = words_of(r.bench);
-  if (bwords.size() < 3 || bwords[0] != "vllm" || bwords[1] != "bench" || bwords[2] != "serve")
-    throw InputError(bw + ": expected `vllm bench serve ...`");
+  const Flags b =
+      flags_of(bw, r.bench, {"vllm", "bench", "serve"},
+               {"--ignore-eos", "--trust-remote-code", "--save-result", "--save-detailed", "--disable-tqdm"});
   const std::string dataset = b.values.count("--dataset-name") ? b.values.at("--dataset-name") : "random";
   if (dataset != "random")
     throw InputError(bw + ": --dataset-name " + dataset + ": only random prompts replay from the record alone");
