@@ -88,15 +88,13 @@ void RequestMetrics::on_finished(const Request& r) {
   if (r.output > 1) tpot_.push_back(tpot);
   const bool met = ttft <= slo_.ttft_s && tpot <= slo_.tpot_s;
   if (met) ++met_slo_;
-  for (WindowMetrics& w : windows_)
-    if (w.holds(r.arrival)) w.on_finished(ttft, tpot, e2e, queue_.back(), r.output > 1, met);
+  in_windows(r.arrival, [&](WindowMetrics& w) { w.on_finished(ttft, tpot, e2e, queue_.back(), r.output > 1, met); });
   row(r, "finished");
 }
 
 void RequestMetrics::on_rejected(const Request& r, const std::string&) {
   ++rejected_;
-  for (WindowMetrics& w : windows_)
-    if (w.holds(r.arrival)) w.on_rejected();
+  in_windows(r.arrival, [](WindowMetrics& w) { w.on_rejected(); });
   row(r, "rejected");
 }
 
@@ -106,15 +104,13 @@ void RequestMetrics::on_aborted(const Request& r) {
   if (!r.scheduled) ++aborted_queued_;
   else if (!r.first_token) ++aborted_prefilling_;
   else aborted_ttft_.push_back(ns_to_seconds(*r.first_token - r.arrival + frontend_));
-  for (WindowMetrics& w : windows_)
-    if (w.holds(r.arrival)) w.on_aborted();
+  in_windows(r.arrival, [](WindowMetrics& w) { w.on_aborted(); });
   row(r, "aborted");
 }
 
 void RequestMetrics::on_unfinished(const Request& r) {
   ++unfinished_;
-  for (WindowMetrics& w : windows_)
-    if (w.holds(r.arrival)) w.on_unfinished();
+  in_windows(r.arrival, [](WindowMetrics& w) { w.on_unfinished(); });
   row(r, "unfinished");
 }
 

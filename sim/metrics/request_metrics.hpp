@@ -37,8 +37,7 @@ class RequestMetrics {
   void on_arrival(SimTime at) {
     ++arrived_;
     if (last_arrival_ < at) last_arrival_ = at;
-    for (WindowMetrics& w : windows_)
-      if (w.holds(at)) w.on_arrival();
+    in_windows(at, [](WindowMetrics& w) { w.on_arrival(); });
   }
   void on_finished(const Request& r);
   void on_rejected(const Request& r, const std::string& reason);
@@ -106,6 +105,12 @@ class RequestMetrics {
   TokenGapHistogram itl_;
   std::vector<double> drop_gaps_;  // one per request running at a drop (seconds)
   std::vector<WindowMetrics> windows_;
+  // Calls f on each window a request arriving at `arrival` counts in.
+  template <typename F>
+  void in_windows(SimTime arrival, F f) {
+    for (WindowMetrics& w : windows_)
+      if (w.holds(arrival)) f(w);
+  }
   std::string line_;  // reused for each requests.csv row
 };
 
