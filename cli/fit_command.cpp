@@ -46,6 +46,16 @@ CommandRunner add_fit_command(CLI::App& app) {
       std::printf("%s: median %.2f%%, p95 %.2f%% over %lld batches\n", what, 100 * c["median_ape"].get<double>(),
                   100 * c["p95_ape"].get<double>(), c["points"].get<long long>());
     }
+    if (report.contains("derived_shape_check"))  // a measured head shape priced as if the tables lacked it
+      for (const auto& [op, check] : report["derived_shape_check"].items()) {
+        auto line = [&](const char* what, const Json& c) {
+          std::printf("%s derived %s: MAPE %.2f%% over %lld shapes (worst %s, %.2f%%)\n", op.c_str(), what,
+                      100 * c["mape"].get<double>(), c["shapes"].get<long long>(),
+                      c["worst_shape"].get<std::string>().c_str(), 100 * c["worst_mape"].get<double>());
+        };
+        line("from the nearest shape", check);
+        if (check.contains("kv_heads_4x")) line("from 1/4 the KV heads", check["kv_heads_4x"]);
+      }
     if (report.contains("note")) std::printf("%s\n", report["note"].get<std::string>().c_str());
     std::printf("wrote %s/fit-report.json\n", out_dir.c_str());
     if (a->max_mape >= 0)

@@ -305,8 +305,10 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
   meta["measured"] = {"gemm", "attn_prefill", "attn_decode", "allreduce"};
   meta["derived"] = {
       {"attention shapes absent from the tables",
-       "scaled from the nearest measured head shape: FLOPs (prefill), KV bytes read (decode), above the kernel's fixed cost"},
-      {"chunked prefill, batches of unequal prompts, mixed batches", "composed from the prefill and decode tables (batch_shape.hpp)"},
+       "the nearest measured head shape (same head_dim, then GQA group) read at the batch of equal work: FLOPs "
+       "(prefill), KV bytes read (decode)"},
+      {"chunked prefill, batches of unequal prompts, mixed batches",
+       "composed from the prefill and decode tables (batch_shape.hpp)"},
       {"element-wise kernels (RMSNorm, SiLU-and-mul, rope, KV-cache write)",
        "roofline with aiconfigurator's memory correction (elementwise below)"},
       {"host overhead per iteration", "kunsim's overhead terms (cost.graph_overhead_us, cost.eager_overhead_us)"}};

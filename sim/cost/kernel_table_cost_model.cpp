@@ -3,14 +3,6 @@
 #include <algorithm>
 
 namespace kunsim {
-namespace {
-
-std::string shape_text(const HeadShape& s) {
-  return std::to_string(s.heads) + "/" + std::to_string(s.kv_heads) + "x" + std::to_string(s.head_dim);
-}
-
-}  // namespace
-
 KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& model, const GpuSpec& gpu,
                                            const LinkParams& nvlink, int tp, RooflineParams params)
     : m_(model),
@@ -40,9 +32,9 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
   description_ = "measured: " + p.describe() + " [" + p.name + "]";
   std::vector<std::string> derived, roofline = {"rmsnorm", "silu_mul", "rope", "kv-cache write", "host overhead"};
   if (prefill_.curve().derived)
-    derived.push_back("prefill attention " + shape_text(shard) + " from " + shape_text(prefill_.curve().reference));
+    derived.push_back("prefill attention " + shard.text() + " from " + prefill_.curve().reference.text());
   if (decode_.curve().derived)
-    derived.push_back("decode attention " + shape_text(shard) + " from " + shape_text(decode_.curve().reference));
+    derived.push_back("decode attention " + shard.text() + " from " + decode_.curve().reference.text());
   if (tp > 1) {
     for (const char* impl : kAllreduceImpls) {
       const bool have = std::any_of(allreduce_.begin(), allreduce_.end(), [&](const auto& a) { return a.first == impl; });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -58,22 +59,18 @@ std::pair<std::vector<Row>, std::vector<Row>> hold_out(const std::vector<Row>& r
   return {train, held};
 }
 
-Json attention_check(const std::vector<AttentionRow>& rows, bool decode, Json& derived) {
-  Errors e;
-  e.points = rows.size();
-  const auto [train, held] = hold_out(
-      rows, [](const AttentionRow& r) { return std::make_tuple(r.shape, r.batch); }, [](const AttentionRow& r) { return r.len; },
-      &e.outliers);
-  const AttentionTable t(train, decode);
-  for (const auto& h : held) e.add(t.curve(h.shape).seconds(h.batch, h.len), h.us * 1e-6);
-  // Each measured shape, priced as if absent.
-  const AttentionTable all(rows, decode);
+// Every measured shape that `usable(shape, reference)` leaves a reference for, priced by
+// AttentionTable::curve's rule from those references alone, against its own measurements.
+Json derivation_check(const AttentionTable& all, const std::vector<AttentionRow>& rows,
+                      const std::function<bool(const HeadShape&, const HeadShape&)>& usable) {
   Errors d;
   double worst = 0;
   HeadShape worst_shape;
+  std::size_t shapes = 0;
   for (const auto& [shape, grid] : all.grids()) {
-    const AttentionCurve c = all.curve(shape, &shape);
-    if (!c.grid) continue;  // the only measured shape: nothing to derive it from
+    const AttentionCurve c = all.curve(shape, [&](const HeadShape& s) { return usable(shape, s); });
+    if (!c.grid) continue;  // nothing to derive it from
+    ++shapes;
     Errors one;
     for (const auto& r : rows)
       if (r.shape == shape) {
@@ -82,11 +79,24 @@ Json attention_check(const std::vector<AttentionRow>& rows, bool decode, Json& d
       }
     if (one.mape() > worst) worst = one.mape(), worst_shape = shape;
   }
-  derived = {{"mape", r6(d.mape())},
-             {"shapes", all.grids().size()},
-             {"worst_shape", std::to_string(worst_shape.heads) + "/" + std::to_string(worst_shape.kv_heads) + "x" +
-                                 std::to_string(worst_shape.head_dim)},
-             {"worst_mape", r6(worst)}};
+  return {{"mape", r6(d.mape())}, {"shapes", shapes}, {"worst_shape", worst_shape.text()}, {"worst_mape", r6(worst)}};
+}
+
+Json attention_check(const std::vector<AttentionRow>& rows, bool decode, Json& derived) {
+  Errors e;
+  e.points = rows.size();
+  const auto [train, held] = hold_out(
+      rows, [](const AttentionRow& r) { return std::make_tuple(r.shape, r.batch); },
+      [](const AttentionRow& r) { return r.len; }, &e.outliers);
+  const AttentionTable t(train, decode);
+  for (const auto& h : held) e.add(t.curve(h.shape).seconds(h.batch, h.len), h.us * 1e-6);
+  // Each measured shape, priced as if absent: from the rule's own pick, and from a shape with a
+  // quarter of its KV heads (the jump from a GQA table to an MHA model's shard).
+  const AttentionTable all(rows, decode);
+  derived = derivation_check(all, rows, [](const HeadShape& target, const HeadShape& s) { return s != target; });
+  derived["kv_heads_4x"] = derivation_check(all, rows, [](const HeadShape& target, const HeadShape& s) {
+    return s.kv_heads * 4 == target.kv_heads && s.head_dim == target.head_dim;
+  });
   return e.json();
 }
 

@@ -8,6 +8,7 @@
 // AttentionTable: the grids of every measured head shape, and the rule for shapes the table
 // lacks (derived()).
 #pragma once
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -48,19 +49,26 @@ class AttentionGrid {
   double floor_ = 0;
 };
 
-// How a head shape is priced: from its own grid, or derived from a measured reference shape
-// by the ratio of the work that bounds the kernel, applied above the reference's fixed cost:
-//   t = floor + (t_ref - floor) * ratio
-// where the work is FLOPs for prefill (heads x head_dim: the compute-bound kernel) and bytes
-// read for decode (kv_heads x head_dim of KV per token, plus the queries: memory-bound).
+// How a head shape is priced: from its own grid, or derived from a measured reference shape by
+// equal work. The reference is read at the batch that does this shape's work:
+//   t(batch, len) = t_ref(batch * batch_scale, len)
+// where batch_scale is the ratio of the work per sequence that bounds the kernel: bytes of KV read
+// for decode (kv_heads x head_dim: memory-bound), FLOPs for prefill (heads x head_dim:
+// compute-bound). So 32/32 at batch b is 8/8 at batch 4b: the same bytes, and (same GQA group)
+// the same thread blocks per byte. Scaling a small shape's *time* instead would charge it as if
+// it were bandwidth bound, which a kernel with few heads at a small batch is far from.
+// Below the reference's batch 1 (a smaller shape from a larger one), the share of batch 1's time
+// above the kernel's fixed cost.
 struct AttentionCurve {
   const AttentionGrid* grid = nullptr;
-  double ratio = 1.0;
+  double batch_scale = 1.0;
   bool derived = false;
   HeadShape reference;
   double seconds(double batch, double len) const {
-    const double t = grid->seconds(batch, len);
-    return derived ? grid->floor() + (t - grid->floor()) * ratio : t;
+    if (!derived) return grid->seconds(batch, len);
+    const double ref_batch = batch * batch_scale;
+    if (ref_batch >= 1) return grid->seconds(ref_batch, len);
+    return grid->floor() + (grid->seconds(1, len) - grid->floor()) * ref_batch;
   }
 };
 
@@ -95,10 +103,11 @@ class AttentionTable {
  public:
   AttentionTable() = default;
   AttentionTable(const std::vector<AttentionRow>& rows, bool decode);
-  // The measured grid of `shape`, else the derivation from the nearest measured shape (the same
-  // head_dim when there is one; then the smallest work ratio; then the nearest GQA group).
-  // `exclude` leaves one measured shape out (to check the rule against it).
-  AttentionCurve curve(const HeadShape& shape, const HeadShape* exclude = nullptr) const;
+  // The measured grid of `shape`, else the derivation from the nearest measured shape: the same
+  // head_dim when there is one; then the nearest in GQA group (heads per KV head, weighted 2x)
+  // and work ratio together.
+  // `usable` limits the references (to check the rule against a measured shape left out).
+  AttentionCurve curve(const HeadShape& shape, const std::function<bool(const HeadShape&)>& usable = {}) const;
   bool empty() const { return grids_.empty(); }
   const std::map<HeadShape, AttentionGrid>& grids() const { return grids_; }
   double work(const HeadShape& s) const;

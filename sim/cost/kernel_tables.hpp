@@ -26,6 +26,10 @@ struct GemmRow {
 struct HeadShape {
   int heads = 0, kv_heads = 0, head_dim = 0;
   auto operator<=>(const HeadShape&) const = default;
+  // "heads/kv_headsxhead_dim", as reports and the `costs` line name a shape: 32/8x128.
+  std::string text() const {
+    return std::to_string(heads) + "/" + std::to_string(kv_heads) + "x" + std::to_string(head_dim);
+  }
 };
 
 struct AttentionRow {
