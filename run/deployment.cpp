@@ -4,6 +4,7 @@
 #include <set>
 
 #include "sim/cost/cost_choice.hpp"
+#include "sim/model/vllm_engine_defaults.hpp"
 #include "sim/serving/dispatch/dispatcher.hpp"
 
 namespace kunsim {
@@ -28,6 +29,9 @@ bool Deployment::prefix_caching() const {
 
 namespace {
 
+constexpr const char* kVllmDefaultSeqs = "vLLM's for the GPU: 1024 on >= 70 GiB but A100, else 256";
+constexpr const char* kVllmDefaultTokens = "vLLM's for the GPU: 8192 on >= 70 GiB but A100, else 2048";
+
 // The engine knobs a group may set over the deployment's (block_size and max_model_len stay
 // deployment-wide: KV hand-offs and prefix keys count in blocks of one size, and a request
 // must fit wherever it is sent).
@@ -35,10 +39,13 @@ void read_engine_knobs(JsonFields& d, EngineParams& e, double& swap_space_bytes)
   e.tp = static_cast<int>(d.integer("tp", e.tp, 1, 64, Help{"tensor-parallel degree: GPUs per instance"}));
   e.gpu_memory_utilization = d.number("gpu_memory_utilization", e.gpu_memory_utilization, 0.05, 1.0,
                                       Help{"share of GPU memory the engine may use (vLLM's)"});
-  e.max_num_seqs = static_cast<int>(
-      d.integer("max_num_seqs", e.max_num_seqs, 1, 1 << 16, Help{"most requests running at once (vLLM's)"}));
-  e.max_num_batched_tokens = static_cast<int>(d.integer("max_num_batched_tokens", e.max_num_batched_tokens, 1, 1 << 22,
-                                                        Help{"token budget of one iteration (vLLM's)"}));
+  if (d.has("max_num_seqs")) e.max_num_seqs_set = true;
+  e.max_num_seqs = static_cast<int>(d.integer("max_num_seqs", e.max_num_seqs, 1, 1 << 16,
+                                              Help{"most requests running at once (vLLM's)", kVllmDefaultSeqs}));
+  if (d.has("max_num_batched_tokens")) e.max_num_batched_tokens_set = true;
+  e.max_num_batched_tokens =
+      static_cast<int>(d.integer("max_num_batched_tokens", e.max_num_batched_tokens, 1, 1 << 22,
+                                 Help{"token budget of one iteration (vLLM's)", kVllmDefaultTokens}));
   e.watermark = d.number("watermark", e.watermark, 0, 0.5, Help{"share of KV blocks kept free at admission (vLLM's)"});
   e.enable_prefix_caching = d.boolean("enable_prefix_caching", e.enable_prefix_caching,
                                       Help{"automatic prefix caching (vLLM's name and default)"});
@@ -91,11 +98,8 @@ const NodeGroupSpec& node_kind(const ClusterSpec& c, const std::string& gpu, con
 // Checks a group's engine against the model and its node kind, then sizes its memory and
 // chooses its costs.
 void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& cost_json) {
-  const EngineParams& e = g.engine;
+  EngineParams& e = g.engine;
   const std::string tp_path = g.path + ".tp";
-  if (e.max_num_batched_tokens < e.max_num_seqs)
-    throw InputError(g.path + ".max_num_batched_tokens: must be >= max_num_seqs (" + std::to_string(e.max_num_seqs) +
-                     "): every running decode needs a token each step");
   if (g.hardware.gpus_per_node % e.tp != 0)
     throw InputError(tp_path + ": " + std::to_string(e.tp) + " does not divide the " + g.hardware.gpu.name +
                      " nodes' gpus_per_node (" + std::to_string(g.hardware.gpus_per_node) +
@@ -103,7 +107,6 @@ void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& 
   if (in.model.heads % e.tp != 0)
     throw InputError(tp_path + ": " + std::to_string(e.tp) + " does not divide the model's " +
                      std::to_string(in.model.heads) + " attention heads");
-  g.memory = make_memory_plan(in.model, e, g.hardware.gpu.memory_bytes, g.path);
   const std::string cost_path = g.path == "deployment" ? "cost" : g.path + ".cost";
   const CostSpec cost = cost_spec_from_json(&cost_json, cost_path);
   g.cost = cost.roofline;
@@ -111,6 +114,22 @@ void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& 
   g.cost_model = choice.model;
   g.cost_source = choice.source;
   g.profile = choice.profile;
+  // The scheduler limits the scenario left unset are vLLM's for this GPU, as the release that
+  // priced the kernels (the profile's) picks them.
+  const GpuSpec& gpu = g.hardware.gpu;
+  const std::string version = g.profile && g.profile->meta.value("framework", std::string()) == "vllm"
+                                  ? g.profile->meta.value("framework_version", std::string(kModelledVllmVersion))
+                                  : std::string(kModelledVllmVersion);
+  const SchedulerLimits vllm =
+      vllm_api_server_limits(gpu.memory_bytes, gpu.name.find("a100") != std::string::npos, version);
+  if (!e.max_num_seqs_set) e.max_num_seqs = vllm.max_num_seqs;
+  if (!e.max_num_batched_tokens_set) e.max_num_batched_tokens = vllm.max_num_batched_tokens;
+  if (e.max_num_batched_tokens < e.max_num_seqs)
+    throw InputError(g.path + ".max_num_batched_tokens: " + std::to_string(e.max_num_batched_tokens) +
+                     (e.max_num_batched_tokens_set ? "" : " (vLLM's default on " + gpu.name + ")") +
+                     " must be >= max_num_seqs (" + std::to_string(e.max_num_seqs) +
+                     "): every running decode needs a token each step");
+  g.memory = make_memory_plan(in.model, e, gpu.memory_bytes, g.path);
 }
 
 // First fit, group by group: each instance takes the first `tp` free GPUs of the first node of

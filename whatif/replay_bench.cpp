@@ -14,6 +14,7 @@
 #include "sim/cluster/gpu_spec.hpp"
 #include "sim/core/input_file.hpp"
 #include "sim/model/model_spec.hpp"
+#include "sim/model/vllm_engine_defaults.hpp"
 
 namespace kunsim {
 namespace {
@@ -263,17 +264,19 @@ Json scenario_of_record(const BenchRecord& r) {
       if (s.values.count(n)) return number_of(sw, n, s.values.at(n));
     return dflt;
   };
-  const GpuSpec gpu = find_gpu(r.gpu, "gpu (" + r.id + ")");
-  // vLLM V1's API-server defaults (0.10-0.27): 1024 sequences and 8192 batched tokens on a GPU of
-  // at least 70 GiB that is not an A100; 256 and 2048 otherwise.
-  const bool big = static_cast<double>(gpu.memory_bytes) >= 70.0 * 1024 * 1024 * 1024 && r.gpu.rfind("a100", 0) != 0;
+  const GpuSpec& gpu = find_gpu(r.gpu, "gpu (" + r.id + ")");
   const auto tp = static_cast<int>(value({"--tensor-parallel-size", "-tp"}, 1));
-  Json d = {{"instances", 1},
-            {"tp", tp},
-            {"max_num_seqs", static_cast<int>(value({"--max-num-seqs"}, big ? 1024 : 256))},
-            {"max_num_batched_tokens", static_cast<int>(value({"--max-num-batched-tokens"}, big ? 8192 : 2048))},
-            {"gpu_memory_utilization", value({"--gpu-memory-utilization"}, 0.9)},
-            {"enable_prefix_caching", !s.switches.count("--no-enable-prefix-caching")}};
+  // What the command line leaves unset is vLLM's default for the GPU, written out so the replayed
+  // scenario says what ran (the records do not name their release: the modelled one's).
+  const SchedulerLimits vllm =
+      vllm_api_server_limits(gpu.memory_bytes, gpu.name.find("a100") != std::string::npos, kModelledVllmVersion);
+  Json d = {
+      {"instances", 1},
+      {"tp", tp},
+      {"max_num_seqs", static_cast<int>(value({"--max-num-seqs"}, vllm.max_num_seqs))},
+      {"max_num_batched_tokens", static_cast<int>(value({"--max-num-batched-tokens"}, vllm.max_num_batched_tokens))},
+      {"gpu_memory_utilization", value({"--gpu-memory-utilization"}, 0.9)},
+      {"enable_prefix_caching", !s.switches.count("--no-enable-prefix-caching")}};
   if (s.values.count("--max-model-len")) d["max_model_len"] = static_cast<int>(value({"--max-model-len"}, 0));
 
   // The client.

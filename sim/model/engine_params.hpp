@@ -13,6 +13,9 @@ struct EngineParams {
   int block_size = 16;                         // tokens per KV block
   int max_num_seqs = 256;                      // running requests per instance
   int max_num_batched_tokens = 8192;           // token budget of one iteration (chunked prefill)
+  // Whether a scenario set the two limits above; where it did not, the deployment gives each
+  // group vLLM's default for its GPU (vllm_engine_defaults.hpp).
+  bool max_num_seqs_set = false, max_num_batched_tokens_set = false;
   int max_model_len = 32768;                   // longest prompt + output a request may have
   double watermark = 0.01;                     // share of blocks kept free at admission (vLLM)
   std::optional<std::int64_t> workspace_bytes; // activation workspace; estimated when unset

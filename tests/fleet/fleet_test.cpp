@@ -246,6 +246,7 @@ TEST(FleetRun, ARequestTooLongForOneGroupGoesToAGroupThatHoldsIt) {
   Json j = two_kind();
   // The H100 instances keep ~1.5k tokens of KV; the A100 ones far more.
   j["deployment"]["groups"][1]["gpu_memory_utilization"] = 0.225;
+  j["deployment"]["groups"][1]["max_num_seqs"] = 256;  // vLLM's 1024 would size its logits past 0.225
   j["workload"]["synthetic"]["input_tokens"] = Json{{"type", "uniform"}, {"min", 100}, {"max_value", 3000}};
   const auto dir = scratch("fleet-fit");
   const Json s = run_scenario(j, dir);
@@ -278,7 +279,8 @@ TEST(FleetRun, LeastWorkWeighsEachGroupsComputeWhereLeastKvWeighsMemory) {
     return static_cast<double>(a100) / all;
   };
   const double by_kv = a100_share("least_kv"), by_work = a100_share("least_work");
-  EXPECT_GT(by_work, 0.05);
+  // Some, not none: vLLM's A100 token budget (2048, where the H100's is 8192) slows their prompts further.
+  EXPECT_GT(by_work, 0.02);
   EXPECT_LT(by_work, by_kv - 0.05) << "least_kv " << by_kv << ", least_work " << by_work;
 }
 
