@@ -281,7 +281,7 @@ def fleets(root, fleet):
     if os.path.exists(sweep):
         print("### TP4 x 4 or TP8 x 2 for a 70B model\n")
         print("`scenarios/sweeps/tp4x4-vs-tp8x2.json`: llama-3.1-70b on 16 H100s (`scenarios/fleet/llama70b-h100.json`),")
-        print("the group's TP and count zipped; TP2 x 8 is recorded as infeasible (the weights leave no room for KV):\n")
+        print("the group's TP and count zipped; TP2 x 8 is recorded as infeasible (the weights leave KV for about 23k tokens, less than one request of the model's 128k context, so vLLM would refuse to start it):\n")
         print("| policy | instances | TTFT p50 | TTFT p99 | TPOT mean | SLO attainment | status |")
         print("|---|---|---|---|---|---|---|")
         for row in csv.DictReader(open(sweep)):
@@ -428,19 +428,23 @@ requests, from reports every 0.5 s). What the tables show:
 - **Where prompts, not growth, overload memory, the gains are modest.** A drop frees (g-1)/g of
   each GPU's layer weights (about 13 GB for qwen2.5-14b at g=2), but each decode step then reads
   more KV, so throughput rises little and a backlog larger than the freed memory still queues
-  (burst, azure-conv, bursty: 1.1-1.5x). The pipeline also costs TPOT: mean TPOT is up to 30%
-  higher under KunServe in those runs.
-- **A 70B model at low TP behaves like the memory-tight 14B.** In long-output-70b (llama-3.1-70b
-  at TP2 on H200s, weights 66 GiB of each GPU) two drops absorb the decode growth that makes vLLM
-  preempt 181 requests; P99 TTFT is about 90x lower over the run. The damage comes after the burst
-  window, as the burst's long answers grow, which is why the in-burst ratio is 1x. The point sits
-  near a cliff: priced on the roofline (slightly faster decode), vLLM stays just below it.
+  (burst, azure-conv, bursty: 0.5-0.9x under the reference's default micro-batches, 1.1-1.4x with
+  look-ahead). The pipeline also costs TPOT: mean TPOT is 1.3-1.7x vLLM's in those runs, 1.2-1.3x
+  with look-ahead.
+- **A 70B model at low TP behaves like the memory-tight 14B, on a cliff.** In long-output-70b
+  (llama-3.1-70b at TP2 on H200s, weights 66 GiB of each GPU, KV 58 GiB) at 11 requests/s, two
+  drops absorb the decode growth that makes vLLM preempt about 180 requests, and P99 TTFT is about
+  70x lower over the run. The damage comes after the burst window, as the burst's long answers
+  grow, which is why the in-burst ratio is 1x. At 10 requests/s the KV holds the growth, nobody
+  preempts and the ratio is 1.0x; at 12, vLLM's P99 TTFT is 50 s. (The scenario ran at 10 until
+  kunsim counted an H200 as the 139.8 GiB CUDA reports, not 141e9 bytes, which gave 7 GiB less KV.)
 - **Dispatch matters.** In tight-14b, Llumnix's freeness-based dispatch and migration keep every
   instance below the point where KunServe's instances vote, and it has the lowest tail TTFT. With
   the idealised `least_kv` dispatcher (exact KV use at every arrival) vLLM's tail in tight-14b
   falls to KunServe's, so the gain there comes from the reference client's stale load reports.
-  In long-output exact dispatch helps KunServe (fewer, better-placed drops) and not vLLM; in
-  long-output-70b it halves vLLM's tail. The ratios move either way (table above).
+  In long-output exact dispatch nearly removes vLLM's tail (7.9 s to 0.12 s: the ratio falls from
+  about 96x to 1.3x), so most of that gain too comes from the stale reports; in long-output-70b it
+  moves vLLM's tail little (16.7 s to 15.3 s) and the ratio stays large (about 44x).
 - **Groups rarely grow here.** A drop of g=2 frees far more blocks than these bursts' demand, so
   no group votes again (the grows column); growth matters where a model's freed layers are small
   against the backlog.

@@ -339,13 +339,58 @@ Json scenario_of_record(const BenchRecord& r) {
               {"workload", workload}};
 }
 
+namespace {
+
+// Tokens of KV one instance of the record's deployment holds (its memory plan, under a workload
+// and context small enough that nothing else is checked).
+std::int64_t kv_tokens_of(const Json& scenario) {
+  Json probe = scenario;
+  probe["deployment"]["max_model_len"] = 2;
+  probe["workload"] = {{"synthetic", {{"rate", 1}, {"input_tokens", 1}, {"output_tokens", 1}}}, {"max_requests", 1}};
+  const Scenario p = scenario_from_json(probe, TracePaths{});
+  return p.deployment.groups.front().memory.num_blocks * p.engine.block_size;
+}
+
+}  // namespace
+
 Json replay_record(const BenchRecord& r) {
-  const Json scenario = scenario_of_record(r);
+  Json scenario = scenario_of_record(r);
+  Json out = {{"id", r.id}, {"source", r.source}, {"gpu", r.gpu}, {"model", scenario["model"]}};
+  // vLLM starts only an engine whose KV holds one request of max_model_len. The real server
+  // started, so where the serve line sets no context and kunsim's KV holds less than the model's,
+  // kunsim's KV is the smaller: the run replays at the longest context it holds (as
+  // `--max-model-len` would start it) and says so; one whose requests do not fit even that is no
+  // comparison.
+  if (!scenario["deployment"].contains("max_model_len")) {
+    const std::int64_t holds = kv_tokens_of(scenario);
+    const int context = find_model(scenario["model"].get<std::string>(), "model").max_model_len;
+    const Json& syn = scenario["workload"]["synthetic"];
+    const std::int64_t longest =
+        syn["input_tokens"].is_number_integer() && syn["output_tokens"].is_number_integer()
+            ? syn["input_tokens"].get<std::int64_t>() + syn["output_tokens"].get<std::int64_t>()
+            : 0;
+    if (holds < context) {
+      out["context"] = "kunsim's KV holds " + std::to_string(holds) + " tokens an instance, less than " +
+                       scenario["model"].get<std::string>() + "'s context of " + std::to_string(context) +
+                       ", where vLLM started: replayed with max_model_len " + std::to_string(holds);
+      scenario["deployment"]["max_model_len"] = holds;
+    }
+    if (holds < longest) {
+      out["scenario"] = scenario;
+      out["incomplete"] = "kunsim's KV holds " + std::to_string(holds) + " tokens an instance, fewer than one " +
+                          std::to_string(longest) + "-token request, which the real server served";
+      out["real"] = out["kunsim"] = out["error_pct"] = Json::object();
+      out["saturated"] = false;
+      out["mape"] = nullptr;
+      if (r.recorded_mape) out["recorded_mape"] = *r.recorded_mape;
+      return out;
+    }
+  }
+  out["scenario"] = scenario;
   const Scenario sc = scenario_from_json(scenario, TracePaths{});  // outlives the run, which refers to it
   Simulation sim(sc, RunOptions{"", false});
   sim.run();
   const Json k = sim.vllm_bench();
-  Json out = {{"id", r.id}, {"source", r.source}, {"gpu", r.gpu}, {"model", scenario["model"]}, {"scenario", scenario}};
   Json real = Json::object(), mine = Json::object(), err = Json::object();
   double sum = 0;
   int n = 0;
@@ -389,7 +434,8 @@ std::string replay_table(const Json& results) {
   for (const Json& r : results) {
     t += r["id"].get<std::string>() + " (" + r["model"].get<std::string>() + " on " + r["gpu"].get<std::string>() +
          (r["saturated"].get<bool>() ? "; saturated: left out of the MAPE" : "") +
-         (r.contains("incomplete") ? "; " + r["incomplete"].get<std::string>() + ": no MAPE" : "") + ")\n";
+         (r.contains("incomplete") ? "; " + r["incomplete"].get<std::string>() + ": no MAPE" : "") +
+         (r.contains("context") && !r.contains("incomplete") ? "; " + r["context"].get<std::string>() : "") + ")\n";
     std::snprintf(line, sizeof line, "  %-24s %14s %14s %9s\n", "figure", "real", "kunsim", "error");
     t += line;
     for (auto it = r["real"].begin(); it != r["real"].end(); ++it) {
@@ -474,6 +520,7 @@ std::string validation_markdown(const Json& results, const std::string& manifest
       md += "\nNo MAPE: " + r["incomplete"].get<std::string>() + " (left out of the table above).\n\n";
       continue;
     }
+    if (r.contains("context")) md += "\nContext: " + r["context"].get<std::string>() + ".\n";
     char tail[96];
     std::snprintf(tail, sizeof tail, "\nMAPE %.1f%%%s.\n\n", r["mape"].get<double>(),
                   r["saturated"].get<bool>() ? " (saturated: left out of the table above)" : "");

@@ -23,7 +23,9 @@ NodeGroupSpec node_group_from(JsonFields& f) {
   c.gpus_per_node = static_cast<int>(f.integer("gpus_per_node", 8, 1, 64, Help{"GPUs per node"}));
   if (f.has("gpu_memory_gib"))
     c.gpu.memory_bytes = static_cast<std::int64_t>(
-        f.number("gpu_memory_gib", 1, 4096, Help{"memory per GPU, GiB", "the GPU kind's"}) * 1024 * 1024 * 1024);
+        f.number("gpu_memory_gib", 1, 4096,
+                 Help{"memory per GPU as CUDA reports it, GiB", "the GPU kind's (h100-sxm: 79.11)"}) *
+        1024 * 1024 * 1024);
   c.nvlink = link_from_json(f.child("nvlink", Help{"GPU-to-GPU link within a node {gb_per_s, latency_us}"}),
                             f.path_of("nvlink"), c.gpu.nvlink_bytes_per_s / 1e9, 2);
   c.pcie = link_from_json(f.child("pcie", Help{"GPU-to-host link {gb_per_s, latency_us}"}), f.path_of("pcie"),

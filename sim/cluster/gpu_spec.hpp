@@ -18,7 +18,7 @@ namespace kunsim {
 
 struct GpuSpec {
   std::string name;
-  std::int64_t memory_bytes = 0;
+  std::int64_t memory_bytes = 0;  // the total CUDA reports (vLLM's total_gpu_memory), not the datasheet's
   double bf16_flops = 0;        // dense peak, FLOP/s
   double hbm_bytes_per_s = 0;   // peak
   double nvlink_bytes_per_s = 0;  // per GPU, per direction

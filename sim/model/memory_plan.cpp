@@ -43,6 +43,20 @@ MemoryPlan make_memory_plan(const ModelSpec& m, const EngineParams& e, std::int6
                   static_cast<double>(gpu_bytes) / gib, e.gpu_memory_utilization);
     throw InputError(msg);
   }
+  // vLLM refuses to start an engine whose KV cache cannot hold one request of max_model_len
+  // tokens ("To serve at least one request with the model's max seq len ... Try increasing
+  // gpu_memory_utilization or decreasing max_model_len"), so kunsim does too.
+  const std::int64_t kv_tokens = p.num_blocks * e.block_size;
+  if (kv_tokens < e.max_model_len) {
+    char msg[512];
+    std::snprintf(msg, sizeof msg,
+                  "%s: %s with tp=%d does not fit a request of max_model_len %d: its KV holds %lld tokens an "
+                  "instance, and vLLM refuses to start an engine that cannot hold one. Set deployment.max_model_len "
+                  "to at most %lld, or raise gpu_memory_utilization or tp",
+                  path.c_str(), m.name.c_str(), e.tp, e.max_model_len, static_cast<long long>(kv_tokens),
+                  static_cast<long long>(kv_tokens));
+    throw InputError(msg);
+  }
   return p;
 }
 

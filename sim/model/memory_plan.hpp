@@ -2,7 +2,8 @@
 //   usable = memory * gpu_memory_utilization
 //   kv     = usable - weights/tp - activation workspace - runtime reserve
 // KV is then cut into blocks of `block_size` tokens (all layers of the GPU's heads).
-// A plan with kv <= 0 means the deployment is impossible; make_memory_plan says so with GiB.
+// A plan with kv <= 0 means the deployment is impossible; make_memory_plan says so with GiB. So
+// is one whose KV holds fewer tokens than max_model_len: vLLM refuses to start it.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -30,7 +31,8 @@ inline constexpr std::int64_t kRuntimeReserveBytes = kGiB / 2;
 // Activation workspace vLLM's profiling run would find for a full token budget.
 std::int64_t estimate_workspace_bytes(const ModelSpec& m, const EngineParams& e);
 
-// Throws InputError naming `path` with GiB needed and available when nothing is left for KV.
+// Throws InputError naming `path` with GiB needed and available when nothing is left for KV, or
+// with the largest max_model_len that fits when the KV is shorter than one request of it.
 MemoryPlan make_memory_plan(const ModelSpec& m, const EngineParams& e, std::int64_t gpu_bytes,
                             const std::string& path);
 

@@ -7,8 +7,10 @@
 #include <map>
 #include <sstream>
 
+#include "run/scenario.hpp"
 #include "sim/cluster/link_scheduler.hpp"
 #include "sim/cluster/topology.hpp"
+#include "sim/core/input_error.hpp"
 #include "sim/serving/reconfig/kv_handoff.hpp"
 #include "test_support.hpp"
 
@@ -242,24 +244,29 @@ TEST(FleetRun, EveryPolicyServesATwoKindFleetWithinEachGroup) {
   }
 }
 
-TEST(FleetRun, ARequestTooLongForOneGroupGoesToAGroupThatHoldsIt) {
+// Every group's engines must hold one request of max_model_len, or vLLM refuses to start them: so
+// no admitted request is ever too long for a group, and a group too small is an input error that
+// names it and the longest context it could take.
+TEST(FleetRun, AGroupThatCannotHoldOneLongestRequestIsRefused) {
   Json j = two_kind();
-  // The H100 instances keep ~1.5k tokens of KV; the A100 ones far more.
-  j["deployment"]["groups"][1]["gpu_memory_utilization"] = 0.225;
-  j["deployment"]["groups"][1]["max_num_seqs"] = 256;  // vLLM's 1024 would size its logits past 0.225
-  j["workload"]["synthetic"]["input_tokens"] = Json{{"type", "uniform"}, {"min", 100}, {"max_value", 3000}};
-  const auto dir = scratch("fleet-fit");
-  const Json s = run_scenario(j, dir);
-  const auto h_blocks = s["groups"][1]["blocks_per_instance"].get<std::int64_t>();
-  ASSERT_LT(h_blocks * 16, 2000);
-  EXPECT_EQ(s["requests"]["rejected"], 0);
-  int long_ones = 0;
-  for (const auto& r : csv_rows(dir / "requests.csv")) {
-    if (std::stoll(r.at("prompt_tokens")) + std::stoll(r.at("output_tokens")) - 1 <= h_blocks * 16) continue;
-    ++long_ones;
-    EXPECT_LT(std::stoi(r.at("instance")), 2) << "request " << r.at("id") << " sent to an H100 instance it cannot fit";
+  j["deployment"]["groups"][1]["gpu_memory_utilization"] = 0.212;  // ~1.5k tokens of KV on the H100s
+  j["deployment"]["groups"][1]["max_num_seqs"] = 256;              // vLLM's 1024 would size its logits past 0.212
+  try {
+    scenario_from_json(j, {});
+    FAIL() << "an H100 group with ~1.5k tokens of KV accepted max_model_len " << j.dump();
+  } catch (const InputError& e) {
+    const std::string w = e.what();
+    EXPECT_NE(w.find("deployment.groups.1: llama-3-8b with tp=1 does not fit a request of max_model_len"),
+              std::string::npos)
+        << w;
+    EXPECT_NE(w.find("Set deployment.max_model_len to at most"), std::string::npos) << w;
   }
-  EXPECT_GT(long_ones, 10);
+  j["deployment"]["max_model_len"] = 1024;  // what the message offers, and what vLLM would start
+  j["workload"]["synthetic"]["input_tokens"] = Json{{"type", "uniform"}, {"min", 100}, {"max_value", 800}};
+  j["workload"]["synthetic"]["output_tokens"] = Json{{"type", "uniform"}, {"min", 1}, {"max_value", 200}};
+  const Json s = run_scenario(j, scratch("fleet-fit"));
+  EXPECT_EQ(s["requests"]["rejected"], 0);
+  EXPECT_GT(s["requests"]["completed"], 0);
 }
 
 TEST(FleetRun, LeastWorkWeighsEachGroupsComputeWhereLeastKvWeighsMemory) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/cluster/gpu_spec.hpp"
+
 namespace kunsim {
 namespace {
 
@@ -57,6 +59,40 @@ TEST(MemoryPlan, ImpossibleDeploymentSaysHowManyGiB) {
   }
   e.tp = 4;
   EXPECT_NO_THROW(make_memory_plan(m, e, 80'000'000'000, "deployment"));
+}
+
+// vLLM V1's profiling log for Llama-3.1-8B on an H100 80GB HBM3 at the defaults: "total_gpu_memory
+// (79.11GiB) x gpu_memory_utilization (0.90) = 71.20GiB; model weights take 14.99GiB;
+// non_torch_memory takes 0.35GiB; PyTorch activation peak memory takes 1.24GiB; the rest of the
+// memory reserved for KV Cache is 54.62GiB". kunsim's plan on the h100-sxm kind comes within 1%.
+TEST(MemoryPlan, KvOnAnH100IsWhatVllmLogsForLlama8b) {
+  const ModelSpec& m = find_model("llama-3.1-8b", "model");
+  EngineParams e;
+  e.max_num_seqs = 1024;  // vLLM's default there (its sampler's dummy batch)
+  const std::int64_t gpu = find_gpu("h100-sxm", "gpu").memory_bytes;
+  EXPECT_NEAR(static_cast<double>(gpu) / kGiB, 79.11, 0.005);
+  const MemoryPlan p = make_memory_plan(m, e, gpu, "deployment");
+  EXPECT_NEAR(static_cast<double>(p.kv_bytes) / kGiB, 54.62, 0.01 * 54.62);
+}
+
+TEST(MemoryPlan, AnEngineThatCannotHoldOneLongestRequestIsRefusedAsVllmRefusesIt) {
+  const ModelSpec& m = find_model("llama-3.1-70b", "model");
+  EngineParams e;
+  e.tp = 2;
+  e.max_model_len = m.max_model_len;  // 131072: about 23k tokens of KV is left on two H100s
+  const std::int64_t gpu = find_gpu("h100-sxm", "gpu").memory_bytes;
+  try {
+    make_memory_plan(m, e, gpu, "deployment");
+    FAIL();
+  } catch (const InputError& err) {
+    const std::string w = err.what();
+    EXPECT_NE(w.find("deployment: llama-3.1-70b with tp=2 does not fit a request of max_model_len 131072"),
+              std::string::npos)
+        << w;
+  }
+  e.max_model_len = 16384;  // as `vllm serve --max-model-len 16384` starts it
+  const MemoryPlan p = make_memory_plan(m, e, gpu, "deployment");
+  EXPECT_GE(p.num_blocks * e.block_size, 16384);
 }
 
 }  // namespace

@@ -11,13 +11,14 @@
 namespace kunsim {
 namespace {
 
-// One H100 serving llama-3.1-8b from a KV cache cut to a quarter of the GPU, so requests queue,
-// preempt and swap; priced on the roofline so the test decides the same with or without the
-// measured tables.
+// One H100 serving llama-3.1-8b from a KV cache cut to under a quarter of the GPU (and the
+// context to the longest request, as vLLM needs to start it), so requests queue, preempt and swap; priced on the
+// roofline so the test decides the same with or without the measured tables.
 Json tight_scenario(const char* policy, double rate, double timeout_s) {
   Json j = Json::parse(R"({"name": "timeouts", "seed": 5, "model": "llama-3.1-8b",
     "cluster": {"gpu": "h100-sxm", "nodes": 1, "gpus_per_node": 2},
-    "deployment": {"instances": 2, "tp": 1, "gpu_memory_utilization": 0.25, "swap_space_gib": 64},
+    "deployment": {"instances": 2, "tp": 1, "gpu_memory_utilization": 0.235, "swap_space_gib": 64,
+                   "max_model_len": 9000},
     "cost": {"model": "roofline"},
     "workload": {"synthetic": {"duration_s": 30,
       "input_tokens": {"type": "uniform", "min": 200, "max_value": 6000},
