@@ -4,7 +4,6 @@
 #include <set>
 
 #include "sim/cost/cost_choice.hpp"
-#include "sim/model/vllm_engine_defaults.hpp"
 #include "sim/serving/dispatch/dispatcher.hpp"
 
 namespace kunsim {
@@ -114,14 +113,9 @@ void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& 
   g.cost_model = choice.model;
   g.cost_source = choice.source;
   g.profile = choice.profile;
-  // The scheduler limits the scenario left unset are vLLM's for this GPU, as the release that
-  // priced the kernels (the profile's) picks them.
+  // The scheduler limits the scenario left unset are vLLM's for this GPU.
   const GpuSpec& gpu = g.hardware.gpu;
-  const std::string version = g.profile && g.profile->meta.value("framework", std::string()) == "vllm"
-                                  ? g.profile->meta.value("framework_version", std::string(kModelledVllmVersion))
-                                  : std::string(kModelledVllmVersion);
-  const SchedulerLimits vllm =
-      vllm_api_server_limits(gpu.memory_bytes, gpu.name.find("a100") != std::string::npos, version);
+  const SchedulerLimits vllm = vllm_limits_on(gpu, g.profile.get());
   if (!e.max_num_seqs_set) e.max_num_seqs = vllm.max_num_seqs;
   if (!e.max_num_batched_tokens_set) e.max_num_batched_tokens = vllm.max_num_batched_tokens;
   if (e.max_num_batched_tokens < e.max_num_seqs)
@@ -182,6 +176,13 @@ Json merged_cost(const Json* root, const Json* group) {
 }
 
 }  // namespace
+
+SchedulerLimits vllm_limits_on(const GpuSpec& gpu, const Profile* profile) {
+  const std::string version = profile && profile->meta.value("framework", std::string()) == "vllm"
+                                  ? profile->meta.value("framework_version", std::string(kModelledVllmVersion))
+                                  : std::string(kModelledVllmVersion);
+  return vllm_api_server_limits(gpu.memory_bytes, gpu.name.find("a100") != std::string::npos, version);
+}
 
 Deployment deployment_from_json(const DeploymentInputs& in) {
   static const Json kEmpty = Json::object();

@@ -15,6 +15,7 @@
 #include "sim/model/engine_params.hpp"
 #include "sim/model/memory_plan.hpp"
 #include "sim/model/model_spec.hpp"
+#include "sim/model/vllm_engine_defaults.hpp"
 #include "sim/serving/dispatch/dispatcher.hpp"
 #include "sim/serving/fleet/instance_group.hpp"
 
@@ -78,5 +79,10 @@ class PlacementShortfall : public InputError {
 
 // Validates the section and places the instances; every error names its JSON path.
 Deployment deployment_from_json(const DeploymentInputs& in);
+
+// vLLM's scheduler limits on `gpu` (vllm_engine_defaults.hpp), as the release that priced the
+// kernels picks them: `profile`'s vLLM version, else the modelled release (no profile, or one of
+// another framework). The device name vLLM reads is the kind's: an A100 by its name.
+SchedulerLimits vllm_limits_on(const GpuSpec& gpu, const Profile* profile);
 
 }  // namespace kunsim

@@ -14,7 +14,6 @@
 #include "sim/cluster/gpu_spec.hpp"
 #include "sim/core/input_file.hpp"
 #include "sim/model/model_spec.hpp"
-#include "sim/model/vllm_engine_defaults.hpp"
 
 namespace kunsim {
 namespace {
@@ -268,8 +267,7 @@ Json scenario_of_record(const BenchRecord& r) {
   const auto tp = static_cast<int>(value({"--tensor-parallel-size", "-tp"}, 1));
   // What the command line leaves unset is vLLM's default for the GPU, written out so the replayed
   // scenario says what ran (the records do not name their release: the modelled one's).
-  const SchedulerLimits vllm =
-      vllm_api_server_limits(gpu.memory_bytes, gpu.name.find("a100") != std::string::npos, kModelledVllmVersion);
+  const SchedulerLimits vllm = vllm_limits_on(gpu, nullptr);
   Json d = {
       {"instances", 1},
       {"tp", tp},
@@ -355,7 +353,17 @@ std::int64_t kv_tokens_of(const Json& scenario) {
 
 Json replay_record(const BenchRecord& r) {
   Json scenario = scenario_of_record(r);
-  Json out = {{"id", r.id}, {"source", r.source}, {"gpu", r.gpu}, {"model", scenario["model"]}};
+  // No comparison until the run below makes one.
+  Json out = {{"id", r.id},
+              {"source", r.source},
+              {"gpu", r.gpu},
+              {"model", scenario["model"]},
+              {"real", Json::object()},
+              {"kunsim", Json::object()},
+              {"error_pct", Json::object()},
+              {"saturated", false},
+              {"mape", nullptr}};
+  if (r.recorded_mape) out["recorded_mape"] = *r.recorded_mape;
   // vLLM starts only an engine whose KV holds one request of max_model_len. The real server
   // started, so where the serve line sets no context and kunsim's KV holds less than the model's,
   // kunsim's KV is the smaller: the run replays at the longest context it holds (as
@@ -379,10 +387,6 @@ Json replay_record(const BenchRecord& r) {
       out["scenario"] = scenario;
       out["incomplete"] = "kunsim's KV holds " + std::to_string(holds) + " tokens an instance, fewer than one " +
                           std::to_string(longest) + "-token request, which the real server served";
-      out["real"] = out["kunsim"] = out["error_pct"] = Json::object();
-      out["saturated"] = false;
-      out["mape"] = nullptr;
-      if (r.recorded_mape) out["recorded_mape"] = *r.recorded_mape;
       return out;
     }
   }
@@ -424,7 +428,6 @@ Json replay_record(const BenchRecord& r) {
       open && r.measured.count("request_throughput") && r.measured.at("request_throughput") < 0.9 * rate.get<double>();
   out["saturated"] = saturated;
   out["mape"] = n ? Json(std::round(sum / n * 100) / 100) : Json(nullptr);
-  if (r.recorded_mape) out["recorded_mape"] = *r.recorded_mape;
   return out;
 }
 

@@ -74,8 +74,9 @@ Json derivation_check(const AttentionTable& all, const std::vector<AttentionRow>
     Errors one;
     for (const auto& r : rows)
       if (r.shape == shape) {
-        one.add(c.seconds(r.batch, r.len), r.us * 1e-6);
-        d.add(c.seconds(r.batch, r.len), r.us * 1e-6);
+        const double t = c.seconds(r.batch, r.len);
+        one.add(t, r.us * 1e-6);
+        d.add(t, r.us * 1e-6);
       }
     if (one.mape() > worst) worst = one.mape(), worst_shape = shape;
   }
