@@ -1,5 +1,6 @@
 #include "run/simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -101,7 +102,9 @@ struct Simulation::Impl final : ServingObserver {
         links(topology),
         prefix_caching(s.deployment.prefix_caching()),
         policy(s.make_policy()),
-        metrics(requests_csv.get(), s.slo, seconds_to_ns(s.deployment.frontend_s), s.windows),
+        metrics(requests_csv.get(), s.slo, seconds_to_ns(s.deployment.frontend_s), s.windows,
+                std::any_of(s.deployment.groups.begin(), s.deployment.groups.end(),
+                            [](const DeploymentGroup& g) { return g.role == InstanceRole::Prefill; })),
         decisions(decisions_jsonl.get()),
         timeline(timeline_csv.get()) {
     ctx.events = &events;

@@ -37,8 +37,6 @@ Topology::Topology(const ClusterSpec& spec) {
       }
     }
   }
-  const std::size_t v = boost::num_vertices(g_);
-  routes_.resize(v * v);
 }
 
 void Topology::add_duplex(std::size_t a, std::size_t b, LinkKind kind, const LinkParams& p) {
@@ -66,18 +64,35 @@ std::string Topology::link_name(LinkId id) const {
          name(link_ends_[id].second);
 }
 
+namespace {
+// Ends a search once its destination is settled: its distance, and the path to it, are final.
+struct Arrived {};
+struct StopAt : boost::default_dijkstra_visitor {
+  std::size_t dst;
+  template <class Graph>
+  void examine_vertex(std::size_t v, const Graph&) const {
+    if (v == dst) throw Arrived{};
+  }
+};
+}  // namespace
+
 const Route& Topology::route(std::size_t src, std::size_t dst) const {
   const std::size_t v = boost::num_vertices(g_);
-  std::optional<Route>& slot = routes_[src * v + dst];
-  if (slot) return *slot;
+  const auto [slot, added] = routes_.try_emplace(static_cast<std::uint64_t>(src) * v + dst);
+  if (!added) return slot->second;
   std::vector<std::size_t> pred(v);
   std::vector<double> dist(v);
   constexpr double kRefBytes = 1024.0 * 1024.0;
   auto weight = boost::make_transform_value_property_map(
       [](const TopoEdge& e) { return static_cast<double>(e.latency_ns) + 1e9 * kRefBytes / e.bytes_per_s; },
       boost::get(boost::edge_bundle, g_));
-  boost::dijkstra_shortest_paths(g_, src,
-                                 boost::predecessor_map(pred.data()).distance_map(dist.data()).weight_map(weight));
+  try {
+    StopAt stop;
+    stop.dst = dst;
+    boost::dijkstra_shortest_paths(
+        g_, src, boost::predecessor_map(pred.data()).distance_map(dist.data()).weight_map(weight).visitor(stop));
+  } catch (const Arrived&) {
+  }
   Route r;
   for (std::size_t at = dst; at != src;) {
     const std::size_t from = pred[at];
@@ -87,8 +102,8 @@ const Route& Topology::route(std::size_t src, std::size_t dst) const {
     r.push_back(g_[e].index);
     at = from;
   }
-  slot = Route(r.rbegin(), r.rend());
-  return *slot;
+  slot->second.assign(r.rbegin(), r.rend());
+  return slot->second;
 }
 
 const Route& Topology::gpu_to_gpu(int s, int d) const { return route(gpu_vertices_.at(s), gpu_vertices_.at(d)); }

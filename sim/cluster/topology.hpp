@@ -1,14 +1,16 @@
 // Topology: the cluster as a directed Boost.Graph. Vertices are GPUs, one host and one NVLink
 // switch per node, and the network switch every node group's NICs join; each physical link is two directed edges (full
 // duplex), each with its own bandwidth and latency. Routes are shortest paths by
-// (latency + time to move 1 MiB) and cached per (src, dst), so the hot path never searches.
+// (latency + time to move 1 MiB), found when a pair is first used and cached per pair, so the
+// hot path never searches. Only the pairs used are kept: a table of every pair was 5 GB at
+// 10,000 GPUs, and a search stops at its destination, so a GPU's route to its own host costs
+// a walk of its node, not of the fleet.
 #pragma once
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include <boost/graph/adjacency_list.hpp>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "sim/cluster/cluster_spec.hpp"
 
@@ -60,7 +62,7 @@ class Topology {
   std::vector<std::size_t> gpu_vertices_, host_vertices_;
   std::vector<TopoEdge> links_;
   std::vector<std::pair<std::size_t, std::size_t>> link_ends_;
-  mutable std::vector<std::optional<Route>> routes_;  // [src * V + dst], filled on first use
+  mutable std::unordered_map<std::uint64_t, Route> routes_;  // src * V + dst -> its route, on first use
 };
 
 }  // namespace kunsim

@@ -6,8 +6,9 @@
 
 namespace kunsim {
 
-RequestMetrics::RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend, const std::vector<MetricWindow>& windows)
-    : csv_(csv), slo_(slo), frontend_(frontend), windows_(windows.begin(), windows.end()) {
+RequestMetrics::RequestMetrics(std::FILE* csv, Slo slo, SimDuration frontend, const std::vector<MetricWindow>& windows,
+                               bool hand_offs)
+    : csv_(csv), slo_(slo), frontend_(frontend), hand_offs_(hand_offs), windows_(windows.begin(), windows.end()) {
   if (csv_)
     std::fputs("id,arrival_s,instance,prompt_tokens,output_tokens,generated_tokens,status,queue_s,ttft_s,tpot_s,e2e_s,"
                "preemptions,swaps,prefill_done_s\n",
@@ -81,9 +82,9 @@ void RequestMetrics::on_finished(const Request& r) {
   ttft_.push_back(ttft);
   e2e_.push_back(e2e);
   const double sent = ns_to_seconds(r.arrival - kSimTimeZero);
-  spans_.push_back({sent, sent + ttft, sent + e2e, r.output});
+  peaks_.completed(r.id, sent, sent + ttft, sent + e2e, r.output);
   if (r.prefill_done && *r.prefill_done < *r.first_token) ++handed_off_;
-  if (r.prefill_done) prefill_done_.push_back(ns_to_seconds(*r.prefill_done - r.arrival + frontend_));
+  if (hand_offs_ && r.prefill_done) prefill_done_.push_back(ns_to_seconds(*r.prefill_done - r.arrival + frontend_));
   queue_.push_back(ns_to_seconds(*r.scheduled - r.arrival));
   if (r.output > 1) tpot_.push_back(tpot);
   const bool met = ttft <= slo_.ttft_s && tpot <= slo_.tpot_s;
@@ -94,12 +95,14 @@ void RequestMetrics::on_finished(const Request& r) {
 
 void RequestMetrics::on_rejected(const Request& r, const std::string&) {
   ++rejected_;
+  peaks_.ended(r.id);
   in_windows(r.arrival, [](WindowMetrics& w) { w.on_rejected(); });
   row(r, "rejected");
 }
 
 void RequestMetrics::on_aborted(const Request& r) {
   ++aborted_;
+  peaks_.ended(r.id);
   aborted_tokens_ += r.generated;
   if (!r.scheduled) ++aborted_queued_;
   else if (!r.first_token) ++aborted_prefilling_;
@@ -110,6 +113,7 @@ void RequestMetrics::on_aborted(const Request& r) {
 
 void RequestMetrics::on_unfinished(const Request& r) {
   ++unfinished_;
+  peaks_.ended(r.id);
   in_windows(r.arrival, [](WindowMetrics& w) { w.on_unfinished(); });
   row(r, "unfinished");
 }
@@ -155,50 +159,6 @@ nlohmann::json RequestMetrics::summary_json() const {
 
 double RequestMetrics::span_s() const {
   return first_arrival_ >= kSimTimeZero && last_finish_ > first_arrival_ ? ns_to_seconds(last_finish_ - first_arrival_) : 0;
-}
-
-RequestMetrics::Peaks RequestMetrics::peaks() const {
-  Peaks p;
-  if (spans_.empty()) return p;
-  double t0 = spans_[0].start, last = spans_[0].end;
-  for (const Span& s : spans_) {
-    t0 = std::min(t0, s.start);
-    last = std::max(last, s.end);
-  }
-  const auto buckets = static_cast<std::size_t>(std::ceil(last - t0)) + 1;
-  std::vector<double> tokens(buckets, 0.0);
-  std::vector<std::int64_t> active(buckets + 1, 0);  // a difference array
-  auto bucket = [&](double t) { return std::min(buckets - 1, static_cast<std::size_t>(std::max(0.0, t - t0))); };
-  for (const Span& s : spans_) {
-    ++active[bucket(s.start)];
-    --active[bucket(s.end) + 1];
-    tokens[bucket(s.first)] += 1;
-    // Tokens 2..n at first + k (end - first) / (n - 1), k = 1..n-1, counted per bucket they span:
-    // those before the bucket's end less those before its start; the last bucket takes the rest.
-    const int rest = s.tokens - 1;
-    if (rest <= 0) continue;
-    const double step = (s.end - s.first) / rest;
-    const std::size_t from = bucket(s.first), to = bucket(s.end);
-    if (step <= 0 || from == to) {
-      tokens[from] += rest;
-      continue;
-    }
-    auto before = [&](double t) { return std::clamp(static_cast<int>(std::ceil((t - s.first) / step)) - 1, 0, rest); };
-    int counted = 0;
-    for (std::size_t b = from; b < to; ++b) {
-      const int upto = before(t0 + static_cast<double>(b + 1));
-      tokens[b] += upto - counted;
-      counted = upto;
-    }
-    tokens[to] += rest - counted;
-  }
-  std::int64_t now = 0;
-  for (std::size_t b = 0; b < buckets; ++b) {
-    now += active[b];
-    p.concurrent_requests = std::max(p.concurrent_requests, now);
-    p.output_tokens_per_s = std::max(p.output_tokens_per_s, tokens[b]);
-  }
-  return p;
 }
 
 nlohmann::json RequestMetrics::vllm_bench_json(const std::string& model_id, const BenchClient& client) const {

@@ -23,6 +23,17 @@ class Dispatcher {
   // reports (0: never), and the reports themselves (`engines`: every engine, at `now`).
   virtual SimDuration report_interval() const { return {}; }
   virtual void on_report(std::span<const EngineView* const> /*engines*/, SimTime /*now*/) {}
+
+  // Dispatchers that keep the instances ordered by load (LeastLoadIndex), so that a pick does
+  // not weigh every instance: track() names the instances taking arrivals (again whenever that
+  // list changes), load_changed() one of them whose load may have changed, and pick_tracked()
+  // answers what pick() would over the tracked list. Their pick() stays the plain walk: it
+  // serves a subset of the instances (a fleet's request that only some groups hold), and the
+  // debug builds check every tracked pick against it, so it must not change any state.
+  virtual bool tracks_loads() const { return false; }
+  virtual void track(std::span<const EngineView* const> /*instances*/) {}
+  virtual void load_changed(std::size_t /*index*/) {}
+  virtual std::size_t pick_tracked(const Request& r, SimTime now);
 };
 
 // An instance's KV load as least_kv weighs it: (blocks used at `now` + blocks its waiting

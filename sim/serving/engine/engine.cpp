@@ -37,6 +37,7 @@ Engine::Engine(int id, std::vector<Member> members, const ServingContext& ctx, s
               static_cast<int>(members_.size())} {
   if (members_.empty()) throw std::logic_error("Engine: no members");
   watermark_blocks_ = ctx.engine->watermark_blocks(base_blocks(members_));
+  kv_.watch(ctx.loads, id_);
   refresh_capacity();
   if (ctx.prefix_directory) kv_.attach_directory(ctx.prefix_directory, id_);
   geometry_ = {stages(), static_cast<int>(members_[0].gpus.size()), ctx.model->layers, PipelineLinks{}};
@@ -80,6 +81,7 @@ void Engine::enqueue(Request* r, SimTime now) {
   bind_ve(r, false);
   waiting_.push_back(r);
   queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+  load_changed();
   // Planned in an event of its own at this same instant: FIFO order at equal times runs it after
   // every arrival already due now, so simultaneous arrivals share the first iteration, as they
   // would in an engine whose step starts with all of them queued.
@@ -102,6 +104,7 @@ void Engine::cut_jump(SimTime now) {
   s = std::max<std::int64_t>(s, 1);
   if (s < jump_steps_) {
     jump_steps_ = s;
+    load_changed();
     work_end_ = work_start_ + jump_run_.elapsed(s);
     ctx_.events->schedule(work_end_, this, ++work_generation_);
   }
@@ -180,6 +183,7 @@ void Engine::start_jump(SimTime now, std::int64_t steps) {
   work_ = Work::Jump;
   work_start_ = now;
   jump_steps_ = steps;
+  load_changed();  // its kv_used_at now moves step by step
   // Link traffic of the whole run is booked at its start: a pipeline group jumps only when no
   // KV exchange shares its links (stale requests force step-by-step cycles).
   book_links(shape_, 0, steps, now);
@@ -237,6 +241,7 @@ void Engine::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   victim->prefilled = 0;
   waiting_.push_front(victim);
   queued_blocks_ += Request::blocks_for(victim->prefill_target, ctx_.engine->block_size);
+  load_changed();
   decision(now, DecisionKind::Preempt, *victim, "out of KV blocks; recompute: " + d.reason, blocks);
 }
 
@@ -279,11 +284,19 @@ void Engine::run_iteration(SimTime now) {
   std::int64_t budget = scheduler_->token_budget(queues_) - cohort_.size();
   if (by_ve) ve_budget_.assign(ve_load_.size(), scheduler_->token_budget(queues_) / stages());
 
-  // 3. Running prefills continue, in admission order.
+  // 3. Running prefills continue, in admission order. They are the newest admissions as a rule,
+  //    so the oldest is found walking back from the tail, not past every decode from the head.
   shape_.prefills.clear();
   prefills_.clear();
   int finishing_prefills = 0, stale_tokens = stale_.decodes();
-  for (Request* r = running_.front(); r && (by_ve || budget > 0); r = r->next) {
+  Request* oldest_prefill = nullptr;
+  int unseen = running_.prefilling();
+  for (Request* r = running_.back(); r && unseen > 0; r = r->prev)
+    if (r->phase == Phase::Prefill) {
+      oldest_prefill = r;
+      --unseen;
+    }
+  for (Request* r = oldest_prefill; r && (by_ve || budget > 0); r = r->next) {
     if (r->phase != Phase::Prefill || r->stalled) continue;
     std::int64_t& left = by_ve ? ve_budget_[static_cast<std::size_t>(r->ve)] : budget;
     if (left <= 0) continue;
@@ -332,6 +345,7 @@ void Engine::run_iteration(SimTime now) {
 void Engine::admit(Request* r, SimTime now) {
   const std::int64_t all_blocks = Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
   queued_blocks_ -= all_blocks;
+  load_changed();
   r->prefilled = 0;
   counters_.prefix_queried_tokens += r->prefill_target;
   if (!r->prefix.empty()) admit_prefix(r);  // its prefill starts after its cached prefix
@@ -406,6 +420,7 @@ void Engine::handle_event(SimTime now, std::uint64_t arg) {
   if (work_ == Work::Jump) end_jump(now);
   else end_iteration(now);
   work_ = Work::None;
+  load_changed();
   if (!aborting_.empty()) abort_pending(now);
   if (!inbox_.empty()) take_inbox(now);
   if (on_paused_) {
@@ -494,6 +509,7 @@ void Engine::end_iteration(SimTime now) {
     if (r->generated >= r->output) {
       finish(r, now);
     } else {
+      running_.prefill_done(r);
       cohort_.add(r);
       gaps_.started(r, now);
       stale_.started_decoding(r);
@@ -541,6 +557,13 @@ std::int64_t Engine::kv_used_at(SimTime t) const {
   }
   probe_.offset = offset;
   return kv_.used() + probe_.blocks;
+}
+
+SimTime Engine::next_load_step(SimTime t) const {
+  if (work_ != Work::Jump) return kSimTimeMax;
+  kv_used_at(t);  // the probe, at t
+  if (probe_.steps >= jump_steps_) return kSimTimeMax;
+  return work_start_ + jump_run_.elapsed(probe_.steps + 1);
 }
 
 EngineView::KvLoad Engine::kv_load_at(SimTime t) const { return {kv_used_at(t), queued_blocks_, kv_.capacity()}; }

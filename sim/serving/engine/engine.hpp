@@ -116,6 +116,7 @@ class Engine final : public EngineView, public EventHandler {
   }
   std::int64_t queued_blocks() const override { return queued_blocks_; }
   KvLoad kv_load_at(SimTime t) const override;
+  SimTime next_load_step(SimTime t) const override;
   int running() const override { return running_.size(); }
   int waiting() const override { return static_cast<int>(waiting_.size()); }
   int decoding() const override { return cohort_.size(); }
@@ -255,6 +256,11 @@ class Engine final : public EngineView, public EventHandler {
   std::map<RequestId, Request*> handing_off_;            // prefill role: awaiting the hand-off
   std::vector<std::pair<Request*, std::int64_t>> inbox_;  // decode role: (arrived, reserved)
   std::int64_t queued_blocks_ = 0;
+  // Tells the cluster's LoadWatch that kv_load_at may have changed (KvBlockManager tells it of
+  // its own changes).
+  void load_changed() const {
+    if (ctx_.loads) ctx_.loads->load_changed(id_);
+  }
   std::int64_t reserved_blocks_ = 0;
   StaleRequests stale_;
   std::unique_ptr<BatchScheduler> scheduler_;

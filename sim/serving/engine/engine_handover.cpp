@@ -32,6 +32,7 @@ void Engine::abort(Request* r, SimTime now) {
   } else if (r->phase == Phase::Waiting) {
     waiting_.erase(std::find(waiting_.begin(), waiting_.end(), r));  // the oldest wait at the front
     queued_blocks_ -= Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+    load_changed();
     end_aborted(r, "waiting", 0, now);
   } else if (r->phase == Phase::Swapped) {
     swapped_.erase(std::find(swapped_.begin(), swapped_.end(), r));
@@ -143,6 +144,7 @@ void Engine::adopt_running(Request* r) {
 }
 
 void Engine::check_virtual_engines() const {
+  if (!running_.counts_hold()) throw std::logic_error("Engine: running prefills miscounted");
   // Bound from arrival (or adoption) until it leaves; a hand-off's inbox is adopted, and bound,
   // at the next step boundary.
   std::vector<std::int64_t> bound(ve_load_.size(), 0);

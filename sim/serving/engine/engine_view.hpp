@@ -50,6 +50,10 @@ class EngineView {
     std::int64_t used = 0, queued = 0, capacity = 0;
   };
   virtual KvLoad kv_load_at(SimTime t) const = 0;
+  // The first time after `t` at which kv_load_at may change with no event here: the next step
+  // boundary of a decode jump in flight (kSimTimeMax when there is none). Any other change is
+  // told to the cluster's LoadWatch as it happens.
+  virtual SimTime next_load_step(SimTime t) const = 0;
 
   // Queues: requests running (decoding or prefilling), waiting, decoding. request_count()
   // counts every request here, whatever its state.

@@ -38,6 +38,7 @@ std::vector<Request*> FusionPort::take_all() {
   e_.waiting_.clear();
   std::fill(e_.ve_load_.begin(), e_.ve_load_.end(), 0);  // each is bound again where it is adopted
   e_.queued_blocks_ = 0;
+  e_.load_changed();
   e_.swap_.clear();
   return out;
 }
@@ -54,6 +55,7 @@ void FusionPort::adopt_waiting(Request* r) {
                               [](const Request* a, const Request* b) { return a->id < b->id; });
   e_.waiting_.insert(pos, r);
   e_.queued_blocks_ += Request::blocks_for(r->prefill_target, e_.ctx_.engine->block_size);
+  e_.load_changed();
 }
 
 }  // namespace kunsim

@@ -14,18 +14,21 @@ void KvBlockManager::allocate(std::int64_t n) {
   used_ += n;
   peak_ = std::max(peak_, used_);
   make_room();
+  changed();
 }
 
 void KvBlockManager::release(std::int64_t n) {
   if (n < 0 || n > used_)
     throw std::logic_error("KvBlockManager: release " + std::to_string(n) + " with " + std::to_string(used_) + " used");
   used_ -= n;
+  changed();
 }
 
 void KvBlockManager::resize(std::int64_t capacity) {
   if (capacity < used_) throw std::logic_error("KvBlockManager: resize below used blocks");
   capacity_ = capacity;
   make_room();
+  changed();
 }
 
 void KvBlockManager::make_room() {
@@ -41,12 +44,14 @@ std::int64_t KvBlockManager::hold_prefix(const std::uint64_t* keys, int n, int b
                            " blocks overfills the pool");
   peak_ = std::max(peak_, used_);
   make_room();
+  changed();
   return c.created;
 }
 
 std::int64_t KvBlockManager::let_go_prefix(const std::uint64_t* keys, int n, std::uint64_t salt) {
   const PrefixCache::Change c = cache_.let_go(keys, n, salt);
   used_ -= c.idled + c.freed;
+  changed();
   return c.idled + c.freed;
 }
 

@@ -10,8 +10,9 @@
 #pragma once
 #include <cstdint>
 
-#include "sim/serving/prefix/prefix_cache.hpp"
+#include "sim/serving/engine/load_watch.hpp"
 #include "sim/serving/engine/request.hpp"
+#include "sim/serving/prefix/prefix_cache.hpp"
 
 namespace kunsim {
 
@@ -30,6 +31,12 @@ class KvBlockManager {
   // Grows or shrinks the pool (memory handed over by dropped weights, or taken back), evicting
   // cached prefixes where they no longer fit; shrinking below what is used is a broken rule.
   void resize(std::int64_t capacity);
+
+  // Tells `w` (when set) of every change to used or capacity, as engine `engine_id`'s.
+  void watch(LoadWatch* w, int engine_id) {
+    watch_ = w;
+    watch_id_ = engine_id;
+  }
 
   // The prefix cache: look-ups, and holding or letting go of a leading run of prefix keys.
   const PrefixCache& prefixes() const { return cache_; }
@@ -54,6 +61,11 @@ class KvBlockManager {
 
  private:
   void make_room();  // evicts until used + evictable <= capacity
+  void changed() const {
+    if (watch_) watch_->load_changed(watch_id_);
+  }
+  LoadWatch* watch_ = nullptr;
+  int watch_id_ = -1;
   std::int64_t capacity_;
   std::int64_t used_ = 0;
   std::int64_t peak_ = 0;

@@ -3,10 +3,9 @@
 // decides how to preempt) and ServingObserver (metrics and outputs listen). Serving never
 // includes a policy or metrics header; they plug in through these.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/cluster/link_scheduler.hpp"
 #include "sim/cluster/topology.hpp"
@@ -16,10 +15,11 @@
 #include "sim/model/memory_plan.hpp"
 #include "sim/model/model_spec.hpp"
 #include "sim/serving/engine/decision.hpp"
+#include "sim/serving/engine/load_watch.hpp"
 #include "sim/serving/engine/policy_hooks.hpp"
+#include "sim/serving/engine/request.hpp"
 #include "sim/serving/engine/serving_observer.hpp"
 #include "sim/serving/prefix/prefix_directory.hpp"
-#include "sim/serving/engine/request.hpp"
 
 namespace kunsim {
 
@@ -34,6 +34,7 @@ struct ServingContext {
   PolicyHooks* policy = nullptr;
   ServingObserver* observer = nullptr;
   PrefixDirectory* prefix_directory = nullptr;  // the cluster's; none in a lone instance
+  LoadWatch* loads = nullptr;                   // the cluster's; none in a lone instance
   // The instance group (deployment.groups) an engine belongs to: engine, memory and cost above
   // are that group's. `hands_off`: a prefill instance, whose prefilled requests leave for a
   // decode instance through the cluster instead of decoding here.

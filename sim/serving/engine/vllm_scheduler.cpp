@@ -37,8 +37,7 @@ class VllmScheduler final : public BatchScheduler {
   bool admit_after_preemption(const EngineQueues&, bool batch_empty) const override { return batch_empty; }
 
   NextWork next(const EngineQueues& q) const override {
-    bool prefilling = false;
-    for (const Request* r = q.running.front(); r && !prefilling; r = r->next) prefilling = r->phase == Phase::Prefill;
+    const bool prefilling = q.running.prefilling() > 0;
     const bool admissible = (!q.swapped.empty() && can_swap_in(q, *q.swapped.front())) ||
                             (!q.waiting.empty() && can_admit(q, *q.waiting.front()));
     // While a pipeline group has stale requests, every step may exchange some of them (and

@@ -29,12 +29,14 @@ ServingCluster::ServingCluster(const ServingContext& ctx, std::vector<InstanceGr
                                std::unique_ptr<Dispatcher> dispatcher, bool layerwise)
     : ctx_(ctx), groups_(std::move(groups)), dispatcher_(std::move(dispatcher)) {
   ctx_.prefix_directory = &prefix_directory_;
+  ctx_.loads = this;
   bool disaggregated = false;
   for (const InstanceGroup& g : groups_) disaggregated |= g.role != InstanceRole::Mixed;
   if (disaggregated) handoffs_ = std::make_unique<KvHandoffs>(host(), layerwise);
   for (std::size_t i = 0; i < groups_.size(); ++i) {
     InstanceGroup& g = groups_[i];
     g.ctx.prefix_directory = &prefix_directory_;
+    g.ctx.loads = this;
     g.ctx.group = static_cast<int>(i);
     g.ctx.hands_off = g.role == InstanceRole::Prefill;
     g.ctx.handoffs = g.role == InstanceRole::Mixed ? nullptr : handoffs_.get();
@@ -120,6 +122,13 @@ void ServingCluster::rebuild_lists() {
   if (dispatchable_.empty()) dispatchable_ = takers;  // every engine restoring: queue anyway
   engine_views_.assign(engine_list_.begin(), engine_list_.end());
   dispatchable_views_.assign(dispatchable_.begin(), dispatchable_.end());
+  std::fill(dispatch_index_.begin(), dispatch_index_.end(), -1);
+  for (std::size_t i = 0; i < dispatchable_.size(); ++i) {
+    const auto id = static_cast<std::size_t>(dispatchable_[i]->id());
+    if (id >= dispatch_index_.size()) dispatch_index_.resize(id + 1, -1);
+    dispatch_index_[id] = static_cast<int>(i);
+  }
+  dispatcher_->track(dispatchable_views_);
 }
 
 Engine* ServingCluster::instance(int id) const {
@@ -186,9 +195,23 @@ void ServingCluster::dispatch(Request* r, SimTime now) {
   if (pick >= 0 && pick < static_cast<int>(dispatchable_.size()) &&
       (candidates.engines == &dispatchable_ || group_holds(*r, groups_[dispatchable_[pick]->context().group])))
     e = dispatchable_[pick];
+  else if (candidates.engines == &dispatchable_ && dispatcher_->tracks_loads())
+    e = dispatchable_[tracked_pick(*r, now)];
   else
     e = (*candidates.engines)[dispatcher_->pick(*candidates.views, *r, now)];
   e->enqueue(r, now);
+}
+
+std::size_t ServingCluster::tracked_pick(const Request& r, SimTime now) {
+  const std::size_t i = dispatcher_->pick_tracked(r, now);
+#ifndef NDEBUG
+  // Every engine that moved its load said so (LoadWatch): the tracked pick is the walk's.
+  const std::size_t walked = dispatcher_->pick(dispatchable_views_, r, now);
+  if (i != walked)
+    throw std::logic_error("ServingCluster: the dispatcher's tracked pick (" + std::to_string(i) +
+                           ") is not its walk's (" + std::to_string(walked) + ") for request " + std::to_string(r.id));
+#endif
+  return i;
 }
 
 void ServingCluster::abort(Request* r, SimTime now) {

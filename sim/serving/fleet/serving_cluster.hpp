@@ -40,7 +40,8 @@ namespace kunsim {
 class ServingCluster final : public EventHandler,
                              public ClusterView,
                              public ClusterCommands,
-                             private ReconfigurationHost {
+                             private ReconfigurationHost,
+                             private LoadWatch {
  public:
   // `groups` in slot order (slots number their instances group by group); each group's ctx is
   // the cluster's with its own engine, memory and cost. `layerwise` prefill -> decode
@@ -139,6 +140,12 @@ class ServingCluster final : public EventHandler,
   // events for it may still be queued.
   Engine* uninstall(int id);
   void rebuild_lists();
+  // LoadWatch: an engine's load moved; a dispatcher that tracks loads hears of it by its index
+  // in dispatchable().
+  void load_changed(int engine_id) override {
+    const auto id = static_cast<std::size_t>(engine_id);
+    if (id < dispatch_index_.size() && dispatch_index_[id] >= 0) dispatcher_->load_changed(dispatch_index_[id]);
+  }
   Engine* make_normal(int slot);
   std::int64_t group_freed_blocks(int group, int stage, int g) const;
   // Whether an instance of `g` can ever hold `r`, and why not when it cannot.
@@ -151,6 +158,9 @@ class ServingCluster final : public EventHandler,
     const std::vector<const EngineView*>* views;
   };
   Candidates fitting(const Request& r);
+  // The tracking dispatcher's pick over every dispatchable engine (checked against its walk in
+  // debug builds).
+  std::size_t tracked_pick(const Request& r, SimTime now);
 
   ServingContext ctx_;
   PrefixDirectory prefix_directory_;  // before the engines: they withdraw from it when destroyed
@@ -167,6 +177,7 @@ class ServingCluster final : public EventHandler,
   std::vector<std::unique_ptr<Engine>> retired_engines_;
   std::vector<Engine*> engine_list_, dispatchable_, decoders_;
   std::vector<const EngineView*> engine_views_, dispatchable_views_;  // the same, as policies see them
+  std::vector<int> dispatch_index_;               // engine id -> its index in dispatchable_ (-1: none)
   std::vector<std::pair<int, int>> slot_engine_;  // slot -> (engine id, member index)
   std::set<int> locked_;                           // engines under reconfiguration
   std::set<int> restoring_;                        // groups that no longer take arrivals
