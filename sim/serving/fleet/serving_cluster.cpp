@@ -49,7 +49,11 @@ ServingCluster::ServingCluster(const ServingContext& ctx, std::vector<InstanceGr
   slot_engine_.resize(slot_group_.size());
   ledger_ = SlotLedger(num_slots());
   next_pipeline_id_ = static_cast<int>(slot_group_.size());
+  // The lists once, not once per engine installed: that was O(N^2) at 10,000 instances.
+  listing_ = false;
   for (int s = 0; s < num_slots(); ++s) make_normal(s);
+  listing_ = true;
+  rebuild_lists();
 }
 
 namespace {
@@ -91,7 +95,7 @@ void ServingCluster::install(std::unique_ptr<Engine> e) {
   const int id = e->id();
   for (std::size_t m = 0; m < e->members().size(); ++m) slot_engine_[e->members()[m].slot] = {id, static_cast<int>(m)};
   engines_[id] = std::move(e);
-  rebuild_lists();
+  if (listing_) rebuild_lists();
 }
 
 Engine* ServingCluster::uninstall(int id) {

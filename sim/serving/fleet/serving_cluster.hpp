@@ -178,6 +178,7 @@ class ServingCluster final : public EventHandler,
   std::vector<Engine*> engine_list_, dispatchable_, decoders_;
   std::vector<const EngineView*> engine_views_, dispatchable_views_;  // the same, as policies see them
   std::vector<int> dispatch_index_;               // engine id -> its index in dispatchable_ (-1: none)
+  bool listing_ = true;                           // install() rebuilds the lists (not while the first engines are made)
   std::vector<std::pair<int, int>> slot_engine_;  // slot -> (engine id, member index)
   std::set<int> locked_;                           // engines under reconfiguration
   std::set<int> restoring_;                        // groups that no longer take arrivals
