@@ -77,7 +77,9 @@ ServingCluster::ServingCluster(const ServingContext& ctx, int instances, std::in
     : ServingCluster(ctx, {single_group(ctx, instances, blocks_per_instance, host_blocks_per_instance)},
                      std::move(dispatcher)) {}
 
-ServingCluster::~ServingCluster() = default;
+ServingCluster::~ServingCluster() {
+  prefix_directory_.close();  // the engines, destroyed next, need not withdraw their keys
+}
 
 Engine* ServingCluster::make_normal(int slot) {
   const InstanceGroup& g = groups_[slot_group_[slot]];

@@ -50,13 +50,14 @@ PrefixCache::Change PrefixCache::hold(const std::uint64_t* keys, int n, int bloc
     auto [it, created] = map_.try_emplace(salted(keys[i], salt));
     Entry& e = it->second;
     if (created) {
+      e.key = it->first;
       e.blocks = blocks_per_key;
       e.salted = salt != 0;
       if (directory_ && !e.salted) directory_->add(keys[i], owner_);
       c.created += e.blocks;
       in_use_ += e.blocks;
     } else if (e.holders == 0) {
-      lru_.erase(e.lru);
+      queue_erase(&e);
       evictable_ -= e.blocks;
       in_use_ += e.blocks;
       c.revived += e.blocks;
@@ -80,7 +81,7 @@ PrefixCache::Change PrefixCache::let_go(const std::uint64_t* keys, int n, std::u
       map_.erase(it);
       continue;
     }
-    e.lru = lru_.insert(lru_.end(), it->first);
+    queue_push(&e);
     evictable_ += e.blocks;
     c.idled += e.blocks;
   }
@@ -89,16 +90,32 @@ PrefixCache::Change PrefixCache::let_go(const std::uint64_t* keys, int n, std::u
 
 std::int64_t PrefixCache::evict(std::int64_t blocks) {
   std::int64_t freed = 0;
-  while (freed < blocks && !lru_.empty()) {
-    auto it = map_.find(lru_.front());
-    lru_.pop_front();
-    freed += it->second.blocks;
-    if (directory_) directory_->remove(it->first, owner_);
-    map_.erase(it);
+  while (freed < blocks && oldest_) {
+    Entry* e = oldest_;
+    queue_erase(e);
+    freed += e->blocks;
+    const std::uint64_t key = e->key;
+    if (directory_) directory_->remove(key, owner_);
+    map_.erase(key);
   }
   evictable_ -= freed;
   evicted_ += freed;
   return freed;
+}
+
+void PrefixCache::queue_push(Entry* e) {
+  e->older = newest_;
+  e->newer = nullptr;
+  (newest_ ? newest_->newer : oldest_) = e;
+  newest_ = e;
+  ++queued_;
+}
+
+void PrefixCache::queue_erase(Entry* e) {
+  (e->older ? e->older->newer : oldest_) = e->newer;
+  (e->newer ? e->newer->older : newest_) = e->older;
+  e->older = e->newer = nullptr;
+  --queued_;
 }
 
 void PrefixCache::attach(PrefixDirectory* d, int owner) {
@@ -124,7 +141,7 @@ void PrefixCache::check() const {
     (e.holders ? used : idle) += e.blocks;
     idle_entries += e.holders == 0;
   }
-  if (idle != evictable_ || used != in_use_ || idle_entries != lru_.size())
+  if (idle != evictable_ || used != in_use_ || idle_entries != queued_)
     throw std::logic_error("PrefixCache: " + std::to_string(used) + "/" + std::to_string(idle) +
                            " blocks in use/evictable, counted " + std::to_string(in_use_) + "/" +
                            std::to_string(evictable_));

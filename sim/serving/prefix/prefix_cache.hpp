@@ -13,7 +13,6 @@
 // The cache only counts; KvBlockManager owns the blocks and asks it to evict.
 #pragma once
 #include <cstdint>
-#include <list>
 #include <unordered_map>
 
 #include "sim/serving/prefix/prefix_directory.hpp"
@@ -64,14 +63,22 @@ class PrefixCache {
   }
 
  private:
+  // The LRU queue of evictable entries is linked through the entries themselves (the map's nodes
+  // do not move), so idling and reviving an entry allocates nothing.
   struct Entry {
     std::int32_t holders = 0;
     std::int32_t blocks = 0;
     bool salted = false;
-    std::list<std::uint64_t>::iterator lru;  // its place on the queue, while holders == 0
+    std::uint64_t key = 0;   // as stored (salted)
+    Entry* older = nullptr;  // its neighbours on the queue, while holders == 0
+    Entry* newer = nullptr;
   };
+  void queue_push(Entry* e);
+  void queue_erase(Entry* e);
   std::unordered_map<std::uint64_t, Entry> map_;
-  std::list<std::uint64_t> lru_;  // evictable keys; the front is evicted first
+  Entry* oldest_ = nullptr;  // evictable entries, the oldest evicted first
+  Entry* newest_ = nullptr;
+  std::size_t queued_ = 0;
   PrefixDirectory* directory_ = nullptr;
   int owner_ = -1;
   std::int64_t evictable_ = 0, in_use_ = 0, evicted_ = 0;
