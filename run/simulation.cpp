@@ -1,6 +1,5 @@
 #include "run/simulation.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -103,8 +102,7 @@ struct Simulation::Impl final : ServingObserver {
         prefix_caching(s.deployment.prefix_caching()),
         policy(s.make_policy()),
         metrics(requests_csv.get(), s.slo, seconds_to_ns(s.deployment.frontend_s), s.windows,
-                std::any_of(s.deployment.groups.begin(), s.deployment.groups.end(),
-                            [](const DeploymentGroup& g) { return g.role == InstanceRole::Prefill; })),
+                s.deployment.disaggregated()),
         decisions(decisions_jsonl.get()),
         timeline(timeline_csv.get()) {
     ctx.events = &events;

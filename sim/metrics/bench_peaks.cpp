@@ -47,12 +47,11 @@ void BenchPeaks::settle() {
 
 void BenchPeaks::Buckets::add(const Span& s) {
   auto bucket = [&](double t) { return static_cast<std::size_t>(std::max(0.0, t - t0)); };
-  const std::size_t from = bucket(s.first), to = bucket(s.end), last = std::max(from, to);
-  if (tokens.size() <= last) tokens.resize(last + 1, 0.0);
-  const std::size_t end_bucket = bucket(s.end) + 1;
-  if (active.size() <= end_bucket) active.resize(end_bucket + 1, 0);
+  const std::size_t from = bucket(s.first), to = bucket(s.end);  // first <= end: from <= to
+  if (tokens.size() <= to) tokens.resize(to + 1, 0.0);
+  if (active.size() <= to + 1) active.resize(to + 2, 0);
   ++active[bucket(s.start)];
-  --active[end_bucket];
+  --active[to + 1];
   tokens[from] += 1;
   // Tokens 2..n at first + k (end - first) / (n - 1), k = 1..n-1, counted per bucket they span:
   // those before the bucket's end less those before its start; the last bucket takes the rest.

@@ -46,14 +46,10 @@ class LeastLoadIndex {
   // The index of the least loaded instance at `now` (non-decreasing over calls), ties to the
   // lowest index.
   std::size_t least(SimTime now);
-  // Instance i's load as last weighed.
-  double load(std::size_t i) const { return key_[i]; }
-  // Sets instance i's load (a dispatcher whose loads are its own counts, not a view's state).
-  void set(std::size_t i, double load);
-  std::size_t size() const { return views_.size(); }
 
  private:
   void weigh(std::size_t i, SimTime now);
+  void set(std::size_t i, double load);  // and the path above it
   bool better(std::size_t a, std::size_t b) const { return key_[a] < key_[b] || (key_[a] == key_[b] && a < b); }
   LoadFn load_;
   std::vector<const EngineView*> views_;

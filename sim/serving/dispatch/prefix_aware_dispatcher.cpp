@@ -26,7 +26,7 @@ class PrefixAwareDispatcher final : public Dispatcher {
     std::size_t best = 0;
     double best_score = 0;
     for (std::size_t i = 0; i < instances.size(); ++i) {
-      const double score = matched_[i] * key_tokens / r.prompt - kv_load(*instances[i], now);
+      const double score = score_of(matched_[i], key_tokens, r, *instances[i], now);
       if (i == 0 || score > best_score) {
         best = i;
         best_score = score;
@@ -53,26 +53,12 @@ class PrefixAwareDispatcher final : public Dispatcher {
     if (r.prefix.empty()) return least;
     const PrefixDirectory* dir = tracked_[0]->prefix_directory();
     if (!dir) return pick(tracked_, r, now);
-    // The instances holding a leading run of the prompt's keys (keys_of_: how many), found as
-    // the walk finds them, one directory look-up per key.
-    held_.clear();
-    for (std::size_t k = 0; k < r.prefix.size(); ++k) {
-      bool extended = false;
-      for (int id : dir->holders(r.prefix[k])) {
-        const int i = static_cast<std::size_t>(id) < tracked_index_.size() ? tracked_index_[id] : -1;
-        if (i >= 0 && keys_of_[i] == static_cast<int>(k)) {
-          if (k == 0) held_.push_back(static_cast<std::size_t>(i));
-          keys_of_[i] = static_cast<int>(k) + 1;
-          extended = true;
-        }
-      }
-      if (!extended) break;
-    }
+    match_in_directory(*dir, r, tracked_index_, keys_of_);
     const double key_tokens = tokens_per_key(*tracked_[0], r);
     std::size_t best = least;
-    double best_score = keys_of_[least] * key_tokens / r.prompt - kv_load(*tracked_[least], now);
+    double best_score = score_of(keys_of_[least], key_tokens, r, *tracked_[least], now);
     for (std::size_t i : held_) {
-      const double score = keys_of_[i] * key_tokens / r.prompt - kv_load(*tracked_[i], now);
+      const double score = score_of(keys_of_[i], key_tokens, r, *tracked_[i], now);
       if (score > best_score || (score == best_score && i < best)) {
         best = i;
         best_score = score;
@@ -87,9 +73,31 @@ class PrefixAwareDispatcher final : public Dispatcher {
   static double tokens_per_key(const EngineView& e, const Request& r) {
     return r.prefix.empty() ? 0 : static_cast<double>(r.prefix_unit) * e.settings().block_size;
   }
-  // matched_[i]: the leading keys of r's prompt that instances[i] has cached. With the cluster's
-  // directory, one look-up per key finds them for every instance at once; without it (a lone
-  // engine in a test), each cache is asked.
+  // An instance's score: the share of r's prompt its `keys` cover, less its load.
+  static double score_of(int keys, double key_tokens, const Request& r, const EngineView& e, SimTime now) {
+    return keys * key_tokens / r.prompt - kv_load(e, now);
+  }
+  // keys[i]: the leading keys of r's prompt that instance i (index_of: instance id -> i, else
+  // -1) has cached, one directory look-up per key, for every instance at once; `keys` is 0 for
+  // every instance on entry. held_: the instances holding the first key.
+  void match_in_directory(const PrefixDirectory& dir, const Request& r, const std::vector<int>& index_of,
+                          std::vector<int>& keys) {
+    held_.clear();
+    for (std::size_t k = 0; k < r.prefix.size(); ++k) {
+      bool extended = false;
+      for (int id : dir.holders(r.prefix[k])) {
+        const int i = static_cast<std::size_t>(id) < index_of.size() ? index_of[id] : -1;
+        if (i >= 0 && keys[i] == static_cast<int>(k)) {
+          if (k == 0) held_.push_back(static_cast<std::size_t>(i));
+          keys[i] = static_cast<int>(k) + 1;
+          extended = true;
+        }
+      }
+      if (!extended) break;
+    }
+  }
+  // matched_[i]: the leading keys of r's prompt that instances[i] has cached, from the cluster's
+  // directory; without it (a lone engine in a test), each cache is asked.
   void matched_keys(std::span<const EngineView* const> instances, const Request& r) {
     matched_.assign(instances.size(), 0);
     if (r.prefix.empty()) return;
@@ -104,17 +112,7 @@ class PrefixAwareDispatcher final : public Dispatcher {
       if (index_of_.size() <= id) index_of_.resize(id + 1, -1);
       index_of_[id] = static_cast<int>(i);
     }
-    for (std::size_t k = 0; k < r.prefix.size(); ++k) {
-      bool extended = false;
-      for (int id : dir->holders(r.prefix[k])) {
-        const int i = static_cast<std::size_t>(id) < index_of_.size() ? index_of_[id] : -1;
-        if (i >= 0 && matched_[i] == static_cast<int>(k)) {
-          matched_[i] = static_cast<int>(k) + 1;
-          extended = true;
-        }
-      }
-      if (!extended) break;
-    }
+    match_in_directory(*dir, r, index_of_, matched_);
     for (const EngineView* e : instances) index_of_[e->id()] = -1;
   }
   std::vector<int> matched_;
