@@ -56,7 +56,7 @@ CommandRunner add_compare_profiles_command(CLI::App& app) {
     const Json c = compare_profiles(*a, *b, shards);
     std::fputs(comparison_table(c).c_str(), stdout);
     if (!args->out.empty()) {
-      write_file_atomic(args->out, c.dump(2) + "\n");
+      write_file_atomic(args->out, json_file_text(c));
       std::printf("wrote %s\n", args->out.c_str());
     }
     return 0;

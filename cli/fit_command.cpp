@@ -35,7 +35,7 @@ CommandRunner add_fit_command(CLI::App& app) {
     const Json report = fit_report(load_profile(a->profile_dir), cost_spec_from_json(cj, "cost").roofline);
     const std::string out_dir = a->out.empty() ? a->profile_dir : a->out;
     std::filesystem::create_directories(out_dir);
-    write_file_atomic(std::filesystem::path(out_dir) / "fit-report.json", report.dump(2) + "\n");
+    write_file_atomic(std::filesystem::path(out_dir) / "fit-report.json", json_file_text(report));
     for (auto it = report["ops"].begin(); it != report["ops"].end(); ++it)
       std::printf("%-14s held-out MAPE %6.2f%%  (%lld points)\n", it.key().c_str(),
                   100 * it.value()["heldout_mape"].get<double>(), it.value()["points"].get<long long>());

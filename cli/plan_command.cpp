@@ -75,7 +75,7 @@ CommandRunner add_plan_command(CLI::App& app) {
         a->out.empty() ? (std::filesystem::path("out") / ("plan-" + p["scenario"].get<std::string>())).string()
                        : a->out;
     OutputFolder folder(out_dir, OutputRules{.overwrite = a->overwrite, .inputs = {a->scenario}});
-    write_text(folder.path() / "plan.json", p.dump(2) + "\n");
+    write_text(folder.path() / "plan.json", json_file_text(p));
     folder.commit();
     std::fputs(plan_table(p).c_str(), stdout);
     std::printf("wrote %s/plan.json\n", out_dir.c_str());

@@ -34,7 +34,7 @@ CommandRunner add_replay_bench_command(CLI::App& app) {
             ? (std::filesystem::path("out") / ("replay-" + std::filesystem::path(a->records).stem().string())).string()
             : a->out;
     OutputFolder folder(out_dir, OutputRules{.overwrite = a->overwrite, .inputs = {a->records}});
-    write_text(folder.path() / "validation.json", Json{{"records", results}}.dump(2) + "\n");
+    write_text(folder.path() / "validation.json", json_file_text(Json{{"records", results}}));
     folder.commit();
     if (!a->markdown.empty()) write_text(a->markdown, validation_markdown(results, a->records));
     std::fputs(replay_table(results).c_str(), stdout);

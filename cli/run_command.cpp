@@ -94,13 +94,6 @@ void print_run(const Json& s, const std::string& out_dir) {
   if (!out_dir.empty()) std::printf("  outputs   %s/\n", out_dir.c_str());
 }
 
-// What a run reads, which its output folder may never hold: the scenario and its trace.
-std::vector<std::string> scenario_inputs(const std::string& file, const Scenario& sc) {
-  std::vector<std::string> in{file};
-  if (sc.workload.kind == WorkloadSpec::Kind::Trace) in.push_back(sc.workload.trace_path);
-  return in;
-}
-
 struct RunArgs {
   std::string scenario, out, trace_dir;
   std::vector<std::string> sets;
@@ -135,8 +128,8 @@ CommandRunner add_run_command(CLI::App& app) {
       Simulation sim(sc, ro);
       summary = sim.run();
     }
-    write_text(folder.path() / "summary.json", summary.dump(2) + "\n");
-    write_text(folder.path() / "scenario.json", sc.resolved.dump(2) + "\n");
+    write_text(folder.path() / "summary.json", json_file_text(summary));
+    write_text(folder.path() / "scenario.json", json_file_text(sc.resolved));
     folder.commit();
     if (!a->quiet) print_run(summary, out_dir);
     return 0;

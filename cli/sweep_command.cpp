@@ -49,12 +49,11 @@ int run_sweep_command(const SweepArgs& a, const SweepRanks& ranks) {
   const auto gathered = mpi_gather_rows(mine, ranks, error);
   if (!error.empty()) throw InputError(error);
   if (ranks.rank != 0) return 0;
-  std::string csv = sweep_csv_header(spec) + "\n";
+  std::vector<SweepRow> rows;
   std::size_t ran = 0, grown = 0;
   std::string first_reason, first_grown;
   for (const auto& [i, packed] : gathered) {
-    const SweepRow row = SweepRow::unpacked(packed);
-    csv += row.csv + "\n";
+    const SweepRow& row = rows.emplace_back(SweepRow::unpacked(packed));
     if (!row.grown.empty() && grown++ == 0) first_grown = "run " + std::to_string(i) + ": " + row.grown;
     if (row.status == SweepStatus::Ok)
       ++ran;
@@ -64,7 +63,7 @@ int run_sweep_command(const SweepArgs& a, const SweepRanks& ranks) {
   const std::size_t total = gathered.size();
   // Exit 2 only when no point could run (then the folder is left as it was).
   if (ran == 0) throw InputError("sweep " + spec.name + ": no point could run; " + first_reason);
-  write_text(folder.path() / "sweep.csv", csv);
+  write_text(folder.path() / "sweep.csv", sweep_csv_text(spec, rows));
   for (int r = 0; r < ranks.size; ++r) fs::remove(folder.path() / (".progress-" + std::to_string(r)));
   folder.commit();
   if (!quiet)

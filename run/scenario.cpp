@@ -125,4 +125,17 @@ Scenario load_scenario(const std::string& file, const std::vector<std::string>& 
   return scenario_from_json(root, trace_paths(trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string()));
 }
 
+Scenario load_scenario_text(const std::string& text, const std::string& origin,
+                            const std::vector<std::string>& overrides, const std::string& trace_dir) {
+  Json root = parse_json_text(text, origin);
+  for (const auto& o : overrides) apply_override(root, o);
+  return scenario_from_json(root, trace_paths(trace_dir, ""));
+}
+
+std::vector<std::string> scenario_inputs(const std::string& file, const Scenario& sc) {
+  std::vector<std::string> in{file};
+  if (sc.workload.kind == WorkloadSpec::Kind::Trace) in.push_back(sc.workload.trace_path);
+  return in;
+}
+
 }  // namespace kunsim

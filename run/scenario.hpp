@@ -57,6 +57,14 @@ struct Scenario {
 Scenario scenario_from_json(const Json& root, const TracePaths& paths);
 // Reads a scenario file (or the embedded default when `file` is empty) and applies `--set`s.
 Scenario load_scenario(const std::string& file, const std::vector<std::string>& overrides, const std::string& trace_dir);
+// A scenario given as JSON text instead of a file (the Python module's dicts and strings):
+// `origin` names it in errors, and relative trace paths resolve against `trace_dir`, else the
+// working folder.
+Scenario load_scenario_text(const std::string& text, const std::string& origin,
+                            const std::vector<std::string>& overrides, const std::string& trace_dir);
+// What a run of `sc` (read from `file`, "" for text) reads, which its output folder may never
+// hold: the scenario file and its trace.
+std::vector<std::string> scenario_inputs(const std::string& file, const Scenario& sc);
 // The text of scenarios/default.json as shipped in the binary.
 std::string default_scenario_text();
 

@@ -10,6 +10,7 @@
 #include "sim/cluster/topology.hpp"
 #include "sim/core/event_loop.hpp"
 #include "sim/core/input_error.hpp"
+#include "sim/core/output_stream.hpp"
 #include "sim/core/rng.hpp"
 #include "sim/cost/cost_choice.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
@@ -26,27 +27,13 @@
 namespace kunsim {
 namespace {
 
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
-
-File open_out(const std::string& dir, const char* name) {
-  if (dir.empty()) return nullptr;
-  const std::string path = (std::filesystem::path(dir) / name).string();
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) throw InputError(path + ": cannot write output file");
-  return File(f);
-}
-
 }  // namespace
 
 struct Simulation::Impl final : ServingObserver {
   const Scenario& sc;
   RunOptions opt;
-  File requests_csv, timeline_csv, decisions_jsonl, trace_json;
+  OutputStream requests_csv, timeline_csv, decisions_jsonl, trace_json;
+  mutable std::string vllm_bench_text;  // in memory: vllm-bench.json's text, set by summary()
   EventQueue events;
   Rng rng;
   Topology topology;
@@ -71,6 +58,13 @@ struct Simulation::Impl final : ServingObserver {
   bool timeline_capped = false;  // kMaxTimelineRows reached: the samples stopped there
   SimTime now = kSimTimeZero;
 
+  // One of the run's outputs: in memory, a file in out_dir, or none without either.
+  OutputStream open_out(const char* name) const {
+    if (opt.in_memory) return OutputStream::memory();
+    if (opt.out_dir.empty()) return OutputStream();
+    return OutputStream::file(std::filesystem::path(opt.out_dir) / name);
+  }
+
   struct ArrivalHandler final : EventHandler {
     Impl* sim;
     void handle_event(SimTime t, std::uint64_t) override { sim->on_arrival(t); }
@@ -92,10 +86,10 @@ struct Simulation::Impl final : ServingObserver {
   Impl(const Scenario& s, RunOptions o)
       : sc(s),
         opt(std::move(o)),
-        requests_csv(opt.requests_csv ? open_out(opt.out_dir, "requests.csv") : nullptr),
-        timeline_csv(opt.timeline_csv ? open_out(opt.out_dir, "timeline.csv") : nullptr),
-        decisions_jsonl(opt.decisions_jsonl ? open_out(opt.out_dir, "decisions.jsonl") : nullptr),
-        trace_json(opt.perfetto ? open_out(opt.out_dir, "trace.json") : nullptr),
+        requests_csv(opt.requests_csv ? open_out("requests.csv") : OutputStream()),
+        timeline_csv(opt.timeline_csv ? open_out("timeline.csv") : OutputStream()),
+        decisions_jsonl(opt.decisions_jsonl ? open_out("decisions.jsonl") : OutputStream()),
+        trace_json(opt.perfetto ? open_out("trace.json") : OutputStream()),
         rng(s.seed),
         topology(s.cluster),
         links(topology),
@@ -352,9 +346,13 @@ struct Simulation::Impl final : ServingObserver {
     facts.wall_s = wall;
     Json j = run_summary(facts, metrics, decisions, *cluster);
     if (timeline_capped) j["sim"]["timeline_capped_at_rows"] = timeline_rows;
-    if (File f = open_out(opt.out_dir, "vllm-bench.json")) {
-      const std::string text = vllm_bench().dump(2) + "\n";
-      std::fwrite(text.data(), 1, text.size(), f.get());
+    if (OutputStream f = open_out("vllm-bench.json")) {
+      const std::string text = json_file_text(vllm_bench());
+      if (f.in_memory()) {
+        vllm_bench_text = text;
+      } else {
+        std::fwrite(text.data(), 1, text.size(), f.get());
+      }
     }
     return j;
   }
@@ -376,5 +374,16 @@ Simulation::Simulation(const Scenario& scenario, RunOptions options) {
 Simulation::~Simulation() = default;
 Json Simulation::run() { return impl_->run(); }
 Json Simulation::vllm_bench() const { return impl_->vllm_bench(); }
+
+std::vector<std::pair<std::string, std::string>> Simulation::outputs() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!impl_->opt.in_memory) return out;
+  for (const auto& [name, stream] :
+       {std::pair{"requests.csv", &impl_->requests_csv}, std::pair{"timeline.csv", &impl_->timeline_csv},
+        std::pair{"decisions.jsonl", &impl_->decisions_jsonl}, std::pair{"trace.json", &impl_->trace_json}})
+    if (*stream) out.emplace_back(name, stream->text());
+  out.emplace_back("vllm-bench.json", impl_->vllm_bench_text);
+  return out;
+}
 
 }  // namespace kunsim

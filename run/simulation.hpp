@@ -20,6 +20,9 @@ struct RunOptions {
   bool requests_csv = true, timeline_csv = true, decisions_jsonl = true;
   bool perfetto = false;     // trace.json in Chrome trace format
   bool force = false;        // --force: lift the limits of run/run_limits.hpp
+  // Keep the outputs in memory instead (Simulation::outputs()): a caller that writes nothing
+  // to disk until asked (the Python module). out_dir is then unused.
+  bool in_memory = false;
 };
 
 class Simulation {
@@ -32,6 +35,10 @@ class Simulation {
   Json run();
   // After run(): vllm-bench.json's content (the figures under `vllm bench serve`'s keys).
   Json vllm_bench() const;
+  // After run(), with RunOptions::in_memory: the files the run would have written into out_dir,
+  // as (name, text) in a fixed order: requests.csv, timeline.csv, decisions.jsonl and trace.json
+  // where asked for, then vllm-bench.json. summary.json is run()'s, as the caller writes it.
+  std::vector<std::pair<std::string, std::string>> outputs() const;
 
  private:
   struct Impl;

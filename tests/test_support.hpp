@@ -137,7 +137,7 @@ inline void expect_bad_input(const CliResult& r, const std::string& message) {
 
 inline Json run_scenario(const Json& j, const std::filesystem::path& out = {}, bool wall_clock = false) {
   const Scenario sc = scenario_from_json(j, TracePaths{});
-  Simulation sim(sc, RunOptions{out.string(), wall_clock});
+  Simulation sim(sc, RunOptions{.out_dir = out.string(), .wall_clock = wall_clock});
   return sim.run();
 }
 

@@ -6,7 +6,7 @@
 # tools/dev.sh test-sanitizers [ctest args...]
 #                                         build under ASan + UBSan (CMakePresets.json: no CUDA) and
 #                                         run the suite there
-# tools/dev.sh build                      build only (Release)
+# tools/dev.sh build                      build only (Release), the Python module (build/python) included
 # CI (.ci/run) runs test, then test-sanitizers.
 # Installs missing Debian packages with apt-get first, so each works on a fresh Debian machine:
 # `run` only what the simulator needs, the others what the suite needs too.
@@ -21,9 +21,12 @@ cmd="${1:-run}"
 packages=(cmake g++ ninja-build libboost-graph-dev nlohmann-json3-dev libcli11-dev)
 # The suite: GoogleTest, Google Benchmark (the hot-path benchmarks), python3-matplotlib (kunsim
 # report draws with it), Open MPI (sweeps spread over ranks; its tests run where it is found) and
-# Boost.Context (the CUDA emulator's fibers).
+# Boost.Context (the CUDA emulator's fibers). The Python module (python/): pybind11 and Python's
+# headers to build it, pandas for its data frames, pytest for its tests, pip and venv for
+# `pip install .`.
 [ "$cmd" = run ] || packages+=(libgtest-dev libbenchmark-dev python3-matplotlib libopenmpi-dev openmpi-bin
-                               libboost-context-dev)
+                               libboost-context-dev python3-pybind11 pybind11-dev python3-dev python3-pandas python3-pytest
+                               python3-pip python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -42,7 +45,8 @@ elif [ ${#missing[@]} -gt 0 ]; then
   # What CMake looked for and did not find at the first configure (say, by `run`, before the
   # suite's packages were here) stays not found in its cache: forget it and look again, or the
   # suite, or its MPI tests, would silently be missing.
-  cmake -S . -B "$build_dir" -U 'GTEST*' -U 'GTest*' -U 'benchmark*' -U 'MPI*' -U 'Boost*' -U 'boost*' >/dev/null
+  cmake -S . -B "$build_dir" -U 'GTEST*' -U 'GTest*' -U 'benchmark*' -U 'MPI*' -U 'Boost*' -U 'boost*' \
+    -U 'pybind11*' -U 'Python*' -U '_Python*' >/dev/null
 fi
 
 case "$cmd" in

@@ -416,9 +416,7 @@ void parallel_for(std::size_t items, int threads, const std::function<void(std::
       }
     }
   };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::max(1, std::min<int>(threads, static_cast<int>(items))); ++t) pool.emplace_back(worker);
-  for (auto& t : pool) t.join();
+  run_interruptible_workers(std::max(1, std::min<int>(threads, static_cast<int>(items))), worker);
   throw_if_interrupted();
   if (!error.empty()) throw InputError(error);
 }
@@ -642,11 +640,16 @@ Json plan_shapes(const Json& base, const Scenario& base_sc, const TracePaths& pa
 }  // namespace
 
 Json run_plan(const std::string& file, const std::vector<std::string>& overrides, const PlanOptions& opt) {
+  return run_plan(
+      file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file),
+      file.empty() ? "" : std::filesystem::path(file).parent_path().string(), overrides, opt);
+}
+
+Json run_plan(Json base, const std::string& scenario_dir, const std::vector<std::string>& overrides,
+              const PlanOptions& opt) {
   const PlanTargets target = PlanTargets::parse(opt.target);
-  Json base = file.empty() ? parse_json_text(default_scenario_text(), "scenarios/default.json") : parse_json_file(file);
   for (const auto& o : overrides) apply_override(base, o);
-  const TracePaths paths =
-      trace_paths(opt.trace_dir, file.empty() ? "" : std::filesystem::path(file).parent_path().string());
+  const TracePaths paths = trace_paths(opt.trace_dir, scenario_dir);
   if (!(opt.headroom >= 1 && opt.headroom <= 100))
     throw InputError("--headroom: expected a factor in [1, 100] on the workload's rate, got " +
                      fmt_with(opt.headroom, "%g"));

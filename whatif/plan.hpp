@@ -68,6 +68,10 @@ struct PlanOptions {
 
 // Returns plan.json's content; throws InputError for bad options.
 Json run_plan(const std::string& scenario_file, const std::vector<std::string>& overrides, const PlanOptions& opt);
+// The same for a scenario given as JSON (the Python module): relative trace paths resolve
+// against `scenario_dir` (empty: the working folder) unless opt.trace_dir is given.
+Json run_plan(Json scenario, const std::string& scenario_dir, const std::vector<std::string>& overrides,
+              const PlanOptions& opt);
 std::string plan_table(const Json& plan);
 
 }  // namespace kunsim

@@ -392,7 +392,7 @@ Json replay_record(const BenchRecord& r) {
   }
   out["scenario"] = scenario;
   const Scenario sc = scenario_from_json(scenario, TracePaths{});  // outlives the run, which refers to it
-  Simulation sim(sc, RunOptions{"", false});
+  Simulation sim(sc, RunOptions{.out_dir = "", .wall_clock = false});
   sim.run();
   const Json k = sim.vllm_bench();
   Json real = Json::object(), mine = Json::object(), err = Json::object();

@@ -64,11 +64,16 @@ Json with_values(const Json& base, const std::vector<std::pair<std::string, Json
 }  // namespace
 
 SweepSpec load_sweep(const std::string& path, bool force) {
-  const Json root = parse_json_file(path);
+  return sweep_from_json(parse_json_file(path), path, fs::path(path).stem().string(),
+                         fs::path(path).parent_path().string(), force);
+}
+
+SweepSpec sweep_from_json(const Json& root, const std::string& origin, const std::string& default_name,
+                          const std::string& dir, bool force) {
   JsonFields f(root, "");
   SweepSpec spec;
-  spec.name = f.string("name", fs::path(path).stem().string());
-  spec.base_dir = fs::path(path).parent_path().string();
+  spec.name = f.string("name", default_name);
+  spec.base_dir = dir;
   const Json& base_j = f.required_child("base");
   Json base;
   if (base_j.is_string()) {
@@ -128,7 +133,7 @@ SweepSpec load_sweep(const std::string& path, bool force) {
   }
   if (points > kMaxSweepPoints && !force)
     throw InputError(
-        path + ": the grid and zip make " +
+        origin + ": the grid and zip make " +
         (points == std::numeric_limits<std::size_t>::max() ? std::string("more than 2^64") : std::to_string(points)) +
         " runs, past the limit of " + std::to_string(kMaxSweepPoints) +
         " (give --force for a sweep that big, or plan a search instead)");
@@ -168,6 +173,12 @@ std::string sweep_csv_header(const SweepSpec& spec) {
   for (const std::string& w : spec.windows)
     for (const char* c : kWindowColumns) h.append(",").append(csv_cell(w + "." + c));
   return h + ",status,kunsim";
+}
+
+std::string sweep_csv_text(const SweepSpec& spec, const std::vector<SweepRow>& rows) {
+  std::string csv = sweep_csv_header(spec) + "\n";
+  for (const SweepRow& row : rows) csv += row.csv + "\n";
+  return csv;
 }
 
 std::string sweep_csv_infeasible_row(const SweepSpec& spec, std::size_t index, const std::string& reason) {
@@ -263,7 +274,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
         ro.decisions_jsonl = has("decisions");
         ro.force = opt.force;
         Json summary = Simulation(scenarios[i], ro).run();
-        if (has("summary")) std::ofstream(fs::path(out) / "summary.json") << summary.dump(2) << "\n";
+        if (has("summary")) std::ofstream(fs::path(out) / "summary.json") << json_file_text(summary);
         rows[i] = {i, SweepStatus::Ok, "", sweep_csv_row(spec, i, summary), grown[i]};
       } catch (const InputError& e) {
         // Found only once the point runs (a bad trace row, no arrival before max_time_s, a
@@ -278,10 +289,8 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
       ++done;
     }
   };
-  std::vector<std::thread> pool;
   done = mine.size() - feasible.size();
   const int n = std::max(1, std::min<int>(opt.threads, static_cast<int>(feasible.size())));
-  for (int t = 0; t < n; ++t) pool.emplace_back(worker);
   const bool tty = isatty(2);
   std::size_t shown = 0;
   // Under MPI every rank keeps its count of finished runs in a file of the output folder, and
@@ -303,10 +312,9 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
     }
     return d;
   };
-  while (done.load() < mine.size() && opt.progress) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto progress = [&] {
     publish();
-    if (opt.rank != 0) continue;
+    if (opt.rank != 0) return;
     const std::size_t d = std::min(whole(), total);
     if (tty) {
       const int w = 40, fill = static_cast<int>(w * d / std::max<std::size_t>(1, total));
@@ -316,8 +324,8 @@ std::vector<SweepRow> run_sweep(const SweepSpec& spec, const SweepOptions& opt) 
       shown = d * 10 / std::max<std::size_t>(1, total);
       std::fprintf(stderr, "sweep %s: %zu/%zu runs\n", spec.name.c_str(), d, total);
     }
-  }
-  for (auto& t : pool) t.join();
+  };
+  run_interruptible_workers(n, worker, opt.progress ? std::function<void()>(progress) : std::function<void()>());
   throw_if_interrupted();
   publish();
   if (opt.progress && tty && opt.rank == 0)

@@ -35,6 +35,10 @@ struct SweepSpec {
 // from the start, and 10,000 runs is hours even of small scenarios).
 inline constexpr std::size_t kMaxSweepPoints = 10'000;
 SweepSpec load_sweep(const std::string& path, bool force = false);
+// The same from JSON already read (the Python module's dicts): `origin` names it in errors,
+// `default_name` is the name when it gives none, and a base given as a path resolves against `dir`.
+SweepSpec sweep_from_json(const Json& root, const std::string& origin, const std::string& default_name,
+                          const std::string& dir, bool force = false);
 
 // One sweep.csv row (without the trailing newline) from a run's values and summary.
 std::string sweep_csv_header(const SweepSpec& spec);
@@ -57,6 +61,9 @@ struct SweepRow {
   std::string packed() const;
   static SweepRow unpacked(const std::string& line);
 };
+
+// sweep.csv whole: the header, then `rows` (all of the sweep's, in run order).
+std::string sweep_csv_text(const SweepSpec& spec, const std::vector<SweepRow>& rows);
 
 struct SweepOptions {
   int threads = 1;

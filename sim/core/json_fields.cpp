@@ -74,6 +74,8 @@ void check_depth(const std::string& text, const std::string& origin) {
 
 }  // namespace
 
+std::string json_file_text(const Json& j) { return j.dump(2) + "\n"; }
+
 Json parse_json_text(const std::string& text, const std::string& origin) {
   check_depth(text, origin);
   // Duplicate keys are an error: nlohmann would silently keep the last one, hiding a typo'd

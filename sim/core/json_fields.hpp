@@ -18,6 +18,10 @@ namespace kunsim {
 
 using Json = nlohmann::json;
 
+// A JSON output file's text (summary.json, plan.json, ...): two-space indent and a final newline.
+// Every writer of one goes through it, so the CLI's files and the Python module's are the same bytes.
+std::string json_file_text(const Json& j);
+
 // Parses JSON text, turning syntax errors and duplicate keys into InputError naming `origin`
 // (a file name) and the line.
 Json parse_json_text(const std::string& text, const std::string& origin);

@@ -365,7 +365,7 @@ std::shared_ptr<const Profile> aiconfigurator_profile(const std::string& gpu_kin
 
 void write_kernel_table_profile(const std::string& out, const ImportedProfile& p, const OutputRules& rules) {
   OutputFolder folder(out, rules);
-  write_text(folder.path() / "meta.json", p.meta.dump(2) + "\n");
+  write_text(folder.path() / "meta.json", json_file_text(p.meta));
   for (const char* file : kKernelTableFiles) write_text(folder.path() / file, kernel_table_text(p.tables, file));
   folder.commit();
 }

@@ -71,7 +71,7 @@ void BM_DefaultScenario(benchmark::State& state) {
   const Scenario sc = load_scenario("", {"workload.window.duration_s=600"}, "");
   std::int64_t requests = 0;
   for (auto _ : state) {
-    Json s = Simulation(sc, RunOptions{"", false}).run();
+    Json s = Simulation(sc, RunOptions{.out_dir = "", .wall_clock = false}).run();
     requests += s["requests"]["arrived"].get<std::int64_t>();
   }
   state.counters["requests_per_s"] = benchmark::Counter(static_cast<double>(requests), benchmark::Counter::kIsRate);

@@ -321,7 +321,7 @@ TEST(Simulation, TwoSimulationsOnTwoThreadsMatch) {
 
 TEST(Simulation, DefaultScenarioRunsAndIsHealthy) {
   const Scenario sc = load_scenario("", {"workload.window.duration_s=300"}, "");
-  Simulation sim(sc, RunOptions{"", false});
+  Simulation sim(sc, RunOptions{.out_dir = "", .wall_clock = false});
   const Json s = sim.run();
   expect_conserved(s);
   EXPECT_EQ(s["requests"]["rejected"], 0);
