@@ -59,8 +59,12 @@ def main():
     df["meets_slo"] = df["slo_attainment"] >= ATTAINMENT
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for policy, rows in df.groupby("policy.name"):
-        ax.plot(rows["deployment.instances"], rows["ttft_p99_s"], marker="o", label=policy)
+    # Policies that never act (no overload) give identical runs: distinct line styles and hollow
+    # markers keep one line from hiding another.
+    styles = [("o", "-"), ("s", "--"), ("^", ":")]
+    for (policy, rows), (marker, line) in zip(df.groupby("policy.name"), styles * len(policies)):
+        ax.plot(rows["deployment.instances"], rows["ttft_p99_s"], marker=marker, linestyle=line,
+                markerfacecolor="none", label=policy)
     ax.axhline(base["slo"]["ttft_s"], color="grey", linestyle="--", label=f"TTFT SLO {base['slo']['ttft_s']} s")
     ax.set_yscale("log")
     ax.set_xlabel("H100 instances (llama-3.1-8b, TP1)")
