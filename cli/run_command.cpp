@@ -97,7 +97,7 @@ void print_run(const Json& s, const std::string& out_dir) {
 struct RunArgs {
   std::string scenario, out, trace_dir;
   std::vector<std::string> sets;
-  bool quiet = false, no_wall = false, perfetto = false, overwrite = false, force = false;
+  bool quiet = false, no_wall = false, perfetto = false, overwrite = false, force = false, save_detailed = false;
 };
 
 }  // namespace
@@ -112,6 +112,8 @@ CommandRunner add_run_command(CLI::App& app) {
   run->add_flag("--quiet", a->quiet, "Print nothing on success");
   run->add_flag("--no-wall-clock", a->no_wall, "Write 0 for wall-time figures, so summary.json is byte-identical");
   run->add_flag("--perfetto", a->perfetto, "Also write trace.json (Chrome trace format; open in ui.perfetto.dev)");
+  run->add_flag("--save-detailed", a->save_detailed,
+                "vllm-bench.json also lists each request's input_lens, output_lens and ttfts, as vllm bench serve's");
   run->add_flag("--overwrite", a->overwrite, kOverwriteHelp);
   run->add_flag("--force", a->force, kForceHelp);
   return [a](const CommandContext&) {
@@ -125,6 +127,7 @@ CommandRunner add_run_command(CLI::App& app) {
       ro.wall_clock = !a->no_wall;
       ro.perfetto = a->perfetto;
       ro.force = a->force;
+      ro.save_detailed = a->save_detailed;
       Simulation sim(sc, ro);
       summary = sim.run();
     }

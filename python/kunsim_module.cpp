@@ -123,8 +123,8 @@ Scenario load(const ScenarioArg& s, const std::vector<std::string>& overrides, c
 // One run, in memory: the files its output folder would hold, in the order the folder lists
 // them, and what it read (which a saved folder may never replace).
 std::pair<Files, std::vector<std::string>> run(const ScenarioArg& arg, const std::vector<std::string>& overrides,
-                                               const std::string& trace_dir, bool wall_clock, bool force,
-                                               bool perfetto) {
+                                               const std::string& trace_dir, bool wall_clock, bool force, bool perfetto,
+                                               bool save_detailed) {
   return without_gil([&] {
     const Scenario sc = load(arg, overrides, trace_dir);
     RunOptions ro;
@@ -132,6 +132,7 @@ std::pair<Files, std::vector<std::string>> run(const ScenarioArg& arg, const std
     ro.wall_clock = wall_clock;
     ro.perfetto = perfetto;
     ro.force = force;
+    ro.save_detailed = save_detailed;
     Simulation sim(sc, ro);
     const Json summary = sim.run();
     Files files = sim.outputs();
@@ -232,7 +233,7 @@ PYBIND11_MODULE(_kunsim, m) {
       .def_readwrite("seed_quantile", &PlanOptions::seed_quantile);
 
   m.def("run", &run, py::arg("scenario"), py::arg("overrides"), py::arg("trace_dir"), py::arg("wall_clock"),
-        py::arg("force"), py::arg("perfetto"));
+        py::arg("force"), py::arg("perfetto"), py::arg("save_detailed"));
   m.def("save", &save, py::arg("dir"), py::arg("files"), py::arg("overwrite"), py::arg("inputs"));
   m.def("sweep", &sweep, py::arg("spec_json"), py::arg("trace_dir"), py::arg("jobs"), py::arg("force"));
   m.def("plan", &plan, py::arg("scenario"), py::arg("overrides"), py::arg("options"));

@@ -99,6 +99,7 @@ struct Simulation::Impl final : ServingObserver {
                 s.deployment.disaggregated()),
         decisions(decisions_jsonl.get()),
         timeline(timeline_csv.get()) {
+    if (opt.save_detailed) metrics.keep_per_request();
     ctx.events = &events;
     ctx.links = &links;
     ctx.topology = &topology;

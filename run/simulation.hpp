@@ -20,6 +20,9 @@ struct RunOptions {
   bool requests_csv = true, timeline_csv = true, decisions_jsonl = true;
   bool perfetto = false;     // trace.json in Chrome trace format
   bool force = false;        // --force: lift the limits of run/run_limits.hpp
+  // --save-detailed: vllm-bench.json carries per-request input_lens, output_lens and ttfts, as
+  // vLLM's does (sim/metrics/vllm_bench_result.hpp).
+  bool save_detailed = false;
   // Keep the outputs in memory instead (Simulation::outputs()): a caller that writes nothing
   // to disk until asked (the Python module). out_dir is then unused.
   bool in_memory = false;

@@ -2,7 +2,8 @@
 
 Usage: python3 report.py OUT_DIR REPORT_HTML
 OUT_DIR may be one run (summary.json ...), a folder of runs (found recursively), a sweep
-(sweep.csv) or a plan (plan.json); every part that is present is drawn.
+(sweep.csv), a plan (plan.json) or a replay of real benchmarks (validation.json, from
+kunsim replay-bench); every part that is present is drawn.
 """
 import base64
 import csv
@@ -271,6 +272,62 @@ def plan_charts(root):
     return png(fig)
 
 
+def replay_section(root):
+    """validation.json (kunsim replay-bench): each record's MAPE, and every figure's signed error
+    as a grid (records by figures), then each record's real and kunsim figures."""
+    path = os.path.join(root, "validation.json")
+    if not os.path.exists(path):
+        return ""
+    records = json.load(open(path))["records"]
+    if not records:
+        return ""
+    out = ["<p>kunsim's error against real <code>vllm bench serve</code> runs: (kunsim - real) / real. "
+           "A saturated run (an open loop that fell short of its offered rate) and one kunsim could not "
+           "serve whole are left out of the MAPE.</p>",
+           "<table><tr><th>record</th><th>model</th><th>GPU</th><th>MAPE %</th><th>recorded MAPE %</th>"
+           "<th>note</th></tr>"]
+    for r in records:
+        note = "; ".join(x for x in ["saturated" if r.get("saturated") else "", r.get("incomplete", ""),
+                                     r.get("context", "") if "incomplete" not in r else ""] if x)
+        mape = "-" if r.get("mape") is None else f"{r['mape']:.1f}"
+        recorded = "-" if r.get("recorded_mape") is None else f"{r['recorded_mape']:.1f}"
+        cells = [r["id"], r["model"], r["gpu"], mape, recorded, note]
+        out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    figures = []
+    for r in records:
+        for k in r["error_pct"]:
+            if k not in figures:
+                figures.append(k)
+    for chunk in pages([r for r in records if r["error_pct"]]):
+        if not chunk:
+            continue
+        grid = [[r["error_pct"].get(k, float("nan")) for k in figures] for r in chunk]
+        fig, ax = plt.subplots(figsize=(1.2 + 0.55 * len(figures), 1.2 + 0.42 * len(chunk)))
+        # Signed error, clipped at +-100% for the colour (the number in each cell is exact).
+        im = ax.imshow([[max(-100, min(100, v)) for v in row] for row in grid], cmap="RdBu_r", vmin=-100, vmax=100,
+                       aspect="auto")
+        for i, row in enumerate(grid):
+            for j, v in enumerate(row):
+                if v == v:  # not NaN: the record has the figure
+                    ax.text(j, i, f"{v:+.0f}", ha="center", va="center", fontsize=6)
+        ax.set_xticks(range(len(figures)))
+        ax.set_xticklabels(figures, rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(len(chunk)))
+        ax.set_yticklabels([r["id"] for r in chunk], fontsize=7)
+        fig.colorbar(im, ax=ax, label="kunsim vs real, %")
+        ax.set_title("signed error by record and figure (blue: kunsim low, red: kunsim high)")
+        out.append(png(fig))
+    for r in records:
+        rows = "".join(
+            f"<tr><td>{html.escape(k)}</td><td>{r['real'][k]:.4g}</td><td>{r['kunsim'][k]:.4g}</td>"
+            f"<td>{r['error_pct'].get(k, float('nan')):+.1f}</td></tr>" for k in r["real"] if k in r["kunsim"])
+        if rows:
+            out.append(f"<details><summary>{html.escape(r['id'])}</summary><table><tr><th>figure</th><th>real</th>"
+                       f"<th>kunsim</th><th>error %</th></tr>{rows}</table></details>")
+    return "\n".join(out)
+
+
 def main(root, out):
     runs = runs_under(root)
     keys, swept = sweep_values(root)
@@ -294,8 +351,12 @@ def main(root, out):
     plan = plan_charts(root)
     if plan:
         parts.append("<h2>Capacity plan</h2>" + plan)
+    replay = replay_section(root)
+    if replay:
+        parts.append("<h2>Replayed benchmarks</h2>" + replay)
     if len(parts) == 1:
-        print(f"kunsim: {root}: no kunsim outputs (summary.json, sweep.csv or plan.json) found", file=sys.stderr)
+        print(f"kunsim: {root}: no kunsim outputs (summary.json, sweep.csv, plan.json or validation.json) found",
+              file=sys.stderr)
         return 2
     style = ("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}img{display:block;margin:1em 0}</style>")

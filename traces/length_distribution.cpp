@@ -23,8 +23,8 @@ LengthDistribution LengthDistribution::from_json(const Json& j, const std::strin
   if (j.is_number()) return fixed(static_cast<int>(json_integer(j, path, 1, 10'000'000)));
   JsonFields f(j, path);
   LengthDistribution d;
-  const std::string type = f.choice("type", "fixed", {"fixed", "uniform", "lognormal", "quantiles"},
-                                    Help{"fixed, uniform, lognormal or quantiles"});
+  const std::string type = f.choice("type", "fixed", {"fixed", "uniform", "lognormal", "quantiles", "sequence"},
+                                    Help{"fixed, uniform, lognormal, quantiles or sequence"});
   d.max_given_ = f.has("max");
   d.max_ = static_cast<int>(f.integer("max", 1 << 20, 1, 10'000'000,
                                       Help{"draws above this are cut to it (counted in workload.clipped_samples)"}));
@@ -40,6 +40,15 @@ LengthDistribution LengthDistribution::from_json(const Json& j, const std::strin
     d.kind_ = Kind::LogNormal;
     d.a_ = f.number("median", 1, 1e7, Help{"lognormal: the median"});
     d.b_ = f.number("sigma", 0, 5, Help{"lognormal: sigma of the log"});
+  } else if (type == "sequence") {
+    d.kind_ = Kind::Sequence;
+    const Json& v = f.required_child(
+        "lengths", Help{"sequence: the lengths in order, one per request (after the last, from the first again)"},
+        "array");
+    const std::string vp = f.path_of("lengths");
+    if (!v.is_array() || v.empty()) throw InputError(vp + ": expected a non-empty array of lengths");
+    for (std::size_t i = 0; i < v.size(); ++i)
+      d.q_.push_back(static_cast<double>(json_integer(v[i], vp + "[" + std::to_string(i) + "]", 1, 10'000'000)));
   } else {
     d.kind_ = Kind::Quantiles;
     const Json& v = f.required_child("values", Help{"quantiles: equally spaced quantiles, non-decreasing"}, "array");
@@ -66,6 +75,9 @@ int LengthDistribution::sample(Rng& rng, bool& clipped) const {
     case Kind::Fixed: break;
     case Kind::Uniform: x = a_ + std::floor(rng.uniform() * (b_ - a_ + 1)); break;
     case Kind::LogNormal: x = a_ * std::exp(b_ * rng.normal()); break;
+    case Kind::Sequence:
+      x = q_[next_++ % q_.size()];
+      break;
     case Kind::Quantiles: {
       const double pos = rng.uniform() * static_cast<double>(q_.size() - 1);
       const auto i = static_cast<std::size_t>(pos);
@@ -84,6 +96,11 @@ double LengthDistribution::mean_estimate() const {
     case Kind::Fixed: return a_;
     case Kind::Uniform: return (a_ + b_) / 2;
     case Kind::LogNormal: return a_ * std::exp(b_ * b_ / 2);
+    case Kind::Sequence: {
+      double s = 0;
+      for (double v : q_) s += v;
+      return s / static_cast<double>(q_.size());
+    }
     case Kind::Quantiles: {
       double s = 0;
       for (std::size_t i = 0; i + 1 < q_.size(); ++i) s += (q_[i] + q_[i + 1]) / 2;

@@ -168,17 +168,22 @@ void read_records(const Json& root, std::vector<BenchRecord>& out, One one) {
     for (std::size_t i = 0; i < root["records"].size(); ++i)
       out.push_back(one(root["records"][i], "records[" + std::to_string(i) + "]"));
   } else {
-    // A --save-result JSON with the serve and bench lines and the GPU added: its other keys stay.
+    // A --save-result JSON with the serve and bench lines and the GPU added: its figures (and
+    // per-request arrays) read as vLLM wrote them.
+    const VllmBenchResult result = VllmBenchResult::from_json(root, "");
     Json j = Json::object();
     for (const char* k : {"id", "source", "gpu", "serve", "bench", "recorded_mape"})
       if (root.contains(k)) j[k] = root[k];
     j["measured"] = Json::object();
-    for (auto it = root.begin(); it != root.end(); ++it)
-      if (it.value().is_number() && std::find(kCompared.begin(), kCompared.end(), it.key()) != kCompared.end())
-        j["measured"][it.key()] = it.value();
-    if (root.contains("completed")) j["measured"]["completed"] = root["completed"];
-    for (const char* k : {"total_input_tokens", "total_output_tokens"})
-      if (root.contains(k)) j["measured"][k] = root[k];
+    for (const auto& [key, value] : result.figures)
+      if (std::find(kCompared.begin(), kCompared.end(), key) != kCompared.end() || key == "completed" ||
+          key == "total_input_tokens" || key == "total_output_tokens")
+        j["measured"][key] = value;
+    if (result.detailed) {
+      VllmBenchResult arrays;
+      arrays.detailed = result.detailed;
+      j["detailed"] = arrays.to_json();
+    }
     out.push_back(one(j, ""));
   }
 }
@@ -202,6 +207,9 @@ std::vector<BenchRecord> load_bench_records(const std::string& path) {
         if (it.value().is_number()) r.measured[it.key()] = it.value().get<double>();
     }
     if (f.has("block")) r.measured = parse_bench_block(f.string("block", Help{"the printed result block"}));
+    if (const Json* d =
+            f.child("detailed", Help{"--save-detailed's per-request arrays (input_lens, output_lens, ...)"}))
+      r.detailed = VllmBenchResult::from_json(*d, f.path_of("detailed")).detailed;
     f.finish();
     if (r.measured.empty())
       throw InputError((at.empty() ? "" : at + ": ") + "no figures (measured, block, or vLLM's keys)");
@@ -283,8 +291,10 @@ Json scenario_of_record(const BenchRecord& r) {
       flags_of(bw, r.bench, {"vllm", "bench", "serve"},
                {"--ignore-eos", "--trust-remote-code", "--save-result", "--save-detailed", "--disable-tqdm"});
   const std::string dataset = b.values.count("--dataset-name") ? b.values.at("--dataset-name") : "random";
-  if (dataset != "random")
-    throw InputError(bw + ": --dataset-name " + dataset + ": only random prompts replay from the record alone");
+  if (dataset != "random" && !r.detailed)
+    throw InputError(bw + ": --dataset-name " + dataset +
+                     ": only random prompts replay from the figures alone; a record saved with --save-detailed "
+                     "(input_lens, output_lens) replays any dataset");
   static const std::set<std::string> bench_ignored = {
       "--model",       "--backend",    "--endpoint",        "--tokenizer",          "--base-url",           "--host",
       "--port",        "--result-dir", "--result-filename", "--percentile-metrics", "--metric-percentiles", "--label",
@@ -293,8 +303,10 @@ Json scenario_of_record(const BenchRecord& r) {
       "--random-input-len", "--random-output-len", "--random-range-ratio", "--num-prompts",
       "--request-rate",     "--max-concurrency",   "--burstiness",         "--seed",
       "--random-prefix-len"};
+  // A dataset's own flags say which prompts were drawn; per-request arrays say what they were.
+  auto dataset_flag = [&](const std::string& k) { return r.detailed && k.rfind("--" + dataset + "-", 0) == 0; };
   for (const auto& [k, v] : b.values)
-    if (!bench_ignored.count(k) && !bench_modelled.count(k))
+    if (!bench_ignored.count(k) && !bench_modelled.count(k) && !dataset_flag(k) && k != "--dataset-path")
       throw InputError(bw + ": " + k + " is not modelled; kunsim replays only what it can model");
   auto bvalue = [&](const char* n, double dflt) { return b.values.count(n) ? number_of(bw, n, b.values.at(n)) : dflt; };
   if (bvalue("--random-prefix-len", 0) != 0)
@@ -315,6 +327,18 @@ Json scenario_of_record(const BenchRecord& r) {
                 {"max_value", std::llround(mean * (1 + ratio))}};
   };
   Json synthetic = {{"input_tokens", lengths(in)}, {"output_tokens", lengths(out)}};
+  long long requests = prompts;
+  if (r.detailed) {
+    // The lengths the server saw, request by request, in the client's order. A request that failed
+    // (output 0) is sent asking for one token: the real server took its prompt.
+    std::vector<std::int64_t> outs = r.detailed->output_lens;
+    for (std::int64_t& o : outs) o = std::max<std::int64_t>(o, 1);
+    std::vector<std::int64_t> ins = r.detailed->input_lens;
+    for (std::int64_t& i : ins) i = std::max<std::int64_t>(i, 1);
+    synthetic["input_tokens"] = {{"type", "sequence"}, {"lengths", ins}};
+    synthetic["output_tokens"] = {{"type", "sequence"}, {"lengths", outs}};
+    requests = static_cast<long long>(ins.size());
+  }
   const std::string rate = b.values.count("--request-rate") ? b.values.at("--request-rate") : "inf";
   if (rate == "inf") {
     synthetic["rate"] = "inf";
@@ -326,7 +350,7 @@ Json scenario_of_record(const BenchRecord& r) {
       synthetic["cv"] = 1 / std::sqrt(burstiness);
     }
   }
-  Json workload = {{"synthetic", synthetic}, {"max_requests", prompts}};
+  Json workload = {{"synthetic", synthetic}, {"max_requests", requests}};
   if (b.values.count("--max-concurrency"))
     workload["max_concurrency"] = static_cast<long long>(bvalue("--max-concurrency", 1));
   std::string name;
@@ -373,10 +397,12 @@ Json replay_record(const BenchRecord& r) {
     const std::int64_t holds = kv_tokens_of(scenario);
     const int context = find_model(scenario["model"].get<std::string>(), "model").max_model_len;
     const Json& syn = scenario["workload"]["synthetic"];
-    const std::int64_t longest =
-        syn["input_tokens"].is_number_integer() && syn["output_tokens"].is_number_integer()
-            ? syn["input_tokens"].get<std::int64_t>() + syn["output_tokens"].get<std::int64_t>()
-            : 0;
+    std::int64_t longest = syn["input_tokens"].is_number_integer() && syn["output_tokens"].is_number_integer()
+                               ? syn["input_tokens"].get<std::int64_t>() + syn["output_tokens"].get<std::int64_t>()
+                               : 0;
+    if (r.detailed)
+      for (std::size_t i = 0; i < r.detailed->input_lens.size(); ++i)
+        longest = std::max(longest, r.detailed->input_lens[i] + r.detailed->output_lens[i]);
     if (holds < context) {
       out["context"] = "kunsim's KV holds " + std::to_string(holds) + " tokens an instance, less than " +
                        scenario["model"].get<std::string>() + "'s context of " + std::to_string(context) +

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sim/core/json_fields.hpp"
+#include "sim/metrics/vllm_bench_result.hpp"
 
 namespace kunsim {
 
@@ -29,10 +30,14 @@ struct BenchRecord {
   std::string bench;                       // `vllm bench serve ...`
   std::map<std::string, double> measured;  // vLLM's JSON keys
   std::optional<double> recorded_mape;     // kunsim's MAPE (%) when the record was committed
+  // --save-detailed's per-request arrays: the replay sends exactly these lengths, in this order,
+  // whatever the dataset (without them, only --dataset-name random replays, at mean lengths).
+  std::optional<VllmBenchResult::PerRequest> detailed;
 };
 
 // A manifest: {"records": [{id, source, gpu, serve, bench, measured: {...} or block: "...",
-// recorded_mape}]}, or one --save-result JSON with "serve", "bench" and "gpu" added.
+// recorded_mape, detailed: {input_lens, output_lens, ...}}]}, or one --save-result JSON with
+// "serve", "bench" and "gpu" added (read through VllmBenchResult, its arrays included).
 std::vector<BenchRecord> load_bench_records(const std::string& path);
 // The printed result block of `vllm bench serve` ("Mean TTFT (ms): 112716.92" ...) as JSON keys.
 std::map<std::string, double> parse_bench_block(const std::string& text);

@@ -141,7 +141,16 @@ class Result:
         )
 
 
-def run(scenario=None, overrides=None, seed=None, trace_dir=None, wall_clock=True, force=False, perfetto=False):
+def run(
+    scenario=None,
+    overrides=None,
+    seed=None,
+    trace_dir=None,
+    wall_clock=True,
+    force=False,
+    perfetto=False,
+    save_detailed=False,
+):
     """Runs one scenario and returns its Result.
 
     scenario    a file path, a JSON string (starting with "{"), a dict, or None for the
@@ -154,9 +163,11 @@ def run(scenario=None, overrides=None, seed=None, trace_dir=None, wall_clock=Tru
                 are byte-identical run to run, and to the CLI's
     force       lift the run limits, as `--force`
     perfetto    also keep trace.json (Chrome trace format), as `--perfetto`
+    save_detailed  vllm_bench also lists each request's input_lens, output_lens and ttfts, as
+                `--save-detailed` (and vLLM's) does
     """
     files, inputs = _kunsim.run(
-        _scenario_arg(scenario), _overrides(overrides, seed), trace_dir or "", wall_clock, force, perfetto
+        _scenario_arg(scenario), _overrides(overrides, seed), trace_dir or "", wall_clock, force, perfetto, save_detailed
     )
     return Result(files, inputs)
 

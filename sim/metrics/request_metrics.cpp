@@ -90,13 +90,28 @@ void RequestMetrics::on_finished(const Request& r) {
   const bool met = ttft <= slo_.ttft_s && tpot <= slo_.tpot_s;
   if (met) ++met_slo_;
   in_windows(r.arrival, [&](WindowMetrics& w) { w.on_finished(ttft, tpot, e2e, queue_.back(), r.output > 1, met); });
+  keep(r, r.output, ttft);
   row(r, "finished");
+}
+
+void RequestMetrics::keep(const Request& r, std::int64_t output, double ttft) {
+  if (!per_request_) return;
+  const auto at = static_cast<std::size_t>(r.id);
+  if (per_request_->input_lens.size() <= at) {
+    per_request_->input_lens.resize(at + 1, 0);
+    per_request_->output_lens.resize(at + 1, 0);
+    per_request_->ttfts.resize(at + 1, 0.0);
+  }
+  per_request_->input_lens[at] = r.prompt;
+  per_request_->output_lens[at] = output;
+  per_request_->ttfts[at] = ttft;
 }
 
 void RequestMetrics::on_rejected(const Request& r, const std::string&) {
   ++rejected_;
   peaks_.ended(r.id);
   in_windows(r.arrival, [](WindowMetrics& w) { w.on_rejected(); });
+  keep(r, 0, 0.0);
   row(r, "rejected");
 }
 
@@ -108,6 +123,7 @@ void RequestMetrics::on_aborted(const Request& r) {
   else if (!r.first_token) ++aborted_prefilling_;
   else aborted_ttft_.push_back(ns_to_seconds(*r.first_token - r.arrival + frontend_));
   in_windows(r.arrival, [](WindowMetrics& w) { w.on_aborted(); });
+  keep(r, 0, 0.0);
   row(r, "aborted");
 }
 
@@ -115,6 +131,7 @@ void RequestMetrics::on_unfinished(const Request& r) {
   ++unfinished_;
   peaks_.ended(r.id);
   in_windows(r.arrival, [](WindowMetrics& w) { w.on_unfinished(); });
+  keep(r, 0, 0.0);
   row(r, "unfinished");
 }
 
@@ -161,33 +178,33 @@ double RequestMetrics::span_s() const {
   return first_arrival_ >= kSimTimeZero && last_finish_ > first_arrival_ ? ns_to_seconds(last_finish_ - first_arrival_) : 0;
 }
 
-nlohmann::json RequestMetrics::vllm_bench_json(const std::string& model_id, const BenchClient& client) const {
+VllmBenchResult RequestMetrics::vllm_bench(const std::string& model_id, const BenchClient& client) const {
   const double span = span_s();
   auto per_s = [&](double n) { return span > 0 ? n / span : 0.0; };
-  nlohmann::json j;
-  j["backend"] = "kunsim";
+  VllmBenchResult b;
+  b.backend = "kunsim";
   // The client's setup: every arrival sent open loop at the rate the arrivals were offered.
-  j["model_id"] = model_id;
-  j["tokenizer_id"] = model_id;
-  j["num_prompts"] = arrived_;
+  b.model_id = model_id;
+  b.tokenizer_id = model_id;
+  b.num_prompts = arrived_;
   // Offered, as the source gave the requests (a closed loop sends them later): "inf" when all at once.
   const double offered = ns_to_seconds(last_offered_ - first_offered_);
-  j["request_rate"] =
-      offered_ > 1 && offered > 0 ? nlohmann::json(static_cast<double>(offered_ - 1) / offered) : nlohmann::json("inf");
-  j["max_concurrency"] = client.max_concurrency ? nlohmann::json(*client.max_concurrency) : nlohmann::json(nullptr);
-  j["burstiness"] = client.burstiness ? nlohmann::json(*client.burstiness) : nlohmann::json(nullptr);
-  j["duration"] = span;
-  j["completed"] = completed_;
-  j["failed"] = rejected_ + unfinished_ + aborted_;
-  j["total_input_tokens"] = input_tokens_;
-  j["total_output_tokens"] = output_tokens_;
-  j["request_throughput"] = per_s(static_cast<double>(completed_));
-  j["request_goodput"] = per_s(static_cast<double>(met_slo_));
-  j["output_throughput"] = per_s(static_cast<double>(output_tokens_));
-  j["total_token_throughput"] = per_s(static_cast<double>(input_tokens_ + output_tokens_));
+  if (offered_ > 1 && offered > 0) b.request_rate = static_cast<double>(offered_ - 1) / offered;
+  b.max_concurrency = client.max_concurrency;
+  b.burstiness = client.burstiness;
+  auto& f = b.figures;
+  f["duration"] = span;
+  f["completed"] = static_cast<double>(completed_);
+  f["failed"] = static_cast<double>(rejected_ + unfinished_ + aborted_);
+  f["total_input_tokens"] = static_cast<double>(input_tokens_);
+  f["total_output_tokens"] = static_cast<double>(output_tokens_);
+  f["request_throughput"] = per_s(static_cast<double>(completed_));
+  f["request_goodput"] = per_s(static_cast<double>(met_slo_));
+  f["output_throughput"] = per_s(static_cast<double>(output_tokens_));
+  f["total_token_throughput"] = per_s(static_cast<double>(input_tokens_ + output_tokens_));
   const Peaks peak = peaks();
-  j["max_output_tokens_per_s"] = peak.output_tokens_per_s;
-  j["max_concurrent_requests"] = peak.concurrent_requests;
+  f["max_output_tokens_per_s"] = peak.output_tokens_per_s;
+  f["max_concurrent_requests"] = static_cast<double>(peak.concurrent_requests);
   for (const char* name : {"ttft", "tpot", "itl", "e2el"}) {
     const std::string n = name;
     const DistributionSummary d = n == "ttft"   ? summarize(ttft_)
@@ -195,13 +212,14 @@ nlohmann::json RequestMetrics::vllm_bench_json(const std::string& model_id, cons
                                   : n == "itl"  ? itl_.summary()
                                                 : summarize(e2e_);
     auto ms = [](double s) { return std::round(s * 1e9) / 1e6; };  // to the nanosecond, in ms
-    j["mean_" + n + "_ms"] = ms(d.mean);
-    j["median_" + n + "_ms"] = ms(d.p50);
-    j["std_" + n + "_ms"] = ms(d.std);
+    f["mean_" + n + "_ms"] = ms(d.mean);
+    f["median_" + n + "_ms"] = ms(d.p50);
+    f["std_" + n + "_ms"] = ms(d.std);
     for (const auto& [p, v] : {std::pair{"p90", d.p90}, std::pair{"p95", d.p95}, std::pair{"p99", d.p99}})
-      j[std::string(p) + "_" + n + "_ms"] = ms(v);
+      f[std::string(p) + "_" + n + "_ms"] = ms(v);
   }
-  return j;
+  b.detailed = per_request_;
+  return b;
 }
 
 }  // namespace kunsim

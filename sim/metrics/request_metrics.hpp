@@ -14,6 +14,7 @@
 #include "sim/metrics/bench_peaks.hpp"
 #include "sim/metrics/distribution.hpp"
 #include "sim/metrics/token_gaps.hpp"
+#include "sim/metrics/vllm_bench_result.hpp"
 #include "sim/metrics/window_metrics.hpp"
 #include "sim/serving/engine/request.hpp"
 
@@ -73,7 +74,13 @@ class RequestMetrics {
     std::optional<double> burstiness;             // vLLM's gamma shape of the gaps, 1 / CV^2 (1: Poisson); null: none
     std::optional<std::int64_t> max_concurrency;  // a closed loop's slots; null: open loop
   };
-  nlohmann::json vllm_bench_json(const std::string& model_id = "", const BenchClient& client = {}) const;
+  VllmBenchResult vllm_bench(const std::string& model_id = "", const BenchClient& client = {}) const;
+  nlohmann::json vllm_bench_json(const std::string& model_id = "", const BenchClient& client = {}) const {
+    return vllm_bench(model_id, client).to_json();
+  }
+  // Keep each request's prompt, output and TTFT for vllm-bench.json's per-request arrays
+  // (`kunsim run --save-detailed`, as vLLM's): 24 bytes per arrival, so only when asked.
+  void keep_per_request() { per_request_.emplace(); }
   // vllm bench serve's peaks over one-second buckets counted from the first completed request's
   // start: the most output tokens in a bucket, and the most completed requests active in one.
   using Peaks = BenchPeaks::Peaks;
@@ -109,6 +116,10 @@ class RequestMetrics {
       if (w.holds(arrival)) f(w);
   }
   std::string line_;  // reused for each requests.csv row
+  // --save-detailed: by request id (ids are dense from 0); a request that failed gets output 0
+  // and TTFT 0, as vLLM records one.
+  std::optional<VllmBenchResult::PerRequest> per_request_;
+  void keep(const Request& r, std::int64_t output, double ttft);
 };
 
 }  // namespace kunsim

@@ -79,10 +79,14 @@ TEST(Plan, TheCommandWritesPlanJsonAndItsTable) {
   EXPECT_NE(log.find("wrote " + (dir / "plan").string() + "/plan.json"), std::string::npos) << log;
 }
 
+// kunsim report draws with matplotlib, from a python3 on PATH or Debian's.
+bool report_can_draw() {
+  return std::system("python3 -c 'import matplotlib' >/dev/null 2>&1") == 0 ||
+         std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") == 0;
+}
+
 TEST(Report, DrawsRunsSweepsAndPlansIntoOneSelfContainedPage) {
-  if (std::system("python3 -c 'import matplotlib' >/dev/null 2>&1") != 0 &&
-      std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "python3-matplotlib is not installed; kunsim report cannot draw";
+  if (!report_can_draw()) GTEST_SKIP() << "python3-matplotlib is not installed; kunsim report cannot draw";
   const auto dir = scratch("report");
   const auto f = small_sweep(dir, {{"policy.name", {"vllm", "kunserve"}}, {"workload.synthetic.rate", {10, 40}}});
   std::string log;
@@ -100,12 +104,51 @@ TEST(Report, DrawsRunsSweepsAndPlansIntoOneSelfContainedPage) {
   EXPECT_NE(log.find("no kunsim outputs"), std::string::npos) << log;
 }
 
+// The loop a user closes with their own benchmark: a --save-detailed result (here kunsim's own
+// vllm-bench.json, with the serve and bench lines and the GPU added, as a user adds them to
+// vLLM's), replayed by replay-bench request by request (a ShareGPT run: only its arrays say what
+// was sent), then drawn by report.
+TEST(Report, DrawsAReplayOfADetailedBenchmark) {
+  if (!report_can_draw()) GTEST_SKIP() << "python3-matplotlib is not installed; kunsim report cannot draw";
+  const auto dir = scratch("report-replay");
+  Json sc = test::tiny_cluster_scenario();
+  sc["cluster"] = {{"gpu", "h100-sxm"}, {"nodes", 1}, {"gpus_per_node", 8}};
+  sc["deployment"]["instances"] = 1;
+  sc["workload"] = {{"synthetic",
+                     {{"rate", "inf"},
+                      {"input_tokens", {{"type", "uniform"}, {"min", 100}, {"max_value", 900}}},
+                      {"output_tokens", {{"type", "uniform"}, {"min", 10}, {"max_value", 90}}}}},
+                    {"max_requests", 40}};
+  write_file(dir / "s.json", sc.dump());
+  std::string log;
+  ASSERT_EQ(run_kunsim("run " + (dir / "s.json").string() + " --save-detailed --no-wall-clock --quiet --out " +
+                           (dir / "run").string(),
+                       &log),
+            0)
+      << log;
+  Json saved = Json::parse(read_file(dir / "run" / "vllm-bench.json"));
+  ASSERT_EQ(saved["input_lens"].size(), 40u);
+  saved["id"] = "own";
+  saved["gpu"] = "h100-sxm";
+  saved["serve"] = "vllm serve meta-llama/Meta-Llama-3-8B";
+  saved["bench"] = "vllm bench serve --dataset-name sharegpt --dataset-path sg.json --num-prompts 40";
+  write_file(dir / "own.json", saved.dump());
+  ASSERT_EQ(run_kunsim("replay-bench " + (dir / "own.json").string() + " --out " + (dir / "v").string(), &log), 0)
+      << log;
+  const Json v = Json::parse(read_file(dir / "v" / "validation.json"));
+  EXPECT_EQ(v["records"][0]["scenario"]["workload"]["synthetic"]["input_tokens"]["lengths"], saved["input_lens"]);
+  EXPECT_TRUE(v["records"][0]["mape"].is_number()) << log;
+  ASSERT_EQ(run_kunsim("report " + (dir / "v").string(), &log), 0) << log;
+  const std::string page = read_file(dir / "v" / "report.html");
+  EXPECT_NE(page.find("<h2>Replayed benchmarks</h2>"), std::string::npos);
+  EXPECT_NE(page.find("<td>own</td>"), std::string::npos);
+  EXPECT_NE(page.find("<img src=\"data:image/png;base64,"), std::string::npos) << "the error grid";
+}
+
 // Every run of a sweep is in every chart (12 a chart, then further charts), labelled by its swept
 // values, which are columns of the run table; the title is the folder's name.
 TEST(Report, ShowsEveryRunLabelledBySweptValues) {
-  if (std::system("python3 -c 'import matplotlib' >/dev/null 2>&1") != 0 &&
-      std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "python3-matplotlib is not installed; kunsim report cannot draw";
+  if (!report_can_draw()) GTEST_SKIP() << "python3-matplotlib is not installed; kunsim report cannot draw";
   const auto dir = scratch("report-all");
   Json base = test::tiny_cluster_scenario();
   base["workload"]["synthetic"]["duration_s"] = 3;

@@ -36,6 +36,26 @@ TEST(WorkloadSpec, ExactlyOneSourceAndSyntheticArrivalsMustEnd) {
   EXPECT_NE(error_of(R"({"synthetic": {"rate": 1, "duration_s": 1}, "rate_sclae": 2})").find("rate_sclae"), std::string::npos);
 }
 
+// A sequence gives its lengths in order, one per request, and starts over after the last; it draws
+// nothing from the RNG, so the arrival times are those of any other synthetic workload.
+TEST(WorkloadSpec, ASequenceOfLengthsIsSentInOrder) {
+  const WorkloadSpec s = parse(R"({"synthetic": {"rate": 10,
+      "input_tokens": {"type": "sequence", "lengths": [120, 3400, 56]},
+      "output_tokens": {"type": "sequence", "lengths": [80, 1, 512]}}, "max_requests": 5})");
+  auto source = make_arrival_source(s, Rng(3));
+  std::vector<std::pair<int, int>> got;
+  while (auto r = source->next()) got.emplace_back(r->prompt, r->output);
+  EXPECT_EQ(got, (std::vector<std::pair<int, int>>{{120, 80}, {3400, 1}, {56, 512}, {120, 80}, {3400, 1}}));
+  EXPECT_NE(error_of(R"({"synthetic": {"rate": 1, "input_tokens": {"type": "sequence", "lengths": []}},
+                        "max_requests": 1})")
+                .find("workload.synthetic.input_tokens.lengths"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"synthetic": {"rate": 1, "input_tokens": {"type": "sequence", "lengths": [5, 0]}},
+                        "max_requests": 1})")
+                .find("workload.synthetic.input_tokens.lengths[1]"),
+            std::string::npos);
+}
+
 TEST(WorkloadSpec, TheTraceDirFlagWinsOverTheEnvironment) {
   ::setenv("KUNSIM_TRACE_DIR", "/from/env", 1);
   EXPECT_EQ(trace_paths("", "scen").trace_dir, "/from/env");

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <sstream>
+
+#include "run/simulation.hpp"
 #include "test_support.hpp"
 
 namespace kunsim {
@@ -99,6 +103,44 @@ TEST(ReplayBench, WhatKunsimCannotModelIsRefused) {
   BenchRecord r = small_record();
   r.bench = "vllm bench serve --dataset-name sharegpt --num-prompts 10";
   EXPECT_THROW(scenario_of_record(r), InputError);
+}
+
+// --save-detailed's per-request arrays replay request by request, whatever the dataset: each
+// request gets its recorded lengths, in order (a failed one, output 0, asks for one token).
+TEST(ReplayBench, ADetailedRecordReplaysItsOwnLengthsInOrder) {
+  BenchRecord r = small_record();
+  r.bench =
+      "vllm bench serve --model Qwen/Qwen3-8B --dataset-name sharegpt --dataset-path sg.json "
+      "--sharegpt-output-len 300 --num-prompts 4 --max-concurrency 2";
+  EXPECT_THROW(scenario_of_record(r), InputError) << "no lengths: a ShareGPT run cannot be replayed";
+  r.detailed = VllmBenchResult::PerRequest{
+      .input_lens = {120, 3400, 56, 800}, .output_lens = {80, 0, 512, 33}, .ttfts = {}, .itls = {}};
+  r.measured = {{"completed", 3}, {"duration", 10}};
+  const Json s = scenario_of_record(r);
+  EXPECT_EQ(s["workload"]["max_requests"], 4);
+  EXPECT_EQ(s["workload"]["synthetic"]["input_tokens"],
+            (Json{{"type", "sequence"}, {"lengths", {120, 3400, 56, 800}}}));
+  EXPECT_EQ(s["workload"]["synthetic"]["output_tokens"], (Json{{"type", "sequence"}, {"lengths", {80, 1, 512, 33}}}));
+  // The run sends exactly those requests: requests.csv row by row.
+  const auto dir = test::scratch("replay-detailed");
+  const Scenario sc = scenario_from_json(s, TracePaths{});
+  Simulation(sc, RunOptions{.out_dir = dir.string(), .wall_clock = false}).run();
+  // requests.csv: id, arrival_s, instance, prompt_tokens, output_tokens, ...
+  std::map<int, std::pair<int, int>> lengths;
+  std::istringstream csv(test::read_file(dir / "requests.csv"));
+  std::string line;
+  std::getline(csv, line);  // the header
+  while (std::getline(csv, line)) {
+    std::vector<std::string> cells;
+    std::istringstream cs(line);
+    for (std::string c; std::getline(cs, c, ',');) cells.push_back(c);
+    lengths[std::stoi(cells[0])] = {std::stoi(cells[3]), std::stoi(cells[4])};
+  }
+  EXPECT_EQ(lengths,
+            (std::map<int, std::pair<int, int>>{{0, {120, 80}}, {1, {3400, 1}}, {2, {56, 512}}, {3, {800, 33}}}));
+  const Json res = replay_record(r);
+  EXPECT_TRUE(res.contains("mape"));
+  EXPECT_EQ(res["kunsim"].size(), 1u) << "the one figure the record has: duration";
 }
 
 // The committed manifest (no ../shared needed): the 4K runs on H100 and A100 replay within their
