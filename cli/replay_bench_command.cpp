@@ -20,7 +20,9 @@ CommandRunner add_replay_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("replay-bench",
                                  "Replay real vllm bench serve runs (a manifest, or a --save-result JSON with its "
                                  "serve and bench lines): real against kunsim, figure by figure");
-  cmd->add_option("records", a->records, "Manifest JSON ({\"records\": [...]}) or one --save-result JSON")->required();
+  cmd->add_option("records", a->records,
+                  "Manifest JSON ({\"records\": [...]}), one --save-result JSON, or a folder of them")
+      ->required();
   cmd->add_option("--out", a->out, "Folder for validation.json (default out/replay-<records name>)")
       ->check(kOutputPath);
   cmd->add_option("--markdown", a->markdown, "Also write the validation page (docs/validation.md) here")

@@ -190,6 +190,18 @@ void read_records(const Json& root, std::vector<BenchRecord>& out, One one) {
 }  // namespace
 
 std::vector<BenchRecord> load_bench_records(const std::string& path) {
+  if (std::filesystem::is_directory(path)) {
+    // A folder of records (--save-result files, manifests): every .json in it, by name, one table.
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(path))
+      if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) throw InputError(path + ": no .json records in the folder");
+    std::vector<BenchRecord> all;
+    for (const std::string& f : files)
+      for (BenchRecord& r : load_bench_records(f)) all.push_back(std::move(r));
+    return all;
+  }
   const Json root = parse_json_file(path);
   std::vector<BenchRecord> out;
   auto one = [&](const Json& j, const std::string& at) {

@@ -37,7 +37,8 @@ struct BenchRecord {
 
 // A manifest: {"records": [{id, source, gpu, serve, bench, measured: {...} or block: "...",
 // recorded_mape, detailed: {input_lens, output_lens, ...}}]}, or one --save-result JSON with
-// "serve", "bench" and "gpu" added (read through VllmBenchResult, its arrays included).
+// "serve", "bench" and "gpu" added (read through VllmBenchResult, its arrays included), or a
+// folder of either: every .json in it, in name order.
 std::vector<BenchRecord> load_bench_records(const std::string& path);
 // The printed result block of `vllm bench serve` ("Mean TTFT (ms): 112716.92" ...) as JSON keys.
 std::map<std::string, double> parse_bench_block(const std::string& text);

@@ -132,10 +132,17 @@ TEST(Report, DrawsAReplayOfADetailedBenchmark) {
   saved["gpu"] = "h100-sxm";
   saved["serve"] = "vllm serve meta-llama/Meta-Llama-3-8B";
   saved["bench"] = "vllm bench serve --dataset-name sharegpt --dataset-path sg.json --num-prompts 40";
-  write_file(dir / "own.json", saved.dump());
-  ASSERT_EQ(run_kunsim("replay-bench " + (dir / "own.json").string() + " --out " + (dir / "v").string(), &log), 0)
+  std::filesystem::create_directories(dir / "records");
+  write_file(dir / "records" / "own.json", saved.dump());
+  saved["id"] = "own again";
+  write_file(dir / "records" / "second.json", saved.dump());
+  // A folder of records is one table.
+  ASSERT_EQ(run_kunsim("replay-bench " + (dir / "records").string() + " --out " + (dir / "v").string(), &log), 0)
       << log;
   const Json v = Json::parse(read_file(dir / "v" / "validation.json"));
+  ASSERT_EQ(v["records"].size(), 2u);
+  EXPECT_EQ(v["records"][1]["id"], "own again");
+  EXPECT_EQ(v["records"][0]["kunsim"], v["records"][1]["kunsim"]) << "the same record, the same replay";
   EXPECT_EQ(v["records"][0]["scenario"]["workload"]["synthetic"]["input_tokens"]["lengths"], saved["input_lens"]);
   EXPECT_TRUE(v["records"][0]["mape"].is_number()) << log;
   ASSERT_EQ(run_kunsim("report " + (dir / "v").string(), &log), 0) << log;
