@@ -10,7 +10,7 @@ namespace {
 
 extern "C" void on_signal(int sig) {
   // Only async-signal-safe work: atomic loads and stores, signal() and raise().
-  if (live_outputs() == 0 || interrupt_requested() != 0) {
+  if (live_outputs() == 0 || signal_recorded() != 0) {
     std::signal(sig, SIG_DFL);
     std::raise(sig);
     return;

@@ -18,6 +18,8 @@ thread_local const std::function<int()>* t_poll = nullptr;
 
 void request_interrupt(int signal) noexcept { g_signal.store(signal, std::memory_order_relaxed); }
 
+int signal_recorded() noexcept { return g_signal.load(std::memory_order_relaxed); }
+
 int interrupt_requested() noexcept {
   if (const int s = g_signal.load(std::memory_order_relaxed)) return s;
   return t_stop ? t_stop->load(std::memory_order_relaxed) : 0;

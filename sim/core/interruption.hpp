@@ -34,6 +34,9 @@ class Interrupted {
 void request_interrupt(int signal) noexcept;
 // The recorded signal (the process's, or this thread's scope's), or 0.
 int interrupt_requested() noexcept;
+// The process-wide signal alone: what a signal handler may read (no thread-local storage, whose
+// first touch in a shared object is not async-signal-safe).
+int signal_recorded() noexcept;
 // Forgets the process-wide signal (tests).
 void clear_interrupt() noexcept;
 // Asks this thread's scope's poll, if it has one; a nonzero answer stops the scope.
