@@ -282,12 +282,14 @@ def replay_section(root):
     if not records:
         return ""
     out = ["<p>kunsim's error against real <code>vllm bench serve</code> runs: (kunsim - real) / real. "
-           "A saturated run (an open loop that fell short of its offered rate) and one kunsim could not "
+           "A saturated run (an open loop whose real server fell behind: throughput short of the offered rate, "
+           "or TTFT growing through the run) and one kunsim could not "
            "serve whole are left out of the MAPE.</p>",
            "<table><tr><th>record</th><th>model</th><th>GPU</th><th>MAPE %</th><th>recorded MAPE %</th>"
            "<th>note</th></tr>"]
     for r in records:
-        note = "; ".join(x for x in ["saturated" if r.get("saturated") else "", r.get("incomplete", ""),
+        saturated = "saturated: " + r.get("saturated_why", "") if r.get("saturated") else ""
+        note = "; ".join(x for x in [saturated, r.get("incomplete", ""),
                                      r.get("context", "") if "incomplete" not in r else ""] if x)
         mape = "-" if r.get("mape") is None else f"{r['mape']:.1f}"
         recorded = "-" if r.get("recorded_mape") is None else f"{r['recorded_mape']:.1f}"

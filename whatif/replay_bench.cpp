@@ -459,12 +459,31 @@ Json replay_record(const BenchRecord& r) {
                         std::to_string(std::llround(asked)) + " requests the real server completed";
     n = 0;
   }
-  // Saturated: a finite-rate open loop whose real throughput fell 10% short of the offered rate.
+  // Saturated: a finite-rate open loop whose real throughput fell 10% short of the offered rate,
+  // or (with --save-detailed's TTFTs, in the client's order) whose TTFT kept growing: the last
+  // quarter's mean more than twice the first quarter's.
   const Json& rate = scenario["workload"]["synthetic"]["rate"];
   const bool open = !scenario["workload"].contains("max_concurrency") && rate.is_number();
-  const bool saturated =
-      open && r.measured.count("request_throughput") && r.measured.at("request_throughput") < 0.9 * rate.get<double>();
+  std::string why;
+  if (open && r.measured.count("request_throughput") && r.measured.at("request_throughput") < 0.9 * rate.get<double>())
+    why = "real throughput more than 10% below the offered rate";
+  if (open && why.empty() && r.detailed && r.detailed->ttfts.size() >= 8) {
+    const std::vector<double>& t = r.detailed->ttfts;
+    const std::size_t q = t.size() / 4;
+    auto mean = [](auto from, auto to) {
+      double sum = 0;
+      std::size_t n = 0;
+      for (auto it = from; it != to; ++it)
+        if (*it > 0) sum += *it, ++n;  // 0: a request that failed
+      return n ? sum / static_cast<double>(n) : 0.0;
+    };
+    const double first = mean(t.begin(), t.begin() + q), last = mean(t.end() - q, t.end());
+    if (first > 0 && last > 2 * first)
+      why = "real TTFT grew through the run (last quarter's mean over twice the first's)";
+  }
+  const bool saturated = !why.empty();
   out["saturated"] = saturated;
+  if (saturated) out["saturated_why"] = why;
   out["mape"] = n ? Json(std::round(sum / n * 100) / 100) : Json(nullptr);
   return out;
 }

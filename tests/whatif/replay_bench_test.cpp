@@ -143,6 +143,28 @@ TEST(ReplayBench, ADetailedRecordReplaysItsOwnLengthsInOrder) {
   EXPECT_EQ(res["kunsim"].size(), 1u) << "the one figure the record has: duration";
 }
 
+// A finite-rate open loop is saturated when the real server fell behind: its throughput short of
+// the offered rate, or (with per-request TTFTs) its TTFT growing through the run. A burst never is.
+TEST(ReplayBench, SaturationIsFlaggedOnlyInFiniteRateOpenLoops) {
+  BenchRecord r = small_record();
+  r.bench = "vllm bench serve --model Qwen/Qwen3-8B --dataset-name sharegpt --num-prompts 8 --request-rate 4";
+  r.detailed = VllmBenchResult::PerRequest{.input_lens = std::vector<std::int64_t>(8, 500),
+                                           .output_lens = std::vector<std::int64_t>(8, 50),
+                                           .ttfts = {0.1, 0.1, 0.2, 0.3, 0.4, 0.5, 0.9, 1.5},
+                                           .itls = {}};
+  r.measured = {{"completed", 8}, {"request_throughput", 3.9}, {"duration", 2}};
+  const Json grew = replay_record(r);
+  EXPECT_TRUE(grew["saturated"].get<bool>());
+  EXPECT_NE(grew["saturated_why"].get<std::string>().find("TTFT grew"), std::string::npos);
+  r.detailed->ttfts = {0.1, 0.2, 0.1, 0.2, 0.1, 0.2, 0.1, 0.2};
+  EXPECT_FALSE(replay_record(r)["saturated"].get<bool>()) << "steady TTFT, throughput at the offered rate";
+  r.measured["request_throughput"] = 3;
+  EXPECT_TRUE(replay_record(r)["saturated"].get<bool>()) << "throughput 25% short of 4 requests/s";
+  r.bench = "vllm bench serve --model Qwen/Qwen3-8B --dataset-name sharegpt --num-prompts 8";
+  r.detailed->ttfts = {0.1, 0.1, 0.2, 0.3, 0.4, 0.5, 0.9, 1.5};
+  EXPECT_FALSE(replay_record(r)["saturated"].get<bool>()) << "rate inf: a queue drain, compared whole";
+}
+
 // The committed manifest (no ../shared needed): the 4K runs on H100 and A100 replay within their
 // recorded MAPE + 2 points.
 TEST(ReplayBench, TheManifestsMapeDoesNotRegress) {
