@@ -108,6 +108,15 @@ def test_overrides_and_seed():
     assert s.files == r.files
 
 
+def test_save_detailed_adds_vllms_per_request_arrays():
+    r = kunsim.run(tiny(), save_detailed=True, wall_clock=False)
+    b = r.vllm_bench
+    assert len(b["input_lens"]) == len(b["output_lens"]) == len(b["ttfts"]) == r.summary["requests"]["arrived"]
+    assert sum(b["input_lens"]) == b["total_input_tokens"]
+    assert list(r.requests.sort_values("id")["prompt_tokens"]) == b["input_lens"]
+    assert "input_lens" not in kunsim.run(tiny(), wall_clock=False).vllm_bench
+
+
 def test_the_default_scenario_runs_without_arguments():
     r = kunsim.run(wall_clock=False)
     assert r.summary["scenario"] == "default"
