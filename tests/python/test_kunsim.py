@@ -54,6 +54,14 @@ def cli(*args, check=True):
     return p
 
 
+def same_build():
+    """Outputs name the kunsim that wrote them (version and git describe): the CLI and the module
+    compare equal only when built from the same tree."""
+    assert cli("--version").stdout.strip() == f"kunsim {kunsim.version()}", (
+        "the CLI and the module come from different builds: rebuild both (cmake --build build)"
+    )
+
+
 def folder_files(d):
     return sorted(p.name for p in Path(d).iterdir())
 
@@ -127,6 +135,7 @@ def test_the_default_scenario_runs_without_arguments():
 
 
 def test_saved_files_are_byte_identical_to_the_cli(tmp_path):
+    same_build()
     cli("run", BURST, "--set", "policy.name=kunserve", "--no-wall-clock", "--quiet", "--out", tmp_path / "cli")
     r = kunsim.run(BURST, overrides={"policy.name": "kunserve"}, wall_clock=False)
     r.save(tmp_path / "py")
@@ -159,6 +168,7 @@ def test_save_keeps_the_clis_folder_rules(tmp_path):
 
 
 def test_a_sweep_equals_the_clis_sweep_csv(tmp_path):
+    same_build()
     grid = {"deployment.instances": [2, 4], "model": ["llama-3-8b", "no-such-model"]}
     spec = {"name": "s", "base": tiny(), "grid": grid}
     (tmp_path / "s.json").write_text(json.dumps(spec))
@@ -180,6 +190,7 @@ def test_a_zipped_sweep_advances_its_lists_together():
 
 
 def test_plan_returns_the_answer_the_cli_writes(tmp_path):
+    same_build()
     scenario = tiny()
     (tmp_path / "tiny.json").write_text(json.dumps(scenario))
     cli("plan", tmp_path / "tiny.json", "--target", "ttft.p99<=0.5", "--policies", "vllm,kunserve", "--out", tmp_path / "p")
