@@ -33,7 +33,7 @@ struct Simulation::Impl final : ServingObserver {
   const Scenario& sc;
   RunOptions opt;
   OutputStream requests_csv, timeline_csv, decisions_jsonl, trace_json;
-  mutable std::string vllm_bench_text;  // in memory: vllm-bench.json's text, set by summary()
+  std::string vllm_bench_text;  // in memory: vllm-bench.json's text, once the run is over
   EventQueue events;
   Rng rng;
   Topology topology;
@@ -297,7 +297,9 @@ struct Simulation::Impl final : ServingObserver {
     if (in_flight != 0) throw std::logic_error("simulation: requests lost track of");
     trace.reset();  // closes the JSON array before the file is closed
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-    return summary(loop.processed(), opt.wall_clock ? wall : 0.0);
+    Json j = summary(loop.processed(), opt.wall_clock ? wall : 0.0);
+    write_vllm_bench();
+    return j;
   }
 
   // summary.json's `groups`: each instance group with its hardware, memory and costs, and the
@@ -347,15 +349,19 @@ struct Simulation::Impl final : ServingObserver {
     facts.wall_s = wall;
     Json j = run_summary(facts, metrics, decisions, *cluster);
     if (timeline_capped) j["sim"]["timeline_capped_at_rows"] = timeline_rows;
-    if (OutputStream f = open_out("vllm-bench.json")) {
-      const std::string text = json_file_text(vllm_bench());
-      if (f.in_memory()) {
-        vllm_bench_text = text;
-      } else {
-        std::fwrite(text.data(), 1, text.size(), f.get());
-      }
-    }
     return j;
+  }
+
+  // vllm-bench.json: kept as text in memory, or written into out_dir.
+  void write_vllm_bench() {
+    if (!opt.in_memory && opt.out_dir.empty()) return;
+    const std::string text = json_file_text(vllm_bench());
+    if (opt.in_memory) {
+      vllm_bench_text = text;
+      return;
+    }
+    const OutputStream f = OutputStream::file(std::filesystem::path(opt.out_dir) / "vllm-bench.json");
+    std::fwrite(text.data(), 1, text.size(), f.get());
   }
 
   Json vllm_bench() const {

@@ -179,12 +179,9 @@ void read_records(const Json& root, std::vector<BenchRecord>& out, One one) {
       if (std::find(kCompared.begin(), kCompared.end(), key) != kCompared.end() || key == "completed" ||
           key == "total_input_tokens" || key == "total_output_tokens")
         j["measured"][key] = value;
-    if (result.detailed) {
-      VllmBenchResult arrays;
-      arrays.detailed = result.detailed;
-      j["detailed"] = arrays.to_json();
-    }
-    out.push_back(one(j, ""));
+    BenchRecord r = one(j, "");
+    r.detailed = result.detailed;
+    out.push_back(std::move(r));
   }
 }
 }  // namespace

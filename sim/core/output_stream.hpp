@@ -22,7 +22,6 @@ class OutputStream {
 
   std::FILE* get() const { return file_; }
   explicit operator bool() const { return file_ != nullptr; }
-  bool in_memory() const { return buffer_ != nullptr; }
   // Everything written so far (in memory only; "" for a file).
   std::string text() const;
 
