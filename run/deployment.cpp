@@ -4,6 +4,7 @@
 #include <set>
 
 #include "sim/cost/cost_choice.hpp"
+#include "sim/cost/speculative_cost_model.hpp"
 #include "sim/serving/dispatch/dispatcher.hpp"
 
 namespace kunsim {
@@ -69,6 +70,11 @@ void read_deployment_knobs(JsonFields& d, const ModelSpec& model, EngineParams& 
   e.max_model_len = static_cast<int>(
       d.integer("max_model_len", model.max_model_len, 2, 1 << 24,
                 Help{"longest prompt + output; no more than the model's context", "the model's context"}));
+  e.speculative = speculative_from_json(
+      d.child("speculative",
+              Help{"speculative decoding {method, num_tokens, acceptance, ...}: every instance drafts k "
+                   "tokens a step and verifies them in one forward (off when absent or num_tokens is 0)"}),
+      d.path_of("speculative"), model);
   if (e.max_model_len > model.max_model_len) {
     // Suggest catalogued models whose context is long enough, other than this one.
     std::string longer;
@@ -113,6 +119,8 @@ void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& 
   g.cost_model = choice.model;
   g.cost_source = choice.source;
   g.profile = choice.profile;
+  if (e.speculative.on())
+    g.cost_source += "; " + static_cast<const SpeculativeCostModel&>(*make_group_cost_model(g, in.model)).speculation();
   // The scheduler limits the scenario left unset are vLLM's for this GPU.
   const GpuSpec& gpu = g.hardware.gpu;
   const SchedulerLimits vllm = vllm_limits_on(gpu, g.profile.get());
@@ -176,6 +184,20 @@ Json merged_cost(const Json* root, const Json* group) {
 }
 
 }  // namespace
+
+std::unique_ptr<CostModel> make_group_cost_model(const DeploymentGroup& g, const ModelSpec& model) {
+  auto target = make_cost_model(g.cost_model, g.profile.get(), model, g.hardware_spec(), g.engine.tp, g.cost);
+  const SpeculativeSpec& spec = g.engine.speculative;
+  if (!spec.on()) return target;
+  std::unique_ptr<CostModel> draft;
+  if (spec.draft) {
+    // Kernel tables (format 2) price any shape; kunsim-calibrate's profiles measured one model.
+    const bool tables = g.cost_model == "profile" && g.profile && g.profile->format == 2;
+    const std::string kind = g.cost_model == "profile" && !tables ? "roofline" : g.cost_model;
+    draft = make_cost_model(kind, g.profile.get(), *spec.draft, g.hardware_spec(), g.engine.tp, g.cost);
+  }
+  return std::make_unique<SpeculativeCostModel>(std::move(target), std::move(draft), spec);
+}
 
 SchedulerLimits vllm_limits_on(const GpuSpec& gpu, const Profile* profile) {
   const std::string version = profile && profile->meta.value("framework", std::string()) == "vllm"

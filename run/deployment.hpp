@@ -66,6 +66,11 @@ struct Deployment {
   bool prefix_caching() const;  // some group has prefix caching on
 };
 
+// The cost model a group's instances run on: its cost.model for the model, under a
+// SpeculativeCostModel where deployment.speculative is on (the proposer priced by the same kind
+// of model, or the roofline where a per-model profile cannot price the draft's shape).
+std::unique_ptr<CostModel> make_group_cost_model(const DeploymentGroup& g, const ModelSpec& model);
+
 // The instances outgrow the cluster's nodes of one GPU kind: an InputError that says which kind
 // and how many of its GPUs the groups need, so that plan and sweep can add nodes
 // (run/cluster_growth.hpp) where a run refuses.

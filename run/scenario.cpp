@@ -84,7 +84,8 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
                      .disaggregated = s.deployment.disaggregated(),
                      .largest_group = 0,
                      .counts = {},
-                     .tpot_slo_s = s.slo.tpot_s};
+                     .tpot_slo_s = s.slo.tpot_s,
+                     .speculative = s.engine.speculative.on()};
     for (const auto& g : s.deployment.groups) {
       shape.largest_group = std::max(shape.largest_group, g.count);
       shape.counts.push_back(g.count);

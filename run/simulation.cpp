@@ -40,6 +40,9 @@ struct Simulation::Impl final : ServingObserver {
   LinkScheduler links;
   std::vector<std::unique_ptr<CostModel>> cost_models;  // one per instance group
   const bool prefix_caching;  // some group caches prefixes: arrivals carry their prefix keys
+  // deployment.speculative, and its tokens a step at the deployment's acceptance.
+  const SpeculativeSpec& speculative;
+  const std::int64_t default_emit_rate;
   std::unique_ptr<MemoryOverloadPolicy> policy;
   ServingContext ctx;
   std::unique_ptr<ServingCluster> cluster;
@@ -94,6 +97,8 @@ struct Simulation::Impl final : ServingObserver {
         topology(s.cluster),
         links(topology),
         prefix_caching(s.deployment.prefix_caching()),
+        speculative(s.engine.speculative),
+        default_emit_rate(speculative.emit_rate()),
         policy(s.make_policy()),
         metrics(requests_csv.get(), s.slo, seconds_to_ns(s.deployment.frontend_s), s.windows,
                 s.deployment.disaggregated()),
@@ -110,7 +115,7 @@ struct Simulation::Impl final : ServingObserver {
     ctx.observer = this;
     std::vector<InstanceGroup> groups;
     for (const DeploymentGroup& d : sc.deployment.groups) {
-      cost_models.push_back(make_cost_model(d.cost_model, d.profile.get(), sc.model, d.hardware_spec(), d.engine.tp, d.cost));
+      cost_models.push_back(make_group_cost_model(d, sc.model));
       InstanceGroup g;
       g.name = d.name;
       g.gpu = d.hardware.gpu.name;
@@ -204,6 +209,14 @@ struct Simulation::Impl final : ServingObserver {
     r->arrival = t;
     r->prompt = tr.prompt;
     r->output = tr.output;
+    if (speculative.on()) {
+      // A row's acceptance is taken to the hundredth: decodes of one rate share a cohort lane,
+      // so a trace of free-form rates would make as many lanes.
+      std::optional<double> alpha = sc.workload.speculative_acceptance;
+      if (tr.acceptance >= 0) alpha = std::round(tr.acceptance * 100) / 100;
+      r->lookahead = speculative.lookahead();
+      r->emit_rate = alpha ? speculative.emit_rate(alpha) : default_emit_rate;
+    }
     if (!tr.prefix.empty() && prefix_caching) {
       if (tr.prefix_block_tokens % sc.engine.block_size != 0)
         throw InputError(source->describe() + ": hash blocks of " + std::to_string(tr.prefix_block_tokens) +
@@ -344,6 +357,18 @@ struct Simulation::Impl final : ServingObserver {
     facts.block_size = sc.engine.block_size;
     facts.prefix_caching = prefix_caching;
     facts.groups = groups_json();
+    if (speculative.on()) {
+      facts.speculative = {{"method", speculative.method},
+                           {"num_tokens", speculative.num_tokens},
+                           {"lookahead_slots", speculative.lookahead()},
+                           {"expected_tokens_per_step", std::round(speculative.tokens_per_step() * 1e6) / 1e6}};
+      if (speculative.acceptance)
+        facts.speculative["acceptance"] = *speculative.acceptance;
+      else
+        facts.speculative["acceptance_by_position"] = speculative.acceptance_by_position;
+      if (sc.workload.speculative_acceptance)
+        facts.speculative["workload_acceptance"] = *sc.workload.speculative_acceptance;
+    }
     facts.end = now;
     facts.events = processed;
     facts.wall_s = wall;

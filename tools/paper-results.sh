@@ -2,7 +2,8 @@
 # Runs KunServe's evaluation as kunsim mirrors it (scenarios/burst.json, scenarios/preempt.json,
 # scenarios/paper/*.json) under every policy, searches scenarios/sweeps/up-to.json for where the
 # paper's "up to" lives, runs scenarios/prefix/*.json with prefix caching on and off and the
-# fleet scenarios (scenarios/fleet/, the TP sweep), and writes docs/results.md.
+# fleet scenarios (scenarios/fleet/, the TP sweep) and the speculative-decoding sweeps
+# (scenarios/sweeps/speculative-*.json), and writes docs/results.md.
 #   tools/paper-results.sh [--trace-dir DIR]     (default: $KUNSIM_TRACE_DIR, else ../shared/traces)
 # Scenarios whose trace is not found are listed as skipped.
 set -euo pipefail
@@ -105,5 +106,9 @@ for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
 done
 # Where the paper's "up to" lives: a search over burst size, burst length and memory headroom.
 "$build_dir/kunsim" sweep scenarios/sweeps/up-to.json -j "$(nproc)" --out "$out/up-to" --quiet
+# Speculative decoding against batch size, on both models.
+for m in 8b 70b; do
+  "$build_dir/kunsim" sweep "scenarios/sweeps/speculative-$m.json" -j "$(nproc)" --out "$out/speculative-$m" --quiet
+done
 python3 tools/results_table.py "$out" > docs/results.md
 echo "wrote docs/results.md"

@@ -20,6 +20,7 @@ struct TraceRequest {
   std::vector<std::uint64_t> prefix;
   int prefix_block_tokens = 0;
   std::uint64_t session = 0;  // a conversation's turns share it; 0: none given
+  double acceptance = -1;     // speculative decoding: the row's per-token acceptance; < 0: none given
 };
 
 class ArrivalSource {

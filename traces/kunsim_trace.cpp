@@ -3,7 +3,9 @@
 //   {"format": "kunsim-requests", "hash_block_tokens": 64}
 //   {"arrival_s": 0.25, "input_tokens": 812, "output_tokens": 64, "hash_ids": [7, 8], "session": "u42"}
 // hash_ids (optional) name the prompt's hash blocks in order (a chain: equal leading ids mean a
-// shared prefix); session (optional, a string) groups a conversation's turns.
+// shared prefix); session (optional, a string) groups a conversation's turns; acceptance
+// (optional, in [0, 1]) is the request's per-token draft acceptance under speculative decoding,
+// so that one trace can mix workloads that speculate well (code) and less well (chat).
 #include <nlohmann/json.hpp>
 
 #include "traces/prefix_keys.hpp"
@@ -54,6 +56,12 @@ class KunsimTrace final : public TraceFile {
     out.output = static_cast<int>(integer(j, "output_tokens", 0, 10'000'000));
     out.prefix.clear();
     out.session = 0;
+    out.acceptance = -1;
+    if (const auto a = j.find("acceptance"); a != j.end()) {
+      if (!a->is_number() || a->get<double>() < 0 || a->get<double>() > 1)
+        fail("\"acceptance\": expected a number in [0, 1]");
+      out.acceptance = a->get<double>();
+    }
     if (const auto s = j.find("session"); s != j.end()) {
       if (!s->is_string()) fail("\"session\": expected a string");
       std::uint64_t h = 0xCBF29CE484222325ULL;  // FNV-1a: the same on every platform

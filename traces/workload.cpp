@@ -245,6 +245,12 @@ WorkloadSpec workload_from_json(const Json& j, const std::string& path, const Tr
   if (f.has("client_timeout_s"))
     s.client_timeout_s = f.number("client_timeout_s", 1e-3, 1e9,
                                   Help{"clients give up after this long without their last token", "none: never"});
+  if (f.has("speculative_acceptance"))
+    s.speculative_acceptance = f.number(
+        "speculative_acceptance", 0.0, 1.0,
+        Help{"speculative decoding: this workload's per-token draft acceptance, over deployment.speculative's (a "
+             "kunsim-requests trace row's `acceptance` over both)",
+             "the deployment's"});
   if (f.has("max_concurrency"))
     s.max_concurrency = f.integer(
         "max_concurrency", 1, 1LL << 20,

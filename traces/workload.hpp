@@ -46,6 +46,9 @@ struct WorkloadSpec {
   std::optional<PrefixSharing> sharing;
   // Clients give up on a request not finished this long after it was sent (off when unset).
   std::optional<double> client_timeout_s;
+  // Speculative decoding: this workload's per-token acceptance, over the deployment's (a trace
+  // row's own `acceptance` over both).
+  std::optional<double> speculative_acceptance;
   // A closed loop (vllm bench serve's --max-concurrency): at most this many requests out at once.
   std::optional<std::int64_t> max_concurrency;
 

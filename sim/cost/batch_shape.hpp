@@ -17,7 +17,10 @@ struct PrefillChunk {
 struct BatchShape {
   std::vector<PrefillChunk> prefills;
   int num_decodes = 0;
-  std::int64_t decode_context_sum = 0;     // sum over decodes of tokens attended to
+  // Query tokens each decode computes: 1, or k + 1 where it verifies k speculative drafts (its
+  // last token and the drafts, one chunk after its context).
+  int decode_queries = 1;
+  std::int64_t decode_context_sum = 0;     // sum over decodes of tokens attended to (by the first query)
   std::span<const int> decode_contexts;    // optional per-request contexts (may be empty)
   int layers = 0;                          // layers this GPU group runs
   int sampled = 0;                         // sequences producing a token (LM head rows)
@@ -27,7 +30,7 @@ struct BatchShape {
     for (const auto& c : prefills) t += c.tokens;
     return t;
   }
-  std::int64_t tokens() const { return prefill_tokens() + num_decodes; }
+  std::int64_t tokens() const { return prefill_tokens() + std::int64_t{num_decodes} * decode_queries; }
 };
 
 // A batch of prefill chunks as the equal-prompt batch a kernel table measures: `batch` prompts
@@ -52,6 +55,20 @@ inline PrefillEquivalent prefill_equivalent(const std::vector<PrefillChunk>& chu
   if (e.batch <= 0) return e;
   e.len = std::sqrt(work / e.batch);
   e.context = read / e.batch;
+  return e;
+}
+
+// Decodes verifying drafts, as the chunk-after-context they are: each computes decode_queries
+// tokens after the context its first query attends to less one (the tables have no multi-query
+// decode rows). The batch's decodes are taken at their mean context, as decode pricing does.
+inline PrefillEquivalent verification_equivalent(const BatchShape& s) {
+  PrefillEquivalent e;
+  if (s.num_decodes <= 0) return e;
+  const double q = s.decode_queries;
+  const double cached = static_cast<double>(s.decode_context_sum) / s.num_decodes - 1.0;
+  e.batch = s.num_decodes;
+  e.len = std::sqrt((cached + q) * (cached + q) - cached * cached);
+  e.context = cached + q;
   return e;
 }
 

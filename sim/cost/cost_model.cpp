@@ -16,13 +16,19 @@ std::int64_t DecodeRun::steps_by(SimDuration offset) const {
   return n;
 }
 
-DecodeRun CostModel::decode_run(const BatchShape& s) const {
+DecodeRun CostModel::decode_run(const BatchShape& s, double tokens_per_step) const {
   const double t0 = iteration(s).sum() * 1e9;
   BatchShape next = s;
-  next.decode_context_sum += s.num_decodes;
   next.decode_contexts = {};  // per-request lengths would be stale; the sum carries the growth
-  const double t1 = iteration(next).sum() * 1e9;
-  return DecodeRun{t0, t1 - t0};
+  if (tokens_per_step == 1.0) {
+    next.decode_context_sum += s.num_decodes;
+    return DecodeRun{t0, iteration(next).sum() * 1e9 - t0};
+  }
+  // A fractional growth per step, measured over kSteps steps so that rounding the context sum
+  // to whole tokens costs nothing.
+  constexpr double kSteps = 64;
+  next.decode_context_sum += std::llround(kSteps * tokens_per_step * s.num_decodes);
+  return DecodeRun{t0, (iteration(next).sum() * 1e9 - t0) / kSteps};
 }
 
 }  // namespace kunsim

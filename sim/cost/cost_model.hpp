@@ -16,7 +16,10 @@ namespace kunsim {
 struct IterationCost {
   double qkv = 0, attn_prefill = 0, attn_decode = 0, o_proj = 0, mlp = 0, lm_head = 0;
   double allreduce = 0, send = 0, cpu = 0;
-  double sum() const { return qkv + attn_prefill + attn_decode + o_proj + mlp + lm_head + allreduce + send + cpu; }
+  double draft = 0;  // the speculative proposer's passes (SpeculativeCostModel)
+  double sum() const {
+    return qkv + attn_prefill + attn_decode + o_proj + mlp + lm_head + allreduce + send + cpu + draft;
+  }
 };
 
 struct DecodeRun {
@@ -74,8 +77,9 @@ class CostModel {
   virtual ~CostModel() = default;
   virtual IterationCost iteration(const BatchShape& shape) const = 0;
   // Default: linear between the first two steps (exact for models whose decode time is affine
-  // in total context, such as the roofline).
-  virtual DecodeRun decode_run(const BatchShape& decode_only) const;
+  // in total context, such as the roofline). Each step grows every context by
+  // `tokens_per_step` on average (more than 1 where decodes verify speculative drafts).
+  virtual DecodeRun decode_run(const BatchShape& decode_only, double tokens_per_step = 1.0) const;
   // Bytes of activations handed from one pipeline stage to the next for `tokens` tokens.
   virtual std::int64_t activation_bytes(std::int64_t tokens) const = 0;
   // Seconds to send those activations over an idle link of `bytes_per_s` and `latency_ns`

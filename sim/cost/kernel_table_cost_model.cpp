@@ -91,6 +91,11 @@ IterationCost KernelTableCostModel::iteration(const BatchShape& s) const {
   if (s.num_decodes > 0) {
     const double ctx = static_cast<double>(s.decode_context_sum) / s.num_decodes;
     double t = decode_.seconds(s.num_decodes, ctx);
+    if (s.decode_queries > 1) {
+      // Verifying drafts: a chunk after each context, priced as prefill chunks are.
+      const PrefillEquivalent v = verification_equivalent(s);
+      t = std::max(prefill_.seconds(s.num_decodes, v.len), decode_.seconds(s.num_decodes, v.context));
+    }
     // A mixed batch is one varlen attention kernel: its fixed cost is paid once.
     if (!s.prefills.empty()) t = std::max(t - decode_.curve().grid->floor(), 0.0);
     c.attn_decode = layers * t;

@@ -73,7 +73,11 @@ IterationCost ProfileCostModel::iteration(const BatchShape& s) const {
   const double layers = s.layers;
   IterationCost c = token_ops_.get(tokens, [this](double t) { return compute_token_ops(t); }).over(layers);
   for (const auto& ch : s.prefills) c.attn_prefill += layers * prefill_.at(ch.tokens, ch.context);
-  if (s.num_decodes > 0) c.attn_decode = layers * decode_.at(s.num_decodes, static_cast<double>(s.decode_context_sum));
+  // Decodes verifying drafts: as many decodes as queries, each reading its context (an upper
+  // bound: a measured chunk-after-context kernel reads it once, and this profile has none).
+  if (s.num_decodes > 0)
+    c.attn_decode = layers * decode_.at(s.num_decodes * s.decode_queries,
+                                        static_cast<double>(s.decode_context_sum) * s.decode_queries);
   const IterationCost r = roofline_.iteration(s);
   c.lm_head = lm_head_.empty() || s.sampled <= 0 ? r.lm_head : lm_head_.at(s.sampled);
   c.cpu = r.cpu;

@@ -34,20 +34,32 @@ double RooflineCostModel::gemm(double m, double k, double n) const {
 double RooflineCostModel::prefill_attention(const std::vector<PrefillChunk>& chunks, double heads, double kv_heads,
                                             double head_dim) const {
   if (chunks.empty()) return 0;
+  ChunkWork w;
+  for (const auto& c : chunks) w.add(c.tokens, c.context, 1, heads, kv_heads, head_dim, m_.dtype_bytes);
+  return chunk_attention(w, prefill_equivalent(chunks).len);
+}
+
+void RooflineCostModel::ChunkWork::add(double n, double ctx, double count, double heads, double kv_heads,
+                                       double head_dim, double d) {
   // Each chunk attends to its context plus, causally, half of itself; it reads its context's K
   // and V and writes its own Q, O.
-  const double d = m_.dtype_bytes;
-  double flops = 0, bytes = 0;
-  for (const auto& c : chunks) {
-    const double n = c.tokens, ctx = c.context;
-    flops += 4.0 * heads * head_dim * n * (ctx + (n + 1) / 2.0);
-    bytes += (ctx + n) * 2 * kv_heads * head_dim * d + 2 * n * heads * head_dim * d;
-  }
+  flops += count * 4.0 * heads * head_dim * n * (ctx + (n + 1) / 2.0);
+  bytes += count * ((ctx + n) * 2 * kv_heads * head_dim * d + 2 * n * heads * head_dim * d);
+}
+
+double RooflineCostModel::chunk_attention(const ChunkWork& w, double len) const {
   // FlashAttention fills the GPU only once prompts span enough query tiles: efficiency ramps
   // with the batch's equivalent prompt length (fitted), which a fixed efficiency cannot express.
-  const double len = prefill_equivalent(chunks).len;
   const double eff = p_.attention_efficiency * len / (len + p_.attention_half_len);
-  return std::max(flops / (gpu_.bf16_flops * eff), kv_read(bytes)) + p_.attention_latency_us * 1e-6;
+  return std::max(w.flops / (gpu_.bf16_flops * eff), kv_read(w.bytes)) + p_.attention_latency_us * 1e-6;
+}
+
+double RooflineCostModel::verify_attention(const BatchShape& s, double heads, double kv_heads, double head_dim) const {
+  // The batch's decodes as identical chunks of decode_queries tokens after their mean context.
+  const PrefillEquivalent v = verification_equivalent(s);
+  ChunkWork w;
+  w.add(s.decode_queries, v.context - s.decode_queries, v.batch, heads, kv_heads, head_dim, m_.dtype_bytes);
+  return chunk_attention(w, v.len);
 }
 
 double RooflineCostModel::decode_attention(double b, double ctx, double heads, double kv_heads, double head_dim) const {
@@ -115,7 +127,8 @@ IterationCost RooflineCostModel::iteration(const BatchShape& s) const {
   if (!s.prefills.empty()) c.attn_prefill = layers * prefill_attention(s.prefills, heads, kvh, m_.head_dim);
   if (s.num_decodes > 0) {
     const double ctx = static_cast<double>(s.decode_context_sum) / s.num_decodes;
-    c.attn_decode = layers * decode_attention(s.num_decodes, ctx, heads, kvh, m_.head_dim);
+    c.attn_decode = layers * (s.decode_queries > 1 ? verify_attention(s, heads, kvh, m_.head_dim)
+                                                   : decode_attention(s.num_decodes, ctx, heads, kvh, m_.head_dim));
     // A mixed batch runs one attention kernel: one fixed cost, not two.
     if (!s.prefills.empty()) c.attn_decode -= layers * p_.attention_latency_us * 1e-6;
   }

@@ -26,6 +26,8 @@ class RooflineCostModel final : public CostModel {
   double prefill_attention(const std::vector<PrefillChunk>& chunks, double heads, double kv_heads, double head_dim) const;
   // Decode attention: `batch` requests attending to `context` tokens each, per layer.
   double decode_attention(double batch, double context, double heads, double kv_heads, double head_dim) const;
+  // The decodes of `s` verifying speculative drafts (decode_queries tokens each), per layer.
+  double verify_attention(const BatchShape& s, double heads, double kv_heads, double head_dim) const;
   // One all-reduce of `bytes` over `ranks` GPUs by an implementation ("vllm_graph",
   // "vllm_eager", "nccl").
   double allreduce(const std::string& impl, double ranks, double bytes) const;
@@ -39,6 +41,13 @@ class RooflineCostModel final : public CostModel {
   double elementwise_layer(double tokens) const;
 
  private:
+  // Attention work of chunks after cached contexts: FLOPs and bytes moved, summed.
+  struct ChunkWork {
+    double flops = 0, bytes = 0;
+    void add(double n, double ctx, double count, double heads, double kv_heads, double head_dim, double d);
+  };
+  // Seconds of that work in one kernel whose equivalent prompt length is `len`.
+  double chunk_attention(const ChunkWork& w, double len) const;
   double memory_bound(double bytes) const;
   double kv_read(double bytes) const;
   TokenOps compute_token_ops(double tokens) const;

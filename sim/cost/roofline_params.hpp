@@ -48,7 +48,10 @@ struct RooflineParams {
   // Seconds of host-side time for one iteration (scheduling, sampling, Python).
   double overhead_s(const BatchShape& s) const;
   // Whether this many tokens run under a CUDA graph: a decode-only batch within the capture size.
-  bool graphed(const BatchShape& s) const { return s.prefills.empty() && s.num_decodes <= cuda_graph_max_batch; }
+  // Uniform batches of drafts to verify are graphed too, by their tokens (vLLM captures those).
+  bool graphed(const BatchShape& s) const {
+    return s.prefills.empty() && std::int64_t{s.num_decodes} * s.decode_queries <= cuda_graph_max_batch;
+  }
 };
 
 }  // namespace kunsim

@@ -113,6 +113,22 @@ nlohmann::json run_summary(const RunFacts& f, const RequestMetrics& metrics, con
                        {"hit_rate", queried ? round6(static_cast<double>(total.prefix_hit_tokens) / static_cast<double>(queried)) : 0.0},
                        {"hit_blocks", total.prefix_hit_blocks},
                        {"evicted_blocks", total.prefix_evicted_blocks}};
+  if (!f.speculative.is_null()) {
+    // What the decodes got: tokens a step (1 + drafts accepted), and of the time of the work
+    // that verified drafts, the share the proposer took and the target's verifying forward.
+    nlohmann::json s = f.speculative;
+    const auto steps = static_cast<double>(total.decode_steps);
+    const double per_step = steps > 0 ? static_cast<double>(total.emitted_tokens) / steps : 0.0;
+    const auto speculating = static_cast<double>(total.speculating_ns.ns());
+    const double draft = speculating > 0 ? static_cast<double>(total.draft_ns.ns()) / speculating : 0.0;
+    s["decode_steps"] = total.decode_steps;
+    s["emitted_tokens"] = total.emitted_tokens;
+    s["tokens_per_step"] = round6(per_step);
+    s["accepted_drafts_per_step"] = round6(steps > 0 ? per_step - 1.0 : 0.0);
+    s["proposer_share_of_step_time"] = round6(draft);
+    s["verification_share_of_step_time"] = round6(speculating > 0 ? 1.0 - draft : 0.0);
+    j["speculative"] = s;
+  }
   const MemoryPlan& m = *f.memory;
   const double gib = static_cast<double>(kGiB);
   j["memory"] = {{"gpu_gib", round6(static_cast<double>(m.gpu_bytes) / gib)},

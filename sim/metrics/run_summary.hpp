@@ -26,6 +26,9 @@ struct RunFacts {
   int block_size = 16;
   bool prefix_caching = true;  // deployment.enable_prefix_caching (in any instance group)
   nlohmann::json groups = nlohmann::json::array();  // the instance groups, as the run layer knows them
+  // deployment.speculative as run (method, num_tokens, acceptance, expected tokens a step);
+  // null when off. The summary adds what the run measured.
+  nlohmann::json speculative;
   SimTime end = kSimTimeZero;             // simulated time when the run stopped
   std::int64_t events = 0;     // events processed
   double wall_s = 0;           // 0 with --no-wall-clock

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "sim/model/speculative_spec.hpp"
+
 namespace kunsim {
 
 struct EngineParams {
@@ -20,6 +22,12 @@ struct EngineParams {
   double watermark = 0.01;                     // share of blocks kept free at admission (vLLM)
   std::optional<std::int64_t> workspace_bytes; // activation workspace; estimated when unset
   bool enable_prefix_caching = true;           // automatic prefix caching (vLLM's default: on)
+  // Speculative decoding, deployment-wide (every instance drafts alike, so a request's KV slots
+  // mean the same wherever it moves): off unless deployment.speculative sets it.
+  SpeculativeSpec speculative;
+  // Tests only, never a scenario key: a decode jump runs as one event per step, its steps priced
+  // and timed as the jump planned them, so a test can compare the jump with stepping.
+  bool step_through_jumps = false;
 
   // Blocks vLLM keeps free when admitting, of a pool of `blocks` (its watermark, rounded down).
   std::int64_t watermark_blocks(std::int64_t blocks) const {

@@ -24,11 +24,15 @@ MemoryPlan make_memory_plan(const ModelSpec& m, const EngineParams& e, std::int6
   MemoryPlan p;
   p.gpu_bytes = gpu_bytes;
   p.usable_bytes = static_cast<std::int64_t>(static_cast<double>(gpu_bytes) * e.gpu_memory_utilization);
-  p.weight_bytes = (m.total_weight_bytes() + e.tp - 1) / e.tp;
+  p.draft_weight_bytes = e.speculative.draft_weight_bytes_per_gpu(m, e.tp);
+  p.weight_bytes = (m.total_weight_bytes() + e.tp - 1) / e.tp + p.draft_weight_bytes;
   p.workspace_bytes = estimate_workspace_bytes(m, e);
   p.reserve_bytes = kRuntimeReserveBytes;
   p.kv_bytes = p.usable_bytes - p.weight_bytes - p.workspace_bytes - p.reserve_bytes;
-  p.block_bytes = std::int64_t{e.block_size} * m.kv_bytes_per_token_per_layer_per_gpu(e.tp) * m.layers;
+  // A speculative proposer with KV of its own keeps it in the same blocks (vLLM gives the
+  // draft's layers the target's block table), so a block holds both.
+  p.block_bytes = std::int64_t{e.block_size} * (m.kv_bytes_per_token_per_layer_per_gpu(e.tp) * m.layers +
+                                                e.speculative.draft_kv_bytes_per_token_per_gpu(e.tp));
   p.num_blocks = p.kv_bytes > 0 ? p.kv_bytes / p.block_bytes : 0;
   if (p.num_blocks <= 0) {
     char msg[512];

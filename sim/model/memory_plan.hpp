@@ -16,11 +16,12 @@ namespace kunsim {
 struct MemoryPlan {
   std::int64_t gpu_bytes = 0;
   std::int64_t usable_bytes = 0;
-  std::int64_t weight_bytes = 0;     // per GPU
+  std::int64_t weight_bytes = 0;        // per GPU, a speculative proposer's (draft_weight_bytes) included
+  std::int64_t draft_weight_bytes = 0;  // per GPU: the speculative proposer's weights
   std::int64_t workspace_bytes = 0;  // per GPU: activations of a full token budget + logits
   std::int64_t reserve_bytes = 0;    // per GPU: CUDA graphs, NCCL buffers, allocator slack
   std::int64_t kv_bytes = 0;         // per GPU
-  std::int64_t block_bytes = 0;      // one block, per GPU
+  std::int64_t block_bytes = 0;      // one block, per GPU (with the draft's KV beside the target's)
   std::int64_t num_blocks = 0;       // per instance (each GPU holds its heads of every block)
 };
 

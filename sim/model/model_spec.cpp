@@ -47,6 +47,8 @@ ModelSpec model_from_json(const Json& j, const std::string& path, const std::str
   m.tied_embeddings = f.boolean("tied_embeddings", false, Help{"the LM head shares the embedding weights"});
   m.max_model_len =
       static_cast<int>(f.integer("max_model_len", 32768, 2, 1 << 24, Help{"the model's native context in tokens"}));
+  m.mtp_layers = static_cast<int>(f.integer(
+      "mtp_layers", 0, 0, 16, Help{"multi-token-prediction modules, each a decoder layer (speculative method mtp)"}));
   f.finish();
   if (m.heads % m.kv_heads != 0)
     throw InputError(join_path(path, "kv_heads") + ": must divide heads (" + std::to_string(m.heads) + ")");

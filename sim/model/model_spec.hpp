@@ -23,6 +23,7 @@ struct ModelSpec {
   bool qkv_bias = false;
   bool tied_embeddings = false;
   int max_model_len = 32768;  // native context (config max_position_embeddings): vLLM's default limit
+  int mtp_layers = 0;         // multi-token-prediction modules (speculative method mtp drafts with them)
 
   std::int64_t q_width() const { return std::int64_t{heads} * head_dim; }
   std::int64_t kv_width() const { return std::int64_t{kv_heads} * head_dim; }

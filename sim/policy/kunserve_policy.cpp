@@ -69,6 +69,11 @@ class KunServePolicy final : public MemoryOverloadPolicy {
           return "group_size: " + std::to_string(p_.planner.group_size) + " does not divide an instance group of " +
                  std::to_string(count) +
                  " instances: drop_scope all fuses consecutive instances [k*g, (k+1)*g) of each group";
+    // A pipeline's micro-batches would verify drafts stage by stage, and a fused group's KV
+    // exchange would move the draft's KV too: neither is modelled, so the pairing is refused.
+    if (fleet.speculative)
+      return "kunserve's pipelines are not modelled with speculative decoding (deployment.speculative): run it "
+             "with vllm, vllm-swap, infercept or llumnix, or turn speculation off";
     if (!fleet.disaggregated) return {};
     return "kunserve fuses instances that serve requests whole; a fleet with prefill and decode roles "
            "(deployment.groups.*.role) is not supported: run it with vllm, vllm-swap, infercept or llumnix, "

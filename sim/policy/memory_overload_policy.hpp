@@ -23,6 +23,7 @@ struct FleetShape {
   int largest_group = 1;    // instances in the largest instance group (the most that can fuse)
   std::vector<int> counts;  // instances of each instance group, in deployment order
   double tpot_slo_s = 0.2;  // slo.tpot_s
+  bool speculative = false;  // deployment.speculative is on
 };
 
 class MemoryOverloadPolicy : public PolicyHooks {

@@ -43,6 +43,7 @@ Engine::Engine(int id, std::vector<Member> members, const ServingContext& ctx, s
   geometry_ = {stages(), static_cast<int>(members_[0].gpus.size()), ctx.model->layers, PipelineLinks{}};
   if (members_.size() > 1) geometry_.links = pipeline_links(*ctx.topology, members_, *ctx.model);
   ve_load_.assign(members_.size(), 0);
+  if (ctx.engine->speculative.on()) decode_queries_ = ctx.engine->speculative.num_tokens + 1;
   gaps_ = TokenGapTracker(stages());
   check_memory();
 }
@@ -103,6 +104,14 @@ void Engine::cut_jump(SimTime now) {
   if (jump_run_.elapsed(s) < now - work_start_) ++s;
   s = std::max<std::int64_t>(s, 1);
   if (s < jump_steps_) {
+    if (stepping()) {
+      // The next step's event is already due, unless the jump is cut where it stands.
+      jump_steps_ = std::max(s, jump_done_);
+      load_changed();
+      work_end_ = work_start_ + jump_run_.elapsed(jump_steps_);
+      if (jump_steps_ == jump_done_) ctx_.events->schedule(now, this, ++work_generation_);
+      return;
+    }
     jump_steps_ = s;
     load_changed();
     work_end_ = work_start_ + jump_run_.elapsed(s);
@@ -163,7 +172,7 @@ SimTime Engine::book_links(const BatchShape& s, int stale_tokens, std::int64_t s
 }
 
 DecodeRun Engine::price_decode_run(const BatchShape& s) const {
-  if (members_.size() == 1) return ctx_.cost->decode_run(s);
+  if (members_.size() == 1) return ctx_.cost->decode_run(s, cohort_.tokens_per_step());
   const double t0 = price_ns(s, 0);
   BatchShape next = s;
   next.decode_context_sum += s.num_decodes;
@@ -176,8 +185,10 @@ void Engine::start_jump(SimTime now, std::int64_t steps) {
   shape_.num_decodes = cohort_.size();
   shape_.decode_context_sum = cohort_.context_sum();
   shape_.layers = ctx_.model->layers;
-  shape_.sampled = cohort_.size();
+  shape_.decode_queries = decode_queries_;
+  shape_.sampled = cohort_.size() * decode_queries_;  // logits at every verified position
   jump_run_ = price_decode_run(shape_);
+  note_drafting();
   probe_ = {};
   busy_ = true;
   work_ = Work::Jump;
@@ -188,7 +199,15 @@ void Engine::start_jump(SimTime now, std::int64_t steps) {
   // KV exchange shares its links (stale requests force step-by-step cycles).
   book_links(shape_, 0, steps, now);
   work_end_ = now + jump_run_.elapsed(steps);
-  ctx_.events->schedule(work_end_, this, ++work_generation_);
+  jump_done_ = 0;
+  ctx_.events->schedule(stepping() ? now + jump_run_.elapsed(1) : work_end_, this, ++work_generation_);
+}
+
+void Engine::note_drafting() {
+  draft_share_ = 0;
+  if (decode_queries_ == 1 || shape_.num_decodes == 0) return;
+  const IterationCost c = ctx_.cost->iteration(shape_);
+  if (c.sum() > 0) draft_share_ = c.draft / c.sum();
 }
 
 void Engine::decision(SimTime now, DecisionKind kind, const Request& r, const std::string& reason,
@@ -281,7 +300,8 @@ void Engine::run_iteration(SimTime now) {
   // A group of virtual engines gives each its own budget: a step of one is prefill-only or
   // decode-only, so its decodes never count against its prefills.
   const bool by_ve = by_virtual_engine();
-  std::int64_t budget = scheduler_->token_budget(queues_) - cohort_.size();
+  // A speculating decode spends k + 1 of the step's tokens (vLLM schedules its drafts as tokens).
+  std::int64_t budget = scheduler_->token_budget(queues_) - std::int64_t{cohort_.size()} * decode_queries_;
   if (by_ve) ve_budget_.assign(ve_load_.size(), scheduler_->token_budget(queues_) / stages());
 
   // 3. Running prefills continue, in admission order. They are the newest admissions as a rule,
@@ -332,8 +352,10 @@ void Engine::run_iteration(SimTime now) {
   shape_.num_decodes = cohort_.running();
   shape_.decode_context_sum = cohort_.running_context_sum();
   shape_.layers = ctx_.model->layers;
-  shape_.sampled = shape_.num_decodes + finishing_prefills;
+  shape_.decode_queries = decode_queries_;
+  shape_.sampled = shape_.num_decodes * decode_queries_ + finishing_prefills;
   const SimDuration compute = decoded_ || !prefills_.empty() ? round_ns(price_ns(shape_, stale_tokens)) : SimDuration{};
+  note_drafting();
   busy_ = true;
   work_ = Work::Iteration;
   work_start_ = now;
@@ -343,8 +365,9 @@ void Engine::run_iteration(SimTime now) {
 }
 
 void Engine::admit(Request* r, SimTime now) {
-  const std::int64_t all_blocks = Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
-  queued_blocks_ -= all_blocks;
+  queued_blocks_ -= Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+  // Admission reserves a speculating request's lookahead as well, as its decodes will hold it.
+  const std::int64_t all_blocks = r->running_blocks_for(r->prefill_target, ctx_.engine->block_size);
   load_changed();
   r->prefilled = 0;
   counters_.prefix_queried_tokens += r->prefill_target;
@@ -413,7 +436,20 @@ void Engine::handle_event(SimTime now, std::uint64_t arg) {
     return;
   }
   if (!busy_ || arg != work_generation_) return;  // superseded by a cut jump
+  if (work_ == Work::Jump && stepping()) {
+    if (jump_done_ < jump_steps_) run_jump_step(now);
+    if (jump_done_ < jump_steps_) {
+      load_changed();
+      ctx_.events->schedule(work_start_ + jump_run_.elapsed(jump_done_ + 1), this, work_generation_);
+      return;
+    }
+  }
   counters_.busy_ns += now - work_start_;
+  if (draft_share_ > 0) {
+    counters_.speculating_ns += now - work_start_;
+    counters_.draft_ns +=
+        SimDuration::from_ns(std::llround(draft_share_ * static_cast<double>((now - work_start_).ns())));
+  }
   ctx_.observer->on_work(*this, work_start_, now, work_ == Work::Jump ? jump_steps_ : 1, shape_.num_decodes,
                          shape_.prefill_tokens());
   busy_ = false;
@@ -469,11 +505,22 @@ void Engine::leave_cohort(Request* r) {
   gaps_.left(r);
 }
 
-void Engine::end_jump(SimTime now) {
-  gaps_.steps_done(*ctx_.observer, cohort_, work_start_ + jump_run_.elapsed(1), &jump_run_, jump_steps_ - 1);
+void Engine::run_jump_step(SimTime now) {
+  gaps_.steps_done(*ctx_.observer, cohort_, now, nullptr, 0);
   gaps_.boundary(now, cohort_);
-  kv_.allocate(cohort_.blocks_needed(jump_steps_));
-  cohort_.advance(jump_steps_);
+  kv_.allocate(cohort_.blocks_needed(1));
+  cohort_.advance(1);
+  ++jump_done_;
+  finish_decodes(now);
+}
+
+void Engine::end_jump(SimTime now) {
+  if (!stepping()) {
+    gaps_.steps_done(*ctx_.observer, cohort_, work_start_ + jump_run_.elapsed(1), &jump_run_, jump_steps_ - 1);
+    gaps_.boundary(now, cohort_);
+    kv_.allocate(cohort_.blocks_needed(jump_steps_));
+    cohort_.advance(jump_steps_);
+  }
   ++counters_.jumps;
   counters_.jumped_steps += jump_steps_;
   finish_decodes(now);
@@ -546,7 +593,7 @@ int Engine::cached_prefix_keys(const Request& r) const {
 }
 
 std::int64_t Engine::kv_used_at(SimTime t) const {
-  if (work_ != Work::Jump) return kv_.used();
+  if (work_ != Work::Jump || stepping()) return kv_.used();
   // Dispatchers and samplers ask at non-decreasing times: advance from the last answer (a
   // step or two between arrivals) instead of solving for the step count each time.
   const SimDuration offset = t - work_start_;
@@ -561,6 +608,7 @@ std::int64_t Engine::kv_used_at(SimTime t) const {
 
 SimTime Engine::next_load_step(SimTime t) const {
   if (work_ != Work::Jump) return kSimTimeMax;
+  if (stepping()) return jump_done_ < jump_steps_ ? work_start_ + jump_run_.elapsed(jump_done_ + 1) : kSimTimeMax;
   kv_used_at(t);  // the probe, at t
   if (probe_.steps >= jump_steps_) return kSimTimeMax;
   return work_start_ + jump_run_.elapsed(probe_.steps + 1);

@@ -64,6 +64,13 @@ struct EngineCounters {
   std::int64_t prefix_hit_tokens = 0;
   std::int64_t prefix_hit_blocks = 0;
   std::int64_t prefix_evicted_blocks = 0;
+  // Decode steps run (one per decode per step) and the tokens they emitted: more than the steps
+  // where decodes speculate. Of the busy time, that of work verifying drafts, and its share
+  // spent drafting (the proposer).
+  std::int64_t decode_steps = 0;
+  std::int64_t emitted_tokens = 0;
+  SimDuration speculating_ns;
+  SimDuration draft_ns;
 
   EngineCounters& operator+=(const EngineCounters& o) {
     iterations += o.iterations;
@@ -78,6 +85,10 @@ struct EngineCounters {
     prefix_hit_tokens += o.prefix_hit_tokens;
     prefix_hit_blocks += o.prefix_hit_blocks;
     prefix_evicted_blocks += o.prefix_evicted_blocks;
+    decode_steps += o.decode_steps;
+    emitted_tokens += o.emitted_tokens;
+    speculating_ns += o.speculating_ns;
+    draft_ns += o.draft_ns;
     return *this;
   }
 };
@@ -144,6 +155,8 @@ class Engine final : public EngineView, public EventHandler {
   EngineCounters counters() const {
     EngineCounters c = counters_;
     c.prefix_evicted_blocks += kv_.prefixes().evicted_blocks();
+    c.decode_steps = cohort_.decode_steps();
+    c.emitted_tokens = cohort_.emitted_tokens();
     return c;
   }
   const std::string& state() const { return state_; }
@@ -276,6 +289,11 @@ class Engine final : public EngineView, public EventHandler {
   SimTime work_start_ = kSimTimeZero, work_end_ = kSimTimeZero;
   std::uint64_t work_generation_ = 0;  // kKick is 0, so generations start at 1
   std::int64_t jump_steps_ = 0;
+  // EngineParams::step_through_jumps: steps of the jump in flight already run, one event each.
+  std::int64_t jump_done_ = 0;
+  bool stepping() const { return ctx_.engine->step_through_jumps; }
+  std::int64_t jump_steps_left() const { return jump_steps_ - (stepping() ? jump_done_ : 0); }
+  void run_jump_step(SimTime now);
   DecodeRun jump_run_;
   struct JumpProbe {  // kv_used_at's progress through the jump in flight
     SimDuration offset;
@@ -283,6 +301,11 @@ class Engine final : public EngineView, public EventHandler {
   };
   mutable JumpProbe probe_;
   bool decoded_ = false;  // the iteration in flight ran a decode step
+  // Speculative decoding: query tokens a decode computes each step (k + 1; 1 when off), and the
+  // share of the work in flight spent drafting (0 when it verifies nothing).
+  int decode_queries_ = 1;
+  double draft_share_ = 0;
+  void note_drafting();                             // sets draft_share_ for shape_, the work about to start
   std::vector<std::pair<Request*, int>> prefills_;  // (request, chunk tokens) in flight
   // Running requests aborted while a step was in flight: (request, id), taken out when it ends
   // (the id tells a request that finished meanwhile, and whose storage was reused, apart).

@@ -161,7 +161,7 @@ void Engine::check_virtual_engines() const {
 
 bool Engine::reserve_blocks(std::int64_t n) {
   // A decode jump in flight books its growth when it ends: that room is spoken for.
-  const std::int64_t claimed = work_ == Work::Jump ? cohort_.blocks_needed(jump_steps_) : 0;
+  const std::int64_t claimed = work_ == Work::Jump ? cohort_.blocks_needed(jump_steps_left()) : 0;
   if (kv_.free() - claimed - n < watermark_blocks_) return false;
   kv_.allocate(n);
   reserved_blocks_ += n;

@@ -64,7 +64,7 @@ int KvBlockManager::prefix_hits(const Request& r, int block_size) const {
 }
 
 std::int64_t KvBlockManager::blocks_to_admit(const Request& r, int block_size) const {
-  const std::int64_t all = Request::blocks_for(r.prefill_target, block_size);
+  const std::int64_t all = r.running_blocks_for(r.prefill_target, block_size);
   if (r.prefix.empty()) return all;
   const int hits = prefix_hits(r, block_size);
   return all - std::int64_t{hits} * r.prefix_unit + cache_.evictable_blocks_in(r.prefix.data(), hits, 0);

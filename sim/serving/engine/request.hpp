@@ -70,18 +70,30 @@ struct Request {
   // is the drop's stall for it, reported apart from the other inter-token gaps.
   bool gap_spans_drop = false;
 
+  // Speculative decoding (deployment.speculative): KV slots it holds beyond its context while
+  // running (the drafts it verifies and vLLM's lookahead), and the tokens a decode step emits
+  // for it on average, in 1/65536ths (1 << 16: one token, no speculation). DecodeCohort runs
+  // decodes of one rate in one lane.
+  int lookahead = 0;
+  std::int64_t emit_rate = 1 << 16;
+
   // Intrusive links of the instance's running list (admission order).
   Request* prev = nullptr;
   Request* next = nullptr;
-  // DecodeCohort bookkeeping: generated = cohort steps - step_origin while decoding.
+  // DecodeCohort bookkeeping: generated = its lane's tokens - step_origin while decoding.
   std::int64_t step_origin = 0;
 
   // Blocks a request holds with `kv_tokens` tokens cached.
   static std::int64_t blocks_for(std::int64_t kv_tokens, int block_size) {
     return (kv_tokens + block_size - 1) / block_size;
   }
-  // The most KV it can ever hold: the last output token is never written back.
-  std::int64_t peak_kv_tokens() const { return std::int64_t{prompt} + output - 1; }
+  // The most KV slots it can ever hold: the last output token is never written back; a
+  // speculating request holds its lookahead on top.
+  std::int64_t peak_kv_tokens() const { return std::int64_t{prompt} + output - 1 + lookahead; }
+  // Slots it holds with `kv_tokens` tokens cached while it runs.
+  std::int64_t running_blocks_for(std::int64_t kv_tokens, int block_size) const {
+    return blocks_for(kv_tokens + lookahead, block_size);
+  }
 };
 
 }  // namespace kunsim
