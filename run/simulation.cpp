@@ -214,8 +214,8 @@ struct Simulation::Impl final : ServingObserver {
       // so a trace of free-form rates would make as many lanes.
       std::optional<double> alpha = sc.workload.speculative_acceptance;
       if (tr.acceptance >= 0) alpha = std::round(tr.acceptance * 100) / 100;
-      r->lookahead = speculative.lookahead();
-      r->emit_rate = alpha ? speculative.emit_rate(alpha) : default_emit_rate;
+      r->lookahead = static_cast<std::int16_t>(speculative.lookahead());
+      r->emit_rate = static_cast<std::int32_t>(alpha ? speculative.emit_rate(alpha) : default_emit_rate);
     }
     if (!tr.prefix.empty() && prefix_caching) {
       if (tr.prefix_block_tokens % sc.engine.block_size != 0)

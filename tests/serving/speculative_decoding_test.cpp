@@ -66,8 +66,8 @@ Request decode(RequestId id, int prompt, int generated, int output, std::int64_t
   r.prompt = prompt;
   r.generated = generated;
   r.output = output;
-  r.emit_rate = rate;
-  r.lookahead = lookahead;
+  r.emit_rate = static_cast<std::int32_t>(rate);
+  r.lookahead = static_cast<std::int16_t>(lookahead);
   r.ve = 0;
   return r;
 }
@@ -75,6 +75,7 @@ Request decode(RequestId id, int prompt, int generated, int output, std::int64_t
 TEST(DecodeCohortSpeculative, TheClockEmitsTheRateEveryStepAndOnAverage) {
   const std::int64_t rate = eagle(2, 0.8, llama8b()).emit_rate();  // 2.44 tokens a step
   DecodeCohort c(16);
+  c.count_steps();
   Request r = decode(1, 100, 1, 1 << 30, rate, 4);
   c.add(&r);
   Rng rng(5);
@@ -232,8 +233,8 @@ TEST(SpeculativeEngine, AdmissionReservesTheLookaheadSlots) {
   test::InstanceFixture f(llama8b(), RooflineParams{}, 1000, "vllm", 0, e);
   // A 32-token prompt fills two blocks; its lookahead (3 drafts + 3 slots) asks for a third.
   Request* r = f.add(1, 0, 32, 10);
-  r->lookahead = e.speculative.lookahead();
-  r->emit_rate = e.speculative.emit_rate();
+  r->lookahead = static_cast<std::int16_t>(e.speculative.lookahead());
+  r->emit_rate = static_cast<std::int32_t>(e.speculative.emit_rate());
   f.run_until({r}, 1, [] {});
   EXPECT_EQ(r->phase, Phase::Prefill);
   EXPECT_EQ(r->blocks, 3);

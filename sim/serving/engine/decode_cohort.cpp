@@ -7,24 +7,14 @@
 namespace kunsim {
 
 DecodeCohort::DecodeCohort(int block_size, int lanes)
-    : bs_(block_size),
-      ves_(lanes),
-      sitting_(static_cast<std::size_t>(lanes), 0),
-      lanes_(static_cast<std::size_t>(lanes)) {
+    : bs_(block_size), ves_(lanes), lanes_(static_cast<std::size_t>(lanes)) {
   for (int v = 0; v < ves_; ++v) {
     lanes_[static_cast<std::size_t>(v)].ve = v;
     lanes_[static_cast<std::size_t>(v)].phase_count.assign(static_cast<std::size_t>(block_size), 0);
   }
 }
 
-int DecodeCohort::phase_of(const Request* r) const {
-  // The clock tick to tokens == T needs a block iff prompt + lookahead + (T - origin) - 1 is a
-  // multiple of bs: the slot it takes starts a block.
-  const std::int64_t p = (r->step_origin + 1 - r->prompt - r->lookahead) % bs_;
-  return static_cast<int>(p < 0 ? p + bs_ : p);
-}
-
-DecodeCohort::Lane& DecodeCohort::lane_of(const Request* r) {
+DecodeCohort::Lane& DecodeCohort::lane_of_rate(const Request* r) {
   if (r->ve < 0 || r->ve >= ves_) throw std::logic_error("DecodeCohort: a decode without a virtual engine");
   for (std::size_t i = static_cast<std::size_t>(r->ve); i < lanes_.size(); i += static_cast<std::size_t>(ves_))
     if (lanes_[i].rate == r->emit_rate) return lanes_[i];
@@ -34,6 +24,7 @@ DecodeCohort::Lane& DecodeCohort::lane_of(const Request* r) {
     Lane l;
     l.ve = v;
     l.rate = r->emit_rate;
+    l.sitting = lanes_[static_cast<std::size_t>(v)].sitting;
     l.phase_count.assign(static_cast<std::size_t>(bs_), 0);
     lanes_.push_back(std::move(l));
   }
@@ -52,6 +43,7 @@ void DecodeCohort::add(Request* r) {
   Lane& l = lane_of(r);
   r->step_origin = l.tokens - r->generated;
   r->phase = Phase::Decode;
+  if (counting_) l.settle();
   ++count_;
   ++l.count;
   l.base_sum += r->prompt - r->step_origin;
@@ -59,17 +51,20 @@ void DecodeCohort::add(Request* r) {
   l.finish_at.emplace(r->step_origin + r->output, r->id, r);
 }
 
-void DecodeCohort::sync(Request* r) const {
+void DecodeCohort::sync(Request* r) const { write_back(r, lane_of(r)); }
+
+void DecodeCohort::write_back(Request* r, const Lane& l) const {
   // A speculating decode's last step may emit past its output: the client gets `output`, but
   // its slots were taken for all it emitted until it leaves.
-  const std::int64_t emitted = lane_of(r).tokens - r->step_origin;
+  const std::int64_t emitted = l.tokens - r->step_origin;
   r->generated = static_cast<int>(std::min<std::int64_t>(emitted, r->output));
   r->blocks = r->running_blocks_for(std::int64_t{r->prompt} + emitted - 1, bs_) - r->cached_blocks();
 }
 
 void DecodeCohort::remove(Request* r) {
-  sync(r);
   Lane& l = lane_of(r);
+  write_back(r, l);
+  if (counting_) l.settle();
   --count_;
   --l.count;
   l.base_sum -= r->prompt - r->step_origin;
@@ -78,7 +73,7 @@ void DecodeCohort::remove(Request* r) {
     throw std::logic_error("DecodeCohort: removing a request that is not decoding");
 }
 
-int DecodeCohort::lane_size(int j) const {
+int DecodeCohort::lane_size_over_rates(int j) const {
   int n = 0;
   for (std::size_t i = static_cast<std::size_t>(j); i < lanes_.size(); i += static_cast<std::size_t>(ves_))
     n += lanes_[i].count;
@@ -98,29 +93,44 @@ std::int64_t DecodeCohort::context_sum() const {
   return sum;
 }
 
-void DecodeCohort::clear_sitting() { std::fill(sitting_.begin(), sitting_.end(), 0); }
+void DecodeCohort::clear_sitting() {
+  for (Lane& l : lanes_) l.sitting = false;
+}
 
 int DecodeCohort::running() const {
   int n = 0;
-  for (const Lane& l : lanes_) n += sitting_[static_cast<std::size_t>(l.ve)] ? 0 : l.count;
+  for (const Lane& l : lanes_) n += l.sitting ? 0 : l.count;
   return n;
 }
 
 std::int64_t DecodeCohort::running_context_sum() const {
   std::int64_t sum = 0;
   for (const Lane& l : lanes_)
-    if (!sitting_[static_cast<std::size_t>(l.ve)]) sum += l.base_sum + l.count * l.tokens;
+    if (!l.sitting) sum += l.base_sum + l.count * l.tokens;
   return sum;
 }
 
-double DecodeCohort::tokens_per_step() const {
-  if (count_ == 0 || one_rate_) return 1.0;
+std::int64_t DecodeCohort::decode_steps() const {
+  if (!counting_) return 0;
+  std::int64_t n = 0;
+  for (const Lane& l : lanes_) n += l.step_area + l.count * (l.steps - l.mark_steps);
+  return n;
+}
+
+std::int64_t DecodeCohort::emitted_tokens() const {
+  if (!counting_) return 0;
+  std::int64_t n = 0;
+  for (const Lane& l : lanes_) n += l.token_area + l.count * (l.tokens - l.mark_tokens);
+  return n;
+}
+
+double DecodeCohort::mean_rate() const {
   double sum = 0;
   for (const Lane& l : lanes_) sum += static_cast<double>(l.count) * static_cast<double>(l.rate);
   return sum / (static_cast<double>(count_) * static_cast<double>(kOneToken));
 }
 
-std::int64_t DecodeCohort::lane_blocks(const Lane& l, std::int64_t from, std::int64_t n) const {
+inline std::int64_t DecodeCohort::lane_blocks(const Lane& l, std::int64_t from, std::int64_t n) const {
   if (n <= 0 || l.count == 0) return 0;
   std::int64_t total = (n / bs_) * l.count;
   const std::int64_t rem = n % bs_;
@@ -129,22 +139,26 @@ std::int64_t DecodeCohort::lane_blocks(const Lane& l, std::int64_t from, std::in
   return total;
 }
 
-std::int64_t DecodeCohort::lane_blocks_in(const Lane& l, std::int64_t k) const {
-  return lane_blocks(l, l.tokens, l.tokens_at(l.steps + steps_in(l, k)) - l.tokens);
-}
-
 std::int64_t DecodeCohort::blocks_needed(std::int64_t k) const {
   std::int64_t total = 0;
-  for (const Lane& l : lanes_) total += lane_blocks_in(l, k);
+  for (const Lane& l : lanes_) {
+    if (l.count == 0) continue;
+    const std::int64_t s = steps_in(l, k);
+    total += lane_blocks(l, l.tokens, l.rate == kOneToken ? s : l.tokens_at(l.steps + s) - l.tokens);
+  }
   return total;
 }
 
-std::int64_t DecodeCohort::blocks_needed_at(std::int64_t j) const {
+std::int64_t DecodeCohort::blocks_needed_at_lanes(std::int64_t j) const {
   std::int64_t total = 0;
   for (const Lane& l : lanes_) {
-    const bool sitting = sitting_[static_cast<std::size_t>(l.ve)] != 0;
+    const bool sitting = l.sitting;
     if (l.count == 0 || (sitting && j == 0)) continue;
     const std::int64_t local = l.steps + (sitting ? j - 1 : j);
+    if (l.rate == kOneToken) {  // one token a step: the step's phase alone (the probe's hot path)
+      total += l.phase_count[static_cast<std::size_t>(local % bs_)];
+      continue;
+    }
     const std::int64_t from = l.tokens_at(local);
     total += lane_blocks(l, from, l.tokens_at(local + 1) - from);
   }
@@ -187,7 +201,7 @@ std::int64_t DecodeCohort::steps_to_next_finish() const {
     const std::int64_t token = std::get<0>(*l.finish_at.begin());
     const std::int64_t at = l.rate == kOneToken ? token : (token * kOneToken + l.rate - 1) / l.rate;
     const std::int64_t k = at - l.steps;
-    next = std::min(next, sitting_[static_cast<std::size_t>(l.ve)] ? k + 1 : k);
+    next = std::min(next, l.sitting ? k + 1 : k);
   }
   return next == std::numeric_limits<std::int64_t>::max() ? 0 : next;
 }
@@ -195,13 +209,11 @@ std::int64_t DecodeCohort::steps_to_next_finish() const {
 void DecodeCohort::advance(std::int64_t k) {
   for (Lane& l : lanes_) {
     const std::int64_t s = steps_in(l, k);
-    const std::int64_t tokens = l.tokens_at(l.steps + s);
-    decode_steps_ += l.count * s;
-    emitted_tokens_ += l.count * (tokens - l.tokens);
+    const std::int64_t tokens = l.rate == kOneToken ? l.tokens + s : l.tokens_at(l.steps + s);
     l.steps += s;
     l.tokens = tokens;
+    l.sitting = false;
   }
-  clear_sitting();
 }
 
 const std::vector<Request*>& DecodeCohort::take_finished() {

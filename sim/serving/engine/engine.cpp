@@ -43,7 +43,11 @@ Engine::Engine(int id, std::vector<Member> members, const ServingContext& ctx, s
   geometry_ = {stages(), static_cast<int>(members_[0].gpus.size()), ctx.model->layers, PipelineLinks{}};
   if (members_.size() > 1) geometry_.links = pipeline_links(*ctx.topology, members_, *ctx.model);
   ve_load_.assign(members_.size(), 0);
-  if (ctx.engine->speculative.on()) decode_queries_ = ctx.engine->speculative.num_tokens + 1;
+  if (ctx.engine->speculative.on()) {
+    decode_queries_ = ctx.engine->speculative.num_tokens + 1;
+    cohort_.count_steps();
+  }
+  stepping_ = ctx.engine->step_through_jumps;
   gaps_ = TokenGapTracker(stages());
   check_memory();
 }
@@ -188,7 +192,7 @@ void Engine::start_jump(SimTime now, std::int64_t steps) {
   shape_.decode_queries = decode_queries_;
   shape_.sampled = cohort_.size() * decode_queries_;  // logits at every verified position
   jump_run_ = price_decode_run(shape_);
-  note_drafting();
+  if (decode_queries_ > 1) note_drafting();
   probe_ = {};
   busy_ = true;
   work_ = Work::Jump;
@@ -205,7 +209,7 @@ void Engine::start_jump(SimTime now, std::int64_t steps) {
 
 void Engine::note_drafting() {
   draft_share_ = 0;
-  if (decode_queries_ == 1 || shape_.num_decodes == 0) return;
+  if (shape_.num_decodes == 0) return;
   const IterationCost c = ctx_.cost->iteration(shape_);
   if (c.sum() > 0) draft_share_ = c.draft / c.sum();
 }
@@ -355,7 +359,8 @@ void Engine::run_iteration(SimTime now) {
   shape_.decode_queries = decode_queries_;
   shape_.sampled = shape_.num_decodes * decode_queries_ + finishing_prefills;
   const SimDuration compute = decoded_ || !prefills_.empty() ? round_ns(price_ns(shape_, stale_tokens)) : SimDuration{};
-  note_drafting();
+  draft_share_ = 0;
+  if (decode_queries_ > 1) note_drafting();
   busy_ = true;
   work_ = Work::Iteration;
   work_start_ = now;
@@ -511,6 +516,7 @@ void Engine::run_jump_step(SimTime now) {
   kv_.allocate(cohort_.blocks_needed(1));
   cohort_.advance(1);
   ++jump_done_;
+  probe_ = {.offset = SimDuration{}, .steps = jump_done_, .blocks = 0};  // kv_ now holds that step's blocks
   finish_decodes(now);
 }
 
@@ -592,14 +598,17 @@ int Engine::cached_prefix_keys(const Request& r) const {
   return kv_.prefixes().match(r.prefix.data(), static_cast<int>(r.prefix.size()), 0);
 }
 
-std::int64_t Engine::kv_used_at(SimTime t) const {
-  if (work_ != Work::Jump || stepping()) return kv_.used();
+// Inlined into kv_load_at and next_load_step: dispatchers weigh every engine through them at
+// every arrival.
+[[gnu::always_inline]] inline std::int64_t Engine::kv_used_at(SimTime t) const {
+  if (work_ != Work::Jump) return kv_.used();
   // Dispatchers and samplers ask at non-decreasing times: advance from the last answer (a
-  // step or two between arrivals) instead of solving for the step count each time.
+  // step or two between arrivals) instead of solving for the step count each time. (Stepping
+  // through a jump, the cohort and kv_ stand after jump_done_ of its steps.)
   const SimDuration offset = t - work_start_;
-  if (probe_.offset > offset) probe_ = {};
+  if (probe_.offset > offset) probe_ = {.offset = SimDuration{}, .steps = jump_done_, .blocks = 0};
   while (probe_.steps < jump_steps_ && jump_run_.elapsed(probe_.steps + 1) <= offset) {
-    probe_.blocks += cohort_.blocks_needed_at(probe_.steps);
+    probe_.blocks += cohort_.blocks_needed_at(probe_.steps - jump_done_);
     ++probe_.steps;
   }
   probe_.offset = offset;
@@ -608,7 +617,6 @@ std::int64_t Engine::kv_used_at(SimTime t) const {
 
 SimTime Engine::next_load_step(SimTime t) const {
   if (work_ != Work::Jump) return kSimTimeMax;
-  if (stepping()) return jump_done_ < jump_steps_ ? work_start_ + jump_run_.elapsed(jump_done_ + 1) : kSimTimeMax;
   kv_used_at(t);  // the probe, at t
   if (probe_.steps >= jump_steps_) return kSimTimeMax;
   return work_start_ + jump_run_.elapsed(probe_.steps + 1);

@@ -291,7 +291,8 @@ class Engine final : public EngineView, public EventHandler {
   std::int64_t jump_steps_ = 0;
   // EngineParams::step_through_jumps: steps of the jump in flight already run, one event each.
   std::int64_t jump_done_ = 0;
-  bool stepping() const { return ctx_.engine->step_through_jumps; }
+  bool stepping_ = false;  // EngineParams::step_through_jumps, read once (hot paths ask)
+  bool stepping() const { return stepping_; }
   std::int64_t jump_steps_left() const { return jump_steps_ - (stepping() ? jump_done_ : 0); }
   void run_jump_step(SimTime now);
   DecodeRun jump_run_;

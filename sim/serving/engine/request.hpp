@@ -69,13 +69,12 @@ struct Request {
   // Running when its instance fused (or grew) with a token already out: its next token's gap
   // is the drop's stall for it, reported apart from the other inter-token gaps.
   bool gap_spans_drop = false;
-
   // Speculative decoding (deployment.speculative): KV slots it holds beyond its context while
-  // running (the drafts it verifies and vLLM's lookahead), and the tokens a decode step emits
-  // for it on average, in 1/65536ths (1 << 16: one token, no speculation). DecodeCohort runs
-  // decodes of one rate in one lane.
-  int lookahead = 0;
-  std::int64_t emit_rate = 1 << 16;
+  // running (the drafts it verifies and vLLM's lookahead: 2k <= 32), and the tokens a decode
+  // step emits for it on average, in 1/65536ths (1 << 16: one token, no speculation; at most
+  // 17 tokens). DecodeCohort runs decodes of one rate in one lane. Narrow, to sit in padding.
+  std::int16_t lookahead = 0;
+  std::int32_t emit_rate = 1 << 16;
 
   // Intrusive links of the instance's running list (admission order).
   Request* prev = nullptr;
