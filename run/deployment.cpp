@@ -100,6 +100,14 @@ const NodeGroupSpec& node_kind(const ClusterSpec& c, const std::string& gpu, con
   throw InputError(path + ": the cluster has no " + gpu + " nodes (it has " + kinds + ")");
 }
 
+// The cost model kind that prices a group's speculative proposer: the group's own, except that
+// a per-model profile (kunsim-calibrate's, format 1) cannot price the draft's shape, where the
+// roofline does; kernel tables (format 2) price any shape.
+std::string draft_cost_kind(const DeploymentGroup& g) {
+  const bool per_model = g.cost_model == "profile" && !(g.profile && g.profile->format == 2);
+  return per_model ? "roofline" : g.cost_model;
+}
+
 // Checks a group's engine against the model and its node kind, then sizes its memory and
 // chooses its costs.
 void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& cost_json) {
@@ -119,8 +127,7 @@ void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& 
   g.cost_model = choice.model;
   g.cost_source = choice.source;
   g.profile = choice.profile;
-  if (e.speculative.on())
-    g.cost_source += "; " + static_cast<const SpeculativeCostModel&>(*make_group_cost_model(g, in.model)).speculation();
+  if (e.speculative.on()) g.cost_source += "; " + SpeculativeCostModel::speculation(e.speculative, draft_cost_kind(g));
   // The scheduler limits the scenario left unset are vLLM's for this GPU.
   const GpuSpec& gpu = g.hardware.gpu;
   const SchedulerLimits vllm = vllm_limits_on(gpu, g.profile.get());
@@ -189,14 +196,10 @@ std::unique_ptr<CostModel> make_group_cost_model(const DeploymentGroup& g, const
   auto target = make_cost_model(g.cost_model, g.profile.get(), model, g.hardware_spec(), g.engine.tp, g.cost);
   const SpeculativeSpec& spec = g.engine.speculative;
   if (!spec.on()) return target;
+  const std::string kind = draft_cost_kind(g);
   std::unique_ptr<CostModel> draft;
-  if (spec.draft) {
-    // Kernel tables (format 2) price any shape; kunsim-calibrate's profiles measured one model.
-    const bool tables = g.cost_model == "profile" && g.profile && g.profile->format == 2;
-    const std::string kind = g.cost_model == "profile" && !tables ? "roofline" : g.cost_model;
-    draft = make_cost_model(kind, g.profile.get(), *spec.draft, g.hardware_spec(), g.engine.tp, g.cost);
-  }
-  return std::make_unique<SpeculativeCostModel>(std::move(target), std::move(draft), spec);
+  if (spec.draft) draft = make_cost_model(kind, g.profile.get(), *spec.draft, g.hardware_spec(), g.engine.tp, g.cost);
+  return std::make_unique<SpeculativeCostModel>(std::move(target), std::move(draft), spec, kind);
 }
 
 SchedulerLimits vllm_limits_on(const GpuSpec& gpu, const Profile* profile) {

@@ -6,8 +6,8 @@
 namespace kunsim {
 
 SpeculativeCostModel::SpeculativeCostModel(std::unique_ptr<CostModel> target, std::unique_ptr<CostModel> draft,
-                                           SpeculativeSpec spec)
-    : target_(std::move(target)), draft_(std::move(draft)), spec_(std::move(spec)) {
+                                           SpeculativeSpec spec, std::string draft_kind)
+    : target_(std::move(target)), draft_(std::move(draft)), spec_(std::move(spec)), draft_kind_(std::move(draft_kind)) {
   if (!spec_.on()) throw std::logic_error("SpeculativeCostModel: speculation is off");
   if (spec_.method != "ngram" && (!draft_ || !spec_.draft))
     throw std::logic_error("SpeculativeCostModel: " + spec_.method + " needs a draft cost model");
@@ -33,17 +33,18 @@ IterationCost SpeculativeCostModel::iteration(const BatchShape& s) const {
   return c;
 }
 
-std::string SpeculativeCostModel::describe() const { return target_->describe() + "; " + speculation(); }
+std::string SpeculativeCostModel::describe() const {
+  return target_->describe() + "; " + speculation(spec_, draft_kind_);
+}
 
-std::string SpeculativeCostModel::speculation() const {
-  std::string d = "speculative " + spec_.method + " k=" + std::to_string(spec_.num_tokens) + ", proposer ";
-  if (!draft_) {
+std::string SpeculativeCostModel::speculation(const SpeculativeSpec& spec, const std::string& draft_kind) {
+  std::string d = "speculative " + spec.method + " k=" + std::to_string(spec.num_tokens) + ", proposer ";
+  if (!spec.draft) {
     char us[32];
-    std::snprintf(us, sizeof us, "%g", spec_.ngram_us_per_seq);
+    std::snprintf(us, sizeof us, "%g", spec.ngram_us_per_seq);
     return d + "on the host at " + us + " us a request";
   }
-  const std::string how = draft_->describe();
-  return d + spec_.draft->name + " priced by " + how.substr(0, how.find(':'));
+  return d + spec.draft->name + " priced by the " + draft_kind + " cost model";
 }
 
 }  // namespace kunsim

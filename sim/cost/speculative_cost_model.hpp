@@ -22,13 +22,16 @@ namespace kunsim {
 
 class SpeculativeCostModel final : public CostModel {
  public:
-  // `draft` prices the proposer's passes (none for ngram).
-  SpeculativeCostModel(std::unique_ptr<CostModel> target, std::unique_ptr<CostModel> draft, SpeculativeSpec spec);
+  // `draft` prices the proposer's passes (none for ngram); it is a cost model of kind
+  // `draft_kind` (a registered name: "profile", "roofline").
+  SpeculativeCostModel(std::unique_ptr<CostModel> target, std::unique_ptr<CostModel> draft, SpeculativeSpec spec,
+                       std::string draft_kind);
   IterationCost iteration(const BatchShape& shape) const override;
   std::int64_t activation_bytes(std::int64_t tokens) const override { return target_->activation_bytes(tokens); }
   std::string describe() const override;
-  // What the speculation adds to the target's description: method, k and the proposer's pricing.
-  std::string speculation() const;
+  // What speculation adds to a target's description: method, k and what prices the proposer
+  // (a cost model kind). Static, so a scenario can say it without building the models.
+  static std::string speculation(const SpeculativeSpec& spec, const std::string& draft_kind);
 
   // Seconds the proposer takes to draft for `decodes` requests attending to `context_sum`
   // tokens in all.
@@ -38,6 +41,7 @@ class SpeculativeCostModel final : public CostModel {
   std::unique_ptr<CostModel> target_;
   std::unique_ptr<CostModel> draft_;
   SpeculativeSpec spec_;
+  std::string draft_kind_;
 };
 
 }  // namespace kunsim

@@ -177,7 +177,7 @@ TEST(SpeculativeCostModel, AStepAtKTwoIsTheTargetOverThreeTokensAndTwoDraftPasse
   auto head = std::make_unique<RooflineCostModel>(*spec.draft, cluster.gpu, cluster.nvlink, 1, p);
   const RooflineCostModel bare(m, cluster.gpu, cluster.nvlink, 1, p),
       draft(*spec.draft, cluster.gpu, cluster.nvlink, 1, p);
-  const SpeculativeCostModel cm(std::move(target), std::move(head), spec);
+  const SpeculativeCostModel cm(std::move(target), std::move(head), spec, "roofline");
 
   // 8 decodes at context 1000 verify 2 drafts each: 24 query tokens, logits at all 24.
   BatchShape s;

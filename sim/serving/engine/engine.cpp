@@ -359,7 +359,6 @@ void Engine::run_iteration(SimTime now) {
   shape_.decode_queries = decode_queries_;
   shape_.sampled = shape_.num_decodes * decode_queries_ + finishing_prefills;
   const SimDuration compute = decoded_ || !prefills_.empty() ? round_ns(price_ns(shape_, stale_tokens)) : SimDuration{};
-  draft_share_ = 0;
   if (decode_queries_ > 1) note_drafting();
   busy_ = true;
   work_ = Work::Iteration;
