@@ -188,6 +188,11 @@ py::list models() {
     d["kv_heads"] = m.kv_heads;
     d["ffn"] = m.ffn;
     d["vocab"] = m.vocab;
+    d["params"] = m.total_params();
+    d["active_params"] = m.active_params();
+    d["experts"] = m.moe.experts;
+    d["top_k"] = m.moe.top_k;
+    d["weight_dtype"] = dtype_name(m.weight_dtype);
     d["weight_bytes"] = m.total_weight_bytes();
     d["kv_bytes_per_token"] = m.kv_bytes_per_token();
     d["max_model_len"] = m.max_model_len;

@@ -88,6 +88,53 @@ void read_deployment_knobs(JsonFields& d, const ModelSpec& model, EngineParams& 
   }
 }
 
+// The model as the deployment serves it (deployment-wide, so that a request's KV means the same
+// bytes on every instance it moves to): vLLM's --quantization / checkpoint dtype, --kv-cache-dtype
+// and --enable-expert-parallel.
+ModelSpec served_model(JsonFields& d, const ModelSpec& model) {
+  ModelSpec m = model;
+  m.weight_dtype = dtype_from_name(
+      d.choice("weight_dtype", dtype_name(model.weight_dtype), {"bf16", "fp8", "fp8_block"},
+               Help{"linear layers' weights: bf16, fp8 (vLLM --quantization fp8) or fp8_block", "the model's"}));
+  const std::string kv = d.choice("kv_cache_dtype", "auto", {"auto", "bf16", "fp8"},
+                                  Help{"the KV cache: auto (bf16, as vLLM's auto is the model's), bf16 or fp8 (e4m3)"});
+  m.kv_cache_dtype = kv == "fp8" ? Dtype::fp8 : Dtype::bf16;
+  m.expert_parallel =
+      d.boolean("expert_parallel", false,
+                Help{"MoE: deal experts out whole over each instance's GPUs (vLLM --enable-expert-parallel) instead of "
+                     "splitting every expert by TP"});
+  if (m.expert_parallel && !m.moe.on())
+    throw InputError(d.path_of("expert_parallel") + ": " + m.name + " has no experts to deal out");
+  return m;
+}
+
+// A group's GPUs must run the model as served: fp8 needs fp8 tensor cores, and vLLM's shards
+// must divide as its checks require.
+void check_served_on(const ModelSpec& m, const GpuSpec& gpu, int tp, const std::string& group_path) {
+  const std::string tp_path = group_path + ".tp";
+  const bool fp8 = m.weight_dtype != Dtype::bf16 || m.kv_cache_dtype != Dtype::bf16;
+  if (fp8 && gpu.fp8_flops <= 0)
+    throw InputError(
+        group_path + ": " + gpu.name +
+        " has no fp8 tensor cores and its measured tables no fp8 rows; kunsim does not price fp8 " +
+        (m.weight_dtype != Dtype::bf16 ? "weights (deployment.weight_dtype)" : "KV (deployment.kv_cache_dtype)") +
+        " there (vLLM would run fp8 weights weight-only through Marlin)");
+  if (!m.moe.on()) return;
+  if (m.expert_parallel) {
+    if (tp > m.moe.experts)
+      throw InputError(tp_path + ": " + std::to_string(tp) + " GPUs for " + std::to_string(m.moe.experts) +
+                       " experts under expert parallelism would leave a GPU without one");
+    return;
+  }
+  if (m.moe.expert_ffn % tp != 0)
+    throw InputError(tp_path + ": " + std::to_string(tp) + " does not divide the experts' intermediate size (" +
+                     std::to_string(m.moe.expert_ffn) + "); try deployment.expert_parallel");
+  if (m.weight_dtype == Dtype::fp8_block && (m.moe.expert_ffn / tp) % 128 != 0)
+    throw InputError(tp_path + ": fp8_block experts split " + std::to_string(tp) + " ways are " +
+                     std::to_string(m.moe.expert_ffn / tp) +
+                     " wide, not a multiple of the 128-wide scale block vLLM requires; try deployment.expert_parallel");
+}
+
 // A node kind by GPU name: the first node group of that kind.
 const NodeGroupSpec& node_kind(const ClusterSpec& c, const std::string& gpu, const std::string& path) {
   if (c.gpu.name == gpu) return c;
@@ -120,6 +167,7 @@ void complete_group(DeploymentGroup& g, const DeploymentInputs& in, const Json& 
   if (in.model.heads % e.tp != 0)
     throw InputError(tp_path + ": " + std::to_string(e.tp) + " does not divide the model's " +
                      std::to_string(in.model.heads) + " attention heads");
+  check_served_on(in.model, g.hardware.gpu, e.tp, g.path);
   const std::string cost_path = g.path == "deployment" ? "cost" : g.path + ".cost";
   const CostSpec cost = cost_spec_from_json(&cost_json, cost_path);
   g.cost = cost.roofline;
@@ -209,12 +257,15 @@ SchedulerLimits vllm_limits_on(const GpuSpec& gpu, const Profile* profile) {
   return vllm_api_server_limits(gpu.memory_bytes, gpu.name.find("a100") != std::string::npos, version);
 }
 
-Deployment deployment_from_json(const DeploymentInputs& in) {
+Deployment deployment_from_json(const DeploymentInputs& scenario) {
   static const Json kEmpty = Json::object();
-  JsonFields d(in.deployment ? *in.deployment : kEmpty, "deployment");
+  JsonFields d(scenario.deployment ? *scenario.deployment : kEmpty, "deployment");
   Deployment dep;
   double swap = 4.0 * static_cast<double>(kGiB);  // per GPU, vLLM's swap_space default
   read_engine_knobs(d, dep.defaults, swap);
+  dep.model = served_model(d, scenario.model);
+  // Every group is sized and priced for the model as served.
+  const DeploymentInputs in{scenario.deployment, scenario.cost, dep.model, scenario.cluster, scenario.scenario_dir};
   read_deployment_knobs(d, in.model, dep.defaults);
   dep.dispatch = d.string("dispatch", dep.dispatch,
                           Help{"the front door: least_kv, least_work, round_robin, least_unfinished, prefix_aware "

@@ -50,6 +50,8 @@ struct DeploymentInputs {
 };
 
 struct Deployment {
+  // The scenario's model as the deployment serves it: weight and KV dtypes, expert parallelism.
+  ModelSpec model;
   EngineParams defaults;  // the deployment-level knobs (the single form's group's)
   std::vector<DeploymentGroup> groups;
   // Prefill -> decode hand-offs: the whole cache after the prefill, or layer by layer as it

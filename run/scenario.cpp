@@ -40,6 +40,7 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
   const Json* dj = f.child("deployment", Help{"the instances and their engine knobs"});
   s.deployment = deployment_from_json(
       {dj, f.child("cost", Help{"what prices an iteration"}), s.model, s.cluster, paths.scenario_dir});
+  s.model = s.deployment.model;
   const DeploymentGroup& first = s.deployment.groups.front();
   s.engine = s.deployment.defaults;
   s.instances = 0;
@@ -85,7 +86,8 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
                      .largest_group = 0,
                      .counts = {},
                      .tpot_slo_s = s.slo.tpot_s,
-                     .speculative = s.engine.speculative.on()};
+                     .speculative = s.engine.speculative.on(),
+                     .expert_parallel = s.model.expert_parallel};
     for (const auto& g : s.deployment.groups) {
       shape.largest_group = std::max(shape.largest_group, g.count);
       shape.counts.push_back(g.count);

@@ -34,7 +34,9 @@ namespace {
 constexpr std::int64_t cuda_total_gib(double gib) { return static_cast<std::int64_t>(gib * 1024 * 1024 * 1024); }
 }  // namespace
 
-// Link speeds are per direction.
+// Link speeds are per direction. fp8 peaks are the datasheets' dense figures, twice bf16 on
+// Hopper and Blackwell (aiconfigurator's h100_sxm.yaml: 1978 TFLOP/s); the A100 has no fp8 tensor
+// cores, and kunsim refuses fp8 weights or KV on it.
 // A100 80GB reports 79.15 GiB (vLLM's profiling log and PyTorch's out-of-memory message).
 KUNSIM_REGISTER_GPU(a100, "NVIDIA A100 SXM 80 GB (HBM2e 2.0 TB/s, NVLink 3)",
                     {.name = "a100-80g",
@@ -52,6 +54,7 @@ KUNSIM_REGISTER_GPU(h100, "NVIDIA H100 SXM 80 GB (HBM3 3.35 TB/s, NVLink 4)",
                     {.name = "h100-sxm",
                      .memory_bytes = cuda_total_gib(79.11),
                      .bf16_flops = 989e12,
+                     .fp8_flops = 1979e12,
                      .hbm_bytes_per_s = 3.35e12,
                      .nvlink_bytes_per_s = 450e9,
                      .pcie_bytes_per_s = 64e9,
@@ -69,6 +72,7 @@ KUNSIM_REGISTER_GPU(h100_pcie, "NVIDIA H100 PCIe 80 GB (HBM2e 2.0 TB/s, NVLink b
                     {.name = "h100-pcie",
                      .memory_bytes = cuda_total_gib(79.11),
                      .bf16_flops = 756e12,
+                     .fp8_flops = 1513e12,
                      .hbm_bytes_per_s = 2.0e12,
                      .nvlink_bytes_per_s = 300e9,
                      .pcie_bytes_per_s = 64e9,
@@ -79,6 +83,7 @@ KUNSIM_REGISTER_GPU(h100_nvl, "NVIDIA H100 NVL 94 GB (HBM3 3.9 TB/s, NVLink brid
                     {.name = "h100-nvl",
                      .memory_bytes = cuda_total_gib(93.04),
                      .bf16_flops = 835e12,
+                     .fp8_flops = 1671e12,
                      .hbm_bytes_per_s = 3.9e12,
                      .nvlink_bytes_per_s = 300e9,
                      .pcie_bytes_per_s = 64e9,
@@ -91,6 +96,7 @@ KUNSIM_REGISTER_GPU(h200, "NVIDIA H200 SXM 141 GB (HBM3e 4.8 TB/s, NVLink 4)",
                     {.name = "h200",
                      .memory_bytes = cuda_total_gib(139.81),
                      .bf16_flops = 989e12,
+                     .fp8_flops = 1979e12,
                      .hbm_bytes_per_s = 4.8e12,
                      .nvlink_bytes_per_s = 450e9,
                      .pcie_bytes_per_s = 64e9,
@@ -104,6 +110,7 @@ KUNSIM_REGISTER_GPU(b200, "NVIDIA HGX B200 180 GB (HBM3e 7.7 TB/s, NVLink 5)",
                     {.name = "b200",
                      .memory_bytes = cuda_total_gib(178.35),
                      .bf16_flops = 2250e12,
+                     .fp8_flops = 4500e12,
                      .hbm_bytes_per_s = 7.7e12,
                      .nvlink_bytes_per_s = 900e9,
                      .pcie_bytes_per_s = 128e9,

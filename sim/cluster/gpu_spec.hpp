@@ -20,6 +20,7 @@ struct GpuSpec {
   std::string name;
   std::int64_t memory_bytes = 0;  // the total CUDA reports (vLLM's total_gpu_memory), not the datasheet's
   double bf16_flops = 0;        // dense peak, FLOP/s
+  double fp8_flops = 0;         // dense fp8 tensor-core peak; 0: none (Ampere), fp8 is refused
   double hbm_bytes_per_s = 0;   // peak
   double nvlink_bytes_per_s = 0;  // per GPU, per direction
   double pcie_bytes_per_s = 0;    // per direction, to host

@@ -127,7 +127,8 @@ struct ImportedAttention {
   std::string source, device;
 };
 
-ImportedAttention read_attention(const fs::path& path, bool decode, const std::string& wanted) {
+ImportedAttention read_attention(const fs::path& path, bool decode, const std::string& wanted,
+                                 const std::string& kv_dtype = "bfloat16") {
   NamedCsv csv(path);
   const std::size_t src = csv.col("kernel_source"), b = csv.col("batch_size"), isl = csv.col("isl"),
                     h = csv.col("num_heads"), kvh = csv.col("num_key_value_heads"), hd = csv.col("head_dim"),
@@ -143,7 +144,7 @@ ImportedAttention read_attention(const fs::path& path, bool decode, const std::s
   std::vector<std::string> f;
   std::string where;
   while (csv.next(f, where)) {
-    if (f[ad] != "bfloat16" || f[kd] != "bfloat16") continue;
+    if (f[ad] != "bfloat16" || f[kd] != kv_dtype) continue;
     if (windowed && whole(f[win], where, "window_size") != 0) continue;
     if (beams && whole(f[beam], where, "beam_width") != 1) continue;
     const int s = whole(f[step], where, "step");
@@ -159,10 +160,52 @@ ImportedAttention read_attention(const fs::path& path, bool decode, const std::s
     ++counts[f[src]];
     t.device = f[dev];
   }
+  if (kv_dtype != "bfloat16" && counts.empty()) return t;  // no fp8-KV rows (a100)
   t.source = pick_source(counts, wanted, csv.path());
   for (const auto& [key, us] : medians(by_source[t.source]))
     t.rows.push_back({std::get<1>(key), std::get<2>(key), std::get<0>(key), us});
   return t;
+}
+
+// vLLM's fused MoE layer times (bf16, fp8 and fp8_block experts). Each configuration keeps the
+// kernel source measured most for it (the tables time one per configuration, except where a
+// newer collector added another). Absent folder: no rows.
+std::vector<MoeRow> read_moe(const AiconfiguratorImport& opt, const std::string& version) {
+  const fs::path base = fs::path(opt.dir) / opt.system / "moe" / opt.framework;
+  if (!fs::is_directory(base)) return {};
+  const fs::path dir = version_dir(opt, "moe", opt.framework, fs::is_directory(base / version) ? version : "");
+  NamedCsv csv(dir / "moe_perf.csv");
+  const std::size_t dt = csv.col("moe_dtype"), tok = csv.col("num_tokens"), hs = csv.col("hidden_size"),
+                    is = csv.col("inter_size"), tk = csv.col("topk"), ne = csv.col("num_experts"),
+                    tp = csv.col("moe_tp_size"), ep = csv.col("moe_ep_size"), dist = csv.col("distribution"),
+                    lat = csv.col("latency"), src = csv.col("kernel_source");
+  std::map<MoeShape, std::map<std::string, std::map<int, std::vector<double>>>> by_shape;  // shape -> source -> tokens
+  std::vector<std::string> f;
+  std::string where;
+  while (csv.next(f, where)) {
+    if (f[dt] != "bfloat16" && f[dt] != "fp8" && f[dt] != "fp8_block") continue;
+    if (f[dist] != "balanced" && f[dist] != "power_law_1.01" && f[dist] != "power_law_1.2") continue;
+    const MoeShape s{.dtype = f[dt] == "bfloat16" ? Dtype::bf16 : dtype_from_name(f[dt]),
+                     .hidden = whole(f[hs], where, "hidden_size"),
+                     .inter = whole(f[is], where, "inter_size"),
+                     .topk = whole(f[tk], where, "topk"),
+                     .experts = whole(f[ne], where, "num_experts"),
+                     .moe_tp = whole(f[tp], where, "moe_tp_size"),
+                     .moe_ep = whole(f[ep], where, "moe_ep_size"),
+                     .distribution = f[dist]};
+    const int tokens = whole(f[tok], where, "num_tokens");
+    if (s.hidden < 1 || s.inter < 1 || s.topk < 1 || s.experts < s.topk || s.moe_tp < 1 || s.moe_ep < 1 || tokens < 1)
+      throw InputError(where + ": sizes must be >= 1 and topk <= num_experts");
+    by_shape[s][f[src]][tokens].push_back(latency_us(f[lat], where));
+  }
+  std::vector<MoeRow> rows;
+  for (auto& [shape, sources] : by_shape) {
+    auto best = sources.begin();
+    for (auto it = sources.begin(); it != sources.end(); ++it)
+      if (it->second.size() > best->second.size()) best = it;
+    for (const auto& [tokens, us] : medians(best->second)) rows.push_back({shape, tokens, us});
+  }
+  return rows;
 }
 
 // `key: value` lines of the system yaml (numbers only; comments dropped).
@@ -206,30 +249,48 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
   const fs::path gemm_dir = version_dir(opt, "gemm", opt.framework, opt.version);
   const std::string version = gemm_dir.filename().string();
   std::string gemm_source, device;
+  std::map<std::string, std::string> gemm_sources;
+  std::vector<GemmRow> gemm_fp8, gemm_fp8_block;
   {
     NamedCsv csv(gemm_dir / "gemm_perf.csv");
     const std::size_t dt = csv.col("gemm_dtype"), m = csv.col("m"), n = csv.col("n"), k = csv.col("k"),
                       lat = csv.col("latency"), src = csv.col("kernel_source"), dev = csv.col("device");
-    std::map<std::tuple<int, int, int>, std::vector<double>> by_key;
+    // dtype -> kernel source -> (n, k, m) -> times
+    std::map<std::string, std::map<std::string, std::map<std::tuple<int, int, int>, std::vector<double>>>> by_dtype;
     std::vector<std::string> f;
     std::string where;
     while (csv.next(f, where)) {
-      if (f[dt] != "bfloat16") continue;
+      if (f[dt] != "bfloat16" && f[dt] != "fp8" && f[dt] != "fp8_block") continue;
       const int mm = whole(f[m], where, "m"), nn = whole(f[n], where, "n"), kk = whole(f[k], where, "k");
       if (mm < 1 || nn < 1 || kk < 1) throw InputError(where + ": m, n and k must be >= 1");
-      by_key[{nn, kk, mm}].push_back(latency_us(f[lat], where));
-      gemm_source = f[src];
+      by_dtype[f[dt]][f[src]][{nn, kk, mm}].push_back(latency_us(f[lat], where));
       device = f[dev];
     }
-    if (by_key.empty()) throw InputError(csv.path() + ": no bfloat16 rows");
-    for (const auto& [key, us] : medians(by_key))
-      t.gemm.push_back({double(std::get<2>(key)), double(std::get<0>(key)), double(std::get<1>(key)), us});
+    if (by_dtype["bfloat16"].empty()) throw InputError(csv.path() + ": no bfloat16 rows");
+    // Each dtype's most measured kernel (fp8_block has several: vLLM picks one per platform).
+    for (auto& [dtype, sources] : by_dtype) {
+      if (sources.empty()) continue;
+      auto best = sources.begin();
+      for (auto it = sources.begin(); it != sources.end(); ++it)
+        if (it->second.size() > best->second.size()) best = it;
+      std::vector<GemmRow>& rows = dtype == "bfloat16" ? t.gemm : dtype == "fp8" ? gemm_fp8 : gemm_fp8_block;
+      for (const auto& [key, us] : medians(best->second))
+        rows.push_back({double(std::get<2>(key)), double(std::get<0>(key)), double(std::get<1>(key)), us});
+      gemm_sources[dtype] = best->first;
+    }
+    gemm_source = gemm_sources["bfloat16"];
   }
   const fs::path attn_dir = version_dir(opt, "attention", opt.framework, version);
   const ImportedAttention prefill = read_attention(attn_dir / "context_attention_perf.csv", false, opt.kernel_source);
   const ImportedAttention decode = read_attention(attn_dir / "generation_attention_perf.csv", true, opt.kernel_source);
   t.prefill = prefill.rows;
   t.decode = decode.rows;
+  // The same kernels reading an fp8 KV cache.
+  const ImportedAttention prefill_fp8kv =
+      read_attention(attn_dir / "context_attention_perf.csv", false, prefill.source, "fp8");
+  const ImportedAttention decode_fp8kv =
+      read_attention(attn_dir / "generation_attention_perf.csv", true, decode.source, "fp8");
+  const std::vector<MoeRow> moe = read_moe(opt, version);
 
   // vLLM's custom all-reduce (graph and eager backends) and NCCL's.
   std::map<std::tuple<std::string, int, double>, std::vector<double>> ar;
@@ -260,6 +321,23 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
   }
   for (const auto& [key, us] : medians(ar)) t.allreduce.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), us});
   t.sort();
+  // The optional tables, as the files hold them (sorted as sort() sorts the others).
+  auto optional = std::make_shared<std::map<std::string, std::string>>();
+  {
+    KernelTables sorted;
+    sorted.gemm = gemm_fp8;
+    sorted.prefill = prefill_fp8kv.rows;
+    sorted.decode = decode_fp8kv.rows;
+    sorted.sort();
+    if (!sorted.gemm.empty()) (*optional)["gemm_fp8.csv"] = gemm_rows_text(sorted.gemm);
+    if (!sorted.prefill.empty()) (*optional)["attn_prefill_fp8kv.csv"] = attention_rows_text(sorted.prefill, false);
+    if (!sorted.decode.empty()) (*optional)["attn_decode_fp8kv.csv"] = attention_rows_text(sorted.decode, true);
+    sorted.gemm = gemm_fp8_block;
+    sorted.sort();
+    if (!sorted.gemm.empty()) (*optional)["gemm_fp8_block.csv"] = gemm_rows_text(sorted.gemm);
+    if (!moe.empty()) (*optional)["moe.csv"] = moe_rows_text(moe);
+  }
+  t.optional = optional;
 
   const auto yaml = yaml_numbers(fs::path(opt.dir) / (opt.system + ".yaml"));
   auto yaml_value = [&](const char* key) {
@@ -286,8 +364,15 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
   meta["framework_version"] = version;
   meta["nccl_version"] = nccl_dir.filename().string();
   meta["kernel_source"] = {{"gemm", gemm_source}, {"attn_prefill", prefill.source}, {"attn_decode", decode.source}};
+  for (const char* dt : {"fp8", "fp8_block"})
+    if (gemm_sources.count(dt)) meta["kernel_source"][std::string("gemm_") + dt] = gemm_sources[dt];
+  if (!moe.empty()) meta["kernel_source"]["moe"] = "per configuration, the most measured (vLLM fused_experts)";
   meta["attention_kernels"] = attention_label(prefill.source);
-  meta["dtype"] = {{"weights", "bf16"}, {"kv_cache", "bf16"}};
+  Json weights = Json::array({"bf16"}), kv = Json::array({"bf16"});
+  if (!gemm_fp8.empty()) weights.push_back("fp8");
+  if (!gemm_fp8_block.empty()) weights.push_back("fp8_block");
+  if (!decode_fp8kv.rows.empty()) kv.push_back("fp8");
+  meta["dtype"] = {{"weights", weights}, {"kv_cache", kv}};
   // The source's dates: when the tables were last changed, and the snapshot taken.
   std::ifstream src_md(fs::path(opt.dir) / "SOURCE.md");
   std::stringstream md;
@@ -303,14 +388,18 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
   }
   if (std::regex_search(md_text, m, snapshot)) meta["snapshot"] = {{"commit", m[1].str()}, {"date", m[2].str()}};
   meta["measured"] = {"gemm", "attn_prefill", "attn_decode", "allreduce"};
+  for (const auto& [file, text] : *optional) meta["measured"].push_back(file.substr(0, file.size() - 4));
   meta["derived"] = {
       {"attention shapes absent from the tables",
        "the nearest measured head shape (same head_dim, then GQA group) read at the batch of equal work: FLOPs "
        "(prefill), KV bytes read (decode)"},
       {"chunked prefill, batches of unequal prompts, mixed batches",
        "composed from the prefill and decode tables (batch_shape.hpp)"},
-      {"element-wise kernels (RMSNorm, SiLU-and-mul, rope, KV-cache write)",
+      {"element-wise kernels (RMSNorm, SiLU-and-mul, rope, KV-cache write, an MoE router's top-k)",
        "roofline with aiconfigurator's memory correction (elementwise below)"},
+      {"MoE configurations absent from the tables (shape, parallelism, dtype or routing)",
+       "the roofline's count of the experts the tokens touch, named in cost_source"},
+      {"an MoE router's gate GEMM", "the bf16 GEMM table (outside fused_experts' timed region)"},
       {"host overhead per iteration", "kunsim's overhead terms (cost.graph_overhead_us, cost.eager_overhead_us)"}};
   meta["elementwise"] = {{"hbm_bytes_per_s", yaml_value("mem_bw")},
                          {"bw_factor", yaml_value("mem_bw_empirical_scaling_factor")},
@@ -319,6 +408,8 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
                   {"attn_prefill", t.prefill.size()},
                   {"attn_decode", t.decode.size()},
                   {"allreduce", t.allreduce.size()}};
+  for (const auto& [file, text] : *optional)
+    meta["rows"][file.substr(0, file.size() - 4)] = std::count(text.begin(), text.end(), '\n') - 1;
   return out;
 }
 
@@ -367,6 +458,7 @@ void write_kernel_table_profile(const std::string& out, const ImportedProfile& p
   OutputFolder folder(out, rules);
   write_text(folder.path() / "meta.json", json_file_text(p.meta));
   for (const char* file : kKernelTableFiles) write_text(folder.path() / file, kernel_table_text(p.tables, file));
+  for (const auto& [file, text] : *p.tables.optional) write_text(folder.path() / file, text);
   folder.commit();
 }
 

@@ -1,8 +1,9 @@
 // `kunsim import aiconfigurator`: turns NVIDIA's published vLLM kernel measurements (the
 // aiconfigurator performance database: per GPU system, CSV tables of GEMM, context and
 // generation attention, vLLM custom all-reduce and NCCL times) into a kunsim kernel-table
-// profile (format 2). It keeps what kunsim prices with: bf16 GEMMs; bf16 attention on a bf16
-// KV cache, full (not windowed) attention, one kernel source per table; all-reduce in bf16.
+// profile (format 2). It keeps what kunsim prices with: GEMMs in bf16, fp8 and fp8_block; full (not
+// windowed) attention on a bf16 and on an fp8 KV cache, one kernel source per table; vLLM's fused
+// MoE layer in bf16, fp8 and fp8_block experts; all-reduce in bf16.
 // Repeated shapes keep their median. Times are converted from milliseconds to microseconds,
 // message sizes from elements to bytes, and decode `step` (tokens already cached) to the
 // tokens attended to (step + 1). Bad rows are InputErrors naming file:line.
@@ -37,7 +38,7 @@ std::string aiconfigurator_system(const std::string& gpu_kind);
 // The importer's own format version, written into meta.json. Bumped by hand whenever the
 // reduction or its text changes (then tools/import-profiles.sh regenerates the committed
 // profiles); never derived from git, or every commit would change every committed profile.
-inline constexpr int kAiconfiguratorImporterVersion = 1;
+inline constexpr int kAiconfiguratorImporterVersion = 2;
 // The committed profile of a kind's tables, calibrate/profiles/<kind>/aiconfigurator-vllm/:
 // what a fresh clone prices from.
 inline constexpr const char* kCommittedProfileName = "aiconfigurator-vllm";

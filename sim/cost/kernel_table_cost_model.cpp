@@ -15,14 +15,51 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
   const HeadShape shard{model.heads / tp, model.kv_heads_per_gpu(tp), model.head_dim};
   const double h = model.hidden, q = static_cast<double>(model.q_width()) / tp,
                kv = static_cast<double>(model.kv_heads_per_gpu(tp)) * model.head_dim,
-               ffn = static_cast<double>(model.ffn) / tp;
-  qkv_ = index_->gemm.curve(q + 2 * kv, h);
-  o_proj_ = index_->gemm.curve(h, q);
-  gate_up_ = index_->gemm.curve(2 * ffn, h);
-  down_ = index_->gemm.curve(h, ffn);
-  lm_head_gemm_ = index_->gemm.curve(static_cast<double>(model.vocab) / tp, h);
-  prefill_ = TabulatedAttention(index_->prefill.curve(shard));
-  decode_ = TabulatedAttention(index_->decode.curve(shard));
+               ffn = static_cast<double>(model.dense_ffn()) / tp;
+  std::vector<std::string> derived, roofline = {"rmsnorm", "silu_mul", "rope", "kv-cache write", "host overhead"};
+  // Linear layers from the rows of their weight dtype; a profile without them (fp8 where only
+  // bf16 was measured) leaves them to the roofline at that dtype's peak.
+  const GemmTable& linear = index_->gemm_of(model.weight_dtype);
+  linear_roofline_ = linear.empty();
+  if (linear_roofline_) {
+    roofline.push_back(std::string(dtype_name(model.weight_dtype)) + " GEMMs (no such rows)");
+  } else {
+    qkv_ = linear.curve(q + 2 * kv, h);
+    o_proj_ = linear.curve(h, q);
+    if (ffn > 0) {
+      gate_up_ = linear.curve(2 * ffn, h);
+      down_ = linear.curve(h, ffn);
+    }
+  }
+  lm_head_gemm_ = index_->gemm.curve(static_cast<double>(model.vocab) / tp, h);  // bf16, as vLLM keeps it
+  if (model.moe.on()) {
+    router_ = index_->gemm.curve(model.moe.experts, h);
+    moe_shape_ = MoeShape{.dtype = model.weight_dtype,
+                          .hidden = model.hidden,
+                          .inter = model.moe.expert_ffn,
+                          .topk = model.moe.top_k,
+                          .experts = model.moe.experts,
+                          .moe_tp = model.expert_parallel ? 1 : tp,
+                          .moe_ep = model.expert_parallel ? tp : 1,
+                          .distribution = params.moe_routing};
+    moe_ = index_->moe().curve(moe_shape_);
+    if (!moe_) roofline.push_back("MoE experts " + moe_shape_.text() + " (not in the tables)");
+  }
+  // Attention on the cache's dtype; an fp8 cache the profile did not measure is read from the
+  // bf16 kernels by equal work: decode at half the batch (the same KV bytes), prefill as is
+  // (bound by FLOPs, which the cache's dtype does not change).
+  const AttentionTable& prefill_table = index_->prefill_of(model.kv_cache_dtype);
+  const AttentionTable& decode_table = index_->decode_of(model.kv_cache_dtype);
+  const bool fp8kv_derived = model.kv_cache_dtype != Dtype::bf16 && decode_table.empty();
+  prefill_ = TabulatedAttention((prefill_table.empty() ? index_->prefill : prefill_table).curve(shard));
+  AttentionCurve decode_curve = (fp8kv_derived ? index_->decode : decode_table).curve(shard);
+  if (fp8kv_derived) {
+    decode_curve.batch_scale *= 0.5;
+    decode_curve.derived = true;
+    if (decode_curve.reference.heads == 0) decode_curve.reference = shard;
+    derived.push_back("fp8-KV attention from the bf16-KV kernels (decode at half the batch: equal KV bytes)");
+  }
+  decode_ = TabulatedAttention(decode_curve);
   for (const char* impl : kAllreduceImpls) {
     std::vector<std::pair<double, double>> xy;
     for (const auto& r : p.kernels.allreduce)
@@ -30,10 +67,10 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
     if (!xy.empty()) allreduce_.emplace_back(impl, Interpolator1D(std::move(xy)));
   }
   description_ = "measured: " + p.describe() + " [" + p.name + "]";
-  std::vector<std::string> derived, roofline = {"rmsnorm", "silu_mul", "rope", "kv-cache write", "host overhead"};
+  if (moe_) description_ += "; MoE experts " + moe_shape_.text();
   if (prefill_.curve().derived)
     derived.push_back("prefill attention " + shard.text() + " from " + prefill_.curve().reference.text());
-  if (decode_.curve().derived)
+  if (decode_.curve().derived && !fp8kv_derived)
     derived.push_back("decode attention " + shard.text() + " from " + decode_.curve().reference.text());
   if (tp > 1) {
     for (const char* impl : kAllreduceImpls) {
@@ -58,12 +95,22 @@ double KernelTableCostModel::allreduce(const std::string& impl, double bytes) co
 TokenOps KernelTableCostModel::compute_token_ops(double t) const {
   TokenOps o;
   const double h = m_.hidden;
-  o.qkv = qkv_.at(t);
-  o.o_proj = o_proj_.at(t);
-  o.mlp = gate_up_.at(t) + down_.at(t) + roofline_.elementwise_layer(t);
+  const double q = static_cast<double>(m_.q_width()) / tp_,
+               kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim,
+               ffn = static_cast<double>(m_.dense_ffn()) / tp_;
+  const Dtype w = m_.weight_dtype;
+  o.qkv = linear_roofline_ ? roofline_.gemm(t, h, q + 2 * kv, w) : qkv_.at(t);
+  o.o_proj = linear_roofline_ ? roofline_.gemm(t, q, h, w) : o_proj_.at(t);
+  o.mlp = 0;
+  if (ffn > 0)
+    o.mlp = linear_roofline_ ? roofline_.gemm(t, h, 2 * ffn, w) + roofline_.gemm(t, ffn, h, w)
+                             : gate_up_.at(t) + down_.at(t);
+  // An MoE layer: the router's logits (bf16) and the routed experts, measured or the roofline's.
+  if (m_.moe.on()) o.mlp += router_.at(t) + (moe_ ? moe_->at(t) : roofline_.moe_experts(t));
+  o.mlp += roofline_.elementwise_layer(t);
   o.allreduce = 0;
   if (tp_ > 1) {
-    const double bytes = t * h * m_.dtype_bytes;
+    const double bytes = t * h * kActivationBytes;
     o.allreduce = 2 * allreduce(RooflineCostModel::allreduce_impl(p_, bytes, t <= p_.cuda_graph_max_batch), bytes);
   }
   return o;

@@ -1,7 +1,11 @@
 // KernelTableCostModel: prices any model's iterations from a GPU kind's kernel tables (profile
 // format 2: GEMMs over (m, n, k), prefill and decode attention over (batch, length) per head
 // shape, all-reduce per implementation), by interpolation at run time:
-// - QKV, O, gate/up, down and the LM head: GemmTable at this TP shard's (n, k);
+// - QKV, O, gate/up, down: GemmTable of the weights' dtype (bf16, fp8, fp8_block) at this TP
+//   shard's (n, k); the LM head and an MoE router's gate in bf16, as vLLM keeps them;
+// - an MoE layer's routed experts: the MoE table at this GPU's configuration (moe_tp = tp, or
+//   moe_ep = tp under expert parallelism) and cost.moe_routing, else the roofline's count of the
+//   experts the tokens touch;
 // - attention: the shard's head shape, measured or derived (AttentionTable); chunked prefill
 //   over cached context and batches of prompts through prefill_equivalent(), bounded below by
 //   reading their context as decodes do; a mixed batch is one kernel, so one fixed cost;
@@ -41,7 +45,11 @@ class KernelTableCostModel final : public CostModel {
   RooflineCostModel roofline_;
   std::shared_ptr<const KernelTableIndex> index_;  // the profile's, or built here for a bare one
   TabulatedAttention prefill_, decode_;
-  Interpolator1D qkv_, o_proj_, gate_up_, down_, lm_head_gemm_;  // GemmTable::curve at this shard's (n, k)
+  GemmCurve qkv_, o_proj_, gate_up_, down_, lm_head_gemm_;  // GemmTable::curve at this shard's (n, k)
+  GemmCurve router_;                                        // an MoE router's [hidden x experts] GEMM
+  bool linear_roofline_ = false;         // no rows of the weights' dtype: linear layers by the roofline
+  MoeShape moe_shape_;                   // the configuration this GPU runs
+  const Interpolator1D* moe_ = nullptr;  // its measured curve (the profile's index owns it), or null
   std::vector<std::pair<std::string, Interpolator1D>> allreduce_;  // impl -> time over bytes, this TP
   double lm_head(int sampled) const;
   TokenOpsTable token_ops_;

@@ -101,6 +101,30 @@ Json attention_check(const std::vector<AttentionRow>& rows, bool decode, Json& d
   return e.json();
 }
 
+// GEMMs over m: every fifth interior point of each (n, k) curve held back.
+Json gemm_over_m(const std::vector<GemmRow>& rows, int align = 0) {
+  Errors e;
+  e.points = rows.size();
+  // Curves as the table reads them: per (n, k), and per alignment class where it splits them.
+  const auto [train, held] = hold_out(
+      rows, [align](const GemmRow& r) { return std::make_tuple(r.n, r.k, align > 0 && std::fmod(r.m, align) == 0); },
+      [](const GemmRow& r) { return r.m; }, &e.outliers);
+  const GemmTable t(train, align);
+  for (const auto& h : held) e.add(t.seconds(h.m, h.n, h.k), h.us * 1e-6);
+  return e.json();
+}
+
+// MoE layers over tokens, each configuration's curve as MoeTable reads it.
+Json moe_over_tokens(const std::vector<MoeRow>& rows) {
+  Errors e;
+  e.points = rows.size();
+  const auto [train, held] = hold_out(
+      rows, [](const MoeRow& r) { return r.shape; }, [](const MoeRow& r) { return r.tokens; }, &e.outliers);
+  const MoeTable t(train);
+  for (const auto& h : held) e.add(t.curve(h.shape)->at(h.tokens), h.us * 1e-6);
+  return e.json();
+}
+
 }  // namespace
 
 Json kernel_table_fit_report(const Profile& p, const RooflineParams& roofline) {
@@ -110,16 +134,7 @@ Json kernel_table_fit_report(const Profile& p, const RooflineParams& roofline) {
   report["profile"] = p.describe();
   report["ops"] = Json::object();
 
-  {  // GEMM over m
-    Errors e;
-    e.points = k.gemm.size();
-    const auto [train, held] = hold_out(
-        k.gemm, [](const GemmRow& r) { return std::make_pair(r.n, r.k); }, [](const GemmRow& r) { return r.m; },
-        &e.outliers);
-    const GemmTable t(train);
-    for (const auto& h : held) e.add(t.seconds(h.m, h.n, h.k), h.us * 1e-6);
-    report["ops"]["gemm"] = e.json();
-  }
+  report["ops"]["gemm"] = gemm_over_m(k.gemm);
   {  // GEMM across n and k: every other interior grid line held back
     std::set<double> ns, ks;
     for (const auto& r : k.gemm) ns.insert(r.n), ks.insert(r.k);
@@ -147,6 +162,27 @@ Json kernel_table_fit_report(const Profile& p, const RooflineParams& roofline) {
   report["ops"]["attn_prefill"] = attention_check(k.prefill, false, derived_prefill);
   report["ops"]["attn_decode"] = attention_check(k.decode, true, derived_decode);
   report["derived_shape_check"] = {{"attn_prefill", derived_prefill}, {"attn_decode", derived_decode}};
+  // The optional families (fp8 GEMMs, attention on an fp8 KV cache, MoE layers), by the same rule.
+  const auto optional = [&](const char* file) -> const std::string* {
+    const auto it = k.optional->find(file);
+    return it == k.optional->end() ? nullptr : &it->second;
+  };
+  for (const char* dtype : {"fp8", "fp8_block"}) {
+    const std::string file = std::string("gemm_") + dtype + ".csv";
+    if (const std::string* text = optional(file.c_str()))
+      report["ops"]["gemm_" + std::string(dtype)] =
+          gemm_over_m(parse_gemm_rows(*text, k.dir + "/" + file), gemm_alignment(dtype_from_name(dtype)));
+  }
+  for (const bool decode : {false, true}) {
+    const std::string name = decode ? "attn_decode_fp8kv" : "attn_prefill_fp8kv";
+    if (const std::string* text = optional((name + ".csv").c_str())) {
+      Json derived_fp8kv;  // the shape derivation is the bf16 tables' check; not repeated
+      report["ops"][name] =
+          attention_check(parse_attention_rows(*text, k.dir + "/" + name + ".csv", decode), decode, derived_fp8kv);
+    }
+  }
+  if (const std::string* text = optional("moe.csv"))
+    report["ops"]["moe"] = moe_over_tokens(parse_moe_rows(*text, k.dir + "/moe.csv"));
   {  // Where the two attention tables measure nearly the same work: a 1-token prompt, and a
      // decode of the smallest context (1 cached token and the new one). The composition adds
      // prefill and decode parts, so they should agree there.
@@ -182,7 +218,6 @@ Json kernel_table_fit_report(const Profile& p, const RooflineParams& roofline) {
   const auto* known = gpu_registry().find(kind);
   if (const GpuSpec* gpu = known ? &known->entry : nullptr) {
     ModelSpec m;
-    m.dtype_bytes = 2;
     m.hidden = m.heads = m.kv_heads = m.head_dim = m.ffn = m.vocab = 1;
     const RooflineParams floors = roofline;
     RooflineParams bare = floors;

@@ -30,7 +30,15 @@ Bracket bracket(const std::vector<double>& axis, double x) {
 
 }  // namespace
 
-GemmTable::GemmTable(const std::vector<GemmRow>& rows) {
+GemmTable::GemmTable(const std::vector<GemmRow>& all, int align) : align_(align) {
+  std::vector<GemmRow> rows;
+  if (align > 0) {
+    std::vector<GemmRow> aligned;
+    for (const auto& r : all) (std::fmod(r.m, align) == 0 ? aligned : rows).push_back(r);
+    aligned_ = std::make_shared<const GemmTable>(aligned);
+  } else {
+    rows = all;
+  }
   for (const auto& r : rows) {
     n_.push_back(r.n);
     k_.push_back(r.k);
@@ -52,6 +60,11 @@ GemmTable::GemmTable(const std::vector<GemmRow>& rows) {
 }
 
 double GemmTable::seconds(double m, double n, double k) const {
+  if (aligned_ && (std::fmod(m, align_) == 0 || n_.empty())) return aligned_->grid_seconds(m, n, k);
+  return grid_seconds(m, n, k);
+}
+
+double GemmTable::grid_seconds(double m, double n, double k) const {
   if (n_.empty() || m <= 0) return 0;
   const Bracket bn = bracket(n_, n), bk = bracket(k_, k);
   double log_sum = 0, weight = 0;
@@ -67,10 +80,21 @@ double GemmTable::seconds(double m, double n, double k) const {
   return std::exp(log_sum / weight) * bn.scale * bk.scale;
 }
 
-Interpolator1D GemmTable::curve(double n, double k) const {
+Interpolator1D GemmTable::grid_curve(double n, double k) const {
   std::vector<std::pair<double, double>> xy;
-  for (double m : m_) xy.emplace_back(m, seconds(m, n, k));
+  for (double m : m_) xy.emplace_back(m, grid_seconds(m, n, k));
   return Interpolator1D(std::move(xy));
+}
+
+GemmCurve GemmTable::curve(double n, double k) const {
+  GemmCurve c;
+  c.rest = grid_curve(n, k);
+  if (aligned_) {
+    c.align = align_;
+    c.aligned = aligned_->grid_curve(n, k);
+    if (c.rest.empty()) c.rest = c.aligned;
+  }
+  return c;
 }
 
 AttentionGrid::AttentionGrid(const std::vector<AttentionRow>& rows) {
@@ -171,6 +195,56 @@ AttentionCurve AttentionTable::curve(const HeadShape& shape,
   }
   c.derived = c.grid != nullptr;
   return c;
+}
+
+MoeTable::MoeTable(const std::vector<MoeRow>& rows) {
+  std::map<MoeShape, std::vector<std::pair<double, double>>> by_shape;
+  for (const auto& r : rows) by_shape[r.shape].emplace_back(r.tokens, r.us * 1e-6);
+  for (auto& [shape, xy] : by_shape) {
+    std::sort(xy.begin(), xy.end());
+    curves_.emplace(shape, Interpolator1D(std::move(xy)));
+  }
+}
+
+const Interpolator1D* MoeTable::curve(const MoeShape& shape) const {
+  const auto it = curves_.find(shape);
+  return it == curves_.end() ? nullptr : &it->second;
+}
+
+int gemm_alignment(Dtype weights) { return weights == Dtype::fp8_block ? 4 : 0; }
+
+const std::string& KernelTableIndex::text(const char* file) const {
+  static const std::string kNone;
+  const auto it = optional_->find(file);
+  return it == optional_->end() ? kNone : it->second;
+}
+
+const GemmTable& KernelTableIndex::gemm_of(Dtype w) const {
+  if (w == Dtype::bf16) return gemm;
+  const char* file = w == Dtype::fp8 ? "gemm_fp8.csv" : "gemm_fp8_block.csv";
+  Lazy<GemmTable>& lazy = w == Dtype::fp8 ? fp8_ : fp8_block_;
+  std::call_once(lazy.once, [&] {
+    if (!text(file).empty()) lazy.table = GemmTable(parse_gemm_rows(text(file), dir_ + "/" + file), gemm_alignment(w));
+  });
+  return lazy.table;
+}
+
+const AttentionTable& KernelTableIndex::attention_of(Dtype kv, bool decode) const {
+  if (kv == Dtype::bf16) return decode ? this->decode : prefill;
+  Lazy<AttentionTable>& lazy = decode ? decode_fp8kv_ : prefill_fp8kv_;
+  const char* file = decode ? "attn_decode_fp8kv.csv" : "attn_prefill_fp8kv.csv";
+  std::call_once(lazy.once, [&] {
+    if (!text(file).empty())
+      lazy.table = AttentionTable(parse_attention_rows(text(file), dir_ + "/" + file, decode), decode);
+  });
+  return lazy.table;
+}
+
+const MoeTable& KernelTableIndex::moe() const {
+  std::call_once(moe_.once, [&] {
+    if (!text("moe.csv").empty()) moe_.table = MoeTable(parse_moe_rows(text("moe.csv"), dir_ + "/moe.csv"));
+  });
+  return moe_.table;
 }
 
 }  // namespace kunsim

@@ -8,8 +8,10 @@
 // AttentionTable: the grids of every measured head shape, and the rule for shapes the table
 // lacks (derived()).
 #pragma once
+#include <cmath>
 #include <functional>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "sim/cost/interpolator.hpp"
@@ -17,20 +19,39 @@
 
 namespace kunsim {
 
+// A GEMM's time over m at one (n, k), as the cost models read it per token count: one curve, or
+// where the table is read by m's alignment (GemmTable's `align`), one for m a multiple of it and
+// one for the rest.
+struct GemmCurve {
+  Interpolator1D rest, aligned;
+  int align = 0;
+  double at(double m) const { return align > 0 && std::fmod(m, align) == 0 ? aligned.at(m) : rest.at(m); }
+  bool empty() const { return rest.empty() && aligned.empty(); }
+};
+
 class GemmTable {
  public:
   GemmTable() = default;
-  explicit GemmTable(const std::vector<GemmRow>& rows);
+  // align > 0: m that are multiples of `align` and the others are read from separate grids, for
+  // kernels whose time depends on it throughout (DeepGEMM's fp8_block GEMMs want m a multiple of
+  // 4, the alignment of their TMA-loaded scales: on B200 every unaligned m the tables measure
+  // takes 1.3x its aligned neighbour, at m = 5 as at m = 4097). A smooth curve through both
+  // would be wrong for each by 15%.
+  explicit GemmTable(const std::vector<GemmRow>& rows, int align = 0);
   double seconds(double m, double n, double k) const;
-  bool empty() const { return n_.empty(); }
+  bool empty() const { return n_.empty() && !aligned_; }
   // The time over m of one (n, k): the corner curves blended once at every m any of them was
   // measured at. Log-log interpolation between those knots is the same blend seconds() computes
   // (each corner is log-linear between them), at one search and one exp per read.
-  Interpolator1D curve(double n, double k) const;
+  GemmCurve curve(double n, double k) const;
 
  private:
+  Interpolator1D grid_curve(double n, double k) const;
+  double grid_seconds(double m, double n, double k) const;
   std::vector<double> n_, k_, m_;  // m_: every m measured at any (n, k)
   std::vector<Interpolator1D> curves_;  // [ni * k_.size() + ki]: time over m (empty where unmeasured)
+  int align_ = 0;
+  std::shared_ptr<const GemmTable> aligned_;  // align_ > 0: the grid of aligned m (this one: the rest)
 };
 
 class AttentionGrid {
@@ -117,16 +138,61 @@ class AttentionTable {
   bool decode_ = false;
 };
 
+// MoeTable: one MoE layer's time over tokens per measured configuration (MoeShape), a robust
+// log-log curve each, as the GEMMs are read over m: the launch-bound floor below the fewest
+// tokens, linear growth past the most.
+class MoeTable {
+ public:
+  MoeTable() = default;
+  explicit MoeTable(const std::vector<MoeRow>& rows);
+  // The configuration's curve (seconds over tokens), or null where the table lacks it.
+  const Interpolator1D* curve(const MoeShape& shape) const;
+  bool empty() const { return curves_.empty(); }
+  const std::map<MoeShape, Interpolator1D>& curves() const { return curves_; }
+
+ private:
+  std::map<MoeShape, Interpolator1D> curves_;
+};
+
 }  // namespace kunsim
+
+#include <mutex>
 
 namespace kunsim {
 
 // The interpolation tables of a profile's kernel tables, built once per profile when it is read
-// and shared by every cost model priced from it (a sweep builds thousands).
-struct KernelTableIndex {
-  explicit KernelTableIndex(const KernelTables& t) : gemm(t.gemm), prefill(t.prefill, false), decode(t.decode, true) {}
+// and shared by every cost model priced from it (a sweep builds thousands). The bf16 tables are
+// built at once; the optional ones (fp8, MoE) the first time a cost model asks, once, whichever
+// thread asks (sweeps build cost models on several); a table the profile lacks is empty.
+// The m alignment a dtype's GEMM table is read by (GemmTable's `align`): 4 for fp8_block, else 0.
+int gemm_alignment(Dtype weights);
+
+class KernelTableIndex {
+ public:
+  explicit KernelTableIndex(const KernelTables& t)
+      : gemm(t.gemm), prefill(t.prefill, false), decode(t.decode, true), optional_(t.optional), dir_(t.dir) {}
   GemmTable gemm;
   AttentionTable prefill, decode;
+
+  const GemmTable& gemm_of(Dtype weights) const;
+  const AttentionTable& prefill_of(Dtype kv_cache) const { return attention_of(kv_cache, false); }
+  const AttentionTable& decode_of(Dtype kv_cache) const { return attention_of(kv_cache, true); }
+  const MoeTable& moe() const;
+
+ private:
+  template <class T>
+  struct Lazy {
+    std::once_flag once;
+    T table;
+  };
+  const AttentionTable& attention_of(Dtype kv_cache, bool decode) const;
+  // The optional file's text, or "" when the profile has none.
+  const std::string& text(const char* file) const;
+  std::shared_ptr<const std::map<std::string, std::string>> optional_;
+  std::string dir_;
+  mutable Lazy<GemmTable> fp8_, fp8_block_;
+  mutable Lazy<AttentionTable> prefill_fp8kv_, decode_fp8kv_;
+  mutable Lazy<MoeTable> moe_;
 };
 
 }  // namespace kunsim

@@ -15,6 +15,7 @@ constexpr const char* kGemmHeader = "m,n,k,us";
 constexpr const char* kPrefillHeader = "batch,isl,heads,kv_heads,head_dim,us";
 constexpr const char* kDecodeHeader = "batch,context,heads,kv_heads,head_dim,us";
 constexpr const char* kAllreduceHeader = "impl,gpus,bytes,us";
+constexpr const char* kMoeHeader = "dtype,hidden,inter,topk,experts,moe_tp,moe_ep,distribution,tokens,us";
 
 int whole(const std::string& s, const std::string& where, const char* what) {
   const double v = csv_number(s, where, what);
@@ -56,6 +57,81 @@ std::string num(double v) {
 
 }  // namespace
 
+std::string MoeShape::text() const {
+  return std::to_string(experts) + "x" + std::to_string(inter) + " top-" + std::to_string(topk) + " h" +
+         std::to_string(hidden) + " " + dtype_name(dtype) + " tp" + std::to_string(moe_tp) + " ep" +
+         std::to_string(moe_ep) + " " + distribution;
+}
+
+std::vector<GemmRow> parse_gemm_rows(const std::string& text, const std::string& name) {
+  std::vector<GemmRow> rows;
+  std::istringstream in(text);
+  read_csv(in, name, kGemmHeader, [&](const std::vector<std::string>& f, const std::string& w) {
+    rows.push_back({positive(f[0], w, "m"), positive(f[1], w, "n"), positive(f[2], w, "k"), positive(f[3], w, "us")});
+  });
+  return rows;
+}
+
+std::vector<AttentionRow> parse_attention_rows(const std::string& text, const std::string& name, bool decode) {
+  return read_attention(text, name, decode ? kDecodeHeader : kPrefillHeader);
+}
+
+std::vector<MoeRow> parse_moe_rows(const std::string& text, const std::string& name) {
+  static const std::vector<std::string> kDtypes = {"bf16", "fp8", "fp8_block"};
+  static const std::vector<std::string> kRoutings = {"balanced", "power_law_1.01", "power_law_1.2"};
+  std::vector<MoeRow> rows;
+  std::istringstream in(text);
+  read_csv(in, name, kMoeHeader, [&](const std::vector<std::string>& f, const std::string& w) {
+    if (std::find(kDtypes.begin(), kDtypes.end(), f[0]) == kDtypes.end())
+      throw InputError(w + ": dtype: expected bf16, fp8 or fp8_block, got \"" + f[0] + "\"");
+    if (std::find(kRoutings.begin(), kRoutings.end(), f[7]) == kRoutings.end())
+      throw InputError(w + ": distribution: expected balanced, power_law_1.01 or power_law_1.2, got \"" + f[7] + "\"");
+    MoeRow r;
+    r.shape = MoeShape{.dtype = dtype_from_name(f[0]),
+                       .hidden = whole(f[1], w, "hidden"),
+                       .inter = whole(f[2], w, "inter"),
+                       .topk = whole(f[3], w, "topk"),
+                       .experts = whole(f[4], w, "experts"),
+                       .moe_tp = whole(f[5], w, "moe_tp"),
+                       .moe_ep = whole(f[6], w, "moe_ep"),
+                       .distribution = f[7]};
+    if (r.shape.topk > r.shape.experts) throw InputError(w + ": topk exceeds experts");
+    if (r.shape.moe_tp > 1 && r.shape.moe_ep > 1)
+      throw InputError(w + ": moe_tp and moe_ep are both above 1 (vLLM runs one or the other)");
+    r.tokens = whole(f[8], w, "tokens");
+    r.us = positive(f[9], w, "us");
+    rows.push_back(std::move(r));
+  });
+  return rows;
+}
+
+std::string gemm_rows_text(const std::vector<GemmRow>& rows) {
+  std::string out = std::string(kGemmHeader) + "\n";
+  for (const auto& r : rows) out += num(r.m) + "," + num(r.n) + "," + num(r.k) + "," + num(r.us) + "\n";
+  return out;
+}
+
+std::string attention_rows_text(const std::vector<AttentionRow>& rows, bool decode) {
+  std::string out = std::string(decode ? kDecodeHeader : kPrefillHeader) + "\n";
+  for (const auto& r : rows)
+    out += std::to_string(r.batch) + "," + std::to_string(r.len) + "," + std::to_string(r.shape.heads) + "," +
+           std::to_string(r.shape.kv_heads) + "," + std::to_string(r.shape.head_dim) + "," + num(r.us) + "\n";
+  return out;
+}
+
+std::string moe_rows_text(std::vector<MoeRow> rows) {
+  std::sort(rows.begin(), rows.end(),
+            [](const MoeRow& a, const MoeRow& b) { return std::tie(a.shape, a.tokens) < std::tie(b.shape, b.tokens); });
+  std::string out = std::string(kMoeHeader) + "\n";
+  for (const auto& r : rows) {
+    const MoeShape& s = r.shape;
+    out += std::string(dtype_name(s.dtype)) + "," + std::to_string(s.hidden) + "," + std::to_string(s.inter) + "," +
+           std::to_string(s.topk) + "," + std::to_string(s.experts) + "," + std::to_string(s.moe_tp) + "," +
+           std::to_string(s.moe_ep) + "," + s.distribution + "," + std::to_string(r.tokens) + "," + num(r.us) + "\n";
+  }
+  return out;
+}
+
 void KernelTables::sort() {
   std::sort(gemm.begin(), gemm.end(), [](const GemmRow& a, const GemmRow& b) {
     return std::tie(a.n, a.k, a.m) < std::tie(b.n, b.k, b.m);
@@ -72,6 +148,7 @@ void KernelTables::sort() {
 
 KernelTables read_kernel_tables(const std::string& dir, const std::function<std::string(const std::string&)>& read) {
   KernelTables t;
+  t.dir = dir;
   auto required = [&](const char* file) {
     std::string text = read(file);
     if (text.empty()) throw InputError(dir + "/" + file + ": missing (a kernel-table profile needs it)");
@@ -91,6 +168,10 @@ KernelTables read_kernel_tables(const std::string& dir, const std::function<std:
       throw InputError(w + ": impl: expected vllm_graph, vllm_eager or nccl, got \"" + f[0] + "\"");
     t.allreduce.push_back({f[0], whole(f[1], w, "gpus"), positive(f[2], w, "bytes"), positive(f[3], w, "us")});
   });
+  auto optional = std::make_shared<std::map<std::string, std::string>>();
+  for (const char* file : kOptionalKernelTableFiles)
+    if (std::string text = read(file); !text.empty()) (*optional)[file] = std::move(text);
+  t.optional = std::move(optional);
   return t;
 }
 
@@ -121,6 +202,8 @@ std::string kernel_table_text(const KernelTables& t, const std::string& file) {
   } else if (file == "allreduce.csv") {
     out = std::string(kAllreduceHeader) + "\n";
     for (const auto& r : t.allreduce) line({r.impl, std::to_string(r.gpus), num(r.bytes), num(r.us)});
+  } else if (const auto it = t.optional->find(file); it != t.optional->end()) {
+    out = it->second;
   }
   return out;
 }

@@ -9,12 +9,27 @@
 //                                                          tokens (the cached ones plus itself)
 //   allreduce.csv     impl,gpus,bytes,us                    impl: vllm_graph, vllm_eager (vLLM's
 //                                                          custom all-reduce) or nccl
+// and, optional (kOptionalKernelTableFiles), the tables of fp8 serving and MoE models:
+//   gemm_fp8.csv, gemm_fp8_block.csv   as gemm.csv, weights fp8 (per-tensor scale) or fp8_block
+//   attn_prefill_fp8kv.csv, attn_decode_fp8kv.csv   as the attention files, KV cache in fp8
+//   moe.csv           dtype,hidden,inter,topk,experts,moe_tp,moe_ep,distribution,tokens,us
+//                     vLLM's fused_experts of one MoE layer for `tokens` tokens: the experts'
+//                     gate/up and down GEMMs and activation (not the router's GEMM or top-k), as
+//                     one GPU runs its share: each expert split moe_tp ways, or moe_ep GPUs each
+//                     holding experts / moe_ep whole ones; `distribution` is the routing
+//                     (balanced, power_law_1.01, power_law_1.2)
+// The optional files are kept as text and parsed by the first cost model that needs them: most
+// runs serve a dense bf16 model and never do.
 // Heads are per GPU (a TP shard's). Rows are sorted by their key, so a regenerated profile is
 // byte-identical to the committed one.
 #pragma once
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "sim/model/dtype.hpp"
 
 namespace kunsim {
 
@@ -45,10 +60,33 @@ struct AllreduceRow {
   double bytes = 0, us = 0;
 };
 
+// One measured MoE configuration: a table's key apart from the token count.
+struct MoeShape {
+  Dtype dtype = Dtype::bf16;
+  int hidden = 0, inter = 0, topk = 0, experts = 0, moe_tp = 1, moe_ep = 1;
+  std::string distribution;
+  auto operator<=>(const MoeShape&) const = default;
+  // "8x14336 top-2 h4096 bf16 tp2 ep1 power_law_1.01", as descriptions name it.
+  std::string text() const;
+};
+
+struct MoeRow {
+  MoeShape shape;
+  int tokens = 0;
+  double us = 0;
+};
+
+inline const char* const kOptionalKernelTableFiles[] = {"gemm_fp8.csv", "gemm_fp8_block.csv", "attn_prefill_fp8kv.csv",
+                                                        "attn_decode_fp8kv.csv", "moe.csv"};
+
 struct KernelTables {
   std::vector<GemmRow> gemm;
   std::vector<AttentionRow> prefill, decode;
   std::vector<AllreduceRow> allreduce;
+  // The optional files present, by name: their text, parsed on first use (parse_* below).
+  std::shared_ptr<const std::map<std::string, std::string>> optional =
+      std::make_shared<std::map<std::string, std::string>>();
+  std::string dir;  // where they were read from, for file:line in messages
 
   bool empty() const { return gemm.empty() && prefill.empty() && decode.empty() && allreduce.empty(); }
   void sort();  // by key: the order the files are written in
@@ -60,7 +98,15 @@ inline const char* const kAllreduceImpls[] = {"vllm_graph", "vllm_eager", "nccl"
 // Reads the four files through `read` (file name -> contents, "" when absent); `dir` names them
 // in errors (file:line). gemm.csv and both attention files are required.
 KernelTables read_kernel_tables(const std::string& dir, const std::function<std::string(const std::string&)>& read);
-// The text of one file, as read_kernel_tables reads it back.
+// The text of one file, as read_kernel_tables reads it back (an optional file: as given, "" when absent).
 std::string kernel_table_text(const KernelTables& t, const std::string& file);
+
+// The optional files' rows and text: `name` names the file in errors (file:line).
+std::vector<GemmRow> parse_gemm_rows(const std::string& text, const std::string& name);
+std::vector<AttentionRow> parse_attention_rows(const std::string& text, const std::string& name, bool decode);
+std::vector<MoeRow> parse_moe_rows(const std::string& text, const std::string& name);
+std::string gemm_rows_text(const std::vector<GemmRow>& rows);
+std::string attention_rows_text(const std::vector<AttentionRow>& rows, bool decode);
+std::string moe_rows_text(std::vector<MoeRow> rows);  // sorted by key
 
 }  // namespace kunsim

@@ -42,7 +42,7 @@
 
 namespace kunsim {
 
-struct KernelTableIndex;
+class KernelTableIndex;
 
 struct ProfilePoint {
   double p1 = 0, p2 = 0, seconds = 0;

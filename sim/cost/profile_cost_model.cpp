@@ -54,7 +54,7 @@ TokenOps ProfileCostModel::compute_token_ops(double t) const {
   o.mlp = gate_up_.at(t) + down_.at(t) + silu_.at(t) + 2 * norm_.at(t);
   o.allreduce = 0;
   if (tp_ > 1) {
-    const double bytes = t * model_.hidden * model_.dtype_bytes;
+    const double bytes = t * model_.hidden * kActivationBytes;
     if (!allreduce_.empty()) {
       o.allreduce = 2 * allreduce_.at(bytes);
     } else {

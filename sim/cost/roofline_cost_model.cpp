@@ -1,6 +1,7 @@
 #include "sim/cost/roofline_cost_model.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "sim/cost/cost_choice.hpp"
@@ -24,27 +25,47 @@ double RooflineCostModel::kv_read(double bytes) const {
   return bytes / (gpu_.hbm_bytes_per_s * p_.attention_memory_efficiency);
 }
 
-double RooflineCostModel::gemm(double m, double k, double n) const {
+double RooflineCostModel::gemm(double m, double k, double n, Dtype w) const {
   if (m <= 0) return 0;
   const double flops = 2.0 * m * k * n;
-  const double bytes = (k * n + m * k + m * n) * m_.dtype_bytes;
-  return std::max(flops / (gpu_.bf16_flops * p_.gemm_efficiency), memory_bound(bytes)) + p_.gemm_latency_us * 1e-6;
+  // Weights in their dtype, activations in and out in bf16 (written so that bf16 is exactly
+  // (k n + m k + m n) x 2).
+  const double weight_share = static_cast<double>(dtype_bytes(w)) / kActivationBytes;
+  const double bytes = (k * n * weight_share + m * k + m * n) * kActivationBytes;
+  const double peak = w == Dtype::bf16 ? gpu_.bf16_flops : gpu_.fp8_flops;
+  return std::max(flops / (peak * p_.gemm_efficiency), memory_bound(bytes)) + p_.gemm_latency_us * 1e-6;
+}
+
+double RooflineCostModel::moe_experts(double t) const {
+  if (t <= 0 || !m_.moe.on()) return 0;
+  const double E = m_.moe.experts, k = m_.moe.top_k, h = m_.hidden;
+  // This GPU's experts and the width of each: every expert sliced by TP, or E / tp whole ones.
+  const double local = m_.expert_parallel ? std::ceil(E / tp_) : E;
+  const double ffn = m_.expert_parallel ? m_.moe.expert_ffn : static_cast<double>(m_.moe.expert_ffn) / tp_;
+  const double routed = t * k * local / E;  // token copies this GPU computes
+  const double touched = local * (1.0 - std::pow(1.0 - k / E, t));
+  const double wb = dtype_bytes(m_.weight_dtype);
+  const double flops = 2.0 * routed * 3.0 * h * ffn;
+  const double bytes = touched * 3.0 * h * ffn * wb + routed * (2.0 * h + 3.0 * ffn) * kActivationBytes;
+  const double peak = m_.weight_dtype == Dtype::bf16 ? gpu_.bf16_flops : gpu_.fp8_flops;
+  // Two grouped GEMMs (gate/up, down), each a launch.
+  return std::max(flops / (peak * p_.gemm_efficiency), memory_bound(bytes)) + 2 * p_.gemm_latency_us * 1e-6;
 }
 
 double RooflineCostModel::prefill_attention(const std::vector<PrefillChunk>& chunks, double heads, double kv_heads,
                                             double head_dim) const {
   if (chunks.empty()) return 0;
   ChunkWork w;
-  for (const auto& c : chunks) w.add(c.tokens, c.context, 1, heads, kv_heads, head_dim, m_.dtype_bytes);
+  for (const auto& c : chunks) w.add(c.tokens, c.context, 1, heads, kv_heads, head_dim, dtype_bytes(m_.kv_cache_dtype));
   return chunk_attention(w, prefill_equivalent(chunks).len);
 }
 
 void RooflineCostModel::ChunkWork::add(double n, double ctx, double count, double heads, double kv_heads,
-                                       double head_dim, double d) {
+                                       double head_dim, double kv_bytes) {
   // Each chunk attends to its context plus, causally, half of itself; it reads its context's K
-  // and V and writes its own Q, O.
+  // and V (in the cache's dtype) and writes its own Q, O (bf16).
   flops += count * 4.0 * heads * head_dim * n * (ctx + (n + 1) / 2.0);
-  bytes += count * ((ctx + n) * 2 * kv_heads * head_dim * d + 2 * n * heads * head_dim * d);
+  bytes += count * ((ctx + n) * 2 * kv_heads * head_dim * kv_bytes + 2 * n * heads * head_dim * kActivationBytes);
 }
 
 double RooflineCostModel::chunk_attention(const ChunkWork& w, double len) const {
@@ -58,14 +79,15 @@ double RooflineCostModel::verify_attention(const BatchShape& s, double heads, do
   // The batch's decodes as identical chunks of decode_queries tokens after their mean context.
   const PrefillEquivalent v = verification_equivalent(s);
   ChunkWork w;
-  w.add(s.decode_queries, v.context - s.decode_queries, v.batch, heads, kv_heads, head_dim, m_.dtype_bytes);
+  w.add(s.decode_queries, v.context - s.decode_queries, v.batch, heads, kv_heads, head_dim,
+        dtype_bytes(m_.kv_cache_dtype));
   return chunk_attention(w, v.len);
 }
 
 double RooflineCostModel::decode_attention(double b, double ctx, double heads, double kv_heads, double head_dim) const {
   if (b <= 0) return 0;
-  const double d = m_.dtype_bytes;
-  const double bytes = b * ctx * 2 * kv_heads * head_dim * d + 2.0 * b * heads * head_dim * d;
+  const double bytes = b * ctx * 2 * kv_heads * head_dim * dtype_bytes(m_.kv_cache_dtype) +
+                       2.0 * b * heads * head_dim * kActivationBytes;
   const double flops = 4.0 * heads * head_dim * b * ctx;
   return std::max(flops / (gpu_.bf16_flops * p_.attention_efficiency), kv_read(bytes)) + p_.attention_latency_us * 1e-6;
 }
@@ -91,27 +113,36 @@ double RooflineCostModel::elementwise(double bytes) const {
 }
 
 double RooflineCostModel::elementwise_layer(double t) const {
-  const double h = m_.hidden, d = m_.dtype_bytes, tp = tp_;
+  const double h = m_.hidden, d = kActivationBytes, tp = tp_;
   const double q = static_cast<double>(m_.q_width()) / tp;
   const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
-  return 2 * elementwise(4.0 * t * h * d)               // fused residual add + RMSNorm: x, residual in and out
-         + elementwise(3.0 * t * m_.ffn / tp * d)       // SiLU-and-mul: gate, up in; one out
-         + elementwise(2.0 * t * (q + kv) * d)          // rope on Q and K, in place
-         + elementwise(4.0 * t * kv * d);               // K and V into the paged cache
+  const double ffn = static_cast<double>(m_.dense_ffn());
+  double s = 2 * elementwise(4.0 * t * h * d);                            // fused residual add + RMSNorm
+  if (ffn > 0) s += elementwise(3.0 * t * ffn / tp * d);                  // SiLU-and-mul: gate, up in; one out
+  s += elementwise(2.0 * t * (q + kv) * d);                               // rope on Q and K, in place
+  s += elementwise(2.0 * t * kv * (d + dtype_bytes(m_.kv_cache_dtype)));  // K and V into the paged cache
+  if (m_.moe.on()) s += elementwise(4.0 * t * m_.moe.experts);            // top-k over fp32 router logits
+  return s;
 }
 
 TokenOps RooflineCostModel::compute_token_ops(double t) const {
   TokenOps o;
-  const double h = m_.hidden, tp = tp_, d = m_.dtype_bytes;
+  const double h = m_.hidden, tp = tp_;
   const double q = static_cast<double>(m_.q_width()) / tp;
   const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
-  o.qkv = gemm(t, h, q + 2 * kv);
-  o.o_proj = gemm(t, q, h);
-  o.mlp = gemm(t, h, 2.0 * m_.ffn / tp) + gemm(t, m_.ffn / tp, h) + elementwise_layer(t);
+  const Dtype w = m_.weight_dtype;
+  const double ffn = static_cast<double>(m_.dense_ffn()) / tp;
+  o.qkv = gemm(t, h, q + 2 * kv, w);
+  o.o_proj = gemm(t, q, h, w);
+  o.mlp = 0;
+  if (ffn > 0) o.mlp = gemm(t, h, 2.0 * ffn, w) + gemm(t, ffn, h, w);
+  // The router's logits (a bf16 GEMM, replicated on every GPU) and the routed experts.
+  if (m_.moe.on()) o.mlp += gemm(t, h, m_.moe.experts) + moe_experts(t);
+  o.mlp += elementwise_layer(t);
   // Two all-reduces per layer (after attention and after the MLP).
   if (tp_ > 1) {
     // vLLM's piecewise CUDA graphs cover batches of up to the capture size, mixed ones too.
-    const double bytes = t * h * d;
+    const double bytes = t * h * kActivationBytes;
     o.allreduce = 2 * allreduce(allreduce_impl(p_, bytes, t <= p_.cuda_graph_max_batch), tp, bytes);
   }
   return o;
@@ -138,7 +169,7 @@ IterationCost RooflineCostModel::iteration(const BatchShape& s) const {
 }
 
 std::int64_t RooflineCostModel::activation_bytes(std::int64_t tokens) const {
-  return tokens * m_.hidden * m_.dtype_bytes;
+  return tokens * m_.hidden * kActivationBytes;
 }
 
 std::string RooflineCostModel::describe() const {
@@ -193,6 +224,9 @@ void read_roofline_params(JsonFields& f, CostSpec& spec) {
   p.eager_overhead_us = f.number("eager_overhead_us", p.eager_overhead_us, 0, 1e6,
                                  Help{"host time per iteration run eagerly (prefill, mixed, big batches)"});
   p.cpu_per_seq_us = f.number("cpu_per_seq_us", p.cpu_per_seq_us, 0, 1e4, Help{"host time per sequence in the batch"});
+  p.moe_routing = f.choice(
+      "moe_routing", p.moe_routing, {"balanced", "power_law_1.01", "power_law_1.2"},
+      Help{"MoE routing as the measured tables time it: balanced, power_law_1.01 (mild skew) or power_law_1.2"});
   p.cuda_graph_max_batch = static_cast<int>(f.integer("cuda_graph_max_batch", p.cuda_graph_max_batch, 0, 1 << 20,
                                                       Help{"decode-only batches up to this size replay a CUDA graph"}));
 }

@@ -20,8 +20,13 @@ class RooflineCostModel final : public CostModel {
   std::int64_t activation_bytes(std::int64_t tokens) const override;
   std::string describe() const override;
 
-  // One GEMM of [m x k] by [k x n] on this GPU (seconds).
-  double gemm(double m, double k, double n) const;
+  // One GEMM of [m x k] bf16 activations by [k x n] weights stored in `w` on this GPU (seconds);
+  // fp8 weights run at the fp8 peak.
+  double gemm(double m, double k, double n, Dtype w = Dtype::bf16) const;
+  // One MoE layer's routed experts (vLLM's fused_experts) for `tokens` tokens, as this GPU runs
+  // its share: the grouped gate/up and down GEMMs of the experts the tokens touch (about
+  // E(1 - (1 - k/E)^T) of them), their weights read once each, the tokens' copies in and out.
+  double moe_experts(double tokens) const;
   // Prefill attention of a batch of chunks (each after its cached context), per layer.
   double prefill_attention(const std::vector<PrefillChunk>& chunks, double heads, double kv_heads, double head_dim) const;
   // Decode attention: `batch` requests attending to `context` tokens each, per layer.
@@ -37,14 +42,15 @@ class RooflineCostModel final : public CostModel {
   // A memory-bound element-wise kernel moving `bytes` (aiconfigurator's correction).
   double elementwise(double bytes) const;
   // Per layer, the element-wise kernels of `tokens` tokens: two fused residual-add RMSNorms,
-  // SiLU-and-mul, rope on Q and K, and the KV-cache write.
+  // SiLU-and-mul of a dense MLP (or shared experts), rope on Q and K, the KV-cache write, and
+  // an MoE router's top-k over its logits.
   double elementwise_layer(double tokens) const;
 
  private:
   // Attention work of chunks after cached contexts: FLOPs and bytes moved, summed.
   struct ChunkWork {
     double flops = 0, bytes = 0;
-    void add(double n, double ctx, double count, double heads, double kv_heads, double head_dim, double d);
+    void add(double n, double ctx, double count, double heads, double kv_heads, double head_dim, double kv_bytes);
   };
   // Seconds of that work in one kernel whose equivalent prompt length is `len`.
   double chunk_attention(const ChunkWork& w, double len) const;

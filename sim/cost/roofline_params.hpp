@@ -44,6 +44,10 @@ struct RooflineParams {
   double eager_overhead_us = 1500.0;      // per iteration run eagerly (prefill, mixed, big batches)
   double cpu_per_seq_us = 8.0;            // per sequence in the batch
   int cuda_graph_max_batch = 512;         // decode-only batches up to this replay a graph
+  // How an MoE router spreads tokens over experts, as the measured tables time it: balanced,
+  // power_law_1.01 (mild skew: the default, measured on every GPU, a100 included, which has no
+  // balanced rows) or power_law_1.2. The roofline assumes balanced routing whatever this says.
+  std::string moe_routing = "power_law_1.01";
 
   // Seconds of host-side time for one iteration (scheduling, sampling, Python).
   double overhead_s(const BatchShape& s) const;

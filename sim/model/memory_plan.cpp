@@ -9,11 +9,17 @@ namespace kunsim {
 
 std::int64_t estimate_workspace_bytes(const ModelSpec& m, const EngineParams& e) {
   if (e.workspace_bytes) return *e.workspace_bytes;
-  const std::int64_t t = e.max_num_batched_tokens, tp = e.tp, d = m.dtype_bytes;
+  const std::int64_t t = e.max_num_batched_tokens, tp = e.tp, d = kActivationBytes;
   // Live tensors at the MLP peak of one layer: residual + normed input + attention output
-  // (4 x hidden), the QKV output, gate/up output (2 x ffn) and the activated product (ffn).
-  const std::int64_t per_token = 4 * std::int64_t{m.hidden} * d + (m.q_width() + 2 * m.kv_width()) / tp * d +
-                                 3 * std::int64_t{m.ffn} / tp * d;
+  // (4 x hidden), the QKV output, and the MLP's: a dense one's gate/up output (2 x ffn) and
+  // activated product (ffn); an MoE layer's per routed copy of the token (fused_moe's three
+  // caches: gate/up, activated, and the expert outputs before they are summed), its experts'
+  // intermediate split by TP (whole under expert parallelism), and the router's logits.
+  const std::int64_t moe_tp = m.expert_parallel ? 1 : tp;
+  const std::int64_t mlp = m.moe.on() ? std::int64_t{m.moe.top_k} * (3LL * m.moe.expert_ffn / moe_tp + m.hidden) +
+                                            3LL * m.moe.shared_experts * m.moe.shared_expert_ffn / tp + m.moe.experts
+                                      : 3 * std::int64_t{m.ffn} / tp;
+  const std::int64_t per_token = 4 * std::int64_t{m.hidden} * d + (m.q_width() + 2 * m.kv_width()) / tp * d + mlp * d;
   // Float32 logits for one sampled token per running sequence.
   const std::int64_t logits = std::int64_t{std::min(e.max_num_seqs, e.max_num_batched_tokens)} * m.vocab / tp * 4;
   return t * per_token + logits;
@@ -25,7 +31,7 @@ MemoryPlan make_memory_plan(const ModelSpec& m, const EngineParams& e, std::int6
   p.gpu_bytes = gpu_bytes;
   p.usable_bytes = static_cast<std::int64_t>(static_cast<double>(gpu_bytes) * e.gpu_memory_utilization);
   p.draft_weight_bytes = e.speculative.draft_weight_bytes_per_gpu(m, e.tp);
-  p.weight_bytes = (m.total_weight_bytes() + e.tp - 1) / e.tp + p.draft_weight_bytes;
+  p.weight_bytes = m.weight_bytes_per_gpu(e.tp) + p.draft_weight_bytes;
   p.workspace_bytes = estimate_workspace_bytes(m, e);
   p.reserve_bytes = kRuntimeReserveBytes;
   p.kv_bytes = p.usable_bytes - p.weight_bytes - p.workspace_bytes - p.reserve_bytes;

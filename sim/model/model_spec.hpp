@@ -1,14 +1,29 @@
-// ModelSpec: the shape of a decoder-only transformer (Llama/Qwen family: GQA attention, gated
-// SiLU MLP, RMSNorm) and the byte counts derived from it. All sizes are whole-model (TP 1);
-// per-GPU figures divide by the TP degree, with KV heads replicated when tp > kv_heads.
+// ModelSpec: the shape of a decoder-only transformer (Llama/Qwen/Mixtral family: GQA attention,
+// gated SiLU MLP or a mixture of gated experts, RMSNorm) and the byte counts derived from it, in
+// the dtypes it is served in. Whole-model sizes are at TP 1; the *_per_gpu figures are what one
+// GPU of a TP group holds: attention and dense MLPs split by TP (KV heads replicated when tp >
+// kv_heads), routed experts split by TP or, under expert parallelism, dealt out whole.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "sim/core/json_fields.hpp"
+#include "sim/model/dtype.hpp"
 
 namespace kunsim {
+
+// A mixture-of-experts MLP: each token runs `top_k` of `experts` gated-SiLU experts of
+// `expert_ffn` (chosen by a router, a [hidden x experts] GEMM), plus any shared experts that
+// every token runs. Every layer of the model is an MoE layer (Mixtral, Qwen3-MoE).
+struct MoeSpec {
+  int experts = 0;  // routed experts; 0: a dense model
+  int top_k = 0;
+  int expert_ffn = 0;
+  int shared_experts = 0;
+  int shared_expert_ffn = 0;
+  bool on() const { return experts > 0; }
+};
 
 struct ModelSpec {
   std::string name;
@@ -17,29 +32,60 @@ struct ModelSpec {
   int heads = 0;
   int kv_heads = 0;
   int head_dim = 0;
-  int ffn = 0;
+  int ffn = 0;  // a dense layer's MLP intermediate size
   int vocab = 0;
-  int dtype_bytes = 2;
   bool qkv_bias = false;
   bool tied_embeddings = false;
   int max_model_len = 32768;  // native context (config max_position_embeddings): vLLM's default limit
   int mtp_layers = 0;         // multi-token-prediction modules (speculative method mtp drafts with them)
+  MoeSpec moe;
+  // How it is served (the checkpoint's weight dtype; the deployment may set all three).
+  Dtype weight_dtype = Dtype::bf16;    // linear layers; embeddings, LM head, norms and router stay bf16
+  Dtype kv_cache_dtype = Dtype::bf16;  // bf16 or fp8
+  bool expert_parallel = false;        // experts dealt out whole over the TP group (vLLM's EP)
 
   std::int64_t q_width() const { return std::int64_t{heads} * head_dim; }
   std::int64_t kv_width() const { return std::int64_t{kv_heads} * head_dim; }
-  // Parameters of one transformer layer: QKV (+bias), O, gate/up/down, two RMSNorm vectors.
-  std::int64_t layer_params() const;
-  std::int64_t layer_weight_bytes() const { return layer_params() * dtype_bytes; }
-  // Embedding plus LM head (once when tied) plus the final norm.
+
+  // Parameters of one layer, by part. Linear ones are stored in weight_dtype; the router, the
+  // norms and any bias in bf16.
+  std::int64_t attention_linear_params() const { return hidden * (q_width() + 2 * kv_width()) + q_width() * hidden; }
+  std::int64_t expert_params() const { return 3LL * hidden * moe.expert_ffn; }  // one routed expert
+  std::int64_t mlp_linear_params() const;  // dense MLP, or shared experts (routed ones apart)
+  // The intermediate width every token's MLP runs densely: ffn, or the shared experts' total.
+  std::int64_t dense_ffn() const {
+    return moe.on() ? std::int64_t{moe.shared_experts} * moe.shared_expert_ffn : std::int64_t{ffn};
+  }
+  std::int64_t router_params() const { return moe.on() ? std::int64_t{hidden} * moe.experts : 0; }
+  std::int64_t layer_params() const;  // all of them, routed experts included
+  // Parameters a token computes with: attention, the MLP or its top_k experts, router, norms,
+  // over every layer, plus the LM head (`kunsim models`' "active").
+  std::int64_t active_params() const;
+  std::int64_t total_params() const;
+
+  std::int64_t layer_weight_bytes() const;
+  // Embedding plus LM head (once when tied) plus the final norm, all bf16.
   std::int64_t embedding_weight_bytes() const;
   std::int64_t total_weight_bytes() const { return layers * layer_weight_bytes() + embedding_weight_bytes(); }
-  // K and V of one token in one layer, whole model.
-  std::int64_t kv_bytes_per_token_per_layer() const { return 2 * kv_width() * dtype_bytes; }
+  // Routed experts of one layer that one GPU of a TP group holds: a 1/tp slice of each, or with
+  // expert parallelism ceil(experts / tp) whole ones (vLLM gives the remainder to the first ranks).
+  std::int64_t expert_bytes_per_gpu(int tp) const;
+  // One layer on one GPU: its TP share of everything but the router (replicated) and the experts.
+  std::int64_t layer_weight_bytes_per_gpu(int tp) const;
+  // `n` layers on one GPU (what a pipeline stage holds or drops), rounded once.
+  std::int64_t layers_weight_bytes_per_gpu(std::int64_t n, int tp) const {
+    return moe.on() ? n * layer_weight_bytes_per_gpu(tp) : n * layer_weight_bytes() / tp;
+  }
+  // The whole model on one GPU of a TP group (a dense model's is total / tp, rounded up).
+  std::int64_t weight_bytes_per_gpu(int tp) const;
+
+  // K and V of one token in one layer, whole model, in kv_cache_dtype.
+  std::int64_t kv_bytes_per_token_per_layer() const { return 2 * kv_width() * dtype_bytes(kv_cache_dtype); }
   std::int64_t kv_bytes_per_token() const { return kv_bytes_per_token_per_layer() * layers; }
   // KV heads each GPU of a TP group stores (replicated when tp exceeds kv_heads).
   int kv_heads_per_gpu(int tp) const { return kv_heads >= tp ? kv_heads / tp : 1; }
   std::int64_t kv_bytes_per_token_per_layer_per_gpu(int tp) const {
-    return 2 * std::int64_t{kv_heads_per_gpu(tp)} * head_dim * dtype_bytes;
+    return 2 * std::int64_t{kv_heads_per_gpu(tp)} * head_dim * dtype_bytes(kv_cache_dtype);
   }
 };
 

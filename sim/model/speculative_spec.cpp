@@ -32,7 +32,8 @@ int SpeculativeSpec::lookahead() const {
 
 std::int64_t SpeculativeSpec::draft_weight_bytes_per_gpu(const ModelSpec& target, int tp) const {
   if (!on() || !draft) return 0;
-  const std::int64_t h = target.hidden, d = target.dtype_bytes;
+  // The proposers' own heads are bf16 checkpoints, whatever the target is served in.
+  const std::int64_t h = target.hidden, d = kActivationBytes;
   std::int64_t bytes = 0;
   if (method == "eagle") {
     // One decoder layer and the fc that fuses the token's embedding with the target's hidden

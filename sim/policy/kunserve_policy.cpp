@@ -74,6 +74,14 @@ class KunServePolicy final : public MemoryOverloadPolicy {
     if (fleet.speculative)
       return "kunserve's pipelines are not modelled with speculative decoding (deployment.speculative): run it "
              "with vllm, vllm-swap, infercept or llumnix, or turn speculation off";
+    // kunsim's KunServe drops whole layers (its paper's and reference's vLLM mechanism). The
+    // reference's later SGLang port drops experts instead, each replica keeping 1/g of them with
+    // tokens all-gathered across replicas; kunsim does not model that, and a layer-dropping
+    // pipeline over expert-parallel instances would move every expert of a dropped layer.
+    if (fleet.expert_parallel)
+      return "kunserve drops whole layers of tensor-parallel instances; expert-parallel instances "
+             "(deployment.expert_parallel) are not modelled: serve the MoE model with TP, or run vllm, vllm-swap, "
+             "infercept or llumnix";
     if (!fleet.disaggregated) return {};
     return "kunserve fuses instances that serve requests whole; a fleet with prefill and decode roles "
            "(deployment.groups.*.role) is not supported: run it with vllm, vllm-swap, infercept or llumnix, "

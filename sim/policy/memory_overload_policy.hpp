@@ -24,6 +24,7 @@ struct FleetShape {
   std::vector<int> counts;  // instances of each instance group, in deployment order
   double tpot_slo_s = 0.2;  // slo.tpot_s
   bool speculative = false;  // deployment.speculative is on
+  bool expert_parallel = false;  // deployment.expert_parallel: experts dealt out whole over each instance
 };
 
 class MemoryOverloadPolicy : public PolicyHooks {

@@ -167,7 +167,7 @@ TEST(KernelTables, DerivedMhaDecodeMeetsTheBandwidthPhysics) {
   const AttentionCurve c = decode.curve(shard);
   ASSERT_TRUE(c.derived);
   for (const auto& [batch, context] : {std::pair{64, 1024}, std::pair{16, 4096}}) {
-    const double kv_bytes = 2.0 * shard.kv_heads * shard.head_dim * m.dtype_bytes * batch * context;
+    const double kv_bytes = 2.0 * shard.kv_heads * shard.head_dim * dtype_bytes(m.kv_cache_dtype) * batch * context;
     const double physics = kv_bytes / 3.0e12;
     const double ratio = c.seconds(batch, context) / physics;
     EXPECT_GE(ratio, 0.97) << batch << " x " << context;
@@ -289,6 +289,16 @@ std::filesystem::path fake_database(const std::string& name) {
                                  "VLLM,0.24.0,GPU X,context_attention,fa3,2,1024,32,8,128,1,bfloat16,bfloat16,0,0,0.2\n");
   test::write_file(sys / "attention/vllm/0.24.0/generation_attention_perf.csv",
                    attn_header + "VLLM,0.24.0,GPU X,generation_attention,fa3,8,1,32,8,128,1,bfloat16,bfloat16,1023,0,0.03\n");
+  const std::string moe_header =
+      "framework,version,device,op_name,kernel_source,moe_dtype,num_tokens,hidden_size,inter_size,topk,num_experts,"
+      "moe_tp_size,moe_ep_size,distribution,latency\n";
+  test::write_file(sys / "moe/vllm/0.24.0/moe_perf.csv",
+                   moe_header +
+                       "VLLM,0.24.0,GPU X,moe,tri,bfloat16,8,4096,14336,2,8,2,1,power_law_1.01,0.5\n"
+                       "VLLM,0.24.0,GPU X,moe,tri,bfloat16,8,4096,14336,2,8,2,1,power_law_1.01,0.7\n"
+                       "VLLM,0.24.0,GPU X,moe,tri,bfloat16,64,4096,14336,2,8,2,1,power_law_1.01,0.9\n"
+                       "VLLM,0.24.0,GPU X,moe,other,bfloat16,8,4096,14336,2,8,2,1,power_law_1.01,0.1\n"
+                       "VLLM,0.24.0,GPU X,moe,mx,w4a16_mxfp4,8,4096,14336,2,8,2,1,power_law_1.01,0.2\n");
   test::write_file(sys / "comm/vllm/0.24.0/custom_allreduce_perf.csv",
                    "framework,version,device,op_name,kernel_source,allreduce_dtype,num_gpus,message_size,latency,backend\n"
                    "vLLM,0.24.0,GPU X,all_reduce,g,bfloat16,2,1024,0.004,vllm_graph\n"
@@ -307,9 +317,17 @@ TEST(AiconfiguratorImport, ReducesTheTablesToKunsimsUnits) {
   opt.system = "h100_sxm";
   const ImportedProfile p = import_aiconfigurator(opt);
   const KernelTables& t = p.tables;
-  ASSERT_EQ(t.gemm.size(), 2u);  // the fp8 row is left out; the three repeats keep their median
+  ASSERT_EQ(t.gemm.size(), 2u);  // the fp8 row is in its own table; the three repeats keep their median
   EXPECT_DOUBLE_EQ(t.gemm[0].us, 11.0);
+  EXPECT_EQ(t.optional->at("gemm_fp8.csv"), "m,n,k,us\n1,1024,1024,5\n");
   ASSERT_EQ(t.prefill.size(), 2u);  // fp8 KV, windowed and the less measured fa4 rows are left out
+  EXPECT_EQ(t.optional->at("attn_prefill_fp8kv.csv"), "batch,isl,heads,kv_heads,head_dim,us\n1,1024,32,8,128,50\n");
+  // MoE: the configuration's most measured kernel (tri, not other), repeats by their median, the
+  // dtypes kunsim prices (not mxfp4).
+  EXPECT_EQ(t.optional->at("moe.csv"),
+            "dtype,hidden,inter,topk,experts,moe_tp,moe_ep,distribution,tokens,us\n"
+            "bf16,4096,14336,2,8,2,1,power_law_1.01,8,600\nbf16,4096,14336,2,8,2,1,power_law_1.01,64,900\n");
+  EXPECT_EQ(t.optional->count("attn_decode_fp8kv.csv"), 0u);
   EXPECT_DOUBLE_EQ(t.prefill[0].us, 100.0);
   ASSERT_EQ(t.decode.size(), 1u);
   EXPECT_EQ(t.decode[0].len, 1024);  // step 1023 cached + the new token
@@ -326,7 +344,8 @@ TEST(AiconfiguratorImport, ReducesTheTablesToKunsimsUnits) {
   const auto out = test::scratch("aic-ok-out") / "prof";
   write_kernel_table_profile(out.string(), p);
   const auto expected = std::filesystem::path(KUNSIM_SOURCE_DIR) / "tests/cost/expected/fake-aiconfigurator-vllm";
-  for (const char* file : {"meta.json", "gemm.csv", "attn_prefill.csv", "attn_decode.csv", "allreduce.csv"})
+  for (const char* file : {"meta.json", "gemm.csv", "attn_prefill.csv", "attn_decode.csv", "allreduce.csv",
+                           "gemm_fp8.csv", "attn_prefill_fp8kv.csv", "moe.csv"})
     EXPECT_EQ(test::read_file(out / file), test::read_file(expected / file)) << file;
   const Profile back = load_profile(out.string());
   EXPECT_EQ(back.format, 2);

@@ -68,6 +68,18 @@ TEST_F(CommittedProfiles, ParsedAndWrittenAgainTheyGiveTheSameBytes) {
     const KernelTables t = read_kernel_tables(std::string(d.path), text);
     for (const char* file : kKernelTableFiles)
       EXPECT_TRUE(kernel_table_text(t, file) == text(file)) << d.path << "/" << file;
+    // The optional tables (fp8, MoE), parsed row by row and written again.
+    const std::string gemm_fp8 = text("gemm_fp8.csv"), gemm_block = text("gemm_fp8_block.csv");
+    const std::string prefill = text("attn_prefill_fp8kv.csv"), decode = text("attn_decode_fp8kv.csv");
+    const std::string moe = text("moe.csv");
+    EXPECT_FALSE(moe.empty()) << d.path << ": every GPU kind's tables time MoE layers";
+    if (!gemm_fp8.empty()) EXPECT_TRUE(gemm_rows_text(parse_gemm_rows(gemm_fp8, "f")) == gemm_fp8) << d.path;
+    if (!gemm_block.empty()) EXPECT_TRUE(gemm_rows_text(parse_gemm_rows(gemm_block, "f")) == gemm_block) << d.path;
+    if (!prefill.empty())
+      EXPECT_TRUE(attention_rows_text(parse_attention_rows(prefill, "f", false), false) == prefill) << d.path;
+    if (!decode.empty())
+      EXPECT_TRUE(attention_rows_text(parse_attention_rows(decode, "f", true), true) == decode) << d.path;
+    EXPECT_TRUE(moe_rows_text(parse_moe_rows(moe, "f")) == moe) << d.path;
   }
   EXPECT_EQ(checked, 4) << "one committed production import per GPU kind with tables";
 }

@@ -299,7 +299,7 @@ TEST(Disaggregation, EveryRequestIsPrefilledThenHandedOffWithItsKv) {
   ASSERT_TRUE(s.contains("handoff"));
   EXPECT_EQ(s["handoff"]["handoffs"].get<std::size_t>(), handoffs.size());
   const ModelSpec m = find_model("llama-3-8b", "model");
-  const std::int64_t block_bytes = 16LL * m.layers * 2 * m.kv_heads * m.head_dim * m.dtype_bytes;
+  const std::int64_t block_bytes = 16LL * m.layers * 2 * m.kv_heads * m.head_dim * dtype_bytes(m.kv_cache_dtype);
   std::map<std::int64_t, Json> by_request;
   for (const auto& h : handoffs) {
     EXPECT_LT(h["from"].get<int>(), 2);  // prefill instances are slots 0-1

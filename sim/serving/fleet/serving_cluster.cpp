@@ -250,7 +250,7 @@ std::int64_t ServingCluster::group_freed_blocks(int group, int stage, int g) con
   const ServingContext& c = groups_[group].ctx;
   const int L = ctx_.model->layers;
   const std::int64_t dropped_layers = L - stage_layers(stage, g, L);
-  const std::int64_t bytes = dropped_layers * ctx_.model->layer_weight_bytes() / c.engine->tp;
+  const std::int64_t bytes = ctx_.model->layers_weight_bytes_per_gpu(dropped_layers, c.engine->tp);
   return bytes / c.memory->block_bytes;
 }
 

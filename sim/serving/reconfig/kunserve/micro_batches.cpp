@@ -63,7 +63,7 @@ PipelineLinks pipeline_links(const Topology& topo, const std::vector<Member>& me
       p.remote_bytes_per_s = std::min(p.remote_bytes_per_s, bw);
       p.remote_latency_ns = std::max(p.remote_latency_ns, lat);
     }
-  p.remote_bytes_per_token_layer = static_cast<double>(2 * model.q_width() + 2 * model.kv_width()) * model.dtype_bytes;
+  p.remote_bytes_per_token_layer = static_cast<double>(2 * model.q_width() + 2 * model.kv_width()) * kActivationBytes;
   return p;
 }
 

@@ -37,13 +37,12 @@ void RestoreProcess::pull(SimTime now) {
   Engine& g = pipeline();
   const ServingContext& ctx = g.context();  // its instance group's engine and memory plan
   const int G = g.stages(), L = ctx.model->layers;
-  const std::int64_t layer_bytes = ctx.model->layer_weight_bytes() / ctx.engine->tp;
   SimTime end = now;
   std::int64_t bytes = 0;
   for (int r = 0; r < G; ++r)
     for (int p = 0; p < G; ++p) {
       if (p == r) continue;
-      const std::int64_t b = stage_layers(p, G, L) * layer_bytes;
+      const std::int64_t b = ctx.model->layers_weight_bytes_per_gpu(stage_layers(p, G, L), ctx.engine->tp);
       end = std::max(end, transfer_between(*ctx.links, *ctx.topology, g.members()[p], g.members()[r], b, now));
       bytes += b * static_cast<std::int64_t>(g.members()[r].gpus.size());
     }
