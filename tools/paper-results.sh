@@ -2,8 +2,9 @@
 # Runs KunServe's evaluation as kunsim mirrors it (scenarios/burst.json, scenarios/preempt.json,
 # scenarios/paper/*.json) under every policy, searches scenarios/sweeps/up-to.json for where the
 # paper's "up to" lives, runs scenarios/prefix/*.json with prefix caching on and off and the
-# fleet scenarios (scenarios/fleet/, the TP sweep) and the speculative-decoding sweeps
-# (scenarios/sweeps/speculative-*.json), and writes docs/results.md.
+# fleet scenarios (scenarios/fleet/, the TP sweep), the MoE sweeps (scenarios/sweeps/moe-burst.json,
+# qwen3-235b-layout.json) and the speculative-decoding sweeps (scenarios/sweeps/speculative-*.json),
+# and writes docs/results.md.
 #   tools/paper-results.sh [--trace-dir DIR]     (default: $KUNSIM_TRACE_DIR, else ../shared/traces)
 # Scenarios whose trace is not found are listed as skipped.
 set -euo pipefail
@@ -106,6 +107,10 @@ for s in scenarios/burst.json scenarios/preempt.json scenarios/paper/*.json; do
 done
 # Where the paper's "up to" lives: a search over burst size, burst length and memory headroom.
 "$build_dir/kunsim" sweep scenarios/sweeps/up-to.json -j "$(nproc)" --out "$out/up-to" --quiet
+# MoE models: Mixtral TP2 under a burst (every policy, three loads, bf16 and fp8 KV), and
+# qwen3-235b-a22b on one node, TP or expert parallel, in each weight dtype.
+"$build_dir/kunsim" sweep scenarios/sweeps/moe-burst.json -j "$(nproc)" --out "$out/moe-burst" --quiet
+"$build_dir/kunsim" sweep scenarios/sweeps/qwen3-235b-layout.json -j "$(nproc)" --out "$out/qwen3-235b-layout" --quiet
 # Speculative decoding against batch size, on both models.
 for m in 8b 70b; do
   "$build_dir/kunsim" sweep "scenarios/sweeps/speculative-$m.json" -j "$(nproc)" --out "$out/speculative-$m" --quiet

@@ -128,8 +128,100 @@ def main(root):
                 print(f"\n{s}: vLLM / KunServe P99 TTFT with least_kv {v['ttft_s']['p99'] / k['ttft_s']['p99']:.2f}x "
                       f"(with the reference's dispatch: {load(root, s, 'vllm')['ttft_s']['p99'] / load(root, s, 'kunserve')['ttft_s']['p99']:.2f}x).")
         print()
+    moe(root)
     speculative(root)
     print(WHY)
+
+
+MOE_INTRO = """## Mixture-of-experts models
+
+`scenarios/moe/mixtral-tp2.json`: four instances of mixtral-8x7b (TP2; 43.5 GiB of weights on each
+GPU, 26.1 GiB of KV) on one 8-GPU H100 node, an Azure-conversation-shaped load with a 15 s step burst
+of 6x, swept by `scenarios/sweeps/moe-burst.json` over the load (`workload.rate_scale`), every policy
+and the KV cache's dtype. The MoE layers are priced from vLLM 0.24.0's measured fused-MoE kernel
+(bf16 experts, each split two ways, `cost.moe_routing` power_law_1.01); KunServe drops whole layers
+(the planner counts each layer's attention, router and expert bytes on a GPU; docs/moe.md).
+"""
+
+MOE_FP8_KV = """An fp8 KV cache (`deployment.kv_cache_dtype: fp8`) holds twice the tokens in the same bytes (53,376
+blocks an instance instead of 26,688), read by the measured fp8-KV attention kernels:
+"""
+
+MOE_LAYOUT = """`scenarios/moe/qwen3-235b-ep8.json`: one instance of qwen3-235b-a22b over the 8 H100s of a node, an
+Azure-conversation-shaped load at the profile's own rate, swept by `scenarios/sweeps/qwen3-235b-layout.json`:
+experts split 8 ways (TP) or dealt out 16 to a GPU (`deployment.expert_parallel`), in each weight dtype.
+Every MoE row is a measured configuration of the tables (moe_tp 8 or moe_ep 8).
+"""
+
+MOE_AFTER = """What the tables say, and kunsim with them. On H100 (vLLM 0.24.0), at Mixtral's shape split two ways,
+the per-tensor fp8 MoE kernel (FlashInfer CUTLASS) takes about 2.2x the bf16 Triton kernel's time from 8 to
+512 tokens, and the fp8_block one (Triton) about half of it; DeepGEMM's fp8_block dense GEMMs have a floor
+near 90 us at n 6144, k 4096, where bf16's is about 20 us. So on H100, at decode batch sizes, per-tensor
+fp8 weights buy memory (nearly 3x the KV here), not speed, and fp8_block buys speed in the experts only to
+lose some in the attention projections. On B200 the per-tensor fp8 MoE kernel is the faster (117 against
+210 us at 8 tokens). Expert parallelism under power_law_1.01 routing puts the hot experts' tokens on one
+GPU, and the layer waits for it: slower than TP at this load. These are the measured kernels' answers at
+these shapes, not general rules.
+"""
+
+
+def moe(root):
+    path = os.path.join(root, "moe-burst", "sweep.csv")
+    if not os.path.exists(path):
+        return
+    rows = {}
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            rows[(int(float(r["workload.rate_scale"])), r["deployment.kv_cache_dtype"], r["policy.name"])] = r
+    print(MOE_INTRO)
+    print("| load | KV | policy | TTFT p99 | TTFT p99 in the burst | TPOT mean | SLO attainment | drops |")
+    print("|---|---|---|---|---|---|---|---|")
+    for (scale, kv, policy), r in sorted(rows.items(), key=lambda kv_: (kv_[0][0], kv_[0][1], POLICIES.index(kv_[0][2]))):
+        if kv != "bf16":
+            continue
+        print(f"| {scale}x | {kv} | {policy} | {float(r['ttft_p99_s']):.3f} | {float(r['burst.ttft_p99_s']):.3f} | "
+              f"{float(r['tpot_mean_s']):.4f} | {float(r['slo_attainment']):.3f} | {r['drops']} |")
+    print()
+    for scale in sorted({k[0] for k in rows}):
+        k = rows.get((scale, "bf16", "kunserve"))
+        base = [rows[(scale, "bf16", p)] for p in POLICIES if p != "kunserve" and (scale, "bf16", p) in rows]
+        if not k or not base:
+            continue
+        best = min(base, key=lambda r: float(r["ttft_p99_s"]))
+        print(f"- {scale}x: KunServe's P99 TTFT {float(best['ttft_p99_s']) / float(k['ttft_p99_s']):.2f}x lower than the "
+              f"best baseline's ({best['policy.name']}), its mean TPOT {float(k['tpot_mean_s']) / float(best['tpot_mean_s']):.2f}x; "
+              f"SLO attainment {float(k['slo_attainment']):.3f} against {float(best['slo_attainment']):.3f}.")
+    print()
+    print(MOE_FP8_KV)
+    print("| load | policy | TTFT p99 bf16 KV | TTFT p99 fp8 KV | TPOT mean bf16 KV | TPOT mean fp8 KV | attainment bf16 KV | attainment fp8 KV |")
+    print("|---|---|---|---|---|---|---|---|")
+    for scale in sorted({k[0] for k in rows}):
+        for policy in ("vllm", "kunserve"):
+            b, f8 = rows.get((scale, "bf16", policy)), rows.get((scale, "fp8", policy))
+            if b and f8:
+                print(f"| {scale}x | {policy} | {float(b['ttft_p99_s']):.3f} | {float(f8['ttft_p99_s']):.3f} | "
+                      f"{float(b['tpot_mean_s']):.4f} | {float(f8['tpot_mean_s']):.4f} | {float(b['slo_attainment']):.3f} | "
+                      f"{float(f8['slo_attainment']):.3f} |")
+    print()
+    layout = os.path.join(root, "qwen3-235b-layout")
+    if os.path.exists(os.path.join(layout, "sweep.csv")):
+        print(MOE_LAYOUT)
+        print("| experts | weights | weights GiB a GPU | KV GiB a GPU | TTFT p99 | TPOT mean | TPOT p99 | SLO attainment |")
+        print("|---|---|---|---|---|---|---|---|")
+        with open(os.path.join(layout, "sweep.csv")) as f:
+            for r in csv.DictReader(f):
+                experts = "dealt out (EP 8)" if r["deployment.expert_parallel"] == "true" else "split (TP 8)"
+                if r["status"] != "ok":  # a layout vLLM refuses, with kunsim's reason
+                    reason = r["status"].split(": ", 2)[-1].split(";")[0]
+                    print(f"| {experts} | {r['deployment.weight_dtype']} | refused: {reason} | | | | | |")
+                    continue
+                with open(os.path.join(layout, f"run-{int(r['run']):05d}", "summary.json")) as s:
+                    mem = json.load(s)["memory"]
+                print(f"| {experts} | {r['deployment.weight_dtype']} | {mem['weights_gib_per_gpu']:.1f} | "
+                      f"{mem['kv_gib_per_gpu']:.1f} | {float(r['ttft_p99_s']):.3f} | {float(r['tpot_mean_s']):.4f} | "
+                      f"{float(r['tpot_p99_s']):.4f} | {float(r['slo_attainment']):.3f} |")
+        print()
+    print(MOE_AFTER)
 
 
 SPECULATIVE_INTRO = """## Speculative decoding against batch size

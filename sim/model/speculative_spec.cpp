@@ -112,6 +112,13 @@ SpeculativeSpec speculative_from_json(const Json* j, const std::string& path, co
     ModelSpec head = target;
     head.name = target.name + " " + s.method + " head";
     head.layers = 1;
+    if (s.method != "mtp") {
+      // EAGLE heads are dense bf16 checkpoints whatever the target is (an MoE target's head too);
+      // MTP modules are the target's own decoder layers, MoE and dtype included.
+      head.moe = MoeSpec{};
+      head.weight_dtype = Dtype::bf16;
+      head.expert_parallel = false;
+    }
     if (s.method == "eagle3") head.vocab = s.draft_vocab;
     if (s.method == "mtp") {
       if (target.mtp_layers == 0)
@@ -128,6 +135,7 @@ SpeculativeSpec speculative_from_json(const Json* j, const std::string& path, co
                        target.name + "'s (" + std::to_string(target.vocab) +
                        "): a draft must share the target's tokenizer");
     s.draft = d;
+    s.draft->kv_cache_dtype = target.kv_cache_dtype;  // its KV shares the target's blocks
   }
   return s;
 }

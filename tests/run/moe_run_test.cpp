@@ -76,6 +76,38 @@ TEST(MoeRun, KunserveDropOnMixtralTp2FreesTheBlocksOfHalfItsLayers) {
   EXPECT_GT(drops, 0) << "the burst must overload the KV cache";
 }
 
+// Every policy, a prefill/decode fleet and prefix caching on an MoE model with an fp8 KV cache:
+// requests conserved, KV never over capacity.
+TEST(MoeRun, EveryMechanismServesAnMoeModelWithFp8Kv) {
+  Json base = mixtral_tp2();
+  base["deployment"]["kv_cache_dtype"] = "fp8";
+  base["workload"] = Json::parse(R"({"synthetic": {"rate": 40, "duration_s": 20,
+      "input_tokens": {"type": "uniform", "min": 2000, "max_value": 12000},
+      "output_tokens": {"type": "uniform", "min": 100, "max_value": 1500}},
+      "sharing": {"system_prompt_tokens": 1024}})");
+  auto check = [](const Json& summary, const std::string& what) {
+    EXPECT_EQ(summary["requests"]["completed"], summary["requests"]["arrived"]) << what;
+    EXPECT_LE(summary["memory"]["peak_kv_usage"].get<double>(), 1.0) << what;
+  };
+  int overloaded = 0;
+  for (const char* policy : {"vllm", "vllm-swap", "infercept", "llumnix", "kunserve"}) {
+    Json j = base;
+    j["policy"] = {{"name", policy}};
+    const Json summary = test::run_scenario(j);
+    check(summary, policy);
+    const Json& planner = summary["planner"];
+    overloaded += planner["preemptions"].get<int>() + planner["drops"].get<int>() + planner["migrations"].get<int>();
+  }
+  EXPECT_GT(overloaded, 0) << "the load must overload some policy's KV cache";
+  Json prefix = base;
+  prefix["deployment"]["enable_prefix_caching"] = true;
+  check(test::run_scenario(prefix), "prefix caching");
+  Json fleet = base;
+  fleet["deployment"] = Json::parse(R"({"kv_cache_dtype": "fp8", "groups": [
+      {"name": "p", "count": 1, "tp": 2, "role": "prefill"}, {"name": "d", "count": 1, "tp": 2, "role": "decode"}]})");
+  check(test::run_scenario(fleet), "prefill/decode");
+}
+
 TEST(MoeRun, PairingsKunsimDoesNotPriceAreRefused) {
   const std::string tiny = "run --set cluster.nodes=1 --set cluster.gpus_per_node=8 --set workload.max_requests=1 ";
   test::expect_bad_input(test::cli(tiny + "--set 'model={\"name\":\"m\",\"layers\":2,\"hidden\":64,\"heads\":2,"

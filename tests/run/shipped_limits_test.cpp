@@ -30,10 +30,12 @@ TEST(ShippedScenarios, AllValidateWithinTheLimits) {
         const SweepSpec spec = load_sweep(file);
         for (const SweepRun& run : spec.runs) {
           std::optional<Scenario> sc;
-          try {  // a point that cannot be deployed is a sweep's own infeasible row (tp4x4-vs-tp8x2 has some)
+          try {  // a point that cannot be deployed is a sweep's own infeasible row (tp4x4-vs-tp8x2 has
+                 // some that do not fit, qwen3-235b-layout one whose split vLLM refuses)
             sc = scenario_from_json(run.scenario, trace_paths(test::shared_traces(), spec.base_dir));
           } catch (const InputError& e) {
-            if (std::string(e.what()).find("does not fit") == std::string::npos) throw;
+            const std::string why = e.what();
+            if (why.find("does not fit") == std::string::npos && why.find("vLLM requires") == std::string::npos) throw;
             continue;
           }
           check_run_limits(*sc, false);
