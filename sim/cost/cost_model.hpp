@@ -39,12 +39,14 @@ struct DecodeRun {
 // (TokenOpsTable): the hot path's lookup table.
 struct TokenOps {
   double qkv = -1, o_proj = 0, mlp = 0, allreduce = 0;
-  // These ops over `layers` layers, as the start of an iteration's cost.
-  IterationCost over(double layers) const {
+  double dense_mlp = 0;  // an MoE model's leading dense layers' MLP (mlp is its MoE layers')
+  // These ops over `layers` layers of which `dense_layers` are an MoE model's dense ones, as the
+  // start of an iteration's cost.
+  IterationCost over(double layers, double dense_layers = 0) const {
     IterationCost c;
     c.qkv = layers * qkv;
     c.o_proj = layers * o_proj;
-    c.mlp = layers * mlp;
+    c.mlp = (layers - dense_layers) * mlp + dense_layers * dense_mlp;
     c.allreduce = layers * allreduce;
     return c;
   }

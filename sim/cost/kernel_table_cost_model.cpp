@@ -30,6 +30,11 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
       gate_up_ = linear.curve(2 * ffn, h);
       down_ = linear.curve(h, ffn);
     }
+    if (model.moe.on() && model.moe.dense_layers > 0) {
+      const double f = static_cast<double>(model.ffn) / tp;
+      dense_gate_up_ = linear.curve(2 * f, h);
+      dense_down_ = linear.curve(h, f);
+    }
   }
   lm_head_gemm_ = index_->gemm.curve(static_cast<double>(model.vocab) / tp, h);  // bf16, as vLLM keeps it
   if (model.moe.on()) {
@@ -108,6 +113,12 @@ TokenOps KernelTableCostModel::compute_token_ops(double t) const {
   // An MoE layer: the router's logits (bf16) and the routed experts, measured or the roofline's.
   if (m_.moe.on()) o.mlp += router_.at(t) + (moe_ ? moe_->at(t) : roofline_.moe_experts(t));
   o.mlp += roofline_.elementwise_layer(t);
+  if (m_.moe.on() && m_.moe.dense_layers > 0) {  // the leading dense layers' MLP
+    const double f = static_cast<double>(m_.ffn) / tp_;
+    o.dense_mlp = (linear_roofline_ ? roofline_.gemm(t, h, 2 * f, w) + roofline_.gemm(t, f, h, w)
+                                    : dense_gate_up_.at(t) + dense_down_.at(t)) +
+                  roofline_.elementwise_layer(t, true);
+  }
   o.allreduce = 0;
   if (tp_ > 1) {
     const double bytes = t * h * kActivationBytes;
@@ -129,7 +140,8 @@ IterationCost KernelTableCostModel::iteration(const BatchShape& s) const {
   const std::int64_t tokens = s.tokens();
   if (tokens <= 0) return {};
   const double layers = s.layers;
-  IterationCost c = token_ops_.get(tokens, [this](double t) { return compute_token_ops(t); }).over(layers);
+  IterationCost c = token_ops_.get(tokens, [this](double t) { return compute_token_ops(t); })
+                        .over(layers, m_.dense_layers_priced(s.layers));
   if (!s.prefills.empty()) {
     const PrefillEquivalent e = prefill_equivalent(s.prefills);
     const int b = static_cast<int>(s.prefills.size());

@@ -47,6 +47,7 @@ class KernelTableCostModel final : public CostModel {
   TabulatedAttention prefill_, decode_;
   GemmCurve qkv_, o_proj_, gate_up_, down_, lm_head_gemm_;  // GemmTable::curve at this shard's (n, k)
   GemmCurve router_;                                        // an MoE router's [hidden x experts] GEMM
+  GemmCurve dense_gate_up_, dense_down_;                    // an MoE model's leading dense layers' MLP
   bool linear_roofline_ = false;         // no rows of the weights' dtype: linear layers by the roofline
   MoeShape moe_shape_;                   // the configuration this GPU runs
   const Interpolator1D* moe_ = nullptr;  // its measured curve (the profile's index owns it), or null

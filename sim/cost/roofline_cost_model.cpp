@@ -112,16 +112,16 @@ double RooflineCostModel::elementwise(double bytes) const {
   return bytes / (gpu_.hbm_bytes_per_s * p_.elementwise_bw_factor) + p_.elementwise_latency_us * 1e-6;
 }
 
-double RooflineCostModel::elementwise_layer(double t) const {
+double RooflineCostModel::elementwise_layer(double t, bool dense_layer) const {
   const double h = m_.hidden, d = kActivationBytes, tp = tp_;
   const double q = static_cast<double>(m_.q_width()) / tp;
   const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
-  const double ffn = static_cast<double>(m_.dense_ffn());
+  const double ffn = static_cast<double>(dense_layer ? m_.ffn : m_.dense_ffn());
   double s = 2 * elementwise(4.0 * t * h * d);                            // fused residual add + RMSNorm
   if (ffn > 0) s += elementwise(3.0 * t * ffn / tp * d);                  // SiLU-and-mul: gate, up in; one out
   s += elementwise(2.0 * t * (q + kv) * d);                               // rope on Q and K, in place
   s += elementwise(2.0 * t * kv * (d + dtype_bytes(m_.kv_cache_dtype)));  // K and V into the paged cache
-  if (m_.moe.on()) s += elementwise(4.0 * t * m_.moe.experts);            // top-k over fp32 router logits
+  if (m_.moe.on() && !dense_layer) s += elementwise(4.0 * t * m_.moe.experts);  // top-k over fp32 router logits
   return s;
 }
 
@@ -139,6 +139,10 @@ TokenOps RooflineCostModel::compute_token_ops(double t) const {
   // The router's logits (a bf16 GEMM, replicated on every GPU) and the routed experts.
   if (m_.moe.on()) o.mlp += gemm(t, h, m_.moe.experts) + moe_experts(t);
   o.mlp += elementwise_layer(t);
+  if (m_.moe.on() && m_.moe.dense_layers > 0) {  // the leading dense layers' MLP
+    const double f = static_cast<double>(m_.ffn) / tp;
+    o.dense_mlp = gemm(t, h, 2.0 * f, w) + gemm(t, f, h, w) + elementwise_layer(t, true);
+  }
   // Two all-reduces per layer (after attention and after the MLP).
   if (tp_ > 1) {
     // vLLM's piecewise CUDA graphs cover batches of up to the capture size, mixed ones too.
@@ -154,7 +158,8 @@ IterationCost RooflineCostModel::iteration(const BatchShape& s) const {
   const double heads = static_cast<double>(m_.heads) / tp_;
   const double kvh = m_.kv_heads_per_gpu(tp_);
   const double layers = s.layers;
-  IterationCost c = token_ops_.get(tokens, [this](double t) { return compute_token_ops(t); }).over(layers);
+  IterationCost c = token_ops_.get(tokens, [this](double t) { return compute_token_ops(t); })
+                        .over(layers, m_.dense_layers_priced(s.layers));
   if (!s.prefills.empty()) c.attn_prefill = layers * prefill_attention(s.prefills, heads, kvh, m_.head_dim);
   if (s.num_decodes > 0) {
     const double ctx = static_cast<double>(s.decode_context_sum) / s.num_decodes;

@@ -43,8 +43,8 @@ class RooflineCostModel final : public CostModel {
   double elementwise(double bytes) const;
   // Per layer, the element-wise kernels of `tokens` tokens: two fused residual-add RMSNorms,
   // SiLU-and-mul of a dense MLP (or shared experts), rope on Q and K, the KV-cache write, and
-  // an MoE router's top-k over its logits.
-  double elementwise_layer(double tokens) const;
+  // an MoE router's top-k over its logits; `dense_layer`: an MoE model's dense layer.
+  double elementwise_layer(double tokens, bool dense_layer = false) const;
 
  private:
   // Attention work of chunks after cached contexts: FLOPs and bytes moved, summed.

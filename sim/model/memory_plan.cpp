@@ -16,9 +16,13 @@ std::int64_t estimate_workspace_bytes(const ModelSpec& m, const EngineParams& e)
   // caches: gate/up, activated, and the expert outputs before they are summed), its experts'
   // intermediate split by TP (whole under expert parallelism), and the router's logits.
   const std::int64_t moe_tp = m.expert_parallel ? 1 : tp;
-  const std::int64_t mlp = m.moe.on() ? std::int64_t{m.moe.top_k} * (3LL * m.moe.expert_ffn / moe_tp + m.hidden) +
-                                            3LL * m.moe.shared_experts * m.moe.shared_expert_ffn / tp + m.moe.experts
-                                      : 3 * std::int64_t{m.ffn} / tp;
+  // A model with both kinds of layer peaks at the larger.
+  const std::int64_t dense_mlp = m.dense_layers_in(0, m.layers) > 0 ? 3 * std::int64_t{m.ffn} / tp : 0;
+  const std::int64_t moe_mlp = m.moe.on()
+                                   ? std::int64_t{m.moe.top_k} * (3LL * m.moe.expert_ffn / moe_tp + m.hidden) +
+                                         3LL * m.moe.shared_experts * m.moe.shared_expert_ffn / tp + m.moe.experts
+                                   : 0;
+  const std::int64_t mlp = std::max(dense_mlp, moe_mlp);
   const std::int64_t per_token = 4 * std::int64_t{m.hidden} * d + (m.q_width() + 2 * m.kv_width()) / tp * d + mlp * d;
   // Float32 logits for one sampled token per running sequence.
   const std::int64_t logits = std::int64_t{std::min(e.max_num_seqs, e.max_num_batched_tokens)} * m.vocab / tp * 4;

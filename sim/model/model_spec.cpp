@@ -1,5 +1,6 @@
 #include "sim/model/model_spec.hpp"
 
+#include <algorithm>
 #include <string_view>
 
 namespace kunsim {
@@ -14,31 +15,48 @@ std::int64_t unsplit_bytes(const ModelSpec& m) {
 }
 }  // namespace
 
-std::int64_t ModelSpec::mlp_linear_params() const {
-  if (!moe.on()) return 3LL * hidden * ffn;
+std::int64_t ModelSpec::mlp_linear_params(bool dense) const {
+  if (!moe.on() || dense) return 3LL * hidden * ffn;
   return 3LL * hidden * moe.shared_expert_ffn * moe.shared_experts;
 }
 
-std::int64_t ModelSpec::layer_params() const {
-  std::int64_t p = attention_linear_params() + mlp_linear_params() + moe.experts * expert_params() + router_params();
+std::int64_t ModelSpec::layer_params(bool dense) const {
+  const bool moe_layer = moe.on() && !dense;
+  std::int64_t p = attention_linear_params() + mlp_linear_params(dense);
+  if (moe_layer) p += moe.experts * expert_params() + router_params();
   if (qkv_bias) p += q_width() + 2 * kv_width();
   return p + 2LL * hidden;  // input and post-attention RMSNorm
 }
 
+int ModelSpec::dense_layers_in(int first, int count) const {
+  if (!moe.on()) return count;
+  return std::max(0, std::min(first + count, moe.dense_layers) - first);
+}
+
 std::int64_t ModelSpec::active_params() const {
   const std::int64_t routed = moe.top_k * expert_params();
-  const std::int64_t layer = layer_params() - moe.experts * expert_params() + routed;
-  return layers * layer + std::int64_t{vocab} * hidden + hidden;  // LM head and final norm
+  const std::int64_t moe_layer = layer_params() - moe.experts * expert_params() + routed;
+  const int dense = dense_layers_in(0, layers);
+  return dense * layer_params(true) + (layers - dense) * moe_layer + std::int64_t{vocab} * hidden +
+         hidden;  // LM head and final norm
 }
 
 std::int64_t ModelSpec::total_params() const {
   const std::int64_t table = std::int64_t{vocab} * hidden;
-  return layers * layer_params() + (tied_embeddings ? table : 2 * table) + hidden;
+  const int dense = dense_layers_in(0, layers);
+  return dense * layer_params(true) + (layers - dense) * layer_params() + (tied_embeddings ? table : 2 * table) +
+         hidden;
 }
 
-std::int64_t ModelSpec::layer_weight_bytes() const {
-  const std::int64_t linear = attention_linear_params() + mlp_linear_params() + moe.experts * expert_params();
-  return linear * dtype_bytes(weight_dtype) + (layer_params() - linear) * kActivationBytes;
+std::int64_t ModelSpec::layer_weight_bytes(bool dense) const {
+  const std::int64_t linear =
+      attention_linear_params() + mlp_linear_params(dense) + (moe.on() && !dense ? moe.experts * expert_params() : 0);
+  return linear * dtype_bytes(weight_dtype) + (layer_params(dense) - linear) * kActivationBytes;
+}
+
+std::int64_t ModelSpec::total_weight_bytes() const {
+  const int dense = dense_layers_in(0, layers);
+  return dense * layer_weight_bytes(true) + (layers - dense) * layer_weight_bytes() + embedding_weight_bytes();
 }
 
 std::int64_t ModelSpec::embedding_weight_bytes() const {
@@ -60,8 +78,20 @@ std::int64_t ModelSpec::layer_weight_bytes_per_gpu(int tp) const {
 
 std::int64_t ModelSpec::weight_bytes_per_gpu(int tp) const {
   if (!moe.on()) return (total_weight_bytes() + tp - 1) / tp;
-  const std::int64_t split = total_weight_bytes() - layers * unsplit_bytes(*this);
-  return (split + tp - 1) / tp + layers * (router_params() * kActivationBytes + expert_bytes_per_gpu(tp));
+  const std::int64_t moe_layers = layers - dense_layers_in(0, layers);
+  const std::int64_t split = total_weight_bytes() - moe_layers * unsplit_bytes(*this);
+  return (split + tp - 1) / tp + moe_layers * (router_params() * kActivationBytes + expert_bytes_per_gpu(tp));
+}
+
+std::int64_t ModelSpec::layers_weight_bytes_per_gpu(int first, int count, int tp) const {
+  if (!moe.on()) return std::int64_t{count} * layer_weight_bytes() / tp;
+  const int dense = dense_layers_in(first, count);
+  return dense * layer_weight_bytes(true) / tp + (count - dense) * layer_weight_bytes_per_gpu(tp);
+}
+
+std::int64_t ModelSpec::other_layers_weight_bytes_per_gpu(int first, int count, int tp) const {
+  if (!moe.on()) return std::int64_t{layers - count} * layer_weight_bytes() / tp;
+  return layers_weight_bytes_per_gpu(0, layers, tp) - layers_weight_bytes_per_gpu(first, count, tp);
 }
 
 namespace {
@@ -78,6 +108,8 @@ MoeSpec moe_from_json(const Json& j, const std::string& path) {
       static_cast<int>(f.integer("shared_experts", 0, 0, 64, Help{"MoE: experts every token runs besides the routed"}));
   m.shared_expert_ffn = static_cast<int>(f.integer("shared_expert_ffn", m.shared_experts ? m.expert_ffn : 0, 0, 1 << 20,
                                                    Help{"MoE: a shared expert's intermediate size", "expert_ffn"}));
+  m.dense_layers = static_cast<int>(f.integer(
+      "dense_layers", 0, 0, 1024, Help{"MoE: the first layers keep a dense MLP of model.ffn (DeepSeek-V3: 3)"}));
   f.finish();
   if (m.top_k > m.experts)
     throw InputError(join_path(path, "top_k") + ": " + std::to_string(m.top_k) + " exceeds experts (" +
@@ -122,6 +154,9 @@ ModelSpec model_from_json(const Json& j, const std::string& path, const std::str
                                            "shared_experts, shared_expert_ffn}"}))
     m.moe = moe_from_json(*mj, f.path_of("moe"));
   f.finish();
+  if (m.moe.on() && m.moe.dense_layers >= m.layers)
+    throw InputError(join_path(f.path_of("moe"), "dense_layers") + ": " + std::to_string(m.moe.dense_layers) +
+                     " leaves no MoE layer of " + std::to_string(m.layers));
   if (m.heads % m.kv_heads != 0)
     throw InputError(join_path(path, "kv_heads") + ": must divide heads (" + std::to_string(m.heads) + ")");
   return m;

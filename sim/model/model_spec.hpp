@@ -15,13 +15,16 @@ namespace kunsim {
 
 // A mixture-of-experts MLP: each token runs `top_k` of `experts` gated-SiLU experts of
 // `expert_ffn` (chosen by a router, a [hidden x experts] GEMM), plus any shared experts that
-// every token runs. Every layer of the model is an MoE layer (Mixtral, Qwen3-MoE).
+// every token runs. The first `dense_layers` layers keep a dense MLP of the model's `ffn`
+// (DeepSeek-V3's first_k_dense_replace: 3); the rest are MoE layers (all of Mixtral's and
+// Qwen3-MoE's).
 struct MoeSpec {
   int experts = 0;  // routed experts; 0: a dense model
   int top_k = 0;
   int expert_ffn = 0;
   int shared_experts = 0;
   int shared_expert_ffn = 0;
+  int dense_layers = 0;
   bool on() const { return experts > 0; }
 };
 
@@ -48,34 +51,46 @@ struct ModelSpec {
   std::int64_t kv_width() const { return std::int64_t{kv_heads} * head_dim; }
 
   // Parameters of one layer, by part. Linear ones are stored in weight_dtype; the router, the
-  // norms and any bias in bf16.
+  // norms and any bias in bf16. Without `dense`, an MoE model's MoE layer; with it, a dense
+  // layer (a dense model's every layer, an MoE model's leading moe.dense_layers).
   std::int64_t attention_linear_params() const { return hidden * (q_width() + 2 * kv_width()) + q_width() * hidden; }
   std::int64_t expert_params() const { return 3LL * hidden * moe.expert_ffn; }  // one routed expert
-  std::int64_t mlp_linear_params() const;  // dense MLP, or shared experts (routed ones apart)
-  // The intermediate width every token's MLP runs densely: ffn, or the shared experts' total.
+  std::int64_t mlp_linear_params(bool dense = false) const;  // dense MLP, or shared experts (routed ones apart)
+  // The intermediate width every token of an MoE layer runs densely: the shared experts' total
+  // (ffn in a dense model).
   std::int64_t dense_ffn() const {
     return moe.on() ? std::int64_t{moe.shared_experts} * moe.shared_expert_ffn : std::int64_t{ffn};
   }
   std::int64_t router_params() const { return moe.on() ? std::int64_t{hidden} * moe.experts : 0; }
-  std::int64_t layer_params() const;  // all of them, routed experts included
+  std::int64_t layer_params(bool dense = false) const;  // all of them, routed experts included
+  // Layers of [first, first + count) that keep a dense MLP (an MoE model's leading ones).
+  int dense_layers_in(int first, int count) const;
+  // An MoE model's dense layers among `run` of its layers, as a cost model prices an iteration
+  // by its layer count: all of them for the whole model, pro rata for a pipeline stage (0 for a
+  // dense model, whose every layer is priced alike).
+  double dense_layers_priced(int run) const {
+    if (!moe.on() || moe.dense_layers == 0) return 0;
+    return run >= layers ? moe.dense_layers : static_cast<double>(run) * moe.dense_layers / layers;
+  }
   // Parameters a token computes with: attention, the MLP or its top_k experts, router, norms,
   // over every layer, plus the LM head (`kunsim models`' "active").
   std::int64_t active_params() const;
   std::int64_t total_params() const;
 
-  std::int64_t layer_weight_bytes() const;
+  std::int64_t layer_weight_bytes(bool dense = false) const;
   // Embedding plus LM head (once when tied) plus the final norm, all bf16.
   std::int64_t embedding_weight_bytes() const;
-  std::int64_t total_weight_bytes() const { return layers * layer_weight_bytes() + embedding_weight_bytes(); }
+  std::int64_t total_weight_bytes() const;
   // Routed experts of one layer that one GPU of a TP group holds: a 1/tp slice of each, or with
   // expert parallelism ceil(experts / tp) whole ones (vLLM gives the remainder to the first ranks).
   std::int64_t expert_bytes_per_gpu(int tp) const;
-  // One layer on one GPU: its TP share of everything but the router (replicated) and the experts.
+  // One MoE layer on one GPU: its TP share of everything but the router (replicated) and the
+  // experts.
   std::int64_t layer_weight_bytes_per_gpu(int tp) const;
-  // `n` layers on one GPU (what a pipeline stage holds or drops), rounded once.
-  std::int64_t layers_weight_bytes_per_gpu(std::int64_t n, int tp) const {
-    return moe.on() ? n * layer_weight_bytes_per_gpu(tp) : n * layer_weight_bytes() / tp;
-  }
+  // Layers [first, first + count) on one GPU (what a pipeline stage holds), rounded once.
+  std::int64_t layers_weight_bytes_per_gpu(int first, int count, int tp) const;
+  // The layers outside [first, first + count) on one GPU: what a stage that keeps those drops.
+  std::int64_t other_layers_weight_bytes_per_gpu(int first, int count, int tp) const;
   // The whole model on one GPU of a TP group (a dense model's is total / tp, rounded up).
   std::int64_t weight_bytes_per_gpu(int tp) const;
 

@@ -87,6 +87,50 @@ TEST(MoeModelSpec, Fp8KvDoublesTheBlocksAGibHolds) {
   EXPECT_LE(fp8.num_blocks, 2 * bf16.num_blocks + 1);
 }
 
+// An MoE model whose first layers keep a dense MLP (DeepSeek-V3's first_k_dense_replace), small
+// enough to check by hand: 8 layers, the first 2 dense.
+ModelSpec two_dense_of_eight() {
+  return model_from_json(Json::parse(R"({"layers": 8, "hidden": 1024, "heads": 8, "kv_heads": 2, "ffn": 4096,
+      "vocab": 1000, "moe": {"experts": 16, "top_k": 2, "expert_ffn": 512, "dense_layers": 2}})"),
+                         "model", "two-dense");
+}
+
+TEST(MoeModelSpec, LeadingDenseLayersHoldTheirOwnBytes) {
+  const ModelSpec m = two_dense_of_eight();
+  const std::int64_t attention = 1024LL * (1024 + 2 * 256) + 1024LL * 1024, norms = 2 * 1024;
+  const std::int64_t dense = 2 * (attention + 3LL * 1024 * 4096 + norms);
+  const std::int64_t moe = 2 * (attention + 16 * 3LL * 1024 * 512 + 1024 * 16 + norms);
+  EXPECT_EQ(m.layer_weight_bytes(true), dense);
+  EXPECT_EQ(m.layer_weight_bytes(), moe);
+  EXPECT_EQ(m.total_weight_bytes(), 2 * dense + 6 * moe + m.embedding_weight_bytes());
+  // A pipeline stage of layers 0-3 holds both dense layers; the stage of 4-7 drops them.
+  EXPECT_EQ(m.layers_weight_bytes_per_gpu(0, 4, 1), 2 * dense + 2 * moe);
+  EXPECT_EQ(m.other_layers_weight_bytes_per_gpu(0, 4, 1), 4 * moe);
+  EXPECT_EQ(m.other_layers_weight_bytes_per_gpu(4, 4, 1), 2 * dense + 2 * moe);
+  EXPECT_EQ(m.layers_weight_bytes_per_gpu(0, 8, 1) + m.embedding_weight_bytes(), m.weight_bytes_per_gpu(1));
+  EXPECT_EQ(m.dense_layers_in(1, 4), 1);
+  EXPECT_DOUBLE_EQ(m.dense_layers_priced(8), 2.0);
+  EXPECT_DOUBLE_EQ(m.dense_layers_priced(4), 1.0);  // a stage: pro rata
+}
+
+TEST(MoeRoofline, PricesLeadingDenseLayersAsDenseOnes) {
+  const ModelSpec m = two_dense_of_eight();
+  ModelSpec all_moe = m, dense = m;
+  all_moe.moe.dense_layers = 0;
+  dense.moe = MoeSpec{};
+  const GpuSpec& h100 = find_gpu("h100-sxm", "gpu");
+  const RooflineParams p;
+  auto mlp = [&](const ModelSpec& spec) {
+    const RooflineCostModel r(spec, h100, {h100.nvlink_bytes_per_s, 0}, 1, p);
+    BatchShape s;
+    s.num_decodes = 32;
+    s.decode_context_sum = 32 * 500;
+    s.layers = 8;
+    return r.iteration(s).mlp;
+  };
+  EXPECT_NEAR(mlp(m), mlp(all_moe) * 6 / 8 + mlp(dense) * 2 / 8, 1e-12);
+}
+
 TEST(MoeRoofline, CountsTheExpertsABatchTouches) {
   const ModelSpec& m = find_model("mixtral-8x7b", "model");
   const GpuSpec& h100 = find_gpu("h100-sxm", "gpu");

@@ -36,8 +36,9 @@ void check_members_fit(const std::vector<Member>& members, const ModelSpec& m, c
                        int engine_id) {
   const int g = static_cast<int>(members.size());
   for (int r = 0; r < g; ++r) {
-    const std::int64_t weights = m.layers_weight_bytes_per_gpu(stage_layers(r, g, m.layers), tp) +
-                                 m.embedding_weight_bytes() / tp + plan.draft_weight_bytes;
+    const std::int64_t weights =
+        m.layers_weight_bytes_per_gpu(stage_first_layer(r, g, m.layers), stage_layers(r, g, m.layers), tp) +
+        m.embedding_weight_bytes() / tp + plan.draft_weight_bytes;
     const std::int64_t total = weights + members[r].capacity() * plan.block_bytes + plan.workspace_bytes + plan.reserve_bytes;
     if (plan.usable_bytes > 0 && total > plan.usable_bytes)
       throw std::logic_error("Engine " + std::to_string(engine_id) + " member " + std::to_string(r) + ": " +

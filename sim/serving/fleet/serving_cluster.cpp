@@ -249,8 +249,9 @@ std::int64_t ServingCluster::freed_blocks(int engine_id, int stage, int g) const
 std::int64_t ServingCluster::group_freed_blocks(int group, int stage, int g) const {
   const ServingContext& c = groups_[group].ctx;
   const int L = ctx_.model->layers;
-  const std::int64_t dropped_layers = L - stage_layers(stage, g, L);
-  const std::int64_t bytes = ctx_.model->layers_weight_bytes_per_gpu(dropped_layers, c.engine->tp);
+  // What a member keeping stage `stage` drops: every other layer.
+  const std::int64_t bytes = ctx_.model->other_layers_weight_bytes_per_gpu(stage_first_layer(stage, g, L),
+                                                                           stage_layers(stage, g, L), c.engine->tp);
   return bytes / c.memory->block_bytes;
 }
 

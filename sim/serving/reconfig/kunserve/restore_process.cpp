@@ -42,7 +42,8 @@ void RestoreProcess::pull(SimTime now) {
   for (int r = 0; r < G; ++r)
     for (int p = 0; p < G; ++p) {
       if (p == r) continue;
-      const std::int64_t b = ctx.model->layers_weight_bytes_per_gpu(stage_layers(p, G, L), ctx.engine->tp);
+      const std::int64_t b =
+          ctx.model->layers_weight_bytes_per_gpu(stage_first_layer(p, G, L), stage_layers(p, G, L), ctx.engine->tp);
       end = std::max(end, transfer_between(*ctx.links, *ctx.topology, g.members()[p], g.members()[r], b, now));
       bytes += b * static_cast<std::int64_t>(g.members()[r].gpus.size());
     }
