@@ -51,8 +51,12 @@ void Engine::cache_prefilled(Request* r) {
 
 void Engine::check_prefix_holders() const {
   std::unordered_map<std::uint64_t, int> holders;
-  for (const Request* r = running_.front(); r; r = r->next)
+  auto count = [&](const Request* r) {
     for (int k = 0; k < r->cached_keys; ++k) ++holders[PrefixCache::salted(r->prefix[k], prefix_salt(*r))];
+  };
+  for (const Request* r = running_.front(); r; r = r->next) count(r);
+  // A prefilled request awaiting its hand-off holds its keys until HandoffEnd::hand_over.
+  for (const auto& [id, r] : handing_off_) count(r);
   kv_.prefixes().check_holders(holders);
 }
 
