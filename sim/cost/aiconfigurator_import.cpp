@@ -122,6 +122,16 @@ std::string pick_source(const std::map<std::string, std::size_t>& counts, const 
   return best;
 }
 
+// The kernel source with the most measured keys among `sources` (kernel source -> its rows by
+// key; not empty); the first by name on a tie.
+template <class Rows>
+typename std::map<std::string, Rows>::iterator most_measured(std::map<std::string, Rows>& sources) {
+  auto best = sources.begin();
+  for (auto it = sources.begin(); it != sources.end(); ++it)
+    if (it->second.size() > best->second.size()) best = it;
+  return best;
+}
+
 struct ImportedAttention {
   std::vector<AttentionRow> rows;
   std::string source, device;
@@ -200,9 +210,7 @@ std::vector<MoeRow> read_moe(const AiconfiguratorImport& opt, const std::string&
   }
   std::vector<MoeRow> rows;
   for (auto& [shape, sources] : by_shape) {
-    auto best = sources.begin();
-    for (auto it = sources.begin(); it != sources.end(); ++it)
-      if (it->second.size() > best->second.size()) best = it;
+    const auto best = most_measured(sources);
     for (const auto& [tokens, us] : medians(best->second)) rows.push_back({shape, tokens, us});
   }
   return rows;
@@ -270,9 +278,7 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
     // Each dtype's most measured kernel (fp8_block has several: vLLM picks one per platform).
     for (auto& [dtype, sources] : by_dtype) {
       if (sources.empty()) continue;
-      auto best = sources.begin();
-      for (auto it = sources.begin(); it != sources.end(); ++it)
-        if (it->second.size() > best->second.size()) best = it;
+      const auto best = most_measured(sources);
       std::vector<GemmRow>& rows = dtype == "bfloat16" ? t.gemm : dtype == "fp8" ? gemm_fp8 : gemm_fp8_block;
       for (const auto& [key, us] : medians(best->second))
         rows.push_back({double(std::get<2>(key)), double(std::get<0>(key)), double(std::get<1>(key)), us});
