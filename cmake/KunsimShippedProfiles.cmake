@@ -34,7 +34,8 @@ function(kunsim_shipped_profiles out_var)
     string(MAKE_C_IDENTIFIER "${rel}" id)
     set(files "")
     foreach(part meta.json ops.csv iterations.csv attention_mixed.csv gemm.csv attn_prefill.csv attn_decode.csv allreduce.csv
-                 gemm_fp8.csv gemm_fp8_block.csv attn_prefill_fp8kv.csv attn_decode_fp8kv.csv moe.csv)
+                 gemm_fp8.csv gemm_fp8_block.csv attn_prefill_fp8kv.csv attn_decode_fp8kv.csv moe.csv
+                 mla_context.csv mla_generation.csv)
       if(EXISTS "${dir}/${part}")
         string(MAKE_C_IDENTIFIER "profile_${id}_${part}" sym)
         kunsim_embed(sources ${sym} "${dir}/${part}")

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "sim/cluster/gpu_spec.hpp"
@@ -216,6 +217,81 @@ std::vector<MoeRow> read_moe(const AiconfiguratorImport& opt, const std::string&
   return rows;
 }
 
+// The MLA shape of a model the MLA module tables name (their `model` column): the dimensions
+// vLLM's DeepseekV2MLAAttention was built with, from the model's config.json.
+const MlaShape* mla_shape_of(const std::string& model) {
+  static const std::map<std::string, MlaShape> known = {{"deepseek-ai/DeepSeek-V3", MlaShape{.hidden = 7168,
+                                                                                             .q_lora_rank = 1536,
+                                                                                             .kv_lora_rank = 512,
+                                                                                             .qk_nope_head_dim = 128,
+                                                                                             .qk_rope_head_dim = 64,
+                                                                                             .v_head_dim = 128}}};
+  const auto it = known.find(model);
+  return it == known.end() ? nullptr : &it->second;
+}
+
+struct ImportedMla {
+  std::vector<MlaRow> context, generation;
+  std::set<std::string> sources;
+  std::size_t skipped = 0;  // rows of models whose MLA shape the importer does not know
+};
+
+// Multi-head latent attention: DeepSeek-V3's whole attention module (h100, h200, b200 at vLLM
+// 0.24.0), or the attention kernel alone (a100 at 0.14.0, which measured DeepSeek-V3's shape
+// too), per layer at tp_size 1, num_heads standing for 128 / TP. bf16 attention compute only
+// (b200's fp8 prefill compute and nvfp4 GEMMs are left out). The kernel sources partition each
+// table's grid (vLLM picks the backend by shape), so every row is kept. Absent folder: no rows.
+ImportedMla read_mla(const AiconfiguratorImport& opt, const std::string& version) {
+  ImportedMla out;
+  const fs::path base = fs::path(opt.dir) / opt.system / "mla" / opt.framework;
+  if (!fs::is_directory(base)) return out;
+  const fs::path dir = version_dir(opt, "mla", opt.framework, fs::is_directory(base / version) ? version : "");
+  for (const bool generation : {false, true}) {
+    const bool module =
+        fs::exists(dir / (generation ? "mla_generation_module_perf.csv" : "mla_context_module_perf.csv"));
+    const fs::path file =
+        dir / (module ? (generation ? "mla_generation_module_perf.csv" : "mla_context_module_perf.csv")
+                      : (generation ? "generation_mla_perf.csv" : "context_mla_perf.csv"));
+    if (!fs::exists(file)) continue;
+    NamedCsv csv(file);
+    const std::size_t src = csv.col("kernel_source"), md = csv.col("mla_dtype"), kd = csv.col("kv_cache_dtype"),
+                      h = csv.col("num_heads"), b = csv.col("batch_size"), isl = csv.col("isl"),
+                      tp = csv.col("tp_size"), step = csv.col("step"), lat = csv.col("latency");
+    const std::size_t model = module ? csv.col("model") : 0, gt = module ? csv.col("gemm_type") : 0;
+    std::map<std::tuple<MlaShape, int, int>, std::vector<double>> by_key;
+    std::vector<std::string> f;
+    std::string where;
+    while (csv.next(f, where)) {
+      if (f[md] != "bfloat16" || (f[kd] != "bfloat16" && f[kd] != "fp8")) continue;
+      if (module && f[gt] != "bfloat16" && f[gt] != "fp8_block") continue;
+      if (whole(f[tp], where, "tp_size") != 1) continue;
+      const int s = whole(f[step], where, "step");
+      if (!generation && s != 0) continue;  // a prefill after a cached prefix: composed at run time
+      // The kernel table measured DeepSeek-V3's shape; the module table names its model.
+      const MlaShape* arch = mla_shape_of(module ? f[model] : "deepseek-ai/DeepSeek-V3");
+      if (!arch) {
+        ++out.skipped;
+        continue;
+      }
+      MlaShape shape = *arch;
+      shape.module = module;
+      if (!module) shape.hidden = shape.q_lora_rank = 0;  // the kernel's key is the latent alone
+      shape.gemm = module && f[gt] == "fp8_block" ? Dtype::fp8_block : Dtype::bf16;
+      shape.kv = f[kd] == "fp8" ? Dtype::fp8 : Dtype::bf16;
+      shape.heads = whole(f[h], where, "num_heads");
+      const int batch = whole(f[b], where, "batch_size");
+      const int len = generation ? s + 1 : whole(f[isl], where, "isl");
+      if (shape.heads < 1 || batch < 1 || len < 1)
+        throw InputError(where + ": num_heads, batch_size and length must be >= 1");
+      by_key[{shape, batch, len}].push_back(latency_us(f[lat], where));
+      out.sources.insert(f[src]);
+    }
+    for (const auto& [key, us] : medians(by_key))
+      (generation ? out.generation : out.context).push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), us});
+  }
+  return out;
+}
+
 // `key: value` lines of the system yaml (numbers only; comments dropped).
 std::map<std::string, double> yaml_numbers(const fs::path& path) {
   std::map<std::string, double> out;
@@ -297,6 +373,7 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
   const ImportedAttention decode_fp8kv =
       read_attention(attn_dir / "generation_attention_perf.csv", true, decode.source, "fp8");
   const std::vector<MoeRow> moe = read_moe(opt, version);
+  const ImportedMla mla = read_mla(opt, version);
 
   // vLLM's custom all-reduce (graph and eager backends) and NCCL's.
   std::map<std::tuple<std::string, int, double>, std::vector<double>> ar;
@@ -342,6 +419,8 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
     sorted.sort();
     if (!sorted.gemm.empty()) (*optional)["gemm_fp8_block.csv"] = gemm_rows_text(sorted.gemm);
     if (!moe.empty()) (*optional)["moe.csv"] = moe_rows_text(moe);
+    if (!mla.context.empty()) (*optional)["mla_context.csv"] = mla_rows_text(mla.context);
+    if (!mla.generation.empty()) (*optional)["mla_generation.csv"] = mla_rows_text(mla.generation);
   }
   t.optional = optional;
 
@@ -373,6 +452,14 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
   for (const char* dt : {"fp8", "fp8_block"})
     if (gemm_sources.count(dt)) meta["kernel_source"][std::string("gemm_") + dt] = gemm_sources[dt];
   if (!moe.empty()) meta["kernel_source"]["moe"] = "per configuration, the most measured (vLLM fused_experts)";
+  if (!mla.sources.empty()) {
+    std::string list;
+    for (const auto& s : mla.sources) list += (list.empty() ? "" : ", ") + s;
+    const bool module = !mla.context.empty() && mla.context.front().shape.module;
+    meta["kernel_source"]["mla"] = std::string(module ? "DeepSeek-V3's attention module" : "the attention kernel") +
+                                   ", each shape by the backend vLLM picked: " + list;
+  }
+  if (mla.skipped > 0) meta["mla_rows_skipped"] = mla.skipped;  // models of an MLA shape not known here
   meta["attention_kernels"] = attention_label(prefill.source);
   Json weights = Json::array({"bf16"}), kv = Json::array({"bf16"});
   if (!gemm_fp8.empty()) weights.push_back("fp8");
@@ -406,6 +493,8 @@ ImportedProfile import_aiconfigurator(const AiconfiguratorImport& opt) {
       {"MoE configurations absent from the tables (shape, parallelism, dtype or routing)",
        "the roofline's count of the experts the tokens touch, named in cost_source"},
       {"an MoE router's gate GEMM", "the bf16 GEMM table (outside fused_experts' timed region)"},
+      {"MLA attention of a shape or head count the MLA tables lack",
+       "projections from the GEMM tables and attention by the roofline, named in cost_source"},
       {"host overhead per iteration", "kunsim's overhead terms (cost.graph_overhead_us, cost.eager_overhead_us)"}};
   meta["elementwise"] = {{"hbm_bytes_per_s", yaml_value("mem_bw")},
                          {"bw_factor", yaml_value("mem_bw_empirical_scaling_factor")},

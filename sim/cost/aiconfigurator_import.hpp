@@ -38,7 +38,7 @@ std::string aiconfigurator_system(const std::string& gpu_kind);
 // The importer's own format version, written into meta.json. Bumped by hand whenever the
 // reduction or its text changes (then tools/import-profiles.sh regenerates the committed
 // profiles); never derived from git, or every commit would change every committed profile.
-inline constexpr int kAiconfiguratorImporterVersion = 2;
+inline constexpr int kAiconfiguratorImporterVersion = 3;
 // The committed profile of a kind's tables, calibrate/profiles/<kind>/aiconfigurator-vllm/:
 // what a fresh clone prices from.
 inline constexpr const char* kCommittedProfileName = "aiconfigurator-vllm";

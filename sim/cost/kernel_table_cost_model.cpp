@@ -13,9 +13,7 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
   if (index_->gemm.empty() || index_->prefill.empty() || index_->decode.empty())
     throw InputError(p.dir + ": a kernel-table profile needs GEMM, prefill and decode attention rows");
   const HeadShape shard{model.heads / tp, model.kv_heads_per_gpu(tp), model.head_dim};
-  const double h = model.hidden, q = static_cast<double>(model.q_width()) / tp,
-               kv = static_cast<double>(model.kv_heads_per_gpu(tp)) * model.head_dim,
-               ffn = static_cast<double>(model.dense_ffn()) / tp;
+  const double h = model.hidden, ffn = static_cast<double>(model.dense_ffn()) / tp;
   std::vector<std::string> derived, roofline = {"rmsnorm", "silu_mul", "rope", "kv-cache write", "host overhead"};
   // Linear layers from the rows of their weight dtype; a profile without them (fp8 where only
   // bf16 was measured) leaves them to the roofline at that dtype's peak.
@@ -24,8 +22,9 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
   if (linear_roofline_) {
     roofline.push_back(std::string(dtype_name(model.weight_dtype)) + " GEMMs (no such rows)");
   } else {
-    qkv_ = linear.curve(q + 2 * kv, h);
-    o_proj_ = linear.curve(h, q);
+    for (const LinearShape& g : model.attention_in_gemms(tp)) attn_in_.push_back(linear.curve(g.n, g.k));
+    const LinearShape out = model.attention_out_gemm(tp);
+    o_proj_ = linear.curve(out.n, out.k);
     if (ffn > 0) {
       gate_up_ = linear.curve(2 * ffn, h);
       down_ = linear.curve(h, ffn);
@@ -50,21 +49,26 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
     moe_ = index_->moe().curve(moe_shape_);
     if (!moe_) roofline.push_back("MoE experts " + moe_shape_.text() + " (not in the tables)");
   }
-  // Attention on the cache's dtype; an fp8 cache the profile did not measure is read from the
-  // bf16 kernels by equal work: decode at half the batch (the same KV bytes), prefill as is
-  // (bound by FLOPs, which the cache's dtype does not change).
-  const AttentionTable& prefill_table = index_->prefill_of(model.kv_cache_dtype);
-  const AttentionTable& decode_table = index_->decode_of(model.kv_cache_dtype);
-  const bool fp8kv_derived = model.kv_cache_dtype != Dtype::bf16 && decode_table.empty();
-  prefill_ = TabulatedAttention((prefill_table.empty() ? index_->prefill : prefill_table).curve(shard));
-  AttentionCurve decode_curve = (fp8kv_derived ? index_->decode : decode_table).curve(shard);
-  if (fp8kv_derived) {
-    decode_curve.batch_scale *= 0.5;
-    decode_curve.derived = true;
-    if (decode_curve.reference.heads == 0) decode_curve.reference = shard;
-    derived.push_back("fp8-KV attention from the bf16-KV kernels (decode at half the batch: equal KV bytes)");
+  bool fp8kv_derived = false;
+  if (model.mla.on()) {
+    price_mla(derived, roofline);
+  } else {
+    // Attention on the cache's dtype; an fp8 cache the profile did not measure is read from the
+    // bf16 kernels by equal work: decode at half the batch (the same KV bytes), prefill as is
+    // (bound by FLOPs, which the cache's dtype does not change).
+    const AttentionTable& prefill_table = index_->prefill_of(model.kv_cache_dtype);
+    const AttentionTable& decode_table = index_->decode_of(model.kv_cache_dtype);
+    fp8kv_derived = model.kv_cache_dtype != Dtype::bf16 && decode_table.empty();
+    prefill_ = TabulatedAttention((prefill_table.empty() ? index_->prefill : prefill_table).curve(shard));
+    AttentionCurve decode_curve = (fp8kv_derived ? index_->decode : decode_table).curve(shard);
+    if (fp8kv_derived) {
+      decode_curve.batch_scale *= 0.5;
+      decode_curve.derived = true;
+      if (decode_curve.reference.heads == 0) decode_curve.reference = shard;
+      derived.push_back("fp8-KV attention from the bf16-KV kernels (decode at half the batch: equal KV bytes)");
+    }
+    decode_ = TabulatedAttention(decode_curve);
   }
-  decode_ = TabulatedAttention(decode_curve);
   for (const char* impl : kAllreduceImpls) {
     std::vector<std::pair<double, double>> xy;
     for (const auto& r : p.kernels.allreduce)
@@ -73,6 +77,7 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
   }
   description_ = "measured: " + p.describe() + " [" + p.name + "]";
   if (moe_) description_ += "; MoE experts " + moe_shape_.text();
+  if (!description_mla_.empty()) description_ += "; " + description_mla_;
   if (prefill_.curve().derived)
     derived.push_back("prefill attention " + shard.text() + " from " + prefill_.curve().reference.text());
   if (decode_.curve().derived && !fp8kv_derived)
@@ -91,6 +96,48 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
   for (std::size_t i = 0; i < roofline.size(); ++i) description_ += (i ? ", " : "") + roofline[i];
 }
 
+void KernelTableCostModel::price_mla(std::vector<std::string>& derived, std::vector<std::string>& roofline) {
+  const MlaSpec& a = m_.mla;
+  const bool whole_heads = m_.heads % tp_ == 0;
+  // The module tables time vLLM's fp8 linear layers block-scaled (DeepGEMM): per-tensor fp8
+  // weights are read from those rows.
+  MlaShape want{.module = true,
+                .hidden = m_.hidden,
+                .q_lora_rank = a.q_lora_rank,
+                .kv_lora_rank = a.kv_lora_rank,
+                .qk_nope_head_dim = a.qk_nope_head_dim,
+                .qk_rope_head_dim = a.qk_rope_head_dim,
+                .v_head_dim = a.v_head_dim,
+                .gemm = m_.weight_dtype == Dtype::bf16 ? Dtype::bf16 : Dtype::fp8_block,
+                .kv = m_.kv_cache_dtype,
+                .heads = m_.heads / tp_};
+  const AttentionGrid* context = whole_heads ? index_->mla(false).grid(want) : nullptr;
+  const AttentionGrid* generation = whole_heads ? index_->mla(true).grid(want) : nullptr;
+  if (context && generation) {
+    mla_module_ = true;
+    if (m_.weight_dtype == Dtype::fp8) derived.push_back("the MLA module's fp8 GEMMs from its fp8_block rows");
+  } else {
+    // The attention kernel alone: its key is the latent's shape, heads and the cache's dtype.
+    want.module = false;
+    want.hidden = want.q_lora_rank = 0;
+    want.gemm = Dtype::bf16;
+    context = whole_heads ? index_->mla(false).grid(want) : nullptr;
+    generation = whole_heads ? index_->mla(true).grid(want) : nullptr;
+  }
+  if (context && generation) {
+    AttentionCurve curve;
+    curve.grid = context;
+    prefill_ = TabulatedAttention(curve);
+    curve.grid = generation;
+    decode_ = TabulatedAttention(curve);
+    description_mla_ = std::string("MLA ") + want.text();
+    return;
+  }
+  mla_roofline_ = true;
+  roofline.push_back("MLA attention " + std::to_string(m_.heads) + "/" + std::to_string(tp_) + " heads " +
+                     dtype_name(m_.kv_cache_dtype) + " KV (not in the MLA tables)");
+}
+
 double KernelTableCostModel::allreduce(const std::string& impl, double bytes) const {
   for (const auto& [name, curve] : allreduce_)
     if (name == impl) return curve.at(bytes);
@@ -100,12 +147,20 @@ double KernelTableCostModel::allreduce(const std::string& impl, double bytes) co
 TokenOps KernelTableCostModel::compute_token_ops(double t) const {
   TokenOps o;
   const double h = m_.hidden;
-  const double q = static_cast<double>(m_.q_width()) / tp_,
-               kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim,
-               ffn = static_cast<double>(m_.dense_ffn()) / tp_;
+  const double ffn = static_cast<double>(m_.dense_ffn()) / tp_;
   const Dtype w = m_.weight_dtype;
-  o.qkv = linear_roofline_ ? roofline_.gemm(t, h, q + 2 * kv, w) : qkv_.at(t);
-  o.o_proj = linear_roofline_ ? roofline_.gemm(t, q, h, w) : o_proj_.at(t);
+  if (mla_module_) {  // the module's time holds its projections
+    o.qkv = o.o_proj = 0;
+  } else if (linear_roofline_) {
+    o.qkv = 0;
+    for (const LinearShape& g : m_.attention_in_gemms(tp_)) o.qkv += roofline_.gemm(t, g.k, g.n, w);
+    const LinearShape out = m_.attention_out_gemm(tp_);
+    o.o_proj = roofline_.gemm(t, out.k, out.n, w);
+  } else {
+    o.qkv = 0;
+    for (const GemmCurve& g : attn_in_) o.qkv += g.at(t);
+    o.o_proj = o_proj_.at(t);
+  }
   o.mlp = 0;
   if (ffn > 0)
     o.mlp = linear_roofline_ ? roofline_.gemm(t, h, 2 * ffn, w) + roofline_.gemm(t, ffn, h, w)
@@ -142,12 +197,16 @@ IterationCost KernelTableCostModel::iteration(const BatchShape& s) const {
   const double layers = s.layers;
   IterationCost c = token_ops_.get(tokens, [this](double t) { return compute_token_ops(t); })
                         .over(layers, m_.dense_layers_priced(s.layers));
-  if (!s.prefills.empty()) {
+  if (mla_roofline_) {
+    const RooflineCostModel::MlaSeconds a = roofline_.mla_attention(s);
+    c.attn_prefill = layers * a.prefill;
+    c.attn_decode = layers * a.decode;
+  } else if (!s.prefills.empty()) {
     const PrefillEquivalent e = prefill_equivalent(s.prefills);
     const int b = static_cast<int>(s.prefills.size());
     c.attn_prefill = layers * std::max(prefill_.seconds(b, e.len), decode_.seconds(b, e.context));
   }
-  if (s.num_decodes > 0) {
+  if (s.num_decodes > 0 && !mla_roofline_) {
     const double ctx = static_cast<double>(s.decode_context_sum) / s.num_decodes;
     double t = decode_.seconds(s.num_decodes, ctx);
     if (s.decode_queries > 1) {

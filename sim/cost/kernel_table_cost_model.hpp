@@ -6,6 +6,10 @@
 // - an MoE layer's routed experts: the MoE table at this GPU's configuration (moe_tp = tp, or
 //   moe_ep = tp under expert parallelism) and cost.moe_routing, else the roofline's count of the
 //   experts the tokens touch;
+// - MLA attention: vLLM's whole attention module (projections, attention, o_proj) from the MLA
+//   module tables at this GPU's heads, GEMM and KV dtypes (DeepSeek-V3's shape); else the
+//   attention kernel's table with the projections from the GEMM tables; else the roofline's
+//   attention with those projections;
 // - attention: the shard's head shape, measured or derived (AttentionTable); chunked prefill
 //   over cached context and batches of prompts through prefill_equivalent(), bounded below by
 //   reading their context as decodes do; a mixed batch is one kernel, so one fixed cost;
@@ -45,7 +49,11 @@ class KernelTableCostModel final : public CostModel {
   RooflineCostModel roofline_;
   std::shared_ptr<const KernelTableIndex> index_;  // the profile's, or built here for a bare one
   TabulatedAttention prefill_, decode_;
-  GemmCurve qkv_, o_proj_, gate_up_, down_, lm_head_gemm_;  // GemmTable::curve at this shard's (n, k)
+  void price_mla(std::vector<std::string>& derived, std::vector<std::string>& roofline);
+  std::vector<GemmCurve> attn_in_;                    // the GEMMs before attention (GQA: QKV; MLA: its projections)
+  GemmCurve o_proj_, gate_up_, down_, lm_head_gemm_;  // GemmTable::curve at this shard's (n, k)
+  bool mla_module_ = false;    // the MLA tables price the whole attention module, projections too
+  bool mla_roofline_ = false;  // MLA attention by the roofline (no table of its shape)
   GemmCurve router_;                                        // an MoE router's [hidden x experts] GEMM
   GemmCurve dense_gate_up_, dense_down_;                    // an MoE model's leading dense layers' MLP
   bool linear_roofline_ = false;         // no rows of the weights' dtype: linear layers by the roofline
@@ -56,6 +64,7 @@ class KernelTableCostModel final : public CostModel {
   TokenOpsTable token_ops_;
   mutable std::vector<double> lm_head_;  // by sequences sampled; < 0 until first read
   std::string description_;
+  std::string description_mla_;  // the MLA table that prices attention, if one does
 };
 
 }  // namespace kunsim

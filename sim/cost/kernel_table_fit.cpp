@@ -125,6 +125,18 @@ Json moe_over_tokens(const std::vector<MoeRow>& rows) {
   return e.json();
 }
 
+// MLA over length, each configuration's curve per batch held out as the attention tables are.
+Json mla_over_len(const std::vector<MlaRow>& rows) {
+  Errors e;
+  e.points = rows.size();
+  const auto [train, held] = hold_out(
+      rows, [](const MlaRow& r) { return std::make_tuple(r.shape, r.batch); }, [](const MlaRow& r) { return r.len; },
+      &e.outliers);
+  const MlaTable t(train);
+  for (const auto& h : held) e.add(t.grid(h.shape)->seconds(h.batch, h.len), h.us * 1e-6);
+  return e.json();
+}
+
 }  // namespace
 
 Json kernel_table_fit_report(const Profile& p, const RooflineParams& roofline) {
@@ -183,6 +195,9 @@ Json kernel_table_fit_report(const Profile& p, const RooflineParams& roofline) {
   }
   if (const std::string* text = optional("moe.csv"))
     report["ops"]["moe"] = moe_over_tokens(parse_moe_rows(*text, k.dir + "/moe.csv"));
+  for (const char* name : {"mla_context", "mla_generation"})
+    if (const std::string* text = optional((std::string(name) + ".csv").c_str()))
+      report["ops"][name] = mla_over_len(parse_mla_rows(*text, k.dir + "/" + name + ".csv"));
   {  // Where the two attention tables measure nearly the same work: a 1-token prompt, and a
      // decode of the smallest context (1 cached token and the new one). The composition adds
      // prefill and decode parts, so they should agree there.

@@ -211,6 +211,20 @@ const Interpolator1D* MoeTable::curve(const MoeShape& shape) const {
   return it == curves_.end() ? nullptr : &it->second;
 }
 
+MlaTable::MlaTable(const std::vector<MlaRow>& rows) {
+  std::map<MlaShape, std::vector<AttentionRow>> by_shape;
+  for (const auto& r : rows) {
+    const HeadShape latent{r.shape.heads, 1, r.shape.kv_lora_rank + r.shape.qk_rope_head_dim};
+    by_shape[r.shape].push_back(AttentionRow{.batch = r.batch, .len = r.len, .shape = latent, .us = r.us});
+  }
+  for (const auto& [shape, rs] : by_shape) grids_.emplace(shape, AttentionGrid(rs));
+}
+
+const AttentionGrid* MlaTable::grid(const MlaShape& shape) const {
+  const auto it = grids_.find(shape);
+  return it == grids_.end() ? nullptr : &it->second;
+}
+
 int gemm_alignment(Dtype weights) { return weights == Dtype::fp8_block ? 4 : 0; }
 
 const std::string& KernelTableIndex::text(const char* file) const {
@@ -245,6 +259,15 @@ const MoeTable& KernelTableIndex::moe() const {
     if (!text("moe.csv").empty()) moe_.table = MoeTable(parse_moe_rows(text("moe.csv"), dir_ + "/moe.csv"));
   });
   return moe_.table;
+}
+
+const MlaTable& KernelTableIndex::mla(bool generation) const {
+  Lazy<MlaTable>& lazy = generation ? mla_generation_ : mla_context_;
+  const char* file = generation ? "mla_generation.csv" : "mla_context.csv";
+  std::call_once(lazy.once, [&] {
+    if (!text(file).empty()) lazy.table = MlaTable(parse_mla_rows(text(file), dir_ + "/" + file));
+  });
+  return lazy.table;
 }
 
 }  // namespace kunsim

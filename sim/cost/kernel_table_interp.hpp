@@ -154,6 +154,21 @@ class MoeTable {
   std::map<MoeShape, Interpolator1D> curves_;
 };
 
+// MlaTable: one MLA configuration's times over (batch, length), an AttentionGrid each (context
+// and generation tables are separate MlaTables).
+class MlaTable {
+ public:
+  MlaTable() = default;
+  explicit MlaTable(const std::vector<MlaRow>& rows);
+  // The configuration's grid, or null where the table lacks it.
+  const AttentionGrid* grid(const MlaShape& shape) const;
+  bool empty() const { return grids_.empty(); }
+  const std::map<MlaShape, AttentionGrid>& grids() const { return grids_; }
+
+ private:
+  std::map<MlaShape, AttentionGrid> grids_;
+};
+
 }  // namespace kunsim
 
 #include <mutex>
@@ -178,6 +193,7 @@ class KernelTableIndex {
   const AttentionTable& prefill_of(Dtype kv_cache) const { return attention_of(kv_cache, false); }
   const AttentionTable& decode_of(Dtype kv_cache) const { return attention_of(kv_cache, true); }
   const MoeTable& moe() const;
+  const MlaTable& mla(bool generation) const;
 
  private:
   template <class T>
@@ -193,6 +209,7 @@ class KernelTableIndex {
   mutable Lazy<GemmTable> fp8_, fp8_block_;
   mutable Lazy<AttentionTable> prefill_fp8kv_, decode_fp8kv_;
   mutable Lazy<MoeTable> moe_;
+  mutable Lazy<MlaTable> mla_context_, mla_generation_;
 };
 
 }  // namespace kunsim

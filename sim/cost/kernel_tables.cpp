@@ -16,6 +16,9 @@ constexpr const char* kPrefillHeader = "batch,isl,heads,kv_heads,head_dim,us";
 constexpr const char* kDecodeHeader = "batch,context,heads,kv_heads,head_dim,us";
 constexpr const char* kAllreduceHeader = "impl,gpus,bytes,us";
 constexpr const char* kMoeHeader = "dtype,hidden,inter,topk,experts,moe_tp,moe_ep,distribution,tokens,us";
+constexpr const char* kMlaHeader =
+    "scope,hidden,q_lora_rank,kv_lora_rank,qk_nope_head_dim,qk_rope_head_dim,v_head_dim,gemm_dtype,kv_dtype,heads,"
+    "batch,len,us";
 
 int whole(const std::string& s, const std::string& where, const char* what) {
   const double v = csv_number(s, where, what);
@@ -63,6 +66,14 @@ std::string MoeShape::text() const {
          std::to_string(moe_ep) + " " + distribution;
 }
 
+std::string MlaShape::text() const {
+  std::string s = std::string(module ? "module" : "kernel") + " h" + std::to_string(hidden) + " q" +
+                  std::to_string(q_lora_rank) + " kv" + std::to_string(kv_lora_rank) + "+" +
+                  std::to_string(qk_rope_head_dim) + " ";
+  if (module) s += std::string(dtype_name(gemm)) + " GEMMs, ";
+  return s + dtype_name(kv) + " KV, " + std::to_string(heads) + " heads";
+}
+
 std::vector<GemmRow> parse_gemm_rows(const std::string& text, const std::string& name) {
   std::vector<GemmRow> rows;
   std::istringstream in(text);
@@ -103,6 +114,54 @@ std::vector<MoeRow> parse_moe_rows(const std::string& text, const std::string& n
     rows.push_back(std::move(r));
   });
   return rows;
+}
+
+std::vector<MlaRow> parse_mla_rows(const std::string& text, const std::string& name) {
+  std::vector<MlaRow> rows;
+  std::istringstream in(text);
+  read_csv(in, name, kMlaHeader, [&](const std::vector<std::string>& f, const std::string& w) {
+    if (f[0] != "module" && f[0] != "kernel")
+      throw InputError(w + ": scope: expected module or kernel, got \"" + f[0] + "\"");
+    MlaRow r;
+    MlaShape& s = r.shape;
+    s.module = f[0] == "module";
+    // A kernel row's key is the latent alone: hidden and q_lora_rank are 0 there.
+    s.hidden = f[1] == "0" && !s.module ? 0 : whole(f[1], w, "hidden");
+    s.q_lora_rank = f[2] == "0" ? 0 : whole(f[2], w, "q_lora_rank");
+    s.kv_lora_rank = whole(f[3], w, "kv_lora_rank");
+    s.qk_nope_head_dim = whole(f[4], w, "qk_nope_head_dim");
+    s.qk_rope_head_dim = whole(f[5], w, "qk_rope_head_dim");
+    s.v_head_dim = whole(f[6], w, "v_head_dim");
+    if (s.module && f[7] != "bf16" && f[7] != "fp8_block")
+      throw InputError(w + ": gemm_dtype: expected bf16 or fp8_block, got \"" + f[7] + "\"");
+    if (!s.module && f[7] != "none") throw InputError(w + ": gemm_dtype: a kernel row has none, got \"" + f[7] + "\"");
+    s.gemm = s.module ? dtype_from_name(f[7]) : Dtype::bf16;
+    if (f[8] != "bf16" && f[8] != "fp8") throw InputError(w + ": kv_dtype: expected bf16 or fp8, got \"" + f[8] + "\"");
+    s.kv = dtype_from_name(f[8]);
+    s.heads = whole(f[9], w, "heads");
+    r.batch = whole(f[10], w, "batch");
+    r.len = whole(f[11], w, "len");
+    r.us = positive(f[12], w, "us");
+    rows.push_back(r);
+  });
+  return rows;
+}
+
+std::string mla_rows_text(std::vector<MlaRow> rows) {
+  std::sort(rows.begin(), rows.end(), [](const MlaRow& a, const MlaRow& b) {
+    return std::tie(a.shape, a.batch, a.len) < std::tie(b.shape, b.batch, b.len);
+  });
+  std::string out = std::string(kMlaHeader) + "\n";
+  for (const auto& r : rows) {
+    const MlaShape& s = r.shape;
+    out += std::string(s.module ? "module" : "kernel") + "," + std::to_string(s.hidden) + "," +
+           std::to_string(s.q_lora_rank) + "," + std::to_string(s.kv_lora_rank) + "," +
+           std::to_string(s.qk_nope_head_dim) + "," + std::to_string(s.qk_rope_head_dim) + "," +
+           std::to_string(s.v_head_dim) + "," + (s.module ? dtype_name(s.gemm) : "none") + "," + dtype_name(s.kv) +
+           "," + std::to_string(s.heads) + "," + std::to_string(r.batch) + "," + std::to_string(r.len) + "," +
+           num(r.us) + "\n";
+  }
+  return out;
 }
 
 std::string gemm_rows_text(const std::vector<GemmRow>& rows) {

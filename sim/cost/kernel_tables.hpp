@@ -18,6 +18,15 @@
 //                     one GPU runs its share: each expert split moe_tp ways, or moe_ep GPUs each
 //                     holding experts / moe_ep whole ones; `distribution` is the routing
 //                     (balanced, power_law_1.01, power_law_1.2)
+//   mla_context.csv, mla_generation.csv
+//                     scope,hidden,q_lora_rank,kv_lora_rank,qk_nope_head_dim,qk_rope_head_dim,
+//                     v_head_dim,gemm_dtype,kv_dtype,heads,batch,len,us
+//                     multi-head latent attention of one layer for `batch` prompts of `len`
+//                     tokens (context) or one new token each attending to `len` (generation),
+//                     `heads` query heads on this GPU: scope `module` is vLLM's whole attention
+//                     module (down- and up-projections, attention, o_proj; GEMMs in gemm_dtype),
+//                     `kernel` the attention kernel alone (gemm_dtype `none`); the other columns
+//                     are the model's MLA shape the rows were measured for (DeepSeek-V3's)
 // The optional files are kept as text and parsed by the first cost model that needs them: most
 // runs serve a dense bf16 model and never do.
 // Heads are per GPU (a TP shard's). Rows are sorted by their key, so a regenerated profile is
@@ -76,8 +85,27 @@ struct MoeRow {
   double us = 0;
 };
 
-inline const char* const kOptionalKernelTableFiles[] = {"gemm_fp8.csv", "gemm_fp8_block.csv", "attn_prefill_fp8kv.csv",
-                                                        "attn_decode_fp8kv.csv", "moe.csv"};
+// One measured MLA configuration: a table's key apart from batch and length.
+struct MlaShape {
+  bool module = true;  // the whole attention module; false: the attention kernel alone
+  int hidden = 0, q_lora_rank = 0, kv_lora_rank = 0, qk_nope_head_dim = 0, qk_rope_head_dim = 0, v_head_dim = 0;
+  Dtype gemm = Dtype::bf16;  // the module's projections (a kernel row's: bf16, unused)
+  Dtype kv = Dtype::bf16;
+  int heads = 0;  // query heads on this GPU
+  auto operator<=>(const MlaShape&) const = default;
+  // "module h7168 q1536 kv512+64 fp8_block GEMMs, bf16 KV, 16 heads", as descriptions name it.
+  std::string text() const;
+};
+
+struct MlaRow {
+  MlaShape shape;
+  int batch = 0, len = 0;
+  double us = 0;
+};
+
+inline const char* const kOptionalKernelTableFiles[] = {
+    "gemm_fp8.csv", "gemm_fp8_block.csv", "attn_prefill_fp8kv.csv", "attn_decode_fp8kv.csv",
+    "moe.csv",      "mla_context.csv",    "mla_generation.csv"};
 
 struct KernelTables {
   std::vector<GemmRow> gemm;
@@ -108,5 +136,7 @@ std::vector<MoeRow> parse_moe_rows(const std::string& text, const std::string& n
 std::string gemm_rows_text(const std::vector<GemmRow>& rows);
 std::string attention_rows_text(const std::vector<AttentionRow>& rows, bool decode);
 std::string moe_rows_text(std::vector<MoeRow> rows);  // sorted by key
+std::vector<MlaRow> parse_mla_rows(const std::string& text, const std::string& name);
+std::string mla_rows_text(std::vector<MlaRow> rows);  // sorted by key
 
 }  // namespace kunsim

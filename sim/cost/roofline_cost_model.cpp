@@ -68,6 +68,51 @@ void RooflineCostModel::ChunkWork::add(double n, double ctx, double count, doubl
   bytes += count * ((ctx + n) * 2 * kv_heads * head_dim * kv_bytes + 2 * n * heads * head_dim * kActivationBytes);
 }
 
+void RooflineCostModel::ChunkWork::add(double n, double ctx, double count, const AttentionDims& d) {
+  flops += count * d.heads * d.flops_per_key * n * (ctx + (n + 1) / 2.0);
+  bytes += count * ((ctx + n) * d.kv_bytes_per_key + n * d.q_bytes_per_query);
+}
+
+RooflineCostModel::AttentionDims RooflineCostModel::mla_dims(bool decode) const {
+  const MlaSpec& a = m_.mla;
+  AttentionDims d;
+  d.heads = static_cast<double>(m_.heads) / tp_;
+  // Decode (absorbed): scores over the latent and rope key, values summed in the latent. Prefill:
+  // ordinary attention at the expanded widths. Both read the cached latent.
+  const double qk = decode ? a.latent_width() : a.qk_head_dim(), v = decode ? a.kv_lora_rank : a.v_head_dim;
+  d.flops_per_key = 2.0 * (qk + v);
+  d.kv_bytes_per_key = static_cast<double>(a.latent_width()) * dtype_bytes(m_.kv_cache_dtype);
+  d.q_bytes_per_query = d.heads * (qk + v) * kActivationBytes;
+  return d;
+}
+
+RooflineCostModel::MlaSeconds RooflineCostModel::mla_attention(const BatchShape& s) const {
+  MlaSeconds out;
+  if (!s.prefills.empty()) {
+    ChunkWork w;
+    const AttentionDims d = mla_dims(false);
+    for (const auto& c : s.prefills) w.add(c.tokens, c.context, 1, d);
+    out.prefill = chunk_attention(w, prefill_equivalent(s.prefills).len);
+  }
+  if (s.num_decodes > 0) {
+    const AttentionDims d = mla_dims(true);
+    if (s.decode_queries > 1) {
+      const PrefillEquivalent v = verification_equivalent(s);
+      ChunkWork w;
+      w.add(s.decode_queries, v.context - s.decode_queries, v.batch, d);
+      out.decode = chunk_attention(w, v.len);
+    } else {
+      const double b = s.num_decodes, ctx = static_cast<double>(s.decode_context_sum) / s.num_decodes;
+      const double bytes = b * ctx * d.kv_bytes_per_key + b * d.q_bytes_per_query;
+      const double flops = d.heads * d.flops_per_key * b * ctx;
+      out.decode = std::max(flops / (gpu_.bf16_flops * p_.attention_efficiency), kv_read(bytes)) +
+                   p_.attention_latency_us * 1e-6;
+    }
+    if (!s.prefills.empty()) out.decode -= p_.attention_latency_us * 1e-6;  // one kernel's fixed cost, not two
+  }
+  return out;
+}
+
 double RooflineCostModel::chunk_attention(const ChunkWork& w, double len) const {
   // FlashAttention fills the GPU only once prompts span enough query tiles: efficiency ramps
   // with the batch's equivalent prompt length (fitted), which a fixed efficiency cannot express.
@@ -119,8 +164,15 @@ double RooflineCostModel::elementwise_layer(double t, bool dense_layer) const {
   const double ffn = static_cast<double>(dense_layer ? m_.ffn : m_.dense_ffn());
   double s = 2 * elementwise(4.0 * t * h * d);                            // fused residual add + RMSNorm
   if (ffn > 0) s += elementwise(3.0 * t * ffn / tp * d);                  // SiLU-and-mul: gate, up in; one out
-  s += elementwise(2.0 * t * (q + kv) * d);                               // rope on Q and K, in place
-  s += elementwise(2.0 * t * kv * (d + dtype_bytes(m_.kv_cache_dtype)));  // K and V into the paged cache
+  if (m_.mla.on()) {
+    const MlaSpec& a = m_.mla;
+    s += elementwise(2.0 * t * (static_cast<double>(m_.heads) / tp + 1) * a.qk_rope_head_dim * d);  // rope, in place
+    s += elementwise(t * a.latent_width() * (d + dtype_bytes(m_.kv_cache_dtype)));  // the latent into the cache
+    s += elementwise(2.0 * t * (a.q_lora_rank + a.kv_lora_rank) * d);               // the latents' RMSNorms
+  } else {
+    s += elementwise(2.0 * t * (q + kv) * d);                               // rope on Q and K, in place
+    s += elementwise(2.0 * t * kv * (d + dtype_bytes(m_.kv_cache_dtype)));  // K and V into the paged cache
+  }
   if (m_.moe.on() && !dense_layer) s += elementwise(4.0 * t * m_.moe.experts);  // top-k over fp32 router logits
   return s;
 }
@@ -132,8 +184,15 @@ TokenOps RooflineCostModel::compute_token_ops(double t) const {
   const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
   const Dtype w = m_.weight_dtype;
   const double ffn = static_cast<double>(m_.dense_ffn()) / tp;
-  o.qkv = gemm(t, h, q + 2 * kv, w);
-  o.o_proj = gemm(t, q, h, w);
+  if (m_.mla.on()) {
+    o.qkv = 0;
+    for (const LinearShape& g : m_.attention_in_gemms(tp_)) o.qkv += gemm(t, g.k, g.n, w);
+    const LinearShape out = m_.attention_out_gemm(tp_);
+    o.o_proj = gemm(t, out.k, out.n, w);
+  } else {
+    o.qkv = gemm(t, h, q + 2 * kv, w);
+    o.o_proj = gemm(t, q, h, w);
+  }
   o.mlp = 0;
   if (ffn > 0) o.mlp = gemm(t, h, 2.0 * ffn, w) + gemm(t, ffn, h, w);
   // The router's logits (a bf16 GEMM, replicated on every GPU) and the routed experts.
@@ -160,8 +219,14 @@ IterationCost RooflineCostModel::iteration(const BatchShape& s) const {
   const double layers = s.layers;
   IterationCost c = token_ops_.get(tokens, [this](double t) { return compute_token_ops(t); })
                         .over(layers, m_.dense_layers_priced(s.layers));
-  if (!s.prefills.empty()) c.attn_prefill = layers * prefill_attention(s.prefills, heads, kvh, m_.head_dim);
-  if (s.num_decodes > 0) {
+  if (m_.mla.on()) {
+    const MlaSeconds a = mla_attention(s);
+    c.attn_prefill = layers * a.prefill;
+    c.attn_decode = layers * a.decode;
+  } else if (!s.prefills.empty()) {
+    c.attn_prefill = layers * prefill_attention(s.prefills, heads, kvh, m_.head_dim);
+  }
+  if (s.num_decodes > 0 && !m_.mla.on()) {
     const double ctx = static_cast<double>(s.decode_context_sum) / s.num_decodes;
     c.attn_decode = layers * (s.decode_queries > 1 ? verify_attention(s, heads, kvh, m_.head_dim)
                                                    : decode_attention(s.num_decodes, ctx, heads, kvh, m_.head_dim));

@@ -33,6 +33,14 @@ class RooflineCostModel final : public CostModel {
   double decode_attention(double batch, double context, double heads, double kv_heads, double head_dim) const;
   // The decodes of `s` verifying speculative drafts (decode_queries tokens each), per layer.
   double verify_attention(const BatchShape& s, double heads, double kv_heads, double head_dim) const;
+  // Multi-head latent attention of a batch, per layer: its prefill chunks (vLLM's prefill path
+  // expands keys and values from the latent and runs attention at qk_nope + qk_rope / v_head
+  // widths) and its decodes (the absorbed path: every query head reads the one cached latent,
+  // scores over kv_lora_rank + qk_rope_head_dim and sums values over kv_lora_rank).
+  struct MlaSeconds {
+    double prefill = 0, decode = 0;
+  };
+  MlaSeconds mla_attention(const BatchShape& s) const;
   // One all-reduce of `bytes` over `ranks` GPUs by an implementation ("vllm_graph",
   // "vllm_eager", "nccl").
   double allreduce(const std::string& impl, double ranks, double bytes) const;
@@ -47,10 +55,20 @@ class RooflineCostModel final : public CostModel {
   double elementwise_layer(double tokens, bool dense_layer = false) const;
 
  private:
+  // What attention does on this GPU per query token and key it attends to: MLA's two paths
+  // differ in widths, not in form.
+  struct AttentionDims {
+    double heads = 0;              // query heads
+    double flops_per_key = 0;      // per query head per key: scores and values
+    double kv_bytes_per_key = 0;   // cache bytes read per key
+    double q_bytes_per_query = 0;  // Q in and O out per query token (bf16)
+  };
+  AttentionDims mla_dims(bool decode) const;
   // Attention work of chunks after cached contexts: FLOPs and bytes moved, summed.
   struct ChunkWork {
     double flops = 0, bytes = 0;
     void add(double n, double ctx, double count, double heads, double kv_heads, double head_dim, double kv_bytes);
+    void add(double n, double ctx, double count, const AttentionDims& d);
   };
   // Seconds of that work in one kernel whose equivalent prompt length is `len`.
   double chunk_attention(const ChunkWork& w, double len) const;

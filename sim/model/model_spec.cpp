@@ -9,11 +9,59 @@ extern const std::string_view model_catalogue_json;
 }
 
 namespace {
-// Bytes of one layer's routed experts and router, which TP does not split as it splits the rest.
-std::int64_t unsplit_bytes(const ModelSpec& m) {
-  return m.moe.experts * m.expert_params() * dtype_bytes(m.weight_dtype) + m.router_params() * kActivationBytes;
+// Bytes of one layer that TP does not split as it splits the rest: MLA's down-projections, an MoE
+// layer's routed experts and router.
+std::int64_t unsplit_bytes(const ModelSpec& m, bool dense) {
+  std::int64_t b = m.replicated_attention_params() * dtype_bytes(m.weight_dtype);
+  if (m.moe.on() && !dense)
+    b += m.moe.experts * m.expert_params() * dtype_bytes(m.weight_dtype) + m.router_params() * kActivationBytes;
+  return b;
 }
+
+// What one GPU holds of those: the down-projections and router whole, its share of the experts.
+std::int64_t kept_whole_bytes(const ModelSpec& m, int tp, bool dense) {
+  std::int64_t b = m.replicated_attention_params() * dtype_bytes(m.weight_dtype);
+  if (m.moe.on() && !dense) b += m.router_params() * kActivationBytes + m.expert_bytes_per_gpu(tp);
+  return b;
+}
+
+// Every layer splits evenly by TP (a dense GQA model): per-GPU bytes are the whole's / tp.
+bool splits_evenly(const ModelSpec& m) { return !m.moe.on() && !m.mla.on(); }
 }  // namespace
+
+std::int64_t ModelSpec::attention_linear_params() const {
+  if (!mla.on()) return hidden * (q_width() + 2 * kv_width()) + q_width() * hidden;
+  const std::int64_t h = hidden, q = q_width();
+  const std::int64_t q_proj = mla.q_lora_rank > 0 ? h * mla.q_lora_rank + std::int64_t{mla.q_lora_rank} * q : h * q;
+  const std::int64_t kv_b = std::int64_t{mla.kv_lora_rank} * heads * (mla.qk_nope_head_dim + mla.v_head_dim);
+  return q_proj + h * mla.latent_width() + kv_b + std::int64_t{heads} * mla.v_head_dim * h;
+}
+
+std::int64_t ModelSpec::replicated_attention_params() const {
+  if (!mla.on()) return 0;
+  return std::int64_t{hidden} * (mla.q_lora_rank + mla.latent_width());  // fused_qkv_a_proj (kv_a alone without q_lora)
+}
+
+std::vector<LinearShape> ModelSpec::attention_in_gemms(int tp) const {
+  const double h = hidden, heads_here = static_cast<double>(heads) / tp;
+  if (!mla.on()) return {{static_cast<double>(q_width()) / tp + 2.0 * kv_heads_per_gpu(tp) * head_dim, h}};
+  const double q = heads_here * mla.qk_head_dim();
+  std::vector<LinearShape> g;
+  if (mla.q_lora_rank > 0) {
+    g.push_back({static_cast<double>(mla.q_lora_rank) + mla.latent_width(), h});
+    g.push_back({q, static_cast<double>(mla.q_lora_rank)});
+  } else {
+    g.push_back({static_cast<double>(mla.latent_width()), h});
+    g.push_back({q, h});
+  }
+  g.push_back({heads_here * (mla.qk_nope_head_dim + mla.v_head_dim), static_cast<double>(mla.kv_lora_rank)});
+  return g;
+}
+
+LinearShape ModelSpec::attention_out_gemm(int tp) const {
+  const double width = mla.on() ? static_cast<double>(heads) * mla.v_head_dim : static_cast<double>(q_width());
+  return {static_cast<double>(hidden), width / tp};
+}
 
 std::int64_t ModelSpec::mlp_linear_params(bool dense) const {
   if (!moe.on() || dense) return 3LL * hidden * ffn;
@@ -25,6 +73,7 @@ std::int64_t ModelSpec::layer_params(bool dense) const {
   std::int64_t p = attention_linear_params() + mlp_linear_params(dense);
   if (moe_layer) p += moe.experts * expert_params() + router_params();
   if (qkv_bias) p += q_width() + 2 * kv_width();
+  if (mla.on()) p += mla.q_lora_rank + mla.kv_lora_rank;  // the latents' RMSNorms
   return p + 2LL * hidden;  // input and post-attention RMSNorm
 }
 
@@ -70,27 +119,29 @@ std::int64_t ModelSpec::expert_bytes_per_gpu(int tp) const {
   return (moe.experts * one + tp - 1) / tp;
 }
 
-std::int64_t ModelSpec::layer_weight_bytes_per_gpu(int tp) const {
-  if (!moe.on()) return layer_weight_bytes() / tp;
-  return (layer_weight_bytes() - unsplit_bytes(*this)) / tp + router_params() * kActivationBytes +
-         expert_bytes_per_gpu(tp);
+std::int64_t ModelSpec::layer_weight_bytes_per_gpu(int tp, bool dense) const {
+  if (splits_evenly(*this)) return layer_weight_bytes(dense) / tp;
+  return (layer_weight_bytes(dense) - unsplit_bytes(*this, dense)) / tp + kept_whole_bytes(*this, tp, dense);
 }
 
 std::int64_t ModelSpec::weight_bytes_per_gpu(int tp) const {
-  if (!moe.on()) return (total_weight_bytes() + tp - 1) / tp;
-  const std::int64_t moe_layers = layers - dense_layers_in(0, layers);
-  const std::int64_t split = total_weight_bytes() - moe_layers * unsplit_bytes(*this);
-  return (split + tp - 1) / tp + moe_layers * (router_params() * kActivationBytes + expert_bytes_per_gpu(tp));
+  if (splits_evenly(*this)) return (total_weight_bytes() + tp - 1) / tp;
+  const std::int64_t dense = dense_layers_in(0, layers), moe_layers = layers - dense;
+  const std::int64_t split =
+      total_weight_bytes() - moe_layers * unsplit_bytes(*this, false) - dense * unsplit_bytes(*this, true);
+  return (split + tp - 1) / tp + moe_layers * kept_whole_bytes(*this, tp, false) +
+         dense * kept_whole_bytes(*this, tp, true);
 }
 
 std::int64_t ModelSpec::layers_weight_bytes_per_gpu(int first, int count, int tp) const {
-  if (!moe.on()) return std::int64_t{count} * layer_weight_bytes() / tp;
-  const int dense = dense_layers_in(first, count);
-  return dense * layer_weight_bytes(true) / tp + (count - dense) * layer_weight_bytes_per_gpu(tp);
+  if (splits_evenly(*this)) return std::int64_t{count} * layer_weight_bytes() / tp;
+  const std::int64_t dense = dense_layers_in(first, count);
+  return dense * (layer_weight_bytes(true) - unsplit_bytes(*this, true)) / tp +
+         dense * kept_whole_bytes(*this, tp, true) + (count - dense) * layer_weight_bytes_per_gpu(tp);
 }
 
 std::int64_t ModelSpec::other_layers_weight_bytes_per_gpu(int first, int count, int tp) const {
-  if (!moe.on()) return std::int64_t{layers - count} * layer_weight_bytes() / tp;
+  if (splits_evenly(*this)) return std::int64_t{layers - count} * layer_weight_bytes() / tp;
   return layers_weight_bytes_per_gpu(0, layers, tp) - layers_weight_bytes_per_gpu(first, count, tp);
 }
 
@@ -117,6 +168,21 @@ MoeSpec moe_from_json(const Json& j, const std::string& path) {
   return m;
 }
 
+MlaSpec mla_from_json(const Json& j, const std::string& path) {
+  JsonFields f(j, path);
+  MlaSpec m;
+  m.q_lora_rank = static_cast<int>(
+      f.integer("q_lora_rank", 0, 0, 1 << 16, Help{"MLA: the queries' low-rank width (0: projected directly)"}));
+  m.kv_lora_rank = static_cast<int>(f.integer("kv_lora_rank", 16, 1 << 16, Help{"MLA: the cached latent's width"}));
+  m.qk_nope_head_dim =
+      static_cast<int>(f.integer("qk_nope_head_dim", 8, 1024, Help{"MLA: a query/key head's part without rope"}));
+  m.qk_rope_head_dim = static_cast<int>(
+      f.integer("qk_rope_head_dim", 0, 1024, Help{"MLA: the rope part, one key shared by all heads (cached)"}));
+  m.v_head_dim = static_cast<int>(f.integer("v_head_dim", 8, 1024, Help{"MLA: a value head's width"}));
+  f.finish();
+  return m;
+}
+
 }  // namespace
 
 ModelSpec model_from_json(const Json& j, const std::string& path, const std::string& name) {
@@ -126,10 +192,19 @@ ModelSpec model_from_json(const Json& j, const std::string& path, const std::str
   m.layers = static_cast<int>(f.integer("layers", 1, 1024, Help{"transformer layers"}));
   m.hidden = static_cast<int>(f.integer("hidden", 64, 1 << 17, Help{"hidden size"}));
   m.heads = static_cast<int>(f.integer("heads", 1, 1024, Help{"attention (query) heads"}));
-  m.kv_heads =
-      static_cast<int>(f.integer("kv_heads", m.heads, 1, 1024, Help{"KV heads (fewer than heads: GQA)", "heads"}));
-  m.head_dim = static_cast<int>(
-      f.integer("head_dim", m.hidden / m.heads, 8, 1024, Help{"per-head dimension", "hidden / heads"}));
+  // MLA defines its own head widths and one latent for a KV head: the GQA keys would contradict it.
+  const bool latent = j.is_object() && j.contains("mla");
+  for (const char* key : {"kv_heads", "head_dim"})
+    if (latent && j.contains(key))
+      throw InputError(f.path_of(key) +
+                       ": not used with model.mla (its cache is one latent of kv_lora_rank + "
+                       "qk_rope_head_dim; heads are qk_nope_head_dim + qk_rope_head_dim wide)");
+  if (!latent) {
+    m.kv_heads =
+        static_cast<int>(f.integer("kv_heads", m.heads, 1, 1024, Help{"KV heads (fewer than heads: GQA)", "heads"}));
+    m.head_dim = static_cast<int>(
+        f.integer("head_dim", m.hidden / m.heads, 8, 1024, Help{"per-head dimension", "hidden / heads"}));
+  }
   m.ffn = static_cast<int>(f.integer("ffn", 64, 1 << 20, Help{"a dense MLP's intermediate size"}));
   m.vocab = static_cast<int>(f.integer("vocab", 32000, 1, 1 << 22, Help{"vocabulary size"}));
   // Bytes per element, from before dtypes had names: 2 still means bf16. Other widths name the
@@ -153,6 +228,12 @@ ModelSpec model_from_json(const Json& j, const std::string& path, const std::str
   if (const Json* mj = f.child("moe", Help{"mixture of experts in every layer: {experts, top_k, expert_ffn, "
                                            "shared_experts, shared_expert_ffn}"}))
     m.moe = moe_from_json(*mj, f.path_of("moe"));
+  if (const Json* lj = f.child("mla", Help{"multi-head latent attention: {q_lora_rank, kv_lora_rank, qk_nope_head_dim, "
+                                           "qk_rope_head_dim, v_head_dim}"})) {
+    m.mla = mla_from_json(*lj, f.path_of("mla"));
+    m.kv_heads = 1;
+    m.head_dim = m.mla.qk_head_dim();
+  }
   f.finish();
   if (m.moe.on() && m.moe.dense_layers >= m.layers)
     throw InputError(join_path(f.path_of("moe"), "dense_layers") + ": " + std::to_string(m.moe.dense_layers) +

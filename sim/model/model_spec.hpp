@@ -1,8 +1,10 @@
-// ModelSpec: the shape of a decoder-only transformer (Llama/Qwen/Mixtral family: GQA attention,
-// gated SiLU MLP or a mixture of gated experts, RMSNorm) and the byte counts derived from it, in
-// the dtypes it is served in. Whole-model sizes are at TP 1; the *_per_gpu figures are what one
-// GPU of a TP group holds: attention and dense MLPs split by TP (KV heads replicated when tp >
-// kv_heads), routed experts split by TP or, under expert parallelism, dealt out whole.
+// ModelSpec: the shape of a decoder-only transformer (Llama/Qwen/Mixtral family: GQA attention;
+// DeepSeek-V3 family: multi-head latent attention; gated SiLU MLP or a mixture of gated experts,
+// RMSNorm) and the byte counts derived from it, in the dtypes it is served in. Whole-model sizes
+// are at TP 1; the *_per_gpu figures are what one GPU of a TP group holds: attention and dense
+// MLPs split by TP (KV heads replicated when tp > kv_heads; MLA's down-projections and latent
+// cache replicated on every rank), routed experts split by TP or, under expert parallelism,
+// dealt out whole.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -28,13 +30,36 @@ struct MoeSpec {
   bool on() const { return experts > 0; }
 };
 
+// Multi-head latent attention (DeepSeek-V2/V3, Kimi K2). Each token's keys and values are one
+// latent of kv_lora_rank plus a shared rope key of qk_rope_head_dim: that (576 wide for
+// DeepSeek-V3) is all the cache holds per layer, one "KV head" that every query head reads.
+// Queries go through their own low-rank bottleneck (q_lora_rank; 0: projected directly). vLLM
+// keeps the down-projections (fused_qkv_a_proj) and the latent cache whole on every TP rank and
+// splits the heads: q_b_proj, kv_b_proj and o_proj.
+struct MlaSpec {
+  int q_lora_rank = 0;
+  int kv_lora_rank = 0;  // 0: not MLA
+  int qk_nope_head_dim = 0;
+  int qk_rope_head_dim = 0;
+  int v_head_dim = 0;
+  bool on() const { return kv_lora_rank > 0; }
+  int latent_width() const { return kv_lora_rank + qk_rope_head_dim; }  // cached per token and layer
+  int qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
+  auto operator<=>(const MlaSpec&) const = default;
+};
+
+// One linear layer as one GPU runs it: `n` outputs from `k` inputs.
+struct LinearShape {
+  double n = 0, k = 0;
+};
+
 struct ModelSpec {
   std::string name;
   int layers = 0;
   int hidden = 0;
   int heads = 0;
-  int kv_heads = 0;
-  int head_dim = 0;
+  int kv_heads = 0;  // MLA: 1, the latent
+  int head_dim = 0;  // MLA: a query's and key's (qk_nope + qk_rope)
   int ffn = 0;  // a dense layer's MLP intermediate size
   int vocab = 0;
   bool qkv_bias = false;
@@ -42,18 +67,27 @@ struct ModelSpec {
   int max_model_len = 32768;  // native context (config max_position_embeddings): vLLM's default limit
   int mtp_layers = 0;         // multi-token-prediction modules (speculative method mtp drafts with them)
   MoeSpec moe;
+  MlaSpec mla;
   // How it is served (the checkpoint's weight dtype; the deployment may set all three).
   Dtype weight_dtype = Dtype::bf16;    // linear layers; embeddings, LM head, norms and router stay bf16
   Dtype kv_cache_dtype = Dtype::bf16;  // bf16 or fp8
   bool expert_parallel = false;        // experts dealt out whole over the TP group (vLLM's EP)
 
   std::int64_t q_width() const { return std::int64_t{heads} * head_dim; }
-  std::int64_t kv_width() const { return std::int64_t{kv_heads} * head_dim; }
+  // Width of one of K or V per token (MLA: the latent, which stands for both).
+  std::int64_t kv_width() const { return mla.on() ? mla.latent_width() : std::int64_t{kv_heads} * head_dim; }
 
   // Parameters of one layer, by part. Linear ones are stored in weight_dtype; the router, the
   // norms and any bias in bf16. Without `dense`, an MoE model's MoE layer; with it, a dense
   // layer (a dense model's every layer, an MoE model's leading moe.dense_layers).
-  std::int64_t attention_linear_params() const { return hidden * (q_width() + 2 * kv_width()) + q_width() * hidden; }
+  std::int64_t attention_linear_params() const;
+  // Of those, the ones every TP rank holds whole (MLA's down-projections; 0 for GQA).
+  std::int64_t replicated_attention_params() const;
+  // The attention block's GEMMs on one GPU of a TP group: those before attention (GQA: the fused
+  // QKV; MLA: the down-projections, q_b_proj and kv_b_proj, which decode runs absorbed into the
+  // query and output at the same FLOPs) and the output projection after it.
+  std::vector<LinearShape> attention_in_gemms(int tp) const;
+  LinearShape attention_out_gemm(int tp) const;
   std::int64_t expert_params() const { return 3LL * hidden * moe.expert_ffn; }  // one routed expert
   std::int64_t mlp_linear_params(bool dense = false) const;  // dense MLP, or shared experts (routed ones apart)
   // The intermediate width every token of an MoE layer runs densely: the shared experts' total
@@ -84,9 +118,9 @@ struct ModelSpec {
   // Routed experts of one layer that one GPU of a TP group holds: a 1/tp slice of each, or with
   // expert parallelism ceil(experts / tp) whole ones (vLLM gives the remainder to the first ranks).
   std::int64_t expert_bytes_per_gpu(int tp) const;
-  // One MoE layer on one GPU: its TP share of everything but the router (replicated) and the
-  // experts.
-  std::int64_t layer_weight_bytes_per_gpu(int tp) const;
+  // One layer on one GPU: its TP share of everything but what TP leaves whole (an MoE layer's
+  // router, MLA's down-projections) and the experts.
+  std::int64_t layer_weight_bytes_per_gpu(int tp, bool dense = false) const;
   // Layers [first, first + count) on one GPU (what a pipeline stage holds), rounded once.
   std::int64_t layers_weight_bytes_per_gpu(int first, int count, int tp) const;
   // The layers outside [first, first + count) on one GPU: what a stage that keeps those drops.
@@ -94,12 +128,16 @@ struct ModelSpec {
   // The whole model on one GPU of a TP group (a dense model's is total / tp, rounded up).
   std::int64_t weight_bytes_per_gpu(int tp) const;
 
-  // K and V of one token in one layer, whole model, in kv_cache_dtype.
-  std::int64_t kv_bytes_per_token_per_layer() const { return 2 * kv_width() * dtype_bytes(kv_cache_dtype); }
+  // K and V of one token in one layer, whole model, in kv_cache_dtype (MLA: the latent).
+  std::int64_t kv_bytes_per_token_per_layer() const {
+    return (mla.on() ? 1 : 2) * kv_width() * dtype_bytes(kv_cache_dtype);
+  }
   std::int64_t kv_bytes_per_token() const { return kv_bytes_per_token_per_layer() * layers; }
-  // KV heads each GPU of a TP group stores (replicated when tp exceeds kv_heads).
+  // KV heads each GPU of a TP group stores (replicated when tp exceeds kv_heads; MLA's one latent
+  // on every rank).
   int kv_heads_per_gpu(int tp) const { return kv_heads >= tp ? kv_heads / tp : 1; }
   std::int64_t kv_bytes_per_token_per_layer_per_gpu(int tp) const {
+    if (mla.on()) return kv_bytes_per_token_per_layer();  // not sharded: 61 x 576 x 2 B for DeepSeek-V3
     return 2 * std::int64_t{kv_heads_per_gpu(tp)} * head_dim * dtype_bytes(kv_cache_dtype);
   }
 };

@@ -16,6 +16,7 @@
 
 namespace kunsim {
 namespace {
+using namespace std::string_literals;
 
 // --- the outlier-robust interpolator ---
 
@@ -299,6 +300,33 @@ std::filesystem::path fake_database(const std::string& name) {
                        "VLLM,0.24.0,GPU X,moe,tri,bfloat16,64,4096,14336,2,8,2,1,power_law_1.01,0.9\n"
                        "VLLM,0.24.0,GPU X,moe,other,bfloat16,8,4096,14336,2,8,2,1,power_law_1.01,0.1\n"
                        "VLLM,0.24.0,GPU X,moe,mx,w4a16_mxfp4,8,4096,14336,2,8,2,1,power_law_1.01,0.2\n");
+  const std::string mla_header =
+      "framework,version,device,op_name,kernel_source,model,architecture,mla_dtype,kv_cache_dtype,gemm_type,num_heads,"
+      "batch_size,isl,tp_size,step,latency\n";
+  const std::string v3 = "deepseek-ai/DeepSeek-V3,DeepseekV3ForCausalLM";
+  test::write_file(
+      sys / "mla/vllm/0.24.0/mla_context_module_perf.csv",
+      mla_header + "VLLM,0.24.0,GPU X,mla_context_module,FA,"s + v3 +
+          ",bfloat16,bfloat16,fp8_block,16,1,1024,1,0,0.3\n"
+          "VLLM,0.24.0,GPU X,mla_context_module,FA,"s +
+          v3 +
+          ",bfloat16,bfloat16,fp8_block,16,1,1024,1,0,0.5\n"
+          "VLLM,0.24.0,GPU X,mla_context_module,FA,"s +
+          v3 +
+          ",bfloat16,bfloat16,fp8_block,16,1,1024,1,0,0.4\n"
+          "VLLM,0.24.0,GPU X,mla_context_module,FA,"s +
+          v3 +
+          ",bfloat16,bfloat16,fp8_block,16,1,1024,2,0,0.9\n"
+          "VLLM,0.24.0,GPU X,mla_context_module,FA,"s +
+          v3 +
+          ",fp8,fp8,fp8_block,16,1,1024,1,0,0.2\n"
+          "VLLM,0.24.0,GPU X,mla_context_module,FA,"s +
+          v3 +
+          ",bfloat16,bfloat16,nvfp4,16,1,1024,1,0,0.2\n"
+          "VLLM,0.24.0,GPU X,mla_context_module,FA,other/Model,X,bfloat16,bfloat16,fp8_block,16,1,1024,1,0,0.2\n");
+  test::write_file(sys / "mla/vllm/0.24.0/mla_generation_module_perf.csv",
+                   mla_header + "VLLM,0.24.0,GPU X,mla_generation_module,FLASHMLA,"s + v3 +
+                       ",bfloat16,fp8,bfloat16,128,4,1,1,1023,0.25\n");
   test::write_file(sys / "comm/vllm/0.24.0/custom_allreduce_perf.csv",
                    "framework,version,device,op_name,kernel_source,allreduce_dtype,num_gpus,message_size,latency,backend\n"
                    "vLLM,0.24.0,GPU X,all_reduce,g,bfloat16,2,1024,0.004,vllm_graph\n"
@@ -328,6 +356,15 @@ TEST(AiconfiguratorImport, ReducesTheTablesToKunsimsUnits) {
             "dtype,hidden,inter,topk,experts,moe_tp,moe_ep,distribution,tokens,us\n"
             "bf16,4096,14336,2,8,2,1,power_law_1.01,8,600\nbf16,4096,14336,2,8,2,1,power_law_1.01,64,900\n");
   EXPECT_EQ(t.optional->count("attn_decode_fp8kv.csv"), 0u);
+  // MLA: DeepSeek-V3's module at tp_size 1, bf16 attention compute, bf16 or fp8_block GEMMs
+  // (not fp8 prefill compute, nvfp4, tp_size 2 or a model whose MLA shape is unknown, which
+  // meta counts); repeats by their median; a generation row's length counts the new token.
+  EXPECT_EQ(t.optional->at("mla_context.csv"),
+            "scope,hidden,q_lora_rank,kv_lora_rank,qk_nope_head_dim,qk_rope_head_dim,v_head_dim,gemm_dtype,kv_dtype,"
+            "heads,batch,len,us\nmodule,7168,1536,512,128,64,128,fp8_block,bf16,16,1,1024,400\n");
+  EXPECT_EQ(t.optional->at("mla_generation.csv").substr(t.optional->at("mla_generation.csv").find('\n') + 1),
+            "module,7168,1536,512,128,64,128,bf16,fp8,128,4,1024,250\n");
+  EXPECT_EQ(p.meta["mla_rows_skipped"], 1);
   EXPECT_DOUBLE_EQ(t.prefill[0].us, 100.0);
   ASSERT_EQ(t.decode.size(), 1u);
   EXPECT_EQ(t.decode[0].len, 1024);  // step 1023 cached + the new token
@@ -344,8 +381,9 @@ TEST(AiconfiguratorImport, ReducesTheTablesToKunsimsUnits) {
   const auto out = test::scratch("aic-ok-out") / "prof";
   write_kernel_table_profile(out.string(), p);
   const auto expected = std::filesystem::path(KUNSIM_SOURCE_DIR) / "tests/cost/expected/fake-aiconfigurator-vllm";
-  for (const char* file : {"meta.json", "gemm.csv", "attn_prefill.csv", "attn_decode.csv", "allreduce.csv",
-                           "gemm_fp8.csv", "attn_prefill_fp8kv.csv", "moe.csv"})
+  for (const char* file :
+       {"meta.json", "gemm.csv", "attn_prefill.csv", "attn_decode.csv", "allreduce.csv", "gemm_fp8.csv",
+        "attn_prefill_fp8kv.csv", "moe.csv", "mla_context.csv", "mla_generation.csv"})
     EXPECT_EQ(test::read_file(out / file), test::read_file(expected / file)) << file;
   const Profile back = load_profile(out.string());
   EXPECT_EQ(back.format, 2);

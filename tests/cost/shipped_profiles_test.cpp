@@ -73,6 +73,14 @@ TEST_F(CommittedProfiles, ParsedAndWrittenAgainTheyGiveTheSameBytes) {
     const std::string prefill = text("attn_prefill_fp8kv.csv"), decode = text("attn_decode_fp8kv.csv");
     const std::string moe = text("moe.csv");
     EXPECT_FALSE(moe.empty()) << d.path << ": every GPU kind's tables time MoE layers";
+    // Every table meta.json lists is embedded in the binary (cmake/KunsimShippedProfiles.cmake).
+    for (const auto& name : meta["measured"])
+      EXPECT_FALSE(text(name.get<std::string>() + ".csv").empty()) << d.path << ": " << name << " is not embedded";
+    for (const char* file : {"mla_context.csv", "mla_generation.csv"}) {
+      const std::string mla = text(file);
+      EXPECT_FALSE(mla.empty()) << d.path << ": every GPU kind's tables time MLA";
+      EXPECT_TRUE(mla_rows_text(parse_mla_rows(mla, file)) == mla) << d.path << "/" << file;
+    }
     if (!gemm_fp8.empty()) EXPECT_TRUE(gemm_rows_text(parse_gemm_rows(gemm_fp8, "f")) == gemm_fp8) << d.path;
     if (!gemm_block.empty()) EXPECT_TRUE(gemm_rows_text(parse_gemm_rows(gemm_block, "f")) == gemm_block) << d.path;
     if (!prefill.empty())
@@ -91,6 +99,8 @@ TEST_F(CommittedProfiles, FitWithinTenPercentOnEveryProfile) {
     EXPECT_EQ(test::run_kunsim("fit " + committed_folder(kind).string() + " --out " +
                                    test::scratch(std::string("fit-") + kind).string() + " --max-mape 10", &log), 0)
         << log;
+    for (const char* family : {"moe ", "mla_context ", "mla_generation "})
+      EXPECT_NE(log.find(family), std::string::npos) << kind << ": the fit covers " << family << log;
   }
 }
 
