@@ -30,10 +30,12 @@ const char* const kSurveys[] = {
                      "sharing": {"system_prompt_tokens": 256}, "max_requests": 10, "client_timeout_s": 60,
                      "speculative_acceptance": 0.6},
         "sim": {"timeline_interval_s": 1, "max_time_s": 100}})",
-    // A latent-attention model (its own head keys in place of kv_heads and head_dim).
+    // A latent-attention model (its own head keys in place of kv_heads and head_dim), with
+    // sliding windows.
     R"({"model": {"name": "survey-mla", "layers": 4, "hidden": 1024, "heads": 8, "ffn": 2048, "vocab": 1000,
                   "mla": {"q_lora_rank": 256, "kv_lora_rank": 128, "qk_nope_head_dim": 64, "qk_rope_head_dim": 32,
-                          "v_head_dim": 64}}})",
+                          "v_head_dim": 64},
+                  "sliding_window": {"tokens": 128, "full_every": 2}, "attention_sinks": true}})",
     // The fleet forms.
     R"({"cluster": {"node_groups": [{"gpu": "h100-sxm", "nodes": 1, "gpus_per_node": 8}],
                     "price_per_gpu_hour": {"h100-sxm": 2.5}},

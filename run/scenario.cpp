@@ -87,7 +87,8 @@ Scenario scenario_from_json(const Json& root, const TracePaths& paths) {
                      .counts = {},
                      .tpot_slo_s = s.slo.tpot_s,
                      .speculative = s.engine.speculative.on(),
-                     .expert_parallel = s.model.expert_parallel};
+                     .expert_parallel = s.model.expert_parallel,
+                     .sliding_window = s.model.sliding_window.on()};
     for (const auto& g : s.deployment.groups) {
       shape.largest_group = std::max(shape.largest_group, g.count);
       shape.counts.push_back(g.count);

@@ -43,6 +43,7 @@ struct Simulation::Impl final : ServingObserver {
   // deployment.speculative, and its tokens a step at the deployment's acceptance.
   const SpeculativeSpec& speculative;
   const std::int64_t default_emit_rate;
+  const std::int16_t window_blocks;  // blocks each request holds for the model's sliding windows
   std::unique_ptr<MemoryOverloadPolicy> policy;
   ServingContext ctx;
   std::unique_ptr<ServingCluster> cluster;
@@ -99,6 +100,7 @@ struct Simulation::Impl final : ServingObserver {
         prefix_caching(s.deployment.prefix_caching()),
         speculative(s.engine.speculative),
         default_emit_rate(speculative.emit_rate()),
+        window_blocks(static_cast<std::int16_t>(s.model.window_blocks(s.engine.block_size))),
         policy(s.make_policy()),
         metrics(requests_csv.get(), s.slo, seconds_to_ns(s.deployment.frontend_s), s.windows,
                 s.deployment.disaggregated()),
@@ -209,6 +211,7 @@ struct Simulation::Impl final : ServingObserver {
     r->arrival = t;
     r->prompt = tr.prompt;
     r->output = tr.output;
+    r->window_blocks = window_blocks;
     if (speculative.on()) {
       // A row's acceptance is taken to the hundredth: decodes of one rate share a cohort lane,
       // so a trace of free-form rates would make as many lanes.

@@ -194,9 +194,12 @@ std::vector<MoeRow> read_moe(const AiconfiguratorImport& opt, const std::string&
   std::vector<std::string> f;
   std::string where;
   while (csv.next(f, where)) {
-    if (f[dt] != "bfloat16" && f[dt] != "fp8" && f[dt] != "fp8_block") continue;
+    // mxfp4 as vLLM runs it on Hopper and Ampere: 4-bit weights, bf16 activations (w4a16).
+    if (f[dt] != "bfloat16" && f[dt] != "fp8" && f[dt] != "fp8_block" && f[dt] != "w4a16_mxfp4") continue;
     if (f[dist] != "balanced" && f[dist] != "power_law_1.01" && f[dist] != "power_law_1.2") continue;
-    const MoeShape s{.dtype = f[dt] == "bfloat16" ? Dtype::bf16 : dtype_from_name(f[dt]),
+    const MoeShape s{.dtype = f[dt] == "bfloat16"      ? Dtype::bf16
+                              : f[dt] == "w4a16_mxfp4" ? Dtype::mxfp4
+                                                       : dtype_from_name(f[dt]),
                      .hidden = whole(f[hs], where, "hidden_size"),
                      .inter = whole(f[is], where, "inter_size"),
                      .topk = whole(f[tk], where, "topk"),

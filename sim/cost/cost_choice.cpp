@@ -5,6 +5,7 @@
 
 #include "sim/cost/aiconfigurator_import.hpp"
 #include "sim/cost/shipped_profiles.hpp"
+#include "sim/cost/sliding_window_cost_model.hpp"
 
 namespace kunsim {
 
@@ -17,7 +18,9 @@ std::unique_ptr<CostModel> make_cost_model(const std::string& kind, const Profil
                                            const ClusterSpec& cluster, int tp, const RooflineParams& params) {
   const CostModelKind& k = cost_model_registry().at(kind, "cost.model");
   if (k.needs_profile && !profile) throw std::logic_error("cost model " + kind + " built without a profile");
-  return k.make({profile, model, cluster, tp, params});
+  std::unique_ptr<CostModel> m = k.make({profile, model, cluster, tp, params});
+  if (model.sliding_window.on()) m = std::make_unique<SlidingWindowCostModel>(std::move(m), model);
+  return m;
 }
 
 // Which copy of a profile priced a run: a start-up import of the user's tables, or a folder

@@ -38,7 +38,7 @@ KernelTableCostModel::KernelTableCostModel(const Profile& p, const ModelSpec& mo
   lm_head_gemm_ = index_->gemm.curve(static_cast<double>(model.vocab) / tp, h);  // bf16, as vLLM keeps it
   if (model.moe.on()) {
     router_ = index_->gemm.curve(model.moe.experts, h);
-    moe_shape_ = MoeShape{.dtype = model.weight_dtype,
+    moe_shape_ = MoeShape{.dtype = model.expert_dtype(),
                           .hidden = model.hidden,
                           .inter = model.moe.expert_ffn,
                           .topk = model.moe.top_k,

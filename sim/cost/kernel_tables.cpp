@@ -88,13 +88,13 @@ std::vector<AttentionRow> parse_attention_rows(const std::string& text, const st
 }
 
 std::vector<MoeRow> parse_moe_rows(const std::string& text, const std::string& name) {
-  static const std::vector<std::string> kDtypes = {"bf16", "fp8", "fp8_block"};
+  static const std::vector<std::string> kDtypes = {"bf16", "fp8", "fp8_block", "mxfp4"};
   static const std::vector<std::string> kRoutings = {"balanced", "power_law_1.01", "power_law_1.2"};
   std::vector<MoeRow> rows;
   std::istringstream in(text);
   read_csv(in, name, kMoeHeader, [&](const std::vector<std::string>& f, const std::string& w) {
     if (std::find(kDtypes.begin(), kDtypes.end(), f[0]) == kDtypes.end())
-      throw InputError(w + ": dtype: expected bf16, fp8 or fp8_block, got \"" + f[0] + "\"");
+      throw InputError(w + ": dtype: expected bf16, fp8, fp8_block or mxfp4, got \"" + f[0] + "\"");
     if (std::find(kRoutings.begin(), kRoutings.end(), f[7]) == kRoutings.end())
       throw InputError(w + ": distribution: expected balanced, power_law_1.01 or power_law_1.2, got \"" + f[7] + "\"");
     MoeRow r;

@@ -44,10 +44,12 @@ double RooflineCostModel::moe_experts(double t) const {
   const double ffn = m_.expert_parallel ? m_.moe.expert_ffn : static_cast<double>(m_.moe.expert_ffn) / tp_;
   const double routed = t * k * local / E;  // token copies this GPU computes
   const double touched = local * (1.0 - std::pow(1.0 - k / E, t));
-  const double wb = dtype_bytes(m_.weight_dtype);
+  const Dtype d = m_.expert_dtype();
+  const double wb = bytes_per_weight(d);
   const double flops = 2.0 * routed * 3.0 * h * ffn;
   const double bytes = touched * 3.0 * h * ffn * wb + routed * (2.0 * h + 3.0 * ffn) * kActivationBytes;
-  const double peak = m_.weight_dtype == Dtype::bf16 ? gpu_.bf16_flops : gpu_.fp8_flops;
+  // fp8 experts run on fp8 tensor cores; mxfp4 ones are widened to bf16 (vLLM's w4a16).
+  const double peak = d == Dtype::fp8 || d == Dtype::fp8_block ? gpu_.fp8_flops : gpu_.bf16_flops;
   // Two grouped GEMMs (gate/up, down), each a launch.
   return std::max(flops / (peak * p_.gemm_efficiency), memory_bound(bytes)) + 2 * p_.gemm_latency_us * 1e-6;
 }

@@ -41,7 +41,7 @@ MemoryPlan make_memory_plan(const ModelSpec& m, const EngineParams& e, std::int6
   p.kv_bytes = p.usable_bytes - p.weight_bytes - p.workspace_bytes - p.reserve_bytes;
   // A speculative proposer with KV of its own keeps it in the same blocks (vLLM gives the
   // draft's layers the target's block table), so a block holds both.
-  p.block_bytes = std::int64_t{e.block_size} * (m.kv_bytes_per_token_per_layer_per_gpu(e.tp) * m.layers +
+  p.block_bytes = std::int64_t{e.block_size} * (m.kv_bytes_per_token_per_layer_per_gpu(e.tp) * m.kv_layers() +
                                                 e.speculative.draft_kv_bytes_per_token_per_gpu(e.tp));
   p.num_blocks = p.kv_bytes > 0 ? p.kv_bytes / p.block_bytes : 0;
   if (p.num_blocks <= 0) {

@@ -14,7 +14,7 @@ namespace {
 std::int64_t unsplit_bytes(const ModelSpec& m, bool dense) {
   std::int64_t b = m.replicated_attention_params() * dtype_bytes(m.weight_dtype);
   if (m.moe.on() && !dense)
-    b += m.moe.experts * m.expert_params() * dtype_bytes(m.weight_dtype) + m.router_params() * kActivationBytes;
+    b += weight_bytes(m.moe.experts * m.expert_params(), m.expert_dtype()) + m.router_params() * kActivationBytes;
   return b;
 }
 
@@ -28,6 +28,21 @@ std::int64_t kept_whole_bytes(const ModelSpec& m, int tp, bool dense) {
 // Every layer splits evenly by TP (a dense GQA model): per-GPU bytes are the whole's / tp.
 bool splits_evenly(const ModelSpec& m) { return !m.moe.on() && !m.mla.on(); }
 }  // namespace
+
+int ModelSpec::sliding_layers_in(int first, int count) const {
+  if (!sliding_window.on()) return 0;
+  // Layers before `end` that are full: one in every full_every.
+  const auto full_before = [&](int end) { return end / sliding_window.full_every; };
+  return count - (full_before(first + count) - full_before(first));
+}
+
+std::int64_t ModelSpec::window_blocks(int block_size) const {
+  const int sliding = sliding_layers_in(0, layers);
+  if (sliding == 0) return 0;
+  const std::int64_t per_group = (sliding_window.window - 1 + block_size - 1) / block_size + 1;
+  const int groups = (sliding + kv_layers() - 1) / kv_layers();  // vLLM's groups of kv_layers() layers
+  return per_group * groups;
+}
 
 std::int64_t ModelSpec::attention_linear_params() const {
   if (!mla.on()) return hidden * (q_width() + 2 * kv_width()) + q_width() * hidden;
@@ -74,6 +89,7 @@ std::int64_t ModelSpec::layer_params(bool dense) const {
   if (moe_layer) p += moe.experts * expert_params() + router_params();
   if (qkv_bias) p += q_width() + 2 * kv_width();
   if (mla.on()) p += mla.q_lora_rank + mla.kv_lora_rank;  // the latents' RMSNorms
+  if (attention_sinks) p += heads;
   return p + 2LL * hidden;  // input and post-attention RMSNorm
 }
 
@@ -98,9 +114,10 @@ std::int64_t ModelSpec::total_params() const {
 }
 
 std::int64_t ModelSpec::layer_weight_bytes(bool dense) const {
-  const std::int64_t linear =
-      attention_linear_params() + mlp_linear_params(dense) + (moe.on() && !dense ? moe.experts * expert_params() : 0);
-  return linear * dtype_bytes(weight_dtype) + (layer_params(dense) - linear) * kActivationBytes;
+  const std::int64_t linear = attention_linear_params() + mlp_linear_params(dense);
+  const std::int64_t experts = moe.on() && !dense ? moe.experts * expert_params() : 0;
+  return linear * dtype_bytes(weight_dtype) + weight_bytes(experts, expert_dtype()) +
+         (layer_params(dense) - linear - experts) * kActivationBytes;
 }
 
 std::int64_t ModelSpec::total_weight_bytes() const {
@@ -114,9 +131,9 @@ std::int64_t ModelSpec::embedding_weight_bytes() const {
 }
 
 std::int64_t ModelSpec::expert_bytes_per_gpu(int tp) const {
-  const std::int64_t one = expert_params() * dtype_bytes(weight_dtype);
+  const std::int64_t one = weight_bytes(expert_params(), expert_dtype());
   if (expert_parallel) return (moe.experts + tp - 1) / tp * one;
-  return (moe.experts * one + tp - 1) / tp;
+  return (weight_bytes(moe.experts * expert_params(), expert_dtype()) + tp - 1) / tp;
 }
 
 std::int64_t ModelSpec::layer_weight_bytes_per_gpu(int tp, bool dense) const {
@@ -161,6 +178,11 @@ MoeSpec moe_from_json(const Json& j, const std::string& path) {
                                                    Help{"MoE: a shared expert's intermediate size", "expert_ffn"}));
   m.dense_layers = static_cast<int>(f.integer(
       "dense_layers", 0, 0, 1024, Help{"MoE: the first layers keep a dense MLP of model.ffn (DeepSeek-V3: 3)"}));
+  const std::string experts_in =
+      f.choice("expert_dtype", "weights", {"weights", "bf16", "fp8", "fp8_block", "mxfp4"},
+               Help{"MoE: the routed experts' storage where the checkpoint quantises them apart (gpt-oss: mxfp4); "
+                    "weights: the model's weight_dtype"});
+  if (experts_in != "weights") m.expert_dtype = dtype_from_name(experts_in);
   f.finish();
   if (m.top_k > m.experts)
     throw InputError(join_path(path, "top_k") + ": " + std::to_string(m.top_k) + " exceeds experts (" +
@@ -228,6 +250,16 @@ ModelSpec model_from_json(const Json& j, const std::string& path, const std::str
   if (const Json* mj = f.child("moe", Help{"mixture of experts in every layer: {experts, top_k, expert_ffn, "
                                            "shared_experts, shared_expert_ffn}"}))
     m.moe = moe_from_json(*mj, f.path_of("moe"));
+  if (const Json* wj = f.child("sliding_window", Help{"sliding-window attention: {tokens, full_every}"})) {
+    JsonFields w(*wj, f.path_of("sliding_window"));
+    m.sliding_window.window =
+        static_cast<int>(w.integer("tokens", 1, 1 << 24, Help{"sliding window: tokens a sliding layer attends to"}));
+    m.sliding_window.full_every = static_cast<int>(w.integer(
+        "full_every", 2, 2, 1024, Help{"sliding window: every this many layers the last attends to all (gpt-oss: 2)"}));
+    w.finish();
+  }
+  m.attention_sinks =
+      f.boolean("attention_sinks", false, Help{"a learned sink logit per head in each softmax (gpt-oss)"});
   if (const Json* lj = f.child("mla", Help{"multi-head latent attention: {q_lora_rank, kv_lora_rank, qk_nope_head_dim, "
                                            "qk_rope_head_dim, v_head_dim}"})) {
     m.mla = mla_from_json(*lj, f.path_of("mla"));

@@ -7,6 +7,7 @@
 // dealt out whole.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,22 @@ struct MoeSpec {
   int shared_experts = 0;
   int shared_expert_ffn = 0;
   int dense_layers = 0;
+  // The routed experts' storage where the checkpoint quantises them apart from the rest
+  // (gpt-oss: mxfp4); unset, the model's weight dtype.
+  std::optional<Dtype> expert_dtype;
   bool on() const { return experts > 0; }
+};
+
+// Sliding-window attention (gpt-oss: a 128-token window in every other layer; Gemma 3: five
+// layers in six). A sliding layer attends to the last `window` tokens only, and vLLM frees its
+// blocks wholly outside the window: per request it holds cdiv(window - 1, block) + 1 blocks of
+// such layers (9 at window 128, block 16) however long the context. Every full_every-th layer
+// (the last of each run) attends to everything.
+struct SlidingWindowSpec {
+  int window = 0;  // tokens; 0: every layer attends to all
+  int full_every = 2;
+  bool on() const { return window > 0; }
+  bool sliding(int layer) const { return on() && (layer + 1) % full_every != 0; }
 };
 
 // Multi-head latent attention (DeepSeek-V2/V3, Kimi K2). Each token's keys and values are one
@@ -68,6 +84,8 @@ struct ModelSpec {
   int mtp_layers = 0;         // multi-token-prediction modules (speculative method mtp drafts with them)
   MoeSpec moe;
   MlaSpec mla;
+  SlidingWindowSpec sliding_window;
+  bool attention_sinks = false;  // a learned logit per head in every softmax (gpt-oss)
   // How it is served (the checkpoint's weight dtype; the deployment may set all three).
   Dtype weight_dtype = Dtype::bf16;    // linear layers; embeddings, LM head, norms and router stay bf16
   Dtype kv_cache_dtype = Dtype::bf16;  // bf16 or fp8
@@ -132,7 +150,17 @@ struct ModelSpec {
   std::int64_t kv_bytes_per_token_per_layer() const {
     return (mla.on() ? 1 : 2) * kv_width() * dtype_bytes(kv_cache_dtype);
   }
-  std::int64_t kv_bytes_per_token() const { return kv_bytes_per_token_per_layer() * layers; }
+  std::int64_t kv_bytes_per_token() const { return kv_bytes_per_token_per_layer() * kv_layers(); }
+  // Layers of [first, first + count) with a sliding window, and the layers whose KV grows with
+  // the context: all of them, or the full-attention ones where sliding windows are on (the
+  // sliding ones hold window_blocks() per request instead).
+  int sliding_layers_in(int first, int count) const;
+  int kv_layers() const { return layers - sliding_layers_in(0, layers); }
+  // Blocks of the full layers' size a running request holds for the sliding layers: vLLM's
+  // cdiv(window - 1, block) + 1 per group of kv_layers() layers (0 without sliding windows).
+  std::int64_t window_blocks(int block_size) const;
+  // The routed experts' storage dtype.
+  Dtype expert_dtype() const { return moe.expert_dtype.value_or(weight_dtype); }
   // KV heads each GPU of a TP group stores (replicated when tp exceeds kv_heads; MLA's one latent
   // on every rank).
   int kv_heads_per_gpu(int tp) const { return kv_heads >= tp ? kv_heads / tp : 1; }

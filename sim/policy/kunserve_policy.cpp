@@ -82,6 +82,11 @@ class KunServePolicy final : public MemoryOverloadPolicy {
       return "kunserve drops whole layers of tensor-parallel instances; expert-parallel instances "
              "(deployment.expert_parallel) are not modelled: serve the MoE model with TP, or run vllm, vllm-swap, "
              "infercept or llumnix";
+    // A dropped layer frees its share of every block; a sliding layer's KV is a fixed count of
+    // blocks per request instead (ModelSpec::window_blocks), which kunsim's drop does not split.
+    if (fleet.sliding_window)
+      return "kunserve's layer drop is not modelled for models with sliding-window layers (model.sliding_window): "
+             "run them with vllm, vllm-swap, infercept or llumnix";
     if (!fleet.disaggregated) return {};
     return "kunserve fuses instances that serve requests whole; a fleet with prefill and decode roles "
            "(deployment.groups.*.role) is not supported: run it with vllm, vllm-swap, infercept or llumnix, "

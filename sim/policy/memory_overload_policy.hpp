@@ -25,6 +25,7 @@ struct FleetShape {
   double tpot_slo_s = 0.2;  // slo.tpot_s
   bool speculative = false;  // deployment.speculative is on
   bool expert_parallel = false;  // deployment.expert_parallel: experts dealt out whole over each instance
+  bool sliding_window = false;   // the model has sliding-window layers (their KV is per request, not per layer)
 };
 
 class MemoryOverloadPolicy : public PolicyHooks {

@@ -299,7 +299,8 @@ std::filesystem::path fake_database(const std::string& name) {
                        "VLLM,0.24.0,GPU X,moe,tri,bfloat16,8,4096,14336,2,8,2,1,power_law_1.01,0.7\n"
                        "VLLM,0.24.0,GPU X,moe,tri,bfloat16,64,4096,14336,2,8,2,1,power_law_1.01,0.9\n"
                        "VLLM,0.24.0,GPU X,moe,other,bfloat16,8,4096,14336,2,8,2,1,power_law_1.01,0.1\n"
-                       "VLLM,0.24.0,GPU X,moe,mx,w4a16_mxfp4,8,4096,14336,2,8,2,1,power_law_1.01,0.2\n");
+                       "VLLM,0.24.0,GPU X,moe,mx,w4a16_mxfp4,8,4096,14336,2,8,2,1,power_law_1.01,0.2\n"
+                       "VLLM,0.24.0,GPU X,moe,mx,w4a8_mxfp4_mxfp8,8,4096,14336,2,8,2,1,power_law_1.01,0.1\n");
   const std::string mla_header =
       "framework,version,device,op_name,kernel_source,model,architecture,mla_dtype,kv_cache_dtype,gemm_type,num_heads,"
       "batch_size,isl,tp_size,step,latency\n";
@@ -351,10 +352,11 @@ TEST(AiconfiguratorImport, ReducesTheTablesToKunsimsUnits) {
   ASSERT_EQ(t.prefill.size(), 2u);  // fp8 KV, windowed and the less measured fa4 rows are left out
   EXPECT_EQ(t.optional->at("attn_prefill_fp8kv.csv"), "batch,isl,heads,kv_heads,head_dim,us\n1,1024,32,8,128,50\n");
   // MoE: the configuration's most measured kernel (tri, not other), repeats by their median, the
-  // dtypes kunsim prices (not mxfp4).
+  // dtypes kunsim prices (mxfp4 as w4a16, as vLLM runs it on Hopper).
   EXPECT_EQ(t.optional->at("moe.csv"),
             "dtype,hidden,inter,topk,experts,moe_tp,moe_ep,distribution,tokens,us\n"
-            "bf16,4096,14336,2,8,2,1,power_law_1.01,8,600\nbf16,4096,14336,2,8,2,1,power_law_1.01,64,900\n");
+            "bf16,4096,14336,2,8,2,1,power_law_1.01,8,600\nbf16,4096,14336,2,8,2,1,power_law_1.01,64,900\n"
+            "mxfp4,4096,14336,2,8,2,1,power_law_1.01,8,200\n");
   EXPECT_EQ(t.optional->count("attn_decode_fp8kv.csv"), 0u);
   // MLA: DeepSeek-V3's module at tp_size 1, bf16 attention compute, bf16 or fp8_block GEMMs
   // (not fp8 prefill compute, nvfp4, tp_size 2 or a model whose MLA shape is unknown, which

@@ -85,7 +85,7 @@ void Engine::enqueue(Request* r, SimTime now) {
   r->prefilled = 0;
   bind_ve(r, false);
   waiting_.push_back(r);
-  queued_blocks_ += Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+  queued_blocks_ += r->blocks_at(r->prefill_target, ctx_.engine->block_size);
   load_changed();
   // Planned in an event of its own at this same instant: FIFO order at equal times runs it after
   // every arrival already due now, so simultaneous arrivals share the first iteration, as they
@@ -263,7 +263,7 @@ void Engine::preempt(Request* victim, SimTime now, SimTime& blocked_until) {
   victim->prefill_target = victim->prompt + victim->generated;
   victim->prefilled = 0;
   waiting_.push_front(victim);
-  queued_blocks_ += Request::blocks_for(victim->prefill_target, ctx_.engine->block_size);
+  queued_blocks_ += victim->blocks_at(victim->prefill_target, ctx_.engine->block_size);
   load_changed();
   decision(now, DecisionKind::Preempt, *victim, "out of KV blocks; recompute: " + d.reason, blocks);
 }
@@ -369,7 +369,7 @@ void Engine::run_iteration(SimTime now) {
 }
 
 void Engine::admit(Request* r, SimTime now) {
-  queued_blocks_ -= Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+  queued_blocks_ -= r->blocks_at(r->prefill_target, ctx_.engine->block_size);
   // Admission reserves a speculating request's lookahead as well, as its decodes will hold it.
   const std::int64_t all_blocks = r->running_blocks_for(r->prefill_target, ctx_.engine->block_size);
   load_changed();

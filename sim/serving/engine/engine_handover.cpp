@@ -31,7 +31,7 @@ void Engine::abort(Request* r, SimTime now) {
     end_aborted(r, "awaiting its KV hand-off", blocks, now);
   } else if (r->phase == Phase::Waiting) {
     waiting_.erase(std::find(waiting_.begin(), waiting_.end(), r));  // the oldest wait at the front
-    queued_blocks_ -= Request::blocks_for(r->prefill_target, ctx_.engine->block_size);
+    queued_blocks_ -= r->blocks_at(r->prefill_target, ctx_.engine->block_size);
     load_changed();
     end_aborted(r, "waiting", 0, now);
   } else if (r->phase == Phase::Swapped) {

@@ -54,7 +54,7 @@ void FusionPort::adopt_waiting(Request* r) {
   auto pos = std::upper_bound(e_.waiting_.begin(), e_.waiting_.end(), r,
                               [](const Request* a, const Request* b) { return a->id < b->id; });
   e_.waiting_.insert(pos, r);
-  e_.queued_blocks_ += Request::blocks_for(r->prefill_target, e_.ctx_.engine->block_size);
+  e_.queued_blocks_ += r->blocks_at(r->prefill_target, e_.ctx_.engine->block_size);
   e_.load_changed();
 }
 

@@ -75,6 +75,9 @@ struct Request {
   // 17 tokens). DecodeCohort runs decodes of one rate in one lane. Narrow, to sit in padding.
   std::int16_t lookahead = 0;
   std::int32_t emit_rate = 1 << 16;
+  // Blocks it holds for a model's sliding-window layers (ModelSpec::window_blocks) beside those
+  // of its context: constant however long the context grows.
+  std::int16_t window_blocks = 0;
 
   // Intrusive links of the instance's running list (admission order).
   Request* prev = nullptr;
@@ -89,9 +92,13 @@ struct Request {
   // The most KV slots it can ever hold: the last output token is never written back; a
   // speculating request holds its lookahead on top.
   std::int64_t peak_kv_tokens() const { return std::int64_t{prompt} + output - 1 + lookahead; }
+  // Blocks it holds with `kv_tokens` tokens cached, its sliding windows' included.
+  std::int64_t blocks_at(std::int64_t kv_tokens, int block_size) const {
+    return blocks_for(kv_tokens, block_size) + window_blocks;
+  }
   // Slots it holds with `kv_tokens` tokens cached while it runs.
   std::int64_t running_blocks_for(std::int64_t kv_tokens, int block_size) const {
-    return blocks_for(kv_tokens + lookahead, block_size);
+    return blocks_at(kv_tokens + lookahead, block_size);
   }
 };
 

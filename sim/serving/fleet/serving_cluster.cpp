@@ -148,12 +148,12 @@ std::pair<Engine*, int> ServingCluster::slot(int s) const {
 
 
 bool ServingCluster::group_holds(const Request& r, const InstanceGroup& g) const {
-  const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), g.ctx.engine->block_size);
+  const std::int64_t need = r.blocks_at(r.peak_kv_tokens(), g.ctx.engine->block_size);
   return need + g.ctx.engine->watermark_blocks(g.blocks_per_instance) <= g.blocks_per_instance;
 }
 
 std::string ServingCluster::never_fits_group(const Request& r, const InstanceGroup& g) const {
-  const std::int64_t need = Request::blocks_for(r.peak_kv_tokens(), g.ctx.engine->block_size);
+  const std::int64_t need = r.blocks_at(r.peak_kv_tokens(), g.ctx.engine->block_size);
   const std::int64_t watermark = g.ctx.engine->watermark_blocks(g.blocks_per_instance);
   return "needs " + std::to_string(need) + " KV blocks, an instance" + (groups_.size() > 1 ? " of group " + g.name : "") +
          " holds " + std::to_string(g.blocks_per_instance) + " (" + std::to_string(watermark) + " kept free)";
@@ -181,7 +181,7 @@ std::string ServingCluster::never_fits(const Request& r) const {
 
 ServingCluster::Candidates ServingCluster::fitting(const Request& r) {
   const Candidates all{&dispatchable_, &dispatchable_views_};
-  if (groups_.size() == 1 || Request::blocks_for(r.peak_kv_tokens(), ctx_.engine->block_size) <= min_taker_room_)
+  if (groups_.size() == 1 || r.blocks_at(r.peak_kv_tokens(), ctx_.engine->block_size) <= min_taker_room_)
     return all;  // the tightest taking instance holds it
   fitting_.clear();
   fitting_views_.clear();

@@ -87,7 +87,8 @@ bool KvHandoffs::try_start(const Pending& p, SimTime now) {
         r->blocks + dst->kv().prefixes().missing_blocks_in(r->prefix.data(), r->cached_keys, r->prefix_unit, 0);
     // Bytes of all heads (what one GPU of a TP1 instance holds), whatever either side's TP.
     const ModelSpec& m = *from.model;
-    const std::int64_t bytes = blocks * from.engine->block_size * m.layers * m.kv_bytes_per_token_per_layer_per_gpu(1);
+    const std::int64_t bytes =
+        blocks * from.engine->block_size * m.kv_layers() * m.kv_bytes_per_token_per_layer_per_gpu(1);
     const Member& a = src->members()[0];
     const Member& b = dst->members()[0];
     const bool streamed = layerwise_ && p.prefilled == now;  // room at once: layers went as computed
