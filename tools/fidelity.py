@@ -15,7 +15,8 @@ import tempfile
 
 FAMILIES = ["gemm", "gemm_nk", "attn_prefill", "attn_decode"]
 # The optional tables: fp8 serving and MoE layers (absent families print as -).
-MORE_FAMILIES = ["gemm_fp8", "gemm_fp8_block", "attn_prefill_fp8kv", "attn_decode_fp8kv", "moe"]
+MORE_FAMILIES = ["gemm_fp8", "gemm_fp8_block", "attn_prefill_fp8kv", "attn_decode_fp8kv", "moe", "mla_context",
+                 "mla_generation"]
 ROOF = ["gemm", "attn_prefill", "attn_decode", "allreduce_vllm_graph", "allreduce_vllm_eager", "allreduce_nccl"]
 
 
@@ -65,7 +66,9 @@ def main():
     print("\nThe tables of fp8 serving and MoE layers, by the same rule. fp8_block GEMMs are held out per")
     print("alignment class of m (a multiple of 4 or not), as kunsim reads them; the A100's tables have no fp8")
     print("rows. `moe` is vLLM's fused-MoE layer over tokens, per configuration (shape, moe_tp or moe_ep,")
-    print("dtype, routing).\n")
+    print("dtype, routing; mxfp4 as w4a16). `mla_context` and `mla_generation` are DeepSeek-V3's whole MLA")
+    print("module per layer (the attention kernel alone on a100) over length, per heads, GEMM and KV dtype and")
+    print("batch.\n")
     print("| GPU | " + " | ".join(MORE_FAMILIES) + " |")
     print("|---|" + "---|" * len(MORE_FAMILIES))
     for kind, r in reports:

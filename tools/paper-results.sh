@@ -111,6 +111,9 @@ done
 # qwen3-235b-a22b on one node, TP or expert parallel, in each weight dtype.
 "$build_dir/kunsim" sweep scenarios/sweeps/moe-burst.json -j "$(nproc)" --out "$out/moe-burst" --quiet
 "$build_dir/kunsim" sweep scenarios/sweeps/qwen3-235b-layout.json -j "$(nproc)" --out "$out/qwen3-235b-layout" --quiet
+# DeepSeek-V3 (MLA): one node's layouts and dtypes, and two nodes under every policy.
+"$build_dir/kunsim" sweep scenarios/sweeps/deepseek-v3-layout.json -j "$(nproc)" --out "$out/deepseek-v3-layout" --quiet
+"$build_dir/kunsim" sweep scenarios/sweeps/deepseek-v3-16.json -j "$(nproc)" --out "$out/deepseek-v3-16" --quiet
 # Speculative decoding against batch size, on both models.
 for m in 8b 70b; do
   "$build_dir/kunsim" sweep "scenarios/sweeps/speculative-$m.json" -j "$(nproc)" --out "$out/speculative-$m" --quiet

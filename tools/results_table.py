@@ -129,6 +129,7 @@ def main(root):
                       f"(with the reference's dispatch: {load(root, s, 'vllm')['ttft_s']['p99'] / load(root, s, 'kunserve')['ttft_s']['p99']:.2f}x).")
         print()
     moe(root)
+    deepseek(root)
     speculative(root)
     print(WHY)
 
@@ -222,6 +223,88 @@ def moe(root):
                       f"{float(r['tpot_p99_s']):.4f} | {float(r['slo_attainment']):.3f} |")
         print()
     print(MOE_AFTER)
+
+
+DEEPSEEK_INTRO = """## DeepSeek-V3: multi-head latent attention on H200
+
+`scenarios/moe/deepseek-v3-h200.json`: deepseek-v3 (671 B parameters, fp8_block, 256 experts of which a
+token runs 8, one shared) as one instance of TP 8 on the 8 H200s of a node, an Azure-conversation-shaped
+load (minutes 10-15 of the shipped profile), swept by `scenarios/sweeps/deepseek-v3-layout.json` over the
+load, the experts' layout (dealt out 32 to a GPU, EP 8, or each split 8 ways, TP 8) and the KV cache's
+dtype. Attention is priced from vLLM 0.24.0's measured MLA module (projections, attention and o_proj of
+one layer at 16 heads, fp8_block GEMMs, bf16 or fp8 KV), the experts from its fused-MoE kernel at moe_ep
+8 or moe_tp 8. The 576-wide latent is whole on every GPU: 70,272 bytes a token at any TP, 35,136 in fp8.
+In bf16 (1.34 TB) the model does not fit on 8 H200s, and kunsim says so (exit 2).
+"""
+
+DEEPSEEK_16 = """`scenarios/moe/deepseek-v3-h200x16.json`: two such instances on two nodes (16 H200s), experts split by
+TP (KunServe drops whole layers of TP instances and refuses expert-parallel ones), every policy, swept by
+`scenarios/sweeps/deepseek-v3-16.json` over the load:
+"""
+
+DEEPSEEK_AFTER = """What bounds DeepSeek-V3 here. With fp8 weights an H200 keeps about 44 GiB for KV, 670k tokens of bf16
+latent an instance. At the profile's rate a node uses a quarter of it; at 4x the KV fills (peak use
+0.99) and vLLM admits only what fits: an fp8 KV cache holds twice the tokens and raises throughput 12%
+with experts split by TP (its larger batches lengthen TPOT). On two nodes KunServe drops once the
+queue's KV demand exceeds what is free, as its planner does for any model, and the fused pipeline then
+serves less than the two replicas did: at 6x and 8x it lowers output throughput by about a fifth and
+raises P99 TTFT 1.7-2.6x, with half its KV unused (peak use 0.50): after the drop the pipeline's
+compute, not memory, limits it. Its paper's gains come from freed memory turning into larger batches at
+equal compute; kunsim's pipeline of two TP-8 stages over the inter-node network, with MoE layers whose
+time grows with the tokens each stage batches, does not recover the compute here. Why exactly
+(micro-batch balance, the network hop, the MoE kernel's curve) is not analysed yet.
+Not modelled yet (issue #30's remaining part): data-parallel attention (`--data-parallel-size` with EP
+16 across the two nodes) and its all-to-all, so TP against DP attention is not compared here. The MLA
+module is measured at tp_size 1 with 128/TP heads: the all-reduce after o_proj comes from the
+all-reduce tables, as for every model.
+"""
+
+
+def deepseek(root):
+    path = os.path.join(root, "deepseek-v3-layout", "sweep.csv")
+    if not os.path.exists(path):
+        return
+    print(DEEPSEEK_INTRO)
+    print("| load | experts | KV | KV tokens an instance | peak KV use | TTFT p99 | TPOT mean | output tokens/s | SLO attainment |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            experts = "EP 8" if r["deployment.expert_parallel"] == "true" else "TP 8"
+            with open(os.path.join(root, "deepseek-v3-layout", f"run-{int(r['run']):05d}", "summary.json")) as s:
+                mem = json.load(s)["memory"]
+            print(f"| {int(float(r['workload.rate_scale']))}x | {experts} | {r['deployment.kv_cache_dtype']} | "
+                  f"{mem['blocks_per_instance'] * mem['block_tokens'] / 1000:.0f}k | {mem['peak_kv_usage']:.2f} | "
+                  f"{float(r['ttft_p99_s']):.3f} | {float(r['tpot_mean_s']):.4f} | "
+                  f"{float(r['output_tokens_per_s']):.0f} | {float(r['slo_attainment']):.3f} |")
+    print()
+    path = os.path.join(root, "deepseek-v3-16", "sweep.csv")
+    if os.path.exists(path):
+        print(DEEPSEEK_16)
+        rows = {}
+        with open(path) as f:
+            for r in csv.DictReader(f):
+                rows[(int(float(r["workload.rate_scale"])), r["policy.name"])] = r
+        print("| load | policy | peak KV use | TTFT p99 | TPOT mean | output tokens/s | SLO attainment | preemptions | drops |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for (scale, policy), r in sorted(rows.items(), key=lambda kv: (kv[0][0], POLICIES.index(kv[0][1]))):
+            with open(os.path.join(root, "deepseek-v3-16", f"run-{int(r['run']):05d}", "summary.json")) as s_:
+                peak = json.load(s_)["memory"]["peak_kv_usage"]
+            print(f"| {scale}x | {policy} | {peak:.2f} | {float(r['ttft_p99_s']):.3f} | {float(r['tpot_mean_s']):.4f} | "
+                  f"{float(r['output_tokens_per_s']):.0f} | {float(r['slo_attainment']):.3f} | {r['preemptions']} | "
+                  f"{r['drops']} |")
+        print()
+        for scale in sorted({k[0] for k in rows}):
+            k = rows.get((scale, "kunserve"))
+            base = [rows[(scale, p)] for p in POLICIES if p != "kunserve" and (scale, p) in rows]
+            if not k or not base:
+                continue
+            best = min(base, key=lambda r: float(r["ttft_p99_s"]))
+            ratio = float(best['ttft_p99_s']) / float(k['ttft_p99_s'])
+            print(f"- {scale}x: KunServe's P99 TTFT against the best baseline's ({best['policy.name']}): {ratio:.2f}x "
+                  f"({'lower' if ratio >= 1 else 'higher: ' + f'{1 / ratio:.2f}x'}), output tokens/s "
+                  f"{float(k['output_tokens_per_s']) / float(best['output_tokens_per_s']):.2f}x, {k['drops']} drops.")
+        print()
+    print(DEEPSEEK_AFTER)
 
 
 SPECULATIVE_INTRO = """## Speculative decoding against batch size
