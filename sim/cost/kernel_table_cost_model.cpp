@@ -209,7 +209,13 @@ IterationCost KernelTableCostModel::iteration(const BatchShape& s) const {
   if (s.num_decodes > 0 && !mla_roofline_) {
     const double ctx = static_cast<double>(s.decode_context_sum) / s.num_decodes;
     double t = decode_.seconds(s.num_decodes, ctx);
-    if (s.decode_queries > 1) {
+    if (s.decode_queries > 1 && mla_module_) {
+      // vLLM's MLA decode path takes the drafts as queries (FlashMLA: several a request): the
+      // generation module at one row per query token, its projections exact and its latent
+      // read once a query (the kernel reads it once a request: an upper bound). A context
+      // module at the equal-work length would run projections for that length, not k + 1.
+      t = decode_.seconds(s.num_decodes * s.decode_queries, ctx);
+    } else if (s.decode_queries > 1) {
       // Verifying drafts: a chunk after each context, priced as prefill chunks are.
       const PrefillEquivalent v = verification_equivalent(s);
       t = std::max(prefill_.seconds(s.num_decodes, v.len), decode_.seconds(s.num_decodes, v.context));

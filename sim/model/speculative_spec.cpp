@@ -47,8 +47,9 @@ std::int64_t SpeculativeSpec::draft_weight_bytes_per_gpu(const ModelSpec& target
             d;
   } else if (method == "mtp") {
     // Each module: a decoder layer, its projection of [embedding, hidden] (2h -> h) and two
-    // norms; embeddings and LM head are shared with the target.
-    bytes = draft->layers * (draft->layer_params() + 2 * h * h + 2 * h) * d;
+    // norms; embeddings and LM head are shared with the target. The checkpoint stores them as it
+    // stores the target's layers (DeepSeek-V3's in fp8_block).
+    bytes = draft->layers * (draft->layer_weight_bytes() + 2 * h * h * dtype_bytes(draft->weight_dtype) + 2 * h * d);
   } else {
     bytes = draft->total_weight_bytes();
   }
@@ -125,6 +126,7 @@ SpeculativeSpec speculative_from_json(const Json* j, const std::string& path, co
         throw InputError(path + ".method: mtp drafts with the model's multi-token-prediction layers, and " +
                          target.name + " has none (model.mtp_layers)");
       head.layers = target.mtp_layers;
+      head.moe.dense_layers = 0;  // an MTP module is a layer of the model's own MoE kind (DeepSeek-V3's)
     }
     s.draft = head;
   } else if (s.method == "draft_model") {

@@ -6,6 +6,7 @@
 #include "sim/cluster/gpu_spec.hpp"
 #include "sim/cost/roofline_cost_model.hpp"
 #include "sim/model/memory_plan.hpp"
+#include "sim/model/speculative_spec.hpp"
 #include "test_support.hpp"
 
 namespace kunsim {
@@ -66,6 +67,20 @@ TEST(MlaModelSpec, BytesPerGpuKeepTheDownProjectionsWhole) {
   bf16.weight_dtype = Dtype::bf16;
   EXPECT_NEAR(static_cast<double>(bf16.total_weight_bytes()) / 1e12, 1.342, 0.001);
   EXPECT_GT(bf16.weight_bytes_per_gpu(8), 141'000'000'000LL);
+}
+
+TEST(MlaModelSpec, ItsMtpModuleIsAnFp8MoeLayer) {
+  const ModelSpec& m = find_model("deepseek-v3", "model");
+  const Json j = Json::parse(R"({"method": "mtp", "num_tokens": 1, "acceptance": 0.8})");
+  const SpeculativeSpec s = speculative_from_json(&j, "deployment.speculative", m);
+  ASSERT_TRUE(s.draft);
+  EXPECT_EQ(s.draft->dense_layers_in(0, 1), 0);  // an MoE layer, though the model's first 3 are dense
+  // The MoE layer in fp8_block (router and norms bf16), eh_proj (2 x 7168 -> 7168) in fp8, two
+  // bf16 norms: 11.5 GB over TP 8.
+  const std::int64_t layer =
+      (kAttention + kExpert + 256 * kExpert) + 2 * (kNorms + kRouter) + 2LL * 7168 * 7168 + 2 * 7168 * 2;
+  EXPECT_EQ(s.draft_weight_bytes_per_gpu(m, 8), (layer + 7) / 8);
+  EXPECT_EQ(s.draft_kv_bytes_per_token_per_gpu(8), 576 * 2);  // its own latent, one layer
 }
 
 TEST(MlaModelSpec, AMemoryPlanHoldsTheLatentPerBlock) {

@@ -45,6 +45,14 @@ TEST(MlaRun, TheModuleAtAMeasuredPointIsTheTablesTime) {
   EXPECT_EQ(dc.qkv, 0);  // the module's time holds its projections
   EXPECT_EQ(dc.o_proj, 0);
   EXPECT_NEAR(dc.attn_decode, measured(sc, "mla_generation.csv", shape + "64,1025,"), 1e-12);
+  // 32 decodes verifying one draft each: vLLM's MLA decode path takes both queries of each, the
+  // generation module at 64 rows (not a context module at the chunk's equal-work length, which
+  // would run its projections for 64 tokens a request).
+  BatchShape v = d;
+  v.num_decodes = 32;
+  v.decode_queries = 2;
+  v.decode_context_sum = 32LL * 1025;
+  EXPECT_NEAR(model->iteration(v).attn_decode, measured(sc, "mla_generation.csv", shape + "64,1025,"), 1e-12);
   // One 4096-token prompt.
   BatchShape p;
   p.prefills = {{4096, 0}};
