@@ -60,7 +60,8 @@ MemoryPlan make_memory_plan(const ModelSpec& m, const EngineParams& e, std::int6
   // vLLM refuses to start an engine whose KV cache cannot hold one request of max_model_len
   // tokens ("To serve at least one request with the model's max seq len ... Try increasing
   // gpu_memory_utilization or decreasing max_model_len"), so kunsim does too.
-  const std::int64_t kv_tokens = p.num_blocks * e.block_size;
+  // A sliding-window model's request also holds its window blocks (ModelSpec::window_blocks).
+  const std::int64_t kv_tokens = (p.num_blocks - m.window_blocks(e.block_size)) * e.block_size;
   if (kv_tokens < e.max_model_len) {
     char msg[512];
     std::snprintf(msg, sizeof msg,
