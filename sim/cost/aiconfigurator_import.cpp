@@ -250,11 +250,10 @@ ImportedMla read_mla(const AiconfiguratorImport& opt, const std::string& version
   if (!fs::is_directory(base)) return out;
   const fs::path dir = version_dir(opt, "mla", opt.framework, fs::is_directory(base / version) ? version : "");
   for (const bool generation : {false, true}) {
-    const bool module =
-        fs::exists(dir / (generation ? "mla_generation_module_perf.csv" : "mla_context_module_perf.csv"));
-    const fs::path file =
-        dir / (module ? (generation ? "mla_generation_module_perf.csv" : "mla_context_module_perf.csv")
-                      : (generation ? "generation_mla_perf.csv" : "context_mla_perf.csv"));
+    const std::string phase = generation ? "generation" : "context";
+    const fs::path module_file = dir / ("mla_" + phase + "_module_perf.csv");
+    const bool module = fs::exists(module_file);
+    const fs::path file = module ? module_file : dir / (phase + "_mla_perf.csv");
     if (!fs::exists(file)) continue;
     NamedCsv csv(file);
     const std::size_t src = csv.col("kernel_source"), md = csv.col("mla_dtype"), kd = csv.col("kv_cache_dtype"),

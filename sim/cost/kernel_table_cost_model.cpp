@@ -152,10 +152,9 @@ TokenOps KernelTableCostModel::compute_token_ops(double t) const {
   if (mla_module_) {  // the module's time holds its projections
     o.qkv = o.o_proj = 0;
   } else if (linear_roofline_) {
-    o.qkv = 0;
-    for (const LinearShape& g : m_.attention_in_gemms(tp_)) o.qkv += roofline_.gemm(t, g.k, g.n, w);
-    const LinearShape out = m_.attention_out_gemm(tp_);
-    o.o_proj = roofline_.gemm(t, out.k, out.n, w);
+    const RooflineCostModel::AttentionProjections a = roofline_.attention_projections(t);
+    o.qkv = a.in;
+    o.o_proj = a.out;
   } else {
     o.qkv = 0;
     for (const GemmCurve& g : attn_in_) o.qkv += g.at(t);

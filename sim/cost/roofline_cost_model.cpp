@@ -36,6 +36,14 @@ double RooflineCostModel::gemm(double m, double k, double n, Dtype w) const {
   return std::max(flops / (peak * p_.gemm_efficiency), memory_bound(bytes)) + p_.gemm_latency_us * 1e-6;
 }
 
+RooflineCostModel::AttentionProjections RooflineCostModel::attention_projections(double t) const {
+  AttentionProjections a;
+  for (const LinearShape& g : m_.attention_in_gemms(tp_)) a.in += gemm(t, g.k, g.n, m_.weight_dtype);
+  const LinearShape out = m_.attention_out_gemm(tp_);
+  a.out = gemm(t, out.k, out.n, m_.weight_dtype);
+  return a;
+}
+
 double RooflineCostModel::moe_experts(double t) const {
   if (t <= 0 || !m_.moe.on()) return 0;
   const double E = m_.moe.experts, k = m_.moe.top_k, h = m_.hidden;
@@ -182,19 +190,11 @@ double RooflineCostModel::elementwise_layer(double t, bool dense_layer) const {
 TokenOps RooflineCostModel::compute_token_ops(double t) const {
   TokenOps o;
   const double h = m_.hidden, tp = tp_;
-  const double q = static_cast<double>(m_.q_width()) / tp;
-  const double kv = static_cast<double>(m_.kv_heads_per_gpu(tp_)) * m_.head_dim;
   const Dtype w = m_.weight_dtype;
   const double ffn = static_cast<double>(m_.dense_ffn()) / tp;
-  if (m_.mla.on()) {
-    o.qkv = 0;
-    for (const LinearShape& g : m_.attention_in_gemms(tp_)) o.qkv += gemm(t, g.k, g.n, w);
-    const LinearShape out = m_.attention_out_gemm(tp_);
-    o.o_proj = gemm(t, out.k, out.n, w);
-  } else {
-    o.qkv = gemm(t, h, q + 2 * kv, w);
-    o.o_proj = gemm(t, q, h, w);
-  }
+  const AttentionProjections a = attention_projections(t);
+  o.qkv = a.in;
+  o.o_proj = a.out;
   o.mlp = 0;
   if (ffn > 0) o.mlp = gemm(t, h, 2.0 * ffn, w) + gemm(t, ffn, h, w);
   // The router's logits (a bf16 GEMM, replicated on every GPU) and the routed experts.

@@ -23,6 +23,12 @@ class RooflineCostModel final : public CostModel {
   // One GEMM of [m x k] bf16 activations by [k x n] weights stored in `w` on this GPU (seconds);
   // fp8 weights run at the fp8 peak.
   double gemm(double m, double k, double n, Dtype w = Dtype::bf16) const;
+  // The attention block's GEMMs for `tokens` tokens on this GPU (ModelSpec::attention_in_gemms,
+  // attention_out_gemm): those before attention and the output projection.
+  struct AttentionProjections {
+    double in = 0, out = 0;
+  };
+  AttentionProjections attention_projections(double tokens) const;
   // One MoE layer's routed experts (vLLM's fused_experts) for `tokens` tokens, as this GPU runs
   // its share: the grouped gate/up and down GEMMs of the experts the tokens touch (about
   // E(1 - (1 - k/E)^T) of them), their weights read once each, the tokens' copies in and out.

@@ -136,9 +136,9 @@ std::int64_t ModelSpec::expert_bytes_per_gpu(int tp) const {
   return (weight_bytes(moe.experts * expert_params(), expert_dtype()) + tp - 1) / tp;
 }
 
-std::int64_t ModelSpec::layer_weight_bytes_per_gpu(int tp, bool dense) const {
-  if (splits_evenly(*this)) return layer_weight_bytes(dense) / tp;
-  return (layer_weight_bytes(dense) - unsplit_bytes(*this, dense)) / tp + kept_whole_bytes(*this, tp, dense);
+std::int64_t ModelSpec::layer_weight_bytes_per_gpu(int tp) const {
+  if (splits_evenly(*this)) return layer_weight_bytes() / tp;
+  return (layer_weight_bytes() - unsplit_bytes(*this, false)) / tp + kept_whole_bytes(*this, tp, false);
 }
 
 std::int64_t ModelSpec::weight_bytes_per_gpu(int tp) const {

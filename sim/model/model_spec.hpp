@@ -136,9 +136,9 @@ struct ModelSpec {
   // Routed experts of one layer that one GPU of a TP group holds: a 1/tp slice of each, or with
   // expert parallelism ceil(experts / tp) whole ones (vLLM gives the remainder to the first ranks).
   std::int64_t expert_bytes_per_gpu(int tp) const;
-  // One layer on one GPU: its TP share of everything but what TP leaves whole (an MoE layer's
-  // router, MLA's down-projections) and the experts.
-  std::int64_t layer_weight_bytes_per_gpu(int tp, bool dense = false) const;
+  // One MoE layer on one GPU: its TP share of everything but what TP leaves whole (the router,
+  // MLA's down-projections) and the experts.
+  std::int64_t layer_weight_bytes_per_gpu(int tp) const;
   // Layers [first, first + count) on one GPU (what a pipeline stage holds), rounded once.
   std::int64_t layers_weight_bytes_per_gpu(int first, int count, int tp) const;
   // The layers outside [first, first + count) on one GPU: what a stage that keeps those drops.
